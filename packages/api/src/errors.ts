@@ -1,0 +1,101 @@
+import { TRPCError } from "@trpc/server";
+
+/**
+ * Stable, machine-readable reasons carried by every error answer (`error.data.reason`), so clients
+ * can tell "sign in again" from "try again later" without parsing messages. One definition here.
+ */
+export const Reason = {
+  INVALID_INPUT: "INVALID_INPUT",
+  UNAUTHENTICATED: "UNAUTHENTICATED",
+  ACCESS_TOKEN_EXPIRED: "ACCESS_TOKEN_EXPIRED",
+  INVALID_CREDENTIALS: "INVALID_CREDENTIALS",
+  REFRESH_TOKEN_INVALID: "REFRESH_TOKEN_INVALID",
+  REFRESH_TOKEN_EXPIRED: "REFRESH_TOKEN_EXPIRED",
+  REFRESH_TOKEN_REUSED: "REFRESH_TOKEN_REUSED",
+  SESSION_REVOKED: "SESSION_REVOKED",
+  EMAIL_TAKEN: "EMAIL_TAKEN",
+  CSRF_ORIGIN_REJECTED: "CSRF_ORIGIN_REJECTED",
+  FORBIDDEN: "FORBIDDEN",
+  NOT_FOUND: "NOT_FOUND",
+  CONFLICT: "CONFLICT",
+  SESSION_NOT_LIVE: "SESSION_NOT_LIVE",
+  RATE_LIMITED: "RATE_LIMITED",
+  SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
+  NO_WORKER: "NO_WORKER",
+  INTERNAL: "INTERNAL",
+} as const;
+
+export type Reason = (typeof Reason)[keyof typeof Reason];
+
+/** The cause attached to a TRPCError so the error formatter can surface its reason. */
+export class ReasonCause extends Error {
+  constructor(
+    readonly reason: Reason,
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = "ReasonCause";
+  }
+}
+
+export function appError(
+  code: TRPCError["code"],
+  reason: Reason,
+  message: string,
+  options: { retryAfterMs?: number } = {},
+): TRPCError {
+  return new TRPCError({ code, message, cause: new ReasonCause(reason, message, options.retryAfterMs) });
+}
+
+const DEFAULT_REASON: Partial<Record<TRPCError["code"], Reason>> = {
+  BAD_REQUEST: Reason.INVALID_INPUT,
+  PARSE_ERROR: Reason.INVALID_INPUT,
+  UNAUTHORIZED: Reason.UNAUTHENTICATED,
+  FORBIDDEN: Reason.FORBIDDEN,
+  NOT_FOUND: Reason.NOT_FOUND,
+  CONFLICT: Reason.CONFLICT,
+  TOO_MANY_REQUESTS: Reason.RATE_LIMITED,
+  SERVICE_UNAVAILABLE: Reason.SERVICE_UNAVAILABLE,
+  METHOD_NOT_SUPPORTED: Reason.INVALID_INPUT,
+  UNSUPPORTED_MEDIA_TYPE: Reason.INVALID_INPUT,
+  PAYLOAD_TOO_LARGE: Reason.INVALID_INPUT,
+};
+
+export function reasonOf(error: TRPCError): Reason {
+  if (error.cause instanceof ReasonCause) return error.cause.reason;
+  return DEFAULT_REASON[error.code] ?? Reason.INTERNAL;
+}
+
+export function retryAfterOf(error: TRPCError): number | undefined {
+  return error.cause instanceof ReasonCause ? error.cause.retryAfterMs : undefined;
+}
+
+const UNAVAILABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "57P01", "57P03"]);
+
+/**
+ * True for errors that mean Postgres or Redis is unreachable right now (as opposed to a bug), so the
+ * answer is SERVICE_UNAVAILABLE with a retry hint rather than a 500.
+ */
+export function isInfrastructureOutage(error: unknown): boolean {
+  for (let current: unknown = error, depth = 0; current && depth < 5; depth++) {
+    const candidate = current as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown };
+    if (typeof candidate.code === "string" && UNAVAILABLE_CODES.has(candidate.code)) return true;
+    if (candidate.name === "MaxRetriesPerRequestError") return true;
+    if (typeof candidate.message === "string") {
+      const message = candidate.message;
+      if (
+        message.includes("Connection is closed") ||
+        message.includes("Stream isn't writeable") ||
+        message.includes("connect ECONNREFUSED") ||
+        message.includes("Connection terminated") ||
+        message.includes("timeout exceeded when trying to connect") ||
+        message.includes("Can't reach database server")
+      ) {
+        return true;
+      }
+    }
+    current = candidate.cause;
+  }
+  return false;
+}

@@ -1,0 +1,6 @@
+export { appRouter, createCaller, type AppRouter } from "./root";
+export { createContext, type Context, type Services, type SessionUser, type RequestInfo, type Role } from "./context";
+export { Reason, appError, isInfrastructureOutage } from "./errors";
+export { createRedis, redisKeys, type Redis, type RedisKeys } from "./redis";
+export { createServices, closeServices } from "./services/container";
+export type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";

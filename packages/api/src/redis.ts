@@ -1,0 +1,33 @@
+import { Redis, type RedisOptions } from "ioredis";
+
+export type { Redis };
+
+/**
+ * Redis for request paths: no offline queue and one attempt per command, so an outage answers
+ * SERVICE_UNAVAILABLE at once instead of hanging requests (DESIGN.md "Presence").
+ */
+export function createRedis(url: string, options: RedisOptions = {}): Redis {
+  return new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 5_000,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+    lazyConnect: false,
+    ...options,
+  });
+}
+
+/** Namespaced Redis key and channel names; every key the app uses is built here. */
+export function redisKeys(prefix: string) {
+  return {
+    prefix,
+    revokedFamily: (familyId: string) => `${prefix}auth:revoked:${familyId}`,
+    presence: (sessionId: string) => `${prefix}presence:${sessionId}`,
+    presenceMarker: () => `${prefix}presence:built`,
+    rateLimit: (bucket: string, id: string) => `${prefix}rl:${bucket}:${id}`,
+    channel: (name: string) => `${prefix}ch:${name}`,
+    bullPrefix: () => `${prefix}bull`,
+  };
+}
+
+export type RedisKeys = ReturnType<typeof redisKeys>;

@@ -1,0 +1,11 @@
+import { courseRouter } from "./routers/course";
+import { createCallerFactory, createTRPCRouter } from "./trpc";
+
+export const appRouter = createTRPCRouter({
+  course: courseRouter,
+});
+
+export type AppRouter = typeof appRouter;
+
+/** Server-side caller: loaders and scripts call procedures in-process with the same rules. */
+export const createCaller = createCallerFactory(appRouter);
