@@ -1,0 +1,6 @@
+export { TEMPLATE_DATABASE_URL, TEST_REDIS_URL } from "./env";
+export { createTestDatabase } from "./test-database";
+export { createRedisNamespace } from "./test-redis";
+export { freePort, closedPortUrl } from "./ports";
+export { startPrivatePostgres, startPrivateRedis, type PrivateServer } from "./private-servers";
+export { waitFor } from "./wait";

@@ -1,0 +1,18 @@
+import { afterAll } from "vitest";
+import { createTestDatabase } from "./test-database";
+import { createRedisNamespace } from "./test-redis";
+import { TEST_REDIS_URL } from "./env";
+
+// Runs before each test file (setupFiles): the file gets its own database and Redis namespace,
+// exposed through the same environment variables the app's config reads.
+const database = await createTestDatabase();
+const namespace = createRedisNamespace();
+
+process.env.NODE_ENV = "test";
+process.env.DATABASE_URL = database.url;
+process.env.REDIS_URL = TEST_REDIS_URL;
+process.env.REDIS_KEY_PREFIX = namespace.prefix;
+
+afterAll(async () => {
+  await Promise.allSettled([database.drop(), namespace.clear()]);
+});
