@@ -4,3 +4,5 @@ export { Reason, appError, isInfrastructureOutage } from "./errors";
 export { createRedis, redisKeys, type Redis, type RedisKeys } from "./redis";
 export { createServices, closeServices } from "./services/container";
 export type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
+export { createLogger, type Logger } from "./logger";
+export { MAINTENANCE_QUEUE, JobName, JOB_NAMES, jobSchedule, type JobCounts } from "./jobs/definitions";

@@ -1,0 +1,100 @@
+import { JOB_NAMES, MAINTENANCE_QUEUE, jobSchedule, redisKeys, type JobName, type Logger } from "@livehall/api";
+import type { CoreConfig } from "@livehall/api/config";
+import { Queue, Worker } from "bullmq";
+import { Redis } from "ioredis";
+import type { JobHandlers } from "./handlers";
+
+/** BullMQ needs connections that retry forever rather than failing commands during an outage. */
+function bullConnection(url: string, logger: Logger): Redis {
+  const connection = new Redis(url, { maxRetriesPerRequest: null });
+  let lastWarnedAt = 0;
+  connection.on("error", (error) => {
+    // One line per 10 s at most while Redis is away; ioredis keeps reconnecting on its own.
+    if (Date.now() - lastWarnedAt < 10_000) return;
+    lastWarnedAt = Date.now();
+    logger.warn({ err: error.message }, "Redis unavailable; reconnecting");
+  });
+  return connection;
+}
+
+export interface RunningWorker {
+  queue: Queue;
+  /** Resolves when the schedulers have been (re-)registered after the latest Redis (re)connect. */
+  schedulersReady(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface StartWorkerOptions {
+  config: CoreConfig & { concurrency?: number };
+  logger: Logger;
+  handlers: JobHandlers;
+}
+
+/**
+ * Starts the BullMQ worker for the maintenance queue and registers one job scheduler per job.
+ * Redis keeps nothing on disk, so a Redis restart forgets the schedulers: they are registered again
+ * every time the connection becomes ready. `upsertJobScheduler` is idempotent, so several workers
+ * doing this at once still get one schedule, and BullMQ starts each slot once.
+ */
+export async function startWorker({ config, logger, handlers }: StartWorkerOptions): Promise<RunningWorker> {
+  const prefix = redisKeys(config.redisKeyPrefix).bullPrefix();
+  const connection = bullConnection(config.redisUrl, logger);
+  const queue = new Queue(MAINTENANCE_QUEUE, { connection, prefix });
+  const schedule = jobSchedule(config.timings);
+
+  let registration: Promise<void> = Promise.resolve();
+  const registerSchedulers = async () => {
+    for (const name of JOB_NAMES) {
+      await queue.upsertJobScheduler(
+        name,
+        { every: schedule[name] },
+        { name, data: {}, opts: { removeOnComplete: 200, removeOnFail: 500 } },
+      );
+    }
+    logger.info({ schedulers: schedule }, "job schedulers registered");
+  };
+  const onReady = () => {
+    registration = registerSchedulers().catch((error: unknown) => {
+      logger.error({ err: error }, "registering job schedulers failed; retrying on next reconnect");
+    });
+  };
+  connection.on("ready", onReady);
+  if (connection.status === "ready") onReady();
+
+  const worker = new Worker(
+    MAINTENANCE_QUEUE,
+    async (job) => {
+      const handler = handlers[job.name as JobName];
+      if (!handler) throw new Error(`unknown job ${job.name}`);
+      const startedAt = performance.now();
+      const counts = await handler();
+      logger.info({ job: job.name, jobId: job.id, counts, durationMs: Math.round(performance.now() - startedAt) }, "job done");
+      return counts;
+    },
+    {
+      connection: bullConnection(config.redisUrl, logger),
+      prefix,
+      concurrency: config.concurrency ?? 1,
+      autorun: true,
+    },
+  );
+  worker.on("failed", (job, error) => logger.warn({ job: job?.name, jobId: job?.id, err: error }, "job failed"));
+  worker.on("error", (error) => logger.warn({ err: error }, "worker connection error"));
+
+  await worker.waitUntilReady();
+
+  return {
+    queue,
+    schedulersReady: async () => {
+      while (connection.status !== "ready") await new Promise((resolve) => setTimeout(resolve, 25));
+      await registration;
+    },
+    stop: async () => {
+      connection.off("ready", onReady);
+      // Worker.close() waits for running jobs to finish before resolving.
+      await worker.close();
+      await queue.close();
+      connection.disconnect();
+    },
+  };
+}

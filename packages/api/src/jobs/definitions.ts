@@ -1,0 +1,26 @@
+import type { Timings } from "../config";
+
+/** The BullMQ queue the worker consumes and admins enqueue on-demand runs into. */
+export const MAINTENANCE_QUEUE = "maintenance";
+
+export const JobName = {
+  tokensExpire: "tokens.expire",
+  participantsDedupe: "participants.dedupe",
+  heartbeatsEvict: "heartbeats.evict",
+} as const;
+
+export type JobName = (typeof JobName)[keyof typeof JobName];
+
+export const JOB_NAMES = Object.values(JobName);
+
+/** Job scheduler id → how often it runs, from the one timings config. */
+export function jobSchedule(timings: Timings): Record<JobName, number> {
+  return {
+    [JobName.tokensExpire]: timings.schedulerEveryMs.tokensExpire,
+    [JobName.participantsDedupe]: timings.schedulerEveryMs.participantsDedupe,
+    [JobName.heartbeatsEvict]: timings.schedulerEveryMs.heartbeatsEvict,
+  };
+}
+
+/** What every job run reports: named counts (rows deleted, connections evicted, drift found…). */
+export type JobCounts = Record<string, number>;
