@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { CLIENT_BACKOFF_DEFAULTS } from "./client/backoff";
 
 /**
  * Configuration, validated once at start-up. Every timing of the system is defined here and only
@@ -19,8 +20,8 @@ const timingsSchema = z.object({
   TOKENS_EXPIRE_EVERY_SECONDS: seconds(10 * 60),
   PARTICIPANTS_DEDUPE_EVERY_SECONDS: seconds(5 * 60),
   HEARTBEATS_EVICT_EVERY_SECONDS: seconds(15),
-  CLIENT_BACKOFF_BASE_MS: milliseconds(500),
-  CLIENT_BACKOFF_CAP_MS: milliseconds(30_000),
+  CLIENT_BACKOFF_BASE_MS: milliseconds(CLIENT_BACKOFF_DEFAULTS.baseMs),
+  CLIENT_BACKOFF_CAP_MS: milliseconds(CLIENT_BACKOFF_DEFAULTS.capMs),
   /** How long admin.runJob waits for a worker to finish a job before answering. */
   RUN_JOB_TIMEOUT_MS: milliseconds(15_000),
 });
@@ -47,13 +48,13 @@ const coreSchema = timingsSchema.extend({
   REDIS_KEY_PREFIX: z.string().default("lh:"),
   AUTH_SECRET: z.string().min(32).optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  /** Comma-separated origins allowed to send cookie-authenticated mutations (the CSRF rule). */
+  APP_ORIGINS: z.string().optional(),
 });
 
 const webSchema = coreSchema.extend({
-  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   HOST: z.string().default("0.0.0.0"),
-  /** Comma-separated origins allowed to send cookie-authenticated mutations. */
-  APP_ORIGINS: z.string().optional(),
 });
 
 const workerSchema = coreSchema.extend({
@@ -102,6 +103,8 @@ export interface CoreConfig {
   redisKeyPrefix: string;
   authSecret: string;
   logLevel: z.output<typeof coreSchema>["LOG_LEVEL"];
+  port: number;
+  appOrigins: string[];
   timings: Timings;
 }
 
@@ -116,6 +119,10 @@ function toCore(env: z.output<typeof coreSchema>): CoreConfig {
     redisKeyPrefix: env.REDIS_KEY_PREFIX,
     authSecret: env.AUTH_SECRET ?? DEVELOPMENT_SECRET,
     logLevel: env.LOG_LEVEL,
+    port: env.PORT,
+    appOrigins: env.APP_ORIGINS
+      ? env.APP_ORIGINS.split(",").map((origin) => origin.trim().replace(/\/$/, "")).filter(Boolean)
+      : [`http://localhost:${env.PORT}`, `http://127.0.0.1:${env.PORT}`],
     timings: toTimings(env),
   };
 }
@@ -125,17 +132,12 @@ export function loadCoreConfig(env: Env = process.env): CoreConfig {
 }
 
 export interface WebConfig extends CoreConfig {
-  port: number;
   host: string;
-  appOrigins: string[];
 }
 
 export function loadWebConfig(env: Env = process.env): WebConfig {
   const parsed = parse(webSchema, env);
-  const appOrigins = parsed.APP_ORIGINS
-    ? parsed.APP_ORIGINS.split(",").map((origin) => origin.trim()).filter(Boolean)
-    : [`http://localhost:${parsed.PORT}`, `http://127.0.0.1:${parsed.PORT}`];
-  return { ...toCore(parsed), port: parsed.PORT, host: parsed.HOST, appOrigins };
+  return { ...toCore(parsed), host: parsed.HOST };
 }
 
 export interface WorkerConfig extends CoreConfig {

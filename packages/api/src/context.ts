@@ -1,5 +1,8 @@
 import type { Db } from "@livehall/db";
+import type { TokenKeys } from "./auth/tokens";
 import type { CoreConfig } from "./config";
+import type { Reason } from "./errors";
+import type { Logger } from "./logger";
 import type { Redis, RedisKeys } from "./redis";
 
 /** Long-lived dependencies, built once per process. */
@@ -8,6 +11,10 @@ export interface Services {
   redis: Redis;
   keys: RedisKeys;
   config: CoreConfig;
+  tokenKeys: TokenKeys;
+  logger: Logger;
+  /** The current time; tests substitute a fake clock. */
+  clock: () => Date;
 }
 
 export type Role = "STUDENT" | "INSTRUCTOR" | "ADMIN";
@@ -27,11 +34,17 @@ export interface RequestInfo {
   origin: string | null;
   /** How the caller authenticated: by cookie (CSRF rule applies), bearer token, or not at all. */
   authTransport: "cookie" | "bearer" | "none";
+  /** The `lh_rt` cookie, for auth.refresh and auth.logout without a body token. */
+  refreshCookie: string | null;
 }
 
 export interface Context extends Services {
   req: RequestInfo;
   user: SessionUser | null;
+  /** Why credentials that were presented did not yield a user (expired, revoked, outage…). */
+  authError: Reason | null;
+  /** When the access token this request used expires (so clients can refresh ahead of time). */
+  accessTokenExpiresAt: Date | null;
   /** Response headers the procedure may add to (cookies); absent for in-process callers. */
   resHeaders: Headers | null;
 }
@@ -40,7 +53,9 @@ export function createContext(services: Services, request: Partial<Omit<Context,
   return {
     ...services,
     user: request.user ?? null,
+    authError: request.authError ?? null,
+    accessTokenExpiresAt: request.accessTokenExpiresAt ?? null,
     resHeaders: request.resHeaders ?? null,
-    req: request.req ?? { requestId: "internal", ip: "127.0.0.1", userAgent: null, origin: null, authTransport: "none" },
+    req: request.req ?? { requestId: "internal", ip: "127.0.0.1", userAgent: null, origin: null, authTransport: "none", refreshCookie: null },
   };
 }

@@ -6,3 +6,7 @@ export { createServices, closeServices } from "./services/container";
 export type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 export { createLogger, type Logger } from "./logger";
 export { MAINTENANCE_QUEUE, JobName, JOB_NAMES, jobSchedule, type JobCounts } from "./jobs/definitions";
+export { authenticateRequest, type RequestAuth } from "./auth/request-auth";
+export { ACCESS_COOKIE, REFRESH_COOKIE } from "./auth/cookies";
+export { cleanupTokens } from "./auth/service";
+export { metricsRegistry, authCounters } from "./metrics";

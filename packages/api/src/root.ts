@@ -1,7 +1,9 @@
+import { authRouter } from "./routers/auth";
 import { courseRouter } from "./routers/course";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
 
 export const appRouter = createTRPCRouter({
+  auth: authRouter,
   course: courseRouter,
 });
 

@@ -29,6 +29,23 @@ export const createTRPCRouter = t.router;
 export const createCallerFactory = t.createCallerFactory;
 export const middleware = t.middleware;
 
+/** The answer for a request without a usable user, keeping the reason the credentials failed. */
+function unauthenticated(authError: Reason | null) {
+  switch (authError) {
+    case Reason.SERVICE_UNAVAILABLE:
+      return appError("SERVICE_UNAVAILABLE", Reason.SERVICE_UNAVAILABLE, "Temporarily unavailable, retry shortly.", { retryAfterMs: 2_000 });
+    case Reason.ACCESS_TOKEN_EXPIRED:
+      return appError("UNAUTHORIZED", Reason.ACCESS_TOKEN_EXPIRED, "Access token expired; refresh it.");
+    case Reason.SESSION_REVOKED:
+    case Reason.REFRESH_TOKEN_REUSED:
+    case Reason.REFRESH_TOKEN_EXPIRED:
+    case Reason.REFRESH_TOKEN_INVALID:
+      return appError("UNAUTHORIZED", authError, "You have been signed out. Sign in again.");
+    default:
+      return appError("UNAUTHORIZED", Reason.UNAUTHENTICATED, "Sign in to continue.");
+  }
+}
+
 /** Maps Postgres/Redis outages to SERVICE_UNAVAILABLE with a retry hint instead of a 500. */
 const outageGuard = t.middleware(async ({ next }) => {
   const result = await next();
@@ -40,10 +57,27 @@ const outageGuard = t.middleware(async ({ next }) => {
   return result;
 });
 
-export const publicProcedure = t.procedure.use(outageGuard);
+/**
+ * CSRF (DESIGN.md "Auth"): a mutation from a browser must come from one of APP_ORIGINS. A foreign
+ * Origin is always refused (that covers login CSRF too); a missing Origin is refused when the
+ * request is authenticated by cookie. Bearer requests carry no ambient authority and are exempt.
+ */
+const csrfGuard = t.middleware(({ ctx, type, next }) => {
+  if (type === "mutation" && ctx.req.authTransport !== "bearer") {
+    const { origin } = ctx.req;
+    const foreign = origin !== null && !ctx.config.appOrigins.includes(origin);
+    const missing = origin === null && ctx.req.authTransport === "cookie";
+    if (foreign || missing) {
+      throw appError("FORBIDDEN", Reason.CSRF_ORIGIN_REJECTED, "This request must come from the Livehall site.");
+    }
+  }
+  return next();
+});
+
+export const publicProcedure = t.procedure.use(outageGuard).use(csrfGuard);
 
 export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
-  if (!ctx.user) throw appError("UNAUTHORIZED", Reason.UNAUTHENTICATED, "Sign in to continue.");
+  if (!ctx.user) throw unauthenticated(ctx.authError);
   return next({ ctx: { ...ctx, user: ctx.user } });
 });
 

@@ -1,15 +1,20 @@
 import { createDb } from "@livehall/db";
+import { deriveTokenKeys } from "../auth/tokens";
 import type { CoreConfig } from "../config";
 import type { Services } from "../context";
+import { createLogger, type Logger } from "../logger";
 import { createRedis, redisKeys } from "../redis";
 
 /** Builds the process-wide services from validated config. */
-export function createServices(config: CoreConfig): Services {
+export function createServices(config: CoreConfig, options: { logger?: Logger; clock?: () => Date } = {}): Services {
   return {
     db: createDb(config.databaseUrl),
     redis: createRedis(config.redisUrl),
     keys: redisKeys(config.redisKeyPrefix),
     config,
+    tokenKeys: deriveTokenKeys(config.authSecret),
+    logger: options.logger ?? createLogger(config, "api"),
+    clock: options.clock ?? (() => new Date()),
   };
 }
 

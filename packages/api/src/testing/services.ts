@@ -2,13 +2,42 @@ import { loadCoreConfig } from "../config";
 import { createContext, type Context, type SessionUser } from "../context";
 import { closeServices, createServices } from "../services/container";
 
+/** A clock tests can move forward. */
+export function fakeClock(start = new Date()) {
+  let now = start.getTime();
+  return {
+    now: () => new Date(now),
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
+}
+
 /** Services for the current test file (its own database and Redis namespace from the harness env). */
-export function createTestServices(overrides: Record<string, string> = {}) {
+export function createTestServices(overrides: Record<string, string> = {}, options: { clock?: () => Date } = {}) {
   const config = loadCoreConfig({ ...process.env, ...overrides });
-  const services = createServices(config);
+  const services = createServices(config, options);
   return {
     services,
-    context: (user: SessionUser | null = null): Context => createContext(services, { user }),
+    context: (user: SessionUser | null = null, request: Partial<Context["req"]> = {}): Context =>
+      createContext(services, {
+        user,
+        req: { requestId: "test", ip: "127.0.0.1", userAgent: "vitest", origin: null, authTransport: user ? "bearer" : "none", refreshCookie: null, ...request },
+      }),
     close: () => closeServices(services),
   };
+}
+
+/** Users inserted with SQL (argon2 is deliberately slow, so storms never go through signup). */
+export async function insertUsers(
+  services: Pick<Context, "db">,
+  count: number,
+  options: { role?: SessionUser["role"]; passwordHash?: string; emailPrefix?: string } = {},
+): Promise<{ id: string; email: string; role: SessionUser["role"] }[]> {
+  const prefix = options.emailPrefix ?? `user-${Math.random().toString(36).slice(2, 8)}`;
+  return services.db.$queryRaw`
+    INSERT INTO "User" (email, name, "passwordHash", role)
+    SELECT ${prefix} || '-' || n || '@example.test', 'Test User ' || n, ${options.passwordHash ?? "x"}, ${options.role ?? "STUDENT"}::"Role"
+    FROM generate_series(1, ${count}::int) AS n
+    RETURNING id, email::text AS email, role::text AS role`;
 }

@@ -1,0 +1,102 @@
+import type { RequestInfo, Services, SessionUser } from "../context";
+import { Reason, isInfrastructureOutage } from "../errors";
+import { ACCESS_COOKIE, REFRESH_COOKIE, authCookies, clearedAuthCookies, parseCookies } from "./cookies";
+import { isFamilyRevoked } from "./revocation";
+import { refresh } from "./service";
+import { verifyAccessToken } from "./tokens";
+
+export interface RequestAuth {
+  user: SessionUser | null;
+  /** Why presented credentials gave no user; null when none were presented or they worked. */
+  error: Reason | null;
+  transport: RequestInfo["authTransport"];
+  accessTokenExpiresAt: Date | null;
+  /** Set-Cookie values to add to the response (refreshed or cleared cookies). */
+  setCookies: string[];
+}
+
+type AuthServices = Parameters<typeof refresh>[0];
+
+const definiteAuthReasons = new Set<Reason>([
+  Reason.REFRESH_TOKEN_INVALID,
+  Reason.REFRESH_TOKEN_EXPIRED,
+  Reason.REFRESH_TOKEN_REUSED,
+  Reason.SESSION_REVOKED,
+]);
+
+function reasonOfFailure(error: unknown): Reason {
+  const cause = (error as { cause?: { reason?: Reason } }).cause;
+  if (cause?.reason) return cause.reason;
+  if (isInfrastructureOutage(error)) return Reason.SERVICE_UNAVAILABLE;
+  throw error;
+}
+
+export function cookieOptions(services: Pick<Services, "config">) {
+  return { secure: services.config.env === "production" };
+}
+
+/**
+ * Resolves the user of one HTTP request, once, before any procedure or loader runs: a Bearer token,
+ * or the `lh_at` cookie — refreshed from `lh_rt` when only the access token has expired, with the
+ * new cookies returned for the response. So parallel loaders never race a refresh, and a page load
+ * never bounces to /login because an access token expired.
+ */
+export async function authenticateRequest(
+  services: AuthServices,
+  headers: { authorization?: string | null; cookie?: string | null; userAgent?: string | null },
+): Promise<RequestAuth> {
+  const now = services.clock();
+  const bearer = headers.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
+  if (bearer) return { ...(await checkAccessToken(services, bearer, now)), transport: "bearer", setCookies: [] };
+
+  const cookies = parseCookies(headers.cookie);
+  const accessCookie = cookies.get(ACCESS_COOKIE);
+  const refreshCookie = cookies.get(REFRESH_COOKIE);
+  if (!accessCookie && !refreshCookie) return { user: null, error: null, transport: "none", accessTokenExpiresAt: null, setCookies: [] };
+
+  if (accessCookie) {
+    const checked = await checkAccessToken(services, accessCookie, now);
+    const canRefresh = refreshCookie && (checked.error === Reason.ACCESS_TOKEN_EXPIRED || checked.error === Reason.UNAUTHENTICATED);
+    if (!canRefresh) {
+      const setCookies = checked.error === Reason.SESSION_REVOKED ? clearedAuthCookies(cookieOptions(services)) : [];
+      return { ...checked, transport: "cookie", setCookies };
+    }
+  }
+
+  try {
+    const tokens = await refresh(services, refreshCookie!, headers.userAgent ?? null);
+    return {
+      user: tokens.user,
+      error: null,
+      transport: "cookie",
+      accessTokenExpiresAt: tokens.accessTokenExpiresAt,
+      setCookies: authCookies(tokens, now, cookieOptions(services)),
+    };
+  } catch (error) {
+    const reason = reasonOfFailure(error);
+    return {
+      user: null,
+      error: reason,
+      transport: "cookie",
+      accessTokenExpiresAt: null,
+      // Only a definite answer ends the browser's sign-in; an outage keeps the cookies for later.
+      setCookies: definiteAuthReasons.has(reason) ? clearedAuthCookies(cookieOptions(services)) : [],
+    };
+  }
+}
+
+async function checkAccessToken(services: AuthServices, token: string, now: Date): Promise<Omit<RequestAuth, "transport" | "setCookies">> {
+  const verified = await verifyAccessToken(services.tokenKeys, token, now);
+  if (!verified.ok) {
+    return { user: null, error: verified.expired ? Reason.ACCESS_TOKEN_EXPIRED : Reason.UNAUTHENTICATED, accessTokenExpiresAt: null };
+  }
+  try {
+    if (await isFamilyRevoked(services, verified.user.familyId)) {
+      return { user: null, error: Reason.SESSION_REVOKED, accessTokenExpiresAt: null };
+    }
+  } catch (error) {
+    // Fail closed: without Redis we cannot tell a revoked token from a good one.
+    return { user: null, error: reasonOfFailure(error), accessTokenExpiresAt: null };
+  }
+  return { user: verified.user, error: null, accessTokenExpiresAt: verified.expiresAt };
+}

@@ -1,0 +1,147 @@
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { createTestServices, fakeClock, insertUsers } from "../testing/services";
+import { hashPassword } from "./passwords";
+import { authenticateRequest } from "./request-auth";
+import { cleanupTokens, login, logout, logoutAll, refresh } from "./service";
+import { hashRefreshToken } from "./tokens";
+
+const clock = fakeClock(new Date("2026-11-27T12:00:00Z"));
+const { services, close } = createTestServices({ REFRESH_GRACE_SECONDS: "10" }, { clock: clock.now });
+afterAll(close);
+
+const PASSWORD = "correct horse battery";
+let email: string;
+let userId: string;
+
+beforeAll(async () => {
+  const [user] = await insertUsers(services, 1, { passwordHash: await hashPassword(PASSWORD), emailPrefix: "rotation" });
+  email = user!.email;
+  userId = user!.id;
+});
+
+const signIn = () => login(services, { email, password: PASSWORD }, { ip: "10.0.0.1", userAgent: "vitest" }).then((r) => r.tokens);
+const reasonOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => "resolved",
+    (error: { cause?: { reason?: string } }) => error.cause?.reason ?? String(error),
+  );
+const bearer = (accessToken: string) => authenticateRequest(services, { authorization: `Bearer ${accessToken}` });
+
+describe("refresh rotation", () => {
+  test("20 concurrent refreshes of one token all get the same new token, which refreshes again", async () => {
+    const first = await signIn();
+    const results = await Promise.all(Array.from({ length: 20 }, () => refresh(services, first.refreshToken, null)));
+    const successors = new Set(results.map((result) => result.refreshToken));
+    expect(successors.size).toBe(1);
+    const [successor] = successors;
+    expect(successor).not.toBe(first.refreshToken);
+    // Exactly one successor row was created for the family.
+    expect(await services.db.refreshToken.count({ where: { familyId: results[0]!.user.familyId } })).toBe(2);
+
+    const next = await refresh(services, successor!, null);
+    expect(next.refreshToken).not.toBe(successor);
+    expect((await bearer(next.accessToken)).user?.id).toBe(userId);
+  });
+
+  test("a token whose successor was never used gets that successor an hour later (lost response)", async () => {
+    const first = await signIn();
+    const lost = await refresh(services, first.refreshToken, null); // the answer never reached the client
+    clock.advance(60 * 60 * 1000);
+    const retried = await refresh(services, first.refreshToken, null);
+    expect(retried.refreshToken).toBe(lost.refreshToken);
+    expect(retried.accessTokenExpiresAt.getTime()).toBeGreaterThan(clock.now().getTime());
+  });
+
+  test("inside the grace window an old token gets the family's current token", async () => {
+    const t0 = await signIn();
+    const t1 = await refresh(services, t0.refreshToken, null);
+    const t2 = await refresh(services, t1.refreshToken, null); // t1's successor is now used
+    clock.advance(5_000);
+    const late = await refresh(services, t0.refreshToken, null);
+    expect(late.refreshToken).toBe(t2.refreshToken);
+  });
+
+  test("replay after the successor was used and the grace window passed revokes the whole family", async () => {
+    const t0 = await signIn();
+    const t1 = await refresh(services, t0.refreshToken, null);
+    const t2 = await refresh(services, t1.refreshToken, null);
+    clock.advance(11_000);
+
+    expect(await reasonOf(refresh(services, t0.refreshToken, null))).toBe("REFRESH_TOKEN_REUSED");
+    // Every token of the family is dead, including the legitimate current one...
+    expect(await reasonOf(refresh(services, t2.refreshToken, null))).toBe("REFRESH_TOKEN_REUSED");
+    const family = await services.db.refreshToken.findMany({ where: { familyId: t0.user.familyId } });
+    expect(family.every((row) => row.revokedReason === "REFRESH_TOKEN_REUSED")).toBe(true);
+    // ...and its access tokens fail at once, not when they expire.
+    expect((await bearer(t2.accessToken)).error).toBe("SESSION_REVOKED");
+    // Another sign-in of the same user is untouched.
+    const other = await signIn();
+    expect((await bearer(other.accessToken)).user?.id).toBe(userId);
+    expect((await refresh(services, other.refreshToken, null)).user.id).toBe(userId);
+  });
+
+  test("unknown and expired tokens are refused with their own reasons", async () => {
+    expect(await reasonOf(refresh(services, "not-a-token-we-ever-issued", null))).toBe("REFRESH_TOKEN_INVALID");
+    const t0 = await signIn();
+    clock.advance(services.config.timings.refreshTokenTtlMs + 1);
+    expect(await reasonOf(refresh(services, t0.refreshToken, null))).toBe("REFRESH_TOKEN_EXPIRED");
+  });
+
+  test("the database stores hashes only", async () => {
+    const t0 = await signIn();
+    const rows = await services.db.refreshToken.findMany({ where: { familyId: t0.user.familyId } });
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.tokenHash).toBe(hashRefreshToken(t0.refreshToken));
+    expect(JSON.stringify(rows)).not.toContain(t0.refreshToken);
+  });
+});
+
+describe("logout", () => {
+  test("logout revokes its family only, and twice is fine", async () => {
+    const phone = await signIn();
+    const laptop = await signIn();
+    await logout(services, phone.user.familyId);
+    await logout(services, phone.user.familyId);
+    expect((await bearer(phone.accessToken)).error).toBe("SESSION_REVOKED");
+    expect(await reasonOf(refresh(services, phone.refreshToken, null))).toBe("SESSION_REVOKED");
+    expect((await bearer(laptop.accessToken)).user?.id).toBe(userId);
+  });
+
+  test("logoutAll revokes every family of the user", async () => {
+    const sessions = await Promise.all([signIn(), signIn(), signIn()]);
+    await logoutAll(services, userId, sessions[0]!.user.familyId);
+    await logoutAll(services, userId, sessions[0]!.user.familyId);
+    for (const session of sessions) {
+      expect((await bearer(session.accessToken)).error).toBe("SESSION_REVOKED");
+      expect(await reasonOf(refresh(services, session.refreshToken, null))).toBe("SESSION_REVOKED");
+    }
+  });
+});
+
+describe("cleanupTokens", () => {
+  test("deletes expired tokens and tokens revoked longer ago than the retention, in batches, and is idempotent", async () => {
+    const now = clock.now();
+    const retention = services.config.timings.refreshTokenRetentionMs;
+    const row = (i: number, data: { expiresAt: Date; revokedAt?: Date }) => ({
+      userId,
+      familyId: crypto.randomUUID(),
+      tokenHash: hashRefreshToken(`cleanup-${i}-${Math.random()}`),
+      ...data,
+    });
+    const future = new Date(now.getTime() + 86_400_000);
+    await services.db.refreshToken.createMany({
+      data: [
+        ...Array.from({ length: 2_100 }, (_, i) => row(i, { expiresAt: new Date(now.getTime() - 1_000) })),
+        ...Array.from({ length: 30 }, (_, i) => row(10_000 + i, { expiresAt: future, revokedAt: new Date(now.getTime() - retention - 1_000) })),
+        ...Array.from({ length: 7 }, (_, i) => row(20_000 + i, { expiresAt: future, revokedAt: new Date(now.getTime() - 1_000) })),
+      ],
+    });
+    const before = await services.db.refreshToken.count();
+    const result = await cleanupTokens(services);
+    expect(result.expired).toBeGreaterThanOrEqual(2_100);
+    expect(result.revoked).toBe(30);
+    expect(await services.db.refreshToken.count()).toBe(before - result.expired - result.revoked);
+    expect(await services.db.refreshToken.count({ where: { OR: [{ expiresAt: { lte: now } }] } })).toBe(0);
+    expect(await cleanupTokens(services)).toEqual({ expired: 0, revoked: 0 });
+  });
+});

@@ -1,0 +1,269 @@
+import { randomUUID } from "node:crypto";
+import { Prisma } from "@livehall/db";
+import type { Services, SessionUser } from "../context";
+import { Reason, appError } from "../errors";
+import { authCounters } from "../metrics";
+import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from "./passwords";
+import { loginLimiter } from "./rate-limit";
+import { markFamiliesRevoked } from "./revocation";
+import { hashRefreshToken, newRefreshToken, signAccessToken, successorOf } from "./tokens";
+
+export interface IssuedTokens {
+  user: SessionUser;
+  accessToken: string;
+  accessTokenExpiresAt: Date;
+  refreshToken: string;
+  refreshTokenExpiresAt: Date;
+}
+
+export interface PublicUser {
+  id: string;
+  email: string;
+  name: string;
+  role: SessionUser["role"];
+}
+
+const publicUserSelect = { id: true, email: true, name: true, role: true } as const;
+
+/** How far the derived chain is walked inside the grace window before giving up. */
+const MAX_CHAIN_WALK = 64;
+
+type AuthServices = Pick<Services, "db" | "redis" | "keys" | "config" | "tokenKeys" | "logger" | "clock">;
+
+async function issueAccess(services: AuthServices, user: SessionUser, refreshToken: string, refreshTokenExpiresAt: Date): Promise<IssuedTokens> {
+  const access = await signAccessToken(services.tokenKeys, user, services.clock(), services.config.timings.accessTokenTtlMs);
+  return { user, accessToken: access.token, accessTokenExpiresAt: access.expiresAt, refreshToken, refreshTokenExpiresAt };
+}
+
+/** A new token family: one per login (device). */
+async function startFamily(services: AuthServices, user: { id: string; role: SessionUser["role"] }, userAgent: string | null): Promise<IssuedTokens> {
+  const now = services.clock();
+  const familyId = randomUUID();
+  const refreshToken = newRefreshToken();
+  const expiresAt = new Date(now.getTime() + services.config.timings.refreshTokenTtlMs);
+  await services.db.refreshToken.create({
+    data: { userId: user.id, familyId, tokenHash: hashRefreshToken(refreshToken), createdAt: now, expiresAt, userAgent: userAgent?.slice(0, 512) ?? null },
+  });
+  return issueAccess(services, { id: user.id, role: user.role, familyId }, refreshToken, expiresAt);
+}
+
+export async function signup(
+  services: AuthServices,
+  input: { email: string; name: string; password: string },
+  userAgent: string | null,
+): Promise<{ user: PublicUser; tokens: IssuedTokens }> {
+  const passwordHash = await hashPassword(input.password);
+  try {
+    const user = await services.db.user.create({
+      data: { email: input.email, name: input.name, passwordHash, role: "STUDENT" },
+      select: publicUserSelect,
+    });
+    return { user, tokens: await startFamily(services, user, userAgent) };
+  } catch (error) {
+    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") {
+      throw appError("CONFLICT", Reason.EMAIL_TAKEN, "An account with this email already exists. Sign in instead.");
+    }
+    throw error;
+  }
+}
+
+export async function login(
+  services: AuthServices,
+  input: { email: string; password: string },
+  request: { ip: string; userAgent: string | null },
+): Promise<{ user: PublicUser; tokens: IssuedTokens }> {
+  const limiter = loginLimiter(services);
+  await limiter.assertAllowed(input.email, request.ip);
+  const user = await services.db.user.findUnique({ where: { email: input.email }, select: { ...publicUserSelect, passwordHash: true } });
+  // Always run argon2, so an unknown email and a wrong password cost the same time and get the same answer.
+  const valid = await verifyPassword(user?.passwordHash ?? DUMMY_PASSWORD_HASH, input.password);
+  if (!user || !valid) {
+    await limiter.recordFailure(input.email, request.ip);
+    authCounters.loginFailed.inc({ reason: Reason.INVALID_CREDENTIALS });
+    throw appError("UNAUTHORIZED", Reason.INVALID_CREDENTIALS, "Email or password is incorrect.");
+  }
+  await limiter.recordSuccess(input.email);
+  const { passwordHash: _passwordHash, ...publicUser } = user;
+  return { user: publicUser, tokens: await startFamily(services, user, request.userAgent) };
+}
+
+function refreshFailure(reason: Reason, message: string) {
+  authCounters.refreshFailed.inc({ reason });
+  return appError("UNAUTHORIZED", reason, message);
+}
+
+const tokenSelect = {
+  id: true,
+  familyId: true,
+  expiresAt: true,
+  rotatedAt: true,
+  revokedAt: true,
+  revokedReason: true,
+  user: { select: { id: true, role: true } },
+} as const;
+
+type TokenRow = NonNullable<Awaited<ReturnType<typeof findToken>>>;
+
+function findToken(services: AuthServices, token: string) {
+  return services.db.refreshToken.findUnique({ where: { tokenHash: hashRefreshToken(token) }, select: tokenSelect });
+}
+
+function revokedFailure(row: TokenRow) {
+  return row.revokedReason === "REFRESH_TOKEN_REUSED"
+    ? refreshFailure(Reason.REFRESH_TOKEN_REUSED, "This sign-in was ended for your safety. Sign in again.")
+    : refreshFailure(Reason.SESSION_REVOKED, "You have been signed out. Sign in again.");
+}
+
+const isUsable = (row: TokenRow | null, now: Date): row is TokenRow =>
+  !!row && row.revokedAt === null && row.rotatedAt === null && row.expiresAt > now;
+
+/**
+ * Rotates T: marks it used and stores its successor HMAC(secret, T), atomically. The conditional
+ * UPDATE is the serialization point across processes: of any number of concurrent callers exactly
+ * one wins, and the others see T as rotated and are answered with the same successor.
+ */
+async function rotate(services: AuthServices, row: TokenRow, token: string, now: Date, userAgent: string | null) {
+  return services.db.$transaction(async (tx) => {
+    const claimed = await tx.refreshToken.updateMany({
+      where: { id: row.id, rotatedAt: null, revokedAt: null },
+      data: { rotatedAt: now },
+    });
+    if (claimed.count === 0) return null;
+    const successor = successorOf(services.tokenKeys, token);
+    const expiresAt = new Date(now.getTime() + services.config.timings.refreshTokenTtlMs);
+    await tx.refreshToken.create({
+      data: {
+        userId: row.user.id,
+        familyId: row.familyId,
+        tokenHash: hashRefreshToken(successor),
+        parentId: row.id,
+        createdAt: now,
+        expiresAt,
+        userAgent: userAgent?.slice(0, 512) ?? null,
+      },
+    });
+    return { successor, expiresAt };
+  });
+}
+
+/**
+ * auth.refresh — the rules of DESIGN.md "Auth":
+ * 1. an unused, valid token is rotated;
+ * 2. a rotated token whose successor is still unused is answered with that successor, at any age
+ *    (tabs refreshing at once, a response lost on the network);
+ * 3. a rotated token inside the grace window is answered with the family's current token;
+ * 4. anything else is replay of a stolen token: the family is revoked everywhere.
+ */
+export async function refresh(services: AuthServices, token: string, userAgent: string | null): Promise<IssuedTokens> {
+  const now = services.clock();
+  let row = await findToken(services, token);
+  if (!row) throw refreshFailure(Reason.REFRESH_TOKEN_INVALID, "Unknown refresh token. Sign in again.");
+  if (row.revokedAt) throw revokedFailure(row);
+
+  if (row.rotatedAt === null) {
+    if (row.expiresAt <= now) throw refreshFailure(Reason.REFRESH_TOKEN_EXPIRED, "Your sign-in has expired. Sign in again.");
+    const rotated = await rotate(services, row, token, now, userAgent);
+    if (rotated) {
+      authCounters.refreshSucceeded.inc({ path: "rotated" });
+      return issueAccess(services, { id: row.user.id, role: row.user.role, familyId: row.familyId }, rotated.successor, rotated.expiresAt);
+    }
+    // Another request rotated it a moment ago: continue as a rotated token.
+    row = await findToken(services, token);
+    if (!row) throw refreshFailure(Reason.REFRESH_TOKEN_INVALID, "Unknown refresh token. Sign in again.");
+    if (row.revokedAt) throw revokedFailure(row);
+  }
+  const user = { id: row.user.id, role: row.user.role, familyId: row.familyId };
+
+  let candidate = successorOf(services.tokenKeys, token);
+  let candidateRow = await findToken(services, candidate);
+  if (isUsable(candidateRow, now)) {
+    authCounters.refreshSucceeded.inc({ path: "successor_reserved" });
+    return issueAccess(services, user, candidate, candidateRow.expiresAt);
+  }
+
+  const rotatedAt = row.rotatedAt ?? now;
+  if (now.getTime() - rotatedAt.getTime() <= services.config.timings.refreshGraceMs) {
+    for (let depth = 0; candidateRow && depth < MAX_CHAIN_WALK; depth++) {
+      if (candidateRow.revokedAt) throw revokedFailure(candidateRow);
+      if (isUsable(candidateRow, now)) {
+        authCounters.refreshSucceeded.inc({ path: "grace_current" });
+        return issueAccess(services, user, candidate, candidateRow.expiresAt);
+      }
+      candidate = successorOf(services.tokenKeys, candidate);
+      candidateRow = await findToken(services, candidate);
+    }
+  } else if (row.expiresAt <= now) {
+    throw refreshFailure(Reason.REFRESH_TOKEN_EXPIRED, "Your sign-in has expired. Sign in again.");
+  }
+
+  await revokeFamilies(services, [row.familyId], "REFRESH_TOKEN_REUSED");
+  authCounters.reuseDetected.inc();
+  services.logger.warn({ familyId: row.familyId, userId: row.user.id }, "refresh token reuse detected; family revoked");
+  throw refreshFailure(Reason.REFRESH_TOKEN_REUSED, "This sign-in was ended for your safety. Sign in again.");
+}
+
+/** Revokes every token of the families, in the database and for their live access tokens. Idempotent. */
+async function revokeFamilies(services: AuthServices, familyIds: string[], reason: "LOGOUT" | "LOGOUT_ALL" | "REFRESH_TOKEN_REUSED" | "ADMIN") {
+  if (familyIds.length === 0) return;
+  await services.db.refreshToken.updateMany({
+    where: { familyId: { in: familyIds }, revokedAt: null },
+    data: { revokedAt: services.clock(), revokedReason: reason },
+  });
+  await markFamiliesRevoked(services, familyIds);
+}
+
+/** Ends one sign-in (device). Safe to call any number of times, with a gone or unknown token. */
+export async function logout(services: AuthServices, familyId: string | null): Promise<void> {
+  if (familyId) await revokeFamilies(services, [familyId], "LOGOUT");
+}
+
+/** The family a refresh token belongs to, if the token is known (revoked or not). */
+export async function familyOfRefreshToken(services: AuthServices, token: string): Promise<string | null> {
+  return (await findToken(services, token))?.familyId ?? null;
+}
+
+/** Ends every sign-in of the user on every device. */
+export async function logoutAll(services: AuthServices, userId: string, currentFamilyId: string | null): Promise<{ families: number }> {
+  const families = await services.db.refreshToken.findMany({
+    where: { userId, revokedAt: null },
+    select: { familyId: true },
+    distinct: ["familyId"],
+  });
+  const familyIds = [...new Set([...families.map((family) => family.familyId), ...(currentFamilyId ? [currentFamilyId] : [])])];
+  await revokeFamilies(services, familyIds, "LOGOUT_ALL");
+  return { families: familyIds.length };
+}
+
+export async function currentUser(services: AuthServices, userId: string): Promise<PublicUser> {
+  const user = await services.db.user.findUnique({ where: { id: userId }, select: publicUserSelect });
+  if (!user) throw appError("UNAUTHORIZED", Reason.UNAUTHENTICATED, "Sign in to continue.");
+  return user;
+}
+
+export const TOKEN_CLEANUP_BATCH = 1_000;
+
+/**
+ * Deletes refresh tokens that expired, or were revoked longer ago than the retention (kept until
+ * then so a replay is still recognised as such). Batched so no statement holds long locks; safe to
+ * run concurrently and to re-run after a crash.
+ */
+export async function cleanupTokens(services: Pick<Services, "db" | "config" | "clock">): Promise<{ expired: number; revoked: number }> {
+  const now = services.clock();
+  const revokedBefore = new Date(now.getTime() - services.config.timings.refreshTokenRetentionMs);
+  const deleteBatch = (condition: Prisma.Sql) =>
+    services.db.$executeRaw`
+      DELETE FROM "RefreshToken" WHERE id IN (
+        SELECT id FROM "RefreshToken" WHERE ${condition} LIMIT ${TOKEN_CLEANUP_BATCH} FOR UPDATE SKIP LOCKED
+      )`;
+  const drain = async (condition: Prisma.Sql) => {
+    let total = 0;
+    for (;;) {
+      const deleted = await deleteBatch(condition);
+      total += deleted;
+      if (deleted < TOKEN_CLEANUP_BATCH) return total;
+    }
+  };
+  const expired = await drain(Prisma.sql`"expiresAt" <= ${now}`);
+  const revoked = await drain(Prisma.sql`"revokedAt" <= ${revokedBefore}`);
+  return { expired, revoked };
+}

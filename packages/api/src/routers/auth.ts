@@ -1,0 +1,89 @@
+import { z } from "zod";
+import { authCookies, clearedAuthCookies } from "../auth/cookies";
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "../auth/passwords";
+import { cookieOptions } from "../auth/request-auth";
+import * as auth from "../auth/service";
+import type { Context } from "../context";
+import { Reason, appError } from "../errors";
+import { adminProcedure, authedProcedure, createTRPCRouter, publicProcedure } from "../trpc";
+
+const email = z.string().trim().toLowerCase().pipe(z.email({ error: "Enter a valid email address." }).max(254));
+const password = z
+  .string()
+  .min(PASSWORD_MIN_LENGTH, { error: `Password must be at least ${PASSWORD_MIN_LENGTH} characters.` })
+  .max(PASSWORD_MAX_LENGTH, { error: `Password must be at most ${PASSWORD_MAX_LENGTH} characters.` });
+/** cookie: httpOnly cookies for browsers; body: tokens in the answer for API clients (Bearer). */
+const delivery = z.enum(["cookie", "body"]).default("cookie");
+const refreshToken = z.string().min(16).max(512);
+
+/** Answers an auth call: cookies or tokens in the body, and always when the access token expires. */
+function deliver(ctx: Context, tokens: auth.IssuedTokens, mode: "cookie" | "body") {
+  if (mode === "cookie") {
+    for (const cookie of authCookies(tokens, ctx.clock(), cookieOptions(ctx))) ctx.resHeaders?.append("Set-Cookie", cookie);
+    return { accessTokenExpiresAt: tokens.accessTokenExpiresAt, tokens: null };
+  }
+  return {
+    accessTokenExpiresAt: tokens.accessTokenExpiresAt,
+    tokens: { accessToken: tokens.accessToken, refreshToken: tokens.refreshToken, refreshTokenExpiresAt: tokens.refreshTokenExpiresAt },
+  };
+}
+
+function clearCookies(ctx: Context) {
+  for (const cookie of clearedAuthCookies(cookieOptions(ctx))) ctx.resHeaders?.append("Set-Cookie", cookie);
+}
+
+export const authRouter = createTRPCRouter({
+  signup: publicProcedure
+    .input(z.strictObject({ email, name: z.string().trim().min(1, { error: "Enter your name." }).max(100), password, delivery }))
+    .mutation(async ({ ctx, input }) => {
+      const { user, tokens } = await auth.signup(ctx, input, ctx.req.userAgent);
+      return { user, ...deliver(ctx, tokens, input.delivery) };
+    }),
+
+  login: publicProcedure
+    .input(z.strictObject({ email, password: z.string().min(1).max(PASSWORD_MAX_LENGTH), delivery }))
+    .mutation(async ({ ctx, input }) => {
+      const { user, tokens } = await auth.login(ctx, input, { ip: ctx.req.ip, userAgent: ctx.req.userAgent });
+      return { user, ...deliver(ctx, tokens, input.delivery) };
+    }),
+
+  /** Uses the token in the body first, else the `lh_rt` cookie. */
+  refresh: publicProcedure
+    .input(z.strictObject({ refreshToken: refreshToken.optional(), delivery }).default({ delivery: "cookie" }))
+    .mutation(async ({ ctx, input }) => {
+      const presented = input.refreshToken ?? ctx.req.refreshCookie;
+      if (!presented) throw appError("UNAUTHORIZED", Reason.REFRESH_TOKEN_INVALID, "No refresh token. Sign in again.");
+      try {
+        const tokens = await auth.refresh(ctx, presented, ctx.req.userAgent);
+        return deliver(ctx, tokens, input.delivery);
+      } catch (error) {
+        if (input.delivery === "cookie" && (error as { code?: string }).code === "UNAUTHORIZED") clearCookies(ctx);
+        throw error;
+      }
+    }),
+
+  /** Ends this sign-in. Works with an expired access token and is safe to repeat. */
+  logout: publicProcedure
+    .input(z.strictObject({ refreshToken: refreshToken.optional() }).default({}))
+    .mutation(async ({ ctx, input }) => {
+      const presented = input.refreshToken ?? ctx.req.refreshCookie;
+      const familyId = ctx.user?.familyId ?? (presented ? await auth.familyOfRefreshToken(ctx, presented) : null);
+      await auth.logout(ctx, familyId);
+      clearCookies(ctx);
+      return { ok: true as const };
+    }),
+
+  /** Ends every sign-in of this user, on every device. */
+  logoutAll: authedProcedure.input(z.strictObject({}).optional()).mutation(async ({ ctx }) => {
+    const result = await auth.logoutAll(ctx, ctx.user.id, ctx.user.familyId);
+    clearCookies(ctx);
+    return result;
+  }),
+
+  me: authedProcedure.query(async ({ ctx }) => ({
+    user: await auth.currentUser(ctx, ctx.user.id),
+    accessTokenExpiresAt: ctx.accessTokenExpiresAt,
+  })),
+
+  cleanupTokens: adminProcedure.input(z.strictObject({}).optional()).mutation(({ ctx }) => auth.cleanupTokens(ctx)),
+});
