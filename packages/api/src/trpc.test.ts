@@ -1,9 +1,9 @@
 import { closedPortUrl } from "@livehall/testing";
-import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { afterAll, describe, expect, test } from "vitest";
 import { z } from "zod";
 import { createContext } from "./context";
-import { appRouter } from "./root";
+import { type appRouter } from "./root";
+import { callOverHttp } from "./testing/http";
 import { createTestServices } from "./testing/services";
 import { adminProcedure, authedProcedure, createTRPCRouter, instructorProcedure, publicProcedure } from "./trpc";
 
@@ -23,22 +23,14 @@ const probeRouter = createTRPCRouter({
 
 type Role = "STUDENT" | "INSTRUCTOR" | "ADMIN";
 
-/** tRPC answers through the superjson transformer: the error shape sits under `error.json`. */
-async function errorBody(response: Response) {
-  const raw = (await response.json()) as { error?: { json: { message: string; data: Record<string, unknown> } } };
-  return { error: raw.error?.json, raw };
-}
-
-async function call(router: typeof probeRouter | typeof appRouter, path: string, input?: unknown, role?: Role) {
-  const query = input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify({ json: input }))}`;
-  const response = await fetchRequestHandler({
-    endpoint: "/api/trpc",
-    req: new Request(`http://localhost/api/trpc/${path}${query}`),
+const call = (router: typeof probeRouter | typeof appRouter, path: string, input?: unknown, role?: Role) =>
+  callOverHttp({
     router,
-    createContext: () => createContext(services, { user: role ? { id: "u1", role, familyId: "f1" } : null }),
-  });
-  return { status: response.status, body: await errorBody(response) };
-}
+    path,
+    type: "query",
+    input,
+    context: () => createContext(services, { user: role ? { id: "u1", role, familyId: "f1" } : null }),
+  }).then((answer) => ({ status: answer.status, body: answer }));
 
 describe("error answers", () => {
   test("malformed input is a 400 with reason INVALID_INPUT and the flattened zod issues", async () => {
@@ -68,14 +60,8 @@ describe("error answers", () => {
   test("a database outage is a 503 SERVICE_UNAVAILABLE with a retry hint, not a 500", async () => {
     const down = createTestServices({ DATABASE_URL: await closedPortUrl("postgresql") });
     try {
-      const response = await fetchRequestHandler({
-        endpoint: "/api/trpc",
-        req: new Request("http://localhost/api/trpc/course.list"),
-        router: appRouter,
-        createContext: () => down.context(),
-      });
-      const body = await errorBody(response);
-      expect(response.status).toBe(503);
+      const body = await callOverHttp({ path: "course.list", type: "query", context: () => down.context() });
+      expect(body.status).toBe(503);
       expect(body.error?.data.reason).toBe("SERVICE_UNAVAILABLE");
       expect(body.error?.data.retryAfterMs).toBeGreaterThan(0);
     } finally {
