@@ -1,28 +1,99 @@
-import {
-  createTRPCClient,
-  httpBatchLink,
-  httpSubscriptionLink,
-  splitLink,
-  type TRPCClient,
-} from "@trpc/client";
+import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, type TRPCClient, type TRPCLink } from "@trpc/client";
+import { observable } from "@trpc/server/observable";
 import superjson from "superjson";
+import { AuthSession, type AuthSessionOptions } from "./client/auth-session";
+import { backoffDelay, CLIENT_BACKOFF_DEFAULTS } from "./client/backoff";
+import { definiteSignOutReason, isAccessTokenExpired, isRetryableFailure } from "./client/failures";
 import type { AppRouter } from "./root";
 
-export interface ApiClientOptions {
-  /** Base URL of the tRPC endpoint, e.g. http://localhost:3000/api/trpc */
-  url: string;
-  headers?: () => Record<string, string> | Promise<Record<string, string>>;
-  fetch?: typeof fetch;
-  /** EventSource implementation for subscriptions outside browsers (Node 20 has none built in). */
+export { AuthSession, type TokenSet, type Delivery } from "./client/auth-session";
+export { backoffDelay, CLIENT_BACKOFF_DEFAULTS, type Backoff } from "./client/backoff";
+export { definiteSignOutReason, failureReason, isRetryableFailure } from "./client/failures";
+
+/**
+ * Mutations that are safe to send again after a network failure or 5xx: the server makes them
+ * idempotent. Others (course.create…) are not retried, so a lost answer cannot duplicate work.
+ */
+export const RETRYABLE_MUTATIONS = new Set([
+  "auth.logout",
+  "session.join",
+  "session.leave",
+  "session.heartbeat",
+  "session.rate",
+  "session.start",
+  "session.end",
+  "session.cancel",
+]);
+
+export interface ApiClientOptions extends Omit<AuthSessionOptions, "delivery"> {
+  delivery?: AuthSessionOptions["delivery"];
+  /** The sign-in this client acts for; pass one to observe it or share it between clients. */
+  session?: AuthSession;
+  /** Attempts per call for network failures and 5xx (queries and retryable mutations). */
+  maxAttempts?: number;
+  headers?: () => Record<string, string>;
   EventSource?: typeof globalThis.EventSource;
 }
 
 export type ApiClient = TRPCClient<AppRouter>;
 
-/** The typed client teammates, scripts, tests and benchmarks use against a running deployment. */
+/**
+ * Refreshes ahead of expiry and once on ACCESS_TOKEN_EXPIRED, then retries the call; retries
+ * network failures and 5xx with backoff and jitter; signs out only on a definite auth answer.
+ */
+function resilienceLink(session: AuthSession, options: ApiClientOptions): TRPCLink<AppRouter> {
+  const maxAttempts = options.maxAttempts ?? 6;
+  const sleepBackoff = options.backoff ?? CLIENT_BACKOFF_DEFAULTS;
+  return () =>
+    ({ op, next }) =>
+      observable((observer) => {
+        let attempt = 0;
+        let refreshedOnce = false;
+        let stopped = false;
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        let current: { unsubscribe(): void } | undefined;
+        const retryable = op.type === "query" || (op.type === "mutation" && RETRYABLE_MUTATIONS.has(op.path));
+
+        const run = async () => {
+          if (op.type !== "subscription") await session.ensureFresh();
+          if (stopped) return;
+          current = next(op).subscribe({
+            next: (value) => observer.next(value),
+            complete: () => observer.complete(),
+            error: (error) => {
+              if (stopped) return;
+              if (isAccessTokenExpired(error) && !refreshedOnce) {
+                refreshedOnce = true;
+                session.refresh().then(run, (refreshError: unknown) => observer.error(refreshError as never));
+                return;
+              }
+              const signOut = definiteSignOutReason(error);
+              if (signOut) {
+                session.signOut(signOut);
+              } else if (retryable && isRetryableFailure(error) && attempt + 1 < maxAttempts) {
+                timer = setTimeout(() => void run(), backoffDelay(attempt++, sleepBackoff));
+                return;
+              }
+              observer.error(error);
+            },
+          });
+        };
+        void run();
+        return () => {
+          stopped = true;
+          clearTimeout(timer);
+          current?.unsubscribe();
+        };
+      });
+}
+
+/** The typed client teammates, scripts, tests and the browser use against a running deployment. */
 export function createApiClient(options: ApiClientOptions): ApiClient {
-  return createTRPCClient<AppRouter>({
+  const session = options.session ?? new AuthSession({ ...options, delivery: options.delivery ?? "cookie" });
+  const headers = () => ({ ...options.headers?.(), ...session.authorizationHeader() });
+  const client = createTRPCClient<AppRouter>({
     links: [
+      resilienceLink(session, options),
       splitLink({
         condition: (op) => op.type === "subscription",
         true: httpSubscriptionLink({
@@ -31,12 +102,15 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
           ...(options.EventSource ? { EventSource: options.EventSource } : {}),
         }),
         false: httpBatchLink({
+          // Keeps batched GET URLs well under common proxy limits.
+          maxURLLength: 4_000,
           url: options.url,
           transformer: superjson,
-          ...(options.headers ? { headers: options.headers } : {}),
+          headers,
           ...(options.fetch ? { fetch: options.fetch } : {}),
         }),
       }),
     ],
   });
+  return client;
 }

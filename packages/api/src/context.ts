@@ -38,6 +38,10 @@ export interface RequestInfo {
   refreshCookie: string | null;
 }
 
+export interface ResponseHeaders {
+  append(name: string, value: string): void;
+}
+
 export interface Context extends Services {
   req: RequestInfo;
   user: SessionUser | null;
@@ -46,7 +50,7 @@ export interface Context extends Services {
   /** When the access token this request used expires (so clients can refresh ahead of time). */
   accessTokenExpiresAt: Date | null;
   /** Response headers the procedure may add to (cookies); absent for in-process callers. */
-  resHeaders: Headers | null;
+  resHeaders: ResponseHeaders | null;
 }
 
 export function createContext(services: Services, request: Partial<Omit<Context, keyof Services>> = {}): Context {

@@ -10,3 +10,12 @@ export { authenticateRequest, type RequestAuth } from "./auth/request-auth";
 export { ACCESS_COOKIE, REFRESH_COOKIE } from "./auth/cookies";
 export { cleanupTokens } from "./auth/service";
 export { metricsRegistry, authCounters } from "./metrics";
+export {
+  authenticateIncoming,
+  authenticateNodeRequest,
+  contextForRequest,
+  createNodeContextFactory,
+  nodeRequest,
+  requestOrigin,
+  type IncomingRequestLike,
+} from "./http-context";
