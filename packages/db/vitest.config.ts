@@ -1,4 +1,3 @@
-/// <reference types="vitest/config" />
 import { integrationTestConfig } from "@livehall/testing/vitest-preset";
 import { defineConfig } from "vitest/config";
 

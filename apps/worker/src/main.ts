@@ -1,26 +1,31 @@
-import { createLogger } from "@livehall/api";
-import { redactUrl } from "@livehall/db";
+import { closeServices, createLogger, createServices } from "@livehall/api";
 import { ConfigError, loadWorkerConfig } from "@livehall/api/config";
+import { redactUrl } from "@livehall/db";
 import { createJobHandlers } from "./handlers";
 import { startWorker } from "./worker";
 
 async function main() {
   const config = loadWorkerConfig();
   const logger = createLogger(config, "worker");
-  const worker = await startWorker({ config, logger, handlers: createJobHandlers(logger) });
-  logger.info({ redis: redactUrl(config.redisUrl) }, "worker started");
+  const services = createServices(config, { logger });
+  const starting = startWorker({ config, logger, handlers: createJobHandlers(services) });
 
+  // Installed before start-up completes, so a SIGTERM during start-up still shuts down cleanly.
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, "worker stopping: finishing running jobs");
-    await worker.stop();
+    await (await starting).stop();
+    await closeServices(services);
     logger.info("worker stopped");
     process.exit(0);
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
+
+  await starting;
+  logger.info({ redis: redactUrl(config.redisUrl), database: redactUrl(config.databaseUrl) }, "worker started");
 }
 
 main().catch((error: unknown) => {

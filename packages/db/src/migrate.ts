@@ -97,7 +97,10 @@ export async function ensureDatabase(url: string): Promise<boolean> {
     return true;
   } catch (error) {
     // Another process created it between our check and our CREATE: that is the state we wanted.
-    if ((error as { code?: string }).code === "42P04") return false;
+    // Postgres says so with 42P04 (duplicate_database) when the other CREATE had committed, and with
+    // 23505 on pg_database's name index when both CREATEs ran at once (the loser waits, then fails).
+    const { code, constraint } = error as { code?: string; constraint?: string };
+    if (code === "42P04" || (code === "23505" && constraint === "pg_database_datname_index")) return false;
     throw error;
   } finally {
     await admin.end();
