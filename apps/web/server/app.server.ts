@@ -1,0 +1,152 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { appRouter, type Logger, type Services } from "@livehall/api";
+import type { WebConfig } from "@livehall/api/config";
+import { createExpressMiddleware } from "@trpc/server/adapters/express";
+import compression from "compression";
+import express, { type Response } from "express";
+import { healthRouter } from "./health.server";
+import { mountRemix } from "./remix.server";
+import { assignRequestId, createRequestContext } from "./request-context.server";
+
+export type RemixOptions =
+  | {
+      /** `vite` in development, `build` in production; `none` serves the API only (tests). */
+      remix: "vite" | "build";
+      /** The web app's folder: vite.config.ts and build/ live there. */
+      appRoot: string;
+    }
+  | { remix?: "none"; appRoot?: undefined };
+
+export type WebServerOptions = RemixOptions & {
+  config: WebConfig;
+  services: Services;
+};
+
+export interface WebServer {
+  server: http.Server;
+  /** Starts listening; resolves with the base URL (the real port when `port` is 0). */
+  listen(port: number, host?: string): Promise<string>;
+  /** Stops accepting, lets in-flight requests finish, ends event streams. Services stay open. */
+  close(): Promise<void>;
+}
+
+const MAX_REQUEST_BODY_BYTES = 1_000_000;
+/** How long shutdown lets in-flight requests finish before cutting the remaining connections. */
+const DRAIN_TIMEOUT_MS = 10_000;
+
+function isEventStream(res: Response): boolean {
+  return String(res.getHeader("content-type") ?? "").startsWith("text/event-stream");
+}
+
+/**
+ * ioredis reports every failed reconnect (and prints them itself when nobody listens); one line per
+ * outage is enough, /readyz tells the rest.
+ */
+function reportRedisOutages(redis: Services["redis"], logger: Logger): void {
+  let down = false;
+  const onError = (error: Error) => {
+    if (!down) logger.warn({ err: error }, "redis unavailable");
+    down = true;
+  };
+  const onReady = () => {
+    if (down) logger.info("redis available again");
+    down = false;
+  };
+  redis.on("error", onError).on("ready", onReady);
+}
+
+export async function createWebServer(options: WebServerOptions): Promise<WebServer> {
+  const { config, services } = options;
+  const { logger } = services;
+  reportRedisOutages(services.redis, logger);
+  const app = express();
+  const server = http.createServer(app);
+
+  let shuttingDown = false;
+  const openResponses = new Set<Response>();
+
+  app.disable("x-powered-by");
+  // Behind the local round-robin proxy (start:cluster) or a load balancer on loopback, the client IP
+  // comes from X-Forwarded-For; rate limits per IP depend on it.
+  app.set("trust proxy", "loopback");
+  app.use((req, res, next) => {
+    assignRequestId(req, res);
+    openResponses.add(res);
+    res.on("close", () => openResponses.delete(res));
+    // Behind a load balancer, closing the connection after the answer moves the client elsewhere.
+    if (shuttingDown) res.setHeader("connection", "close");
+    next();
+  });
+  // Event streams are left alone: tRPC marks them `no-transform`, which compression honours.
+  app.use(compression());
+  app.use(healthRouter(services));
+  app.use(
+    "/api/trpc",
+    createExpressMiddleware({
+      router: appRouter,
+      maxBodySize: MAX_REQUEST_BODY_BYTES,
+      createContext: ({ req, res }) =>
+        // Headers procedures add (cookies) go straight onto the answer.
+        createRequestContext(services, req, res, { append: (name, value) => void res.appendHeader(name, value) }),
+      onError: ({ error, path, ctx }) => {
+        if (error.code !== "INTERNAL_SERVER_ERROR") return;
+        logger.error({ err: error.cause ?? error, path, requestId: ctx?.req.requestId }, "procedure failed");
+      },
+    }),
+  );
+
+  const remix =
+    options.remix === "vite" || options.remix === "build"
+      ? await mountRemix(app, {
+          mode: options.remix,
+          appRoot: options.appRoot,
+          httpServer: server,
+          services,
+          serverMode: config.env,
+        })
+      : null;
+
+  let closing: Promise<void> | null = null;
+
+  return {
+    server,
+    listen(port, host = config.host) {
+      return new Promise((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(port, host, () => {
+          server.off("error", reject);
+          const { port: actualPort } = server.address() as AddressInfo;
+          const publicHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;
+          resolve(`http://${publicHost}:${actualPort}`);
+        });
+      });
+    },
+    close() {
+      closing ??= (async () => {
+        shuttingDown = true;
+        const stopped = new Promise<void>((resolve, reject) => {
+          server.close((error) => {
+            const neverStarted = (error as NodeJS.ErrnoException | undefined)?.code === "ERR_SERVER_NOT_RUNNING";
+            if (error && !neverStarted) reject(error);
+            else resolve();
+          });
+        });
+        server.closeIdleConnections();
+        for (const res of openResponses) {
+          // Subscriptions never finish on their own; their clients reconnect to another instance.
+          if (isEventStream(res)) res.destroy();
+          else if (!res.headersSent) res.setHeader("connection", "close");
+        }
+        const drainDeadline = setTimeout(() => server.closeAllConnections(), DRAIN_TIMEOUT_MS);
+        try {
+          await stopped;
+        } finally {
+          clearTimeout(drainDeadline);
+        }
+        await remix?.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,51 @@
+import { closeServices, createServices, type Services } from "@livehall/api";
+import { createApiClient, type ApiClient, type ApiClientOptions } from "@livehall/api/client";
+import { loadWebConfig } from "@livehall/api/config";
+import { waitFor } from "@livehall/testing";
+import { createWebServer, type RemixOptions } from "./app.server";
+
+export interface TestServer {
+  /** Base URL, e.g. http://127.0.0.1:41234 */
+  url: string;
+  trpcUrl: string;
+  services: Services;
+  /** A typed API client against this server. */
+  client(options?: Omit<ApiClientOptions, "url">): ApiClient;
+  close(): Promise<void>;
+}
+
+/** Remix defaults to `none`: API, health and readiness only. */
+export type TestServerOptions = RemixOptions & {
+  /** Environment overrides on top of the harness's (e.g. REDIS_URL pointing at a closed port). */
+  env?: Record<string, string>;
+  /**
+   * Wait until /readyz answers 200 (Redis connects just after start). Default true; false for tests
+   * of an unreachable dependency.
+   */
+  waitUntilReady?: boolean;
+};
+
+/**
+ * Starts the web server in-process on a free loopback port against this test file's database and
+ * Redis namespace (the harness sets DATABASE_URL, REDIS_URL and REDIS_KEY_PREFIX before the file runs).
+ */
+export async function startTestServer({ env, waitUntilReady = true, ...remix }: TestServerOptions = {}): Promise<TestServer> {
+  const config = loadWebConfig({ ...process.env, ...env });
+  const services = createServices(config);
+  const web = await createWebServer({ config, services, ...remix });
+  const url = await web.listen(0, "127.0.0.1");
+  const trpcUrl = `${url}/api/trpc`;
+  if (waitUntilReady) {
+    await waitFor(async () => (await fetch(`${url}/readyz`)).ok, { what: "the test server to be ready" });
+  }
+  return {
+    url,
+    trpcUrl,
+    services,
+    client: (clientOptions = {}) => createApiClient({ ...clientOptions, url: trpcUrl }),
+    close: async () => {
+      await web.close();
+      await closeServices(services);
+    },
+  };
+}
