@@ -194,7 +194,7 @@ describe("malformed input never causes a 500", () => {
             const input: Record<string, unknown> = Object.fromEntries(fields.map((name) => [name, valid[name]]));
             input[field] = value;
             if (addExtra) input[extraKey] = "surprise";
-            const answer = await callOverHttp({ path, type: "mutation", input, context: (headers) => browser(headers) });
+            const answer = await callOverHttp({ path, type: "mutation", input, raw: true, context: (headers) => browser(headers) });
             expect(answer.status).toBe(400);
             expect(answer.error?.data.reason).toBe("INVALID_INPUT");
           },

@@ -1,0 +1,117 @@
+#!/usr/bin/env node
+// `npm start` — prepare everything on a fresh clone and run Livehall (web + worker) in production mode.
+// `npm run dev` (--dev) — the same preparation without the build, running both in watch mode.
+// `node scripts/start.mjs --check-services` — only make sure Postgres and Redis are reachable.
+//
+// Node built-ins only: this runs before `npm install`.
+import path from "node:path";
+import { ROOT, color, exitWithError, log, runTogether } from "./lib/proc.mjs";
+import { appServices, ensureServices } from "./lib/services.mjs";
+import {
+  DEMO_LOGINS,
+  DEMO_PASSWORD,
+  NPM,
+  NPX,
+  assertPortFree,
+  childEnv,
+  elapsed,
+  ensureDependencies,
+  localAuthSecret,
+  runStep,
+  waitForPort,
+  webAddress,
+} from "./lib/setup.mjs";
+
+const USAGE = `Usage: node scripts/start.mjs [--dev | --check-services]
+
+  (no flag)         install if needed, start Postgres/Redis if needed, migrate, seed, build,
+                    then run web and worker in production mode until Ctrl-C   (npm start)
+  --dev             the same without the build, web and worker in watch mode (npm run dev)
+  --check-services  only make sure Postgres and Redis are reachable, then exit 0 or 1
+                    (alias: --check-only)
+`;
+
+const args = new Set(process.argv.slice(2));
+if (args.has("--help") || args.has("-h")) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const known = new Set(["--dev", "--check-services", "--check-only"]);
+for (const arg of args) {
+  if (!known.has(arg)) {
+    log.fail(`Unknown option ${arg}. ${USAGE.split("\n")[0]}`);
+    process.exit(2);
+  }
+}
+const mode = args.has("--check-services") || args.has("--check-only") ? "check" : args.has("--dev") ? "dev" : "start";
+
+async function main() {
+  const startedAt = Date.now();
+
+  // 1. Services first: a wrong URL is reported in a second, before any install or build.
+  const services = appServices();
+  const ready = await ensureServices([services.postgres, services.redis]);
+  log.ok(ready.map(({ target, action }) => `${target.label} ${action === "ready" ? "ready" : action} at ${target.redacted}`).join(" · "));
+  if (mode === "check") return 0;
+
+  const address = webAddress();
+  await assertPortFree(address);
+
+  // 2. Dependencies.
+  const install = await ensureDependencies();
+  if (install === "up to date") log.ok("Dependencies up to date");
+
+  // Every child sees the same URLs, defaults included.
+  const env = childEnv({ DATABASE_URL: services.postgres.url, REDIS_URL: services.redis.url });
+
+  // 3. Database: client code, schema, demo data.
+  await runStep("Generating the Prisma client…", NPX, ["turbo", "run", "generate", "--output-logs=errors-only"], { env });
+  await runStep(`Migrating ${services.postgres.redacted}…`, NPM, ["run", "--silent", "db:migrate"], { env });
+  await runStep("Seeding demo data…", NPM, ["run", "--silent", "db:seed"], { env });
+
+  // 4. Build (production only) and run.
+  let processes;
+  if (mode === "start") {
+    await runStep("Building web and worker…", NPX, ["turbo", "run", "build", "--output-logs=new-only"], { env });
+    const auth = localAuthSecret();
+    if (auth.generated) log.info(color.dim(`AUTH_SECRET is not set: generated a local one in ${path.relative(ROOT, auth.file)} (set AUTH_SECRET in a real deployment).`));
+    const production = { NODE_ENV: "production", AUTH_SECRET: auth.secret };
+    processes = [
+      { name: "web", command: process.execPath, args: ["apps/web/build/server.js"], env: production },
+      { name: "worker", command: process.execPath, args: ["apps/worker/dist/main.js"], env: production },
+    ];
+  } else {
+    processes = [
+      { name: "web", command: NPM, args: ["run", "dev", "-w", "@livehall/web"] },
+      { name: "worker", command: NPM, args: ["run", "dev", "-w", "@livehall/worker"] },
+    ];
+  }
+
+  log.step(`Starting web and worker (${mode === "start" ? "production" : "development"} mode; prepared in ${elapsed(startedAt)})…`);
+  let finished = false;
+  const running = runTogether(processes, { env, cwd: ROOT }).finally(() => {
+    finished = true;
+  });
+  void announce(address, () => finished);
+  return running;
+}
+
+/** Prints the address and the demo logins once the web server accepts connections. */
+async function announce(address, finished) {
+  const up = address.port ? await waitForPort(address.connectHost, address.port, { cancelled: finished }) : true;
+  if (finished()) return;
+  const lines = [
+    "",
+    up ? color.bold(`  Livehall is running at ${address.url}`) : color.bold(`  Livehall should be at ${address.url} (not answering yet)`),
+    `  Demo logins (password ${color.bold(DEMO_PASSWORD)}, for local use only):`,
+    ...DEMO_LOGINS.map(([email, role]) => `    ${email.padEnd(26)}${color.dim(role)}`),
+    color.dim("  Press Ctrl-C to stop."),
+    "",
+  ];
+  console.log(lines.join("\n"));
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => exitWithError(error),
+);
