@@ -1,5 +1,6 @@
 import type { Db } from "@livehall/db";
 import type { TokenKeys } from "./auth/tokens";
+import type { EventBus } from "./events";
 import type { CoreConfig } from "./config";
 import type { Reason } from "./errors";
 import type { Logger } from "./logger";
@@ -12,6 +13,8 @@ export interface Services {
   keys: RedisKeys;
   config: CoreConfig;
   tokenKeys: TokenKeys;
+  /** Live events across instances (Redis pub/sub). */
+  events: EventBus;
   logger: Logger;
   /** The current time; tests substitute a fake clock. */
   clock: () => Date;

@@ -24,6 +24,8 @@ export function redisKeys(prefix: string) {
     revokedFamily: (familyId: string) => `${prefix}auth:revoked:${familyId}`,
     presence: (sessionId: string) => `${prefix}presence:${sessionId}`,
     presenceMarker: () => `${prefix}presence:built`,
+    /** Sequence of participant events per session, so a snapshot can drop deltas it already includes. */
+    participantEventSeq: (sessionId: string) => `${prefix}presence:seq:${sessionId}`,
     rateLimit: (bucket: string, id: string) => `${prefix}rl:${bucket}:${id}`,
     channel: (name: string) => `${prefix}ch:${name}`,
     bullPrefix: () => `${prefix}bull`,

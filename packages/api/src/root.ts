@@ -1,10 +1,12 @@
 import { authRouter } from "./routers/auth";
 import { courseRouter } from "./routers/course";
+import { sessionPresenceRouter } from "./routers/session-presence";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
 
 export const appRouter = createTRPCRouter({
   auth: authRouter,
   course: courseRouter,
+  session: sessionPresenceRouter,
 });
 
 export type AppRouter = typeof appRouter;

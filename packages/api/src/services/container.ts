@@ -2,15 +2,19 @@ import { createDb } from "@livehall/db";
 import { deriveTokenKeys } from "../auth/tokens";
 import type { CoreConfig } from "../config";
 import type { Services } from "../context";
+import { createEventBus } from "../events";
 import { createLogger, type Logger } from "../logger";
 import { createRedis, redisKeys } from "../redis";
 
 /** Builds the process-wide services from validated config. */
 export function createServices(config: CoreConfig, options: { logger?: Logger; clock?: () => Date } = {}): Services {
+  const redis = createRedis(config.redisUrl);
+  const keys = redisKeys(config.redisKeyPrefix);
   return {
     db: createDb(config.databaseUrl),
-    redis: createRedis(config.redisUrl),
-    keys: redisKeys(config.redisKeyPrefix),
+    redis,
+    keys,
+    events: createEventBus(redis, config.redisUrl, keys),
     config,
     tokenKeys: deriveTokenKeys(config.authSecret),
     logger: options.logger ?? createLogger(config, "api"),
@@ -19,5 +23,5 @@ export function createServices(config: CoreConfig, options: { logger?: Logger; c
 }
 
 export async function closeServices(services: Services): Promise<void> {
-  await Promise.allSettled([services.db.$disconnect(), services.redis.quit()]);
+  await Promise.allSettled([services.db.$disconnect(), services.redis.quit(), services.events.close()]);
 }

@@ -3,3 +3,4 @@ export { createTestServices, fakeClock, insertUsers } from "./services";
 export { callOverHttp } from "./http";
 export { startApiServer } from "./standalone-server";
 export { signAccessToken } from "../auth/tokens";
+export { createSessionFixture, asSessionUser } from "./fixtures";

@@ -1,0 +1,30 @@
+import { z } from "zod";
+import * as participants from "../services/participants";
+import { authedProcedure, createTRPCRouter } from "../trpc";
+
+const sessionId = z.uuid();
+/** One browser tab: a random id the room generates. */
+const connectionId = z.string().min(8).max(64).regex(/^[\w-]+$/, { error: "Invalid connection id." });
+const sessionInput = z.strictObject({ sessionId });
+const connectionInput = z.strictObject({ sessionId, connectionId });
+
+/** Participation and presence: who is in a session right now, per tab, and the live event stream. */
+export const sessionPresenceRouter = createTRPCRouter({
+  join: authedProcedure.input(connectionInput).mutation(({ ctx, input }) => participants.join(ctx, ctx.user, input.sessionId, input.connectionId)),
+
+  leave: authedProcedure.input(connectionInput).mutation(({ ctx, input }) => participants.leave(ctx, ctx.user, input.sessionId, input.connectionId)),
+
+  heartbeat: authedProcedure
+    .input(connectionInput)
+    .mutation(({ ctx, input }) => participants.heartbeat(ctx, ctx.user, input.sessionId, input.connectionId)),
+
+  participants: authedProcedure.input(sessionInput).query(({ ctx, input }) => participants.listParticipants(ctx, input.sessionId)),
+
+  participantCount: authedProcedure
+    .input(sessionInput)
+    .query(async ({ ctx, input }) => ({ count: await participants.activeParticipantCount(ctx, input.sessionId) })),
+
+  onParticipants: authedProcedure.input(sessionInput).subscription(async function* ({ ctx, input, signal }) {
+    yield* participants.participantEvents(ctx, input.sessionId, signal);
+  }),
+});
