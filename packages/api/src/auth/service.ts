@@ -217,9 +217,10 @@ export async function logout(services: AuthServices, familyId: string | null): P
   if (familyId) await revokeFamilies(services, [familyId], "LOGOUT");
 }
 
-/** The family a refresh token belongs to, if the token is known (revoked or not). */
-export async function familyOfRefreshToken(services: AuthServices, token: string): Promise<string | null> {
-  return (await findToken(services, token))?.familyId ?? null;
+/** The sign-in (family) and user a refresh token belongs to, if the token is known (revoked or not). */
+export async function refreshTokenOwner(services: AuthServices, token: string): Promise<{ familyId: string; userId: string } | null> {
+  const row = await findToken(services, token);
+  return row ? { familyId: row.familyId, userId: row.user.id } : null;
 }
 
 /** Ends every sign-in of the user on every device. */

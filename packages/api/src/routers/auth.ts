@@ -5,6 +5,7 @@ import { cookieOptions } from "../auth/request-auth";
 import * as auth from "../auth/service";
 import type { Context } from "../context";
 import { Reason, appError } from "../errors";
+import { leaveAllSessions } from "../services/participants";
 import { adminProcedure, authedProcedure, createTRPCRouter, publicProcedure } from "../trpc";
 
 const email = z.string().trim().toLowerCase().pipe(z.email({ error: "Enter a valid email address." }).max(254));
@@ -62,20 +63,25 @@ export const authRouter = createTRPCRouter({
       }
     }),
 
-  /** Ends this sign-in. Works with an expired access token and is safe to repeat. */
+  /**
+   * Ends this sign-in and leaves every live session the user is in. Works with an expired access
+   * token and is safe to repeat.
+   */
   logout: publicProcedure
     .input(z.strictObject({ refreshToken: refreshToken.optional() }).default({}))
     .mutation(async ({ ctx, input }) => {
       const presented = input.refreshToken ?? ctx.req.refreshCookie;
-      const familyId = ctx.user?.familyId ?? (presented ? await auth.familyOfRefreshToken(ctx, presented) : null);
-      await auth.logout(ctx, familyId);
+      const owner = ctx.user ? { familyId: ctx.user.familyId, userId: ctx.user.id } : presented ? await auth.refreshTokenOwner(ctx, presented) : null;
+      await auth.logout(ctx, owner?.familyId ?? null);
+      if (owner) await leaveAllSessions(ctx, owner.userId);
       clearCookies(ctx);
       return { ok: true as const };
     }),
 
-  /** Ends every sign-in of this user, on every device. */
+  /** Ends every sign-in of this user, on every device, and leaves every live session. */
   logoutAll: authedProcedure.input(z.strictObject({}).optional()).mutation(async ({ ctx }) => {
     const result = await auth.logoutAll(ctx, ctx.user.id, ctx.user.familyId);
+    await leaveAllSessions(ctx, ctx.user.id);
     clearCookies(ctx);
     return result;
   }),

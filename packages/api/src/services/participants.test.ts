@@ -126,7 +126,7 @@ describe("session.onParticipants", () => {
     const [watcher, student] = await insertUsers(services, 2);
     await createCaller(context(asSessionUser(watcher!))).session.join({ sessionId: session.id, connectionId: connection(1) });
     const abort = new AbortController();
-    const stream = await createCaller(context(asSessionUser(watcher!))).session.onParticipants({ sessionId: session.id }, { signal: abort.signal });
+    const stream = await createCaller(context(asSessionUser(watcher!)), { signal: abort.signal }).session.onParticipants({ sessionId: session.id });
     const events: ParticipantEvent[] = [];
     const reading = (async () => {
       for await (const event of stream as AsyncIterable<ParticipantEvent>) {
@@ -144,5 +144,23 @@ describe("session.onParticipants", () => {
     expect(events[0]).toMatchObject({ participantCount: 1, participants: [{ userId: watcher!.id }] });
     expect(events[1]).toMatchObject({ participantCount: 2, participant: { userId: student!.id, connections: 1 } });
     expect(events[2]).toMatchObject({ participantCount: 1, userIds: [student!.id], reason: "LEFT" });
+  });
+});
+
+describe("signing out", () => {
+  test("leaves every connection of the user in every session", async () => {
+    const first = await createSessionFixture(services);
+    const second = await createSessionFixture(services);
+    const [student, other] = await insertUsers(services, 2);
+    const caller = createCaller(context(asSessionUser(student!)));
+    await caller.session.join({ sessionId: first.session.id, connectionId: connection(1) });
+    await caller.session.join({ sessionId: first.session.id, connectionId: connection(2) });
+    await caller.session.join({ sessionId: second.session.id, connectionId: connection(3) });
+    await createCaller(context(asSessionUser(other!))).session.join({ sessionId: first.session.id, connectionId: connection(4) });
+
+    await caller.auth.logout();
+    expect(await activeRows(first.session.id)).toBe(1);
+    expect(await activeRows(second.session.id)).toBe(0);
+    expect(await services.redis.zrange(services.keys.presence(first.session.id), 0, -1)).toEqual([`${other!.id}:${connection(4)}`]);
   });
 });
