@@ -99,7 +99,17 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
         true: httpSubscriptionLink({
           url: options.url,
           transformer: superjson,
-          ...(options.EventSource ? { EventSource: options.EventSource } : {}),
+          ...(options.EventSource
+            ? {
+                EventSource: options.EventSource,
+                // Outside browsers (the `eventsource` package), send the Bearer token on the stream too.
+                eventSourceOptions: () =>
+                  ({
+                    fetch: (input: string | URL | Request, init?: RequestInit) =>
+                      (options.fetch ?? fetch)(input, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers() } }),
+                  }) as EventSourceInit,
+              }
+            : {}),
         }),
         false: httpBatchLink({
           // Keeps batched GET URLs well under common proxy limits.

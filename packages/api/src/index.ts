@@ -19,3 +19,4 @@ export {
   requestOrigin,
   type IncomingRequestLike,
 } from "./http-context";
+export type { ParticipantEvent, ParticipantView } from "./services/participant-events";
