@@ -104,8 +104,8 @@ describe("worker across a Redis restart", () => {
 describe("worker process", () => {
   test("starts, logs its schedulers, and exits 0 on SIGTERM", async () => {
     const entry = fileURLToPath(new URL("./main.ts", import.meta.url));
-    const tsx = fileURLToPath(new URL("../../../node_modules/.bin/tsx", import.meta.url));
-    const child = spawn(tsx, [entry], {
+    // Node with tsx's loader, not the tsx CLI: the CLI is a parent process relaying signals.
+    const child = spawn(process.execPath, ["--import", "tsx", entry], {
       env: { ...process.env, NODE_ENV: "production", LOG_LEVEL: "info", AUTH_SECRET: "x".repeat(32) },
       stdio: ["ignore", "pipe", "pipe"],
     });

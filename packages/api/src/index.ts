@@ -20,3 +20,4 @@ export {
   type IncomingRequestLike,
 } from "./http-context";
 export type { ParticipantEvent, ParticipantView } from "./services/participant-events";
+export { evictStaleConnections, reconcileParticipants, type EvictionCounts, type ReconcileCounts } from "./services/reconcile";

@@ -1,12 +1,13 @@
 import { authRouter } from "./routers/auth";
 import { courseRouter } from "./routers/course";
+import { sessionCatalogRouter } from "./routers/session-catalog";
 import { sessionPresenceRouter } from "./routers/session-presence";
-import { createCallerFactory, createTRPCRouter } from "./trpc";
+import { createCallerFactory, createTRPCRouter, mergeRouters } from "./trpc";
 
 export const appRouter = createTRPCRouter({
   auth: authRouter,
   course: courseRouter,
-  session: sessionPresenceRouter,
+  session: mergeRouters(sessionCatalogRouter, sessionPresenceRouter),
 });
 
 export type AppRouter = typeof appRouter;

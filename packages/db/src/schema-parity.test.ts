@@ -120,6 +120,17 @@ describe("drift in the database is reported", () => {
     ]);
   });
 
+  test("a trigram search index rebuilt without its operator class or as a btree", async () => {
+    expect(
+      await differencesAfter(`
+        DROP INDEX "Course_title_trgm_idx";
+        CREATE INDEX "Course_title_trgm_idx" ON "Course"("title");`),
+    ).toEqual([expect.stringMatching(/^index "Course_title_trgm_idx" on "Course"\(title gin_trgm_ops\) .* is columns \(title\), using btree in the database$/)]);
+    expect(await differencesAfter(`DROP INDEX "User_name_trgm_idx"`)).toEqual([
+      expect.stringMatching(/^index "User_name_trgm_idx" on "User"\(name gin_trgm_ops\) .* is missing from the database$/),
+    ]);
+  });
+
   test("the CHECK constraint changed or missing", async () => {
     expect(
       await differencesAfter(`

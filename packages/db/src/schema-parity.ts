@@ -6,9 +6,9 @@
  *
  * Compared: every model's table; every scalar field's column with its exact Postgres type
  * (`format_type`, so precision and length count), nullability and default; every enum with its values
- * in order; every @id / @unique / @@id / @@unique / @@index with its name, columns (and sort order),
- * uniqueness and method; every relation's foreign key with its columns, referenced table and columns,
- * ON DELETE and ON UPDATE. Anything in the database that schema.prisma cannot express must be listed in
+ * in order; every @id / @unique / @@id / @@unique / @@index with its name, columns (with sort order and
+ * any non-default operator class), uniqueness and method; every relation's foreign key with its
+ * columns, referenced table and columns, ON DELETE and ON UPDATE. Anything in the database that schema.prisma cannot express must be listed in
  * DATABASE_ONLY_OBJECTS below (with its exact definition); every other extra table, column, enum,
  * index, constraint or trigger is a difference, and so is every allowlisted object that is missing.
  *
@@ -34,10 +34,13 @@ const SCHEMA = "public";
 export interface AllowedIndex {
   name: string;
   table: string;
+  /** As the catalog reads them: `name`, `name DESC`, `(expression)`, plus ` opclass` when not the default. */
   columns: string[];
   unique: boolean;
   /** pg_get_expr(indpred) exactly, or null for a full index. */
   predicate: string | null;
+  /** Access method (pg_am.amname); btree when absent. */
+  method?: string;
   why: string;
 }
 
@@ -67,6 +70,27 @@ export const DATABASE_ONLY_OBJECTS: DatabaseOnlyObjects = {
       predicate: '("leftAt" IS NULL)',
       why: "at most one active participant row per (session, user); Prisma cannot express partial indexes",
     },
+    {
+      name: "LiveSession_ended_order_idx",
+      table: "LiveSession",
+      columns: ["status", '(COALESCE("endedAt", "startsAt")) DESC', "id DESC"],
+      unique: false,
+      predicate: "(status = ANY (ARRAY['ENDED'::\"SessionStatus\", 'CANCELLED'::\"SessionStatus\"]))",
+      why: "session.list ended tab order (keyset); Prisma cannot express expression or partial indexes",
+    },
+    ...[
+      { name: "LiveSession_title_trgm_idx", table: "LiveSession", column: "title" },
+      { name: "Course_title_trgm_idx", table: "Course", column: "title" },
+      { name: "User_name_trgm_idx", table: "User", column: "name" },
+    ].map(({ name, table, column }) => ({
+      name,
+      table,
+      columns: [`${column} gin_trgm_ops`],
+      unique: false,
+      predicate: null,
+      method: "gin",
+      why: "session.list search (ILIKE '%term%'); GIN trigram indexes need pg_trgm, which schema.prisma does not declare",
+    })),
   ],
   checks: [
     {
@@ -173,7 +197,8 @@ export interface DbColumn {
 export interface DbIndex {
   name: string;
   table: string;
-  /** Column names, `name DESC` for descending keys, `(expression)` for expression keys. */
+  /** Column names, `name DESC` for descending keys, `(expression)` for expression keys; a non-default
+   *  operator class follows the key (`title gin_trgm_ops`). */
   columns: string[];
   unique: boolean;
   primary: boolean;
@@ -273,9 +298,11 @@ export async function readCatalog(client: pg.Client): Promise<Catalog> {
             ARRAY(
               SELECT CASE WHEN k.attnum = 0 THEN '(' || pg_get_indexdef(i.indexrelid, k.ord::int, true) || ')'
                           ELSE a.attname END
+                     || CASE WHEN opc.opcdefault THEN '' ELSE ' ' || opc.opcname END
                      || CASE WHEN (i.indoption[k.ord - 1] & 1) = 1 THEN ' DESC' ELSE '' END
                 FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
                 LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+                LEFT JOIN pg_opclass opc ON opc.oid = i.indclass[k.ord - 1]
                WHERE k.ord <= i.indnkeyatts
                ORDER BY k.ord
             )::text[] AS columns
@@ -628,7 +655,7 @@ export function compareSchema(
     });
   }
   for (const entry of allowed.indexes) {
-    expectedIndexes.push({ ...entry, primary: false, method: "btree", source: `allowlist (${entry.why})` });
+    expectedIndexes.push({ ...entry, primary: false, method: entry.method ?? "btree", source: `allowlist (${entry.why})` });
   }
   const dbIndexes = new Map(catalog.indexes.map((i) => [i.name, i]));
   const matched = new Set<string>();

@@ -1,16 +1,39 @@
 import { z } from "zod";
-import { listCourses } from "../services/course";
-import { createTRPCRouter, publicProcedure } from "../trpc";
+import { createCourse, getCourse, listCourses, listManagedCourses, updateCourse } from "../services/course";
+import { createTRPCRouter, instructorProcedure, publicProcedure } from "../trpc";
+import { plainText } from "./inputs";
+
+const courseId = z.uuid();
+const title = plainText(120, "A title").min(1, { error: "Enter a title." });
+const description = plainText(5_000, "A description");
+const slug = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(60)
+  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, { error: "Use lowercase letters, digits and single dashes." });
+const page = z
+  .strictObject({
+    cursor: z.uuid().optional(),
+    limit: z.number().int().min(1).max(100).default(24),
+  })
+  .default({ limit: 24 });
 
 export const courseRouter = createTRPCRouter({
-  list: publicProcedure
-    .input(
-      z
-        .object({
-          cursor: z.uuid().optional(),
-          limit: z.number().int().min(1).max(100).default(24),
-        })
-        .default({ limit: 24 }),
-    )
-    .query(({ ctx, input }) => listCourses(ctx.db, input)),
+  list: publicProcedure.input(page).query(({ ctx, input }) => listCourses(ctx.db, input)),
+
+  /** A course with its live and upcoming sessions (public). */
+  byId: publicProcedure.input(z.strictObject({ courseId })).query(({ ctx, input }) => getCourse(ctx, input.courseId)),
+
+  /** Courses the caller manages: an instructor's own, all of them for an admin. */
+  mine: instructorProcedure.input(page).query(({ ctx, input }) => listManagedCourses(ctx, ctx.user, input)),
+
+  create: instructorProcedure
+    .input(z.strictObject({ title, description: description.default(""), slug: slug.optional() }))
+    .mutation(({ ctx, input }) => createCourse(ctx, ctx.user, input)),
+
+  /** The course's instructor or an admin. */
+  update: instructorProcedure
+    .input(z.strictObject({ courseId, title: title.optional(), description: description.optional() }))
+    .mutation(({ ctx, input }) => updateCourse(ctx, ctx.user, input)),
 });

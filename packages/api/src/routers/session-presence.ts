@@ -1,6 +1,9 @@
 import { z } from "zod";
 import * as participants from "../services/participants";
-import { authedProcedure, createTRPCRouter } from "../trpc";
+import { reconcileParticipants } from "../services/reconcile";
+import { findManagedSession } from "../services/session-catalog";
+import { cancelSession, endSession } from "../services/session-ending";
+import { authedProcedure, createTRPCRouter, instructorProcedure } from "../trpc";
 
 const sessionId = z.uuid();
 /** One browser tab: a random id the room generates. */
@@ -23,6 +26,18 @@ export const sessionPresenceRouter = createTRPCRouter({
   participantCount: authedProcedure
     .input(sessionInput)
     .query(async ({ ctx, input }) => ({ count: await participants.activeParticipantCount(ctx, input.sessionId) })),
+
+  /** LIVE → ENDED: closes every participant (ENDED), clears presence, tells every open room. */
+  end: instructorProcedure.input(sessionInput).mutation(({ ctx, input }) => endSession(ctx, ctx.user, input.sessionId)),
+
+  /** SCHEDULED or LIVE → CANCELLED, closing participants like end. */
+  cancel: instructorProcedure.input(sessionInput).mutation(({ ctx, input }) => cancelSession(ctx, ctx.user, input.sessionId)),
+
+  /** The reconcile of the participants.dedupe job for one session (its instructor or an admin); returns what it fixed. */
+  cleanupParticipants: instructorProcedure.input(sessionInput).mutation(async ({ ctx, input }) => {
+    await findManagedSession(ctx, ctx.user, input.sessionId);
+    return reconcileParticipants(ctx, { sessionId: input.sessionId });
+  }),
 
   onParticipants: authedProcedure.input(sessionInput).subscription(async function* ({ ctx, input, signal }) {
     yield* participants.participantEvents(ctx, input.sessionId, signal);

@@ -52,6 +52,7 @@ type PresenceScripts = {
   presenceAdd(key: string, ...args: ScriptArg[]): Promise<number>;
   presenceRemove(key: string, ...args: ScriptArg[]): Promise<number>;
   presenceRemoveUser(key: string, ...args: ScriptArg[]): Promise<number>;
+  presenceRemoveStale(key: string, ...args: ScriptArg[]): Promise<string[]>;
 };
 
 const withScripts = new WeakSet<Services["redis"]>();
@@ -63,6 +64,7 @@ function scripts(redis: Services["redis"]): PresenceScripts {
     redis.defineCommand("presenceAdd", { numberOfKeys: 1, lua: ADD_AND_COUNT });
     redis.defineCommand("presenceRemove", { numberOfKeys: 1, lua: REMOVE_AND_COUNT });
     redis.defineCommand("presenceRemoveUser", { numberOfKeys: 1, lua: REMOVE_USER });
+    redis.defineCommand("presenceRemoveStale", { numberOfKeys: 1, lua: REMOVE_STALE });
     withScripts.add(redis);
   }
   return redis as unknown as PresenceScripts;
@@ -97,4 +99,72 @@ export async function connectionCounts(services: PresenceServices, sessionId: st
 
 export async function clearSession(services: PresenceServices, sessionId: string): Promise<void> {
   await services.redis.del(services.keys.presence(sessionId));
+}
+
+/** Connection id given to participants restored after Redis lost presence (see ensurePresenceBuilt). */
+export const RESTORED_CONNECTION = "restored";
+
+/**
+ * Redis keeps nothing on disk. A marker records that presence was built; when it is missing (Redis
+ * restarted), every active participant gets a placeholder connection with a fresh timestamp, so
+ * everyone has a full timeout to heartbeat again (their tabs re-join on "rejoin") before any
+ * eviction could close their rows. Idempotent: concurrent rebuilds add the same members (NX).
+ * Returns the number of connections restored (0 when presence was intact).
+ */
+export async function ensurePresenceBuilt(services: Pick<Services, "db" | "redis" | "keys" | "clock">): Promise<number> {
+  if ((await services.redis.exists(services.keys.presenceMarker())) === 1) return 0;
+  const now = services.clock().getTime();
+  let restored = 0;
+  let cursor: string | undefined;
+  for (;;) {
+    const rows = await services.db.sessionParticipant.findMany({
+      where: { leftAt: null },
+      select: { id: true, sessionId: true, userId: true },
+      orderBy: { id: "asc" },
+      take: PRESENCE_REBUILD_BATCH,
+      ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}),
+    });
+    if (rows.length === 0) break;
+    const pipeline = services.redis.pipeline();
+    for (const row of rows) pipeline.zadd(services.keys.presence(row.sessionId), "NX", now, member(row.userId, RESTORED_CONNECTION));
+    await pipeline.exec();
+    restored += rows.length;
+    cursor = rows.at(-1)!.id;
+  }
+  await services.redis.set(services.keys.presenceMarker(), String(now));
+  return restored;
+}
+
+const PRESENCE_REBUILD_BATCH = 2_000;
+
+/** Every session that has presence in Redis (SCAN, never KEYS). */
+export async function sessionsWithPresence(services: PresenceServices): Promise<string[]> {
+  const prefix = services.keys.presence("");
+  const sessionIds = new Set<string>();
+  let cursor = "0";
+  do {
+    const [next, keys] = await services.redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1_000);
+    cursor = next;
+    for (const key of keys) {
+      const sessionId = key.slice(prefix.length);
+      // The marker and event sequences share the prefix but are not sessions' sets.
+      if (/^[0-9a-f-]{36}$/.test(sessionId)) sessionIds.add(sessionId);
+    }
+  } while (cursor !== "0");
+  return [...sessionIds];
+}
+
+// Removes up to ARGV[2] members last seen before ARGV[1]; a heartbeat that lands while the sweep
+// runs raises the score first, so its connection is no longer stale and stays.
+const REMOVE_STALE = `
+local stale = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1], 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))
+for i = 1, #stale, 2 do redis.call('ZREM', KEYS[1], stale[i]) end
+return stale`;
+
+/** Atomically removes connections silent since before `cutoff`; returns them with their last-seen times. */
+export async function removeStaleConnections(services: PresenceServices, sessionId: string, cutoff: number, limit: number): Promise<{ userId: string; lastSeen: number }[]> {
+  const flat = await scripts(services.redis).presenceRemoveStale(services.keys.presence(sessionId), cutoff, limit);
+  const removed: { userId: string; lastSeen: number }[] = [];
+  for (let i = 0; i < flat.length; i += 2) removed.push({ userId: userOfMember(flat[i]!), lastSeen: Number(flat[i + 1]) });
+  return removed;
 }

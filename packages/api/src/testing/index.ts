@@ -4,3 +4,4 @@ export { callOverHttp } from "./http";
 export { startApiServer } from "./standalone-server";
 export { signAccessToken } from "../auth/tokens";
 export { createSessionFixture, asSessionUser } from "./fixtures";
+export { assertRejectsMalformedInput } from "./fuzz";

@@ -1,3 +1,4 @@
+import { beforeAll } from "vitest";
 import { loadCoreConfig } from "../config";
 import { createContext, type Context, type SessionUser } from "../context";
 import { closeServices, createServices } from "../services/container";
@@ -17,6 +18,8 @@ export function fakeClock(start = new Date()) {
 export function createTestServices(overrides: Record<string, string> = {}, options: { clock?: () => Date } = {}) {
   const config = loadCoreConfig({ ...process.env, ...overrides });
   const services = createServices(config, options);
+  // The request-path Redis client fails fast instead of queueing: let it connect before tests run.
+  beforeAll(() => new Promise<void>((resolve) => (services.redis.status === "ready" ? resolve() : services.redis.once("ready", () => resolve()))));
   return {
     services,
     context: (user: SessionUser | null = null, request: Partial<Context["req"]> = {}): Context =>

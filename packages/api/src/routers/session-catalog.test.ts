@@ -1,0 +1,321 @@
+import fc from "fast-check";
+import type { TRPCError } from "@trpc/server";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import type { SessionUser } from "../context";
+import { reasonOf } from "../errors";
+import { callOverHttp } from "../testing/http";
+import { createTestServices, insertUsers } from "../testing/services";
+import { createCallerFactory, createTRPCRouter } from "../trpc";
+import { sessionCatalogRouter } from "./session-catalog";
+
+// Every clock read is a new millisecond, so a startedAt written twice would show.
+let tick = 0;
+const { services, context, close } = createTestServices({}, { clock: () => new Date(Date.now() + ++tick) });
+afterAll(close);
+
+const router = createTRPCRouter({ session: sessionCatalogRouter });
+const createCaller = createCallerFactory(router);
+
+const failureOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => ({ code: "none", reason: "none" }),
+    (error: TRPCError) => ({ code: error.code, reason: reasonOf(error) }),
+  );
+
+const as = (user: { id: string; role: SessionUser["role"] }) => createCaller(context({ ...user, familyId: "00000000-0000-4000-8000-000000000000" }));
+const anonymous = createCaller(context());
+const UNKNOWN_ID = "00000000-0000-4000-8000-000000000001";
+
+type Person = { id: string; role: SessionUser["role"] };
+let ada: Person, grace: Person, admin: Person, student: Person, otherStudent: Person;
+let adaCourse: string, graceCourse: string;
+
+beforeAll(async () => {
+  const teachers = await insertUsers(services, 2, { role: "INSTRUCTOR", emailPrefix: "teacher" });
+  const students = await insertUsers(services, 2, { role: "STUDENT", emailPrefix: "student" });
+  [ada, grace, student, otherStudent] = [teachers[0]!, teachers[1]!, students[0]!, students[1]!];
+  admin = (await insertUsers(services, 1, { role: "ADMIN", emailPrefix: "admin" }))[0]!;
+  adaCourse = (await services.db.course.create({ data: { slug: "ada-course", title: "Ada's course", instructorId: ada.id } })).id;
+  graceCourse = (await services.db.course.create({ data: { slug: "grace-course", title: "Grace's course", instructorId: grace.id } })).id;
+});
+
+const inAnHour = () => new Date(Date.now() + 60 * 60_000);
+const newSession = (courseId: string, title = "A session") =>
+  as(admin).session.create({ courseId, title, startsAt: inAnHour(), plannedDurationMinutes: 45 });
+
+async function sessionWithStatus(status: "SCHEDULED" | "LIVE" | "ENDED" | "CANCELLED", courseId = adaCourse) {
+  const { id } = await services.db.liveSession.create({
+    data: { courseId, title: `${status} session`, status, startsAt: new Date(), plannedDurationMinutes: 30, ...(status === "LIVE" ? { startedAt: new Date() } : {}) },
+  });
+  return id;
+}
+
+describe("session.create", () => {
+  test("the course's instructor schedules a session; the answer is the catalog view", async () => {
+    const startsAt = inAnHour();
+    const session = await as(ada).session.create({
+      courseId: adaCourse,
+      title: "  Pointers  ",
+      description: "Bring questions.",
+      startsAt,
+      plannedDurationMinutes: 90,
+    });
+    expect(session).toMatchObject({
+      title: "Pointers",
+      description: "Bring questions.",
+      status: "SCHEDULED",
+      startsAt,
+      plannedDurationMinutes: 90,
+      startedAt: null,
+      endedAt: null,
+      course: { id: adaCourse, title: "Ada's course", slug: "ada-course" },
+      instructor: { id: ada.id },
+      participantCount: 0,
+      rating: { average: null, count: 0 },
+    });
+    expect(await as(student).session.byId({ sessionId: session.id })).toEqual(session);
+  });
+
+  test("an admin may schedule on any course; another instructor, a student or nobody may not", async () => {
+    await expect(newSession(graceCourse)).resolves.toMatchObject({ course: { id: graceCourse } });
+    const input = { courseId: adaCourse, title: "Not yours", startsAt: inAnHour(), plannedDurationMinutes: 30 };
+    expect(await failureOf(as(grace).session.create(input))).toEqual({ code: "FORBIDDEN", reason: "FORBIDDEN" });
+    expect(await failureOf(as(student).session.create(input))).toEqual({ code: "FORBIDDEN", reason: "FORBIDDEN" });
+    expect(await failureOf(anonymous.session.create(input))).toEqual({ code: "UNAUTHORIZED", reason: "UNAUTHENTICATED" });
+    expect(await failureOf(as(ada).session.create({ ...input, courseId: UNKNOWN_ID }))).toEqual({ code: "NOT_FOUND", reason: "COURSE_NOT_FOUND" });
+  });
+
+  test("starts from five minutes ago on; duration 5–600 minutes; an ISO string is accepted", async () => {
+    const input = { courseId: adaCourse, title: "Timing", plannedDurationMinutes: 30 };
+    const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000);
+    await expect(as(ada).session.create({ ...input, startsAt: ago(4) })).resolves.toMatchObject({ status: "SCHEDULED" });
+    expect(await failureOf(as(ada).session.create({ ...input, startsAt: ago(6) }))).toEqual({ code: "BAD_REQUEST", reason: "INVALID_INPUT" });
+    expect(await failureOf(as(ada).session.create({ ...input, startsAt: new Date(Date.now() + 3 * 365 * 86_400_000) }))).toEqual({
+      code: "BAD_REQUEST",
+      reason: "INVALID_INPUT",
+    });
+    for (const plannedDurationMinutes of [4, 601, 30.5]) {
+      expect(await failureOf(as(ada).session.create({ ...input, startsAt: inAnHour(), plannedDurationMinutes }))).toEqual({
+        code: "BAD_REQUEST",
+        reason: "INVALID_INPUT",
+      });
+    }
+    const iso = inAnHour();
+    const answer = await callOverHttp({
+      path: "session.create",
+      type: "mutation",
+      raw: true,
+      input: { ...input, startsAt: iso.toISOString() },
+      router,
+      context: () => context({ ...ada, familyId: "f" }),
+    });
+    expect(answer.status).toBe(200);
+    expect((answer.data as { startsAt: Date }).startsAt).toEqual(iso);
+  });
+});
+
+describe("session.start", () => {
+  test("SCHEDULED → LIVE with startedAt; starting again answers the same live session", async () => {
+    const { id } = await newSession(adaCourse);
+    const first = await as(ada).session.start({ sessionId: id });
+    expect(first).toMatchObject({ id, status: "LIVE" });
+    expect(first.startedAt).toBeInstanceOf(Date);
+    const again = await as(ada).session.start({ sessionId: id });
+    expect(again.startedAt).toEqual(first.startedAt);
+  });
+
+  test("only the course's instructor or an admin", async () => {
+    const { id } = await newSession(adaCourse);
+    expect(await failureOf(as(grace).session.start({ sessionId: id }))).toEqual({ code: "FORBIDDEN", reason: "FORBIDDEN" });
+    expect(await failureOf(as(student).session.start({ sessionId: id }))).toEqual({ code: "FORBIDDEN", reason: "FORBIDDEN" });
+    expect(await failureOf(anonymous.session.start({ sessionId: id }))).toEqual({ code: "UNAUTHORIZED", reason: "UNAUTHENTICATED" });
+    expect((await services.db.liveSession.findUniqueOrThrow({ where: { id } })).status).toBe("SCHEDULED");
+    await expect(as(admin).session.start({ sessionId: id })).resolves.toMatchObject({ status: "LIVE" });
+    expect(await failureOf(as(ada).session.start({ sessionId: UNKNOWN_ID }))).toEqual({ code: "NOT_FOUND", reason: "SESSION_NOT_FOUND" });
+  });
+
+  test("an ended or cancelled session cannot start again", async () => {
+    for (const status of ["ENDED", "CANCELLED"] as const) {
+      const id = await sessionWithStatus(status);
+      expect(await failureOf(as(ada).session.start({ sessionId: id }))).toEqual({ code: "CONFLICT", reason: "SESSION_NOT_STARTABLE" });
+      expect((await services.db.liveSession.findUniqueOrThrow({ where: { id } })).status).toBe(status);
+    }
+  });
+
+  test("20 concurrent starts: one transition, startedAt written once, every caller sees the same live session", async () => {
+    const { id } = await newSession(adaCourse);
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => as(i % 2 ? ada : admin).session.start({ sessionId: id })));
+    const row = await services.db.liveSession.findUniqueOrThrow({ where: { id } });
+    expect(row.status).toBe("LIVE");
+    expect(new Set(answers.map((answer) => answer.startedAt?.getTime()))).toEqual(new Set([row.startedAt!.getTime()]));
+    expect(answers.every((answer) => answer.status === "LIVE")).toBe(true);
+  });
+});
+
+describe("session.byId", () => {
+  test("public; an unknown id is SESSION_NOT_FOUND", async () => {
+    const { id } = await newSession(graceCourse, "Public view");
+    await expect(anonymous.session.byId({ sessionId: id })).resolves.toMatchObject({ id, title: "Public view" });
+    expect(await failureOf(anonymous.session.byId({ sessionId: UNKNOWN_ID }))).toEqual({ code: "NOT_FOUND", reason: "SESSION_NOT_FOUND" });
+  });
+});
+
+describe("session.rate and session.myRating", () => {
+  async function attended(sessionId: string, userId: string, active = false) {
+    await services.db.sessionParticipant.create({
+      data: { sessionId, userId, ...(active ? {} : { leftAt: new Date(), leaveReason: "LEFT" as const }) },
+    });
+  }
+
+  test("an attendee rates a live or ended session; rating again updates the one rating", async () => {
+    const live = await sessionWithStatus("LIVE");
+    await attended(live, student.id, true);
+    expect(await as(student).session.myRating({ sessionId: live })).toBeNull();
+    const first = await as(student).session.rate({ sessionId: live, stars: 4, comment: "  Clear and friendly.  " });
+    expect(first).toMatchObject({ sessionId: live, stars: 4, comment: "Clear and friendly." });
+    const second = await as(student).session.rate({ sessionId: live, stars: 5, comment: "   " });
+    expect(second).toMatchObject({ sessionId: live, stars: 5, comment: null });
+    expect(second.createdAt).toEqual(first.createdAt);
+    expect(second.updatedAt.getTime()).toBeGreaterThan(first.updatedAt.getTime());
+    expect(await services.db.sessionRating.count({ where: { sessionId: live } })).toBe(1);
+    expect(await as(student).session.myRating({ sessionId: live })).toEqual(second);
+    expect((await anonymous.session.byId({ sessionId: live })).rating).toEqual({ average: 5, count: 1 });
+
+    const ended = await sessionWithStatus("ENDED");
+    await attended(ended, student.id);
+    await expect(as(student).session.rate({ sessionId: ended, stars: 3 })).resolves.toMatchObject({ stars: 3, comment: null });
+  });
+
+  test("concurrent ratings by one attendee leave one row", async () => {
+    const ended = await sessionWithStatus("ENDED");
+    await attended(ended, otherStudent.id);
+    await Promise.all(Array.from({ length: 10 }, (_, i) => as(otherStudent).session.rate({ sessionId: ended, stars: 1 + (i % 5) })));
+    expect(await services.db.sessionRating.count({ where: { sessionId: ended } })).toBe(1);
+  });
+
+  test("only attendees; not before the session is live nor when cancelled", async () => {
+    const live = await sessionWithStatus("LIVE");
+    expect(await failureOf(as(otherStudent).session.rate({ sessionId: live, stars: 5 }))).toEqual({ code: "FORBIDDEN", reason: "NOT_AN_ATTENDEE" });
+    expect(await failureOf(as(admin).session.rate({ sessionId: live, stars: 5 }))).toEqual({ code: "FORBIDDEN", reason: "NOT_AN_ATTENDEE" });
+    for (const status of ["SCHEDULED", "CANCELLED"] as const) {
+      const id = await sessionWithStatus(status);
+      await attended(id, student.id);
+      expect(await failureOf(as(student).session.rate({ sessionId: id, stars: 5 }))).toEqual({ code: "CONFLICT", reason: "SESSION_NOT_RATEABLE" });
+    }
+    expect(await failureOf(as(student).session.rate({ sessionId: UNKNOWN_ID, stars: 5 }))).toEqual({ code: "NOT_FOUND", reason: "SESSION_NOT_FOUND" });
+    expect(await failureOf(as(student).session.myRating({ sessionId: UNKNOWN_ID }))).toEqual({ code: "NOT_FOUND", reason: "SESSION_NOT_FOUND" });
+    expect(await failureOf(anonymous.session.rate({ sessionId: live, stars: 5 }))).toEqual({ code: "UNAUTHORIZED", reason: "UNAUTHENTICATED" });
+    expect(await failureOf(anonymous.session.myRating({ sessionId: live }))).toEqual({ code: "UNAUTHORIZED", reason: "UNAUTHENTICATED" });
+  });
+
+  test("stars outside 1–5 or fractional, or a comment over 2,000 characters, are bad requests", async () => {
+    const live = await sessionWithStatus("LIVE");
+    await attended(live, student.id);
+    for (const stars of [0, 6, -1, 4.5]) {
+      expect(await failureOf(as(student).session.rate({ sessionId: live, stars }))).toEqual({ code: "BAD_REQUEST", reason: "INVALID_INPUT" });
+    }
+    expect(await failureOf(as(student).session.rate({ sessionId: live, stars: 3, comment: "x".repeat(2_001) }))).toEqual({
+      code: "BAD_REQUEST",
+      reason: "INVALID_INPUT",
+    });
+    expect(await services.db.sessionRating.count({ where: { sessionId: live } })).toBe(0);
+  });
+});
+
+describe("malformed input never causes a 500", () => {
+  const UUID = "00000000-0000-4000-8000-000000000002";
+  const wrongValue = fc.oneof(
+    fc.integer(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.array(fc.string(), { maxLength: 3 }),
+    fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 }), { maxKeys: 2 }),
+    fc.string({ minLength: 5_001, maxLength: 20_000 }),
+    fc.constantFrom("", "not-a-uuid", "a\u0000b", "00000000-0000-0000-0000-00000000000g"),
+  );
+  interface Procedure {
+    path: string;
+    type: "query" | "mutation";
+    valid: Record<string, unknown>;
+    required: string[];
+    /** Per field: "wrong" values that are in fact valid there (skipped). */
+    lenient?: Record<string, (value: unknown) => boolean>;
+  }
+  const shortText = (value: unknown) => typeof value === "string" && value.length <= 5_000 && !value.includes("\u0000");
+  const intIn = (min: number, max: number) => (value: unknown) => Number.isInteger(value) && (value as number) >= min && (value as number) <= max;
+  const procedures: Procedure[] = [
+    {
+      path: "session.create",
+      type: "mutation",
+      // z.coerce.date turns numbers, null or booleans into dates long past: the service answers 400 for those too.
+      valid: { courseId: UUID, title: "T", description: "D", startsAt: new Date(Date.now() + 3_600_000).toISOString(), plannedDurationMinutes: 30 },
+      required: ["courseId", "title", "startsAt", "plannedDurationMinutes"],
+      lenient: { title: shortText, description: shortText, plannedDurationMinutes: intIn(5, 600) },
+    },
+    { path: "session.start", type: "mutation", valid: { sessionId: UUID }, required: ["sessionId"] },
+    { path: "session.byId", type: "query", valid: { sessionId: UUID }, required: ["sessionId"] },
+    { path: "session.myRating", type: "query", valid: { sessionId: UUID }, required: ["sessionId"] },
+    {
+      path: "session.rate",
+      type: "mutation",
+      valid: { sessionId: UUID, stars: 3, comment: "ok" },
+      required: ["sessionId", "stars"],
+      lenient: { stars: intIn(1, 5), comment: (value) => value === null || shortText(value) },
+    },
+    {
+      path: "session.list",
+      type: "query",
+      valid: { tab: "live", search: "x", courseId: UUID, cursor: "not ours", limit: 5 },
+      required: [],
+      // Any cursor string reaches the service, which answers 400 for one it did not issue.
+      lenient: { search: (value) => typeof value === "string" && value.length <= 100, limit: intIn(1, 50) },
+    },
+    { path: "session.stats", type: "query", valid: {}, required: [] },
+  ];
+
+  for (const procedure of procedures) {
+    const fields = Object.keys(procedure.valid);
+    const call = (input: unknown, raw = false) =>
+      callOverHttp({ path: procedure.path, type: procedure.type, input, raw, router, context: () => context({ ...admin, familyId: "f" }) });
+
+    if (fields.length) {
+      test(`${procedure.path}: wrong types, huge strings, missing and extra fields answer 400 INVALID_INPUT`, async () => {
+        await fc.assert(
+          fc.asyncProperty(
+            fc.constantFrom(...fields),
+            wrongValue,
+            fc.constantFrom("wrong", "missing", "extra"),
+            fc.string({ minLength: 1, maxLength: 12 }).filter((key) => !(key in procedure.valid) && key !== "__proto__"),
+            async (field, value, mutation, extraKey) => {
+              if (mutation === "wrong" && procedure.lenient?.[field]?.(value)) return;
+              if (mutation === "missing" && !procedure.required.includes(field)) return;
+              const input: Record<string, unknown> = { ...procedure.valid };
+              if (mutation === "wrong") input[field] = value;
+              if (mutation === "missing") delete input[field];
+              if (mutation === "extra") input[extraKey] = value;
+              const answer = await call(input, true);
+              expect(answer.status, JSON.stringify(answer.error)).toBe(400);
+              expect(answer.error?.data.reason).toBe("INVALID_INPUT");
+            },
+          ),
+          { numRuns: 60 },
+        );
+      });
+    } else {
+      test(`${procedure.path}: an extra field answers 400 INVALID_INPUT`, async () => {
+        const answer = await call({ surprise: 1 }, true);
+        expect(answer.status).toBe(400);
+      });
+    }
+
+    test(`${procedure.path}: any JSON value answers below 500`, async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.jsonValue({ maxDepth: 3 }), async (input) => {
+          const answer = await call(input, true);
+          expect(answer.status, JSON.stringify(answer.error)).toBeLessThan(500);
+        }),
+        { numRuns: 60 },
+      );
+    });
+  }
+});

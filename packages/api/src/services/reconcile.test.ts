@@ -1,0 +1,110 @@
+import { afterAll, describe, expect, test } from "vitest";
+import type { SessionUser } from "../context";
+import { createCaller } from "../root";
+import { asSessionUser, createSessionFixture } from "../testing/fixtures";
+import { createTestServices, fakeClock, insertUsers } from "../testing/services";
+import { RESTORED_CONNECTION, member } from "./presence";
+import { evictStaleConnections, reconcileParticipants } from "./reconcile";
+
+const clock = fakeClock();
+const { services, context, close } = createTestServices({ PRESENCE_TIMEOUT_SECONDS: "90" }, { clock: clock.now });
+afterAll(close);
+const TIMEOUT = 90_000;
+
+const activeRows = (sessionId: string) => services.db.sessionParticipant.count({ where: { sessionId, leftAt: null } });
+const join = (user: { id: string; role: SessionUser["role"] }, sessionId: string, tab: string) =>
+  createCaller(context(asSessionUser(user))).session.join({ sessionId, connectionId: `${tab}-abcdefgh` });
+
+describe("heartbeats.evict", () => {
+  test("evicts silent connections, closes rows left without one (TIMEOUT, lastSeenAt from Redis), keeps fresh ones", async () => {
+    await services.redis.set(services.keys.presenceMarker(), "1");
+    const { session } = await createSessionFixture(services);
+    const [silent, twoTabs, active] = await insertUsers(services, 3);
+    const joinedAt = clock.now().getTime();
+    await join(silent!, session.id, "s1");
+    await join(twoTabs!, session.id, "t1");
+    await join(twoTabs!, session.id, "t2");
+    await join(active!, session.id, "a1");
+
+    clock.advance(TIMEOUT - 1_000);
+    const heartbeatAt = clock.now().getTime();
+    for (const [user, tab] of [[twoTabs!, "t2"], [active!, "a1"]] as const) {
+      await createCaller(context(asSessionUser(user))).session.heartbeat({ sessionId: session.id, connectionId: `${tab}-abcdefgh` });
+    }
+    clock.advance(2_000);
+
+    const counts = await evictStaleConnections(services);
+    expect(counts).toMatchObject({ connectionsEvicted: 2, participantsTimedOut: 1, presenceRestored: 0 });
+    expect(await activeRows(session.id)).toBe(2);
+    const closed = await services.db.sessionParticipant.findFirstOrThrow({ where: { sessionId: session.id, userId: silent!.id } });
+    expect(closed).toMatchObject({ leaveReason: "TIMEOUT" });
+    expect(closed.lastSeenAt.getTime()).toBe(joinedAt);
+    const members = await services.redis.zrange(services.keys.presence(session.id), 0, -1);
+    expect(members.sort()).toEqual([member(twoTabs!.id, "t2-abcdefgh"), member(active!.id, "a1-abcdefgh")].sort());
+    expect(heartbeatAt).toBeLessThan(clock.now().getTime());
+
+    // Running again finds nothing: idempotent.
+    expect(await evictStaleConnections(services)).toMatchObject({ connectionsEvicted: 0, participantsTimedOut: 0 });
+  });
+
+  test("after Redis lost presence, it is rebuilt with fresh timestamps before any eviction: nobody is dropped", async () => {
+    const { session } = await createSessionFixture(services);
+    const users = await insertUsers(services, 3);
+    for (const [i, user] of users.entries()) await join(user, session.id, `r${i}`);
+    clock.advance(TIMEOUT * 2);
+    // A Redis restart: presence and the marker are gone.
+    await services.redis.del(services.keys.presence(session.id), services.keys.presenceMarker());
+
+    const counts = await evictStaleConnections(services);
+    expect(counts.presenceRestored).toBeGreaterThanOrEqual(3);
+    expect(counts.participantsTimedOut).toBe(0);
+    expect(await activeRows(session.id)).toBe(3);
+    expect(await services.redis.zrange(services.keys.presence(session.id), 0, -1)).toEqual(
+      expect.arrayContaining(users.map((user) => member(user.id, RESTORED_CONNECTION))),
+    );
+    // Whoever does not come back within a full timeout is then evicted.
+    clock.advance(TIMEOUT + 1_000);
+    expect((await evictStaleConnections(services)).participantsTimedOut).toBeGreaterThanOrEqual(3);
+    expect(await activeRows(session.id)).toBe(0);
+  });
+});
+
+describe("reconcile (participants.dedupe, session.cleanupParticipants)", () => {
+  test("fixes each kind of drift, reports it, and finds nothing the second time", async () => {
+    await services.redis.set(services.keys.presenceMarker(), "1");
+    const { session, instructor } = await createSessionFixture(services);
+    const [legacy, ghost, orphan, fine] = await insertUsers(services, 4);
+    await join(fine!, session.id, "f1");
+    // Legacy duplicates: two active rows for one user, only possible without the partial index.
+    await services.db.$executeRawUnsafe(`DROP INDEX "SessionParticipant_active_key"`);
+    const earlier = new Date(clock.now().getTime() - 5_000);
+    await services.db.sessionParticipant.createMany({
+      data: [
+        { sessionId: session.id, userId: legacy!.id, joinedAt: earlier, lastSeenAt: clock.now() },
+        { sessionId: session.id, userId: legacy!.id, joinedAt: clock.now(), lastSeenAt: clock.now() },
+      ],
+    });
+    await services.redis.zadd(services.keys.presence(session.id), clock.now().getTime(), member(legacy!.id, "l1-abcdefgh"));
+    // A row whose connection is gone, older than the timeout.
+    await services.db.sessionParticipant.create({
+      data: { sessionId: session.id, userId: ghost!.id, joinedAt: new Date(clock.now().getTime() - TIMEOUT * 2), lastSeenAt: new Date(clock.now().getTime() - TIMEOUT * 2) },
+    });
+    // A connection without any active row.
+    await services.redis.zadd(services.keys.presence(session.id), clock.now().getTime(), member(orphan!.id, "o1-abcdefgh"));
+
+    const counts = await createCaller(context(instructor)).session.cleanupParticipants({ sessionId: session.id });
+    expect(counts).toMatchObject({ duplicatesClosed: 1, disconnectedRowsClosed: 1, orphanConnectionsDropped: 1, endedSessionRowsClosed: 0 });
+    const active = await services.db.sessionParticipant.findMany({ where: { sessionId: session.id, leftAt: null }, orderBy: { joinedAt: "asc" } });
+    expect(active.map((row) => row.userId).sort()).toEqual([legacy!.id, fine!.id].sort());
+    expect(active.find((row) => row.userId === legacy!.id)?.joinedAt.getTime()).toBe(earlier.getTime());
+    await services.db.$executeRawUnsafe(
+      `CREATE UNIQUE INDEX "SessionParticipant_active_key" ON "SessionParticipant"("sessionId", "userId") WHERE "leftAt" IS NULL`,
+    );
+
+    expect(await reconcileParticipants(services, { sessionId: session.id })).toMatchObject({
+      duplicatesClosed: 0,
+      disconnectedRowsClosed: 0,
+      orphanConnectionsDropped: 0,
+    });
+  });
+});

@@ -1,0 +1,392 @@
+import { Prisma } from "@livehall/db";
+import { z } from "zod";
+import type { Services } from "../context";
+import { Reason, appError } from "../errors";
+import { assertCanManageCourse, findManagedCourse, type Actor } from "./course";
+
+type CatalogServices = Pick<Services, "db" | "clock">;
+
+export type SessionStatus = "SCHEDULED" | "LIVE" | "ENDED" | "CANCELLED";
+export const SESSION_TABS = ["all", "live", "upcoming", "ended"] as const;
+export type SessionTab = (typeof SESSION_TABS)[number];
+
+/** A session may be scheduled this far in the past (clock skew, "starting now" forms left open). */
+export const START_GRACE_MS = 5 * 60_000;
+/** …and at most this far ahead. */
+export const MAX_SCHEDULE_AHEAD_MS = 2 * 365 * 24 * 60 * 60_000;
+/** List items carry a description preview of at most this many characters; byId has it in full. */
+export const DESCRIPTION_PREVIEW_LENGTH = 280;
+
+// ---------------------------------------------------------------------------------------------
+// Shapes
+// ---------------------------------------------------------------------------------------------
+
+interface SessionRow {
+  id: string;
+  title: string;
+  description: string;
+  status: SessionStatus;
+  startsAt: Date;
+  plannedDurationMinutes: number;
+  startedAt: Date | null;
+  endedAt: Date | null;
+  courseId: string;
+  courseTitle: string;
+  courseSlug: string;
+  instructorId: string;
+  instructorName: string;
+  participantCount: number;
+  ratingAverage: number | null;
+  ratingCount: number;
+}
+
+function toSessionView(row: SessionRow) {
+  return {
+    id: row.id,
+    title: row.title,
+    description: row.description,
+    status: row.status,
+    startsAt: row.startsAt,
+    plannedDurationMinutes: row.plannedDurationMinutes,
+    startedAt: row.startedAt,
+    endedAt: row.endedAt,
+    course: { id: row.courseId, title: row.courseTitle, slug: row.courseSlug },
+    instructor: { id: row.instructorId, name: row.instructorName },
+    participantCount: row.participantCount,
+    rating: { average: row.ratingAverage, count: row.ratingCount },
+  };
+}
+
+export type SessionView = ReturnType<typeof toSessionView>;
+
+/**
+ * The columns of a session view for rows `s` of "LiveSession": course and instructor joined, counts
+ * from subselects per row (so a page costs one query, not one per item). Active participants are rows
+ * with "leftAt" IS NULL; the rating average is rounded to one decimal, null without ratings.
+ */
+function sessionViewQuery(description: Prisma.Sql, from: Prisma.Sql, tail: Prisma.Sql, extraColumns: Prisma.Sql = Prisma.empty) {
+  return Prisma.sql`
+    SELECT ${extraColumns} s.id, s.title, ${description} AS description, s.status::text AS status, s."startsAt",
+           s."plannedDurationMinutes", s."startedAt", s."endedAt",
+           c.id AS "courseId", c.title AS "courseTitle", c.slug AS "courseSlug",
+           u.id AS "instructorId", u.name AS "instructorName",
+           (SELECT count(*)::int FROM "SessionParticipant" p WHERE p."sessionId" = s.id AND p."leftAt" IS NULL) AS "participantCount",
+           r.average AS "ratingAverage", r.count AS "ratingCount"
+      FROM ${from}
+      JOIN "Course" c ON c.id = s."courseId"
+      JOIN "User" u ON u.id = c."instructorId"
+      LEFT JOIN LATERAL (
+        SELECT round(avg(sr.stars), 1)::float8 AS average, count(*)::int AS count
+          FROM "SessionRating" sr WHERE sr."sessionId" = s.id
+      ) r ON true
+    ${tail}`;
+}
+
+const DESCRIPTION_PREVIEW = Prisma.sql`CASE WHEN length(s.description) > ${DESCRIPTION_PREVIEW_LENGTH}::int
+  THEN rtrim(left(s.description, ${DESCRIPTION_PREVIEW_LENGTH - 1}::int)) || '…' ELSE s.description END`;
+
+/** One session as the catalog shows it (public). */
+export async function getSession(services: Pick<Services, "db">, sessionId: string): Promise<SessionView> {
+  const rows = await services.db.$queryRaw<SessionRow[]>(
+    sessionViewQuery(Prisma.sql`s.description`, Prisma.sql`"LiveSession" s`, Prisma.sql`WHERE s.id = ${sessionId}::uuid`),
+  );
+  const row = rows[0];
+  if (!row) throw appError("NOT_FOUND", Reason.SESSION_NOT_FOUND, "This session does not exist.");
+  return toSessionView(row);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Managing sessions
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Loads a session for a change by `actor` (the course's instructor or an admin): NOT_FOUND when it
+ * does not exist, FORBIDDEN when it is not theirs.
+ */
+export async function findManagedSession(services: Pick<Services, "db">, actor: Actor, sessionId: string) {
+  const session = await services.db.liveSession.findUnique({
+    where: { id: sessionId },
+    select: { id: true, status: true, courseId: true, course: { select: { instructorId: true } } },
+  });
+  if (!session) throw appError("NOT_FOUND", Reason.SESSION_NOT_FOUND, "This session does not exist.");
+  assertCanManageCourse(actor, session.course);
+  return { id: session.id, status: session.status as SessionStatus, courseId: session.courseId };
+}
+
+export interface CreateSessionInput {
+  courseId: string;
+  title: string;
+  description: string;
+  startsAt: Date;
+  plannedDurationMinutes: number;
+}
+
+/** Schedules a session of a course the actor manages. */
+export async function createSession(services: CatalogServices, actor: Actor, input: CreateSessionInput): Promise<SessionView> {
+  const now = services.clock().getTime();
+  if (input.startsAt.getTime() < now - START_GRACE_MS) {
+    throw appError("BAD_REQUEST", Reason.INVALID_INPUT, "The start time is in the past. Choose a time from now on.");
+  }
+  if (input.startsAt.getTime() > now + MAX_SCHEDULE_AHEAD_MS) {
+    throw appError("BAD_REQUEST", Reason.INVALID_INPUT, "The start time is too far ahead (two years at most).");
+  }
+  await findManagedCourse(services, actor, input.courseId);
+  const created = await services.db.liveSession.create({
+    data: { ...input, status: "SCHEDULED" },
+    select: { id: true },
+  });
+  return getSession(services, created.id);
+}
+
+/**
+ * SCHEDULED → LIVE. The conditional UPDATE makes concurrent starts safe: exactly one of them moves
+ * the session and sets startedAt; the others (and any later call) find it LIVE and answer the same.
+ */
+export async function startSession(services: CatalogServices, actor: Actor, sessionId: string): Promise<SessionView> {
+  await findManagedSession(services, actor, sessionId);
+  const { count } = await services.db.liveSession.updateMany({
+    where: { id: sessionId, status: "SCHEDULED" },
+    data: { status: "LIVE", startedAt: services.clock() },
+  });
+  const session = await getSession(services, sessionId);
+  if (count === 0 && session.status !== "LIVE") {
+    throw appError("CONFLICT", Reason.SESSION_NOT_STARTABLE, `This session is ${session.status.toLowerCase()} and cannot be started.`);
+  }
+  return session;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The catalog: session.list
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A run of the list with one fixed order. A tab is one or more segments shown one after the other
+ * (by rank); inside a segment rows are ordered by `sortAt` then id, both in `direction`, so every
+ * order is total and a keyset cursor (rank, sortAt, id) is stable while rows are added. A segment
+ * with several statuses reads each status as its own index range and merges them.
+ */
+interface Segment {
+  rank: number;
+  statuses: SessionStatus[];
+  /** The sort expression over `s`; must match the index expressions so the order comes from an index. */
+  sortAt: Prisma.Sql;
+  direction: "asc" | "desc";
+}
+
+// A LIVE session always has startedAt; the fallback only keeps the key total for hand-made rows.
+const LIVE: Segment = { rank: 0, statuses: ["LIVE"], sortAt: Prisma.sql`COALESCE(s."startedAt", s."startsAt")`, direction: "desc" };
+const UPCOMING: Segment = { rank: 1, statuses: ["SCHEDULED"], sortAt: Prisma.sql`s."startsAt"`, direction: "asc" };
+// Same expression as "LiveSession_ended_order_idx" (status, this desc, id desc); cancelled sessions
+// usually have no endedAt.
+const ENDED_SORT = Prisma.sql`COALESCE(s."endedAt", s."startsAt")`;
+
+/**
+ * Tabs and their documented order:
+ * - live: startedAt desc, id desc
+ * - upcoming: startsAt asc, id asc
+ * - ended (ENDED and CANCELLED together): coalesce(endedAt, startsAt) desc, id desc
+ * - all: LIVE, SCHEDULED, ENDED, CANCELLED, each in its tab's order
+ */
+const TAB_SEGMENTS: Record<SessionTab, Segment[]> = {
+  live: [LIVE],
+  upcoming: [UPCOMING],
+  ended: [{ rank: 2, statuses: ["ENDED", "CANCELLED"], sortAt: ENDED_SORT, direction: "desc" }],
+  all: [
+    LIVE,
+    UPCOMING,
+    { rank: 2, statuses: ["ENDED"], sortAt: ENDED_SORT, direction: "desc" },
+    { rank: 3, statuses: ["CANCELLED"], sortAt: ENDED_SORT, direction: "desc" },
+  ],
+};
+
+/** What a cursor stands for: the last item of the previous page, in its tab. */
+const cursorSchema = z.strictObject({
+  tab: z.enum(SESSION_TABS),
+  rank: z.number().int().min(0).max(3),
+  sortAt: z.iso.datetime(),
+  id: z.uuid(),
+});
+type CursorKey = z.infer<typeof cursorSchema>;
+
+export function encodeCursor(key: CursorKey): string {
+  return Buffer.from(JSON.stringify(key)).toString("base64url");
+}
+
+/** Decodes an opaque cursor; anything that is not one of ours for this tab is a bad request, never a 500. */
+export function decodeCursor(cursor: string, tab: SessionTab): CursorKey {
+  const invalid = () => appError("BAD_REQUEST", Reason.INVALID_INPUT, "This list cursor is not valid. Load the list again.");
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+  } catch {
+    throw invalid();
+  }
+  const parsed = cursorSchema.safeParse(json);
+  if (!parsed.success || parsed.data.tab !== tab || !TAB_SEGMENTS[tab].some((segment) => segment.rank === parsed.data.rank)) {
+    throw invalid();
+  }
+  return parsed.data;
+}
+
+/** `%`, `_` and `\` match literally inside ILIKE patterns (backslash is Postgres' default escape). */
+export function likePattern(term: string): string {
+  return `%${term.replace(/[\\%_]/g, "\\$&")}%`;
+}
+
+export interface ListSessionsInput {
+  tab: SessionTab;
+  search?: string | undefined;
+  courseId?: string | undefined;
+  cursor?: string | undefined;
+  limit: number;
+}
+
+/**
+ * The one query behind session.list (exported so its plan can be measured). Each (segment, status)
+ * is a branch read in index order and limited to one page, so no branch ever sorts or scans a whole
+ * tab; the branches are merged by rank and sort key and the page is cut; only then do the page's
+ * rows get their course, instructor and counts.
+ *
+ * Search matches session title, course title or instructor name. It is a UNION of three lookups,
+ * each able to use its own trigram index ("…_trgm_idx"), rather than one OR across a join, which
+ * no index can serve.
+ */
+export function listSessionsQuery(input: ListSessionsInput): Prisma.Sql {
+  const cursor = input.cursor !== undefined ? decodeCursor(input.cursor, input.tab) : null;
+  const segments = TAB_SEGMENTS[input.tab].filter((segment) => !cursor || segment.rank >= cursor.rank);
+  const pageSize = input.limit + 1;
+  const search = input.search ? likePattern(input.search) : null;
+
+  const filters: Prisma.Sql[] = [];
+  if (input.courseId) filters.push(Prisma.sql`s."courseId" = ${input.courseId}::uuid`);
+  if (search) filters.push(Prisma.sql`s.id IN (SELECT id FROM matches)`);
+
+  const branches = segments.flatMap((segment) => segment.statuses.map((status) => ({ segment, status }))).map(({ segment, status }) => {
+    const conditions = [Prisma.sql`s.status = ${Prisma.raw(`'${status}'`)}`, ...filters];
+    const direction = Prisma.raw(segment.direction === "asc" ? "ASC" : "DESC");
+    if (cursor && segment.rank === cursor.rank) {
+      const after = Prisma.raw(segment.direction === "asc" ? ">" : "<");
+      conditions.push(Prisma.sql`(${segment.sortAt}, s.id) ${after} (${new Date(cursor.sortAt)}::timestamptz, ${cursor.id}::uuid)`);
+    }
+    return Prisma.sql`(
+      SELECT s.id, ${segment.rank}::int AS rank, ${segment.sortAt} AS "sortAt"
+        FROM "LiveSession" s
+       WHERE ${Prisma.join(conditions, " AND ")}
+       ORDER BY ${segment.sortAt} ${direction}, s.id ${direction}
+       LIMIT ${pageSize}::int)`;
+  });
+
+  // Inside the page: rank first, then each segment's own direction.
+  const ascendingRanks = segments.filter((segment) => segment.direction === "asc").map((segment) => segment.rank);
+  const pageOrder = ascendingRanks.length
+    ? Prisma.sql`m.rank,
+        CASE WHEN m.rank IN (${Prisma.join(ascendingRanks)}) THEN m."sortAt" END ASC,
+        CASE WHEN m.rank IN (${Prisma.join(ascendingRanks)}) THEN m.id END ASC,
+        m."sortAt" DESC, m.id DESC`
+    : Prisma.sql`m.rank, m."sortAt" DESC, m.id DESC`;
+
+  const matches = search
+    ? Prisma.sql`matches AS (
+        SELECT id FROM "LiveSession" WHERE title ILIKE ${search}
+        UNION
+        SELECT ls.id FROM "LiveSession" ls JOIN "Course" mc ON mc.id = ls."courseId" WHERE mc.title ILIKE ${search}
+        UNION
+        SELECT ls.id FROM "LiveSession" ls
+          JOIN "Course" mc ON mc.id = ls."courseId"
+          JOIN "User" mu ON mu.id = mc."instructorId"
+         WHERE mu.name ILIKE ${search}
+      ),`
+    : Prisma.empty;
+
+  return Prisma.sql`
+    WITH ${matches} page AS (
+      SELECT m.id, m.rank, m."sortAt", row_number() OVER (ORDER BY ${pageOrder}) AS position
+        FROM (${Prisma.join(branches, " UNION ALL ")}) m
+       ORDER BY position
+       LIMIT ${pageSize}::int
+    )
+    ${sessionViewQuery(
+      DESCRIPTION_PREVIEW,
+      Prisma.sql`page JOIN "LiveSession" s ON s.id = page.id`,
+      Prisma.sql`ORDER BY page.position`,
+      // The page's sort keys, for the next cursor.
+      Prisma.sql`page.rank AS "pageRank", page."sortAt" AS "pageSortAt",`,
+    )}`;
+}
+
+/** The public catalog: a page of sessions for one tab, optionally searched and filtered by course. */
+export async function listSessions(services: Pick<Services, "db">, input: ListSessionsInput) {
+  const rows = await services.db.$queryRaw<(SessionRow & { pageRank: number; pageSortAt: Date })[]>(listSessionsQuery(input));
+  const page = rows.slice(0, input.limit);
+  const last = page.at(-1);
+  return {
+    items: page.map(toSessionView),
+    nextCursor:
+      rows.length > input.limit && last
+        ? encodeCursor({ tab: input.tab, rank: last.pageRank, sortAt: last.pageSortAt.toISOString(), id: last.id })
+        : null,
+  };
+}
+
+/** Headline numbers for the live-sessions page. */
+export async function sessionStats(services: Pick<Services, "db">) {
+  const [row] = await services.db.$queryRaw<
+    { liveNow: number; upcoming: number; participantsNow: number; averageRating: number | null; ratingCount: number }[]
+  >`
+    SELECT (SELECT count(*)::int FROM "LiveSession" WHERE status = 'LIVE') AS "liveNow",
+           (SELECT count(*)::int FROM "LiveSession" WHERE status = 'SCHEDULED') AS upcoming,
+           (SELECT count(*)::int FROM "SessionParticipant" p JOIN "LiveSession" s ON s.id = p."sessionId"
+             WHERE p."leftAt" IS NULL AND s.status = 'LIVE') AS "participantsNow",
+           r.average AS "averageRating", r.count AS "ratingCount"
+      FROM (SELECT round(avg(stars), 1)::float8 AS average, count(*)::int AS count FROM "SessionRating") r`;
+  return row!;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ratings
+// ---------------------------------------------------------------------------------------------
+
+const RATEABLE: SessionStatus[] = ["LIVE", "ENDED"];
+
+export interface RateSessionInput {
+  sessionId: string;
+  stars: number;
+  comment?: string | null | undefined;
+}
+
+const ratingSelect = { sessionId: true, stars: true, comment: true, createdAt: true, updatedAt: true } as const;
+
+/**
+ * Rates a session the user attended (any participant row, active or not), while it is live or after
+ * it ended. One rating per user and session: rating again replaces stars and comment.
+ */
+export async function rateSession(services: CatalogServices, userId: string, input: RateSessionInput) {
+  const session = await services.db.liveSession.findUnique({ where: { id: input.sessionId }, select: { status: true } });
+  if (!session) throw appError("NOT_FOUND", Reason.SESSION_NOT_FOUND, "This session does not exist.");
+  const attended = await services.db.sessionParticipant.findFirst({
+    where: { sessionId: input.sessionId, userId },
+    select: { id: true },
+  });
+  if (!attended) throw appError("FORBIDDEN", Reason.NOT_AN_ATTENDEE, "Only people who attended this session can rate it.");
+  if (!RATEABLE.includes(session.status as SessionStatus)) {
+    throw appError("CONFLICT", Reason.SESSION_NOT_RATEABLE, "This session can be rated once it is live or has ended.");
+  }
+  const comment = input.comment?.trim() || null;
+  const now = services.clock();
+  // One statement, so two concurrent ratings by the same user update rather than collide.
+  const [rating] = await services.db.$queryRaw<{ sessionId: string; stars: number; comment: string | null; createdAt: Date; updatedAt: Date }[]>`
+    INSERT INTO "SessionRating" ("sessionId", "userId", stars, comment, "createdAt", "updatedAt")
+    VALUES (${input.sessionId}::uuid, ${userId}::uuid, ${input.stars}::smallint, ${comment}, ${now}, ${now})
+    ON CONFLICT ("sessionId", "userId") DO UPDATE SET stars = EXCLUDED.stars, comment = EXCLUDED.comment, "updatedAt" = EXCLUDED."updatedAt"
+    RETURNING "sessionId", stars::int AS stars, comment, "createdAt", "updatedAt"`;
+  return rating!;
+}
+
+/** The caller's rating of a session, or null when they have not rated it. */
+export async function myRating(services: Pick<Services, "db">, userId: string, sessionId: string) {
+  const rating = await services.db.sessionRating.findUnique({ where: { sessionId_userId: { sessionId, userId } }, select: ratingSelect });
+  if (rating) return rating;
+  const exists = await services.db.liveSession.findUnique({ where: { id: sessionId }, select: { id: true } });
+  if (!exists) throw appError("NOT_FOUND", Reason.SESSION_NOT_FOUND, "This session does not exist.");
+  return null;
+}
