@@ -1,4 +1,4 @@
-import { JOB_NAMES, MAINTENANCE_QUEUE, jobSchedule, redisKeys, type JobName, type Logger } from "@livehall/api";
+import { JOB_NAMES, MAINTENANCE_QUEUE, jobSchedule, recordJobRun, redisKeys, type JobName, type JobRun, type Logger } from "@livehall/api";
 import type { CoreConfig } from "@livehall/api/config";
 import { Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
@@ -40,6 +40,7 @@ export async function startWorker({ config, logger, handlers }: StartWorkerOptio
   const prefix = redisKeys(config.redisKeyPrefix).bullPrefix();
   const connection = bullConnection(config.redisUrl, logger);
   const queue = new Queue(MAINTENANCE_QUEUE, { connection, prefix });
+  const history = { redis: connection, keys: redisKeys(config.redisKeyPrefix) };
   const schedule = jobSchedule(config.timings);
 
   let registration: Promise<void> = Promise.resolve();
@@ -67,9 +68,23 @@ export async function startWorker({ config, logger, handlers }: StartWorkerOptio
       const handler = handlers[job.name as JobName];
       if (!handler) throw new Error(`unknown job ${job.name}`);
       const startedAt = performance.now();
-      const counts = await handler();
-      logger.info({ job: job.name, jobId: job.id, counts, durationMs: Math.round(performance.now() - startedAt) }, "job done");
-      return counts;
+      const trigger = (job.data as { trigger?: string } | undefined)?.trigger ?? "schedule";
+      const record = (outcome: Pick<JobRun, "ok" | "counts" | "error">) =>
+        recordJobRun(history, job.name as JobName, {
+          ...outcome,
+          trigger,
+          finishedAt: new Date().toISOString(),
+          durationMs: Math.round(performance.now() - startedAt),
+        }).catch((error: unknown) => logger.warn({ err: error }, "could not record the job run"));
+      try {
+        const counts = await handler();
+        logger.info({ job: job.name, jobId: job.id, trigger, counts, durationMs: Math.round(performance.now() - startedAt) }, "job done");
+        await record({ ok: true, counts, error: null });
+        return counts;
+      } catch (error) {
+        await record({ ok: false, counts: {}, error: error instanceof Error ? error.message : String(error) });
+        throw error;
+      }
     },
     {
       connection: bullConnection(config.redisUrl, logger),

@@ -1,6 +1,7 @@
 import type { Db } from "@livehall/db";
 import type { TokenKeys } from "./auth/tokens";
 import type { EventBus } from "./events";
+import type { JobRunner } from "./jobs/runner";
 import type { CoreConfig } from "./config";
 import type { Reason } from "./errors";
 import type { Logger } from "./logger";
@@ -15,6 +16,8 @@ export interface Services {
   tokenKeys: TokenKeys;
   /** Live events across instances (Redis pub/sub). */
   events: EventBus;
+  /** On-demand maintenance jobs and their schedules (BullMQ). */
+  jobs: JobRunner;
   logger: Logger;
   /** The current time; tests substitute a fake clock. */
   clock: () => Date;

@@ -21,3 +21,4 @@ export {
 } from "./http-context";
 export type { ParticipantEvent, ParticipantView } from "./services/participant-events";
 export { evictStaleConnections, reconcileParticipants, type EvictionCounts, type ReconcileCounts } from "./services/reconcile";
+export { recordJobRun, lastJobRuns, type JobRun } from "./jobs/history";

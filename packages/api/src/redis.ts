@@ -29,6 +29,7 @@ export function redisKeys(prefix: string) {
     rateLimit: (bucket: string, id: string) => `${prefix}rl:${bucket}:${id}`,
     channel: (name: string) => `${prefix}ch:${name}`,
     bullPrefix: () => `${prefix}bull`,
+    jobLastRun: (name: string) => `${prefix}jobs:last:${name}`,
   };
 }
 

@@ -1,3 +1,4 @@
+import { adminRouter } from "./routers/admin";
 import { authRouter } from "./routers/auth";
 import { courseRouter } from "./routers/course";
 import { sessionCatalogRouter } from "./routers/session-catalog";
@@ -5,6 +6,7 @@ import { sessionPresenceRouter } from "./routers/session-presence";
 import { createCallerFactory, createTRPCRouter, mergeRouters } from "./trpc";
 
 export const appRouter = createTRPCRouter({
+  admin: adminRouter,
   auth: authRouter,
   course: courseRouter,
   session: mergeRouters(sessionCatalogRouter, sessionPresenceRouter),

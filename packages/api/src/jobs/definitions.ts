@@ -11,7 +11,7 @@ export const JobName = {
 
 export type JobName = (typeof JobName)[keyof typeof JobName];
 
-export const JOB_NAMES = Object.values(JobName);
+export const JOB_NAMES = [JobName.tokensExpire, JobName.participantsDedupe, JobName.heartbeatsEvict] as const;
 
 /** Job scheduler id → how often it runs, from the one timings config. */
 export function jobSchedule(timings: Timings): Record<JobName, number> {

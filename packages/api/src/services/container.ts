@@ -3,6 +3,7 @@ import { deriveTokenKeys } from "../auth/tokens";
 import type { CoreConfig } from "../config";
 import type { Services } from "../context";
 import { createEventBus } from "../events";
+import { createJobRunner } from "../jobs/runner";
 import { createLogger, type Logger } from "../logger";
 import { createRedis, redisKeys } from "../redis";
 
@@ -15,6 +16,7 @@ export function createServices(config: CoreConfig, options: { logger?: Logger; c
     redis,
     keys,
     events: createEventBus(redis, config.redisUrl, keys),
+    jobs: createJobRunner(config, keys),
     config,
     tokenKeys: deriveTokenKeys(config.authSecret),
     logger: options.logger ?? createLogger(config, "api"),
@@ -23,5 +25,5 @@ export function createServices(config: CoreConfig, options: { logger?: Logger; c
 }
 
 export async function closeServices(services: Services): Promise<void> {
-  await Promise.allSettled([services.db.$disconnect(), services.redis.quit(), services.events.close()]);
+  await Promise.allSettled([services.db.$disconnect(), services.redis.quit(), services.events.close(), services.jobs.close()]);
 }
