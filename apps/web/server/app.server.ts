@@ -6,6 +6,7 @@ import { createExpressMiddleware } from "@trpc/server/adapters/express";
 import compression from "compression";
 import express, { type Response } from "express";
 import { healthRouter } from "./health.server";
+import { metricsRouter, requestObservability } from "./observability.server";
 import { mountRemix } from "./remix.server";
 import { assignRequestId, createRequestContext } from "./request-context.server";
 
@@ -78,9 +79,11 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
     if (shuttingDown) res.setHeader("connection", "close");
     next();
   });
+  app.use(requestObservability(logger));
   // Event streams are left alone: tRPC marks them `no-transform`, which compression honours.
   app.use(compression());
   app.use(healthRouter(services));
+  app.use(metricsRouter());
   app.use(
     "/api/trpc",
     createExpressMiddleware({

@@ -7,6 +7,8 @@ declare global {
   namespace Express {
     interface Locals {
       requestId: string;
+      /** The resolved user's id, for the request log line. */
+      userId?: string;
     }
   }
 }
@@ -27,8 +29,10 @@ export function assignRequestId(req: Request, res: Response): void {
  * request): an expired access cookie is refreshed from `lh_rt` here, and the new cookies are added
  * to the response, so parallel loaders never race a refresh.
  */
-export function resolveRequestAuth(services: Services, req: Request, res: Response): Promise<RequestAuth> {
-  return authenticateNodeRequest(services, req, res);
+export async function resolveRequestAuth(services: Services, req: Request, res: Response): Promise<RequestAuth> {
+  const auth = await authenticateNodeRequest(services, req, res);
+  if (auth.user) res.locals.userId = auth.user.id;
+  return auth;
 }
 
 /**

@@ -2,6 +2,7 @@ import { closeServices, createLogger, createServices } from "@livehall/api";
 import { ConfigError, loadWorkerConfig } from "@livehall/api/config";
 import { redactUrl } from "@livehall/db";
 import { createJobHandlers } from "./handlers";
+import { startWorkerProbes } from "./observability";
 import { startWorker } from "./worker";
 
 async function main() {
@@ -9,6 +10,7 @@ async function main() {
   const logger = createLogger(config, "worker");
   const services = createServices(config, { logger });
   const starting = startWorker({ config, logger, handlers: createJobHandlers(services) });
+  const probes = await startWorkerProbes(services, config.metricsPort, logger);
 
   // Installed before start-up completes, so a SIGTERM during start-up still shuts down cleanly.
   let stopping = false;
@@ -17,6 +19,7 @@ async function main() {
     stopping = true;
     logger.info({ signal }, "worker stopping: finishing running jobs");
     await (await starting).stop();
+    await probes.close();
     await closeServices(services);
     logger.info("worker stopped");
     process.exit(0);
@@ -25,7 +28,7 @@ async function main() {
   process.on("SIGINT", () => void shutdown("SIGINT"));
 
   await starting;
-  logger.info({ redis: redactUrl(config.redisUrl), database: redactUrl(config.databaseUrl) }, "worker started");
+  logger.info({ redis: redactUrl(config.redisUrl), database: redactUrl(config.databaseUrl), metricsPort: probes.port }, "worker started");
 }
 
 main().catch((error: unknown) => {

@@ -1,4 +1,4 @@
-import { JOB_NAMES, MAINTENANCE_QUEUE, jobSchedule, recordJobRun, redisKeys, type JobName, type JobRun, type Logger } from "@livehall/api";
+import { JOB_NAMES, JobName, MAINTENANCE_QUEUE, jobMetrics, jobSchedule, recordJobRun, redisKeys, type JobRun, type Logger } from "@livehall/api";
 import type { CoreConfig } from "@livehall/api/config";
 import { Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
@@ -68,6 +68,7 @@ export async function startWorker({ config, logger, handlers }: StartWorkerOptio
       const handler = handlers[job.name as JobName];
       if (!handler) throw new Error(`unknown job ${job.name}`);
       const startedAt = performance.now();
+      logger.info({ job: job.name, jobId: job.id }, "job started");
       const trigger = (job.data as { trigger?: string } | undefined)?.trigger ?? "schedule";
       const record = (outcome: Pick<JobRun, "ok" | "counts" | "error">) =>
         recordJobRun(history, job.name as JobName, {
@@ -78,10 +79,16 @@ export async function startWorker({ config, logger, handlers }: StartWorkerOptio
         }).catch((error: unknown) => logger.warn({ err: error }, "could not record the job run"));
       try {
         const counts = await handler();
+        jobMetrics.runs.inc({ job: job.name, outcome: "ok" });
+        jobMetrics.duration.observe({ job: job.name }, (performance.now() - startedAt) / 1000);
+        if (job.name === JobName.participantsDedupe || job.name === JobName.heartbeatsEvict) {
+          for (const [kind, count] of Object.entries(counts)) if (kind !== "sessions" && count > 0) jobMetrics.drift.inc({ kind }, count);
+        }
         logger.info({ job: job.name, jobId: job.id, trigger, counts, durationMs: Math.round(performance.now() - startedAt) }, "job done");
         await record({ ok: true, counts, error: null });
         return counts;
       } catch (error) {
+        jobMetrics.runs.inc({ job: job.name, outcome: "failed" });
         await record({ ok: false, counts: {}, error: error instanceof Error ? error.message : String(error) });
         throw error;
       }

@@ -24,6 +24,8 @@ const timingsSchema = z.object({
   CLIENT_BACKOFF_CAP_MS: milliseconds(CLIENT_BACKOFF_DEFAULTS.capMs),
   /** How long admin.runJob waits for a worker to finish a job before answering. */
   RUN_JOB_TIMEOUT_MS: milliseconds(15_000),
+  /** How often an open live-sessions page reloads its counts (docs/decisions/008). */
+  SESSIONS_REFRESH_SECONDS: seconds(10),
 });
 
 export type Timings = {
@@ -36,6 +38,7 @@ export type Timings = {
   schedulerEveryMs: { tokensExpire: number; participantsDedupe: number; heartbeatsEvict: number };
   clientBackoff: { baseMs: number; capMs: number };
   runJobTimeoutMs: number;
+  sessionsRefreshMs: number;
 };
 
 const DEVELOPMENT_SECRET = "livehall-development-secret-change-me-in-production";
@@ -58,6 +61,7 @@ const webSchema = coreSchema.extend({
 });
 
 const workerSchema = coreSchema.extend({
+  /** The worker's /metrics, /healthz and /readyz port; 0 picks a free one. */
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9464),
   WORKER_CONCURRENCY: z.coerce.number().int().positive().default(2),
 });
@@ -93,6 +97,7 @@ function toTimings(env: z.output<typeof timingsSchema>): Timings {
     },
     clientBackoff: { baseMs: env.CLIENT_BACKOFF_BASE_MS, capMs: env.CLIENT_BACKOFF_CAP_MS },
     runJobTimeoutMs: env.RUN_JOB_TIMEOUT_MS,
+    sessionsRefreshMs: s(env.SESSIONS_REFRESH_SECONDS),
   };
 }
 

@@ -22,3 +22,4 @@ export {
 export type { ParticipantEvent, ParticipantView } from "./services/participant-events";
 export { evictStaleConnections, reconcileParticipants, type EvictionCounts, type ReconcileCounts } from "./services/reconcile";
 export { recordJobRun, lastJobRuns, type JobRun } from "./jobs/history";
+export { presenceCounters, jobMetrics } from "./metrics";

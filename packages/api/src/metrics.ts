@@ -1,4 +1,4 @@
-import { Counter, Registry } from "prom-client";
+import { Counter, Histogram, Registry } from "prom-client";
 
 /**
  * In-process counters. One registry per process; the web server and the worker expose it on
@@ -28,6 +28,49 @@ export const authCounters = {
     name: "livehall_auth_login_failure_total",
     help: "Failed logins, by reason",
     labelNames: ["reason"] as const,
+    registers: [metricsRegistry],
+  }),
+};
+
+export const presenceCounters = {
+  joins: new Counter({
+    name: "livehall_session_joins_total",
+    help: "session.join calls, by outcome (new participant, another tab or retry, refused)",
+    labelNames: ["outcome"] as const,
+    registers: [metricsRegistry],
+  }),
+  leaves: new Counter({
+    name: "livehall_participants_left_total",
+    help: "Participant rows closed, by reason (LEFT, TIMEOUT, ENDED, DUPLICATE)",
+    labelNames: ["reason"] as const,
+    registers: [metricsRegistry],
+  }),
+  heartbeats: new Counter({
+    name: "livehall_heartbeats_total",
+    help: "Heartbeats, by answer (ok, rejoin)",
+    labelNames: ["answer"] as const,
+    registers: [metricsRegistry],
+  }),
+};
+
+export const jobMetrics = {
+  runs: new Counter({
+    name: "livehall_job_runs_total",
+    help: "Maintenance job runs, by job and outcome",
+    labelNames: ["job", "outcome"] as const,
+    registers: [metricsRegistry],
+  }),
+  duration: new Histogram({
+    name: "livehall_job_duration_seconds",
+    help: "Maintenance job run time",
+    labelNames: ["job"] as const,
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60],
+    registers: [metricsRegistry],
+  }),
+  drift: new Counter({
+    name: "livehall_reconcile_drift_total",
+    help: "Inconsistencies fixed by reconcile and eviction, by kind",
+    labelNames: ["kind"] as const,
     registers: [metricsRegistry],
   }),
 };

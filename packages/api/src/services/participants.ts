@@ -1,6 +1,7 @@
 import { Prisma } from "@livehall/db";
 import type { Services, SessionUser } from "../context";
 import { Reason, appError } from "../errors";
+import { presenceCounters } from "../metrics";
 import { participantsChannel, type LeaveReasonValue, type ParticipantEvent, type ParticipantView } from "./participant-events";
 import { addConnection, clearSession, connectionCounts, removeConnection, removeUser, touchConnection } from "./presence";
 
@@ -88,7 +89,11 @@ export async function join(services: ParticipantServices, user: SessionUser, ses
     }
     return { ...rows[0]!, connections };
   }, LOCK_WAIT);
-  if (!joined) return sessionMissingOrNotLive(services, sessionId);
+  if (!joined) {
+    presenceCounters.joins.inc({ outcome: "refused" });
+    return sessionMissingOrNotLive(services, sessionId);
+  }
+  presenceCounters.joins.inc({ outcome: joined.inserted ? "new_participant" : "another_tab_or_retry" });
 
   const [view] = await participantRows(services, sessionId, [user.id]);
   const participantCount = await activeParticipantCount(services, sessionId);
@@ -110,6 +115,7 @@ export async function join(services: ParticipantServices, user: SessionUser, ses
 /** session.heartbeat — Redis only. "rejoin" when the server no longer knows this connection. */
 export async function heartbeat(services: ParticipantServices, user: SessionUser, sessionId: string, connectionId: string) {
   const known = await touchConnection(services, sessionId, user.id, connectionId, services.clock().getTime());
+  presenceCounters.heartbeats.inc({ answer: known ? "ok" : "rejoin" });
   return { status: known ? ("ok" as const) : ("rejoin" as const), heartbeatIntervalMs: services.config.timings.heartbeatIntervalMs };
 }
 
@@ -118,6 +124,7 @@ async function closeRow(tx: Prisma.TransactionClient, sessionId: string, userId:
     where: { sessionId, userId, leftAt: null },
     data: { leftAt: at, lastSeenAt: at, leaveReason: reason },
   });
+  presenceCounters.leaves.inc({ reason }, closed.count);
   return closed.count > 0;
 }
 
@@ -176,6 +183,7 @@ export async function closeAllParticipants(tx: Prisma.TransactionClient, session
     where: { sessionId, leftAt: null },
     data: { leftAt: at, lastSeenAt: at, leaveReason: "ENDED" },
   });
+  presenceCounters.leaves.inc({ reason: "ENDED" }, closed.count);
   return closed.count;
 }
 

@@ -1,4 +1,5 @@
 import type { Services } from "../context";
+import { presenceCounters } from "../metrics";
 import type { LeaveReasonValue } from "./participant-events";
 import { activeParticipantCount, publishParticipantEvent } from "./participants";
 import { clearSession, connectionCounts, ensurePresenceBuilt, removeStaleConnections, removeUser, sessionsWithPresence } from "./presence";
@@ -53,6 +54,7 @@ async function closeRowsWithoutConnections(
     );
     closedUsers.push(...closed);
   }
+  presenceCounters.leaves.inc({ reason }, closedUsers.length);
   return closedUsers;
 }
 
@@ -70,12 +72,21 @@ export interface EvictionCounts {
   sessions: number;
 }
 
+export interface EvictionOptions {
+  /**
+   * Called after a batch of connections was removed from Redis and before the rows left without a
+   * connection are closed — the window a re-join must survive (closeRowsWithoutConnections re-checks
+   * under the participant locks). Lets tests and diagnostics observe the gap; production passes none.
+   */
+  beforeClose?: (sessionId: string, userIds: string[]) => Promise<void>;
+}
+
 /**
  * heartbeats.evict — removes connections silent for longer than the presence timeout (atomically,
  * only if still stale), closes the rows left with no connection (TIMEOUT, lastSeenAt from Redis),
  * and publishes one event per session. Presence is rebuilt first if Redis lost it.
  */
-export async function evictStaleConnections(services: ReconcileServices): Promise<EvictionCounts> {
+export async function evictStaleConnections(services: ReconcileServices, options: EvictionOptions = {}): Promise<EvictionCounts> {
   const presenceRestored = await ensurePresenceBuilt(services);
   const cutoff = services.clock().getTime() - services.config.timings.presenceTimeoutMs;
   const counts: EvictionCounts = { presenceRestored, connectionsEvicted: 0, participantsTimedOut: 0, sessions: 0 };
@@ -87,6 +98,7 @@ export async function evictStaleConnections(services: ReconcileServices): Promis
       counts.connectionsEvicted += removed.length;
       const lastSeenByUser = new Map<string, number | null>();
       for (const { userId, lastSeen } of removed) lastSeenByUser.set(userId, Math.max(lastSeen, lastSeenByUser.get(userId) ?? 0));
+      await options.beforeClose?.(sessionId, [...lastSeenByUser.keys()]);
       timedOut.push(...(await closeRowsWithoutConnections(services, sessionId, lastSeenByUser, "TIMEOUT")));
       if (removed.length < RECONCILE_BATCH) break;
     }
@@ -128,6 +140,7 @@ export async function reconcileParticipants(services: ReconcileServices, options
       ) AS ranked
       WHERE p.id = ranked.id AND ranked.position > 1`;
     counts.duplicatesClosed += duplicates;
+    presenceCounters.leaves.inc({ reason: "DUPLICATE" }, duplicates);
 
     const session = await services.db.liveSession.findUnique({ where: { id: sessionId }, select: { status: true } });
     if (session?.status !== "LIVE") {
@@ -136,6 +149,7 @@ export async function reconcileParticipants(services: ReconcileServices, options
         data: { leftAt: now, lastSeenAt: now, leaveReason: "ENDED" },
       });
       counts.endedSessionRowsClosed += closed.count;
+      presenceCounters.leaves.inc({ reason: "ENDED" }, closed.count);
       counts.orphanConnectionsDropped += await services.redis.zcard(services.keys.presence(sessionId));
       await clearSession(services, sessionId);
       continue;
