@@ -4,6 +4,7 @@ import { collectDefaultMetrics } from "prom-client";
 import { metricsRegistry, type Logger, type Services } from "@livehall/api";
 
 const CHECK_TIMEOUT_MS = 2_000;
+let defaultMetricsStarted = false;
 
 function withTimeout<T>(promise: Promise<T>): Promise<T> {
   return Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error("timeout")), CHECK_TIMEOUT_MS).unref())]);
@@ -14,7 +15,10 @@ function withTimeout<T>(promise: Promise<T>): Promise<T> {
  * (Postgres and Redis answer). A port already in use is logged, not fatal: jobs matter more.
  */
 export async function startWorkerProbes(services: Pick<Services, "db" | "redis">, port: number, logger: Logger): Promise<{ port: number | null; close(): Promise<void> }> {
-  collectDefaultMetrics({ register: metricsRegistry, prefix: "livehall_worker_" });
+  if (!defaultMetricsStarted) {
+    collectDefaultMetrics({ register: metricsRegistry, prefix: "livehall_worker_" });
+    defaultMetricsStarted = true;
+  }
   const server = http.createServer(async (req, res) => {
     if (req.url === "/metrics") {
       res.writeHead(200, { "content-type": metricsRegistry.contentType }).end(await metricsRegistry.metrics());
