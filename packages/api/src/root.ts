@@ -3,6 +3,7 @@ import { authRouter } from "./routers/auth";
 import { courseRouter } from "./routers/course";
 import { sessionCatalogRouter } from "./routers/session-catalog";
 import { sessionPresenceRouter } from "./routers/session-presence";
+import { telemetryRouter } from "./routers/telemetry";
 import { createCallerFactory, createTRPCRouter, mergeRouters } from "./trpc";
 
 export const appRouter = createTRPCRouter({
@@ -10,6 +11,7 @@ export const appRouter = createTRPCRouter({
   auth: authRouter,
   course: courseRouter,
   session: mergeRouters(sessionCatalogRouter, sessionPresenceRouter),
+  telemetry: telemetryRouter,
 });
 
 export type AppRouter = typeof appRouter;
