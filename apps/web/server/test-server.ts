@@ -2,13 +2,15 @@ import { closeServices, createServices, type Services } from "@livehall/api";
 import { createApiClient, type ApiClient, type ApiClientOptions } from "@livehall/api/client";
 import { loadWebConfig } from "@livehall/api/config";
 import { waitFor } from "@livehall/testing";
-import { createWebServer, type RemixOptions } from "./app.server";
+import { createWebServer, type RemixOptions, type WebServer } from "./app.server";
 
 export interface TestServer {
   /** Base URL, e.g. http://127.0.0.1:41234 */
   url: string;
   trpcUrl: string;
   services: Services;
+  /** The underlying HTTP server (to observe connections and requests). */
+  http: WebServer["server"];
   /** A typed API client against this server. */
   client(options?: Omit<ApiClientOptions, "url">): ApiClient;
   close(): Promise<void>;
@@ -42,6 +44,7 @@ export async function startTestServer({ env, waitUntilReady = true, ...remix }: 
     url,
     trpcUrl,
     services,
+    http: web.server,
     client: (clientOptions = {}) => createApiClient({ ...clientOptions, url: trpcUrl }),
     close: async () => {
       await web.close();

@@ -5,3 +5,4 @@ export { startApiServer } from "./standalone-server";
 export { signAccessToken } from "../auth/tokens";
 export { createSessionFixture, asSessionUser } from "./fixtures";
 export { assertRejectsMalformedInput } from "./fuzz";
+export { hashPassword } from "../auth/passwords";
