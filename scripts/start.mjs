@@ -22,11 +22,13 @@ import {
   webAddress,
 } from "./lib/setup.mjs";
 
-const USAGE = `Usage: node scripts/start.mjs [--dev | --check-services]
+const USAGE = `Usage: node scripts/start.mjs [--dev | --cluster | --check-services]
 
   (no flag)         install if needed, start Postgres/Redis if needed, migrate, seed, build,
                     then run web and worker in production mode until Ctrl-C   (npm start)
   --dev             the same without the build, web and worker in watch mode (npm run dev)
+  --cluster         like npm start, but 2 web instances behind a round-robin proxy on PORT
+                    and 2 workers                                         (npm run start:cluster)
   --check-services  only make sure Postgres and Redis are reachable, then exit 0 or 1
                     (alias: --check-only)
 `;
@@ -36,14 +38,14 @@ if (args.has("--help") || args.has("-h")) {
   console.log(USAGE);
   process.exit(0);
 }
-const known = new Set(["--dev", "--check-services", "--check-only"]);
+const known = new Set(["--dev", "--cluster", "--check-services", "--check-only"]);
 for (const arg of args) {
   if (!known.has(arg)) {
     log.fail(`Unknown option ${arg}. ${USAGE.split("\n")[0]}`);
     process.exit(2);
   }
 }
-const mode = args.has("--check-services") || args.has("--check-only") ? "check" : args.has("--dev") ? "dev" : "start";
+const mode = args.has("--check-services") || args.has("--check-only") ? "check" : args.has("--dev") ? "dev" : args.has("--cluster") ? "cluster" : "start";
 
 async function main() {
   const startedAt = Date.now();
@@ -71,15 +73,15 @@ async function main() {
 
   // 4. Build (production only) and run.
   let processes;
-  if (mode === "start") {
+  if (mode === "start" || mode === "cluster") {
     await runStep("Building web and worker…", NPX, ["turbo", "run", "build", "--output-logs=new-only"], { env });
     const auth = localAuthSecret();
     if (auth.generated) log.info(color.dim(`AUTH_SECRET is not set: generated a local one in ${path.relative(ROOT, auth.file)} (set AUTH_SECRET in a real deployment).`));
     const production = { NODE_ENV: "production", AUTH_SECRET: auth.secret };
-    processes = [
+    processes = mode === "start" ? [
       { name: "web", command: process.execPath, args: ["apps/web/build/server.js"], env: production },
       { name: "worker", command: process.execPath, args: ["apps/worker/dist/main.js"], env: production },
-    ];
+    ] : clusterProcesses(address, production);
   } else {
     processes = [
       { name: "web", command: NPM, args: ["run", "dev", "-w", "@livehall/web"] },
@@ -87,13 +89,41 @@ async function main() {
     ];
   }
 
-  log.step(`Starting web and worker (${mode === "start" ? "production" : "development"} mode; prepared in ${elapsed(startedAt)})…`);
+  log.step(`Starting ${mode === "cluster" ? "2 web instances, a proxy and 2 workers" : "web and worker"} (${mode === "dev" ? "development" : "production"} mode; prepared in ${elapsed(startedAt)})…`);
   let finished = false;
   const running = runTogether(processes, { env, cwd: ROOT }).finally(() => {
     finished = true;
   });
   void announce(address, () => finished);
   return running;
+}
+
+/**
+ * Two web instances on the two ports after PORT, a round-robin proxy on PORT (the address users
+ * open, so it is the allowed Origin of both), and two workers with their own metrics ports.
+ */
+function clusterProcesses(address, production) {
+  const base = address.port || 3000;
+  const origins = `http://localhost:${base},http://127.0.0.1:${base}`;
+  const web = [1, 2].map((n) => ({
+    name: `web-${n}`,
+    command: process.execPath,
+    args: ["apps/web/build/server.js"],
+    env: { ...production, PORT: String(base + n), APP_ORIGINS: origins },
+  }));
+  const workers = [1, 2].map((n) => ({
+    name: `worker-${n}`,
+    command: process.execPath,
+    args: ["apps/worker/dist/main.js"],
+    env: { ...production, WORKER_METRICS_PORT: String(9463 + n) },
+  }));
+  const proxy = {
+    name: "proxy",
+    command: process.execPath,
+    args: ["scripts/lib/round-robin-proxy.mjs"],
+    env: { PROXY_PORT: String(base), PROXY_BACKENDS: web.map((instance) => `http://127.0.0.1:${instance.env.PORT}`).join(",") },
+  };
+  return [proxy, ...web, ...workers];
 }
 
 /** Prints the address and the demo logins once the web server accepts connections. */

@@ -33,6 +33,7 @@ const startedAt = Date.now();
 const results = [];
 const testCounts = { passed: 0, failed: 0 };
 
+// eslint-disable-next-line no-control-regex -- matching terminal colour codes is the point
 const ANSI = /\u001b\[[0-9;]*m/g;
 
 /** Adds up the cases reported by Vitest ("Tests  3 failed | 40 passed (43)") and node --test ("ℹ pass 20"). */
@@ -126,7 +127,10 @@ async function main() {
   // 4. The checks.
   await check("scripts", process.execPath, ["--test", "--test-reporter=spec", "scripts/lib/"], env, { runsTests: true });
   await check("typecheck", NPX, ["turbo", "run", "typecheck", "--continue", "--output-logs=new-only"], env);
+  // The root scripts are not a workspace: checked here directly.
+  await check("typecheck scripts", NPX, ["tsc", "-p", "scripts"], env);
   await check("lint", NPX, ["turbo", "run", "lint", "--continue", "--output-logs=new-only"], env);
+  await check("lint scripts", NPX, ["eslint", "scripts", "eslint.config.js"], env);
   // One workspace at a time: each Vitest run already spreads its files over the cores.
   await check("test", NPX, ["turbo", "run", "test", "--continue", "--concurrency=1"], env, { runsTests: true });
   return summary();
