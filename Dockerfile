@@ -33,9 +33,10 @@ COPY --from=build --chown=livehall:livehall /app/package.json ./
 COPY --from=build --chown=livehall:livehall /app/packages ./packages
 USER livehall
 
-FROM runtime AS migrate
-COPY --from=deps /app/node_modules/tsx ./node_modules/tsx
-CMD ["node", "--import", "tsx", "packages/db/src/cli/migrate.ts"]
+# The migration runner is TypeScript run by tsx (a dev dependency), so it keeps the full install.
+FROM deps AS migrate
+COPY packages ./packages
+CMD ["npm", "run", "db:migrate"]
 
 FROM runtime AS web
 COPY --from=build --chown=livehall:livehall /app/apps/web/build ./apps/web/build

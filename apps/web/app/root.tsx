@@ -1,6 +1,17 @@
 import type { LinksFunction, LoaderFunctionArgs } from "@remix-run/node";
-import { Links, Meta, Outlet, Scripts, ScrollRestoration, isRouteErrorResponse, useRouteError } from "@remix-run/react";
-import type { ReactNode } from "react";
+import {
+  Links,
+  Meta,
+  Outlet,
+  Scripts,
+  ScrollRestoration,
+  isRouteErrorResponse,
+  useRouteError,
+  useRouteLoaderData,
+} from "@remix-run/react";
+import { useEffect, type ReactNode } from "react";
+import { AppShell } from "./components/app-shell";
+import { ButtonLink } from "./components/ui";
 import stylesheet from "./tailwind.css?url";
 
 export const links: LinksFunction = () => [
@@ -17,16 +28,21 @@ export async function loader({ context }: LoaderFunctionArgs) {
   };
 }
 
+export function useRootData() {
+  return useRouteLoaderData<typeof loader>("root");
+}
+
 export function Layout({ children }: { children: ReactNode }) {
   return (
     <html lang="en" className="h-full">
       <head>
         <meta charSet="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="theme-color" content="#f8fafc" />
         <Meta />
         <Links />
       </head>
-      <body className="min-h-full bg-slate-50 text-slate-900 antialiased">
+      <body className="min-h-full bg-slate-50 font-sans text-slate-900 antialiased">
         {children}
         <ScrollRestoration />
         <Scripts />
@@ -35,27 +51,43 @@ export function Layout({ children }: { children: ReactNode }) {
   );
 }
 
+/** Marks the document once React has hydrated (end-to-end tests wait for it before using JS features). */
+function useHydrationMarker() {
+  useEffect(() => {
+    document.documentElement.dataset.hydrated = "true";
+  }, []);
+}
+
 export default function App() {
-  return <Outlet />;
+  useHydrationMarker();
+  const data = useRootData();
+  return (
+    <AppShell user={data?.user ?? null}>
+      <Outlet />
+    </AppShell>
+  );
 }
 
 export function ErrorBoundary() {
   const error = useRouteError();
+  const data = useRootData();
   const notFound = isRouteErrorResponse(error) && error.status === 404;
   return (
-    <main className="flex min-h-screen items-center justify-center bg-gradient-to-br from-slate-50 to-slate-100 px-4">
-      <div className="max-w-md text-center">
-        <p className="text-sm font-semibold text-brand-600">{notFound ? "404" : "Error"}</p>
-        <h1 className="mt-2 text-3xl font-bold tracking-tight text-slate-900">
-          {notFound ? "Page not found" : "Something went wrong"}
-        </h1>
-        <p className="mt-3 text-slate-600">
-          {notFound ? "The page you asked for does not exist." : "Please try again in a moment."}
-        </p>
-        <a href="/" className="mt-6 inline-block rounded-lg bg-brand-600 px-4 py-2 text-sm font-medium text-white hover:bg-brand-700">
-          Back to Livehall
-        </a>
+    <AppShell user={data?.user ?? null}>
+      <div className="flex min-h-[60vh] items-center justify-center px-4 py-16">
+        <div className="max-w-md text-center">
+          <p className="text-sm font-semibold text-brand-700">{notFound ? "404" : "Error"}</p>
+          <h1 className="text-gradient-brand mt-2 text-3xl font-bold tracking-tight">
+            {notFound ? "Page not found" : "Something went wrong"}
+          </h1>
+          <p className="mt-3 text-slate-600">
+            {notFound ? "The page you asked for does not exist." : "Please try again in a moment."}
+          </p>
+          <ButtonLink to="/sessions" className="mt-6">
+            Back to live sessions
+          </ButtonLink>
+        </div>
       </div>
-    </main>
+    </AppShell>
   );
 }
