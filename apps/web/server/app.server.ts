@@ -83,7 +83,7 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
   // Event streams are left alone: tRPC marks them `no-transform`, which compression honours.
   app.use(compression());
   app.use(healthRouter(services));
-  app.use(metricsRouter());
+  app.use(metricsRouter(services));
   app.use(
     "/api/trpc",
     createExpressMiddleware({

@@ -42,4 +42,7 @@ test("/metrics shows exactly what a scripted scenario did", async () => {
   expect(await metric("livehall_participants_left_total", 'reason="LEFT"')).toBe(1);
   expect(await metric("livehall_auth_refresh_failure_total", 'reason="REFRESH_TOKEN_INVALID"')).toBe(1);
   expect(await metric("livehall_http_request_duration_seconds_count", 'route="trpc",method="POST",status="2xx"')).toBe(10);
+  // Ana is still in with two tabs; Ben left.
+  expect(await metric("livehall_active_participants")).toBe(1);
+  expect(await metric("livehall_active_connections")).toBe(2);
 });

@@ -1,5 +1,5 @@
-import { collectDefaultMetrics, Histogram } from "prom-client";
-import { metricsRegistry, type Logger } from "@livehall/api";
+import { collectDefaultMetrics, Gauge, Histogram } from "prom-client";
+import { countConnections, metricsRegistry, type Logger, type Services } from "@livehall/api";
 import { Router, type NextFunction, type Request, type Response } from "express";
 
 let defaultMetricsStarted = false;
@@ -53,10 +53,35 @@ export function requestObservability(logger: Logger) {
   };
 }
 
+/**
+ * Whole-system gauges, read at scrape time from Postgres and Redis. Every instance reports the same
+ * value; dashboards take max() across instances.
+ */
+function registerStateGauges(services: Pick<Services, "db" | "redis" | "keys">) {
+  new Gauge({
+    name: "livehall_active_participants",
+    help: "Active participant rows (Postgres)",
+    registers: [metricsRegistry],
+    async collect() {
+      // An outage must not break the whole scrape: the gauge keeps its last value.
+      await services.db.sessionParticipant.count({ where: { leftAt: null } }).then((count) => this.set(count), () => undefined);
+    },
+  });
+  new Gauge({
+    name: "livehall_active_connections",
+    help: "Open room connections (Redis presence)",
+    registers: [metricsRegistry],
+    async collect() {
+      await countConnections(services).then((count) => this.set(count), () => undefined);
+    },
+  });
+}
+
 /** `/metrics` in Prometheus text format. */
-export function metricsRouter(): Router {
+export function metricsRouter(services: Pick<Services, "db" | "redis" | "keys">): Router {
   if (!defaultMetricsStarted) {
     collectDefaultMetrics({ register: metricsRegistry, prefix: "livehall_web_" });
+    registerStateGauges(services);
     defaultMetricsStarted = true;
   }
   const router = Router();

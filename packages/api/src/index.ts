@@ -23,3 +23,4 @@ export type { ParticipantEvent, ParticipantView } from "./services/participant-e
 export { evictStaleConnections, reconcileParticipants, type EvictionCounts, type ReconcileCounts } from "./services/reconcile";
 export { recordJobRun, lastJobRuns, type JobRun } from "./jobs/history";
 export { presenceCounters, jobMetrics } from "./metrics";
+export { countConnections } from "./services/admin";

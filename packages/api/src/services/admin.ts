@@ -47,7 +47,8 @@ export async function adminOverview(services: Pick<Services, "db" | "redis" | "k
   };
 }
 
-async function countConnections(services: Pick<Services, "redis" | "keys">): Promise<number> {
+/** Open room connections across all sessions (Redis presence). */
+export async function countConnections(services: Pick<Services, "redis" | "keys">): Promise<number> {
   const sessionIds = await sessionsWithPresence(services);
   if (sessionIds.length === 0) return 0;
   const pipeline = services.redis.pipeline();
