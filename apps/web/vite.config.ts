@@ -15,6 +15,8 @@ export default defineConfig({
     tailwindcss(),
     remix({
       ignoredRouteFiles: ["**/*.test.*"],
+      // The end-to-end tests build into a folder of their own (e2e/global-setup.ts), leaving build/ alone.
+      buildDirectory: process.env.LIVEHALL_WEB_BUILD_DIR || "build",
       future: {
         v3_fetcherPersist: true,
         v3_relativeSplatPath: true,

@@ -4,8 +4,9 @@ import { appRouter, type Logger, type Services } from "@livehall/api";
 import type { WebConfig } from "@livehall/api/config";
 import { createExpressMiddleware } from "@trpc/server/adapters/express";
 import compression from "compression";
-import express, { type Response } from "express";
+import express, { type Request, type Response } from "express";
 import { healthRouter } from "./health.server";
+import { hotMutations } from "./hot-mutations.server";
 import { metricsRouter, requestObservability } from "./observability.server";
 import { mountRemix } from "./remix.server";
 import { assignRequestId, createRequestContext } from "./request-context.server";
@@ -35,6 +36,16 @@ export interface WebServer {
 const MAX_REQUEST_BODY_BYTES = 1_000_000;
 /** How long shutdown lets in-flight requests finish before cutting the remaining connections. */
 const DRAIN_TIMEOUT_MS = 10_000;
+
+/**
+ * tRPC writes its answers as a stream (no Content-Length), so compression cannot see they are below
+ * its threshold and would gzip every one, a zlib stream per request. Mutations (heartbeat, join,
+ * leave, sign-in…) answer a few hundred bytes: they skip the middleware (and its per-response
+ * wrapping) and go out as they are. Queries (lists) and pages still compress.
+ */
+function isTrpcMutation(req: Request): boolean {
+  return req.method === "POST" && req.originalUrl.startsWith("/api/trpc/");
+}
 
 function isEventStream(res: Response): boolean {
   return String(res.getHeader("content-type") ?? "").startsWith("text/event-stream");
@@ -81,11 +92,14 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
   });
   app.use(requestObservability(logger));
   // Event streams are left alone: tRPC marks them `no-transform`, which compression honours.
-  app.use(compression());
+  const compress = compression();
+  app.use((req, res, next) => (isTrpcMutation(req) ? next() : compress(req, res, next)));
   app.use(healthRouter(services));
   app.use(metricsRouter(services));
   app.use(
     "/api/trpc",
+    // The hot presence mutations skip tRPC's Fetch-API conversion; everything else, and every error, is tRPC's.
+    hotMutations(services),
     createExpressMiddleware({
       router: appRouter,
       maxBodySize: MAX_REQUEST_BODY_BYTES,

@@ -45,14 +45,14 @@ describe("cookie sessions on the web server", () => {
     const reservedBefore = await counter("successor_reserved");
 
     // No lh_at at all is what the browser sends once the access cookie's Max-Age ran out.
-    const page = await fetch(`${server.url}/`, { headers: { cookie: `lh_rt=${rt}` } });
+    const page = await fetch(`${server.url}/sessions`, { headers: { cookie: `lh_rt=${rt}` } });
     expect(page.status).toBe(200);
     // React separates adjacent text nodes with <!-- --> in server HTML.
     expect(await page.text()).toMatch(/Signed in as (<!-- -->)?Wendy Web/);
     const cookies = page.headers.getSetCookie();
     expect(cookieValue(cookies, "lh_at")).toBeTruthy();
     expect(cookieValue(cookies, "lh_rt")).not.toBe(rt);
-    // The root and index loaders ran in parallel on one resolved user: exactly one refresh.
+    // The root and sessions loaders ran in parallel on one resolved user: exactly one refresh.
     expect((await counter("rotated")) - rotatedBefore).toBe(1);
     expect((await counter("successor_reserved")) - reservedBefore).toBe(0);
   });

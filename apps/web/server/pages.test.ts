@@ -1,6 +1,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { DEMO_PASSWORD, DEMO_PASSWORD_HASH } from "@livehall/db/seed";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startTestServer, type TestServer } from "./test-server";
 
 const appRoot = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -8,31 +9,116 @@ let server: TestServer;
 
 beforeAll(async () => {
   server = await startTestServer({ remix: "vite", appRoot });
-});
-
-afterAll(() => server?.close());
-
-test("the home page lists the courses, loaded through the in-process caller", async () => {
+  server.services.config.appOrigins.push(server.url);
   const { db } = server.services;
   const instructor = await db.user.create({
     data: { email: "ada@example.test", name: "Ada Lovelace", passwordHash: "x", role: "INSTRUCTOR" },
   });
-  await db.course.create({
+  const course = await db.course.create({
     data: { slug: "engines", title: "Analytical Engines", description: "Notes on the engine.", instructorId: instructor.id },
   });
-
-  const response = await fetch(`${server.url}/`);
-  const html = await response.text();
-  expect(response.status).toBe(200);
-  expect(html).toContain("<h1");
-  expect(html).toContain("Livehall");
-  expect(html).toContain("Analytical Engines");
-  expect(html).toContain("Ada Lovelace");
-  expect(html).toContain("0 live sessions");
+  const now = Date.now();
+  await db.liveSession.createMany({
+    data: [
+      { courseId: course.id, title: "Bernoulli numbers, live", status: "LIVE", startsAt: new Date(now - 600_000), startedAt: new Date(now - 600_000), plannedDurationMinutes: 60 },
+      { courseId: course.id, title: "The difference engine", status: "SCHEDULED", startsAt: new Date(now + 7_200_000), plannedDurationMinutes: 45 },
+      { courseId: course.id, title: "Punched cards", status: "ENDED", startsAt: new Date(now - 86_400_000), startedAt: new Date(now - 86_400_000), endedAt: new Date(now - 82_800_000), plannedDurationMinutes: 60 },
+    ],
+  });
 });
 
-test("an unknown page answers 404 with the app's own page", async () => {
-  const response = await fetch(`${server.url}/no-such-page`);
-  expect(response.status).toBe(404);
-  expect(await response.text()).toContain("Page not found");
+afterAll(() => server?.close());
+
+const html = async (pathname: string) => {
+  const response = await fetch(`${server.url}${pathname}`, { redirect: "manual" });
+  return { status: response.status, location: response.headers.get("location"), text: await response.text() };
+};
+
+describe("pages rendered on the server", () => {
+  test("/ sends visitors to the live-sessions page", async () => {
+    const { status, location } = await html("/");
+    expect(status).toBe(302);
+    expect(location).toBe("/sessions");
+  });
+
+  test("/sessions renders stats and cards from the in-process caller, filtered by the URL", async () => {
+    const all = await html("/sessions");
+    expect(all.status).toBe(200);
+    expect(all.text).toContain('<html lang="en"');
+    expect(all.text).toContain("Skip to main content");
+    for (const title of ["Bernoulli numbers, live", "The difference engine", "Punched cards"]) expect(all.text).toContain(title);
+    expect(all.text).toContain("Analytical Engines");
+    expect(all.text).toContain("Ada Lovelace");
+    expect(all.text).toMatch(/data-testid="stat-live-value"[^>]*>(<[^>]+>)*1/);
+
+    const live = await html("/sessions?tab=live");
+    expect(live.text).toContain("Bernoulli numbers, live");
+    expect(live.text).not.toContain("The difference engine");
+    expect(live.text).toMatch(/id="sessions-tab-live"[^>]*aria-selected="true"|aria-selected="true"[^>]*id="sessions-tab-live"/);
+
+    const searched = await html("/sessions?q=difference&tab=upcoming");
+    expect(searched.text).toContain("The difference engine");
+    expect(searched.text).not.toContain("Punched cards");
+    expect(searched.text).toContain('value="difference"');
+
+    const none = await html("/sessions?q=zzz");
+    expect(none.text).toContain("No sessions match");
+  });
+
+  test("times are rendered as UTC in <time dateTime> on the server (the browser upgrades them)", async () => {
+    const { text } = await html("/sessions?tab=upcoming");
+    expect(text).toMatch(/<time dateTime="\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z"[^>]*>\w{3}, \w{3} \d{1,2}, \d{2}:\d{2} UTC<\/time>/);
+    expect(text).toMatch(/Starts in (<!-- -->)?2 hours/);
+  });
+
+  test("odd query values fall back instead of failing", async () => {
+    for (const query of ["?tab=everything", "?cursor=not-a-cursor", `?q=${"x".repeat(500)}`, "?q=%00%01"]) {
+      expect((await html(`/sessions${query}`)).status, query).toBe(200);
+    }
+  });
+
+  test("sign-in by a plain form post sets the cookies and redirects only within the site", async () => {
+    const { db } = server.services;
+    await db.user.create({ data: { email: "form@example.test", name: "Form User", passwordHash: DEMO_PASSWORD_HASH, role: "STUDENT" } });
+    const post = (redirectTo: string, password = DEMO_PASSWORD) =>
+      fetch(`${server.url}/login`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { "content-type": "application/x-www-form-urlencoded", origin: server.url },
+        body: new URLSearchParams({ email: "form@example.test", password, redirectTo }),
+      });
+
+    const wrong = await post("/sessions", "nope");
+    expect(wrong.status).toBe(401);
+    expect(await wrong.text()).toContain("match an account");
+
+    const ok = await post("/sessions?tab=ended");
+    expect(ok.status).toBe(302);
+    expect(ok.headers.get("location")).toBe("/sessions?tab=ended");
+    expect(ok.headers.getSetCookie().map((cookie) => cookie.split("=")[0]).sort()).toEqual(["lh_at", "lh_rt"]);
+
+    for (const evil of ["https://evil.example/", "//evil.example", "/\\evil.example", "/\t/evil.example"]) {
+      expect((await post(evil)).headers.get("location"), evil).toBe("/sessions");
+    }
+  });
+
+  test("sign-in from a foreign origin is refused (CSRF): no cookies, no redirect", async () => {
+    const response = await fetch(`${server.url}/login`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded", origin: "https://evil.example" },
+      body: new URLSearchParams({ email: "form@example.test", password: "whatever" }),
+    });
+    // Remix refuses an action whose Origin is not the host before it runs (the API would answer
+    // CSRF_ORIGIN_REJECTED, shown inline, if it got that far).
+    expect(response.status).toBeGreaterThanOrEqual(400);
+    expect(response.headers.get("location")).toBeNull();
+    expect(response.headers.getSetCookie()).toEqual([]);
+  });
+
+  test("an unknown page answers 404 with the app's own page", async () => {
+    const response = await fetch(`${server.url}/no-such-page`);
+    expect(response.status).toBe(404);
+    expect(await response.text()).toContain("Page not found");
+  });
 });

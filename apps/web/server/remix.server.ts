@@ -1,4 +1,6 @@
+import { mkdtemp, rm } from "node:fs/promises";
 import type { Server } from "node:http";
+import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Services } from "@livehall/api";
@@ -25,8 +27,13 @@ export async function mountRemix(app: Express, options: RemixMountOptions): Prom
     // Imported on demand: vite is a dev dependency, absent from production installs.
     const { createServer } = await import("vite");
     const sigtermListenersBefore = new Set(process.listeners("SIGTERM"));
+    // Test servers (several at once, stopped at any moment) optimise dependencies in a folder of their
+    // own: sharing node_modules/.vite with each other and with `npm run dev` left it half-written,
+    // and browsers then loaded two copies of React.
+    const cacheDir = options.serverMode === "test" ? await mkdtemp(path.join(os.tmpdir(), "livehall-vite-")) : undefined;
     const viteDevServer = await createServer({
       root: options.appRoot,
+      cacheDir,
       // HMR shares the app's port instead of opening one of its own.
       server: { middlewareMode: true, hmr: { server: options.httpServer } },
     });
@@ -44,7 +51,12 @@ export async function mountRemix(app: Express, options: RemixMountOptions): Prom
         mode: options.serverMode,
       }),
     );
-    return { close: () => viteDevServer.close() };
+    return {
+      close: async () => {
+        await viteDevServer.close();
+        if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
+      },
+    };
   }
 
   const buildDirectory = path.join(options.appRoot, "build");

@@ -112,7 +112,8 @@ describe("worker process", () => {
     let output = "";
     child.stdout.on("data", (chunk) => (output += chunk));
     child.stderr.on("data", (chunk) => (output += chunk));
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    // "close" (stdio drained), not "exit": the last log lines can still be unread at "exit".
+    const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
 
     await waitFor(() => output.includes("job schedulers registered"), { timeoutMs: 20_000, what: "scheduler log line" });
     expect(output).toContain(JobName.heartbeatsEvict);

@@ -17,6 +17,9 @@ function bullConnection(url: string, logger: Logger): Redis {
   return connection;
 }
 
+/** Attempts and backoff of every scheduled run (1 s, then 2 s). */
+export const JOB_RETRY = { attempts: 3, backoff: { type: "exponential", delay: 1_000 } } as const;
+
 export interface RunningWorker {
   queue: Queue;
   /** Resolves when the schedulers have been (re-)registered after the latest Redis (re)connect. */
@@ -40,6 +43,8 @@ export async function startWorker({ config, logger, handlers }: StartWorkerOptio
   const prefix = redisKeys(config.redisKeyPrefix).bullPrefix();
   const connection = bullConnection(config.redisUrl, logger);
   const queue = new Queue(MAINTENANCE_QUEUE, { connection, prefix });
+  // Without a listener BullMQ prints every connection error to stderr; bullConnection logs them.
+  queue.on("error", () => undefined);
   const history = { redis: connection, keys: redisKeys(config.redisKeyPrefix) };
   const schedule = jobSchedule(config.timings);
 
@@ -49,7 +54,10 @@ export async function startWorker({ config, logger, handlers }: StartWorkerOptio
       await queue.upsertJobScheduler(
         name,
         { every: schedule[name] },
-        { name, data: {}, opts: { removeOnComplete: 200, removeOnFail: 500 } },
+        // Retried with backoff: a run can fail on a transient outage (right after a Redis restart the
+        // re-registered slots start at once, before the handlers' fail-fast Redis client is back).
+        // Handlers are idempotent, so a retry is safe.
+        { name, data: {}, opts: { removeOnComplete: 200, removeOnFail: 500, ...JOB_RETRY } },
       );
     }
     logger.info({ schedulers: schedule }, "job schedulers registered");

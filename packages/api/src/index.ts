@@ -1,4 +1,5 @@
 export { appRouter, createCaller, type AppRouter } from "./root";
+export { transformer } from "./trpc";
 export { createContext, type Context, type Services, type SessionUser, type RequestInfo, type Role } from "./context";
 export { Reason, appError, isInfrastructureOutage } from "./errors";
 export { createRedis, redisKeys, type Redis, type RedisKeys } from "./redis";

@@ -3,6 +3,7 @@ import { authRouter } from "./routers/auth";
 import { courseRouter } from "./routers/course";
 import { sessionCatalogRouter } from "./routers/session-catalog";
 import { sessionPresenceRouter } from "./routers/session-presence";
+import { sessionReportsRouter } from "./routers/session-reports";
 import { telemetryRouter } from "./routers/telemetry";
 import { createCallerFactory, createTRPCRouter, mergeRouters } from "./trpc";
 
@@ -10,7 +11,7 @@ export const appRouter = createTRPCRouter({
   admin: adminRouter,
   auth: authRouter,
   course: courseRouter,
-  session: mergeRouters(sessionCatalogRouter, sessionPresenceRouter),
+  session: mergeRouters(sessionCatalogRouter, sessionPresenceRouter, sessionReportsRouter),
   telemetry: telemetryRouter,
 });
 

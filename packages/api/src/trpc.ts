@@ -4,8 +4,11 @@ import { ZodError, z } from "zod";
 import type { Context } from "./context";
 import { Reason, appError, isInfrastructureOutage, reasonOf, retryAfterOf } from "./errors";
 
+/** How inputs and outputs travel (Dates, Maps…): one definition for the router and any transport. */
+export const transformer = superjson;
+
 const t = initTRPC.context<Context>().create({
-  transformer: superjson,
+  transformer,
   errorFormatter({ shape, error }) {
     const zodError = error.cause instanceof ZodError ? z.flattenError(error.cause) : null;
     const internal = error.code === "INTERNAL_SERVER_ERROR";
@@ -79,7 +82,9 @@ export const publicProcedure = t.procedure.use(outageGuard).use(csrfGuard);
 
 export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.user) throw unauthenticated(ctx.authError);
-  return next({ ctx: { ...ctx, user: ctx.user } });
+  // tRPC merges this into the context (narrowing `user`); spreading the whole context here again
+  // would copy it twice on every authenticated call.
+  return next({ ctx: { user: ctx.user } });
 });
 
 export const instructorProcedure = authedProcedure.use(({ ctx, next }) => {

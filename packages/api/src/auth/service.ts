@@ -118,32 +118,26 @@ const isUsable = (row: TokenRow | null, now: Date): row is TokenRow =>
   !!row && row.revokedAt === null && row.rotatedAt === null && row.expiresAt > now;
 
 /**
- * Rotates T: marks it used and stores its successor HMAC(secret, T), atomically. The conditional
- * UPDATE is the serialization point across processes: of any number of concurrent callers exactly
- * one wins, and the others see T as rotated and are answered with the same successor.
+ * Rotates T: marks it used and stores its successor HMAC(secret, T), atomically — one statement, so
+ * the row lock that serializes concurrent callers is held for that statement only, not across the
+ * round trips of a transaction. The conditional UPDATE is the serialization point across processes:
+ * of any number of concurrent callers exactly one wins, and the others see T as rotated and are
+ * answered with the same successor.
  */
 async function rotate(services: AuthServices, row: TokenRow, token: string, now: Date, userAgent: string | null) {
-  return services.db.$transaction(async (tx) => {
-    const claimed = await tx.refreshToken.updateMany({
-      where: { id: row.id, rotatedAt: null, revokedAt: null },
-      data: { rotatedAt: now },
-    });
-    if (claimed.count === 0) return null;
-    const successor = successorOf(services.tokenKeys, token);
-    const expiresAt = new Date(now.getTime() + services.config.timings.refreshTokenTtlMs);
-    await tx.refreshToken.create({
-      data: {
-        userId: row.user.id,
-        familyId: row.familyId,
-        tokenHash: hashRefreshToken(successor),
-        parentId: row.id,
-        createdAt: now,
-        expiresAt,
-        userAgent: userAgent?.slice(0, 512) ?? null,
-      },
-    });
-    return { successor, expiresAt };
-  });
+  const successor = successorOf(services.tokenKeys, token);
+  const expiresAt = new Date(now.getTime() + services.config.timings.refreshTokenTtlMs);
+  const inserted = await services.db.$queryRaw<{ id: string }[]>`
+    WITH claimed AS (
+      UPDATE "RefreshToken" SET "rotatedAt" = ${now}
+      WHERE id = ${row.id}::uuid AND "rotatedAt" IS NULL AND "revokedAt" IS NULL
+      RETURNING id, "userId", "familyId"
+    )
+    INSERT INTO "RefreshToken" ("userId", "familyId", "tokenHash", "parentId", "createdAt", "expiresAt", "userAgent")
+    SELECT "userId", "familyId", ${hashRefreshToken(successor)}, id, ${now}, ${expiresAt}, ${userAgent?.slice(0, 512) ?? null}
+    FROM claimed
+    RETURNING id`;
+  return inserted.length === 0 ? null : { successor, expiresAt };
 }
 
 /**
@@ -167,7 +161,15 @@ export async function refresh(services: AuthServices, token: string, userAgent: 
       authCounters.refreshSucceeded.inc({ path: "rotated" });
       return issueAccess(services, { id: row.user.id, role: row.user.role, familyId: row.familyId }, rotated.successor, rotated.expiresAt);
     }
-    // Another request rotated it a moment ago: continue as a rotated token.
+    // Another request rotated it a moment ago (tabs refreshing at once). Its successor is the answer
+    // when still unused — checked first, as it is what every loser of the race gets. (A revoked T
+    // has a revoked successor: families are revoked as a whole.) Otherwise continue as a rotated token.
+    const successor = successorOf(services.tokenKeys, token);
+    const successorRow = await findToken(services, successor);
+    if (isUsable(successorRow, now)) {
+      authCounters.refreshSucceeded.inc({ path: "successor_reserved" });
+      return issueAccess(services, { id: row.user.id, role: row.user.role, familyId: row.familyId }, successor, successorRow.expiresAt);
+    }
     row = await findToken(services, token);
     if (!row) throw refreshFailure(Reason.REFRESH_TOKEN_INVALID, "Unknown refresh token. Sign in again.");
     if (row.revokedAt) throw revokedFailure(row);

@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes } from "node:crypto";
+import { createHash, createHmac, randomBytes, webcrypto } from "node:crypto";
 import { SignJWT, errors as joseErrors, jwtVerify } from "jose";
 import type { Role, SessionUser } from "../context";
 
@@ -40,7 +40,7 @@ export async function signAccessToken(keys: TokenKeys, user: SessionUser, issued
     .setSubject(user.id)
     .setIssuedAt(iat)
     .setExpirationTime(exp)
-    .sign(keys.accessJwt);
+    .sign(await accessCryptoKey(keys));
   return { token, expiresAt: new Date(exp * 1000) };
 }
 
@@ -48,14 +48,50 @@ export type AccessTokenCheck =
   | { ok: true; user: SessionUser; expiresAt: Date }
   | { ok: false; expired: boolean };
 
+/**
+ * The access-token key imported into WebCrypto once per process. Given raw bytes, jose imports the
+ * key again on every call — on the heartbeat path that was a WebCrypto job per request for nothing.
+ */
+const accessCryptoKeys = new WeakMap<TokenKeys, Promise<webcrypto.CryptoKey>>();
+
+function accessCryptoKey(keys: TokenKeys): Promise<webcrypto.CryptoKey> {
+  let key = accessCryptoKeys.get(keys);
+  if (!key) {
+    key = webcrypto.subtle.importKey("raw", keys.accessJwt, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+    accessCryptoKeys.set(keys, key);
+  }
+  return key;
+}
+
+/**
+ * Tokens whose signature was verified, by their exact text, until they expire. A tab sends the same
+ * access token with every heartbeat (30 per token at the defaults), so most requests skip the HMAC.
+ * Only a byte-identical token hits; expiry is still checked on every use, and revocation is not
+ * cached at all (authenticateRequest asks Redis every time). Bounded: the oldest entries go first.
+ */
+const verifiedTokens = new WeakMap<TokenKeys, Map<string, { user: SessionUser; expiresAt: Date }>>();
+export const VERIFIED_TOKEN_CACHE_SIZE = 50_000;
+
 export async function verifyAccessToken(keys: TokenKeys, token: string, now: Date): Promise<AccessTokenCheck> {
+  let verified = verifiedTokens.get(keys);
+  if (!verified) verifiedTokens.set(keys, (verified = new Map()));
+  const known = verified.get(token);
+  if (known) {
+    // jose's rule: a token is expired once now >= exp.
+    if (now.getTime() < known.expiresAt.getTime()) return { ok: true, user: known.user, expiresAt: known.expiresAt };
+    verified.delete(token);
+  }
   try {
-    const { payload } = await jwtVerify(token, keys.accessJwt, { algorithms: ["HS256"], currentDate: now });
+    const { payload } = await jwtVerify(token, await accessCryptoKey(keys), { algorithms: ["HS256"], currentDate: now });
     const role = payload.role;
     if (typeof payload.sub !== "string" || typeof payload.fam !== "string" || !isRole(role) || typeof payload.exp !== "number") {
       return { ok: false, expired: false };
     }
-    return { ok: true, user: { id: payload.sub, role, familyId: payload.fam }, expiresAt: new Date(payload.exp * 1000) };
+    const user = { id: payload.sub, role, familyId: payload.fam };
+    const expiresAt = new Date(payload.exp * 1000);
+    if (verified.size >= VERIFIED_TOKEN_CACHE_SIZE) verified.delete(verified.keys().next().value!);
+    verified.set(token, { user, expiresAt });
+    return { ok: true, user, expiresAt };
   } catch (error) {
     return { ok: false, expired: error instanceof joseErrors.JWTExpired };
   }

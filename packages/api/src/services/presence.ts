@@ -3,6 +3,14 @@ import type { Services } from "../context";
 /**
  * Presence lives in Redis, per connection (a browser tab): one sorted set per session whose members
  * are `userId:connectionId`, scored by the time they were last seen. Heartbeats touch only this.
+ *
+ * Beside it, an index: a hash per session of userId → that user's connection ids ("a,b"), changed
+ * by the same Lua scripts in the same atomic step, so "which tabs has this user" costs O(tabs)
+ * instead of a scan of the whole session (a join in a 100,000-person session, the eviction sweep's
+ * re-check). The sorted set stays the authority: every id read from the index is checked against
+ * the set (ZSCORE) before it counts, and leave and removeUser count on the set itself and write the
+ * truth back, so an index that lags (a crash between commands is impossible in Lua, but a partial
+ * flush is not) can never keep a row open for a connection that is gone.
  */
 type PresenceServices = Pick<Services, "redis" | "keys">;
 
@@ -17,25 +25,52 @@ if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
 end
 return 0`;
 
-// Adds or refreshes a connection; returns how many connections the user now has in the session.
-const ADD_AND_COUNT = `
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
-local count = 0
-for _, value in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  if string.sub(value, 1, string.len(ARGV[3])) == ARGV[3] then count = count + 1 end
+// Shared by the scripts below: the index value is the user's connection ids joined by commas
+// (connection ids are [\w-]+), and `live` keeps only the ids whose member is still in the set.
+const INDEX_HELPERS = `
+local function split(csv)
+  local ids = {}
+  if csv then for id in string.gmatch(csv, '[^,]+') do ids[#ids + 1] = id end end
+  return ids
 end
-return count`;
+local function live(set, userId, ids)
+  local kept = {}
+  for _, id in ipairs(ids) do
+    if redis.call('ZSCORE', set, userId .. ':' .. id) then kept[#kept + 1] = id end
+  end
+  return kept
+end
+local function store(index, userId, ids)
+  if #ids > 0 then redis.call('HSET', index, userId, table.concat(ids, ',')) else redis.call('HDEL', index, userId) end
+end
+`;
 
-// Removes a connection; returns how many connections the user has left in the session.
-const REMOVE_AND_COUNT = `
+// Adds or refreshes a connection; returns how many connections the user now has in the session,
+// from the index (O(tabs), however many people are in the session), each checked against the set.
+// KEYS: presence set, index. ARGV: member, score, userId, connectionId.
+const ADD_AND_COUNT = `${INDEX_HELPERS}
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+local ids = live(KEYS[1], ARGV[3], split(redis.call('HGET', KEYS[2], ARGV[3])))
+local known = false
+for _, id in ipairs(ids) do if id == ARGV[4] then known = true end end
+if not known then ids[#ids + 1] = ARGV[4] end
+store(KEYS[2], ARGV[3], ids)
+return #ids`;
+
+// Removes a connection; returns how many connections the user has left in the session, counted on
+// the set itself (the row closes on 0), and writes those connections back to the index.
+// KEYS: presence set, index. ARGV: member, "userId:" prefix, userId.
+const REMOVE_AND_COUNT = `${INDEX_HELPERS}
 redis.call('ZREM', KEYS[1], ARGV[1])
-local count = 0
+local ids = {}
 for _, value in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  if string.sub(value, 1, string.len(ARGV[2])) == ARGV[2] then count = count + 1 end
+  if string.sub(value, 1, string.len(ARGV[2])) == ARGV[2] then ids[#ids + 1] = string.sub(value, string.len(ARGV[2]) + 1) end
 end
-return count`;
+store(KEYS[2], ARGV[3], ids)
+return #ids`;
 
 // Removes every connection of one user; returns how many were removed.
+// KEYS: presence set, index. ARGV: "userId:" prefix, userId.
 const REMOVE_USER = `
 local removed = 0
 for _, value in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
@@ -44,7 +79,28 @@ for _, value in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
     removed = removed + 1
   end
 end
+redis.call('HDEL', KEYS[2], ARGV[2])
 return removed`;
+
+// Adds a placeholder connection unless the member exists (presence rebuild).
+// KEYS: presence set, index. ARGV: member, score, userId, connectionId.
+const RESTORE = `${INDEX_HELPERS}
+if redis.call('ZADD', KEYS[1], 'NX', ARGV[2], ARGV[1]) == 0 then return 0 end
+local ids = live(KEYS[1], ARGV[3], split(redis.call('HGET', KEYS[2], ARGV[3])))
+local known = false
+for _, id in ipairs(ids) do if id == ARGV[4] then known = true end end
+if not known then ids[#ids + 1] = ARGV[4] end
+store(KEYS[2], ARGV[3], ids)
+return 1`;
+
+// Which of the users (ARGV) still have a connection: their indexed ids, checked against the set.
+// KEYS: presence set, index.
+const CONNECTED_USERS = `${INDEX_HELPERS}
+local connected = {}
+for _, userId in ipairs(ARGV) do
+  if #live(KEYS[1], userId, split(redis.call('HGET', KEYS[2], userId))) > 0 then connected[#connected + 1] = userId end
+end
+return connected`;
 
 type ScriptArg = string | number;
 type PresenceScripts = {
@@ -53,6 +109,8 @@ type PresenceScripts = {
   presenceRemove(key: string, ...args: ScriptArg[]): Promise<number>;
   presenceRemoveUser(key: string, ...args: ScriptArg[]): Promise<number>;
   presenceRemoveStale(key: string, ...args: ScriptArg[]): Promise<string[]>;
+  presenceRestore(key: string, ...args: ScriptArg[]): Promise<number>;
+  presenceConnectedUsers(key: string, ...args: ScriptArg[]): Promise<string[]>;
 };
 
 const withScripts = new WeakSet<Services["redis"]>();
@@ -61,10 +119,12 @@ const withScripts = new WeakSet<Services["redis"]>();
 function scripts(redis: Services["redis"]): PresenceScripts {
   if (!withScripts.has(redis)) {
     redis.defineCommand("presenceTouch", { numberOfKeys: 1, lua: TOUCH_IF_PRESENT });
-    redis.defineCommand("presenceAdd", { numberOfKeys: 1, lua: ADD_AND_COUNT });
-    redis.defineCommand("presenceRemove", { numberOfKeys: 1, lua: REMOVE_AND_COUNT });
-    redis.defineCommand("presenceRemoveUser", { numberOfKeys: 1, lua: REMOVE_USER });
-    redis.defineCommand("presenceRemoveStale", { numberOfKeys: 1, lua: REMOVE_STALE });
+    redis.defineCommand("presenceAdd", { numberOfKeys: 2, lua: ADD_AND_COUNT });
+    redis.defineCommand("presenceRemove", { numberOfKeys: 2, lua: REMOVE_AND_COUNT });
+    redis.defineCommand("presenceRemoveUser", { numberOfKeys: 2, lua: REMOVE_USER });
+    redis.defineCommand("presenceRemoveStale", { numberOfKeys: 2, lua: REMOVE_STALE });
+    redis.defineCommand("presenceRestore", { numberOfKeys: 2, lua: RESTORE });
+    redis.defineCommand("presenceConnectedUsers", { numberOfKeys: 2, lua: CONNECTED_USERS });
     withScripts.add(redis);
   }
   return redis as unknown as PresenceScripts;
@@ -75,15 +135,25 @@ export async function touchConnection(services: PresenceServices, sessionId: str
 }
 
 export async function addConnection(services: PresenceServices, sessionId: string, userId: string, connectionId: string, now: number): Promise<number> {
-  return scripts(services.redis).presenceAdd(services.keys.presence(sessionId), member(userId, connectionId), now, `${userId}:`);
+  const { keys } = services;
+  return scripts(services.redis).presenceAdd(keys.presence(sessionId), keys.presenceUsers(sessionId), member(userId, connectionId), now, userId, connectionId);
 }
 
 export async function removeConnection(services: PresenceServices, sessionId: string, userId: string, connectionId: string): Promise<number> {
-  return scripts(services.redis).presenceRemove(services.keys.presence(sessionId), member(userId, connectionId), `${userId}:`);
+  const { keys } = services;
+  return scripts(services.redis).presenceRemove(keys.presence(sessionId), keys.presenceUsers(sessionId), member(userId, connectionId), `${userId}:`, userId);
 }
 
 export async function removeUser(services: PresenceServices, sessionId: string, userId: string): Promise<number> {
-  return scripts(services.redis).presenceRemoveUser(services.keys.presence(sessionId), `${userId}:`);
+  const { keys } = services;
+  return scripts(services.redis).presenceRemoveUser(keys.presence(sessionId), keys.presenceUsers(sessionId), `${userId}:`, userId);
+}
+
+/** Which of `userIds` have at least one connection in the session (the index, checked: O(their tabs)). */
+export async function usersWithConnections(services: PresenceServices, sessionId: string, userIds: string[]): Promise<Set<string>> {
+  if (userIds.length === 0) return new Set();
+  const { keys } = services;
+  return new Set(await scripts(services.redis).presenceConnectedUsers(keys.presence(sessionId), keys.presenceUsers(sessionId), ...userIds));
 }
 
 /** Connections per user in a session. */
@@ -98,7 +168,7 @@ export async function connectionCounts(services: PresenceServices, sessionId: st
 }
 
 export async function clearSession(services: PresenceServices, sessionId: string): Promise<void> {
-  await services.redis.del(services.keys.presence(sessionId));
+  await services.redis.del(services.keys.presence(sessionId), services.keys.presenceUsers(sessionId));
 }
 
 /** Connection id given to participants restored after Redis lost presence (see ensurePresenceBuilt). */
@@ -125,8 +195,12 @@ export async function ensurePresenceBuilt(services: Pick<Services, "db" | "redis
       ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}),
     });
     if (rows.length === 0) break;
-    const pipeline = services.redis.pipeline();
-    for (const row of rows) pipeline.zadd(services.keys.presence(row.sessionId), "NX", now, member(row.userId, RESTORED_CONNECTION));
+    scripts(services.redis);
+    const pipeline = services.redis.pipeline() as unknown as PresenceScripts & { exec(): Promise<unknown> };
+    for (const row of rows) {
+      const { keys } = services;
+      pipeline.presenceRestore(keys.presence(row.sessionId), keys.presenceUsers(row.sessionId), member(row.userId, RESTORED_CONNECTION), now, row.userId, RESTORED_CONNECTION);
+    }
     await pipeline.exec();
     restored += rows.length;
     cursor = rows.at(-1)!.id;
@@ -147,7 +221,7 @@ export async function sessionsWithPresence(services: PresenceServices): Promise<
     cursor = next;
     for (const key of keys) {
       const sessionId = key.slice(prefix.length);
-      // The marker and event sequences share the prefix but are not sessions' sets.
+      // The marker, event sequences and per-user indexes share the prefix but are not sessions' sets.
       if (/^[0-9a-f-]{36}$/.test(sessionId)) sessionIds.add(sessionId);
     }
   } while (cursor !== "0");
@@ -155,15 +229,26 @@ export async function sessionsWithPresence(services: PresenceServices): Promise<
 }
 
 // Removes up to ARGV[2] members last seen before ARGV[1]; a heartbeat that lands while the sweep
-// runs raises the score first, so its connection is no longer stale and stays.
-const REMOVE_STALE = `
+// runs raises the score first, so its connection is no longer stale and stays. Keeps the index.
+// KEYS: presence set, index.
+const REMOVE_STALE = `${INDEX_HELPERS}
 local stale = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1], 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))
-for i = 1, #stale, 2 do redis.call('ZREM', KEYS[1], stale[i]) end
+local members = {}
+local users = {}
+for i = 1, #stale, 2 do
+  members[#members + 1] = stale[i]
+  users[string.sub(stale[i], 1, string.find(stale[i], ':', 1, true) - 1)] = true
+end
+if #members > 0 then redis.call('ZREM', KEYS[1], unpack(members)) end
+for userId in pairs(users) do
+  store(KEYS[2], userId, live(KEYS[1], userId, split(redis.call('HGET', KEYS[2], userId))))
+end
 return stale`;
 
 /** Atomically removes connections silent since before `cutoff`; returns them with their last-seen times. */
 export async function removeStaleConnections(services: PresenceServices, sessionId: string, cutoff: number, limit: number): Promise<{ userId: string; lastSeen: number }[]> {
-  const flat = await scripts(services.redis).presenceRemoveStale(services.keys.presence(sessionId), cutoff, limit);
+  const { keys } = services;
+  const flat = await scripts(services.redis).presenceRemoveStale(keys.presence(sessionId), keys.presenceUsers(sessionId), cutoff, limit);
   const removed: { userId: string; lastSeen: number }[] = [];
   for (let i = 0; i < flat.length; i += 2) removed.push({ userId: userOfMember(flat[i]!), lastSeen: Number(flat[i + 1]) });
   return removed;

@@ -2,7 +2,7 @@ import type { Services } from "../context";
 import { presenceCounters } from "../metrics";
 import type { LeaveReasonValue } from "./participant-events";
 import { activeParticipantCount, publishParticipantEvent } from "./participants";
-import { clearSession, connectionCounts, ensurePresenceBuilt, removeStaleConnections, removeUser, sessionsWithPresence } from "./presence";
+import { clearSession, connectionCounts, ensurePresenceBuilt, removeStaleConnections, removeUser, sessionsWithPresence, usersWithConnections } from "./presence";
 
 type ReconcileServices = Pick<Services, "db" | "redis" | "keys" | "config" | "clock" | "events">;
 
@@ -31,11 +31,16 @@ async function closeRowsWithoutConnections(
     const closed = await services.db.$transaction(
       async (tx) => {
         // The same lock keys as join/leave (participants.ts), taken in a fixed order: no deadlocks.
+        // The UPDATE below is one index probe per user: a hash join would scan every row of the
+        // session for every batch (set here, for this transaction only, in the same round trip).
         await tx.$executeRaw`
           SELECT pg_advisory_xact_lock(hashtextextended('participant:' || ${sessionId} || ':' || u, 0))
-          FROM unnest(${users}::text[]) AS u ORDER BY u`;
-        const connections = await connectionCounts(services, sessionId);
-        const disconnected = users.filter((userId) => !connections.has(userId));
+          FROM (SELECT set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)) AS planner,
+               unnest(${users}::text[]) AS u ORDER BY u`;
+        // Only this batch's users are looked up (the presence index), not the whole session: a
+        // sweep of N connections stays O(N), not O(N²).
+        const connected = await usersWithConnections(services, sessionId, users);
+        const disconnected = users.filter((userId) => !connected.has(userId));
         if (disconnected.length === 0) return [];
         const lastSeen = disconnected.map((userId) => {
           const at = lastSeenByUser.get(userId);

@@ -1,0 +1,130 @@
+import { isRouteErrorResponse, useRouteError } from "@remix-run/react";
+import type { ReactNode } from "react";
+import { useRootData } from "../root";
+import { Backdrop } from "./backdrop";
+import { Alert, ButtonLink, Card } from "./ui";
+
+/** What the teach and admin loaders throw (with status 403 or 404) for their error boundaries. */
+export interface AreaErrorData {
+  area: "teach" | "admin";
+  kind: "forbidden" | "not-found";
+  message?: string;
+}
+
+const AREA_TEXT = {
+  teach: {
+    title: "This page is for instructors",
+    body: "Teaching tools — courses, scheduling and running live sessions — are available to instructors and admins.",
+    home: "/teach",
+    homeLabel: "Back to Teach",
+  },
+  admin: {
+    title: "This page is for admins",
+    body: "The maintenance page — job schedulers, token and participant clean-up — is available to admins only.",
+    home: "/admin",
+    homeLabel: "Back to Admin",
+  },
+} as const;
+
+const ROLE_NAME = { STUDENT: "a student", INSTRUCTOR: "an instructor", ADMIN: "an admin" } as const;
+
+function Panel({ code, icon, title, children, actions }: { code: string; icon: ReactNode; title: string; children: ReactNode; actions: ReactNode }) {
+  return (
+    <div className="relative isolate">
+      <Backdrop />
+      <div className="flex min-h-[60vh] items-center justify-center px-4 py-16">
+        <Card className="w-full max-w-lg p-8 text-center sm:p-10">
+          <div className="mx-auto flex size-14 items-center justify-center rounded-2xl bg-gradient-to-br from-brand-50 to-accent-50 text-brand-700 ring-1 ring-brand-100">
+            {icon}
+          </div>
+          <p className="mt-5 text-sm font-semibold tracking-wide text-brand-700 uppercase">{code}</p>
+          <h1 className="text-gradient-brand mx-auto mt-2 w-fit pb-1 text-3xl font-bold tracking-tight">{title}</h1>
+          <div className="mt-3 text-base text-slate-600">{children}</div>
+          <div className="mt-8 flex flex-col justify-center gap-3 sm:flex-row">{actions}</div>
+        </Card>
+      </div>
+    </div>
+  );
+}
+
+const LockIcon = () => (
+  <svg viewBox="0 0 24 24" className="size-7" fill="none" stroke="currentColor" strokeWidth={1.75} strokeLinecap="round" strokeLinejoin="round" aria-hidden="true">
+    <rect x="4.5" y="10.5" width="15" height="10" rx="2.5" />
+    <path d="M8 10.5V7.5a4 4 0 0 1 8 0v3" />
+    <path d="M12 14.5v2.5" />
+  </svg>
+);
+
+const CompassIcon = () => (
+  <svg viewBox="0 0 24 24" className="size-7" fill="none" stroke="currentColor" strokeWidth={1.75} strokeLinecap="round" strokeLinejoin="round" aria-hidden="true">
+    <circle cx="12" cy="12" r="8.5" />
+    <path d="m15 9-1.8 4.2L9 15l1.8-4.2L15 9Z" />
+  </svg>
+);
+
+/** The friendly 403 page: what the page is for, who the visitor is signed in as, and a way back. */
+export function Forbidden({ area }: { area: AreaErrorData["area"] }) {
+  const user = useRootData()?.user ?? null;
+  const text = AREA_TEXT[area];
+  return (
+    <Panel
+      code="403 · No access"
+      icon={<LockIcon />}
+      title={text.title}
+      actions={
+        <ButtonLink to="/sessions" variant="primary">
+          Back to live sessions
+        </ButtonLink>
+      }
+    >
+      <p>{text.body}</p>
+      {user ? (
+        <p className="mt-3 text-sm">
+          You are signed in as <span className="font-semibold text-slate-900">{user.name}</span>, {ROLE_NAME[user.role]}. If you
+          think you should have access, ask an admin to change your role.
+        </p>
+      ) : null}
+    </Panel>
+  );
+}
+
+function isAreaError(data: unknown): data is AreaErrorData {
+  return typeof data === "object" && data !== null && "kind" in data && "area" in data;
+}
+
+/**
+ * The error boundary of the teach and admin routes: the 403 page, a 404 that leads back into the
+ * area, or — for anything unexpected — an error the user can recover from by reloading.
+ */
+export function AreaErrorBoundary({ area }: { area: AreaErrorData["area"] }) {
+  const error = useRouteError();
+  const text = AREA_TEXT[area];
+  if (isRouteErrorResponse(error) && error.status === 403) return <Forbidden area={isAreaError(error.data) ? error.data.area : area} />;
+  if (isRouteErrorResponse(error) && error.status === 404) {
+    return (
+      <Panel
+        code="404 · Not found"
+        icon={<CompassIcon />}
+        title="Nothing here"
+        actions={
+          <ButtonLink to={text.home} variant="primary">
+            {text.homeLabel}
+          </ButtonLink>
+        }
+      >
+        <p>{isAreaError(error.data) && error.data.message ? error.data.message : "The page you asked for does not exist."}</p>
+      </Panel>
+    );
+  }
+  return (
+    <div className="mx-auto max-w-3xl px-4 py-16 sm:px-6">
+      <h1 className="text-gradient-brand w-fit pb-1 text-3xl font-bold tracking-tight">{area === "teach" ? "Teach" : "Maintenance"}</h1>
+      <Alert tone="error" className="mt-6" title="This page could not be loaded">
+        Something went wrong on our side. Reload the page to try again in a moment.
+      </Alert>
+      <ButtonLink to={text.home} reloadDocument className="mt-6">
+        Reload
+      </ButtonLink>
+    </div>
+  );
+}

@@ -1,0 +1,17 @@
+import type { AppRouter, inferRouterOutputs } from "@livehall/api";
+
+type Outputs = inferRouterOutputs<AppRouter>;
+export type ManagedCourse = Outputs["course"]["mine"]["items"][number];
+export type CourseDetail = Outputs["course"]["byId"];
+export type TeachSession = Outputs["session"]["list"]["items"][number];
+export type SessionStatus = TeachSession["status"];
+export type Participant = Outputs["session"]["participants"][number];
+export type Attendance = Outputs["session"]["attendance"];
+export type AttendanceRow = Attendance["items"][number];
+export type Ratings = Outputs["session"]["ratings"];
+export type CleanupCounts = Outputs["session"]["cleanupParticipants"];
+
+/** What a teach action answers (one shape for every intent, so forms can read their own result). */
+export type TeachActionResult =
+  | { ok: true; intent: string; message?: string; detail?: string; counts?: CleanupCounts }
+  | { ok: false; intent: string; errors: { form?: string; fields?: Partial<Record<string, string>> }; values?: Record<string, string> };

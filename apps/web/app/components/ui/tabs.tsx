@@ -1,0 +1,92 @@
+import { Link } from "@remix-run/react";
+import { useRef, type KeyboardEvent, type ReactNode } from "react";
+import { useHydrated } from "../../lib/use-hydrated";
+import { cn } from "./cn";
+
+export interface LinkTab {
+  value: string;
+  label: ReactNode;
+  /** Where this tab's content lives: tabs are links, so they work without JavaScript and keep the URL. */
+  to: string;
+}
+
+/**
+ * ARIA tabs whose tabs are links (the WAI-ARIA tabs pattern with manual activation): the selected
+ * tab is the one tab stop, arrow keys / Home / End move between tabs, Enter follows the link. Before
+ * hydration every tab is a plain focusable link, so the page works without JavaScript too.
+ */
+export function LinkTabs({
+  label,
+  tabs,
+  value,
+  idBase,
+  className,
+}: {
+  /** The accessible name of the tab list. */
+  label: string;
+  tabs: LinkTab[];
+  value: string;
+  /** Prefix of the tab ids and the id of the panel (see TabPanel). */
+  idBase: string;
+  className?: string;
+}) {
+  const hydrated = useHydrated();
+  const refs = useRef<(HTMLAnchorElement | null)[]>([]);
+
+  function onKeyDown(event: KeyboardEvent<HTMLDivElement>) {
+    const current = refs.current.findIndex((element) => element === document.activeElement);
+    if (current === -1) return;
+    const last = tabs.length - 1;
+    const next =
+      event.key === "ArrowRight" ? (current === last ? 0 : current + 1)
+      : event.key === "ArrowLeft" ? (current === 0 ? last : current - 1)
+      : event.key === "Home" ? 0
+      : event.key === "End" ? last
+      : null;
+    if (next === null) return;
+    event.preventDefault();
+    refs.current[next]?.focus();
+  }
+
+  return (
+    <div
+      role="tablist"
+      aria-label={label}
+      onKeyDown={onKeyDown}
+      className={cn("flex rounded-control bg-slate-900/5 p-1 ring-1 ring-slate-900/5 ring-inset", className)}
+    >
+      {tabs.map((tab, index) => {
+        const selected = tab.value === value;
+        return (
+          <Link
+            key={tab.value}
+            ref={(element) => {
+              refs.current[index] = element;
+            }}
+            to={tab.to}
+            role="tab"
+            id={`${idBase}-tab-${tab.value}`}
+            aria-selected={selected}
+            aria-controls={`${idBase}-panel`}
+            tabIndex={hydrated && !selected ? -1 : 0}
+            preventScrollReset
+            className={cn(
+              "flex min-h-11 flex-1 items-center justify-center gap-1.5 rounded-[0.6rem] px-2.5 text-sm font-semibold transition min-[400px]:px-4 sm:flex-none",
+              selected ? "bg-white text-slate-900 shadow-sm ring-1 ring-slate-900/5" : "text-slate-600 hover:bg-white/60 hover:text-slate-900",
+            )}
+          >
+            {tab.label}
+          </Link>
+        );
+      })}
+    </div>
+  );
+}
+
+export function TabPanel({ idBase, value, className, children }: { idBase: string; value: string; className?: string; children: ReactNode }) {
+  return (
+    <div role="tabpanel" id={`${idBase}-panel`} aria-labelledby={`${idBase}-tab-${value}`} className={className}>
+      {children}
+    </div>
+  );
+}

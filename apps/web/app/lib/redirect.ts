@@ -1,0 +1,31 @@
+const DUMMY_ORIGIN = "http://livehall.invalid";
+
+/**
+ * Where to send the user after signing in: `to` only when it is a path on this site (no open
+ * redirect to another origin via `//evil.example`, `/\evil.example`, `https:…` or control
+ * characters); otherwise `fallback`.
+ */
+export function safeRedirect(to: FormDataEntryValue | string | null | undefined, fallback = "/sessions"): string {
+  if (typeof to !== "string" || to.length === 0 || to.length > 2_000) return fallback;
+  if (!to.startsWith("/") || to.startsWith("//") || to.startsWith("/\\")) return fallback;
+  // Browsers drop tabs and newlines inside URLs ("/\t/evil.example" is "//evil.example").
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point.
+  if (/[\u0000-\u001f\u007f\\]/.test(to)) return fallback;
+  let url: URL;
+  try {
+    url = new URL(to, DUMMY_ORIGIN);
+  } catch {
+    return fallback;
+  }
+  if (url.origin !== DUMMY_ORIGIN) return fallback;
+  // Sending a user back to the sign-in pages after signing in would be a loop.
+  if (["/login", "/signup", "/logout"].includes(url.pathname)) return fallback;
+  return `${url.pathname}${url.search}${url.hash}`;
+}
+
+/** `/login` (or another page) with `redirectTo` set, omitted when it is the default. */
+export function withRedirectTo(pathname: string, redirectTo: string | null | undefined): string {
+  const target = safeRedirect(redirectTo, "");
+  if (!target || target === "/sessions") return pathname;
+  return `${pathname}?${new URLSearchParams({ redirectTo: target })}`;
+}

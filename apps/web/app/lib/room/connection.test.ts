@@ -1,0 +1,368 @@
+import type { ParticipantEvent } from "@livehall/api";
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { RoomConnection, type ConnectionInput, type HeartbeatAnswer, type JoinAnswer, type RoomApi, type StreamHandlers, type TelemetryType } from "./connection";
+
+/** A tRPC-like failure: `data` when the server answered, none for a network failure. */
+function answerError(reason: string, httpStatus: number, retryAfterMs?: number) {
+  return Object.assign(new Error(reason), { data: { reason, httpStatus, retryAfterMs: retryAfterMs ?? null } });
+}
+const networkError = () => new TypeError("Failed to fetch");
+
+const HEARTBEAT_MS = 1_000;
+
+interface FakeApi extends RoomApi {
+  joins: ConnectionInput[];
+  heartbeats: number;
+  leaves: number;
+  exitLeaves: number;
+  subscriptions: StreamHandlers[];
+  unsubscribed: number;
+  /** What the next calls answer; a function may throw. */
+  nextJoin: () => JoinAnswer;
+  nextHeartbeat: () => HeartbeatAnswer;
+  status: RoomApi["status"];
+}
+
+function fakeApi(): FakeApi {
+  const api: FakeApi = {
+    joins: [],
+    heartbeats: 0,
+    leaves: 0,
+    exitLeaves: 0,
+    subscriptions: [],
+    unsubscribed: 0,
+    nextJoin: () => ({ joinedAt: new Date(0).toISOString(), connections: 1, participantCount: 1, heartbeatIntervalMs: HEARTBEAT_MS }),
+    nextHeartbeat: () => ({ status: "ok", heartbeatIntervalMs: HEARTBEAT_MS }),
+    join: async (input) => {
+      api.joins.push(input);
+      return api.nextJoin();
+    },
+    heartbeat: async () => {
+      api.heartbeats++;
+      return api.nextHeartbeat();
+    },
+    leave: async () => {
+      api.leaves++;
+    },
+    leaveOnExit: () => {
+      api.exitLeaves++;
+    },
+    status: async () => "LIVE",
+    subscribe: (_sessionId, handlers) => {
+      api.subscriptions.push(handlers);
+      return () => {
+        api.unsubscribed++;
+      };
+    },
+  };
+  return api;
+}
+
+const snapshot = (seq: number, userIds: string[]): ParticipantEvent => ({
+  type: "snapshot",
+  seq,
+  status: "LIVE",
+  participants: userIds.map((userId) => ({ userId, name: userId, joinedAt: new Date(0).toISOString(), connections: 1, isInstructor: false })),
+  participantCount: userIds.length,
+});
+
+let api: FakeApi;
+let telemetry: { type: TelemetryType; durationMs?: number }[];
+let online: boolean;
+
+function room(overrides: Partial<ConstructorParameters<typeof RoomConnection>[0]> = {}) {
+  return new RoomConnection({
+    sessionId: "11111111-1111-4111-8111-111111111111",
+    connectionId: "tab-aaaaaaaa",
+    api,
+    backoff: { baseMs: 1_000, capMs: 8_000 },
+    heartbeatIntervalMs: 30_000,
+    telemetry: (type, durationMs) => void telemetry.push(durationMs === undefined ? { type } : { type, durationMs }),
+    isOnline: () => online,
+    ...overrides,
+  });
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  vi.spyOn(Math, "random").mockReturnValue(0.5);
+  api = fakeApi();
+  telemetry = [];
+  online = true;
+});
+afterEach(() => {
+  vi.useRealTimers();
+  vi.restoreAllMocks();
+});
+
+describe("the room's connection state machine", () => {
+  test("joins, adopts the server's heartbeat interval, heartbeats on it, and reports the join", async () => {
+    const connection = room();
+    connection.start();
+    expect(connection.getState().phase).toBe("joining");
+    expect(api.subscriptions).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(connection.getState()).toMatchObject({ phase: "connected", heartbeatIntervalMs: HEARTBEAT_MS, connections: 1 });
+    expect(telemetry.map((event) => event.type)).toEqual(["connection_succeeded"]);
+
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(api.heartbeats).toBe(3);
+    expect(connection.getState().debug.heartbeats).toHaveLength(3);
+    expect(api.joins).toHaveLength(1);
+  });
+
+  test("a network failure shows reconnecting with a countdown, retries with growing backoff, recovers by itself", async () => {
+    const connection = room();
+    connection.start();
+    await vi.advanceTimersByTimeAsync(0);
+    api.nextHeartbeat = () => {
+      throw networkError();
+    };
+    api.nextJoin = () => {
+      throw networkError();
+    };
+    await vi.advanceTimersByTimeAsync(HEARTBEAT_MS);
+    let state = connection.getState();
+    expect(state.phase).toBe("reconnecting");
+    expect(state.attempt).toBe(1);
+    // Full jitter with random() = 0.5: half of base·2^attempt.
+    expect(state.retryAt! - Date.now()).toBe(500);
+
+    await vi.advanceTimersByTimeAsync(500);
+    state = connection.getState();
+    expect(state).toMatchObject({ phase: "reconnecting", attempt: 2 });
+    expect(state.retryAt! - Date.now()).toBe(1_000);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(connection.getState().retryAt! - Date.now()).toBe(2_000);
+
+    // The network comes back: the next attempt (an idempotent join) succeeds.
+    api.nextJoin = fakeApi().nextJoin;
+    api.nextHeartbeat = fakeApi().nextHeartbeat;
+    const subscriptionsBefore = api.subscriptions.length;
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(connection.getState()).toMatchObject({ phase: "connected", attempt: 0, retryAt: null });
+    // A fresh subscription (and so a fresh snapshot) after the outage.
+    expect(api.subscriptions.length).toBe(subscriptionsBefore + 1);
+    expect(telemetry.map((event) => event.type)).toEqual([
+      "connection_succeeded",
+      "connection_failed",
+      "connection_failed",
+      "connection_failed",
+      "reconnect",
+    ]);
+    expect(telemetry.at(-1)!.durationMs).toBe(3_500);
+  });
+
+  test("the backoff is capped", async () => {
+    api.nextJoin = () => {
+      throw networkError();
+    };
+    const connection = room();
+    connection.start();
+    await vi.advanceTimersByTimeAsync(0);
+    for (let i = 0; i < 8; i++) await vi.advanceTimersByTimeAsync(connection.getState().retryAt! - Date.now());
+    expect(connection.getState().retryAt! - Date.now()).toBe(4_000);
+  });
+
+  test("Retry now skips the wait; the browser coming online does too", async () => {
+    api.nextJoin = () => {
+      throw networkError();
+    };
+    const connection = room();
+    connection.start();
+    await vi.advanceTimersByTimeAsync(0);
+    await vi.advanceTimersByTimeAsync(connection.getState().retryAt! - Date.now());
+    await vi.advanceTimersByTimeAsync(connection.getState().retryAt! - Date.now());
+    expect(api.joins).toHaveLength(3);
+    connection.retryNow();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(api.joins).toHaveLength(4);
+
+    online = false;
+    connection.browserOffline();
+    expect(connection.getState().phase).toBe("offline");
+    api.nextJoin = fakeApi().nextJoin;
+    online = true;
+    connection.browserOnline();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(connection.getState().phase).toBe("connected");
+  });
+
+  test("heartbeat answers rejoin: the tab joins again by itself and takes a fresh snapshot", async () => {
+    const connection = room();
+    connection.start();
+    await vi.advanceTimersByTimeAsync(0);
+    api.nextHeartbeat = () => ({ status: "rejoin", heartbeatIntervalMs: HEARTBEAT_MS });
+    await vi.advanceTimersByTimeAsync(HEARTBEAT_MS);
+    expect(api.joins).toHaveLength(2);
+    expect(connection.getState().phase).toBe("connected");
+    expect(api.subscriptions).toHaveLength(2);
+    expect(telemetry.map((event) => event.type)).toEqual(["connection_succeeded", "reconnect"]);
+  });
+
+  test("SERVICE_UNAVAILABLE (a Redis outage) is retried after at least the server's retry hint, then re-joins", async () => {
+    const connection = room();
+    connection.start();
+    await vi.advanceTimersByTimeAsync(0);
+    api.nextHeartbeat = () => {
+      throw answerError("SERVICE_UNAVAILABLE", 503, 2_000);
+    };
+    await vi.advanceTimersByTimeAsync(HEARTBEAT_MS);
+    expect(connection.getState().phase).toBe("reconnecting");
+    expect(connection.getState().retryAt! - Date.now()).toBe(2_000);
+    api.nextHeartbeat = fakeApi().nextHeartbeat;
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(api.joins).toHaveLength(2);
+    expect(connection.getState().phase).toBe("connected");
+  });
+
+  test("a definite auth answer signs the room out (no retry, no redirect); UNAUTHENTICATED too", async () => {
+    for (const reason of ["SESSION_REVOKED", "REFRESH_TOKEN_REUSED", "UNAUTHENTICATED"]) {
+      api = fakeApi();
+      telemetry = [];
+      const connection = room();
+      connection.start();
+      await vi.advanceTimersByTimeAsync(0);
+      api.nextHeartbeat = () => {
+        throw answerError(reason, 401);
+      };
+      await vi.advanceTimersByTimeAsync(HEARTBEAT_MS);
+      expect(connection.getState()).toMatchObject({ phase: "signed-out", error: { reason } });
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(api.heartbeats).toBe(1);
+      expect(api.unsubscribed).toBe(1);
+      expect(telemetry.map((event) => event.type)).toEqual(["connection_succeeded", "signed_out"]);
+    }
+  });
+
+  test("an expired access token the link could not refresh is a connection problem, retried", async () => {
+    api.nextJoin = () => {
+      throw answerError("ACCESS_TOKEN_EXPIRED", 401);
+    };
+    const connection = room();
+    connection.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(connection.getState().phase).toBe("reconnecting");
+  });
+
+  test("SESSION_NOT_LIVE on join with the session ended: the room is over", async () => {
+    api.nextJoin = () => {
+      throw answerError("SESSION_NOT_LIVE", 412);
+    };
+    api.status = async () => "ENDED";
+    const connection = room();
+    connection.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(connection.getState()).toMatchObject({ phase: "ended", endedStatus: "ENDED" });
+  });
+
+  test("other refusals fail visibly; Try again starts over", async () => {
+    api.nextJoin = () => {
+      throw answerError("FORBIDDEN", 403);
+    };
+    const connection = room();
+    connection.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(connection.getState().phase).toBe("failed");
+    api.nextJoin = fakeApi().nextJoin;
+    connection.retryNow();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(connection.getState().phase).toBe("connected");
+  });
+
+  test("Leave: this tab leaves, heartbeats stop, the list keeps updating; Rejoin joins again", async () => {
+    const connection = room();
+    connection.start();
+    await vi.advanceTimersByTimeAsync(0);
+    await connection.leave();
+    expect(connection.getState().phase).toBe("left");
+    expect(api.leaves).toBe(1);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(api.heartbeats).toBe(0);
+    expect(api.unsubscribed).toBe(0);
+    connection.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(connection.getState().phase).toBe("connected");
+    expect(api.joins).toHaveLength(2);
+  });
+
+  test("pagehide leaves with the exit path (beacon); a page restored from the back-forward cache joins again", async () => {
+    const connection = room();
+    connection.start();
+    await vi.advanceTimersByTimeAsync(0);
+    connection.suspend();
+    expect(api.exitLeaves).toBe(1);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(api.heartbeats).toBe(0);
+    connection.resume();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(connection.getState().phase).toBe("connected");
+    expect(api.joins).toHaveLength(2);
+  });
+
+  test("Leave during a join in flight: the leave waits for the join, whose answer is then ignored", async () => {
+    let resolveJoin: (answer: JoinAnswer) => void = () => undefined;
+    api.join = () => new Promise((resolve) => (resolveJoin = resolve));
+    const connection = room();
+    connection.start();
+    const leaving = connection.leave();
+    expect(connection.getState().phase).toBe("left");
+    await vi.advanceTimersByTimeAsync(0);
+    // Not sent yet: it would race the join at the server.
+    expect(api.leaves).toBe(0);
+    resolveJoin({ joinedAt: new Date(0), connections: 1, participantCount: 1, heartbeatIntervalMs: HEARTBEAT_MS });
+    await leaving;
+    expect(api.leaves).toBe(1);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(connection.getState().phase).toBe("left");
+    expect(api.heartbeats).toBe(0);
+  });
+
+  test("the stream: snapshot opens it, an error re-subscribes with backoff, ENDED ends the room", async () => {
+    const connection = room();
+    connection.start();
+    await vi.advanceTimersByTimeAsync(0);
+    api.subscriptions[0]!.onData(snapshot(3, ["a", "b"]));
+    expect(connection.getState().stream).toBe("open");
+    expect(connection.getState().participants.participantCount).toBe(2);
+
+    api.subscriptions[0]!.onError(networkError());
+    expect(connection.getState().stream).toBe("reconnecting");
+    await vi.advanceTimersByTimeAsync(500);
+    expect(api.subscriptions).toHaveLength(2);
+    api.subscriptions[1]!.onData(snapshot(7, ["a"]));
+    expect(connection.getState().participants.participantCount).toBe(1);
+
+    api.subscriptions[1]!.onData({ type: "status", seq: 8, status: "ENDED", participantCount: 0 });
+    expect(connection.getState()).toMatchObject({ phase: "ended", endedStatus: "ENDED", stream: "idle" });
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(api.heartbeats).toBe(0);
+  });
+
+  test("a gap in seq that does not fill is repaired with a fresh subscription", async () => {
+    const connection = room({ gapGraceMs: 1_000 });
+    connection.start();
+    await vi.advanceTimersByTimeAsync(0);
+    api.subscriptions[0]!.onData(snapshot(1, []));
+    api.subscriptions[0]!.onData({
+      type: "joined",
+      seq: 3,
+      participant: { userId: "x", name: "x", joinedAt: new Date(0).toISOString(), connections: 1, isInstructor: false },
+      participantCount: 2,
+    });
+    expect(api.subscriptions).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(api.subscriptions).toHaveLength(2);
+  });
+
+  test("dispose leaves if still in and stops everything", async () => {
+    const connection = room();
+    connection.start();
+    await vi.advanceTimersByTimeAsync(0);
+    connection.dispose();
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(api.leaves).toBe(1);
+    expect(api.heartbeats).toBe(0);
+    expect(api.unsubscribed).toBe(1);
+  });
+});

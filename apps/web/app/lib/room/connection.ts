@@ -1,0 +1,577 @@
+import type { ParticipantEvent } from "@livehall/api";
+import { backoffDelay, definiteSignOutReason, failureReason, isRetryableFailure, type Backoff } from "@livehall/api/client";
+import { applyParticipantEvent, EMPTY_PARTICIPANTS, hasStaleGap, type ParticipantsState, type SessionStatus } from "./participants";
+
+/**
+ * One room tab's connection to a live session: join, heartbeats, recovery, leave, and the live
+ * participant stream. Framework-free (the React hook in use-room.ts subscribes to it), with every
+ * effect behind `RoomApi` so the whole state machine runs under fake timers in unit tests.
+ *
+ *                       join ok                       heartbeat "rejoin"
+ *   idle ──start──▶ joining ─────▶ connected ◀──────┐ ─────────────────▶ reconnecting (join now)
+ *                     │              │   ▲  │ heartbeat ok (every interval the server gives)
+ *                     │ network/5xx  │   └──┘
+ *                     ▼              ▼ network/5xx/SERVICE_UNAVAILABLE/timeout
+ *                 reconnecting ◀──────  (retry = an idempotent join after a backoff with full jitter;
+ *                   │   ▲    ▲            "Retry now" and the browser's `online` event skip the wait)
+ *      `offline` ev │   │    │ `online` ev
+ *                   ▼   │    │
+ *                 offline ───┘
+ *
+ *   any ──definite auth answer (revoked, reused, no credentials)──▶ signed-out   (never a redirect)
+ *   any ──status ENDED/CANCELLED (stream) or SESSION_NOT_LIVE + status check──▶ ended
+ *   any ──Leave──▶ left ──Rejoin──▶ joining          any ──other 4xx──▶ failed ──Try again──▶ joining
+ *
+ * The event stream runs beside it (idle → connecting → open ⇄ reconnecting): each (re)connect starts
+ * with a snapshot that replaces the list; deltas apply by seq; a stream that fails is re-subscribed
+ * with backoff, and after every recovery of the presence side the stream is restarted too, so a stream
+ * that silently missed events during an outage is replaced by a fresh snapshot.
+ */
+
+export type RoomPhase = "idle" | "joining" | "connected" | "reconnecting" | "offline" | "left" | "ended" | "signed-out" | "failed";
+export type StreamState = "idle" | "connecting" | "open" | "reconnecting";
+export type TelemetryType = "connection_succeeded" | "connection_failed" | "reconnect" | "refresh_succeeded" | "refresh_failed" | "signed_out";
+
+export interface JoinAnswer {
+  joinedAt: Date | string;
+  connections: number;
+  participantCount: number;
+  heartbeatIntervalMs: number;
+}
+export interface HeartbeatAnswer {
+  status: "ok" | "rejoin";
+  heartbeatIntervalMs: number;
+}
+export interface ConnectionInput {
+  sessionId: string;
+  connectionId: string;
+}
+export interface StreamHandlers {
+  onData(event: ParticipantEvent): void;
+  /** The transport's own state: "connecting" while (re)connecting, "pending" once the stream is open. */
+  onStateChange(state: "idle" | "connecting" | "pending", error: unknown): void;
+  onError(error: unknown): void;
+  onComplete(): void;
+}
+
+/** What the room needs from the API; `trpc-room-api.ts` adapts the typed client to it. */
+export interface RoomApi {
+  join(input: ConnectionInput, signal: AbortSignal): Promise<JoinAnswer>;
+  heartbeat(input: ConnectionInput, signal: AbortSignal): Promise<HeartbeatAnswer>;
+  leave(input: ConnectionInput): Promise<unknown>;
+  /** Leave while the page is being hidden or unloaded (sendBeacon / keepalive fetch). */
+  leaveOnExit(input: ConnectionInput): void;
+  status(sessionId: string): Promise<SessionStatus>;
+  subscribe(sessionId: string, handlers: StreamHandlers): () => void;
+}
+
+export interface RoomError {
+  at: number;
+  source: "join" | "heartbeat" | "leave" | "stream" | "status" | "network";
+  message: string;
+  reason: string | null;
+}
+
+export interface RoomDebug {
+  heartbeats: { at: number; latencyMs: number; status: "ok" | "rejoin" | "failed" }[];
+  errors: RoomError[];
+  /** Retries scheduled since the room opened (presence side). */
+  retries: number;
+  /** Re-subscriptions of the event stream since the room opened. */
+  streamRestarts: number;
+  snapshots: number;
+  events: number;
+  lastEventAt: number | null;
+  joins: number;
+}
+
+export interface RoomState {
+  phase: RoomPhase;
+  /** When the next retry runs (reconnecting/offline), null while one is in flight. */
+  retryAt: number | null;
+  /** Consecutive failed attempts of the current outage. */
+  attempt: number;
+  /** Why the room failed (failed) or was signed out (signed-out). */
+  error: { message: string; reason: string | null } | null;
+  endedStatus: "ENDED" | "CANCELLED" | null;
+  /** This user's open tabs in the room, as of the last join. */
+  connections: number;
+  joinedAt: string | null;
+  heartbeatIntervalMs: number;
+  stream: StreamState;
+  participants: ParticipantsState;
+  debug: RoomDebug;
+}
+
+export interface RoomConnectionOptions {
+  sessionId: string;
+  connectionId: string;
+  api: RoomApi;
+  backoff: Backoff;
+  /** Used until the server's join answer says otherwise. */
+  heartbeatIntervalMs: number;
+  participants?: ParticipantsState;
+  telemetry?: (type: TelemetryType, durationMs?: number) => void;
+  isOnline?: () => boolean;
+  now?: () => number;
+  /** How long a delta may wait on a gap in seq before the stream is re-subscribed. */
+  gapGraceMs?: number;
+  /** The shortest wait between two attempts (full jitter can draw 0). */
+  minRetryMs?: number;
+}
+
+const DEBUG_KEEP = 8;
+
+/** The state before anything happened (also what the server renders). */
+export function initialRoomState({ heartbeatIntervalMs, participants }: Pick<RoomConnectionOptions, "heartbeatIntervalMs" | "participants">): RoomState {
+  return {
+    phase: "idle",
+    retryAt: null,
+    attempt: 0,
+    error: null,
+    endedStatus: null,
+    connections: 0,
+    joinedAt: null,
+    heartbeatIntervalMs,
+    stream: "idle",
+    participants: participants ?? EMPTY_PARTICIPANTS,
+    debug: { heartbeats: [], errors: [], retries: 0, streamRestarts: 0, snapshots: 0, events: 0, lastEventAt: null, joins: 0 },
+  };
+}
+const JOIN_TIMEOUT_MS = 15_000;
+const ACTIVE: ReadonlySet<RoomPhase> = new Set(["joining", "connected", "reconnecting", "offline"]);
+/** Answers that mean there is no usable sign-in in this browser any more. */
+const NO_CREDENTIALS = new Set(["UNAUTHENTICATED"]);
+
+function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  return String(error);
+}
+
+function retryAfterOf(error: unknown): number {
+  const value = (error as { data?: { retryAfterMs?: unknown } } | null)?.data?.retryAfterMs;
+  return typeof value === "number" && value > 0 ? value : 0;
+}
+
+/** The heartbeat request's own deadline: an unanswered heartbeat counts as a failure. */
+export function heartbeatTimeoutMs(intervalMs: number): number {
+  return Math.min(15_000, Math.max(5_000, intervalMs));
+}
+
+export class RoomConnection {
+  private state: RoomState;
+  private readonly listeners = new Set<() => void>();
+  private readonly options: Required<Omit<RoomConnectionOptions, "participants" | "telemetry">> & Pick<RoomConnectionOptions, "telemetry">;
+  private readonly input: ConnectionInput;
+
+  /** Bumped whenever in-flight work must be ignored (leave, stop, a new connect). */
+  private epoch = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private streamTimer: ReturnType<typeof setTimeout> | undefined;
+  private gapTimer: ReturnType<typeof setTimeout> | undefined;
+  private unsubscribeStream: (() => void) | null = null;
+  private streamAttempt = 0;
+  private everConnected = false;
+  private connectStartedAt: number | null = null;
+  private outageStartedAt: number | null = null;
+  private suspended = false;
+  private suspendedWhileActive = false;
+  private inflightJoin: Promise<JoinAnswer> | null = null;
+  private disposed = false;
+
+  constructor(options: RoomConnectionOptions) {
+    this.options = {
+      isOnline: () => true,
+      now: () => Date.now(),
+      gapGraceMs: 2_000,
+      minRetryMs: 250,
+      ...options,
+    };
+    this.input = { sessionId: options.sessionId, connectionId: options.connectionId };
+    this.state = initialRoomState(options);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Observing
+  // -------------------------------------------------------------------------------------------
+
+  getState = (): RoomState => this.state;
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  private set(patch: Partial<RoomState>): void {
+    this.state = { ...this.state, ...patch };
+    for (const listener of this.listeners) listener();
+  }
+
+  private debug(patch: (debug: RoomDebug) => Partial<RoomDebug>): void {
+    this.set({ debug: { ...this.state.debug, ...patch(this.state.debug) } });
+  }
+
+  private recordError(source: RoomError["source"], error: unknown): void {
+    const entry: RoomError = { at: this.options.now(), source, message: errorMessage(error), reason: failureReason(error) ?? null };
+    this.debug((debug) => ({ errors: [entry, ...debug.errors].slice(0, DEBUG_KEEP) }));
+  }
+
+  private report(type: TelemetryType, durationMs?: number): void {
+    try {
+      this.options.telemetry?.(type, durationMs === undefined ? undefined : Math.max(0, Math.round(durationMs)));
+    } catch {
+      // Telemetry never gets in the room's way.
+    }
+  }
+
+  get active(): boolean {
+    return ACTIVE.has(this.state.phase);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Commands
+  // -------------------------------------------------------------------------------------------
+
+  /** Opens the room: joins (idle, left, failed) and starts the event stream. */
+  start(): void {
+    if (this.disposed) return;
+    if (this.state.phase === "ended" || this.state.phase === "signed-out" || this.active) return;
+    this.connectStartedAt = this.options.now();
+    this.outageStartedAt = null;
+    this.set({ phase: "joining", attempt: 0, retryAt: null, error: null });
+    this.startStream();
+    void this.connect();
+  }
+
+  /** The Leave button: this tab leaves; other tabs of the user stay in. The stream keeps running. */
+  leave(): Promise<void> {
+    if (!this.active) return Promise.resolve();
+    this.halt();
+    this.set({ phase: "left", retryAt: null, attempt: 0 });
+    return this.sendLeave().then(
+      () => undefined,
+      (error: unknown) => this.recordError("leave", error),
+    );
+  }
+
+  /**
+   * A leave sent while a join is still in flight could reach the server first and leave the join's
+   * connection behind (until the worker evicts it): it waits for that join to settle.
+   */
+  private async sendLeave(): Promise<unknown> {
+    await this.inflightJoin?.catch(() => undefined);
+    return this.options.api.leave(this.input);
+  }
+
+  /** Skips the wait of a scheduled retry (the "Retry now" button, the browser coming online). */
+  retryNow(): void {
+    if (this.state.phase === "reconnecting" || this.state.phase === "offline") {
+      if (this.state.retryAt === null) return; // an attempt is in flight
+      clearTimeout(this.timer);
+      void this.connect();
+    } else if (this.state.phase === "failed") {
+      this.start();
+    }
+  }
+
+  /** A definite auth answer (from AuthSession.onSignedOut or an answer of our own). */
+  signedOut(reason: string): void {
+    if (this.state.phase === "signed-out" || this.disposed) return;
+    this.halt();
+    this.stopStream();
+    this.report("signed_out");
+    this.set({ phase: "signed-out", retryAt: null, error: { message: "You have been signed out.", reason } });
+  }
+
+  /** The session is over: stop everything, keep the list as the final state. */
+  ended(status: "ENDED" | "CANCELLED"): void {
+    if (this.state.phase === "ended" || this.disposed) return;
+    this.halt();
+    this.stopStream();
+    this.set({ phase: "ended", endedStatus: status, retryAt: null, error: null });
+  }
+
+  browserOffline(): void {
+    if (this.state.phase !== "connected" && this.state.phase !== "joining" && this.state.phase !== "reconnecting") return;
+    this.recordError("network", new Error("The browser went offline."));
+    this.scheduleRetry(new Error("offline"), "offline");
+  }
+
+  browserOnline(): void {
+    if (this.state.phase === "offline" || this.state.phase === "reconnecting") {
+      clearTimeout(this.timer);
+      void this.connect();
+    }
+    if (this.state.stream !== "open" && this.streamWanted()) this.restartStream();
+  }
+
+  /** pagehide: leave now (a beacon outlives the page); if the page comes back (bfcache), `resume`. */
+  suspend(): void {
+    if (this.suspended || this.disposed) return;
+    this.suspended = true;
+    if (this.active) {
+      this.options.api.leaveOnExit(this.input);
+      this.halt();
+      this.set({ phase: "idle", retryAt: null });
+      this.suspendedWhileActive = true;
+    }
+    this.stopStream();
+  }
+
+  resume(): void {
+    if (!this.suspended || this.disposed) return;
+    this.suspended = false;
+    if (this.suspendedWhileActive) {
+      this.suspendedWhileActive = false;
+      this.start();
+    } else if (this.streamWanted()) {
+      this.startStream();
+    }
+  }
+
+  /** The component went away (navigation inside the app): leave if still in, stop everything. */
+  dispose(): void {
+    if (this.disposed) return;
+    if (this.active) void this.sendLeave().catch(() => undefined);
+    this.halt();
+    this.stopStream();
+    this.disposed = true;
+    this.listeners.clear();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Presence: join, heartbeats, retries
+  // -------------------------------------------------------------------------------------------
+
+  /** Cancels timers and makes in-flight answers stale. */
+  private halt(): void {
+    this.epoch++;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private async connect(): Promise<void> {
+    const epoch = ++this.epoch;
+    clearTimeout(this.timer);
+    if (this.state.phase !== "joining") this.set({ retryAt: null });
+    const controller = new AbortController();
+    const deadline = setTimeout(() => controller.abort(new Error("The join request timed out.")), JOIN_TIMEOUT_MS);
+    const joining = this.options.api.join(this.input, controller.signal);
+    this.inflightJoin = joining;
+    try {
+      const answer = await joining;
+      if (epoch !== this.epoch) return;
+      const now = this.options.now();
+      const recovering = this.outageStartedAt !== null;
+      if (!this.everConnected) this.report("connection_succeeded", now - (this.connectStartedAt ?? now));
+      else if (recovering) this.report("reconnect", now - this.outageStartedAt!);
+      this.everConnected = true;
+      this.outageStartedAt = null;
+      this.debug((debug) => ({ joins: debug.joins + 1 }));
+      this.set({
+        phase: "connected",
+        attempt: 0,
+        retryAt: null,
+        error: null,
+        connections: answer.connections,
+        joinedAt: new Date(answer.joinedAt).toISOString(),
+        heartbeatIntervalMs: answer.heartbeatIntervalMs,
+      });
+      // Whatever the stream did during the outage, a fresh snapshot is the truth now.
+      if (recovering) this.restartStream();
+      this.scheduleHeartbeat();
+    } catch (error) {
+      if (epoch !== this.epoch) return;
+      this.recordError("join", error);
+      this.fail(error);
+    } finally {
+      clearTimeout(deadline);
+      if (this.inflightJoin === joining) this.inflightJoin = null;
+    }
+  }
+
+  private scheduleHeartbeat(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.heartbeat(), this.state.heartbeatIntervalMs);
+  }
+
+  private async heartbeat(): Promise<void> {
+    const epoch = ++this.epoch;
+    const started = this.options.now();
+    const controller = new AbortController();
+    const deadline = setTimeout(() => controller.abort(new Error("The heartbeat timed out.")), heartbeatTimeoutMs(this.state.heartbeatIntervalMs));
+    try {
+      const answer = await this.options.api.heartbeat(this.input, controller.signal);
+      if (epoch !== this.epoch) return;
+      const at = this.options.now();
+      this.debug((debug) => ({ heartbeats: [{ at, latencyMs: at - started, status: answer.status }, ...debug.heartbeats].slice(0, DEBUG_KEEP) }));
+      this.set({ heartbeatIntervalMs: answer.heartbeatIntervalMs });
+      if (answer.status === "rejoin") {
+        // The server no longer knows this tab (evicted while it was away): join again by itself.
+        this.outageStartedAt ??= at;
+        this.set({ phase: "reconnecting", retryAt: null });
+        void this.connect();
+        return;
+      }
+      this.scheduleHeartbeat();
+    } catch (error) {
+      if (epoch !== this.epoch) return;
+      const at = this.options.now();
+      this.debug((debug) => ({ heartbeats: [{ at, latencyMs: at - started, status: "failed" as const }, ...debug.heartbeats].slice(0, DEBUG_KEEP) }));
+      this.recordError("heartbeat", error);
+      this.fail(error);
+    } finally {
+      clearTimeout(deadline);
+    }
+  }
+
+  /** Sorts a failed join or heartbeat into: signed out, session over, retry later, or give up. */
+  private fail(error: unknown): void {
+    const reason = failureReason(error) ?? null;
+    const signOut = definiteSignOutReason(error) ?? (reason && NO_CREDENTIALS.has(reason) ? reason : null);
+    if (signOut) {
+      this.signedOut(signOut);
+      return;
+    }
+    if (reason === "SESSION_NOT_LIVE") {
+      void this.checkStatus(error);
+      return;
+    }
+    const transient =
+      isRetryableFailure(error) || reason === "SERVICE_UNAVAILABLE" || reason === "RATE_LIMITED" || reason === "ACCESS_TOKEN_EXPIRED";
+    if (transient) {
+      this.report("connection_failed");
+      this.scheduleRetry(error, this.options.isOnline() ? "reconnecting" : "offline");
+      return;
+    }
+    this.halt();
+    this.set({ phase: "failed", retryAt: null, error: { message: errorMessage(error), reason } });
+  }
+
+  private scheduleRetry(error: unknown, phase: "reconnecting" | "offline"): void {
+    this.halt();
+    const now = this.options.now();
+    this.outageStartedAt ??= now;
+    const attempt = this.state.attempt;
+    const delay = Math.max(this.options.minRetryMs, backoffDelay(attempt, this.options.backoff), retryAfterOf(error));
+    this.debug((debug) => ({ retries: debug.retries + 1 }));
+    this.set({ phase, attempt: attempt + 1, retryAt: now + delay });
+    this.timer = setTimeout(() => void this.connect(), delay);
+  }
+
+  /** A join refused with SESSION_NOT_LIVE: ended or cancelled means the room is over. */
+  private async checkStatus(error: unknown): Promise<void> {
+    const epoch = ++this.epoch;
+    try {
+      const status = await this.options.api.status(this.input.sessionId);
+      if (epoch !== this.epoch) return;
+      if (status === "ENDED" || status === "CANCELLED") this.ended(status);
+      else this.set({ phase: "failed", retryAt: null, error: { message: errorMessage(error), reason: "SESSION_NOT_LIVE" } });
+    } catch (statusError) {
+      if (epoch !== this.epoch) return;
+      this.recordError("status", statusError);
+      this.scheduleRetry(statusError, this.options.isOnline() ? "reconnecting" : "offline");
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The event stream
+  // -------------------------------------------------------------------------------------------
+
+  private streamWanted(): boolean {
+    return !this.disposed && !this.suspended && (this.active || this.state.phase === "left");
+  }
+
+  private startStream(): void {
+    if (this.unsubscribeStream || !this.streamWanted()) return;
+    clearTimeout(this.streamTimer);
+    this.set({ stream: this.state.stream === "idle" ? "connecting" : "reconnecting" });
+    let closed = false;
+    const unsubscribe = this.options.api.subscribe(this.input.sessionId, {
+      onData: (event) => {
+        if (closed) return;
+        this.onEvent(event);
+      },
+      onStateChange: (transport) => {
+        if (closed) return;
+        // The browser's EventSource reconnects by itself; the server answers with a new snapshot.
+        if (transport === "connecting" && this.state.stream === "open") this.set({ stream: "reconnecting" });
+      },
+      onError: (error) => {
+        if (closed) return;
+        closed = true;
+        this.unsubscribeStream = null;
+        this.recordError("stream", error);
+        const signOut = definiteSignOutReason(error);
+        if (signOut) {
+          this.signedOut(signOut);
+          return;
+        }
+        this.scheduleStreamRestart();
+      },
+      onComplete: () => {
+        if (closed) return;
+        closed = true;
+        this.unsubscribeStream = null;
+        this.scheduleStreamRestart();
+      },
+    });
+    this.unsubscribeStream = () => {
+      closed = true;
+      unsubscribe();
+    };
+  }
+
+  private scheduleStreamRestart(): void {
+    if (!this.streamWanted()) {
+      this.set({ stream: "idle" });
+      return;
+    }
+    this.set({ stream: "reconnecting" });
+    clearTimeout(this.streamTimer);
+    const delay = Math.max(this.options.minRetryMs, backoffDelay(this.streamAttempt++, this.options.backoff));
+    this.streamTimer = setTimeout(() => {
+      this.debug((debug) => ({ streamRestarts: debug.streamRestarts + 1 }));
+      this.startStream();
+    }, delay);
+  }
+
+  private stopStream(): void {
+    clearTimeout(this.streamTimer);
+    clearTimeout(this.gapTimer);
+    this.unsubscribeStream?.();
+    this.unsubscribeStream = null;
+    if (this.state.stream !== "idle") this.set({ stream: "idle" });
+  }
+
+  private restartStream(): void {
+    this.stopStream();
+    this.debug((debug) => ({ streamRestarts: debug.streamRestarts + 1 }));
+    this.startStream();
+  }
+
+  private onEvent(event: ParticipantEvent): void {
+    const now = this.options.now();
+    const participants = applyParticipantEvent(this.state.participants, event, now);
+    this.debug((debug) => ({
+      events: debug.events + 1,
+      lastEventAt: now,
+      snapshots: debug.snapshots + (event.type === "snapshot" ? 1 : 0),
+    }));
+    if (event.type === "snapshot") this.streamAttempt = 0;
+    this.set({ participants, ...(event.type === "snapshot" ? { stream: "open" as const } : {}) });
+
+    const status = participants.status;
+    if (status === "ENDED" || status === "CANCELLED") {
+      this.ended(status);
+      return;
+    }
+    clearTimeout(this.gapTimer);
+    if (participants.pendingSince !== null) {
+      // A delta is missing: wait a moment for it, then take a fresh snapshot instead.
+      this.gapTimer = setTimeout(() => {
+        if (hasStaleGap(this.state.participants, this.options.now(), this.options.gapGraceMs - 1)) this.restartStream();
+      }, this.options.gapGraceMs);
+    }
+  }
+}

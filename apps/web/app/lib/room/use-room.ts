@@ -1,0 +1,130 @@
+import type { Backoff } from "@livehall/api/client";
+import { useEffect, useMemo, useState, useSyncExternalStore } from "react";
+import {
+  apiClient,
+  flushTelemetryOnExit,
+  onSignedOut,
+  presenceClient,
+  record,
+  sendMutationOnExit,
+  syncAccessTokenExpiry,
+} from "../api.client";
+import { initialRoomState, RoomConnection, type RoomState } from "./connection";
+import { roomConnectionId } from "./connection-id";
+import type { ParticipantsState } from "./participants";
+import { trpcRoomApi } from "./trpc-room-api";
+
+export interface UseRoomOptions {
+  sessionId: string;
+  /** Signed in and the session is live: join and stay. */
+  enabled: boolean;
+  heartbeatIntervalMs: number;
+  backoff: Backoff;
+  /** The root loader's expiry of this page's access token (seeds the tab's AuthSession). */
+  accessTokenExpiresAt: string | null;
+  participants: ParticipantsState;
+}
+
+/**
+ * Rooms by session and connection id, released a tick after their last user unmounts: React's
+ * StrictMode (development) mounts, unmounts and mounts again at once, which must not send a leave
+ * and a join that race each other.
+ */
+const rooms = new Map<string, { room: RoomConnection; users: number; release?: ReturnType<typeof setTimeout> }>();
+
+function acquire(key: string, create: () => RoomConnection): RoomConnection {
+  const existing = rooms.get(key);
+  if (existing) {
+    clearTimeout(existing.release);
+    existing.users++;
+    return existing.room;
+  }
+  const room = create();
+  rooms.set(key, { room, users: 1 });
+  return room;
+}
+
+function release(key: string): void {
+  const entry = rooms.get(key);
+  if (!entry) return;
+  entry.users--;
+  if (entry.users > 0) return;
+  entry.release = setTimeout(() => {
+    rooms.delete(key);
+    entry.room.dispose();
+  }, 0);
+}
+
+const noopSubscribe = () => () => undefined;
+
+/**
+ * The room of this tab for a live session: joins when enabled, heartbeats, recovers, follows the
+ * participant stream, leaves on pagehide (sendBeacon) and when the page unmounts.
+ */
+export function useRoom({ sessionId, enabled, heartbeatIntervalMs, backoff, accessTokenExpiresAt, participants }: UseRoomOptions) {
+  const [room, setRoom] = useState<RoomConnection | null>(null);
+  const fallback = useMemo(() => initialRoomState({ heartbeatIntervalMs, participants }), [heartbeatIntervalMs, participants]);
+
+  useEffect(() => {
+    syncAccessTokenExpiry(accessTokenExpiresAt);
+  }, [accessTokenExpiresAt]);
+
+  const { baseMs, capMs } = backoff;
+  useEffect(() => {
+    if (!enabled) return;
+    const connectionId = roomConnectionId(sessionId);
+    const key = `${sessionId}:${connectionId}`;
+    const current = acquire(
+      key,
+      () =>
+        new RoomConnection({
+          sessionId,
+          connectionId,
+          api: trpcRoomApi({
+            presence: presenceClient(),
+            other: apiClient(),
+            leaveOnExit: (input) => void sendMutationOnExit("session.leave", input),
+          }),
+          backoff: { baseMs, capMs },
+          heartbeatIntervalMs,
+          participants,
+          telemetry: record,
+          isOnline: () => navigator.onLine,
+        }),
+    );
+    setRoom(current);
+    current.start();
+
+    const onOnline = () => current.browserOnline();
+    const onOffline = () => current.browserOffline();
+    const onPageHide = () => {
+      current.suspend();
+      flushTelemetryOnExit();
+    };
+    const onPageShow = (event: PageTransitionEvent) => {
+      if (event.persisted) current.resume();
+    };
+    window.addEventListener("online", onOnline);
+    window.addEventListener("offline", onOffline);
+    window.addEventListener("pagehide", onPageHide);
+    window.addEventListener("pageshow", onPageShow);
+    const stopSignedOut = onSignedOut((reason) => current.signedOut(reason));
+    return () => {
+      window.removeEventListener("online", onOnline);
+      window.removeEventListener("offline", onOffline);
+      window.removeEventListener("pagehide", onPageHide);
+      window.removeEventListener("pageshow", onPageShow);
+      stopSignedOut();
+      release(key);
+      setRoom(null);
+    };
+    // The participants seed and interval only matter when the room is created.
+  }, [sessionId, enabled, baseMs, capMs]);
+
+  const state: RoomState = useSyncExternalStore(
+    room ? room.subscribe : noopSubscribe,
+    room ? room.getState : () => fallback,
+    () => fallback,
+  );
+  return { room, state };
+}

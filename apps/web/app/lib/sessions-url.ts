@@ -1,0 +1,33 @@
+import type { SessionTab } from "../components/sessions/types";
+
+export const SESSION_TABS: { value: SessionTab; label: string }[] = [
+  { value: "all", label: "All" },
+  { value: "live", label: "Live" },
+  { value: "upcoming", label: "Upcoming" },
+  { value: "ended", label: "Ended" },
+];
+
+/** The longest search the API accepts. */
+export const SEARCH_MAX_LENGTH = 100;
+
+export function parseTab(value: string | null): SessionTab {
+  return SESSION_TABS.some((tab) => tab.value === value) ? (value as SessionTab) : "all";
+}
+
+/** The search as the API takes it: trimmed, no control characters, at most 100 characters. */
+export function parseSearch(value: string | null): string {
+  // eslint-disable-next-line no-control-regex -- stripping control characters is the point.
+  return (value ?? "").replace(/[\u0000-\u001f\u007f]/g, " ").trim().slice(0, SEARCH_MAX_LENGTH).trim();
+}
+
+/** `/sessions` with the search and tab that are set (defaults left out, so URLs stay short). */
+export function sessionsHref({ tab, q, cursor, index = false }: { tab: SessionTab; q: string; cursor?: string; index?: boolean }): string {
+  const params = new URLSearchParams();
+  // `index` targets the index route's loader explicitly (fetcher.load).
+  if (index) params.set("index", "");
+  if (q) params.set("q", q);
+  if (tab !== "all") params.set("tab", tab);
+  if (cursor) params.set("cursor", cursor);
+  const query = params.toString();
+  return query ? `/sessions?${query}` : "/sessions";
+}

@@ -1,0 +1,85 @@
+import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { AuthLayout, FormErrorSummary, linkClasses } from "../components/auth-form";
+import { Button, Field } from "../components/ui";
+import { formErrorsFrom, type FormErrors } from "../lib/form-errors.server";
+import { safeRedirect, withRedirectTo } from "../lib/redirect";
+
+export const meta: MetaFunction = () => [{ title: "Sign in · Livehall" }];
+
+export function loader({ request, context }: LoaderFunctionArgs) {
+  const redirectTo = safeRedirect(new URL(request.url).searchParams.get("redirectTo"));
+  // Already signed in: straight on to where they were going.
+  if (context.auth.user) throw redirect(redirectTo);
+  return { redirectTo };
+}
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const form = await request.formData();
+  const email = String(form.get("email") ?? "").trim();
+  const password = String(form.get("password") ?? "");
+  const redirectTo = safeRedirect(form.get("redirectTo"));
+
+  const fields: Record<string, string> = {};
+  if (!email) fields.email = "Enter your email address.";
+  if (!password) fields.password = "Enter your password.";
+  if (Object.keys(fields).length > 0) return data({ errors: { fields } satisfies FormErrors, email }, { status: 400 });
+
+  try {
+    // Sets the auth cookies on this response (the caller's resHeaders).
+    await context.caller.auth.login({ email, password });
+  } catch (error) {
+    const { errors, status } = formErrorsFrom(error);
+    return data({ errors, email }, { status });
+  }
+  return redirect(redirectTo);
+}
+
+export default function Login() {
+  const { redirectTo } = useLoaderData<typeof loader>();
+  const answer = useActionData<typeof action>();
+  const navigation = useNavigation();
+  const pending = navigation.state !== "idle" && navigation.formAction?.startsWith("/login") === true;
+  const errors: FormErrors | undefined = answer?.errors;
+
+  return (
+    <AuthLayout
+      title="Welcome back"
+      subtitle="Sign in to join your live classes."
+      footer={
+        <>
+          New to Livehall?{" "}
+          <Link to={withRedirectTo("/signup", redirectTo)} className={linkClasses}>
+            Create an account
+          </Link>
+        </>
+      }
+    >
+      <FormErrorSummary message={errors?.form} answer={answer} />
+      <Form method="post" noValidate className="space-y-5" aria-label="Sign in">
+        <input type="hidden" name="redirectTo" value={redirectTo} />
+        <Field
+          label="Email"
+          name="email"
+          type="email"
+          autoComplete="email"
+          inputMode="email"
+          required
+          defaultValue={answer?.email}
+          error={errors?.fields?.email}
+        />
+        <Field
+          label="Password"
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          required
+          error={errors?.fields?.password}
+        />
+        <Button type="submit" pending={pending} className="w-full">
+          {pending ? "Signing in…" : "Sign in"}
+        </Button>
+      </Form>
+    </AuthLayout>
+  );
+}

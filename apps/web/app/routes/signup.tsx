@@ -1,0 +1,94 @@
+import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { AuthLayout, FormErrorSummary, linkClasses } from "../components/auth-form";
+import { Button, Field } from "../components/ui";
+import { formErrorsFrom, type FormErrors } from "../lib/form-errors.server";
+import { safeRedirect, withRedirectTo } from "../lib/redirect";
+
+export const meta: MetaFunction = () => [{ title: "Create your account · Livehall" }];
+
+const PASSWORD_MIN_LENGTH = 8;
+
+export function loader({ request, context }: LoaderFunctionArgs) {
+  const redirectTo = safeRedirect(new URL(request.url).searchParams.get("redirectTo"));
+  if (context.auth.user) throw redirect(redirectTo);
+  return { redirectTo };
+}
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const form = await request.formData();
+  const name = String(form.get("name") ?? "");
+  const email = String(form.get("email") ?? "");
+  const password = String(form.get("password") ?? "");
+  const redirectTo = safeRedirect(form.get("redirectTo"));
+  const values = { name, email };
+
+  try {
+    // The API validates (its messages are shown per field) and signs the new user in with cookies.
+    await context.caller.auth.signup({ name, email, password });
+  } catch (error) {
+    const { errors, status } = formErrorsFrom(error);
+    return data({ errors, values }, { status });
+  }
+  return redirect(redirectTo);
+}
+
+export default function Signup() {
+  const { redirectTo } = useLoaderData<typeof loader>();
+  const answer = useActionData<typeof action>();
+  const navigation = useNavigation();
+  const pending = navigation.state !== "idle" && navigation.formAction?.startsWith("/signup") === true;
+  const errors: FormErrors | undefined = answer?.errors;
+  const emailTaken = errors?.fields?.email?.includes("already exists");
+
+  return (
+    <AuthLayout
+      title="Create your account"
+      subtitle="Join live classes taught by the people who wrote the course."
+      footer={
+        <>
+          Already have an account?{" "}
+          <Link to={withRedirectTo("/login", redirectTo)} className={linkClasses}>
+            Sign in
+          </Link>
+        </>
+      }
+    >
+      <FormErrorSummary message={errors?.form} answer={answer} />
+      <Form method="post" noValidate className="space-y-5" aria-label="Create your account">
+        <input type="hidden" name="redirectTo" value={redirectTo} />
+        <Field label="Name" name="name" autoComplete="name" required defaultValue={answer?.values.name} error={errors?.fields?.name} />
+        <Field
+          label="Email"
+          name="email"
+          type="email"
+          autoComplete="email"
+          inputMode="email"
+          required
+          defaultValue={answer?.values.email}
+          error={errors?.fields?.email}
+        />
+        {emailTaken ? (
+          <p className="-mt-3 text-sm">
+            <Link to={withRedirectTo("/login", redirectTo)} className={linkClasses}>
+              Sign in with this email
+            </Link>
+          </p>
+        ) : null}
+        <Field
+          label="Password"
+          name="password"
+          type="password"
+          autoComplete="new-password"
+          required
+          minLength={PASSWORD_MIN_LENGTH}
+          hint={`At least ${PASSWORD_MIN_LENGTH} characters.`}
+          error={errors?.fields?.password}
+        />
+        <Button type="submit" pending={pending} className="w-full">
+          {pending ? "Creating your account…" : "Create account"}
+        </Button>
+      </Form>
+    </AuthLayout>
+  );
+}

@@ -1,0 +1,291 @@
+import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import { useLoaderData } from "@remix-run/react";
+import { useCallback } from "react";
+import { AreaErrorBoundary } from "../components/forbidden";
+import { forbidden, managesCourse, orPageError, requireArea } from "../components/forbidden.server";
+import { BroadcastIcon, CalendarIcon, ClockIcon, StarIcon, UsersIcon } from "../components/icons";
+import { Backdrop } from "../components/backdrop";
+import { AbsoluteTime, RelativeTime } from "../components/sessions/session-time";
+import { useNow } from "../components/sessions/use-now";
+import { actionErrorFrom } from "../components/teach/action-errors.server";
+import { formatElapsed, formatSpan, plural } from "../components/teach/format";
+import { ChatIcon } from "../components/teach/icons";
+import { skipNoticeRevalidation, useNotice, withNotice } from "../components/teach/notice";
+import { AttendanceTable, CleanupParticipants, ParticipantsTable } from "../components/teach/people";
+import { RatingsPanel } from "../components/teach/ratings";
+import { SessionActions } from "../components/teach/session-actions";
+import { SessionStatusBadge } from "../components/teach/status-badge";
+import type { TeachActionResult } from "../components/teach/types";
+import { useAutoRevalidate } from "../components/teach/use-auto-revalidate";
+import { Alert, ButtonLink, Card, LiveDot } from "../components/ui";
+import { PageHeader, Section } from "../components/ui/page-header";
+import { StatCard } from "../components/ui/stat";
+import { ToastRegion, useToasts } from "../components/ui/toast";
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.session.title ?? "Session"} · Teach · Livehall` }];
+
+/** How often an open live session's participants refresh, at most (the sessions page's period, capped). */
+const MAX_POLL_MS = 3_000;
+
+export async function loader({ request, params, context }: LoaderFunctionArgs) {
+  const user = requireArea(request, context, "teach");
+  const sessionId = params.sessionId!;
+  const notFound = "This session does not exist, or it was removed.";
+  const session = await orPageError("teach", context.caller.session.byId({ sessionId }), notFound);
+  if (!managesCourse(user, session.instructor.id)) throw forbidden("teach");
+
+  const live = session.status === "LIVE";
+  const over = session.status === "ENDED" || session.status === "CANCELLED";
+  const [participants, attendance, ratings] = await Promise.all([
+    live ? context.caller.session.participants({ sessionId }) : null,
+    live || over ? context.caller.session.attendance({ sessionId }) : null,
+    over ? context.caller.session.ratings({ sessionId }) : null,
+  ]);
+  return {
+    session,
+    participants,
+    attendance,
+    ratings,
+    now: new Date().toISOString(),
+    pollMs: Math.min(context.services.config.timings.sessionsRefreshMs, MAX_POLL_MS),
+  };
+}
+
+export const shouldRevalidate = skipNoticeRevalidation;
+
+/** start, end, cancel and cleanup of this session (the course page's buttons post here too). */
+export async function action({ request, params, context }: ActionFunctionArgs) {
+  requireArea(request, context, "teach");
+  const sessionId = params.sessionId!;
+  const form = await request.formData();
+  const intent = String(form.get("intent") ?? "");
+  try {
+    switch (intent) {
+      case "start": {
+        await context.caller.session.start({ sessionId });
+        return redirect(withNotice(`/teach/sessions/${sessionId}`, "session-started"));
+      }
+      case "end": {
+        const session = await context.caller.session.end({ sessionId });
+        return data<TeachActionResult>({ ok: true, intent, message: `“${session.title}” has ended`, detail: "Attendance is final." });
+      }
+      case "cancel": {
+        const session = await context.caller.session.cancel({ sessionId });
+        return data<TeachActionResult>({ ok: true, intent, message: `“${session.title}” is cancelled` });
+      }
+      case "cleanup": {
+        const counts = await context.caller.session.cleanupParticipants({ sessionId });
+        return data<TeachActionResult>({ ok: true, intent, counts });
+      }
+      default:
+        return data<TeachActionResult>({ ok: false, intent, errors: { form: "Unknown action. Reload the page and try again." } }, { status: 400 });
+    }
+  } catch (error) {
+    const { errors, status } = actionErrorFrom(error);
+    return data<TeachActionResult>({ ok: false, intent, errors }, { status });
+  }
+}
+
+const NOTICES: Record<string, { title: string; body?: string }> = {
+  "session-started": { title: "The session is live", body: "Students can join now. They appear below as they arrive." },
+};
+
+export default function TeachSessionPage() {
+  const data = useLoaderData<typeof loader>();
+  const { session } = data;
+  const live = session.status === "LIVE";
+  const now = useNow(data.now, live ? 1_000 : 15_000);
+  const { toasts, push, dismiss } = useToasts();
+  useAutoRevalidate(data.pollMs, live);
+  useNotice(useCallback((notice: string) => NOTICES[notice] && push({ tone: "success", ...NOTICES[notice]! }), [push]));
+  const onDone = useCallback(
+    (result: Extract<TeachActionResult, { ok: true }>) => push({ tone: "success", title: result.message ?? "Done", body: result.detail }),
+    [push],
+  );
+
+  const startedAt = session.startedAt ? new Date(session.startedAt) : null;
+  const endedAt = session.endedAt ? new Date(session.endedAt) : null;
+  // How long it ran (or has run so far), for attendance shares.
+  const ranMs = startedAt ? (endedAt ?? now).getTime() - startedAt.getTime() : 0;
+  const connections = data.participants?.reduce((sum, participant) => sum + participant.connections, 0) ?? 0;
+
+  return (
+    <div className="relative isolate">
+      <Backdrop />
+      <div className="mx-auto max-w-7xl px-4 pt-8 pb-16 sm:px-6 sm:pt-10 lg:px-8">
+        <PageHeader
+          crumbs={[
+            { label: "Teach", to: "/teach" },
+            { label: session.course.title, to: `/teach/courses/${session.course.id}` },
+            { label: session.title },
+          ]}
+          eyebrow={
+            <div className="flex flex-wrap items-center gap-3 text-sm font-medium text-slate-600" data-testid="session-status" data-status={session.status}>
+              <SessionStatusBadge status={session.status} />
+              {session.status === "LIVE" && startedAt ? <span className="text-live-700">Live for {formatElapsed(now.getTime() - startedAt.getTime())}</span> : null}
+              {session.status === "SCHEDULED" ? <RelativeTime className="text-brand-700" date={new Date(session.startsAt)} now={now} prefix="Starts" /> : null}
+              {session.status === "ENDED" && endedAt ? <RelativeTime date={endedAt} now={now} prefix="Ended" /> : null}
+            </div>
+          }
+          title={session.title}
+          description={
+            <p className="flex flex-wrap items-center gap-x-5 gap-y-1 text-sm">
+              <span className="inline-flex items-center gap-1.5">
+                <CalendarIcon className="size-4 text-slate-500" />
+                {session.status === "SCHEDULED" || session.status === "CANCELLED" ? "Planned for" : "Started"}{" "}
+                <AbsoluteTime date={startedAt ?? new Date(session.startsAt)} />
+              </span>
+              <span className="inline-flex items-center gap-1.5">
+                <ClockIcon className="size-4 text-slate-500" />
+                {formatSpan(session.plannedDurationMinutes * 60_000)} planned
+              </span>
+            </p>
+          }
+          actions={
+            <>
+              {live ? (
+                <ButtonLink to={`/sessions/${session.id}`} variant="secondary" size="sm">
+                  Open the room
+                </ButtonLink>
+              ) : null}
+              {/* Always mounted, so ending reports its result after the page has switched to Ended. */}
+              <SessionActions session={session} onDone={onDone} />
+            </>
+          }
+        />
+        {session.description ? <p className="mt-4 max-w-3xl text-sm leading-relaxed text-slate-700">{session.description}</p> : null}
+
+        {session.status === "SCHEDULED" ? (
+          <Card className="mt-10 flex flex-col items-start gap-4 p-6 sm:flex-row sm:items-center">
+            <span className="flex size-12 shrink-0 items-center justify-center rounded-2xl bg-brand-50 text-brand-700 ring-1 ring-brand-100" aria-hidden="true">
+              <BroadcastIcon className="size-6" />
+            </span>
+            <div>
+              <h2 className="text-base font-semibold text-slate-900">Not started yet</h2>
+              <p className="mt-1 text-sm text-slate-600">
+                Start the session when you are ready: students can join as soon as it is live, and you will see them here, live.
+              </p>
+            </div>
+          </Card>
+        ) : null}
+
+        {live && data.participants ? (
+          <>
+            <ul className="mt-8 grid grid-cols-2 gap-3 sm:gap-4 lg:grid-cols-4" aria-label="Room at a glance">
+              <li>
+                <StatCard
+                  label="In the room"
+                  value={
+                    <span className="inline-flex items-center gap-2.5" data-testid="participant-count">
+                      {data.participants.length}
+                      <LiveDot tone="red" />
+                    </span>
+                  }
+                  detail={data.participants.length === 1 ? "participant" : "participants"}
+                  icon={<UsersIcon className="size-5" />}
+                  iconClass="bg-live-50 text-live-600 ring-1 ring-live-100"
+                />
+              </li>
+              <li>
+                <StatCard label="Open connections" value={connections} detail="tabs across all participants" icon={<BroadcastIcon className="size-5" />} />
+              </li>
+              <li>
+                <StatCard
+                  label="Joined so far"
+                  value={data.attendance?.total ?? 0}
+                  detail="different people"
+                  icon={<UsersIcon className="size-5" />}
+                  iconClass="bg-success-50 text-success-700 ring-1 ring-success-100"
+                />
+              </li>
+              <li>
+                <StatCard
+                  label="Time left"
+                  value={startedAt ? formatSpan(Math.max(0, session.plannedDurationMinutes * 60_000 - ranMs)) : "–"}
+                  detail={`of ${formatSpan(session.plannedDurationMinutes * 60_000)} planned`}
+                  icon={<ClockIcon className="size-5" />}
+                  iconClass="bg-accent-50 text-accent-600 ring-1 ring-accent-100"
+                />
+              </li>
+            </ul>
+            <Section
+              className="mt-10"
+              id="participants"
+              title="Participants"
+              count={data.participants.length}
+              description={
+                <span className="inline-flex items-center gap-2">
+                  <LiveDot tone="red" />
+                  Updates live, every {formatSpan(data.pollMs)}.
+                </span>
+              }
+            >
+              <ParticipantsTable participants={data.participants} now={now} />
+            </Section>
+            <div className="mt-6">
+              <CleanupParticipants sessionId={session.id} />
+            </div>
+            {data.attendance && data.attendance.total > 0 ? (
+              <Section className="mt-10" id="attendance" title="Attendance so far" count={data.attendance.total} description="Everyone who joined, including those who left.">
+                <AttendanceTable rows={data.attendance.items} total={data.attendance.total} sessionMs={ranMs} />
+              </Section>
+            ) : null}
+          </>
+        ) : null}
+
+        {(session.status === "ENDED" || session.status === "CANCELLED") && data.attendance && data.ratings ? (
+          <>
+            {session.status === "CANCELLED" ? (
+              <Alert tone="info" className="mt-8" title="This session was cancelled">
+                {data.attendance.total > 0 ? "It was cancelled while live; the attendance up to then is below." : "Nobody attended. Schedule a new session from the course page."}
+              </Alert>
+            ) : null}
+            <ul className="mt-8 grid grid-cols-2 gap-3 sm:gap-4 lg:grid-cols-4" aria-label="Session at a glance">
+              <li>
+                <StatCard label="Attendees" value={data.attendance.total} detail="different people joined" icon={<UsersIcon className="size-5" />} testId="stat-attendees" />
+              </li>
+              <li>
+                <StatCard
+                  label="Average time attended"
+                  value={data.attendance.averageAttendedMs === null ? "–" : formatElapsed(data.attendance.averageAttendedMs)}
+                  detail={ranMs > 0 ? `of ${formatElapsed(ranMs)} live` : "never went live"}
+                  icon={<ClockIcon className="size-5" />}
+                  iconClass="bg-accent-50 text-accent-600 ring-1 ring-accent-100"
+                />
+              </li>
+              <li>
+                <StatCard
+                  label="Average rating"
+                  value={data.ratings.average === null ? "–" : data.ratings.average.toFixed(1)}
+                  detail={data.ratings.count === 0 ? "no ratings yet" : `from ${plural(data.ratings.count, "rating")}`}
+                  icon={<StarIcon className="size-5" />}
+                  iconClass="bg-amber-50 text-amber-600 ring-1 ring-amber-100"
+                />
+              </li>
+              <li>
+                <StatCard
+                  label="Comments"
+                  value={data.ratings.items.filter((item) => item.comment).length}
+                  detail="written with a rating"
+                  icon={<ChatIcon className="size-5" />}
+                  iconClass="bg-success-50 text-success-700 ring-1 ring-success-100"
+                />
+              </li>
+            </ul>
+            <Section className="mt-10" id="attendance" title="Attendance" count={data.attendance.total} description="Who attended and for how long, over all their visits.">
+              <AttendanceTable rows={data.attendance.items} total={data.attendance.total} sessionMs={ranMs} />
+            </Section>
+            <Section className="mt-10" id="ratings" title="Ratings" count={data.ratings.count}>
+              <RatingsPanel ratings={data.ratings} now={now} />
+            </Section>
+          </>
+        ) : null}
+      </div>
+      <ToastRegion toasts={toasts} onDismiss={dismiss} />
+    </div>
+  );
+}
+
+export function ErrorBoundary() {
+  return <AreaErrorBoundary area="teach" />;
+}

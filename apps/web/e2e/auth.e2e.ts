@@ -1,0 +1,167 @@
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { createCaller, createContext } from "@livehall/api";
+import { expectNoProblems, pathOf, signIn, startE2E, visit, type E2E } from "./harness";
+
+let e2e: E2E;
+
+beforeAll(async () => {
+  e2e = await startE2E();
+});
+afterAll(() => e2e?.close());
+
+const PASSWORD = "a long enough password";
+
+describe("sign-up, sign-out and sign-in in the browser", () => {
+  test("sign up lands on /sessions signed in; sign out; sign in again returns to the page the user came from", async () => {
+    const page = await e2e.newPage();
+    await visit(page, "/signup");
+    await page.getByLabel("Name").fill("Grace Hopper");
+    await page.getByLabel("Email").fill("grace@example.test");
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Create account" }).click();
+
+    await page.waitForURL((url) => url.pathname === "/sessions");
+    expect(pathOf(page)).toBe("/sessions");
+    await expect.poll(() => page.getByTestId("signed-in-user").first().textContent()).toContain("Grace Hopper");
+    const cookies = await page.context().cookies();
+    expect(cookies.map((cookie) => cookie.name).sort()).toEqual(["lh_at", "lh_rt"]);
+    expect(cookies.every((cookie) => cookie.httpOnly)).toBe(true);
+
+    // The user moves to the ended tab, then signs out from there.
+    await page.getByRole("tab", { name: "Ended" }).click();
+    await page.waitForURL((url) => url.search === "?tab=ended");
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL((url) => url.pathname === "/login");
+    expect(pathOf(page)).toBe(`/login?${new URLSearchParams({ redirectTo: "/sessions?tab=ended" })}`);
+    expect(await page.context().cookies()).toEqual([]);
+    await expect.poll(() => page.getByTestId("signed-in-user").count()).toBe(0);
+
+    // Signing in again goes back to where the user was.
+    await page.getByLabel("Email").fill("GRACE@example.test");
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL((url) => url.pathname === "/sessions");
+    expect(pathOf(page)).toBe("/sessions?tab=ended");
+    expect(await page.getByRole("tab", { name: "Ended" }).getAttribute("aria-selected")).toBe("true");
+    await expect.poll(() => page.getByTestId("signed-in-user").first().textContent()).toContain("Grace Hopper");
+    expectNoProblems(page);
+  });
+
+  test("an anonymous visitor's Sign in link carries the page (redirectTo) and signing in lands back there", async () => {
+    const page = await e2e.newPage();
+    await visit(page, "/sessions?tab=live");
+    await page.getByRole("link", { name: "Sign in" }).click();
+    await page.waitForURL((url) => url.pathname === "/login");
+    expect(new URL(page.url()).searchParams.get("redirectTo")).toBe("/sessions?tab=live");
+    await page.getByLabel("Email").fill("student@livehall.dev");
+    await page.getByLabel("Password").fill("livehall-demo");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL((url) => url.pathname === "/sessions");
+    expect(pathOf(page)).toBe("/sessions?tab=live");
+    await expect.poll(() => page.getByTestId("signed-in-user").first().textContent()).toContain("Sam Student");
+
+    // Signed in, /login and /signup send the user on instead of showing the form.
+    await visit(page, "/login?redirectTo=%2Fsessions%3Ftab%3Dupcoming");
+    expect(pathOf(page)).toBe("/sessions?tab=upcoming");
+    await visit(page, "/signup");
+    expect(pathOf(page)).toBe("/sessions");
+    expectNoProblems(page);
+  });
+
+  test("redirectTo never leaves the site (the cases are unit-tested in app/lib/redirect.test.ts)", async () => {
+    const page = await e2e.newPage();
+    await signIn(page, "student@livehall.dev", "livehall-demo", `/login?${new URLSearchParams({ redirectTo: "//evil.example/path" })}`);
+    expect(new URL(page.url()).origin).toBe(e2e.url);
+    expect(pathOf(page)).toBe("/sessions");
+  });
+
+  test("sign-in shows the API's reasons inline, with a pending state while it is sent", async () => {
+    const page = await e2e.newPage();
+    await visit(page, "/login");
+
+    // Empty fields: an error on each, the first invalid field focused.
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect.poll(() => page.getByLabel("Email").getAttribute("aria-invalid")).toBe("true");
+    expect(await page.getByLabel("Password").getAttribute("aria-invalid")).toBe("true");
+    expect(await page.getByText("Enter your email address.").isVisible()).toBe(true);
+    expect(await page.evaluate(() => document.activeElement?.getAttribute("name"))).toBe("email");
+
+    // A wrong password: INVALID_CREDENTIALS as one alert for the form; the email is kept. The answer is
+    // held back a moment to see the pending state.
+    await page.route("**/login.data*", async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      await route.continue();
+    });
+    await page.getByLabel("Email").fill("student@livehall.dev");
+    await page.getByLabel("Password").fill("not the password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    const pendingButton = page.getByRole("button", { name: "Signing in…" });
+    await pendingButton.waitFor();
+    expect(await pendingButton.getAttribute("aria-disabled")).toBe("true");
+    const alert = page.getByRole("alert");
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain("don't match an account");
+    expect(await page.getByLabel("Email").inputValue()).toBe("student@livehall.dev");
+    expect(pathOf(page)).toBe("/login");
+    expectNoProblems(page);
+  });
+
+  test("too many failed sign-ins show RATE_LIMITED with a retry hint", async () => {
+    const email = "rate-limited@livehall.dev";
+    // Ten failures for this email (the limit per email in the window), made through the API.
+    const anonymous = createCaller(createContext(e2e.server.services));
+    for (let attempt = 0; attempt < 10; attempt++) {
+      await anonymous.auth.login({ email, password: `wrong ${attempt}` }).catch(() => undefined);
+    }
+    const page = await e2e.newPage();
+    await visit(page, "/login");
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill("one more try");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    const alert = page.getByRole("alert");
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(/^Too many failed sign-ins\. Try again in \d+ (seconds?|minutes?)\.$/);
+    expectNoProblems(page);
+  });
+
+  test("sign-up shows field errors from the API's validation and EMAIL_TAKEN", async () => {
+    const page = await e2e.newPage();
+    await visit(page, "/signup");
+    await page.getByLabel("Name").fill("   ");
+    await page.getByLabel("Email").fill("not-an-email");
+    await page.getByLabel("Password").fill("short");
+    await page.getByRole("button", { name: "Create account" }).click();
+
+    await expect.poll(() => page.getByLabel("Name").getAttribute("aria-invalid")).toBe("true");
+    expect(await page.getByText("Enter your name.").isVisible()).toBe(true);
+    expect(await page.getByText("Enter a valid email address.").isVisible()).toBe(true);
+    expect(await page.getByText("Password must be at least 8 characters.").isVisible()).toBe(true);
+    // Each error is read with its field.
+    const describedBy = await page.getByLabel("Password").getAttribute("aria-describedby");
+    expect(await page.locator(`[id="${describedBy}"]`).textContent()).toContain("at least 8 characters");
+
+    await page.getByLabel("Name").fill("Another Student");
+    await page.getByLabel("Email").fill("student@livehall.dev");
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.getByText("An account with this email already exists.").waitFor();
+    expect(await page.getByLabel("Email").getAttribute("aria-invalid")).toBe("true");
+    expect(await page.getByRole("link", { name: "Sign in with this email" }).isVisible()).toBe(true);
+    expect(pathOf(page)).toBe("/signup");
+    expectNoProblems(page);
+  });
+
+  test("the forms work without JavaScript", async () => {
+    const page = await e2e.newPage({ javaScriptEnabled: false });
+    await page.goto(`/login?${new URLSearchParams({ redirectTo: "/sessions?tab=upcoming" })}`);
+    await page.getByLabel("Email").fill("student@livehall.dev");
+    await page.getByLabel("Password").fill("livehall-demo");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL((url) => url.pathname === "/sessions");
+    expect(pathOf(page)).toBe("/sessions?tab=upcoming");
+    expect(await page.getByTestId("signed-in-user").first().textContent()).toContain("Sam Student");
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL((url) => url.pathname === "/login");
+    expect(await page.context().cookies()).toEqual([]);
+  });
+});

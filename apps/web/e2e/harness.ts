@@ -1,0 +1,126 @@
+import { seed } from "@livehall/db/seed";
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from "playwright-core";
+import { expect, inject } from "vitest";
+import { startTestServer, type TestServer } from "../server/test-server";
+import { chromiumPath } from "./ensure-chromium.mjs";
+
+export { artifactsDir, repoRoot } from "./paths";
+
+export const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+  "--disable-quic",
+];
+
+/** How often an open sessions page refreshes in the specs that watch it change (the default is 10 s). */
+export const TEST_REFRESH_SECONDS = 1;
+
+export interface E2EPage extends Page {
+  /** Uncaught errors and console errors (hydration mismatches are console errors in React 18). */
+  problems: string[];
+}
+
+export interface E2E {
+  server: TestServer;
+  browser: Browser;
+  url: string;
+  /** A fresh browser context (own cookies) and page on it. */
+  newPage(options?: BrowserContextOptions): Promise<E2EPage>;
+  close(): Promise<void>;
+}
+
+const IGNORED_CONSOLE = [
+  // Chromium logs every non-2xx answer; the answers the tests expect (401, 409, 429) are checked by them.
+  /Failed to load resource: the server responded with a status of 4\d\d/,
+  // A revalidation still in flight when a test navigates away is cancelled, and says so.
+  /AbortError/,
+];
+
+/**
+ * Starts this test file's web server (the production build of the app, against the file's own
+ * database and Redis namespace, seeded with the demo data) and a headless Chromium.
+ */
+export async function startE2E({ refreshSeconds }: { refreshSeconds?: number } = {}): Promise<E2E> {
+  const [server, browser] = await Promise.all([
+    startTestServer({
+      // The production build of this run (e2e/global-setup.ts), as `npm start` serves it.
+      remix: "build",
+      appRoot: inject("e2eAppRoot"),
+      env: { LOG_LEVEL: "warn", ...(refreshSeconds ? { SESSIONS_REFRESH_SECONDS: String(refreshSeconds) } : {}) },
+    }),
+    chromium.launch({ executablePath: chromiumPath(), headless: true, args: CHROMIUM_ARGS }),
+  ]);
+  // The server listens on a random port; its own origin sends the sign-in forms (the CSRF rule).
+  server.services.config.appOrigins.push(server.url);
+  await seed(server.services.db);
+  const contexts = new Set<BrowserContext>();
+
+  const e2e: E2E = {
+    server,
+    browser,
+    url: server.url,
+    async newPage(options = {}) {
+      // Reduced motion (the app honours it) stops the LIVE pulse and hover transitions: in software
+      // rendering every animated frame re-composites the blurred glass cards, which slows every step.
+      const context = await browser.newContext({
+        baseURL: server.url,
+        viewport: { width: 1280, height: 900 },
+        reducedMotion: "reduce",
+        ...options,
+      });
+      contexts.add(context);
+      const page = (await context.newPage()) as E2EPage;
+      page.problems = [];
+      page.on("pageerror", (error) => page.problems.push(`pageerror: ${error.message}`));
+      page.on("console", (message) => {
+        if (message.type() !== "error") return;
+        const text = message.text();
+        if (IGNORED_CONSOLE.some((pattern) => pattern.test(text))) return;
+        page.problems.push(`console.error: ${text}`);
+      });
+      return page;
+    },
+    async close() {
+      for (const context of contexts) await context.close().catch(() => undefined);
+      await browser.close().catch(() => undefined);
+      await server.close();
+    },
+  };
+
+  return e2e;
+}
+
+/** Goes to `path` and waits until React has hydrated the page (JS features work from then on). */
+export async function visit(page: Page, path: string): Promise<void> {
+  await page.goto(path);
+  await waitForHydration(page);
+}
+
+export async function waitForHydration(page: Page): Promise<void> {
+  await page.waitForSelector("html[data-hydrated]", { state: "attached", timeout: 30_000 });
+}
+
+/** The page's path and query, e.g. `/sessions?tab=live`. */
+export function pathOf(page: Page): string {
+  const url = new URL(page.url());
+  return `${url.pathname}${url.search}`;
+}
+
+export function expectNoProblems(page: E2EPage): void {
+  expect(page.problems).toEqual([]);
+}
+
+export const DEMO_PASSWORD = "livehall-demo";
+
+/** Signs in through the form (from wherever the page is). */
+export async function signIn(page: Page, email: string, password = DEMO_PASSWORD, from = "/login"): Promise<void> {
+  await visit(page, from);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL((url) => url.pathname !== "/login");
+}

@@ -1,0 +1,43 @@
+import { randomUUID } from "node:crypto";
+import type { Services } from "@livehall/api";
+import { AuthSession, createApiClient, type ApiClient } from "@livehall/api/client";
+import { signAccessToken } from "@livehall/api/testing";
+import { EventSource } from "eventsource";
+import { Agent, fetch as undiciFetch } from "undici";
+
+/**
+ * Every bench client shares one pool of at most 100 keep-alive connections per server, as behind a
+ * load balancer: a storm of 1,000 calls measures the server's work, not 1,000 TCP handshakes
+ * overflowing the listen backlog (511 by default) and waiting for SYN retransmits.
+ */
+export const CONNECTIONS_PER_SERVER = 100;
+const pool = new Agent({ connections: CONNECTIONS_PER_SERVER, keepAliveTimeout: 30_000, pipelining: 1 });
+const pooledFetch = ((input: string | URL, init?: RequestInit) =>
+  undiciFetch(input, { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher: pool })) as unknown as typeof fetch;
+
+export interface BenchUser {
+  id: string;
+  role: "STUDENT" | "INSTRUCTOR" | "ADMIN";
+}
+
+/** A valid access token for a user inserted by SQL (a sign-in family of its own). */
+export async function accessTokenFor(services: Pick<Services, "tokenKeys" | "config">, user: BenchUser): Promise<{ token: string; familyId: string; expiresAt: Date }> {
+  const familyId = randomUUID();
+  const { token, expiresAt } = await signAccessToken(services.tokenKeys, { ...user, familyId }, new Date(), services.config.timings.accessTokenTtlMs);
+  return { token, familyId, expiresAt };
+}
+
+/**
+ * The typed client a script or a teammate would use, holding one user's access token (Bearer).
+ * Retries are off (maxAttempts 1): a benchmark counts failures, it never hides them.
+ */
+export function clientFor(baseUrl: string, accessToken?: { token: string; expiresAt: Date }): ApiClient {
+  const url = `${baseUrl}/api/trpc`;
+  const session = new AuthSession({
+    url,
+    delivery: "body",
+    fetch: pooledFetch,
+    tokens: accessToken ? { accessToken: accessToken.token, refreshToken: "", accessTokenExpiresAt: accessToken.expiresAt } : null,
+  });
+  return createApiClient({ url, session, maxAttempts: 1, fetch: pooledFetch, EventSource: EventSource as unknown as typeof globalThis.EventSource });
+}

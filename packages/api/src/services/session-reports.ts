@@ -1,0 +1,126 @@
+import type { Services } from "../context";
+import type { Actor } from "./course";
+import type { LeaveReasonValue } from "./participant-events";
+import { findManagedSession } from "./session-catalog";
+
+type ReportServices = Pick<Services, "db" | "clock">;
+
+export interface AttendanceRow {
+  userId: string;
+  name: string;
+  isInstructor: boolean;
+  /** The user's first join of this session. */
+  firstJoinedAt: Date;
+  /** When the user's last visit ended; null while they are still in the session. */
+  lastLeftAt: Date | null;
+  /** Why the last visit ended (null while it goes on). */
+  leaveReason: LeaveReasonValue | null;
+  /** Total time in the session over every visit, in milliseconds. */
+  attendedMs: number;
+  /** How many times they joined (a rejoin after leaving or a timeout is a new visit). */
+  visits: number;
+  active: boolean;
+}
+
+export interface Attendance {
+  /** Everyone who ever joined (the items may be fewer: `limit`). */
+  total: number;
+  /** Mean attended time over everyone who joined; null without attendees. */
+  averageAttendedMs: number | null;
+  items: AttendanceRow[];
+}
+
+/**
+ * session.attendance — who attended a session and for how long, from the participant history (one
+ * row per visit). A user's time is the sum over their visits of (leftAt, else the session's endedAt,
+ * else now) − joinedAt. Rows the reconcile closed as DUPLICATE (legacy extra rows that ran beside the
+ * user's real one) are not added, so duplicates never double anyone's time. First joiners first.
+ * The course's instructor or an admin.
+ */
+export async function sessionAttendance(services: ReportServices, actor: Actor, sessionId: string, limit: number): Promise<Attendance> {
+  await findManagedSession(services, actor, sessionId);
+  const now = services.clock();
+  const rows = await services.db.$queryRaw<(Omit<AttendanceRow, "leaveReason"> & { leaveReason: string | null; total: number; averageAttendedMs: number | null })[]>`
+    WITH session AS (
+      SELECT s.id, s."endedAt", c."instructorId"
+        FROM "LiveSession" s JOIN "Course" c ON c.id = s."courseId"
+       WHERE s.id = ${sessionId}::uuid
+    ),
+    per_user AS (
+      SELECT p."userId",
+             min(p."joinedAt") AS "firstJoinedAt",
+             bool_or(p."leftAt" IS NULL) AS active,
+             max(p."leftAt") AS "lastLeftAt",
+             (array_agg(p."leaveReason"::text ORDER BY p."joinedAt" DESC, p.id DESC))[1] AS "leaveReason",
+             count(*)::int AS visits,
+             COALESCE(sum(GREATEST(0, extract(epoch FROM (COALESCE(p."leftAt", session."endedAt", ${now}::timestamptz) - p."joinedAt")) * 1000))
+               FILTER (WHERE p."leaveReason" IS DISTINCT FROM 'DUPLICATE'), 0)::float8 AS "attendedMs"
+        FROM "SessionParticipant" p CROSS JOIN session
+       WHERE p."sessionId" = session.id
+       GROUP BY p."userId"
+    )
+    SELECT pu."userId", u.name, (pu."userId" = session."instructorId") AS "isInstructor",
+           pu."firstJoinedAt", CASE WHEN pu.active THEN NULL ELSE pu."lastLeftAt" END AS "lastLeftAt",
+           CASE WHEN pu.active THEN NULL ELSE pu."leaveReason" END AS "leaveReason",
+           pu."attendedMs", pu.visits, pu.active,
+           count(*) OVER ()::int AS total, avg(pu."attendedMs") OVER ()::float8 AS "averageAttendedMs"
+      FROM per_user pu
+      JOIN "User" u ON u.id = pu."userId"
+      CROSS JOIN session
+     ORDER BY pu."firstJoinedAt", pu."userId"
+     LIMIT ${limit}::int`;
+  return {
+    total: rows[0]?.total ?? 0,
+    averageAttendedMs: rows[0]?.averageAttendedMs == null ? null : Math.round(rows[0].averageAttendedMs),
+    items: rows.map((row) => ({
+      userId: row.userId,
+      name: row.name,
+      isInstructor: row.isInstructor,
+      firstJoinedAt: row.firstJoinedAt,
+      lastLeftAt: row.lastLeftAt,
+      leaveReason: row.leaveReason as LeaveReasonValue | null,
+      attendedMs: Math.round(row.attendedMs),
+      visits: row.visits,
+      active: row.active,
+    })),
+  };
+}
+
+export interface SessionRatings {
+  /** Rounded to one decimal; null without ratings. */
+  average: number | null;
+  count: number;
+  /** How many ratings gave 1, 2, 3, 4 and 5 stars (index 0 is one star). */
+  distribution: [number, number, number, number, number];
+  /** Latest first (a changed rating counts from its change). */
+  items: { userId: string; name: string; stars: number; comment: string | null; ratedAt: Date }[];
+}
+
+/** session.ratings — a session's ratings with their comments and who gave them (its instructor or an admin). */
+export async function sessionRatings(services: ReportServices, actor: Actor, sessionId: string, limit: number): Promise<SessionRatings> {
+  await findManagedSession(services, actor, sessionId);
+  const [summary, items] = await Promise.all([
+    services.db.$queryRaw<{ average: number | null; count: number; stars: number[] }[]>`
+      SELECT round(avg(r.stars), 1)::float8 AS average, count(*)::int AS count,
+             ARRAY[
+               count(*) FILTER (WHERE r.stars = 1)::int, count(*) FILTER (WHERE r.stars = 2)::int,
+               count(*) FILTER (WHERE r.stars = 3)::int, count(*) FILTER (WHERE r.stars = 4)::int,
+               count(*) FILTER (WHERE r.stars = 5)::int
+             ] AS stars
+        FROM "SessionRating" r WHERE r."sessionId" = ${sessionId}::uuid`,
+    services.db.sessionRating.findMany({
+      where: { sessionId },
+      orderBy: [{ updatedAt: "desc" }, { id: "desc" }],
+      take: limit,
+      select: { stars: true, comment: true, updatedAt: true, user: { select: { id: true, name: true } } },
+    }),
+  ]);
+  const row = summary[0];
+  const distribution = (row?.stars ?? [0, 0, 0, 0, 0]) as SessionRatings["distribution"];
+  return {
+    average: row?.average ?? null,
+    count: row?.count ?? 0,
+    distribution,
+    items: items.map((item) => ({ userId: item.user.id, name: item.user.name, stars: item.stars, comment: item.comment, ratedAt: item.updatedAt })),
+  };
+}
