@@ -3,13 +3,12 @@ import { randomUUID } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { AxeBuilder } from "@axe-core/playwright";
 import { createCaller, createContext } from "@livehall/api";
 import { seedId } from "@livehall/db/seed";
 import { waitFor } from "@livehall/testing";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { DEMO_PASSWORD, artifactsDir, expectNoProblems, pathOf, signIn, startE2E, visit, type E2E } from "./harness";
+import { DEMO_PASSWORD, artifactsDir, expectNoProblems, pathOf, seriousViolations, signIn, startE2E, visit, type E2E } from "./harness";
 
 // Schedules far apart, for the web server (what the page shows) and the worker alike: after their
 // first runs at start-up, jobs run only when the admin runs them, so every count below is exact.
@@ -169,9 +168,7 @@ describe("/admin in the browser", () => {
       await page.screenshot({ path: path.join(artifactsDir, `admin-${width}.png`), fullPage: true, animations: "disabled" });
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
     }
-    const results = await new AxeBuilder({ page }).analyze();
-    const serious = results.violations.filter((violation) => violation.impact === "serious" || violation.impact === "critical");
-    expect(serious.map((violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(" ")).join(", ")}`)).toEqual([]);
+    expect(await seriousViolations(page, "/admin")).toEqual([]);
     expectNoProblems(page);
   });
 

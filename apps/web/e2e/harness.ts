@@ -1,3 +1,4 @@
+import { AxeBuilder } from "@axe-core/playwright";
 import { seed } from "@livehall/db/seed";
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from "playwright-core";
 import { expect, inject } from "vitest";
@@ -123,4 +124,19 @@ export async function signIn(page: Page, email: string, password = DEMO_PASSWORD
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.waitForURL((url) => url.pathname !== "/login");
+}
+
+/** axe on the page as it is: the serious and critical violations (the others are logged). */
+export async function seriousViolations(page: Page, label: string) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const serious = results.violations.filter((violation) => violation.impact === "serious" || violation.impact === "critical");
+  const minor = results.violations.filter((violation) => !serious.includes(violation));
+  if (minor.length > 0) console.log(`axe on ${label}, minor/moderate: ${minor.map((violation) => violation.id).join(", ")}`);
+  return serious.map((violation) => ({
+    page: label,
+    rule: violation.id,
+    impact: violation.impact,
+    help: violation.help,
+    nodes: violation.nodes.map((node) => `${node.target.join(" ")}: ${node.failureSummary ?? ""}`),
+  }));
 }

@@ -1,10 +1,9 @@
 import { copyFile, mkdir } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { AxeBuilder } from "@axe-core/playwright";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { artifactsDir, expectNoProblems, repoRoot, signIn, startE2E, visit, type E2E } from "./harness";
+import { artifactsDir, expectNoProblems, repoRoot, seriousViolations, signIn, startE2E, visit, type E2E } from "./harness";
 
 let e2e: E2E;
 
@@ -14,20 +13,6 @@ beforeAll(async () => {
 });
 afterAll(() => e2e?.close());
 
-/** Runs axe on the page as it is; returns the serious and critical violations (and logs the others). */
-async function seriousViolations(page: Page, label: string) {
-  const results = await new AxeBuilder({ page }).analyze();
-  const serious = results.violations.filter((violation) => violation.impact === "serious" || violation.impact === "critical");
-  const minor = results.violations.filter((violation) => !serious.includes(violation));
-  if (minor.length > 0) console.log(`axe on ${label}, minor/moderate: ${minor.map((violation) => violation.id).join(", ")}`);
-  return serious.map((violation) => ({
-    page: label,
-    rule: violation.id,
-    impact: violation.impact,
-    help: violation.help,
-    nodes: violation.nodes.map((node) => `${node.target.join(" ")}: ${node.failureSummary ?? ""}`),
-  }));
-}
 
 /** The left edges of the session cards, in order. */
 async function cardColumns(page: Page): Promise<number[]> {

@@ -2,7 +2,6 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { MAINTENANCE_QUEUE, createCaller, createContext, redisKeys, type Services } from "@livehall/api";
 import { waitFor } from "@livehall/testing";
-import { AxeBuilder } from "@axe-core/playwright";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import type { Page } from "playwright-core";
@@ -122,16 +121,3 @@ export async function settled(page: Page): Promise<Page> {
   return page;
 }
 
-/** axe on the page as it is: the serious and critical violations (others are logged). */
-export async function seriousViolations(page: Page, label: string) {
-  const results = await new AxeBuilder({ page }).analyze();
-  const serious = results.violations.filter((violation) => violation.impact === "serious" || violation.impact === "critical");
-  const minor = results.violations.filter((violation) => !serious.includes(violation));
-  if (minor.length > 0) console.log(`axe on ${label}, minor/moderate: ${minor.map((violation) => violation.id).join(", ")}`);
-  return serious.map((violation) => ({
-    page: label,
-    rule: violation.id,
-    impact: violation.impact,
-    nodes: violation.nodes.map((node) => `${node.target.join(" ")}: ${node.failureSummary ?? ""}`),
-  }));
-}

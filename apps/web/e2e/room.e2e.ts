@@ -3,7 +3,7 @@ import path from "node:path";
 import type { BrowserContextOptions } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { createCaller, createContext } from "@livehall/api";
-import { DEMO_PASSWORD, artifactsDir, startE2E, visit, type E2E, type E2EPage } from "./harness";
+import { DEMO_PASSWORD, artifactsDir, seriousViolations, startE2E, visit, type E2E, type E2EPage } from "./harness";
 import {
   ROOM_TIMINGS,
   countOf,
@@ -15,7 +15,6 @@ import {
   namesOf,
   phaseOf,
   roomStatus,
-  seriousViolations,
   settled,
   signInThroughApi,
   startWorker,

@@ -1,12 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { AxeBuilder } from "@axe-core/playwright";
 import { createCaller, createContext } from "@livehall/api";
 import { seedId } from "@livehall/db/seed";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { DEMO_PASSWORD, artifactsDir, expectNoProblems, pathOf, signIn, startE2E, visit, type E2E, type E2EPage } from "./harness";
+import { DEMO_PASSWORD, artifactsDir, expectNoProblems, pathOf, seriousViolations, signIn, startE2E, visit, type E2E, type E2EPage } from "./harness";
 
 let e2e: E2E;
 
@@ -21,14 +20,6 @@ beforeAll(async () => {
 });
 afterAll(() => e2e?.close());
 
-/** axe on the page as it is: the serious and critical violations (the others are logged). */
-async function seriousViolations(page: Page, label: string) {
-  const results = await new AxeBuilder({ page }).analyze();
-  const serious = results.violations.filter((violation) => violation.impact === "serious" || violation.impact === "critical");
-  const minor = results.violations.filter((violation) => !serious.includes(violation));
-  if (minor.length > 0) console.log(`axe on ${label}, minor/moderate: ${minor.map((violation) => violation.id).join(", ")}`);
-  return serious.map((violation) => ({ page: label, rule: violation.id, nodes: violation.nodes.map((node) => `${node.target.join(" ")}: ${node.failureSummary ?? ""}`) }));
-}
 
 async function screenshot(page: Page, name: string, width = 1280) {
   await page.setViewportSize({ width, height: 900 });

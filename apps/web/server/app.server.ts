@@ -2,6 +2,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { appRouter, type Logger, type Services } from "@livehall/api";
 import type { WebConfig } from "@livehall/api/config";
+import type { TRPCError } from "@trpc/server";
 import { createExpressMiddleware } from "@trpc/server/adapters/express";
 import compression from "compression";
 import express, { type Request, type Response } from "express";
@@ -91,6 +92,10 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
     next();
   });
   app.use(requestObservability(logger));
+  /** Answers that are bugs (500s) are logged with their cause; everything else is a normal answer. */
+  const logProcedureFailure = (error: TRPCError, path: string, requestId: string | undefined) => {
+    if (error.code === "INTERNAL_SERVER_ERROR") logger.error({ err: error.cause ?? error, path, requestId }, "procedure failed");
+  };
   // Event streams are left alone: tRPC marks them `no-transform`, which compression honours.
   const compress = compression();
   app.use((req, res, next) => (isTrpcMutation(req) ? next() : compress(req, res, next)));
@@ -98,18 +103,15 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
   app.use(metricsRouter(services));
   app.use(
     "/api/trpc",
-    // The hot presence mutations skip tRPC's Fetch-API conversion; everything else, and every error, is tRPC's.
-    hotMutations(services),
+    // The hot presence mutations skip tRPC's Fetch-API conversion; everything else is tRPC's.
+    hotMutations(services, logProcedureFailure),
     createExpressMiddleware({
       router: appRouter,
       maxBodySize: MAX_REQUEST_BODY_BYTES,
       createContext: ({ req, res }) =>
         // Headers procedures add (cookies) go straight onto the answer.
         createRequestContext(services, req, res, { append: (name, value) => void res.appendHeader(name, value) }),
-      onError: ({ error, path, ctx }) => {
-        if (error.code !== "INTERNAL_SERVER_ERROR") return;
-        logger.error({ err: error.cause ?? error, path, requestId: ctx?.req.requestId }, "procedure failed");
-      },
+      onError: ({ error, path, ctx }) => logProcedureFailure(error, path ?? "", ctx?.req.requestId),
     }),
   );
 

@@ -1,14 +1,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { MAINTENANCE_QUEUE, redisKeys, type ParticipantEvent } from "@livehall/api";
-import { AuthSession, createApiClient } from "@livehall/api/client";
 import { createSessionFixture } from "@livehall/api/testing";
 import { waitFor } from "@livehall/testing";
 import { Queue } from "bullmq";
-import { EventSource } from "eventsource";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { startTestServer, type TestServer } from "./test-server";
+import { signedUpClient, startTestServer, type TestServer } from "./test-server";
 
 // Two web instances (in-process) and two worker processes on one Postgres and one Redis.
 const timings = { PRESENCE_TIMEOUT_SECONDS: "1.5", HEARTBEATS_EVICT_EVERY_SECONDS: "0.3", PARTICIPANTS_DEDUPE_EVERY_SECONDS: "3600", TOKENS_EXPIRE_EVERY_SECONDS: "3600" };
@@ -32,17 +30,10 @@ afterAll(async () => {
   await Promise.all([webA?.close(), webB?.close()]);
 });
 
-async function signedIn(server: TestServer, email: string) {
-  const session = new AuthSession({ url: server.trpcUrl, delivery: "body" });
-  const client = createApiClient({ url: server.trpcUrl, session, EventSource: EventSource as unknown as typeof globalThis.EventSource });
-  session.update(await client.auth.signup.mutate({ email, name: email.split("@")[0]!, password: "cluster password", delivery: "body" }));
-  return client;
-}
-
 test("a join through A shows live on B; a silent connection is evicted exactly once; each slot runs once", async () => {
   const { session } = await createSessionFixture(webA.services);
-  const watcher = await signedIn(webB, "watcher@example.test");
-  const leaver = await signedIn(webA, "leaver@example.test");
+  const watcher = await signedUpClient(webB, "watcher@example.test");
+  const leaver = await signedUpClient(webA, "leaver@example.test");
   const events: ParticipantEvent[] = [];
   const subscription = watcher.session.onParticipants.subscribe({ sessionId: session.id }, { onData: (event) => void events.push(event as ParticipantEvent) });
   await waitFor(() => events[0]?.type === "snapshot", { what: "the snapshot on B" });

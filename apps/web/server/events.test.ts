@@ -1,10 +1,8 @@
 import type { ParticipantEvent } from "@livehall/api";
-import { AuthSession, createApiClient } from "@livehall/api/client";
 import { createSessionFixture } from "@livehall/api/testing";
 import { waitFor } from "@livehall/testing";
-import { EventSource } from "eventsource";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { startTestServer, type TestServer } from "./test-server";
+import { signedUpClient, startTestServer, type TestServer } from "./test-server";
 
 // Two web instances on one Redis and one database, as behind a load balancer.
 let instanceA: TestServer;
@@ -17,14 +15,7 @@ afterAll(async () => {
   await Promise.all([instanceA?.close(), instanceB?.close()]);
 });
 
-async function signedIn(server: TestServer, email: string) {
-  const session = new AuthSession({ url: server.trpcUrl, delivery: "body" });
-  const client = createApiClient({ url: server.trpcUrl, session, EventSource: EventSource as unknown as typeof globalThis.EventSource });
-  session.update(await client.auth.signup.mutate({ email, name: email.split("@")[0]!, password: "events password", delivery: "body" }));
-  return client;
-}
-
-function collect(client: Awaited<ReturnType<typeof signedIn>>, sessionId: string) {
+function collect(client: Awaited<ReturnType<typeof signedUpClient>>, sessionId: string) {
   const events: ParticipantEvent[] = [];
   const subscription = client.session.onParticipants.subscribe({ sessionId }, { onData: (event) => void events.push(event as ParticipantEvent) });
   return { events, stop: () => subscription.unsubscribe() };
@@ -32,8 +23,8 @@ function collect(client: Awaited<ReturnType<typeof signedIn>>, sessionId: string
 
 test("a subscriber on instance A sees a join made through instance B; a reconnecting subscriber gets a fresh snapshot", async () => {
   const { session } = await createSessionFixture(instanceA.services);
-  const watcher = await signedIn(instanceA, "watcher@example.test");
-  const joiner = await signedIn(instanceB, "joiner@example.test");
+  const watcher = await signedUpClient(instanceA, "watcher@example.test");
+  const joiner = await signedUpClient(instanceB, "joiner@example.test");
 
   const first = collect(watcher, session.id);
   await waitFor(() => first.events[0]?.type === "snapshot", { what: "the first snapshot" });

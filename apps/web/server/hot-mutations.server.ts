@@ -1,4 +1,6 @@
-import { createCaller, transformer, type Services } from "@livehall/api";
+import { appRouter, createCaller, transformer, type Services } from "@livehall/api";
+import { getErrorShape, getTRPCErrorFromUnknown, type TRPCError } from "@trpc/server";
+import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { createRequestContext } from "./request-context.server";
 
@@ -6,7 +8,7 @@ type Caller = ReturnType<typeof createCaller>;
 
 /**
  * The presence mutations every open room tab sends (a heartbeat every 30 s per tab; joins in storms
- * when a session starts). All three are idempotent, which the fallback below relies on.
+ * when a session starts).
  */
 const HOT_MUTATIONS: Record<string, (caller: Caller, input: never) => Promise<unknown>> = {
   "session.heartbeat": (caller, input: Parameters<Caller["session"]["heartbeat"]>[0]) => caller.session.heartbeat(input),
@@ -34,12 +36,12 @@ function readBody(req: Request, length: number): Promise<string> {
  * validation, the same context — and its answer is written in tRPC's own envelope, so the typed
  * client cannot tell the difference.
  *
- * Only the plain case is taken: one POSTed call (batched or not) with a JSON body of known length.
- * Anything else, and every error, goes on to the tRPC handler with the body already read (tRPC uses
- * `req.body` when present), which answers exactly as it always does; the procedure may then run a
- * second time, which is why only idempotent mutations are listed.
+ * Only the plain case is taken: one POSTed call (batched or not) with a JSON body of known length;
+ * anything else goes on to the tRPC handler with the body already read (tRPC uses `req.body` when
+ * present). A procedure's error is answered here with tRPC's own error shape and status (the same
+ * formatter, the same `onError`), so the procedure never runs twice.
  */
-export function hotMutations(services: Services): RequestHandler {
+export function hotMutations(services: Services, onError: (error: TRPCError, path: string, requestId: string) => void): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     if (req.method !== "POST") return next();
     const name = req.path.slice(1);
@@ -68,18 +70,26 @@ export function hotMutations(services: Services): RequestHandler {
       }
       if (typeof payload !== "object" || payload === null || !("json" in payload)) return next();
 
-      let output: unknown;
+      let input: never;
       try {
-        const input = transformer.deserialize(payload as Parameters<typeof transformer.deserialize>[0]) as never;
-        const ctx = await createRequestContext(services, req, res, { append: (header, value) => void res.appendHeader(header, value) });
-        output = await call(createCaller(ctx), input);
+        input = transformer.deserialize(payload as Parameters<typeof transformer.deserialize>[0]) as never;
       } catch {
-        // tRPC answers errors (status, reason, logging) as it always does.
         return next();
       }
-      const result = { result: { data: transformer.serialize(output) } };
-      const body = JSON.stringify(batch ? [result] : result);
-      res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body), vary: "trpc-accept, accept" });
+      const ctx = await createRequestContext(services, req, res, { append: (header, value) => void res.appendHeader(header, value) });
+      let status = 200;
+      let answer: unknown;
+      try {
+        answer = { result: { data: transformer.serialize(await call(createCaller(ctx), input)) } };
+      } catch (cause) {
+        const error = getTRPCErrorFromUnknown(cause);
+        onError(error, name, ctx.req.requestId);
+        status = getHTTPStatusCodeFromError(error);
+        const shape = getErrorShape({ config: appRouter._def._config, error, type: "mutation", path: name, input, ctx });
+        answer = { error: transformer.serialize(shape) };
+      }
+      const body = JSON.stringify(batch ? [answer] : answer);
+      res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body), vary: "trpc-accept, accept" });
       res.end(body);
     })().catch(next);
   };

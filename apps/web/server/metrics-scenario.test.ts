@@ -1,7 +1,7 @@
-import { AuthSession, createApiClient } from "@livehall/api/client";
+import { createApiClient } from "@livehall/api/client";
 import { createSessionFixture } from "@livehall/api/testing";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { startTestServer, type TestServer } from "./test-server";
+import { signedUpClient, startTestServer, type TestServer } from "./test-server";
 
 // A test file runs in its own process, so the registry starts from zero here.
 let server: TestServer;
@@ -18,14 +18,7 @@ async function metric(name: string, labels = ""): Promise<number> {
 
 test("/metrics shows exactly what a scripted scenario did", async () => {
   const { session } = await createSessionFixture(server.services);
-  const clients = await Promise.all(
-    ["ana", "ben"].map(async (name) => {
-      const auth = new AuthSession({ url: server.trpcUrl, delivery: "body" });
-      const client = createApiClient({ url: server.trpcUrl, session: auth });
-      auth.update(await client.auth.signup.mutate({ email: `${name}@example.test`, name, password: "metrics password", delivery: "body" }));
-      return client;
-    }),
-  );
+  const clients = await Promise.all(["ana", "ben"].map((name) => signedUpClient(server, `${name}@example.test`)));
   const [ana, ben] = clients as [(typeof clients)[number], (typeof clients)[number]];
   const tab = (client: typeof ana, connectionId: string) => ({ sessionId: session.id, connectionId, client });
 

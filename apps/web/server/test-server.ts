@@ -1,5 +1,6 @@
 import { closeServices, createServices, type Services } from "@livehall/api";
-import { createApiClient, type ApiClient, type ApiClientOptions } from "@livehall/api/client";
+import { AuthSession, createApiClient, type ApiClient, type ApiClientOptions } from "@livehall/api/client";
+import { EventSource } from "eventsource";
 import { loadWebConfig } from "@livehall/api/config";
 import { waitFor } from "@livehall/testing";
 import { createWebServer, type RemixOptions, type WebServer } from "./app.server";
@@ -51,4 +52,15 @@ export async function startTestServer({ env, waitUntilReady = true, ...remix }: 
       await closeServices(services);
     },
   };
+}
+
+/**
+ * A new user signed up on `server` (name from the email), with a typed client holding their tokens
+ * (Bearer) that also streams subscriptions over SSE.
+ */
+export async function signedUpClient(server: Pick<TestServer, "trpcUrl">, email: string): Promise<ApiClient> {
+  const session = new AuthSession({ url: server.trpcUrl, delivery: "body" });
+  const client = createApiClient({ url: server.trpcUrl, session, EventSource: EventSource as unknown as typeof globalThis.EventSource });
+  session.update(await client.auth.signup.mutate({ email, name: email.split("@")[0]!, password: "test server password", delivery: "body" }));
+  return client;
 }

@@ -1,4 +1,4 @@
-/** The few icons the app uses (Heroicons-style outlines, 24 px grid). Decorative unless labelled. */
+/** The app's icon set (Heroicons-style outlines, 24 px grid). Decorative unless labelled. */
 import type { SVGProps } from "react";
 
 function Icon({ children, ...props }: SVGProps<SVGSVGElement>) {
@@ -60,5 +60,84 @@ export const BroadcastIcon = (props: SVGProps<SVGSVGElement>) => (
 export const ArrowRightIcon = (props: SVGProps<SVGSVGElement>) => (
   <Icon {...props}>
     <path d="M5 12h14M13 6l6 6-6 6" />
+  </Icon>
+);
+
+export const ArrowLeftIcon = (props: SVGProps<SVGSVGElement>) => (
+  <Icon {...props}>
+    <path d="M19 12H5M11 6l-6 6 6 6" />
+  </Icon>
+);
+
+export const WifiOffIcon = (props: SVGProps<SVGSVGElement>) => (
+  <Icon {...props}>
+    <path d="M3 3l18 18M8.5 16.5a5 5 0 0 1 7 0M5 12.9a10 10 0 0 1 5.2-2.7M19 12.9a10 10 0 0 0-2.2-1.6M2 9.3a15 15 0 0 1 4.1-2.5M22 9.3A15 15 0 0 0 11 5.1" />
+    <circle cx="12" cy="20" r="0.5" fill="currentColor" />
+  </Icon>
+);
+
+export const CheckCircleIcon = (props: SVGProps<SVGSVGElement>) => (
+  <Icon {...props}>
+    <circle cx="12" cy="12" r="8.5" />
+    <path d="m8.5 12.5 2.4 2.3 4.6-5" />
+  </Icon>
+);
+
+export const DoorIcon = (props: SVGProps<SVGSVGElement>) => (
+  <Icon {...props}>
+    <path d="M14 4h4.5A1.5 1.5 0 0 1 20 5.5v13a1.5 1.5 0 0 1-1.5 1.5H14M10 16l4-4-4-4M14 12H4" />
+  </Icon>
+);
+
+export const RefreshIcon = (props: SVGProps<SVGSVGElement>) => (
+  <Icon {...props}>
+    <path d="M20 11a8 8 0 0 0-14.6-4.5L4 8M4 4v4h4M4 13a8 8 0 0 0 14.6 4.5L20 16m0 4v-4h-4" />
+  </Icon>
+);
+
+export const LockIcon = (props: SVGProps<SVGSVGElement>) => (
+  <Icon {...props}>
+    <rect x="5" y="10.5" width="14" height="10" rx="2" />
+    <path d="M8 10.5V7.5a4 4 0 0 1 8 0v3" />
+  </Icon>
+);
+
+export const FlagIcon = (props: SVGProps<SVGSVGElement>) => (
+  <Icon {...props}>
+    <path d="M5 21V4.5M5 4.5h11l-2 4 2 4H5" />
+  </Icon>
+);
+
+export const BookIcon = (props: SVGProps<SVGSVGElement>) => (
+  <Icon {...props}>
+    <path d="M4.5 5.5A2 2 0 0 1 6.5 3.5h13v15h-13a2 2 0 0 0-2 2v-15Z" />
+    <path d="M4.5 20.5a2 2 0 0 1 2-2h13v2.5h-13a2 2 0 0 1-2-.5M9 7.5h6" />
+  </Icon>
+);
+
+export const ChatIcon = (props: SVGProps<SVGSVGElement>) => (
+  <Icon {...props}>
+    <path d="M20 12a7.5 7.5 0 0 1-11.1 6.6L4 20l1.4-4.6A7.5 7.5 0 1 1 20 12Z" />
+    <path d="M9 11h.01M12 11h.01M15 11h.01" />
+  </Icon>
+);
+
+export const KeyIcon = (props: SVGProps<SVGSVGElement>) => (
+  <Icon {...props}>
+    <circle cx="8" cy="15" r="4" />
+    <path d="m10.85 12.15 8.65-8.65M17 6l2.5 2.5M14.5 8.5 16 10" />
+  </Icon>
+);
+
+export const ShieldIcon = (props: SVGProps<SVGSVGElement>) => (
+  <Icon {...props}>
+    <path d="M12 3.5 5 6v5.5c0 4.3 2.9 7.9 7 9 4.1-1.1 7-4.7 7-9V6l-7-2.5Z" />
+    <path d="M12 8.5v4M12 15.5v.01" />
+  </Icon>
+);
+
+export const DriftIcon = (props: SVGProps<SVGSVGElement>) => (
+  <Icon {...props}>
+    <path d="M4 7h11M4 7l3-3M4 7l3 3M20 17H9M20 17l-3-3M20 17l-3 3" />
   </Icon>
 );

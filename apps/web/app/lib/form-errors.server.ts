@@ -4,6 +4,8 @@ import { TRPCError } from "@trpc/server";
 export interface FormErrors {
   form?: string;
   fields?: Partial<Record<string, string>>;
+  /** The API's reason, when the answer came with one (so pages react to it, not to its wording). */
+  reason?: string;
 }
 
 interface ReasonCauseLike {
@@ -55,7 +57,7 @@ export function formErrorsFrom(error: unknown): { errors: FormErrors; status: nu
     case "INVALID_CREDENTIALS":
       return { errors: { form: "That email and password don't match an account. Check them and try again." }, status: 401 };
     case "EMAIL_TAKEN":
-      return { errors: { fields: { email: "An account with this email already exists. Sign in instead." } }, status: 409 };
+      return { errors: { fields: { email: "An account with this email already exists. Sign in instead." }, reason: "EMAIL_TAKEN" }, status: 409 };
     case "RATE_LIMITED": {
       const wait = cause?.retryAfterMs ? ` Try again in ${waitText(cause.retryAfterMs)}.` : " Try again later.";
       return { errors: { form: `Too many failed sign-ins.${wait}` }, status: 429 };

@@ -29,3 +29,13 @@ export function withRedirectTo(pathname: string, redirectTo: string | null | und
   if (!target || target === "/sessions") return pathname;
   return `${pathname}?${new URLSearchParams({ redirectTo: target })}`;
 }
+
+/**
+ * The loader of the sign-in and sign-up pages: where to go afterwards, and straight there when the
+ * visitor is already signed in.
+ */
+export function authPageTarget(request: Request, signedIn: boolean): { redirectTo: string } {
+  const redirectTo = safeRedirect(new URL(request.url).searchParams.get("redirectTo"));
+  if (signedIn) throw new Response(null, { status: 302, headers: { Location: redirectTo } });
+  return { redirectTo };
+}

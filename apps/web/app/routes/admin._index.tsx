@@ -6,14 +6,13 @@ import type { RunJobResult } from "../components/admin/types";
 import { Backdrop } from "../components/backdrop";
 import { AreaErrorBoundary } from "../components/forbidden";
 import { requireArea } from "../components/forbidden.server";
-import { BroadcastIcon, ClockIcon, UsersIcon } from "../components/icons";
+import { BroadcastIcon, ClockIcon, DriftIcon, KeyIcon, ShieldIcon, UsersIcon } from "../components/icons";
 import { useNow } from "../components/sessions/use-now";
 import { actionErrorFrom } from "../components/teach/action-errors.server";
 import { countLabel, driftTotal, isContextCount } from "../components/teach/format";
-import { DriftIcon, KeyIcon, ShieldIcon } from "../components/teach/icons";
-import { useAutoRevalidate } from "../components/teach/use-auto-revalidate";
+import { useAutoRevalidate } from "../lib/use-auto-revalidate";
 import { Alert, cn } from "../components/ui";
-import { PageHeader, Section } from "../components/ui/page-header";
+import { EyebrowPill, PageHeader, Section } from "../components/ui/page-header";
 import { StatCard } from "../components/ui/stat";
 
 export const meta: MetaFunction = () => [{ title: "Maintenance · Admin · Livehall" }];
@@ -65,11 +64,7 @@ export default function AdminPage() {
       <Backdrop />
       <div className="mx-auto max-w-7xl px-4 pt-10 pb-16 sm:px-6 sm:pt-14 lg:px-8">
         <PageHeader
-          eyebrow={
-            <p className="inline-flex items-center rounded-full bg-white/70 px-3 py-1 text-xs font-semibold tracking-wide text-brand-700 uppercase ring-1 ring-brand-100">
-              Admin
-            </p>
-          }
+          eyebrow={<EyebrowPill>Admin</EyebrowPill>}
           title="Maintenance"
           description="The background jobs that keep tokens and participants clean, and the figures they work on. Updates on its own."
           actions={
@@ -104,7 +99,7 @@ export default function AdminPage() {
                   value={tokens.expiredAwaitingCleanup}
                   detail="awaiting clean-up"
                   icon={<ClockIcon className="size-5" />}
-                  iconClass="bg-warning-50 text-warning-800 ring-1 ring-warning-200"
+                  tone="warning"
                   testId="figure-tokens-expired"
                 />
               </li>
@@ -114,7 +109,7 @@ export default function AdminPage() {
                   value={tokens.familiesRevokedForReuse24h}
                   detail="families revoked in 24 h"
                   icon={<ShieldIcon className="size-5" />}
-                  iconClass="bg-live-50 text-live-600 ring-1 ring-live-100"
+                  tone="live"
                   testId="figure-tokens-reused"
                 />
               </li>
@@ -128,7 +123,7 @@ export default function AdminPage() {
                   value={participants.active}
                   detail="in live rooms"
                   icon={<UsersIcon className="size-5" />}
-                  iconClass="bg-success-50 text-success-700 ring-1 ring-success-100"
+                  tone="success"
                   testId="figure-participants-active"
                 />
               </li>
@@ -141,7 +136,7 @@ export default function AdminPage() {
                   value={driftCount ?? "–"}
                   detail={drift ? "found by the last reconcile" : "no reconcile yet"}
                   icon={<DriftIcon className="size-5" />}
-                  iconClass="bg-accent-50 text-accent-600 ring-1 ring-accent-100"
+                  tone="accent"
                   testId="figure-drift"
                 />
               </li>

@@ -3,15 +3,12 @@ import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-
 import { AuthLayout, FormErrorSummary, linkClasses } from "../components/auth-form";
 import { Button, Field } from "../components/ui";
 import { formErrorsFrom, type FormErrors } from "../lib/form-errors.server";
-import { safeRedirect, withRedirectTo } from "../lib/redirect";
+import { authPageTarget, safeRedirect, withRedirectTo } from "../lib/redirect";
 
 export const meta: MetaFunction = () => [{ title: "Sign in · Livehall" }];
 
 export function loader({ request, context }: LoaderFunctionArgs) {
-  const redirectTo = safeRedirect(new URL(request.url).searchParams.get("redirectTo"));
-  // Already signed in: straight on to where they were going.
-  if (context.auth.user) throw redirect(redirectTo);
-  return { redirectTo };
+  return authPageTarget(request, context.auth.user !== null);
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {

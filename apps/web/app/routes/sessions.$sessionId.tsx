@@ -3,16 +3,16 @@ import { Link, isRouteErrorResponse, useLoaderData, useRevalidator, useRouteErro
 import { TRPCError } from "@trpc/server";
 import { Suspense, lazy, useEffect, useRef, useState, type ReactNode } from "react";
 import { Backdrop } from "../components/backdrop";
-import { CalendarIcon, ClockIcon, StarIcon, UsersIcon } from "../components/icons";
+import { ArrowLeftIcon, BookIcon, CalendarIcon, ClockIcon, DoorIcon, FlagIcon, LockIcon, StarIcon, UsersIcon } from "../components/icons";
 import { initials } from "../components/initials";
 import { ConnectionStatus } from "../components/room/connection-status";
 import { ElapsedClock } from "../components/room/elapsed-clock";
-import { ArrowLeftIcon, BookIcon, DoorIcon, FlagIcon, LockIcon } from "../components/room/icons";
 import { ParticipantList } from "../components/room/participant-list";
 import { RatingForm, type RateAnswer } from "../components/room/rating-form";
 import { AbsoluteTime, RelativeTime } from "../components/sessions/session-time";
 import { RatingSummary } from "../components/sessions/stars";
-import { Alert, Badge, Button, ButtonLink, Card, LiveDot, cn } from "../components/ui";
+import { SessionStatusBadge } from "../components/sessions/status-badge";
+import { Alert, Button, ButtonLink, Card, cn } from "../components/ui";
 import { reasonOf } from "../lib/form-errors.server";
 import { withRedirectTo } from "../lib/redirect";
 import type { RoomState } from "../lib/room/connection";
@@ -221,24 +221,6 @@ function useConnectionId(active: boolean, sessionId: string): string | null {
 // Header
 // ---------------------------------------------------------------------------------------------
 
-function StatusBadge({ status }: { status: Session["status"] }) {
-  switch (status) {
-    case "LIVE":
-      return (
-        <Badge tone="live" className="shadow-glow-live">
-          <LiveDot />
-          LIVE
-        </Badge>
-      );
-    case "SCHEDULED":
-      return <Badge tone="upcoming">Upcoming</Badge>;
-    case "ENDED":
-      return <Badge tone="ended">Ended</Badge>;
-    case "CANCELLED":
-      return <Badge tone="cancelled">Cancelled</Badge>;
-  }
-}
-
 function RoomHeader({
   session,
   status,
@@ -259,7 +241,7 @@ function RoomHeader({
       <div className="flex flex-col gap-6 lg:flex-row lg:items-start lg:justify-between">
         <div className="min-w-0">
           <div className="flex flex-wrap items-center gap-x-4 gap-y-2">
-            <StatusBadge status={status} />
+            <SessionStatusBadge status={status} className={status === "LIVE" ? "shadow-glow-live" : undefined} />
             {live && session.startedAt ? <ElapsedClock startedAt={new Date(session.startedAt)} serverNow={serverNow} skewMs={skewMs} /> : null}
           </div>
           <h1 id="session-title" className="mt-4 text-3xl font-extrabold tracking-tight text-balance text-slate-900 sm:text-4xl" data-testid="session-title">

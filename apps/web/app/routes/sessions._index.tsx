@@ -5,7 +5,6 @@ import {
   useFetcher,
   useLoaderData,
   useNavigation,
-  useRevalidator,
   useNavigate,
 } from "@remix-run/react";
 import { TRPCError } from "@trpc/server";
@@ -18,6 +17,7 @@ import type { SessionItem, SessionPage, SessionTab } from "../components/session
 import { useNow } from "../components/sessions/use-now";
 import { Alert, Button, ButtonLink, EmptyState, Input, LinkTabs, LiveDot, TabPanel } from "../components/ui";
 import { SEARCH_MAX_LENGTH, SESSION_TABS, parseSearch, parseTab, sessionsHref } from "../lib/sessions-url";
+import { useAutoRevalidate } from "../lib/use-auto-revalidate";
 
 export const meta: MetaFunction = () => [
   { title: "Live sessions · Livehall" },
@@ -56,34 +56,6 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     now: new Date().toISOString(),
     refreshMs: context.services.config.timings.sessionsRefreshMs,
   };
-}
-
-/**
- * Keeps counts fresh on an open page: revalidates every `intervalMs` while the tab is visible and
- * nothing else is loading, and once when the tab becomes visible again (docs/decisions/008).
- */
-function useAutoRevalidate(intervalMs: number) {
-  const revalidator = useRevalidator();
-  const navigation = useNavigation();
-  const latest = useRef({ revalidator, navigation });
-  latest.current = { revalidator, navigation };
-
-  useEffect(() => {
-    const tick = () => {
-      const { revalidator, navigation } = latest.current;
-      if (document.visibilityState !== "visible" || revalidator.state !== "idle" || navigation.state !== "idle") return;
-      revalidator.revalidate();
-    };
-    const timer = setInterval(tick, intervalMs);
-    const onVisibility = () => {
-      if (document.visibilityState === "visible") tick();
-    };
-    document.addEventListener("visibilitychange", onVisibility);
-    return () => {
-      clearInterval(timer);
-      document.removeEventListener("visibilitychange", onVisibility);
-    };
-  }, [intervalMs]);
 }
 
 /** The search and tab a pending navigation to this page is going to (to show them at once). */

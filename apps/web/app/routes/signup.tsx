@@ -1,18 +1,15 @@
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { PASSWORD_MIN_LENGTH } from "@livehall/api/client";
 import { AuthLayout, FormErrorSummary, linkClasses } from "../components/auth-form";
 import { Button, Field } from "../components/ui";
 import { formErrorsFrom, type FormErrors } from "../lib/form-errors.server";
-import { safeRedirect, withRedirectTo } from "../lib/redirect";
+import { authPageTarget, safeRedirect, withRedirectTo } from "../lib/redirect";
 
 export const meta: MetaFunction = () => [{ title: "Create your account · Livehall" }];
 
-const PASSWORD_MIN_LENGTH = 8;
-
 export function loader({ request, context }: LoaderFunctionArgs) {
-  const redirectTo = safeRedirect(new URL(request.url).searchParams.get("redirectTo"));
-  if (context.auth.user) throw redirect(redirectTo);
-  return { redirectTo };
+  return authPageTarget(request, context.auth.user !== null);
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
@@ -39,7 +36,7 @@ export default function Signup() {
   const navigation = useNavigation();
   const pending = navigation.state !== "idle" && navigation.formAction?.startsWith("/signup") === true;
   const errors: FormErrors | undefined = answer?.errors;
-  const emailTaken = errors?.fields?.email?.includes("already exists");
+  const emailTaken = errors?.reason === "EMAIL_TAKEN";
 
   return (
     <AuthLayout

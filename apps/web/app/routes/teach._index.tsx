@@ -4,19 +4,18 @@ import { TRPCError } from "@trpc/server";
 import { useMemo } from "react";
 import { AreaErrorBoundary } from "../components/forbidden";
 import { managesCourse, requireArea } from "../components/forbidden.server";
-import { ArrowRightIcon, BroadcastIcon, CalendarIcon, UsersIcon } from "../components/icons";
+import { ArrowRightIcon, BookIcon, BroadcastIcon, CalendarIcon, UsersIcon } from "../components/icons";
 import { Backdrop } from "../components/backdrop";
 import { RelativeTime } from "../components/sessions/session-time";
 import { useNow } from "../components/sessions/use-now";
 import { actionErrorFrom } from "../components/teach/action-errors.server";
 import { CourseForm } from "../components/teach/course-form";
 import { plural } from "../components/teach/format";
-import { BookIcon } from "../components/teach/icons";
 import { skipNoticeRevalidation, withNotice } from "../components/teach/notice";
 import type { ManagedCourse, TeachSession } from "../components/teach/types";
-import { useAutoRevalidate } from "../components/teach/use-auto-revalidate";
+import { useAutoRevalidate } from "../lib/use-auto-revalidate";
 import { ButtonLink, Card, EmptyState, LiveDot } from "../components/ui";
-import { PageHeader, Section } from "../components/ui/page-header";
+import { EyebrowPill, PageHeader, Section } from "../components/ui/page-header";
 import { StatCard } from "../components/ui/stat";
 
 export const meta: MetaFunction = () => [{ title: "Teach · Livehall" }];
@@ -89,11 +88,7 @@ export default function TeachPage() {
       <Backdrop />
       <div className="mx-auto max-w-7xl px-4 pt-10 pb-16 sm:px-6 sm:pt-14 lg:px-8">
         <PageHeader
-          eyebrow={
-            <p className="inline-flex items-center rounded-full bg-white/70 px-3 py-1 text-xs font-semibold tracking-wide text-brand-700 uppercase ring-1 ring-brand-100">
-              {data.isAdmin ? "Teach · every course" : "Teach"}
-            </p>
-          }
+          eyebrow={<EyebrowPill>{data.isAdmin ? "Teach · every course" : "Teach"}</EyebrowPill>}
           title="Your courses"
           description={
             data.isAdmin
@@ -122,7 +117,7 @@ export default function TeachPage() {
               value={more ? `${sessionCount}+` : sessionCount}
               detail="scheduled, live and past"
               icon={<CalendarIcon className="size-5" />}
-              iconClass="bg-accent-50 text-accent-600 ring-1 ring-accent-100"
+              tone="accent"
             />
           </li>
           <li>
@@ -136,7 +131,7 @@ export default function TeachPage() {
               }
               detail={data.live.length === 1 ? "session in progress" : "sessions in progress"}
               icon={<BroadcastIcon className="size-5" />}
-              iconClass="bg-live-50 text-live-600 ring-1 ring-live-100"
+              tone="live"
             />
           </li>
           <li>
@@ -145,7 +140,7 @@ export default function TeachPage() {
               value={inRooms}
               detail="participants right now"
               icon={<UsersIcon className="size-5" />}
-              iconClass="bg-success-50 text-success-700 ring-1 ring-success-100"
+              tone="success"
             />
           </li>
         </ul>

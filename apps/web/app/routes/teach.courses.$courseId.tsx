@@ -16,7 +16,7 @@ import { skipNoticeRevalidation, useNotice } from "../components/teach/notice";
 import { DURATION_MAX, DURATION_MIN, ScheduleSessionForm } from "../components/teach/schedule-form";
 import { SessionRow } from "../components/teach/session-row";
 import type { TeachActionResult, TeachSession } from "../components/teach/types";
-import { useAutoRevalidate } from "../components/teach/use-auto-revalidate";
+import { useAutoRevalidate } from "../lib/use-auto-revalidate";
 import { ButtonLink, Card, EmptyState } from "../components/ui";
 import { PageHeader, Section } from "../components/ui/page-header";
 import { ToastRegion, useToasts } from "../components/ui/toast";

@@ -3,20 +3,19 @@ import { useLoaderData } from "@remix-run/react";
 import { useCallback } from "react";
 import { AreaErrorBoundary } from "../components/forbidden";
 import { forbidden, managesCourse, orPageError, requireArea } from "../components/forbidden.server";
-import { BroadcastIcon, CalendarIcon, ClockIcon, StarIcon, UsersIcon } from "../components/icons";
+import { BroadcastIcon, CalendarIcon, ChatIcon, ClockIcon, StarIcon, UsersIcon } from "../components/icons";
 import { Backdrop } from "../components/backdrop";
 import { AbsoluteTime, RelativeTime } from "../components/sessions/session-time";
 import { useNow } from "../components/sessions/use-now";
 import { actionErrorFrom } from "../components/teach/action-errors.server";
 import { formatElapsed, formatSpan, plural } from "../components/teach/format";
-import { ChatIcon } from "../components/teach/icons";
 import { skipNoticeRevalidation, useNotice, withNotice } from "../components/teach/notice";
 import { AttendanceTable, CleanupParticipants, ParticipantsTable } from "../components/teach/people";
 import { RatingsPanel } from "../components/teach/ratings";
 import { SessionActions } from "../components/teach/session-actions";
-import { SessionStatusBadge } from "../components/teach/status-badge";
+import { SessionStatusBadge } from "../components/sessions/status-badge";
 import type { TeachActionResult } from "../components/teach/types";
-import { useAutoRevalidate } from "../components/teach/use-auto-revalidate";
+import { useAutoRevalidate } from "../lib/use-auto-revalidate";
 import { Alert, ButtonLink, Card, LiveDot } from "../components/ui";
 import { PageHeader, Section } from "../components/ui/page-header";
 import { StatCard } from "../components/ui/stat";
@@ -183,7 +182,7 @@ export default function TeachSessionPage() {
                   }
                   detail={data.participants.length === 1 ? "participant" : "participants"}
                   icon={<UsersIcon className="size-5" />}
-                  iconClass="bg-live-50 text-live-600 ring-1 ring-live-100"
+                  tone="live"
                 />
               </li>
               <li>
@@ -195,7 +194,7 @@ export default function TeachSessionPage() {
                   value={data.attendance?.total ?? 0}
                   detail="different people"
                   icon={<UsersIcon className="size-5" />}
-                  iconClass="bg-success-50 text-success-700 ring-1 ring-success-100"
+                  tone="success"
                 />
               </li>
               <li>
@@ -204,7 +203,7 @@ export default function TeachSessionPage() {
                   value={startedAt ? formatSpan(Math.max(0, session.plannedDurationMinutes * 60_000 - ranMs)) : "–"}
                   detail={`of ${formatSpan(session.plannedDurationMinutes * 60_000)} planned`}
                   icon={<ClockIcon className="size-5" />}
-                  iconClass="bg-accent-50 text-accent-600 ring-1 ring-accent-100"
+                  tone="accent"
                 />
               </li>
             </ul>
@@ -250,7 +249,7 @@ export default function TeachSessionPage() {
                   value={data.attendance.averageAttendedMs === null ? "–" : formatElapsed(data.attendance.averageAttendedMs)}
                   detail={ranMs > 0 ? `of ${formatElapsed(ranMs)} live` : "never went live"}
                   icon={<ClockIcon className="size-5" />}
-                  iconClass="bg-accent-50 text-accent-600 ring-1 ring-accent-100"
+                  tone="accent"
                 />
               </li>
               <li>
@@ -259,7 +258,7 @@ export default function TeachSessionPage() {
                   value={data.ratings.average === null ? "–" : data.ratings.average.toFixed(1)}
                   detail={data.ratings.count === 0 ? "no ratings yet" : `from ${plural(data.ratings.count, "rating")}`}
                   icon={<StarIcon className="size-5" />}
-                  iconClass="bg-amber-50 text-amber-600 ring-1 ring-amber-100"
+                  tone="amber"
                 />
               </li>
               <li>
@@ -268,7 +267,7 @@ export default function TeachSessionPage() {
                   value={data.ratings.items.filter((item) => item.comment).length}
                   detail="written with a rating"
                   icon={<ChatIcon className="size-5" />}
-                  iconClass="bg-success-50 text-success-700 ring-1 ring-success-100"
+                  tone="success"
                 />
               </li>
             </ul>

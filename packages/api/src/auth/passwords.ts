@@ -1,9 +1,5 @@
 import { hash, verify } from "@node-rs/argon2";
 
-export const PASSWORD_MIN_LENGTH = 8;
-/** Bounded so a huge input cannot make argon2 burn CPU. */
-export const PASSWORD_MAX_LENGTH = 256;
-
 // OWASP's argon2id recommendation (19 MiB, 2 iterations, 1 lane). `algorithm: 2` is Argon2id;
 // the library's enum is a const enum that isolated modules cannot import.
 const ARGON2ID = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { authCookies, clearedAuthCookies } from "../auth/cookies";
-import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "../auth/passwords";
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "../auth/password-rules";
 import { cookieOptions } from "../auth/request-auth";
 import * as auth from "../auth/service";
 import type { Context } from "../context";

@@ -43,6 +43,14 @@ end
 local function store(index, userId, ids)
   if #ids > 0 then redis.call('HSET', index, userId, table.concat(ids, ',')) else redis.call('HDEL', index, userId) end
 end
+local function index_connection(set, index, userId, id)
+  local ids = live(set, userId, split(redis.call('HGET', index, userId)))
+  local known = false
+  for _, existing in ipairs(ids) do if existing == id then known = true end end
+  if not known then ids[#ids + 1] = id end
+  store(index, userId, ids)
+  return #ids
+end
 `;
 
 // Adds or refreshes a connection; returns how many connections the user now has in the session,
@@ -50,12 +58,7 @@ end
 // KEYS: presence set, index. ARGV: member, score, userId, connectionId.
 const ADD_AND_COUNT = `${INDEX_HELPERS}
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
-local ids = live(KEYS[1], ARGV[3], split(redis.call('HGET', KEYS[2], ARGV[3])))
-local known = false
-for _, id in ipairs(ids) do if id == ARGV[4] then known = true end end
-if not known then ids[#ids + 1] = ARGV[4] end
-store(KEYS[2], ARGV[3], ids)
-return #ids`;
+return index_connection(KEYS[1], KEYS[2], ARGV[3], ARGV[4])`;
 
 // Removes a connection; returns how many connections the user has left in the session, counted on
 // the set itself (the row closes on 0), and writes those connections back to the index.
@@ -86,11 +89,7 @@ return removed`;
 // KEYS: presence set, index. ARGV: member, score, userId, connectionId.
 const RESTORE = `${INDEX_HELPERS}
 if redis.call('ZADD', KEYS[1], 'NX', ARGV[2], ARGV[1]) == 0 then return 0 end
-local ids = live(KEYS[1], ARGV[3], split(redis.call('HGET', KEYS[2], ARGV[3])))
-local known = false
-for _, id in ipairs(ids) do if id == ARGV[4] then known = true end end
-if not known then ids[#ids + 1] = ARGV[4] end
-store(KEYS[2], ARGV[3], ids)
+index_connection(KEYS[1], KEYS[2], ARGV[3], ARGV[4])
 return 1`;
 
 // Which of the users (ARGV) still have a connection: their indexed ids, checked against the set.

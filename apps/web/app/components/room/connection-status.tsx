@@ -2,7 +2,7 @@ import type { RoomPhase, RoomState } from "../../lib/room/connection";
 import { secondsUntil } from "../../lib/room/format";
 import { useTicker } from "../../lib/room/use-ticker";
 import { Button, Spinner, cn } from "../ui";
-import { RefreshIcon, WifiOffIcon } from "./icons";
+import { RefreshIcon, WifiOffIcon } from "../icons";
 
 const TONES: Partial<Record<RoomPhase, string>> = {
   connected: "bg-success-50 text-success-800 ring-success-100",

@@ -1,7 +1,7 @@
 import { useFetcher } from "@remix-run/react";
 import { useEffect, useId, useRef, useState } from "react";
 import { Alert, Button, Card, FieldError, Label, cn, inputClasses } from "../ui";
-import { CheckCircleIcon } from "./icons";
+import { CheckCircleIcon } from "../icons";
 
 export interface SavedRating {
   stars: number;

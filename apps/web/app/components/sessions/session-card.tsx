@@ -1,27 +1,10 @@
 import { ArrowRightIcon, CalendarIcon, ClockIcon, StarIcon, UsersIcon } from "../icons";
 import { initials } from "../initials";
-import { Badge, ButtonLink, Card, LiveDot, Skeleton, cn } from "../ui";
+import { ButtonLink, Card, Skeleton, cn } from "../ui";
 import { AbsoluteTime, RelativeTime } from "./session-time";
 import { RatingSummary } from "./stars";
+import { SessionStatusBadge } from "./status-badge";
 import type { SessionItem } from "./types";
-
-function StatusBadge({ status }: { status: SessionItem["status"] }) {
-  switch (status) {
-    case "LIVE":
-      return (
-        <Badge tone="live">
-          <LiveDot />
-          LIVE
-        </Badge>
-      );
-    case "SCHEDULED":
-      return <Badge tone="upcoming">Upcoming</Badge>;
-    case "ENDED":
-      return <Badge tone="ended">Ended</Badge>;
-    case "CANCELLED":
-      return <Badge tone="cancelled">Cancelled</Badge>;
-  }
-}
 
 function When({ session, now }: { session: SessionItem; now: Date }) {
   const className = "text-sm font-medium text-slate-600";
@@ -112,7 +95,7 @@ export function SessionCard({ session, now }: { session: SessionItem; now: Date 
     >
       {live ? <span className="absolute inset-x-0 top-0 h-1 bg-gradient-to-r from-live-500 to-accent-500" aria-hidden="true" /> : null}
       <div className="flex items-center justify-between gap-3">
-        <StatusBadge status={session.status} />
+        <SessionStatusBadge status={session.status} />
         <When session={session} now={now} />
       </div>
       <h3 id={titleId} className="mt-4 text-lg leading-snug font-semibold text-slate-900">

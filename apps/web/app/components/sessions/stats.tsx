@@ -1,21 +1,13 @@
-import type { ReactNode } from "react";
+import type { ComponentProps } from "react";
 import { BroadcastIcon, CalendarIcon, StarIcon, UsersIcon } from "../icons";
-import { Card, LiveDot, cn } from "../ui";
+import { LiveDot } from "../ui";
+import { StatCard } from "../ui/stat";
 import type { SessionStats } from "./types";
 
-function Stat({ label, value, detail, icon, iconClass, testId }: { label: string; value: ReactNode; detail: ReactNode; icon: ReactNode; iconClass: string; testId: string }) {
+function Stat(props: ComponentProps<typeof StatCard>) {
   return (
     <li>
-      <Card className="h-full p-4 sm:p-5" data-testid={testId}>
-        <div className="flex items-start justify-between gap-3">
-          <p className="text-sm font-medium text-slate-600">{label}</p>
-          <span className={cn("flex size-9 shrink-0 items-center justify-center rounded-xl", iconClass)}>{icon}</span>
-        </div>
-        <p className="mt-1 text-3xl font-bold tracking-tight text-slate-900 tabular-nums" data-testid={`${testId}-value`}>
-          {value}
-        </p>
-        <p className="mt-1 text-xs text-slate-600">{detail}</p>
-      </Card>
+      <StatCard {...props} />
     </li>
   );
 }
@@ -35,7 +27,7 @@ export function SessionStatsBar({ stats }: { stats: SessionStats }) {
         }
         detail={stats.liveNow === 1 ? "session in progress" : "sessions in progress"}
         icon={<BroadcastIcon className="size-5" />}
-        iconClass="bg-live-50 text-live-600 ring-1 ring-live-100"
+        tone="live"
       />
       <Stat
         testId="stat-upcoming"
@@ -43,7 +35,7 @@ export function SessionStatsBar({ stats }: { stats: SessionStats }) {
         value={stats.upcoming}
         detail="scheduled sessions"
         icon={<CalendarIcon className="size-5" />}
-        iconClass="bg-brand-50 text-brand-600 ring-1 ring-brand-100"
+        tone="brand"
       />
       <Stat
         testId="stat-participants"
@@ -51,7 +43,7 @@ export function SessionStatsBar({ stats }: { stats: SessionStats }) {
         value={stats.participantsNow}
         detail="in live rooms"
         icon={<UsersIcon className="size-5" />}
-        iconClass="bg-success-50 text-success-700 ring-1 ring-success-100"
+        tone="success"
       />
       <Stat
         testId="stat-rating"
@@ -59,7 +51,7 @@ export function SessionStatsBar({ stats }: { stats: SessionStats }) {
         value={stats.averageRating === null ? "–" : stats.averageRating.toFixed(1)}
         detail={stats.ratingCount === 0 ? "no ratings yet" : `from ${stats.ratingCount} ${stats.ratingCount === 1 ? "rating" : "ratings"}`}
         icon={<StarIcon className="size-5" />}
-        iconClass="bg-amber-50 text-amber-600 ring-1 ring-amber-100"
+        tone="amber"
       />
     </ul>
   );

@@ -5,7 +5,7 @@ import { RatingSummary } from "../sessions/stars";
 import { ButtonLink, cn } from "../ui";
 import { formatSpan } from "./format";
 import { SessionActions } from "./session-actions";
-import { SessionStatusBadge } from "./status-badge";
+import { SessionStatusBadge } from "../sessions/status-badge";
 import type { TeachActionResult, TeachSession } from "./types";
 
 function When({ session, now }: { session: TeachSession; now: Date }) {

@@ -21,25 +21,35 @@ export function FieldError({ id, children }: { id: string; children: ReactNode }
   );
 }
 
-export interface FieldProps extends InputHTMLAttributes<HTMLInputElement> {
-  label: string;
-  /** The error of this field from the server; marks the input invalid and is read with it. */
-  error?: string | null | undefined;
-  hint?: ReactNode;
+/** The ids and ARIA attributes a control inside a FieldFrame takes. */
+export interface FieldControlProps {
+  id: string;
+  "aria-invalid": true | undefined;
+  "aria-describedby": string | undefined;
+  className: string;
 }
 
-/** A labelled input with its hint and error wired up (aria-describedby, aria-invalid). */
-export const Field = forwardRef<HTMLInputElement, FieldProps>(function Field({ label, error, hint, id, className, ...props }, ref) {
+export interface FieldFrameProps {
+  label: string;
+  /** The error of this field from the server; marks the control invalid and is read with it. */
+  error?: string | null | undefined;
+  hint?: ReactNode;
+  id?: string | undefined;
+  className?: string | undefined;
+}
+
+/** Label, hint and error around any control, wired up (aria-describedby, aria-invalid). */
+export function FieldFrame({ label, error, hint, id, className, children }: FieldFrameProps & { children: (control: FieldControlProps) => ReactNode }) {
   const generated = useId();
-  const inputId = id ?? generated;
-  const hintId = `${inputId}-hint`;
-  const errorId = `${inputId}-error`;
+  const controlId = id ?? generated;
+  const hintId = `${controlId}-hint`;
+  const errorId = `${controlId}-error`;
   // The error replaces the hint while there is one.
   const describedBy = error ? errorId : hint ? hintId : undefined;
   return (
     <div className={className}>
-      <Label htmlFor={inputId}>{label}</Label>
-      <Input ref={ref} id={inputId} aria-invalid={error ? true : undefined} aria-describedby={describedBy} className="mt-1.5" {...props} />
+      <Label htmlFor={controlId}>{label}</Label>
+      {children({ id: controlId, "aria-invalid": error ? true : undefined, "aria-describedby": describedBy, className: "mt-1.5" })}
       {error ? <FieldError id={errorId}>{error}</FieldError> : null}
       {hint && !error ? (
         <p id={hintId} className="mt-1.5 text-sm text-slate-600">
@@ -47,5 +57,16 @@ export const Field = forwardRef<HTMLInputElement, FieldProps>(function Field({ l
         </p>
       ) : null}
     </div>
+  );
+}
+
+export type FieldProps = InputHTMLAttributes<HTMLInputElement> & FieldFrameProps;
+
+/** A labelled input with its hint and error wired up. */
+export const Field = forwardRef<HTMLInputElement, FieldProps>(function Field({ label, error, hint, id, className, ...props }, ref) {
+  return (
+    <FieldFrame label={label} error={error} hint={hint} id={id} className={className}>
+      {(control) => <Input ref={ref} {...control} {...props} />}
+    </FieldFrame>
   );
 });

@@ -38,6 +38,15 @@ export function Breadcrumbs({ items, className }: { items: Crumb[]; className?: 
   );
 }
 
+/** The small label above a page title ("Admin", "Teach"). */
+export function EyebrowPill({ children }: { children: ReactNode }) {
+  return (
+    <p className="inline-flex items-center rounded-full bg-white/70 px-3 py-1 text-xs font-semibold tracking-wide text-brand-700 uppercase ring-1 ring-brand-100">
+      {children}
+    </p>
+  );
+}
+
 /** The top of a work page: breadcrumbs, a small label, the gradient title, a line of context and actions. */
 export function PageHeader({
   crumbs,

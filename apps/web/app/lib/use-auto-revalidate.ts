@@ -3,7 +3,7 @@ import { useEffect, useRef } from "react";
 
 /**
  * Polls the page's loaders every `intervalMs` while `enabled`, the tab is visible and nothing else is
- * loading or submitting, and once when the tab becomes visible again.
+ * loading or submitting, and once when the tab becomes visible again (docs/decisions/008).
  */
 export function useAutoRevalidate(intervalMs: number, enabled = true) {
   const revalidator = useRevalidator();
