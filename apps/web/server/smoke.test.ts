@@ -1,6 +1,6 @@
-import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { seed } from "@livehall/db/seed";
+import { runToCompletion } from "@livehall/testing";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { startTestServer, type TestServer } from "./test-server";
 
@@ -13,11 +13,8 @@ afterAll(() => server?.close());
 
 test("npm run smoke passes every check against a running deployment", async () => {
   const script = fileURLToPath(new URL("../../../scripts/smoke.ts", import.meta.url));
-  const child = spawn(process.execPath, ["--import", "tsx", script, "--url", server.url], { stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  child.stdout.on("data", (chunk) => (output += chunk));
-  child.stderr.on("data", (chunk) => (output += chunk));
-  const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+  const { code, stdout, stderr } = await runToCompletion(process.execPath, ["--import", "tsx", script, "--url", server.url]);
+  const output = stdout + stderr;
   expect(output).not.toContain("✖");
   expect(output).toContain("✔ join twice (two tabs) → one participant with two connections");
   expect(output).toContain("✔ refresh storm");

@@ -1,10 +1,9 @@
-import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { appendFile, cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { closedPortUrl } from "@livehall/testing";
+import { closedPortUrl, runToCompletion } from "@livehall/testing";
 import { afterAll, describe, expect, test } from "vitest";
 import { DatabaseUnreachableError, MIGRATIONS_DIR, MigrationError, connect, ensureDatabase, migrate } from "./migrate";
 import { databaseName, withDatabase } from "./url";
@@ -174,21 +173,7 @@ test("an unreachable server is a DatabaseUnreachableError with a one-line messag
 });
 
 describe("the migrate CLI", () => {
-  function runCli(url: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(TSX, ["src/cli/migrate.ts"], {
-        cwd: PACKAGE_DIR,
-        env: { ...process.env, DATABASE_URL: url },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on("error", reject);
-      child.on("close", (code) => resolve({ code, stdout, stderr }));
-    });
-  }
+  const runCli = (url: string) => runToCompletion(TSX, ["src/cli/migrate.ts"], { cwd: PACKAGE_DIR, env: { ...process.env, DATABASE_URL: url } });
 
   test("two processes at once against a database that does not exist yet: both succeed, each migration applied once", async () => {
     const url = await freshDatabase({ create: false });

@@ -1,6 +1,5 @@
-import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { createTestDatabase } from "@livehall/testing";
+import { createTestDatabase, runToCompletion } from "@livehall/testing";
 import { afterAll, describe, expect, test } from "vitest";
 import { createDb, type Db } from "./client";
 import { DEMO_LOGINS, DEMO_PASSWORD_HASH, seed, seedId } from "./seed";
@@ -217,19 +216,7 @@ test("a demo e-mail or course slug already taken by a row the seed did not creat
 
 test("the seed CLI prints a short summary and exits 0", async () => {
   const tsx = fileURLToPath(new URL("../../../node_modules/.bin/tsx", import.meta.url));
-  const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(tsx, ["src/cli/seed.ts"], {
-      cwd: fileURLToPath(new URL("..", import.meta.url)),
-      env: { ...process.env, DATABASE_URL: process.env.DATABASE_URL },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  const run = await runToCompletion(tsx, ["src/cli/seed.ts"], { cwd: fileURLToPath(new URL("..", import.meta.url)) });
   expect(run.code, run.stderr).toBe(0);
   expect(run.stdout).toMatch(/Seeded .*: 12 users, 5 courses, 11 sessions \(2 live, 4 upcoming, 4 ended, 1 cancelled\)/);
   expect(run.stdout.trim().split("\n").length).toBeLessThanOrEqual(3);

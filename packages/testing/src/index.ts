@@ -4,3 +4,4 @@ export { createRedisNamespace } from "./test-redis";
 export { freePort, closedPortUrl } from "./ports";
 export { startPrivatePostgres, startPrivateRedis, type PrivateServer } from "./private-servers";
 export { waitFor } from "./wait";
+export { runToCompletion, type ProcessResult } from "./process";
