@@ -9,7 +9,7 @@ export const metricsRegistry = new Registry();
 export const authCounters = {
   refreshSucceeded: new Counter({
     name: "livehall_auth_refresh_success_total",
-    help: "Refreshes answered with tokens, by path (rotated, successor_reserved, grace_current)",
+    help: "Refreshes answered with tokens, by path (rotated, successor_reserved, grace_current, shared_in_flight)",
     labelNames: ["path"] as const,
     registers: [metricsRegistry],
   }),

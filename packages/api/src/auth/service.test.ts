@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createTestServices, fakeClock, insertUsers } from "../testing/services";
+import { authCounters } from "../metrics";
 import { hashPassword } from "./passwords";
 import { authenticateRequest } from "./request-auth";
 import { cleanupTokens, login, logout, logoutAll, refresh } from "./service";
@@ -7,7 +8,9 @@ import { hashRefreshToken } from "./tokens";
 
 const clock = fakeClock(new Date("2026-11-27T12:00:00Z"));
 const { services, close } = createTestServices({ REFRESH_GRACE_SECONDS: "10" }, { clock: clock.now });
-afterAll(close);
+// A second instance on the same database and Redis (its own clients), as another web process would be.
+const other = createTestServices({ REFRESH_GRACE_SECONDS: "10" }, { clock: clock.now });
+afterAll(() => Promise.all([close(), other.close()]));
 
 const PASSWORD = "correct horse battery";
 let email: string;
@@ -25,6 +28,8 @@ const reasonOf = (promise: Promise<unknown>) =>
     () => "resolved",
     (error: { cause?: { reason?: string } }) => error.cause?.reason ?? String(error),
   );
+const successCount = async (path: string) => (await authCounters.refreshSucceeded.get()).values.find((value) => value.labels.path === path)?.value ?? 0;
+const failureCount = async (reason: string) => (await authCounters.refreshFailed.get()).values.find((value) => value.labels.reason === reason)?.value ?? 0;
 const bearer = (accessToken: string) => authenticateRequest(services, { authorization: `Bearer ${accessToken}` });
 
 describe("refresh rotation", () => {
@@ -41,6 +46,30 @@ describe("refresh rotation", () => {
     const next = await refresh(services, successor!, null);
     expect(next.refreshToken).not.toBe(successor);
     expect((await bearer(next.accessToken)).user?.id).toBe(userId);
+  });
+
+  test("concurrent refreshes in one process share one rotation; each caller is counted", async () => {
+    const first = await signIn();
+    const before = { rotated: await successCount("rotated"), shared: await successCount("shared_in_flight") };
+    const results = await Promise.all(Array.from({ length: 20 }, () => refresh(services, first.refreshToken, null)));
+    expect(new Set(results.map((result) => result.refreshToken)).size).toBe(1);
+    expect((await successCount("rotated")) - before.rotated).toBe(1);
+    expect((await successCount("shared_in_flight")) - before.shared).toBe(19);
+
+    // A refusal is shared the same way, and counted once per caller.
+    const failuresBefore = await failureCount("REFRESH_TOKEN_INVALID");
+    const refusals = await Promise.all(Array.from({ length: 5 }, () => reasonOf(refresh(services, "not-a-token-anyone-was-given", null))));
+    expect(refusals).toEqual(Array(5).fill("REFRESH_TOKEN_INVALID"));
+    expect((await failureCount("REFRESH_TOKEN_INVALID")) - failuresBefore).toBe(5);
+  });
+
+  test("two instances refreshing one token at once: the row serializes them, everyone gets the same single successor", async () => {
+    const first = await signIn();
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => refresh(i % 2 === 0 ? services : other.services, first.refreshToken, null)),
+    );
+    expect(new Set(results.map((result) => result.refreshToken)).size).toBe(1);
+    expect(await services.db.refreshToken.count({ where: { familyId: results[0]!.user.familyId } })).toBe(2);
   });
 
   test("a token whose successor was never used gets that successor an hour later (lost response)", async () => {

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { Prisma } from "@livehall/db";
 import type { Services, SessionUser } from "../context";
-import { Reason, appError } from "../errors";
+import { TRPCError } from "@trpc/server";
+import { Reason, ReasonCause, appError } from "../errors";
 import { authCounters } from "../metrics";
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from "./passwords";
 import { loginLimiter } from "./rate-limit";
@@ -148,7 +149,37 @@ async function rotate(services: AuthServices, row: TokenRow, token: string, now:
  * 3. a rotated token inside the grace window is answered with the family's current token;
  * 4. anything else is replay of a stolen token: the family is revoked everywhere.
  */
-export async function refresh(services: AuthServices, token: string, userAgent: string | null): Promise<IssuedTokens> {
+export function refresh(services: AuthServices, token: string, userAgent: string | null): Promise<IssuedTokens> {
+  // Tabs refresh together (a shared cookie, one expiry): concurrent presentations of one token in
+  // this process share one answer instead of queueing on its row one by one. Across processes the
+  // row still serializes them (rotate), and every caller gets what it would have got alone: the
+  // same successor, or the same refusal.
+  let inFlight = refreshesInFlight.get(services.db);
+  if (!inFlight) refreshesInFlight.set(services.db, (inFlight = new Map()));
+  const key = hashRefreshToken(token);
+  const pending = inFlight.get(key);
+  if (pending) {
+    // Counted per caller, as if each had refreshed alone, so the failure rate stays per request.
+    return pending.then(
+      (tokens) => {
+        authCounters.refreshSucceeded.inc({ path: "shared_in_flight" });
+        return tokens;
+      },
+      (error: unknown) => {
+        if (error instanceof TRPCError && error.cause instanceof ReasonCause) authCounters.refreshFailed.inc({ reason: error.cause.reason });
+        throw error;
+      },
+    );
+  }
+  const started = resolveRefresh(services, token, userAgent).finally(() => inFlight.delete(key));
+  inFlight.set(key, started);
+  return started;
+}
+
+/** Refreshes running in this process, per database client (one per services container), by token hash. */
+const refreshesInFlight = new WeakMap<AuthServices["db"], Map<string, Promise<IssuedTokens>>>();
+
+async function resolveRefresh(services: AuthServices, token: string, userAgent: string | null): Promise<IssuedTokens> {
   const now = services.clock();
   let row = await findToken(services, token);
   if (!row) throw refreshFailure(Reason.REFRESH_TOKEN_INVALID, "Unknown refresh token. Sign in again.");
