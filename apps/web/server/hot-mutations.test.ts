@@ -5,8 +5,10 @@ import { createSessionFixture, insertUsers, signAccessToken } from "@livehall/ap
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { startTestServer, type TestServer } from "./test-server";
 
-// The presence mutations take a direct route past tRPC's Fetch-API adapter (hot-mutations.server.ts);
-// these tests hold it to answering exactly as tRPC does, and to leaving every error to tRPC.
+// The presence mutations take a direct route in the node:http listener, past express and tRPC's
+// Fetch-API adapter (hot-mutations.server.ts); these tests hold it to answering exactly as tRPC does
+// (errors in tRPC's own shape), to leaving everything that is not the plain case to tRPC, and to the
+// request id, log line and latency histogram every other request gets.
 let server: TestServer;
 let sessionId: string;
 let token: string;
@@ -24,9 +26,15 @@ async function post(path: string, body: unknown, headers: Record<string, string>
   const response = await fetch(`${server.trpcUrl}/${path}`, {
     method: "POST",
     headers: { "content-type": "application/json", ...headers },
-    body: JSON.stringify(body),
+    body: typeof body === "string" ? body : JSON.stringify(body),
   });
-  return { status: response.status, chunked: response.headers.get("transfer-encoding") === "chunked", json: (await response.json()) as unknown };
+  return {
+    status: response.status,
+    // tRPC streams its answers; the direct route writes one body of known length.
+    chunked: response.headers.get("transfer-encoding") === "chunked",
+    headers: response.headers,
+    json: (await response.json()) as unknown,
+  };
 }
 
 const input = (connectionId: string) => ({ json: { sessionId, connectionId } });
@@ -81,4 +89,63 @@ test("errors are tRPC's own answers: unauthenticated, invalid input, a cookie wi
     body: "{not json",
   });
   expect(malformed.status).toBe(400);
+});
+
+test("the answer's headers are tRPC's, plus the request id every answer carries", async () => {
+  const direct = await post("session.heartbeat?batch=1", { 0: input("tab-aaaaaaaa") }, { authorization: `Bearer ${token}`, "x-request-id": "lb-hot.1" });
+  const viaTrpc = await post("session.heartbeat,session.heartbeat?batch=1", { 0: input("tab-aaaaaaaa"), 1: input("tab-aaaaaaaa") });
+  expect(direct.chunked).toBe(false);
+  expect(viaTrpc.chunked).toBe(true);
+  for (const name of ["content-type", "vary"]) expect(direct.headers.get(name)).toBe(viaTrpc.headers.get(name));
+  expect(direct.headers.get("x-request-id")).toBe("lb-hot.1");
+  expect(viaTrpc.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+});
+
+test("it is logged and counted in the latency histogram like every request", async () => {
+  const logger = server.services.logger;
+  const level = logger.level;
+  const lines: Record<string, unknown>[] = [];
+  logger.level = "info";
+  const info = logger.info;
+  logger.info = ((line: Record<string, unknown>) => void lines.push(line)) as typeof logger.info;
+  try {
+    const answer = await post("session.heartbeat", input("tab-aaaaaaaa"), { authorization: `Bearer ${token}`, "x-request-id": "lb-hot.2" });
+    expect(answer.status).toBe(200);
+  } finally {
+    logger.info = info;
+    logger.level = level;
+  }
+  expect(lines).toContainEqual({ requestId: "lb-hot.2", userId: expect.any(String), method: "POST", procedure: "session.heartbeat", status: 200, durationMs: expect.any(Number) });
+  const metrics = await (await fetch(`${server.url}/metrics`)).text();
+  expect(metrics).toMatch(/livehall_http_request_duration_seconds_count\{route="trpc",method="POST",status="2xx"\} [1-9]/);
+});
+
+test("a cookie-authenticated beat from the site's origin passes the CSRF rule; a foreign origin does not", async () => {
+  const origin = server.url;
+  server.services.config.appOrigins.push(origin);
+  const cookie = `${ACCESS_COOKIE}=${token}`;
+  const fromSite = await post("session.heartbeat?batch=1", { 0: input("tab-aaaaaaaa") }, { cookie, origin });
+  expect(fromSite).toMatchObject({ status: 200, chunked: false, json: [{ result: { data: { json: { status: "ok" } } } }] });
+  const foreign = await post("session.heartbeat?batch=1", { 0: input("tab-aaaaaaaa") }, { cookie, origin: "https://evil.example" });
+  expect(foreign).toMatchObject({ status: 403, chunked: false, json: [{ error: { json: { data: { reason: "CSRF_ORIGIN_REJECTED" } } } }] });
+});
+
+test("anything but one plain call is left to tRPC, body and all", async () => {
+  const auth = { authorization: `Bearer ${token}` };
+  const cases = {
+    // Another query parameter.
+    extraQuery: await post("session.heartbeat?batch=1&x=1", { 0: input("tab-aaaaaaaa") }, auth),
+    // A batch body that is not exactly one call.
+    twoInOneBatch: await post("session.heartbeat?batch=1", { 0: input("tab-aaaaaaaa"), 1: input("tab-aaaaaaaa") }, auth),
+    // No superjson envelope.
+    noEnvelope: await post("session.heartbeat", { sessionId, connectionId: "tab-aaaaaaaa" }, auth),
+    // A superjson payload that does not deserialize.
+    badMeta: await post("session.heartbeat", { json: { sessionId, connectionId: "tab-aaaaaaaa" }, meta: { values: { sessionId: ["nonsense"] } } }, auth),
+    // Not JSON, but tRPC's answer to it is.
+    notJson: await post("session.heartbeat", "[1,", auth),
+  };
+  for (const [what, answer] of Object.entries(cases)) expect({ what, chunked: answer.chunked }).toEqual({ what, chunked: true });
+  // What tRPC answers for them is its own business; two known ones:
+  expect(cases.noEnvelope.status).toBe(400);
+  expect(cases.extraQuery).toMatchObject({ status: 200, json: [{ result: { data: { json: { status: "ok" } } } }] });
 });

@@ -1,6 +1,8 @@
 import { collectDefaultMetrics, Gauge, Histogram } from "prom-client";
 import { countConnections, metricsRegistry, type Logger, type Services } from "@livehall/api";
-import { Router, type NextFunction, type Request, type Response } from "express";
+import type { IncomingMessage } from "node:http";
+import { Router } from "express";
+import type { LocalsResponse } from "./request-context.server";
 
 let defaultMetricsStarted = false;
 
@@ -12,44 +14,58 @@ const httpDuration = new Histogram({
   registers: [metricsRegistry],
 });
 
+/** A malformed escape (`%E0%A4%A`) in a path must not throw from a `finish` listener. */
+function decodedOrRaw(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 /** What a request was, for logs and metrics: the tRPC procedure(s), a page, an asset or a probe. */
-function routeOf(req: Request): { route: string; procedure: string | null } {
-  const path = req.path;
-  if (req.originalUrl.startsWith("/api/trpc/")) {
-    const procedure = req.originalUrl.slice("/api/trpc/".length).split("?")[0] ?? "";
-    return { route: "trpc", procedure: decodeURIComponent(procedure) };
-  }
-  if (path === "/healthz" || path === "/readyz" || path === "/metrics") return { route: "probe", procedure: null };
+function routeOf(url: string): { route: string; procedure: string | null; path: string } {
+  const query = url.indexOf("?");
+  const path = query < 0 ? url : url.slice(0, query);
+  if (path.startsWith("/api/trpc/")) return { route: "trpc", procedure: decodedOrRaw(path.slice("/api/trpc/".length)), path };
+  if (path === "/healthz" || path === "/readyz" || path === "/metrics") return { route: "probe", procedure: null, path };
   if (path.startsWith("/assets/") || path.startsWith("/@") || path.startsWith("/node_modules/") || path.startsWith("/app/")) {
-    return { route: "asset", procedure: null };
+    return { route: "asset", procedure: null, path };
   }
-  return { route: "page", procedure: null };
+  return { route: "page", procedure: null, path };
 }
 
 /**
  * One structured log line per request (id, user, procedure, duration, outcome) and the latency
- * histogram. Tokens and cookies are never logged; probes and assets only at debug level.
+ * histogram. Tokens and cookies are never logged; probes and assets only at debug level. The web
+ * server calls it from its `node:http` listener for every request, before any routing, so requests
+ * express never sees (the hot presence mutations) are logged and measured by the same code. Call it
+ * after `assignRequestId`.
  */
 export function requestObservability(logger: Logger) {
-  return (req: Request, res: Response, next: NextFunction) => {
+  return (req: IncomingMessage, res: LocalsResponse): void => {
     const startedAt = performance.now();
-    res.on("finish", () => {
-      const { route, procedure } = routeOf(req);
+    // Express rewrites `req.url` under mounted routers; what was asked for is read now.
+    const url = req.url ?? "/";
+    res.once("finish", () => {
+      const { route, procedure, path } = routeOf(url);
       const durationMs = Math.round((performance.now() - startedAt) * 10) / 10;
-      httpDuration.observe({ route, method: req.method, status: `${Math.floor(res.statusCode / 100)}xx` }, durationMs / 1000);
+      const status = res.statusCode;
+      httpDuration.observe({ route, method: req.method ?? "", status: `${Math.floor(status / 100)}xx` }, durationMs / 1000);
+      const level = route === "probe" || route === "asset" ? "debug" : status >= 500 ? "error" : "info";
+      // The line is built only when it is written (production runs at `warn` or above under load).
+      if (!logger.isLevelEnabled(level)) return;
       const line = {
         requestId: res.locals.requestId,
         userId: res.locals.userId ?? null,
         method: req.method,
-        path: procedure ? undefined : req.path,
+        path: procedure ? undefined : path,
         procedure: procedure ?? undefined,
-        status: res.statusCode,
+        status,
         durationMs,
       };
-      const level = route === "probe" || route === "asset" ? "debug" : res.statusCode >= 500 ? "error" : "info";
       logger[level](line, "request");
     });
-    next();
   };
 }
 

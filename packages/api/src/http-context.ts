@@ -35,13 +35,17 @@ export async function authenticateIncoming(services: Services, request: Incoming
 }
 
 export function requestInfo(request: IncomingRequestLike, auth: RequestAuth, requestId: string = randomUUID()): RequestInfo {
+  const cookie = request.header("cookie");
   return {
     requestId,
-    ip: request.ip,
+    // Read only by the procedures that need it (rate limits): behind a proxy it parses X-Forwarded-For.
+    get ip() {
+      return request.ip;
+    },
     userAgent: request.header("user-agent")?.slice(0, 512) ?? null,
     origin: requestOrigin(request),
     authTransport: auth.transport,
-    refreshCookie: parseCookies(request.header("cookie")).get(REFRESH_COOKIE) ?? null,
+    refreshCookie: cookie ? (parseCookies(cookie).get(REFRESH_COOKIE) ?? null) : null,
   };
 }
 
@@ -62,16 +66,20 @@ export function contextForRequest(
   });
 }
 
-/** Adapts a Node request (plain http or express) to what the auth and context code reads. */
-export function nodeRequest(req: IncomingMessage): IncomingRequestLike {
+/**
+ * Adapts a Node request (plain http or express) to what the auth and context code reads. The client
+ * address is express's `req.ip` (its `trust proxy` rule) when express has decorated the request, else
+ * `clientIp`'s answer, else the socket's address; it is worked out only when read.
+ */
+export function nodeRequest(req: IncomingMessage, clientIp?: (req: IncomingMessage) => string): IncomingRequestLike {
   return {
     header: (name) => {
       const value = req.headers[name.toLowerCase()];
       return Array.isArray(value) ? value.join(", ") : (value ?? null);
     },
-    // Behind the local proxy of start:cluster the socket address is the proxy; express's `ip`
-    // (trust proxy) is preferred when present.
-    ip: (req as IncomingMessage & { ip?: string }).ip ?? req.socket.remoteAddress ?? "unknown",
+    get ip() {
+      return (req as IncomingMessage & { ip?: string }).ip ?? clientIp?.(req) ?? req.socket.remoteAddress ?? "unknown";
+    },
   };
 }
 

@@ -1,4 +1,4 @@
-import { initTRPC } from "@trpc/server";
+import { initTRPC, type TRPCProcedureType as ProcedureType } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError, z } from "zod";
 import type { Context } from "./context";
@@ -33,11 +33,13 @@ export const mergeRouters = t.mergeRouters;
 export const createCallerFactory = t.createCallerFactory;
 export const middleware = t.middleware;
 
+const SERVICE_UNAVAILABLE_MESSAGE = "Temporarily unavailable, retry shortly.";
+
 /** The answer for a request without a usable user, keeping the reason the credentials failed. */
 function unauthenticated(authError: Reason | null) {
   switch (authError) {
     case Reason.SERVICE_UNAVAILABLE:
-      return appError("SERVICE_UNAVAILABLE", Reason.SERVICE_UNAVAILABLE, "Temporarily unavailable, retry shortly.", { retryAfterMs: 2_000 });
+      return appError("SERVICE_UNAVAILABLE", Reason.SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE_MESSAGE, { retryAfterMs: 2_000 });
     case Reason.ACCESS_TOKEN_EXPIRED:
       return appError("UNAUTHORIZED", Reason.ACCESS_TOKEN_EXPIRED, "Access token expired; refresh it.");
     case Reason.SESSION_REVOKED:
@@ -50,23 +52,23 @@ function unauthenticated(authError: Reason | null) {
   }
 }
 
-/** Maps Postgres/Redis outages to SERVICE_UNAVAILABLE with a retry hint instead of a 500. */
-const outageGuard = t.middleware(async ({ next }) => {
-  const result = await next();
-  if (!result.ok && isInfrastructureOutage(result.error.cause)) {
-    throw appError("SERVICE_UNAVAILABLE", Reason.SERVICE_UNAVAILABLE, "Temporarily unavailable, retry shortly.", {
-      retryAfterMs: 2_000,
-    });
+/**
+ * The outage rule: a procedure that failed because Postgres or Redis is unreachable answers
+ * SERVICE_UNAVAILABLE with a retry hint instead of a 500.
+ */
+function answerOutages<TResult extends { ok: boolean; error?: { cause?: unknown } }>(result: TResult): TResult {
+  if (!result.ok && isInfrastructureOutage(result.error?.cause)) {
+    throw appError("SERVICE_UNAVAILABLE", Reason.SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE_MESSAGE, { retryAfterMs: 2_000 });
   }
   return result;
-});
+}
 
 /**
- * CSRF (DESIGN.md "Auth"): a mutation from a browser must come from one of APP_ORIGINS. A foreign
- * Origin is always refused (that covers login CSRF too); a missing Origin is refused when the
+ * The CSRF rule (DESIGN.md "Auth"): a mutation from a browser must come from one of APP_ORIGINS. A
+ * foreign Origin is always refused (that covers login CSRF too); a missing Origin is refused when the
  * request is authenticated by cookie. Bearer requests carry no ambient authority and are exempt.
  */
-const csrfGuard = t.middleware(({ ctx, type, next }) => {
+function checkOrigin(ctx: Context, type: ProcedureType): void {
   if (type === "mutation" && ctx.req.authTransport !== "bearer") {
     const { origin } = ctx.req;
     const foreign = origin !== null && !ctx.config.appOrigins.includes(origin);
@@ -75,16 +77,25 @@ const csrfGuard = t.middleware(({ ctx, type, next }) => {
       throw appError("FORBIDDEN", Reason.CSRF_ORIGIN_REJECTED, "This request must come from the Livehall site.");
     }
   }
-  return next();
+}
+
+/**
+ * The rules every procedure runs under, applied in one middleware per procedure kind (tRPC copies its
+ * call options at every middleware level, on every call): the CSRF rule before the procedure, the
+ * outage rule on its result. A rule that throws before `next()` is a failed result like any other.
+ */
+export const publicProcedure = t.procedure.use(async ({ ctx, type, next }) => {
+  checkOrigin(ctx, type);
+  return answerOutages(await next());
 });
 
-export const publicProcedure = t.procedure.use(outageGuard).use(csrfGuard);
-
-export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
+/** `publicProcedure`'s rules, and a user: without one, the reason the credentials failed. */
+export const authedProcedure = t.procedure.use(async ({ ctx, type, next }) => {
+  checkOrigin(ctx, type);
   if (!ctx.user) throw unauthenticated(ctx.authError);
   // tRPC merges this into the context (narrowing `user`); spreading the whole context here again
   // would copy it twice on every authenticated call.
-  return next({ ctx: { user: ctx.user } });
+  return answerOutages(await next({ ctx: { user: ctx.user } }));
 });
 
 export const instructorProcedure = authedProcedure.use(({ ctx, next }) => {

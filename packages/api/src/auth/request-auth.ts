@@ -47,7 +47,7 @@ export async function authenticateRequest(
 ): Promise<RequestAuth> {
   const now = services.clock();
   const bearer = headers.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
-  if (bearer) return { ...(await checkAccessToken(services, bearer, now)), transport: "bearer", setCookies: [] };
+  if (bearer) return withTransport(await checkAccessToken(services, bearer, now), "bearer", []);
 
   const cookies = parseCookies(headers.cookie);
   const accessCookie = cookies.get(ACCESS_COOKIE);
@@ -59,7 +59,7 @@ export async function authenticateRequest(
     const canRefresh = refreshCookie && (checked.error === Reason.ACCESS_TOKEN_EXPIRED || checked.error === Reason.UNAUTHENTICATED);
     if (!canRefresh) {
       const setCookies = checked.error === Reason.SESSION_REVOKED ? clearedAuthCookies(cookieOptions(services)) : [];
-      return { ...checked, transport: "cookie", setCookies };
+      return withTransport(checked, "cookie", setCookies);
     }
   }
 
@@ -85,7 +85,14 @@ export async function authenticateRequest(
   }
 }
 
-async function checkAccessToken(services: AuthServices, token: string, now: Date): Promise<Omit<RequestAuth, "transport" | "setCookies">> {
+/** Not `{ ...checked, transport }`: on Node 20 that builds a new hidden class per request (see createContext). */
+function withTransport(checked: CheckedToken, transport: RequestAuth["transport"], setCookies: string[]): RequestAuth {
+  return { user: checked.user, error: checked.error, accessTokenExpiresAt: checked.accessTokenExpiresAt, transport, setCookies };
+}
+
+type CheckedToken = Omit<RequestAuth, "transport" | "setCookies">;
+
+async function checkAccessToken(services: AuthServices, token: string, now: Date): Promise<CheckedToken> {
   const verified = await verifyAccessToken(services.tokenKeys, token, now);
   if (!verified.ok) {
     return { user: null, error: verified.expired ? Reason.ACCESS_TOKEN_EXPIRED : Reason.UNAUTHENTICATED, accessTokenExpiresAt: null };
