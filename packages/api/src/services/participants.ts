@@ -1,8 +1,10 @@
 import { Prisma } from "@livehall/db";
+import { TRPCError } from "@trpc/server";
 import type { Services, SessionUser } from "../context";
-import { Reason, appError } from "../errors";
+import { Reason, appError, reasonOf, retryAfterOf } from "../errors";
 import { presenceCounters } from "../metrics";
 import { participantsChannel, type LeaveReasonValue, type ParticipantEvent, type ParticipantView } from "./participant-events";
+import { groupCommit, type Outcome } from "./join-batch";
 import { addConnection, clearSession, connectionCounts, removeConnection, removeUser, touchConnection } from "./presence";
 
 type ParticipantServices = Pick<Services, "db" | "redis" | "keys" | "config" | "clock" | "events">;
@@ -64,58 +66,151 @@ async function sessionMissingOrNotLive(services: Pick<Services, "db">, sessionId
   throw appError("PRECONDITION_FAILED", Reason.SESSION_NOT_LIVE, `This session is ${session.status.toLowerCase()}, not live.`);
 }
 
+export interface JoinAnswer {
+  joinedAt: Date;
+  connections: number;
+  participantCount: number;
+  heartbeatIntervalMs: number;
+}
+
+interface JoinRequest {
+  services: ParticipantServices;
+  userId: string;
+  connectionId: string;
+}
+
+/** Most joins of one session committed together (one statement, one transaction, one Redis flush). */
+export const MAX_JOIN_BATCH = 500;
+
+const joinBatches = groupCommit<JoinRequest, JoinAnswer>({ maxBatch: MAX_JOIN_BATCH, run: runJoinBatch });
+
 /**
  * session.join — idempotent: any number of tabs, retries or concurrent calls leave exactly one active
  * row per user, by one INSERT … ON CONFLICT against the partial unique index. The session row is
  * share-locked so a concurrent `end` either sees this row (and closes it) or makes this join fail.
+ *
+ * Joins come in storms (everyone opens the room when the session starts), so concurrent joins of a
+ * session are group-committed (docs/decisions/012): a join that finds no join transaction of its
+ * session in flight (in this process and services container) runs at once, alone; joins arriving
+ * while one is in flight go together in the next transaction. Each caller still gets its own answer
+ * and its own event, or the error a join of its own would have got.
  */
-export async function join(services: ParticipantServices, user: SessionUser, sessionId: string, connectionId: string) {
+export function join(services: ParticipantServices, user: SessionUser, sessionId: string, connectionId: string): Promise<JoinAnswer> {
+  return joinBatches.submit(services.db, sessionId, { services, userId: user.id, connectionId });
+}
+
+/** The participant locks of `userIds` (sorted, distinct), in the order the sweeps take them. */
+function lockParticipants(tx: Prisma.TransactionClient, sessionId: string, userIds: string[]) {
+  // The same keys as lockParticipant, in the same order as the eviction and reconcile sweeps
+  // (ORDER BY the user id): every multi-user locker agrees on one order, so none can deadlock.
+  return tx.$executeRaw`
+    SELECT pg_advisory_xact_lock(hashtextextended('participant:' || ${sessionId} || ':' || u, 0))
+    FROM unnest(${userIds}::text[]) AS u ORDER BY u`;
+}
+
+interface JoinedRow {
+  userId: string | null;
+  joinedAt: Date | null;
+  inserted: boolean | null;
+  name: string | null;
+  isInstructor: boolean | null;
+  participantCount: number;
+}
+
+function insertParticipants(tx: Prisma.TransactionClient, sessionId: string, userIds: string[], now: Date) {
+  // One statement inserts (or finds) every row and reads what the answers and the events need:
+  // names, whether a user is the course's instructor and the active count (seen from this
+  // statement, so the batch's new rows are added). No row at all: the session is not live. A row
+  // with no user: the session is live but none of these users exists.
+  return tx.$queryRaw<JoinedRow[]>`
+    WITH live AS (
+      SELECT s.id, c."instructorId" FROM "LiveSession" s JOIN "Course" c ON c.id = s."courseId"
+      WHERE s.id = ${sessionId}::uuid AND s.status = 'LIVE' FOR SHARE OF s
+    ), joined AS (
+      INSERT INTO "SessionParticipant" ("sessionId", "userId", "joinedAt", "lastSeenAt")
+      SELECT live.id, u.id, ${now}, ${now}
+      FROM live CROSS JOIN unnest(${userIds}::uuid[]) AS wanted(id) JOIN "User" u ON u.id = wanted.id
+      ON CONFLICT ("sessionId", "userId") WHERE "leftAt" IS NULL
+      DO UPDATE SET "lastSeenAt" = EXCLUDED."lastSeenAt"
+      RETURNING "userId", "joinedAt", (xmax = 0) AS inserted
+    ), counted AS (
+      SELECT ((SELECT count(*) FROM "SessionParticipant" p WHERE p."sessionId" = ${sessionId}::uuid AND p."leftAt" IS NULL)
+              + (SELECT count(*) FROM joined WHERE joined.inserted))::int AS n
+    )
+    SELECT j."userId", j."joinedAt", j.inserted, j.name, (j."userId" = live."instructorId") AS "isInstructor", counted.n AS "participantCount"
+    FROM live CROSS JOIN counted
+    LEFT JOIN (SELECT joined.*, u.name FROM joined JOIN "User" u ON u.id = joined."userId") AS j ON true`;
+}
+
+async function runJoinBatch(sessionId: string, requests: JoinRequest[], release: () => void): Promise<Outcome<JoinAnswer>[]> {
+  // Every request of a batch comes from the same services container (the queue is per container).
+  const { services } = requests[0]!;
   const now = services.clock();
+  // ON CONFLICT DO UPDATE cannot touch one row twice in a statement: two tabs of a user share a row.
+  const userIds = [...new Set(requests.map((request) => request.userId))].sort();
+  const addAll = () => Promise.all(requests.map((request) => addConnection(services, sessionId, request.userId, request.connectionId, now.getTime())));
+  const undo = (some: JoinRequest[]) => Promise.all(some.map((request) => removeConnection(services, sessionId, request.userId, request.connectionId)));
+
   const joined = await services.db.$transaction(async (tx) => {
-    await lockParticipant(tx, sessionId, user.id);
-    const connections = await addConnection(services, sessionId, user.id, connectionId, now.getTime());
-    // One statement inserts (or finds) the row and reads what the answer and the event need: the
-    // name, whether this is the course's instructor and the active count (seen from this statement,
-    // so a new row adds one). Joins come in storms; every round trip saved is saved a thousand times.
-    const rows = await tx.$queryRaw<{ joinedAt: Date; inserted: boolean; name: string; isInstructor: boolean; participantCount: number }[]>`
-      WITH live AS (
-        SELECT s.id, c."instructorId" FROM "LiveSession" s JOIN "Course" c ON c.id = s."courseId"
-        WHERE s.id = ${sessionId}::uuid AND s.status = 'LIVE' FOR SHARE OF s
-      ), joined AS (
-        INSERT INTO "SessionParticipant" ("sessionId", "userId", "joinedAt", "lastSeenAt")
-        SELECT live.id, ${user.id}::uuid, ${now}, ${now} FROM live
-        ON CONFLICT ("sessionId", "userId") WHERE "leftAt" IS NULL
-        DO UPDATE SET "lastSeenAt" = EXCLUDED."lastSeenAt"
-        RETURNING "joinedAt", (xmax = 0) AS inserted
-      )
-      SELECT joined."joinedAt", joined.inserted, u.name, (u.id = live."instructorId") AS "isInstructor",
-             (SELECT count(*)::int FROM "SessionParticipant" p WHERE p."sessionId" = ${sessionId}::uuid AND p."leftAt" IS NULL)
-               + CASE WHEN joined.inserted THEN 1 ELSE 0 END AS "participantCount"
-      FROM joined CROSS JOIN live JOIN "User" u ON u.id = ${user.id}::uuid`;
+    // Under the locks, Redis first, then the rows (as leave and the sweeps: docs/decisions/007).
+    await lockParticipants(tx, sessionId, userIds);
+    const connections = await addAll();
+    const rows = await insertParticipants(tx, sessionId, userIds, now);
     if (rows.length === 0) {
-      await removeConnection(services, sessionId, user.id, connectionId);
+      await undo(requests);
       return null;
     }
-    return { ...rows[0]!, connections };
+    const byUser = new Map(rows.filter((row) => row.userId !== null).map((row) => [row.userId!, row]));
+    const unknown = requests.filter((request) => !byUser.has(request.userId));
+    if (unknown.length > 0) await undo(unknown);
+    return { byUser, connections, participantCount: rows[0]!.participantCount };
   }, LOCK_WAIT);
-  if (!joined) {
-    presenceCounters.joins.inc({ outcome: "refused" });
-    return sessionMissingOrNotLive(services, sessionId);
-  }
-  presenceCounters.joins.inc({ outcome: joined.inserted ? "new_participant" : "another_tab_or_retry" });
+  // Committed: the next batch of this session may start while this one answers.
+  release();
 
+  if (!joined) {
+    presenceCounters.joins.inc({ outcome: "refused" }, requests.length);
+    const error = await sessionMissingOrNotLive(services, sessionId).catch((caught: unknown) => caught);
+    return requests.map(() => ({ ok: false, error: copyError(error) }));
+  }
+
+  // A user's tabs in one batch all answer the user's connections after the batch (the last count).
+  const connectionsOf = new Map<string, number>();
+  requests.forEach((request, i) => connectionsOf.set(request.userId, joined.connections[i]!));
   const { participantCount } = joined;
-  await publishParticipantEvent(services, sessionId, {
-    type: joined.inserted ? "joined" : "updated",
-    participant: { userId: user.id, name: joined.name, joinedAt: joined.joinedAt.toISOString(), connections: joined.connections, isInstructor: joined.isInstructor },
-    participantCount,
+  const announced = new Set<string>();
+  const events: DistributiveOmit<ParticipantEvent, "seq">[] = [];
+  const outcomes = requests.map((request): Outcome<JoinAnswer> => {
+    const row = joined.byUser.get(request.userId);
+    if (!row) return { ok: false, error: new Error(`join: user ${request.userId} does not exist`) };
+    // The first tab of a new participant is its "joined"; every other answer is an update.
+    const first = !announced.has(request.userId);
+    announced.add(request.userId);
+    const inserted = first && row.inserted === true;
+    presenceCounters.joins.inc({ outcome: inserted ? "new_participant" : "another_tab_or_retry" });
+    const connections = connectionsOf.get(request.userId)!;
+    events.push({
+      type: inserted ? "joined" : "updated",
+      participant: { userId: request.userId, name: row.name!, joinedAt: row.joinedAt!.toISOString(), connections, isInstructor: row.isInstructor === true },
+      participantCount,
+    });
+    return { ok: true, value: { joinedAt: row.joinedAt!, connections, participantCount, heartbeatIntervalMs: services.config.timings.heartbeatIntervalMs } };
   });
-  return {
-    joinedAt: joined.joinedAt,
-    connections: joined.connections,
-    participantCount,
-    heartbeatIntervalMs: services.config.timings.heartbeatIntervalMs,
-  };
+  await publishParticipantEvents(services, sessionId, events);
+  return outcomes;
+}
+
+/** Publishes events of one session with consecutive sequence numbers (one INCRBY, pipelined publishes). */
+async function publishParticipantEvents(services: Pick<Services, "redis" | "keys" | "events">, sessionId: string, events: DistributiveOmit<ParticipantEvent, "seq">[]): Promise<void> {
+  if (events.length === 0) return;
+  const last = await services.redis.incrby(services.keys.participantEventSeq(sessionId), events.length);
+  const first = last - events.length + 1;
+  await Promise.all(events.map((event, i) => services.events.publish(participantsChannel(sessionId), { ...event, seq: first + i })));
+}
+
+/** Each caller of a refused batch gets its own copy of the refusal (same code, reason and message). */
+function copyError(error: unknown): unknown {
+  return error instanceof TRPCError ? appError(error.code, reasonOf(error), error.message, { retryAfterMs: retryAfterOf(error) }) : error;
 }
 
 /** session.heartbeat — Redis only. "rejoin" when the server no longer knows this connection. */

@@ -92,12 +92,24 @@ if redis.call('ZADD', KEYS[1], 'NX', ARGV[2], ARGV[1]) == 0 then return 0 end
 index_connection(KEYS[1], KEYS[2], ARGV[3], ARGV[4])
 return 1`;
 
-// Which of the users (ARGV) still have a connection: their indexed ids, checked against the set.
-// KEYS: presence set, index.
-const CONNECTED_USERS = `${INDEX_HELPERS}
+// Which of the users still have a connection: their index entries (one HMGET per 1,000 users; a user
+// with none has no connection), each indexed id checked against the set. The users come as one
+// comma-separated argument (user ids are UUIDs): one bulk string instead of one argument per user.
+// KEYS: presence set, index. ARGV: "userId,userId,…". Returns the connected users.
+const CONNECTED_USERS = `
+local users = {}
+for userId in string.gmatch(ARGV[1], '[^,]+') do users[#users + 1] = userId end
 local connected = {}
-for _, userId in ipairs(ARGV) do
-  if #live(KEYS[1], userId, split(redis.call('HGET', KEYS[2], userId))) > 0 then connected[#connected + 1] = userId end
+for first = 1, #users, 1000 do
+  local chunk = {unpack(users, first, math.min(first + 999, #users))}
+  local indexed = redis.call('HMGET', KEYS[2], unpack(chunk))
+  for i, userId in ipairs(chunk) do
+    if indexed[i] then
+      for id in string.gmatch(indexed[i], '[^,]+') do
+        if redis.call('ZSCORE', KEYS[1], userId .. ':' .. id) then connected[#connected + 1] = userId break end
+      end
+    end
+  end
 end
 return connected`;
 
@@ -107,7 +119,7 @@ type PresenceScripts = {
   presenceAdd(key: string, ...args: ScriptArg[]): Promise<number>;
   presenceRemove(key: string, ...args: ScriptArg[]): Promise<number>;
   presenceRemoveUser(key: string, ...args: ScriptArg[]): Promise<number>;
-  presenceRemoveStale(key: string, ...args: ScriptArg[]): Promise<string[]>;
+  presenceRemoveStale(key: string, ...args: ScriptArg[]): Promise<[number, string, string]>;
   presenceRestore(key: string, ...args: ScriptArg[]): Promise<number>;
   presenceConnectedUsers(key: string, ...args: ScriptArg[]): Promise<string[]>;
 };
@@ -148,11 +160,11 @@ export async function removeUser(services: PresenceServices, sessionId: string, 
   return scripts(services.redis).presenceRemoveUser(keys.presence(sessionId), keys.presenceUsers(sessionId), `${userId}:`, userId);
 }
 
-/** Which of `userIds` have at least one connection in the session (the index, checked: O(their tabs)). */
+/** Which of `userIds` have at least one connection in the session (the index, checked: O(their tabs)), in one script call. */
 export async function usersWithConnections(services: PresenceServices, sessionId: string, userIds: string[]): Promise<Set<string>> {
   if (userIds.length === 0) return new Set();
   const { keys } = services;
-  return new Set(await scripts(services.redis).presenceConnectedUsers(keys.presence(sessionId), keys.presenceUsers(sessionId), ...userIds));
+  return new Set(await scripts(services.redis).presenceConnectedUsers(keys.presence(sessionId), keys.presenceUsers(sessionId), userIds.join(",")));
 }
 
 /** Connections per user in a session. */
@@ -228,27 +240,77 @@ export async function sessionsWithPresence(services: PresenceServices): Promise<
 }
 
 // Removes up to ARGV[2] members last seen before ARGV[1]; a heartbeat that lands while the sweep
-// runs raises the score first, so its connection is no longer stale and stays. Keeps the index.
-// KEYS: presence set, index.
-const REMOVE_STALE = `${INDEX_HELPERS}
+// runs raises the score first, so its connection is no longer stale and stays. The stale members are
+// the lowest ranks of the set, so one ZREMRANGEBYRANK removes exactly the ones read (same script).
+// Keeps the index: one HMGET per 1,000 of the batch's users; a user whose only indexed id is the one
+// just removed (one tab: the common case) is left with none without another lookup, any other user
+// has each indexed id checked against the set. One HDEL for the users left with no connection, an
+// HSET for each user who keeps one.
+// Returns { members removed, "userId,…", "lastSeen,…" } — the users left with no connection and the
+// latest score of their removed connections, as two comma-separated strings in the same order.
+// KEYS: presence set, index. ARGV: cutoff, limit.
+const REMOVE_STALE = `
 local stale = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1], 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))
-local members = {}
-local users = {}
+local count = #stale / 2
+if count == 0 then return {0, '', ''} end
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, count - 1)
+local users, latest = {}, {}
 for i = 1, #stale, 2 do
-  members[#members + 1] = stale[i]
-  users[string.sub(stale[i], 1, string.find(stale[i], ':', 1, true) - 1)] = true
+  local member = stale[i]
+  local userId = string.sub(member, 1, string.find(member, ':', 1, true) - 1)
+  local seen = latest[userId]
+  if not seen then
+    users[#users + 1] = userId
+    latest[userId] = i
+  elseif tonumber(stale[i + 1]) > tonumber(stale[seen + 1]) then
+    latest[userId] = i
+  end
 end
-if #members > 0 then redis.call('ZREM', KEYS[1], unpack(members)) end
-for userId in pairs(users) do
-  store(KEYS[2], userId, live(KEYS[1], userId, split(redis.call('HGET', KEYS[2], userId))))
+local gone, goneSeen = {}, {}
+for first = 1, #users, 1000 do
+  local chunk = {unpack(users, first, math.min(first + 999, #users))}
+  local indexed = redis.call('HMGET', KEYS[2], unpack(chunk))
+  local emptied = {}
+  for i, userId in ipairs(chunk) do
+    local ids = indexed[i]
+    local kept = nil
+    if ids and not (string.find(ids, ',', 1, true) == nil and string.sub(stale[latest[userId]], #userId + 2) == ids) then
+      kept = {}
+      for id in string.gmatch(ids, '[^,]+') do
+        if redis.call('ZSCORE', KEYS[1], userId .. ':' .. id) then kept[#kept + 1] = id end
+      end
+      if #kept == 0 then kept = nil end
+    end
+    if kept then
+      redis.call('HSET', KEYS[2], userId, table.concat(kept, ','))
+    else
+      gone[#gone + 1] = userId
+      goneSeen[#goneSeen + 1] = stale[latest[userId] + 1]
+      if ids then emptied[#emptied + 1] = userId end
+    end
+  end
+  if #emptied > 0 then redis.call('HDEL', KEYS[2], unpack(emptied)) end
 end
-return stale`;
+return {count, table.concat(gone, ','), table.concat(goneSeen, ',')}`;
 
-/** Atomically removes connections silent since before `cutoff`; returns them with their last-seen times. */
-export async function removeStaleConnections(services: PresenceServices, sessionId: string, cutoff: number, limit: number): Promise<{ userId: string; lastSeen: number }[]> {
+/** What one REMOVE_STALE call did: how many connections it removed, and the users left with none. */
+export interface StaleRemoval {
+  /** Connections removed (at most the limit; fewer means no stale connection is left). */
+  removed: number;
+  /** Users left with no connection in the session. */
+  userIds: string[];
+  /** For each of `userIds`, the last-seen time (ms, the Redis score) of their latest removed connection. */
+  lastSeen: number[];
+}
+
+/**
+ * Atomically removes up to `limit` connections silent since before `cutoff`. Users who keep another
+ * connection are not reported: their row stays, and whoever removes their last connection (leave,
+ * sign-out, a later batch or sweep) closes it.
+ */
+export async function removeStaleConnections(services: PresenceServices, sessionId: string, cutoff: number, limit: number): Promise<StaleRemoval> {
   const { keys } = services;
-  const flat = await scripts(services.redis).presenceRemoveStale(keys.presence(sessionId), keys.presenceUsers(sessionId), cutoff, limit);
-  const removed: { userId: string; lastSeen: number }[] = [];
-  for (let i = 0; i < flat.length; i += 2) removed.push({ userId: userOfMember(flat[i]!), lastSeen: Number(flat[i + 1]) });
-  return removed;
+  const [removed, users, lastSeen] = await scripts(services.redis).presenceRemoveStale(keys.presence(sessionId), keys.presenceUsers(sessionId), cutoff, limit);
+  if (users === "") return { removed, userIds: [], lastSeen: [] };
+  return { removed, userIds: users.split(","), lastSeen: lastSeen.split(",").map(Number) };
 }

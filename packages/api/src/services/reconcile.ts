@@ -16,51 +16,52 @@ function batches<T>(items: T[], size = RECONCILE_BATCH): T[][] {
 }
 
 /**
- * Closes the active rows of users who, checked again under their participant locks, still have no
- * connection — so a tab that re-joins while the sweep runs keeps its row. Returns the users closed.
+ * Closes the active rows of `userIds` whose users, checked again under their participant locks, still
+ * have no connection — so a tab that re-joins while the sweep runs keeps its row. One transaction:
+ * the locks (the same keys as join/leave in participants.ts, in the same order as every multi-user
+ * locker), the re-check in Redis, one UPDATE. lastSeenAt becomes the later of the row's and
+ * `lastSeen[i]` (ms; null keeps the row's). Returns the users whose rows were closed.
+ *
+ * The ids travel as one comma-separated parameter (UUIDs) and the closed ones come back as one
+ * string: a batch is three parameters and one value, not thousands of array elements each way.
  */
-async function closeRowsWithoutConnections(
+async function closeDisconnected(
   services: ReconcileServices,
   sessionId: string,
-  lastSeenByUser: Map<string, number | null>,
+  userIds: string[],
+  lastSeen: (number | null)[],
   reason: LeaveReasonValue,
+  now: Date,
 ): Promise<string[]> {
-  const closedUsers: string[] = [];
-  const now = services.clock();
-  for (const users of batches([...lastSeenByUser.keys()].sort())) {
-    const closed = await services.db.$transaction(
-      async (tx) => {
-        // The same lock keys as join/leave (participants.ts), taken in a fixed order: no deadlocks.
-        // The UPDATE below is one index probe per user: a hash join would scan every row of the
-        // session for every batch (set here, for this transaction only, in the same round trip).
-        await tx.$executeRaw`
-          SELECT pg_advisory_xact_lock(hashtextextended('participant:' || ${sessionId} || ':' || u, 0))
-          FROM (SELECT set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)) AS planner,
-               unnest(${users}::text[]) AS u ORDER BY u`;
-        // Only this batch's users are looked up (the presence index), not the whole session: a
-        // sweep of N connections stays O(N), not O(N²).
-        const connected = await usersWithConnections(services, sessionId, users);
-        const disconnected = users.filter((userId) => !connected.has(userId));
-        if (disconnected.length === 0) return [];
-        const lastSeen = disconnected.map((userId) => {
-          const at = lastSeenByUser.get(userId);
-          return at == null ? null : new Date(at).toISOString();
-        });
-        const rows = await tx.$queryRaw<{ userId: string }[]>`
+  const closed = await services.db.$transaction(
+    async (tx) => {
+      // The UPDATE below is one index probe per user: a hash join would scan every row of the
+      // session for every batch (set here, for this transaction only, in the same round trip).
+      await tx.$executeRaw`
+        SELECT pg_advisory_xact_lock(hashtextextended('participant:' || ${sessionId} || ':' || u, 0))
+        FROM (SELECT set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)) AS planner,
+             unnest(string_to_array(${userIds.join(",")}, ',')) AS u ORDER BY u`;
+      // Only these users are looked up (the presence index), not the whole session: O(batch).
+      const connected = await usersWithConnections(services, sessionId, userIds);
+      const keep = (_: unknown, i: number) => !connected.has(userIds[i]!);
+      const [closing, closingSeen] = connected.size === 0 ? [userIds, lastSeen] : [userIds.filter(keep), lastSeen.filter(keep)];
+      if (closing.length === 0) return [];
+      const [row] = await tx.$queryRaw<{ closed: string | null }[]>`
+        WITH closed AS (
           UPDATE "SessionParticipant" AS p
           SET "leftAt" = ${now}, "leaveReason" = ${reason}::"LeaveReason",
-              "lastSeenAt" = GREATEST(p."lastSeenAt", COALESCE(v.seen::timestamptz, p."lastSeenAt"))
-          FROM unnest(${disconnected}::uuid[], ${lastSeen}::text[]) AS v(uid, seen)
+              "lastSeenAt" = GREATEST(p."lastSeenAt", COALESCE(to_timestamp(v.seen / 1000), p."lastSeenAt"))
+          FROM unnest(string_to_array(${closing.join(",")}, ',')::uuid[], string_to_array(${closingSeen.map((at) => at ?? "").join(",")}, ',', '')::float8[]) AS v(uid, seen)
           WHERE p."sessionId" = ${sessionId}::uuid AND p."userId" = v.uid AND p."leftAt" IS NULL
-          RETURNING p."userId"`;
-        return rows.map((row) => row.userId);
-      },
-      { maxWait: 30_000, timeout: 60_000 },
-    );
-    closedUsers.push(...closed);
-  }
-  presenceCounters.leaves.inc({ reason }, closedUsers.length);
-  return closedUsers;
+          RETURNING p."userId"
+        )
+        SELECT string_agg("userId"::text, ',') AS closed FROM closed`;
+      return row?.closed ? row.closed.split(",") : [];
+    },
+    { maxWait: 30_000, timeout: 60_000 },
+  );
+  presenceCounters.leaves.inc({ reason }, closed.length);
+  return closed;
 }
 
 async function announceLeft(services: ReconcileServices, sessionId: string, userIds: string[], reason: LeaveReasonValue) {
@@ -80,16 +81,38 @@ export interface EvictionCounts {
 export interface EvictionOptions {
   /**
    * Called after a batch of connections was removed from Redis and before the rows left without a
-   * connection are closed — the window a re-join must survive (closeRowsWithoutConnections re-checks
-   * under the participant locks). Lets tests and diagnostics observe the gap; production passes none.
+   * connection are closed — the window a re-join must survive (closeDisconnected re-checks under the
+   * participant locks). Lets tests and diagnostics observe the gap; production passes none.
    */
   beforeClose?: (sessionId: string, userIds: string[]) => Promise<void>;
 }
 
 /**
+ * Connections one Redis script call of the sweep removes, and so at most the rows (and participant
+ * locks) of one of its Postgres transactions.
+ */
+export const EVICTION_BATCH = 500;
+
+/**
+ * Batches of one session swept at once, each removing then closing its own. While one batch's rows
+ * are closed in Postgres, the other's connections are removed from Redis (or both are closed at once,
+ * on two pooled connections). So a sweep holds at most EVICTION_BATCH × EVICTION_LANES participant
+ * locks — Postgres's lock table is shared by every session (max_locks_per_transaction ×
+ * (max_connections + workers) entries, about 6,400 plus slack by default) and joins need room in it
+ * too — and a crash leaves at most that many rows whose connections were removed but not yet closed
+ * (participants.dedupe closes them).
+ */
+export const EVICTION_LANES = 2;
+
+/**
  * heartbeats.evict — removes connections silent for longer than the presence timeout (atomically,
  * only if still stale), closes the rows left with no connection (TIMEOUT, lastSeenAt from Redis),
  * and publishes one event per session. Presence is rebuilt first if Redis lost it.
+ *
+ * A session is swept by EVICTION_LANES lanes at once, each repeating: remove a batch of stale
+ * connections (one Redis script, atomic), then close the rows of the users it left with none (one
+ * transaction that re-checks them under their locks, so a re-join since the removal keeps its row).
+ * The lanes' batches are disjoint, and one lane's Redis removal overlaps the other's Postgres close.
  */
 export async function evictStaleConnections(services: ReconcileServices, options: EvictionOptions = {}): Promise<EvictionCounts> {
   const presenceRestored = await ensurePresenceBuilt(services);
@@ -97,21 +120,39 @@ export async function evictStaleConnections(services: ReconcileServices, options
   const counts: EvictionCounts = { presenceRestored, connectionsEvicted: 0, participantsTimedOut: 0, sessions: 0 };
   for (const sessionId of await sessionsWithPresence(services)) {
     const timedOut: string[] = [];
-    for (;;) {
-      const removed = await removeStaleConnections(services, sessionId, cutoff, RECONCILE_BATCH);
-      if (removed.length === 0) break;
-      counts.connectionsEvicted += removed.length;
-      const lastSeenByUser = new Map<string, number | null>();
-      for (const { userId, lastSeen } of removed) lastSeenByUser.set(userId, Math.max(lastSeen, lastSeenByUser.get(userId) ?? 0));
-      await options.beforeClose?.(sessionId, [...lastSeenByUser.keys()]);
-      timedOut.push(...(await closeRowsWithoutConnections(services, sessionId, lastSeenByUser, "TIMEOUT")));
-      if (removed.length < RECONCILE_BATCH) break;
-    }
+    let exhausted = false;
+    // One batch: remove, then close. False once no stale connection is left.
+    const sweepBatch = async (): Promise<boolean> => {
+      const { removed, userIds, lastSeen } = await removeStaleConnections(services, sessionId, cutoff, EVICTION_BATCH);
+      counts.connectionsEvicted += removed;
+      if (removed < EVICTION_BATCH) exhausted = true;
+      if (userIds.length > 0) {
+        await options.beforeClose?.(sessionId, userIds);
+        timedOut.push(...(await closeDisconnected(services, sessionId, userIds, lastSeen, "TIMEOUT", services.clock())));
+      }
+      return !exhausted;
+    };
+    const lane = async () => {
+      try {
+        while (!exhausted && (await sweepBatch()));
+      } catch (error) {
+        exhausted = true; // the other lanes stop after their current batch
+        throw error;
+      }
+    };
+    // More lanes only if the first batch was full: most sessions have a few stale connections or none.
+    if (await sweepBatch()) await settleAll(Array.from({ length: EVICTION_LANES }, lane));
     if (timedOut.length > 0) counts.sessions++;
     counts.participantsTimedOut += timedOut.length;
     await announceLeft(services, sessionId, timedOut, "TIMEOUT");
   }
   return counts;
+}
+
+/** Waits for every promise, then rejects with the first failure if any: nothing is left running. */
+async function settleAll(promises: Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(promises)).find((result) => result.status === "rejected");
+  if (failed) throw failed.reason;
 }
 
 export interface ReconcileCounts {
@@ -165,10 +206,11 @@ export async function reconcileParticipants(services: ReconcileServices, options
       connectionCounts(services, sessionId),
     ]);
     const staleBefore = now.getTime() - services.config.timings.presenceTimeoutMs;
-    const disconnected = new Map<string, number | null>(
-      rows.filter((row) => !connections.has(row.userId) && row.lastSeenAt.getTime() < staleBefore).map((row) => [row.userId, null]),
-    );
-    const closedUsers = await closeRowsWithoutConnections(services, sessionId, disconnected, "TIMEOUT");
+    const disconnected = rows.filter((row) => !connections.has(row.userId) && row.lastSeenAt.getTime() < staleBefore).map((row) => row.userId);
+    const closedUsers: string[] = [];
+    for (const users of batches(disconnected)) {
+      closedUsers.push(...(await closeDisconnected(services, sessionId, users, users.map(() => null), "TIMEOUT", now)));
+    }
     counts.disconnectedRowsClosed += closedUsers.length;
     await announceLeft(services, sessionId, closedUsers, "TIMEOUT");
 
