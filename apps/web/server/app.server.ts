@@ -103,6 +103,9 @@ function reportRedisOutages(redis: Services["redis"], logger: Logger): void {
   redis.on("error", onError).on("ready", onReady);
 }
 
+/** Pending connections the kernel queues for the server before it accepts them. */
+const LISTEN_BACKLOG = 2048;
+
 export async function createWebServer(options: WebServerOptions): Promise<WebServer> {
   const { config, services } = options;
   const { logger } = services;
@@ -175,7 +178,9 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
     listen(port, host = config.host) {
       return new Promise((resolve, reject) => {
         server.once("error", reject);
-        server.listen(port, host, () => {
+        // A session starting brings hundreds of browsers at once; Node's default backlog (511)
+        // would drop their SYNs and make each wait a second for the retry (capped by somaxconn).
+        server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
           server.off("error", reject);
           const { port: actualPort } = server.address() as AddressInfo;
           const publicHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;

@@ -6,9 +6,9 @@ import { EventSource } from "eventsource";
 import { Agent, fetch as undiciFetch } from "undici";
 
 /**
- * Every bench client shares one pool of at most 100 keep-alive connections per server, as behind a
- * load balancer: a storm of 1,000 calls measures the server's work, not 1,000 TCP handshakes
- * overflowing the listen backlog (511 by default) and waiting for SYN retransmits.
+ * Typed bench clients share one pool of at most 100 keep-alive connections per server, as behind a
+ * load balancer. (The join storm sends plain requests over one connection per student instead, as
+ * 1,000 browsers would: scenarios/join-storm.ts.)
  */
 export const CONNECTIONS_PER_SERVER = 100;
 const pool = new Agent({ connections: CONNECTIONS_PER_SERVER, keepAliveTimeout: 30_000, pipelining: 1 });
