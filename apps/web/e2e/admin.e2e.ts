@@ -8,7 +8,7 @@ import { seedId } from "@livehall/db/seed";
 import { waitFor } from "@livehall/testing";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { DEMO_PASSWORD, artifactsDir, expectNoProblems, pathOf, seriousViolations, signIn, startE2E, visit, type E2E } from "./harness";
+import { DEMO_PASSWORD, artifactsDir, expectNoProblems, pathOf, seriousViolations, signIn, startE2E, visit, waitForPaint, type E2E } from "./harness";
 
 // Schedules far apart, for the web server (what the page shows) and the worker alike: after their
 // first runs at start-up, jobs run only when the admin runs them, so every count below is exact.
@@ -165,6 +165,7 @@ describe("/admin in the browser", () => {
     for (const width of [375, 1280]) {
       await page.setViewportSize({ width, height: 900 });
       await page.evaluate(() => window.scrollTo(0, 0));
+      await waitForPaint(page);
       await page.screenshot({ path: path.join(artifactsDir, `admin-${width}.png`), fullPage: true, animations: "disabled" });
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
     }

@@ -105,6 +105,14 @@ export async function waitForHydration(page: Page): Promise<void> {
   await page.waitForSelector("html[data-hydrated]", { state: "attached", timeout: 30_000 });
 }
 
+/**
+ * Waits until the browser has painted twice: after a viewport change, a full-page screenshot taken
+ * at once can show tiles that were not repainted yet (a blank block over the page).
+ */
+export async function waitForPaint(page: Page): Promise<void> {
+  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+}
+
 /** The page's path and query, e.g. `/sessions?tab=live`. */
 export function pathOf(page: Page): string {
   const url = new URL(page.url());
