@@ -16,8 +16,15 @@ type ParticipantServices = Pick<Services, "db" | "redis" | "keys" | "config" | "
  */
 const LOCK_WAIT = { maxWait: 30_000, timeout: 15_000 };
 
-function lockParticipant(tx: Prisma.TransactionClient, sessionId: string, userId: string) {
-  return tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`participant:${sessionId}:${userId}`}, 0))`;
+/**
+ * The participant locks of `userIds` (distinct), taken in sorted order: join, leave, sign-out and the
+ * sweeps all lock through here, so every locker uses the same keys in the same order and none can
+ * deadlock. The ids travel as one comma-separated parameter (UUIDs), not an array of thousands.
+ */
+export function lockParticipants(tx: Prisma.TransactionClient, sessionId: string, userIds: string[]) {
+  return tx.$executeRaw`
+    SELECT pg_advisory_xact_lock(hashtextextended('participant:' || ${sessionId} || ':' || u, 0))
+    FROM unnest(string_to_array(${userIds.join(",")}, ',')) AS u ORDER BY u`;
 }
 
 export async function activeParticipantCount(services: Pick<Services, "db">, sessionId: string): Promise<number> {
@@ -49,13 +56,12 @@ export async function listParticipants(services: ParticipantServices, sessionId:
 }
 
 /** Publishes a participant event with the next sequence number of the session. */
-export async function publishParticipantEvent(
+export function publishParticipantEvent(
   services: Pick<Services, "redis" | "keys" | "events">,
   sessionId: string,
   event: DistributiveOmit<ParticipantEvent, "seq">,
 ): Promise<void> {
-  const seq = await services.redis.incr(services.keys.participantEventSeq(sessionId));
-  await services.events.publish(participantsChannel(sessionId), { ...event, seq });
+  return publishParticipantEvents(services, sessionId, [event]);
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -99,15 +105,6 @@ export function join(services: ParticipantServices, user: SessionUser, sessionId
   return joinBatches.submit(services.db, sessionId, { services, userId: user.id, connectionId });
 }
 
-/** The participant locks of `userIds` (sorted, distinct), in the order the sweeps take them. */
-function lockParticipants(tx: Prisma.TransactionClient, sessionId: string, userIds: string[]) {
-  // The same keys as lockParticipant, in the same order as the eviction and reconcile sweeps
-  // (ORDER BY the user id): every multi-user locker agrees on one order, so none can deadlock.
-  return tx.$executeRaw`
-    SELECT pg_advisory_xact_lock(hashtextextended('participant:' || ${sessionId} || ':' || u, 0))
-    FROM unnest(${userIds}::text[]) AS u ORDER BY u`;
-}
-
 interface JoinedRow {
   userId: string | null;
   joinedAt: Date | null;
@@ -147,7 +144,7 @@ async function runJoinBatch(sessionId: string, requests: JoinRequest[], release:
   const { services } = requests[0]!;
   const now = services.clock();
   // ON CONFLICT DO UPDATE cannot touch one row twice in a statement: two tabs of a user share a row.
-  const userIds = [...new Set(requests.map((request) => request.userId))].sort();
+  const userIds = [...new Set(requests.map((request) => request.userId))];
   const addAll = () => Promise.all(requests.map((request) => addConnection(services, sessionId, request.userId, request.connectionId, now.getTime())));
   const undo = (some: JoinRequest[]) => Promise.all(some.map((request) => removeConnection(services, sessionId, request.userId, request.connectionId)));
 
@@ -236,7 +233,7 @@ async function closeRow(tx: Prisma.TransactionClient, sessionId: string, userId:
 export async function leave(services: ParticipantServices, user: SessionUser, sessionId: string, connectionId: string) {
   const now = services.clock();
   const outcome = await services.db.$transaction(async (tx) => {
-    await lockParticipant(tx, sessionId, user.id);
+    await lockParticipants(tx, sessionId, [user.id]);
     const remaining = await removeConnection(services, sessionId, user.id, connectionId);
     const closed = remaining === 0 ? await closeRow(tx, sessionId, user.id, "LEFT", now) : false;
     return { remaining, closed };
@@ -263,7 +260,7 @@ export async function leaveAllSessions(services: ParticipantServices, userId: st
   const now = services.clock();
   for (const { sessionId } of active) {
     const closed = await services.db.$transaction(async (tx) => {
-      await lockParticipant(tx, sessionId, userId);
+      await lockParticipants(tx, sessionId, [userId]);
       await removeUser(services, sessionId, userId);
       return closeRow(tx, sessionId, userId, "LEFT", now);
     }, LOCK_WAIT);

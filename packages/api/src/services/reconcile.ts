@@ -1,7 +1,7 @@
 import type { Services } from "../context";
 import { presenceCounters } from "../metrics";
 import type { LeaveReasonValue } from "./participant-events";
-import { activeParticipantCount, publishParticipantEvent } from "./participants";
+import { activeParticipantCount, lockParticipants, publishParticipantEvent } from "./participants";
 import { clearSession, connectionCounts, ensurePresenceBuilt, removeStaleConnections, removeUser, sessionsWithPresence, usersWithConnections } from "./presence";
 
 type ReconcileServices = Pick<Services, "db" | "redis" | "keys" | "config" | "clock" | "events">;
@@ -18,8 +18,8 @@ function batches<T>(items: T[], size = RECONCILE_BATCH): T[][] {
 /**
  * Closes the active rows of `userIds` whose users, checked again under their participant locks, still
  * have no connection — so a tab that re-joins while the sweep runs keeps its row. One transaction:
- * the locks (the same keys as join/leave in participants.ts, in the same order as every multi-user
- * locker), the re-check in Redis, one UPDATE. lastSeenAt becomes the later of the row's and
+ * the participant locks (lockParticipants, as join and leave take them), the re-check in Redis, one
+ * UPDATE. lastSeenAt becomes the later of the row's and
  * `lastSeen[i]` (ms; null keeps the row's). Returns the users whose rows were closed.
  *
  * The ids travel as one comma-separated parameter (UUIDs) and the closed ones come back as one
@@ -36,15 +36,14 @@ async function closeDisconnected(
   const closed = await services.db.$transaction(
     async (tx) => {
       // The UPDATE below is one index probe per user: a hash join would scan every row of the
-      // session for every batch (set here, for this transaction only, in the same round trip).
-      await tx.$executeRaw`
-        SELECT pg_advisory_xact_lock(hashtextextended('participant:' || ${sessionId} || ':' || u, 0))
-        FROM (SELECT set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)) AS planner,
-             unnest(string_to_array(${userIds.join(",")}, ',')) AS u ORDER BY u`;
+      // session for every batch (switched off for this transaction only).
+      await tx.$executeRaw`SELECT set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)`;
+      await lockParticipants(tx, sessionId, userIds);
       // Only these users are looked up (the presence index), not the whole session: O(batch).
       const connected = await usersWithConnections(services, sessionId, userIds);
       const keep = (_: unknown, i: number) => !connected.has(userIds[i]!);
-      const [closing, closingSeen] = connected.size === 0 ? [userIds, lastSeen] : [userIds.filter(keep), lastSeen.filter(keep)];
+      const closing = userIds.filter(keep);
+      const closingSeen = lastSeen.filter(keep);
       if (closing.length === 0) return [];
       const [row] = await tx.$queryRaw<{ closed: string | null }[]>`
         WITH closed AS (
