@@ -51,7 +51,12 @@ async function liveSessionId(student: ApiClient): Promise<{ id: string; end?: ()
   const { client: instructor } = await signIn(values["instructor-email"]!, values["instructor-password"]!);
   const courses = await instructor.course.mine.query({ limit: 1 });
   assert(courses.items[0], "no live session, and the instructor account has no course to start one in");
-  const created = await instructor.session.create.mutate({ courseId: courses.items[0].id, title: "Smoke check", startsAt: new Date(), plannedDurationMinutes: 15 });
+  const created = await instructor.session.create.mutate({
+    courseId: courses.items[0].id,
+    title: "Smoke check",
+    startsAt: new Date(),
+    plannedDurationMinutes: 15,
+  });
   await instructor.session.start.mutate({ sessionId: created.id });
   return { id: created.id, end: () => instructor.session.end.mutate({ sessionId: created.id }) };
 }
@@ -69,7 +74,9 @@ if (signedIn) {
   if (me && target) {
     const before = await client.session.participantCount.query({ sessionId: target.id });
     await check("join twice (two tabs) → one participant with two connections", async () => {
-      await Promise.all(connections.map((connectionId) => client.session.join.mutate({ sessionId: target.id, connectionId })));
+      await Promise.all(
+        connections.map((connectionId) => client.session.join.mutate({ sessionId: target.id, connectionId })),
+      );
       const participants = await client.session.participants.query({ sessionId: target.id });
       const mine = participants.filter((participant) => participant.userId === me.id);
       assert(mine.length === 1, `listed ${mine.length} times`);
@@ -84,7 +91,9 @@ if (signedIn) {
     await check("refresh storm: 20 concurrent refreshes of one token all succeed with the same new token", async () => {
       const refreshToken = session.tokenSet!.refreshToken;
       const raw = createApiClient({ url: trpcUrl, maxAttempts: 1 });
-      const answers = await Promise.all(Array.from({ length: 20 }, () => raw.auth.refresh.mutate({ refreshToken, delivery: "body" })));
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, () => raw.auth.refresh.mutate({ refreshToken, delivery: "body" })),
+      );
       const tokens = new Set(answers.map((answer) => answer.tokens?.refreshToken));
       assert(tokens.size === 1, `${tokens.size} different tokens`);
       session.update(answers[0]!);
@@ -98,10 +107,20 @@ if (signedIn) {
       assert(after.count <= before.count, `count ${after.count}, was ${before.count} before joining`);
     });
     await check("counts: session.stats agrees with the live tab", async () => {
-      const [stats, live] = await Promise.all([client.session.stats.query(), client.session.list.query({ tab: "live", limit: 50 })]);
+      const [stats, live] = await Promise.all([
+        client.session.stats.query(),
+        client.session.list.query({ tab: "live", limit: 50 }),
+      ]);
       const listed = live.items.reduce((sum, item) => sum + item.participantCount, 0);
-      assert(stats.liveNow >= live.items.length, `stats says ${stats.liveNow} live, the tab lists ${live.items.length}`);
-      if (live.items.length < 50) assert(stats.participantsNow === listed, `stats says ${stats.participantsNow} participants, cards add up to ${listed}`);
+      assert(
+        stats.liveNow >= live.items.length,
+        `stats says ${stats.liveNow} live, the tab lists ${live.items.length}`,
+      );
+      if (live.items.length < 50)
+        assert(
+          stats.participantsNow === listed,
+          `stats says ${stats.participantsNow} participants, cards add up to ${listed}`,
+        );
     });
     if (target.end) await check("end the session started for the check", target.end);
   }

@@ -13,7 +13,13 @@ import { createSessionFixture, hashPassword, insertUsers } from "@livehall/api/t
 import { createDb } from "@livehall/db";
 import { createRedisNamespace, createTestDatabase, freePort, waitFor } from "@livehall/testing";
 
-const { values } = parseArgs({ options: { minutes: { type: "string", default: "10" }, users: { type: "string", default: "500" }, tabs: { type: "string", default: "4" } } });
+const { values } = parseArgs({
+  options: {
+    minutes: { type: "string", default: "10" },
+    users: { type: "string", default: "500" },
+    tabs: { type: "string", default: "4" },
+  },
+});
 const minutes = Number(values.minutes);
 const userCount = Number(values.users);
 const tabsPerUser = Number(values.tabs);
@@ -21,7 +27,12 @@ const ROOT = new URL("..", import.meta.url).pathname;
 
 if (!existsSync(`${ROOT}apps/web/build/server.js`) || !existsSync(`${ROOT}apps/worker/dist/main.js`)) {
   console.log("Building web and worker…");
-  await new Promise((resolve, reject) => spawn("npx", ["turbo", "run", "build", "--output-logs=errors-only"], { cwd: ROOT, stdio: "inherit" }).on("exit", (code) => (code === 0 ? resolve(null) : reject(new Error("build failed")))));
+  await new Promise((resolve, reject) =>
+    spawn("npx", ["turbo", "run", "build", "--output-logs=errors-only"], { cwd: ROOT, stdio: "inherit" }).on(
+      "exit",
+      (code) => (code === 0 ? resolve(null) : reject(new Error("build failed"))),
+    ),
+  );
 }
 
 const database = await createTestDatabase();
@@ -51,11 +62,17 @@ const rssMb = (child: ChildProcess) => {
 };
 
 try {
-  await waitFor(async () => (await fetch(`${baseUrl}/readyz`).catch(() => null))?.ok, { timeoutMs: 30_000, what: "the web server" });
+  await waitFor(async () => (await fetch(`${baseUrl}/readyz`).catch(() => null))?.ok, {
+    timeoutMs: 30_000,
+    what: "the web server",
+  });
   const db = createDb(database.url);
   const { session } = await createSessionFixture({ db });
   const password = "soak password";
-  const users = await insertUsers({ db }, userCount, { passwordHash: await hashPassword(password), emailPrefix: "soak" });
+  const users = await insertUsers({ db }, userCount, {
+    passwordHash: await hashPassword(password),
+    emailPrefix: "soak",
+  });
   await db.$disconnect();
 
   const totals = { signedOut: 0, wrongfulRejoins: 0, failedCalls: 0, heartbeats: 0, refreshes: 0 };
@@ -72,9 +89,12 @@ try {
     totals.refreshes--; // the sign-in itself is not a refresh
     clients.push({ client, tabs: Array.from({ length: tabsPerUser }, (_, i) => `soak-${user.id.slice(0, 8)}-${i}`) });
   }
-  for (const { client, tabs } of clients) for (const connectionId of tabs) await client.session.join.mutate({ sessionId: session.id, connectionId });
+  for (const { client, tabs } of clients)
+    for (const connectionId of tabs) await client.session.join.mutate({ sessionId: session.id, connectionId });
   const rssStart = children.map(rssMb);
-  console.log(`${userCount * tabsPerUser} connections joined; RSS web ${rssStart[0]} MB, worker ${rssStart[1]} MB. Running ${minutes} min…`);
+  console.log(
+    `${userCount * tabsPerUser} connections joined; RSS web ${rssStart[0]} MB, worker ${rssStart[1]} MB. Running ${minutes} min…`,
+  );
 
   const endAt = Date.now() + minutes * 60_000;
   const interval = 30_000;
@@ -104,14 +124,25 @@ try {
   const timedOut = await check.sessionParticipant.count({ where: { sessionId: session.id, leaveReason: "TIMEOUT" } });
   const active = await check.sessionParticipant.count({ where: { sessionId: session.id, leftAt: null } });
   await check.$disconnect();
-  const result = { minutes, connections: userCount * tabsPerUser, ...totals, rowsClosedWithTimeout: timedOut, activeAtEnd: active, rssMb: { web: [rssStart[0], rssEnd[0]], worker: [rssStart[1], rssEnd[1]] } };
+  const result = {
+    minutes,
+    connections: userCount * tabsPerUser,
+    ...totals,
+    rowsClosedWithTimeout: timedOut,
+    activeAtEnd: active,
+    rssMb: { web: [rssStart[0], rssEnd[0]], worker: [rssStart[1], rssEnd[1]] },
+  };
   console.log(JSON.stringify(result, null, 2));
   const ok = totals.signedOut === 0 && totals.wrongfulRejoins === 0 && timedOut === 0 && active === userCount;
   console.log(ok ? "soak: passed (0 wrongful evictions, 0 sign-outs)" : "soak: FAILED");
   process.exitCode = ok ? 0 : 1;
 } finally {
   for (const child of children) child.kill("SIGTERM");
-  await Promise.all(children.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once("exit", resolve)))));
+  await Promise.all(
+    children.map(
+      (child) => new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once("exit", resolve))),
+    ),
+  );
   await database.drop();
   await namespace.clear();
 }

@@ -45,7 +45,14 @@ for (const arg of args) {
     process.exit(2);
   }
 }
-const mode = args.has("--check-services") || args.has("--check-only") ? "check" : args.has("--dev") ? "dev" : args.has("--cluster") ? "cluster" : "start";
+const mode =
+  args.has("--check-services") || args.has("--check-only")
+    ? "check"
+    : args.has("--dev")
+      ? "dev"
+      : args.has("--cluster")
+        ? "cluster"
+        : "start";
 
 async function main() {
   const startedAt = Date.now();
@@ -53,7 +60,11 @@ async function main() {
   // 1. Services first: a wrong URL is reported in a second, before any install or build.
   const services = appServices();
   const ready = await ensureServices([services.postgres, services.redis]);
-  log.ok(ready.map(({ target, action }) => `${target.label} ${action === "ready" ? "ready" : action} at ${target.redacted}`).join(" · "));
+  log.ok(
+    ready
+      .map(({ target, action }) => `${target.label} ${action === "ready" ? "ready" : action} at ${target.redacted}`)
+      .join(" · "),
+  );
   if (mode === "check") return 0;
 
   const address = webAddress();
@@ -67,7 +78,9 @@ async function main() {
   const env = childEnv({ DATABASE_URL: services.postgres.url, REDIS_URL: services.redis.url });
 
   // 3. Database: client code, schema, demo data.
-  await runStep("Generating the Prisma client…", NPX, ["turbo", "run", "generate", "--output-logs=errors-only"], { env });
+  await runStep("Generating the Prisma client…", NPX, ["turbo", "run", "generate", "--output-logs=errors-only"], {
+    env,
+  });
   await runStep(`Migrating ${services.postgres.redacted}…`, NPM, ["run", "--silent", "db:migrate"], { env });
   await runStep("Seeding demo data…", NPM, ["run", "--silent", "db:seed"], { env });
 
@@ -76,12 +89,20 @@ async function main() {
   if (mode === "start" || mode === "cluster") {
     await runStep("Building web and worker…", NPX, ["turbo", "run", "build", "--output-logs=new-only"], { env });
     const auth = localAuthSecret();
-    if (auth.generated) log.info(color.dim(`AUTH_SECRET is not set: generated a local one in ${path.relative(ROOT, auth.file)} (set AUTH_SECRET in a real deployment).`));
+    if (auth.generated)
+      log.info(
+        color.dim(
+          `AUTH_SECRET is not set: generated a local one in ${path.relative(ROOT, auth.file)} (set AUTH_SECRET in a real deployment).`,
+        ),
+      );
     const production = { NODE_ENV: "production", AUTH_SECRET: auth.secret };
-    processes = mode === "start" ? [
-      { name: "web", command: process.execPath, args: ["apps/web/build/server.js"], env: production },
-      { name: "worker", command: process.execPath, args: ["apps/worker/dist/main.js"], env: production },
-    ] : clusterProcesses(address, production);
+    processes =
+      mode === "start"
+        ? [
+            { name: "web", command: process.execPath, args: ["apps/web/build/server.js"], env: production },
+            { name: "worker", command: process.execPath, args: ["apps/worker/dist/main.js"], env: production },
+          ]
+        : clusterProcesses(address, production);
   } else {
     processes = [
       { name: "web", command: NPM, args: ["run", "dev", "-w", "@livehall/web"] },
@@ -89,7 +110,9 @@ async function main() {
     ];
   }
 
-  log.step(`Starting ${mode === "cluster" ? "2 web instances, a proxy and 2 workers" : "web and worker"} (${mode === "dev" ? "development" : "production"} mode; prepared in ${elapsed(startedAt)})…`);
+  log.step(
+    `Starting ${mode === "cluster" ? "2 web instances, a proxy and 2 workers" : "web and worker"} (${mode === "dev" ? "development" : "production"} mode; prepared in ${elapsed(startedAt)})…`,
+  );
   let finished = false;
   const running = runTogether(processes, { env, cwd: ROOT }).finally(() => {
     finished = true;
@@ -121,7 +144,10 @@ function clusterProcesses(address, production) {
     name: "proxy",
     command: process.execPath,
     args: ["scripts/lib/round-robin-proxy.mjs"],
-    env: { PROXY_PORT: String(base), PROXY_BACKENDS: web.map((instance) => `http://127.0.0.1:${instance.env.PORT}`).join(",") },
+    env: {
+      PROXY_PORT: String(base),
+      PROXY_BACKENDS: web.map((instance) => `http://127.0.0.1:${instance.env.PORT}`).join(","),
+    },
   };
   return [proxy, ...web, ...workers];
 }
@@ -132,7 +158,9 @@ async function announce(address, finished) {
   if (finished()) return;
   const lines = [
     "",
-    up ? color.bold(`  Livehall is running at ${address.url}`) : color.bold(`  Livehall should be at ${address.url} (not answering yet)`),
+    up
+      ? color.bold(`  Livehall is running at ${address.url}`)
+      : color.bold(`  Livehall should be at ${address.url} (not answering yet)`),
     `  Demo logins (password ${color.bold(DEMO_PASSWORD)}, for local use only):`,
     ...DEMO_LOGINS.map(([email, role]) => `    ${email.padEnd(26)}${color.dim(role)}`),
     color.dim("  Press Ctrl-C to stop."),

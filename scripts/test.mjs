@@ -66,7 +66,12 @@ async function check(name, command, args, env, { runsTests = false } = {}) {
   testCounts.passed += counted.passed;
   // A failing step whose failures no runner counted (a crash, a type error) still counts as one.
   testCounts.failed += counted.failed || (ok ? 0 : 1);
-  record(name, ok, Date.now() - started, ok ? (runsTests ? `${counted.passed} tests` : "") : `exit ${result.signal ?? result.code}`);
+  record(
+    name,
+    ok,
+    Date.now() - started,
+    ok ? (runsTests ? `${counted.passed} tests` : "") : `exit ${result.signal ?? result.code}`,
+  );
   return ok;
 }
 
@@ -76,8 +81,11 @@ function summary() {
   const failed = results.filter((r) => r.ok === false).length;
   console.log(`\n${color.bold("Summary")}`);
   for (const r of results) {
-    const mark = r.ok === true ? color.green("✔ passed ") : r.ok === false ? color.red("✖ FAILED ") : color.yellow("- skipped");
-    console.log(`  ${mark} ${r.name.padEnd(width)}  ${seconds(r.ms).padStart(6)}${r.note ? color.dim(`  ${r.note}`) : ""}`);
+    const mark =
+      r.ok === true ? color.green("✔ passed ") : r.ok === false ? color.red("✖ FAILED ") : color.yellow("- skipped");
+    console.log(
+      `  ${mark} ${r.name.padEnd(width)}  ${seconds(r.ms).padStart(6)}${r.note ? color.dim(`  ${r.note}`) : ""}`,
+    );
   }
   console.log(`  total ${seconds(Date.now() - startedAt)}`);
   console.log(`  steps: ${passed} passed, ${failed} failed`);
@@ -91,8 +99,17 @@ async function main() {
   let started = Date.now();
   const services = testServices();
   const ready = await ensureServices([services.postgres, services.redis]);
-  record("services", true, Date.now() - started, ready.map(({ target, action }) => `${target.label} ${action}`).join(", "));
-  log.ok(ready.map(({ target, action }) => `${target.label} ${action === "ready" ? "ready" : action} at ${target.redacted}`).join(" · "));
+  record(
+    "services",
+    true,
+    Date.now() - started,
+    ready.map(({ target, action }) => `${target.label} ${action}`).join(", "),
+  );
+  log.ok(
+    ready
+      .map(({ target, action }) => `${target.label} ${action === "ready" ? "ready" : action} at ${target.redacted}`)
+      .join(" · "),
+  );
 
   // 2. Dependencies.
   started = Date.now();
@@ -115,17 +132,22 @@ async function main() {
   });
   results.at(-1).note ||= redactUrl(services.testDatabaseUrl);
   if (!template) {
-    for (const name of ["scripts", "typecheck", "lint", "test"]) results.push({ name, ok: null, ms: 0, note: "needs the template database" });
+    for (const name of ["scripts", "typecheck", "lint", "test"])
+      results.push({ name, ok: null, ms: 0, note: "needs the template database" });
     return summary();
   }
 
   if (prepareOnly) {
-    log.ok(`Prepared in ${seconds(Date.now() - startedAt)}: TEST_DATABASE_URL=${redactUrl(services.testDatabaseUrl)} REDIS_URL=${services.redis.redacted}`);
+    log.ok(
+      `Prepared in ${seconds(Date.now() - startedAt)}: TEST_DATABASE_URL=${redactUrl(services.testDatabaseUrl)} REDIS_URL=${services.redis.redacted}`,
+    );
     return 0;
   }
 
   // 4. The checks.
-  await check("scripts", process.execPath, ["--test", "--test-reporter=spec", "scripts/lib/"], env, { runsTests: true });
+  await check("scripts", process.execPath, ["--test", "--test-reporter=spec", "scripts/lib/"], env, {
+    runsTests: true,
+  });
   await check("typecheck", NPX, ["turbo", "run", "typecheck", "--continue", "--output-logs=new-only"], env);
   // The root scripts are not a workspace: checked here directly.
   await check("typecheck scripts", NPX, ["tsc", "-p", "scripts"], env);

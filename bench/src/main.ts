@@ -24,7 +24,11 @@ import { sessionsPageScenario } from "./scenarios/sessions-page";
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
-const only = args.find((arg) => arg.startsWith("--only="))?.slice("--only=".length).split(",").map(Number);
+const only = args
+  .find((arg) => arg.startsWith("--only="))
+  ?.slice("--only=".length)
+  .split(",")
+  .map(Number);
 const quick = flag("quick");
 const log = (line: string) => console.log(line);
 
@@ -38,7 +42,9 @@ const machine = () => ({
 async function main(): Promise<number> {
   const startedAt = new Date();
   const atStart = machine();
-  console.log(`Livehall bench — ${atStart.cpus} CPUs (${atStart.cpuModel}), load average ${atStart.loadAverage.join(" ")} at start, node ${process.version}`);
+  console.log(
+    `Livehall bench — ${atStart.cpus} CPUs (${atStart.cpuModel}), load average ${atStart.loadAverage.join(" ")} at start, node ${process.version}`,
+  );
   await prepareServices();
 
   const profile = args.find((arg) => arg === "--profile" || arg.startsWith("--profile="));
@@ -58,7 +64,11 @@ async function main(): Promise<number> {
       run: () => heartbeatScenario({ connections: 50, warmupSeconds: 2, roundSeconds: quick ? 2 : 3, rounds: 3 }, log),
     },
     { id: 2, title: "join storm", run: () => joinStormScenario({ users: 1_000, rounds: 3 }, log) },
-    { id: 3, title: "refresh storm", run: () => refreshStormScenario({ concurrency: 20, repetitions: 50, warmupRepetitions: 5 }, log) },
+    {
+      id: 3,
+      title: "refresh storm",
+      run: () => refreshStormScenario({ concurrency: 20, repetitions: 50, warmupRepetitions: 5 }, log),
+    },
     {
       id: 4,
       title: "eviction sweep",
@@ -69,11 +79,21 @@ async function main(): Promise<number> {
       title: "/sessions server render and first-load JS",
       run: () =>
         sessionsPageScenario(
-          { sessions: 500, warmupRequests: 20, requestsPerRound: quick ? 15 : 40, rounds: 3, build: flag("build") ? "always" : flag("no-build") ? "never" : "auto" },
+          {
+            sessions: 500,
+            warmupRequests: 20,
+            requestsPerRound: quick ? 15 : 40,
+            rounds: 3,
+            build: flag("build") ? "always" : flag("no-build") ? "never" : "auto",
+          },
           log,
         ),
     },
-    { id: 6, title: "event fan-out across two web instances", run: () => fanoutScenario({ joins: 500, warmupJoins: 50 }, log) },
+    {
+      id: 6,
+      title: "event fan-out across two web instances",
+      run: () => fanoutScenario({ joins: 500, warmupJoins: 50 }, log),
+    },
   ];
 
   const rows: Row[] = [];
@@ -91,14 +111,25 @@ async function main(): Promise<number> {
     } catch (error) {
       failed = true;
       console.error(`  ✖ scenario ${scenario.id} failed: ${(error as Error).stack ?? String(error)}`);
-      rows.push({ scenario: `${scenario.id} ${scenario.title}`, metric: "error", median: (error as Error).message.slice(0, 60), p99: null, baseline: null, ratio: null, target: "runs", pass: false });
+      rows.push({
+        scenario: `${scenario.id} ${scenario.title}`,
+        metric: "error",
+        median: (error as Error).message.slice(0, 60),
+        p99: null,
+        baseline: null,
+        ratio: null,
+        target: "runs",
+        pass: false,
+      });
       raw[scenario.id] = { error: String(error) };
     }
     timings[scenario.id] = round((performance.now() - started) / 1000, 1);
   }
 
   const atEnd = machine();
-  console.log(`\nResults (${atStart.cpus} CPUs; load average ${atStart.loadAverage.join(" ")} at start, ${atEnd.loadAverage.join(" ")} at end):`);
+  console.log(
+    `\nResults (${atStart.cpus} CPUs; load average ${atStart.loadAverage.join(" ")} at start, ${atEnd.loadAverage.join(" ")} at end):`,
+  );
   console.log(printTable(rows));
   const results = {
     startedAt: startedAt.toISOString(),

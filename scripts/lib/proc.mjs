@@ -9,7 +9,8 @@ export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 /** Colours when writing to a terminal (NO_COLOR turns them off, FORCE_COLOR on). */
 export const useColor =
-  process.env.NO_COLOR == null && (process.env.FORCE_COLOR != null ? process.env.FORCE_COLOR !== "0" : Boolean(process.stdout.isTTY));
+  process.env.NO_COLOR == null &&
+  (process.env.FORCE_COLOR != null ? process.env.FORCE_COLOR !== "0" : Boolean(process.stdout.isTTY));
 
 const paint = (code) => (text) => (useColor ? `\x1b[${code}m${text}\x1b[0m` : String(text));
 export const color = {
@@ -46,7 +47,11 @@ export function exitWithError(error) {
 }
 
 export function seconds(ms) {
-  return ms < 10_000 ? `${(ms / 1000).toFixed(1)}s` : ms < 120_000 ? `${Math.round(ms / 1000)}s` : `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`;
+  return ms < 10_000
+    ? `${(ms / 1000).toFixed(1)}s`
+    : ms < 120_000
+      ? `${Math.round(ms / 1000)}s`
+      : `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`;
 }
 
 /** An executable on PATH (or one of `extraDirs`), or null. */
@@ -76,7 +81,11 @@ export function run(command, args = [], { env, cwd = ROOT, capture = false, tee 
       child = spawn(command, args, {
         cwd,
         env: env ?? process.env,
-        stdio: [input != null ? "pipe" : capture ? "ignore" : "inherit", capture || tee ? "pipe" : "inherit", capture || tee ? "pipe" : "inherit"],
+        stdio: [
+          input != null ? "pipe" : capture ? "ignore" : "inherit",
+          capture || tee ? "pipe" : "inherit",
+          capture || tee ? "pipe" : "inherit",
+        ],
       });
     } catch (error) {
       resolve({ code: 127, signal: null, output: String(error?.message ?? error) });
@@ -121,7 +130,10 @@ export function pipeWithPrefix(stream, out, prefix) {
  * Resolves with the exit code to use: 0 when everything stopped cleanly after a signal, else 1
  * (or the crashed child's own non-zero code).
  */
-export function runTogether(processes, { env = process.env, cwd = ROOT, graceMs = 15_000, signals = ["SIGINT", "SIGTERM"] } = {}) {
+export function runTogether(
+  processes,
+  { env = process.env, cwd = ROOT, graceMs = 15_000, signals = ["SIGINT", "SIGTERM"] } = {},
+) {
   const palette = [color.cyan, color.magenta, color.yellow, color.blue, color.green];
   const width = Math.max(...processes.map((p) => p.name.length));
   return new Promise((resolve) => {
@@ -192,7 +204,9 @@ export function runTogether(processes, { env = process.env, cwd = ROOT, graceMs 
         if (!stopping) {
           // Exiting on its own while the others run is a failure, whatever the code.
           exitCode = code && code > 0 ? code : 1;
-          console.error(`${prefix} ${color.red(`exited unexpectedly (${how})`)}${children.size > 1 ? color.red(": stopping the others") : ""}`);
+          console.error(
+            `${prefix} ${color.red(`exited unexpectedly (${how})`)}${children.size > 1 ? color.red(": stopping the others") : ""}`,
+          );
           stopAll(spec.name);
         } else {
           // 130/143 are how shells and npm report a child ended by SIGINT/SIGTERM.

@@ -64,7 +64,10 @@ const server = (name) => ({
   name,
   command: process.execPath,
   // Handlers first, then "up": the test signals as soon as it reads "up".
-  args: ["-e", `for (const s of ["SIGTERM", "SIGINT"]) process.on(s, () => { console.log("bye"); process.exit(0); }); console.log("up"); setInterval(() => {}, 1000);`],
+  args: [
+    "-e",
+    `for (const s of ["SIGTERM", "SIGINT"]) process.on(s, () => { console.log("bye"); process.exit(0); }); console.log("up"); setInterval(() => {}, 1000);`,
+  ],
 });
 
 test("runTogether forwards SIGTERM and SIGINT to both children and exits 0 when both stopped", async () => {
@@ -80,7 +83,11 @@ test("runTogether forwards SIGTERM and SIGINT to both children and exits 0 when 
 });
 
 test("runTogether stops the other process and exits non-zero when one dies", async () => {
-  const crasher = { name: "worker", command: process.execPath, args: ["-e", `console.log("up"); setTimeout(() => process.exit(3), 300);`] };
+  const crasher = {
+    name: "worker",
+    command: process.execPath,
+    args: ["-e", `console.log("up"); setTimeout(() => process.exit(3), 300);`],
+  };
   const { code, output } = await supervise([server("web"), crasher]);
   assert.equal(code, 3, output);
   assert.match(output, /\[worker\] exited unexpectedly \(code 3\): stopping the others/);
@@ -114,7 +121,12 @@ test("dependencyState: missing, stale when package-lock.json is newer than the l
 });
 
 test("webAddress shows localhost for the wildcard address and honours PORT", () => {
-  assert.deepEqual(webAddress({}), { port: 3000, host: "0.0.0.0", connectHost: "127.0.0.1", url: "http://localhost:3000" });
+  assert.deepEqual(webAddress({}), {
+    port: 3000,
+    host: "0.0.0.0",
+    connectHost: "127.0.0.1",
+    url: "http://localhost:3000",
+  });
   assert.equal(webAddress({ PORT: "4100" }).url, "http://localhost:4100");
   assert.equal(webAddress({ HOST: "::1", PORT: "4100" }).url, "http://[::1]:4100");
 });

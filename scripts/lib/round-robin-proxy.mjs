@@ -6,9 +6,14 @@
 import http from "node:http";
 
 const port = Number(process.env.PROXY_PORT ?? 3000);
-const backends = (process.env.PROXY_BACKENDS ?? "").split(",").filter(Boolean).map((url) => ({ url: new URL(url), downUntil: 0 }));
+const backends = (process.env.PROXY_BACKENDS ?? "")
+  .split(",")
+  .filter(Boolean)
+  .map((url) => ({ url: new URL(url), downUntil: 0 }));
 if (backends.length === 0) {
-  console.error("✖ PROXY_BACKENDS is empty: set it to the web instances, e.g. http://127.0.0.1:3001,http://127.0.0.1:3002");
+  console.error(
+    "✖ PROXY_BACKENDS is empty: set it to the web instances, e.g. http://127.0.0.1:3001,http://127.0.0.1:3002",
+  );
   process.exit(1);
 }
 const SKIP_AFTER_FAILURE_MS = 3_000;
@@ -44,14 +49,19 @@ const server = http.createServer((req, res) => {
   );
   upstream.on("error", (error) => {
     backend.downUntil = Date.now() + SKIP_AFTER_FAILURE_MS;
-    if (!res.headersSent) res.writeHead(502, { "content-type": "text/plain" }).end(`upstream ${backend.url.host} unavailable: ${error.message}`);
+    if (!res.headersSent)
+      res
+        .writeHead(502, { "content-type": "text/plain" })
+        .end(`upstream ${backend.url.host} unavailable: ${error.message}`);
     else res.destroy();
   });
   res.on("close", () => upstream.destroy());
   req.pipe(upstream);
 });
 
-server.listen(port, () => console.log(`round-robin proxy on http://localhost:${port} → ${backends.map((b) => b.url.host).join(", ")}`));
+server.listen(port, () =>
+  console.log(`round-robin proxy on http://localhost:${port} → ${backends.map((b) => b.url.host).join(", ")}`),
+);
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.on(signal, () => {
     server.close(() => process.exit(0));

@@ -147,7 +147,9 @@ function exchange(target, payload, isComplete, timeoutMs) {
       if (isComplete(data)) finish({ ok: true, data });
     });
     socket.on("error", (error) => finish({ ok: false, reason: REASONS[error.code] ?? error.code ?? error.message }));
-    socket.on("close", () => finish(data.length ? { ok: true, data } : { ok: false, reason: "closed without answering" }));
+    socket.on("close", () =>
+      finish(data.length ? { ok: true, data } : { ok: false, reason: "closed without answering" }),
+    );
   });
 }
 
@@ -157,7 +159,14 @@ function exchange(target, payload, isComplete, timeoutMs) {
  * connections. Resolves { state: "ready" | "starting" | "unreachable" | "other", detail }.
  */
 export async function probePostgres(target, { timeoutMs = 2_000 } = {}) {
-  const params = ["user", target.username || "postgres", "database", target.database || "postgres", "application_name", "livehall-check"];
+  const params = [
+    "user",
+    target.username || "postgres",
+    "database",
+    target.database || "postgres",
+    "application_name",
+    "livehall-check",
+  ];
   const body = Buffer.from(`${params.join("\0")}\0\0`, "utf8");
   const startup = Buffer.alloc(8 + body.length);
   startup.writeInt32BE(startup.length, 0);
@@ -171,7 +180,7 @@ export async function probePostgres(target, { timeoutMs = 2_000 } = {}) {
   if (type === "R" || type === "v") return { state: "ready" }; // an authentication request / protocol negotiation
   if (type === "E" && complete(data)) {
     const fields = {};
-    for (let i = 5; i < data.length && data[i] !== 0; ) {
+    for (let i = 5; i < data.length && data[i] !== 0;) {
       const end = data.indexOf(0, i + 1);
       fields[String.fromCharCode(data[i])] = data.subarray(i + 1, end).toString("utf8");
       i = end + 1;
@@ -192,7 +201,11 @@ function respCommand(...words) {
  * Resolves { state: "ready" | "starting" | "unreachable" | "auth" | "other", detail }.
  */
 export async function probeRedis(target, { timeoutMs = 2_000 } = {}) {
-  const auth = target.password ? (target.username ? respCommand("AUTH", target.username, target.password) : respCommand("AUTH", target.password)) : "";
+  const auth = target.password
+    ? target.username
+      ? respCommand("AUTH", target.username, target.password)
+      : respCommand("AUTH", target.password)
+    : "";
   const expectedLines = auth ? 2 : 1;
   const complete = (buf) => (buf.toString("utf8").match(/\r\n/g) ?? []).length >= expectedLines;
   const answer = await exchange(target, `${auth}PING\r\n`, complete, timeoutMs);
@@ -202,7 +215,8 @@ export async function probeRedis(target, { timeoutMs = 2_000 } = {}) {
   if (last === "+PONG") return { state: "ready" }; // an AUTH answer before it may complain harmlessly
   const error = lines.find((line) => line.startsWith("-")) ?? last;
   if (error.startsWith("-LOADING")) return { state: "starting", detail: error.slice(1) };
-  if (/^-(NOAUTH|WRONGPASS|ERR invalid password|ERR AUTH)/.test(error)) return { state: "auth", detail: error.slice(1) };
+  if (/^-(NOAUTH|WRONGPASS|ERR invalid password|ERR AUTH)/.test(error))
+    return { state: "auth", detail: error.slice(1) };
   if (error.startsWith("-")) return { state: "other", detail: error.slice(1) };
   return { state: "other", detail: "something answered on this port, but not Redis" };
 }
@@ -268,7 +282,9 @@ function installedPostgresVersions() {
 
 export function isInstalled(kind) {
   if (kind === "redis") return which("redis-server", SBIN) != null;
-  return which("pg_ctlcluster", SBIN) != null && (postgresClusters().length > 0 || installedPostgresVersions().length > 0);
+  return (
+    which("pg_ctlcluster", SBIN) != null && (postgresClusters().length > 0 || installedPostgresVersions().length > 0)
+  );
 }
 
 function lastLine(output) {
@@ -287,7 +303,8 @@ async function aptInstall(targets) {
   log.step(`Installing ${packages.join(" and ")} with apt-get (running as root; this takes a minute or two)…`);
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
   const update = await run("apt-get", ["update"], { env, capture: true });
-  const install = update.code === 0 ? await run("apt-get", ["install", "-y", ...packages], { env, capture: true }) : update;
+  const install =
+    update.code === 0 ? await run("apt-get", ["install", "-y", ...packages], { env, capture: true }) : update;
   writeFileSync(logFile, `${update.output}\n${install === update ? "" : install.output}`);
   if (install.code !== 0) {
     throw new UserError(
@@ -303,7 +320,8 @@ function asPostgres(command, args, options) {
 }
 
 async function startPostgres(target, { fresh }) {
-  let cluster = postgresClusters().find((c) => c.port === target.port) ?? postgresClusters().find((c) => c.name === "main");
+  let cluster =
+    postgresClusters().find((c) => c.port === target.port) ?? postgresClusters().find((c) => c.name === "main");
   let created = fresh;
   if (!cluster) {
     const version = installedPostgresVersions()[0];
@@ -313,8 +331,13 @@ async function startPostgres(target, { fresh }) {
       );
     }
     log.step(`Creating the Postgres ${version} cluster "main"…`);
-    const result = await run(which("pg_createcluster", SBIN) ?? "pg_createcluster", [version, "main", "--port", String(target.port)], { capture: true });
-    if (result.code !== 0) throw new UserError(unreachableMessage(target, `pg_createcluster failed: ${lastLine(result.output)}`));
+    const result = await run(
+      which("pg_createcluster", SBIN) ?? "pg_createcluster",
+      [version, "main", "--port", String(target.port)],
+      { capture: true },
+    );
+    if (result.code !== 0)
+      throw new UserError(unreachableMessage(target, `pg_createcluster failed: ${lastLine(result.output)}`));
     cluster = { version, name: "main", port: target.port };
     created = true;
   }
@@ -326,7 +349,12 @@ async function startPostgres(target, { fresh }) {
   );
   // "already running" is a success for us: someone else started it meanwhile.
   if (result.code !== 0 && !/already running/i.test(result.output)) {
-    throw new UserError(unreachableMessage(target, `pg_ctlcluster could not start it: ${lastLine(result.output) || `exit ${result.code}`}`));
+    throw new UserError(
+      unreachableMessage(
+        target,
+        `pg_ctlcluster could not start it: ${lastLine(result.output) || `exit ${result.code}`}`,
+      ),
+    );
   }
   return { created, cluster };
 }
@@ -345,12 +373,17 @@ async function setPasswordOnNewCluster(target, cluster) {
     `DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = ${`'${user.replaceAll("'", "''")}'`}) THEN CREATE ROLE ${ident} LOGIN SUPERUSER; END IF; END $$;`,
     `ALTER ROLE ${ident} PASSWORD ${literal};`,
   ].join("\n");
-  const result = await asPostgres("psql", ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-p", String(cluster.port), "-d", "postgres", "-f", "-"], {
-    capture: true,
-    input: sql,
-    cwd: "/",
-  });
-  if (result.code !== 0) log.warn(`Could not set the password of role ${user} on the new cluster: ${lastLine(result.output)}`);
+  const result = await asPostgres(
+    "psql",
+    ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-p", String(cluster.port), "-d", "postgres", "-f", "-"],
+    {
+      capture: true,
+      input: sql,
+      cwd: "/",
+    },
+  );
+  if (result.code !== 0)
+    log.warn(`Could not set the password of role ${user} on the new cluster: ${lastLine(result.output)}`);
 }
 
 async function startRedis(target) {
@@ -359,7 +392,20 @@ async function startRedis(target) {
   const dir = systemDirs ? "/var/lib/redis" : cacheDir("redis");
   if (systemDirs) mkdirSync("/var/log/redis", { recursive: true });
   const logfile = systemDirs ? "/var/log/redis/ci.log" : path.join(dir, "redis.log");
-  const common = ["--daemonize", "yes", "--port", String(target.port), "--save", "", "--appendonly", "no", "--dir", dir, "--logfile", logfile];
+  const common = [
+    "--daemonize",
+    "yes",
+    "--port",
+    String(target.port),
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+    "--dir",
+    dir,
+    "--logfile",
+    logfile,
+  ];
   const server = which("redis-server", SBIN) ?? "redis-server";
   log.step(`Starting the local Redis (redis-server on port ${target.port}, nothing kept on disk)…`);
   let result = await run(server, ["--bind", "127.0.0.1", "-::1", ...common], { capture: true });
@@ -368,7 +414,12 @@ async function startRedis(target) {
     result = await run(server, ["--bind", "127.0.0.1", ...common], { capture: true });
   }
   if (result.code !== 0) {
-    throw new UserError(unreachableMessage(target, `redis-server could not start: ${lastLine(result.output) || `exit ${result.code}`}; see ${logfile}`));
+    throw new UserError(
+      unreachableMessage(
+        target,
+        `redis-server could not start: ${lastLine(result.output) || `exit ${result.code}`}; see ${logfile}`,
+      ),
+    );
   }
   return { logfile };
 }
@@ -382,7 +433,12 @@ async function waitUntilReady(target, timeoutMs, hint = "") {
     if (last.state === "auth" || last.state === "other") throw new UserError(answerMessage(target, last));
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  throw new UserError(unreachableMessage(target, `still not answering ${timeoutMs / 1000}s after starting it${last?.detail ? `: ${last.detail}` : ""}${hint}`));
+  throw new UserError(
+    unreachableMessage(
+      target,
+      `still not answering ${timeoutMs / 1000}s after starting it${last?.detail ? `: ${last.detail}` : ""}${hint}`,
+    ),
+  );
 }
 
 /**
@@ -412,7 +468,10 @@ export async function ensureServices(targets, { allowStart = true, timeoutMs = 2
     if (!canInstallWithApt()) {
       throw new UserError(
         missing
-          .map((t) => `${t.label} is not reachable at ${t.redacted} and is not installed — install it (apt-get install -y ${PACKAGE[t.kind]}), fix ${t.envName}, or ${COMPOSE}.`)
+          .map(
+            (t) =>
+              `${t.label} is not reachable at ${t.redacted} and is not installed — install it (apt-get install -y ${PACKAGE[t.kind]}), fix ${t.envName}, or ${COMPOSE}.`,
+          )
           .join("\n"),
       );
     }

@@ -38,7 +38,8 @@ const reachableRedisUrl = process.env.TEST_REDIS_URL || process.env.REDIS_URL ||
 /** Runs a script with a clean environment plus `env`; resolves { code, stdout, stderr, ms }. */
 function runScript(script, args, env, timeoutMs = 15_000) {
   const base = { ...process.env };
-  for (const name of ["DATABASE_URL", "REDIS_URL", "TEST_DATABASE_URL", "TEST_REDIS_URL", "FORCE_COLOR"]) delete base[name];
+  for (const name of ["DATABASE_URL", "REDIS_URL", "TEST_DATABASE_URL", "TEST_REDIS_URL", "FORCE_COLOR"])
+    delete base[name];
   return new Promise((resolve) => {
     const started = Date.now();
     const child = spawn(process.execPath, [path.join(ROOT, script), ...args], {
@@ -105,13 +106,22 @@ describe("describeService", () => {
   });
 
   test("rejects a malformed URL or a wrong scheme in one line", () => {
-    assert.throws(() => describeService("postgres", "not a url", "DATABASE_URL"), /^UserError: DATABASE_URL is not a valid URL/);
-    assert.throws(() => describeService("redis", "http://127.0.0.1:6379", "REDIS_URL"), /REDIS_URL must start with redis:\/\//);
+    assert.throws(
+      () => describeService("postgres", "not a url", "DATABASE_URL"),
+      /^UserError: DATABASE_URL is not a valid URL/,
+    );
+    assert.throws(
+      () => describeService("redis", "http://127.0.0.1:6379", "REDIS_URL"),
+      /REDIS_URL must start with redis:\/\//,
+    );
   });
 });
 
 test("redactUrl masks the password only", () => {
-  assert.equal(redactUrl("postgresql://postgres:secret@127.0.0.1:5433/livehall"), "postgresql://postgres:***@127.0.0.1:5433/livehall");
+  assert.equal(
+    redactUrl("postgresql://postgres:secret@127.0.0.1:5433/livehall"),
+    "postgresql://postgres:***@127.0.0.1:5433/livehall",
+  );
   assert.equal(redactUrl("redis://127.0.0.1:6379"), "redis://127.0.0.1:6379");
   assert.equal(redactUrl("postgresql://u:se cret@h:1/x%"), "postgresql://u:***@h:1/x%");
 });
@@ -122,7 +132,10 @@ test("testServices: the template is DATABASE_URL's server with database livehall
     testServices({ DATABASE_URL: "postgresql://u:p@db:6543/app?sslmode=require" }).testDatabaseUrl,
     "postgresql://u:p@db:6543/livehall_test?sslmode=require",
   );
-  const explicit = testServices({ TEST_DATABASE_URL: "postgresql://postgres@127.0.0.1:5432/other", REDIS_URL: "redis://127.0.0.1:6390" });
+  const explicit = testServices({
+    TEST_DATABASE_URL: "postgresql://postgres@127.0.0.1:5432/other",
+    REDIS_URL: "redis://127.0.0.1:6390",
+  });
   assert.equal(explicit.testDatabaseUrl, "postgresql://postgres@127.0.0.1:5432/other");
   assert.equal(explicit.postgres.envName, "TEST_DATABASE_URL");
   assert.equal(explicit.redis.envName, "REDIS_URL");
@@ -133,7 +146,9 @@ describe("probes", () => {
   test("a closed port is unreachable at once", async () => {
     const port = await closedPort();
     const started = Date.now();
-    const pg = await probePostgres(describeService("postgres", `postgresql://postgres@127.0.0.1:${port}/x`, "DATABASE_URL"));
+    const pg = await probePostgres(
+      describeService("postgres", `postgresql://postgres@127.0.0.1:${port}/x`, "DATABASE_URL"),
+    );
     const redis = await probeRedis(describeService("redis", `redis://127.0.0.1:${port}`, "REDIS_URL"));
     assert.deepEqual(pg, { state: "unreachable", detail: "connection refused" });
     assert.deepEqual(redis, { state: "unreachable", detail: "connection refused" });
@@ -141,14 +156,19 @@ describe("probes", () => {
   });
 
   test("the shared servers answer", async () => {
-    assert.equal((await probePostgres(describeService("postgres", reachableDatabaseUrl, "DATABASE_URL"))).state, "ready");
+    assert.equal(
+      (await probePostgres(describeService("postgres", reachableDatabaseUrl, "DATABASE_URL"))).state,
+      "ready",
+    );
     assert.equal((await probeRedis(describeService("redis", reachableRedisUrl, "REDIS_URL"))).state, "ready");
   });
 
   test("a server of the other kind is not taken for the right one", async () => {
     const postgres = new URL(reachableDatabaseUrl);
     const redis = new URL(reachableRedisUrl);
-    const redisOnPgPort = await probeRedis(describeService("redis", `redis://${postgres.hostname}:${postgres.port || 5432}`, "REDIS_URL"));
+    const redisOnPgPort = await probeRedis(
+      describeService("redis", `redis://${postgres.hostname}:${postgres.port || 5432}`, "REDIS_URL"),
+    );
     assert.notEqual(redisOnPgPort.state, "ready");
     const pgOnRedisPort = await probePostgres(
       describeService("postgres", `postgresql://postgres@${redis.hostname}:${redis.port || 6379}/x`, "DATABASE_URL"),
@@ -159,7 +179,11 @@ describe("probes", () => {
 
   test("ensureServices refuses to start anything on a non-default port, in one line per service", async () => {
     const port = await closedPort();
-    const target = describeService("postgres", `postgresql://postgres:hunter2@127.0.0.1:${port}/livehall`, "DATABASE_URL");
+    const target = describeService(
+      "postgres",
+      `postgresql://postgres:hunter2@127.0.0.1:${port}/livehall`,
+      "DATABASE_URL",
+    );
     await assert.rejects(ensureServices([target]), (error) => {
       assert.equal(error.name, "UserError");
       assert.equal(
@@ -192,7 +216,9 @@ describe("start.mjs and test.mjs fail fast on a closed port", () => {
 
   test("npm start (start.mjs without flags) stops before installing or building anything", async () => {
     const port = await closedPort();
-    const result = await runScript("scripts/start.mjs", [], { DATABASE_URL: `postgresql://postgres@127.0.0.1:${port}/x` });
+    const result = await runScript("scripts/start.mjs", [], {
+      DATABASE_URL: `postgresql://postgres@127.0.0.1:${port}/x`,
+    });
     assertOneLineFailure(result, { names: `postgresql://postgres@127.0.0.1:${port}/x` });
   });
 

@@ -57,7 +57,9 @@ export async function runStep(title, command, args, { env = childEnv() } = {}) {
   const started = Date.now();
   const result = await run(command, args, { env });
   if (result.code !== 0) {
-    throw new UserError(`${title.replace(/…$/, "")} failed (\`${[path.basename(command), ...args].join(" ")}\` exited with ${result.signal ?? `code ${result.code}`}) — see its output above.`);
+    throw new UserError(
+      `${title.replace(/…$/, "")} failed (\`${[path.basename(command), ...args].join(" ")}\` exited with ${result.signal ?? `code ${result.code}`}) — see its output above.`,
+    );
   }
   return Date.now() - started;
 }
@@ -87,7 +89,8 @@ export function webAddress(env = process.env) {
   const host = env.HOST || "0.0.0.0";
   const wildcard = ["0.0.0.0", "::", "[::]", ""].includes(host);
   const connectHost = wildcard ? "127.0.0.1" : host.replace(/^\[|\]$/g, "");
-  const shownHost = wildcard || host === "127.0.0.1" ? "localhost" : host.includes(":") ? `[${host.replace(/^\[|\]$/g, "")}]` : host;
+  const shownHost =
+    wildcard || host === "127.0.0.1" ? "localhost" : host.includes(":") ? `[${host.replace(/^\[|\]$/g, "")}]` : host;
   return { port, host, connectHost, url: `http://${shownHost}:${port}` };
 }
 
@@ -97,9 +100,12 @@ export async function assertPortFree({ port, host }) {
   const free = await new Promise((resolve) => {
     const server = net.createServer();
     server.once("error", (error) => resolve(error.code !== "EADDRINUSE"));
-    server.listen({ port, host: ["", "[::]"].includes(host) ? undefined : host }, () => server.close(() => resolve(true)));
+    server.listen({ port, host: ["", "[::]"].includes(host) ? undefined : host }, () =>
+      server.close(() => resolve(true)),
+    );
   });
-  if (!free) throw new UserError(`Port ${port} is already in use — stop what is listening there, or set PORT to another port.`);
+  if (!free)
+    throw new UserError(`Port ${port} is already in use — stop what is listening there, or set PORT to another port.`);
 }
 
 /** Resolves true once something accepts TCP connections on host:port, false after `timeoutMs` or when `cancelled()`. */

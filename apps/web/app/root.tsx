@@ -77,7 +77,7 @@ export function ErrorBoundary() {
       <div className="flex min-h-[60vh] items-center justify-center px-4 py-16">
         <div className="max-w-md text-center">
           <p className="text-sm font-semibold text-brand-700">{notFound ? "404" : "Error"}</p>
-          <h1 className="text-gradient-brand mt-2 text-3xl font-bold tracking-tight">
+          <h1 className="mt-2 text-gradient-brand text-3xl font-bold tracking-tight">
             {notFound ? "Page not found" : "Something went wrong"}
           </h1>
           <p className="mt-3 text-slate-600">

@@ -8,11 +8,26 @@ import { seedId } from "@livehall/db/seed";
 import { waitFor } from "@livehall/testing";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { DEMO_PASSWORD, artifactsDir, expectNoProblems, pathOf, seriousViolations, signIn, startE2E, visit, waitForPaint, type E2E } from "./harness";
+import {
+  DEMO_PASSWORD,
+  artifactsDir,
+  expectNoProblems,
+  pathOf,
+  seriousViolations,
+  signIn,
+  startE2E,
+  visit,
+  waitForPaint,
+  type E2E,
+} from "./harness";
 
 // Schedules far apart, for the web server (what the page shows) and the worker alike: after their
 // first runs at start-up, jobs run only when the admin runs them, so every count below is exact.
-const TIMINGS = { TOKENS_EXPIRE_EVERY_SECONDS: "3600", PARTICIPANTS_DEDUPE_EVERY_SECONDS: "3600", HEARTBEATS_EVICT_EVERY_SECONDS: "3600" };
+const TIMINGS = {
+  TOKENS_EXPIRE_EVERY_SECONDS: "3600",
+  PARTICIPANTS_DEDUPE_EVERY_SECONDS: "3600",
+  HEARTBEATS_EVICT_EVERY_SECONDS: "3600",
+};
 Object.assign(process.env, TIMINGS);
 
 let e2e: E2E;
@@ -31,7 +46,14 @@ afterAll(async () => {
 function startWorker() {
   const entry = fileURLToPath(new URL("../../worker/src/main.ts", import.meta.url));
   worker = spawn(process.execPath, ["--import", "tsx", entry], {
-    env: { ...process.env, ...TIMINGS, NODE_ENV: "production", AUTH_SECRET: "w".repeat(32), WORKER_METRICS_PORT: "0", LOG_LEVEL: "warn" },
+    env: {
+      ...process.env,
+      ...TIMINGS,
+      NODE_ENV: "production",
+      AUTH_SECRET: "w".repeat(32),
+      WORKER_METRICS_PORT: "0",
+      LOG_LEVEL: "warn",
+    },
     stdio: "ignore",
   });
 }
@@ -48,7 +70,9 @@ async function stopWorker() {
 
 async function adminCaller() {
   const admin = await e2e.server.services.db.user.findUniqueOrThrow({ where: { email: "admin@livehall.dev" } });
-  return createCaller(createContext(e2e.server.services, { user: { id: admin.id, role: "ADMIN", familyId: randomUUID() } }));
+  return createCaller(
+    createContext(e2e.server.services, { user: { id: admin.id, role: "ADMIN", familyId: randomUUID() } }),
+  );
 }
 
 const figure = async (page: Page, testId: string) => Number(await page.getByTestId(`${testId}-value`).textContent());
@@ -61,7 +85,11 @@ async function runNow(page: Page, name: string): Promise<Record<string, number>>
   const result = card.getByTestId("run-result").getByRole("status");
   await result.waitFor({ timeout: 20_000 });
   return Object.fromEntries(
-    await result.locator("[data-count]").evaluateAll((items) => items.map((item) => [item.getAttribute("data-count"), Number(item.querySelector("dd")?.textContent)])),
+    await result
+      .locator("[data-count]")
+      .evaluateAll((items) =>
+        items.map((item) => [item.getAttribute("data-count"), Number(item.querySelector("dd")?.textContent)]),
+      ),
   ) as Record<string, number>;
 }
 
@@ -110,17 +138,25 @@ describe("/admin in the browser", () => {
       SELECT ${admin.id}::uuid, gen_random_uuid(), md5(random()::text) || md5(random()::text), now() - interval '1 hour', now() - interval '31 days'
       FROM generate_series(1, 4)`;
     // …a participant still "in" a session that ended yesterday…
-    const lucas = await e2e.server.services.db.user.findUniqueOrThrow({ where: { email: "lucas.oliveira@livehall.dev" } });
+    const lucas = await e2e.server.services.db.user.findUniqueOrThrow({
+      where: { email: "lucas.oliveira@livehall.dev" },
+    });
     await e2e.server.services.db.$executeRaw`
       INSERT INTO "SessionParticipant" ("sessionId", "userId", "joinedAt", "lastSeenAt")
       VALUES (${seedId("session:ended-transactions")}::uuid, ${lucas.id}::uuid, now() - interval '1 day', now() - interval '1 day')`;
     // …and a room tab that stopped sending heartbeats ten minutes ago.
     const live = seedId("session:live-gradient-descent");
-    await createCaller(createContext(e2e.server.services, { user: { id: lucas.id, role: "STUDENT", familyId: randomUUID() } })).session.join({
+    await createCaller(
+      createContext(e2e.server.services, { user: { id: lucas.id, role: "STUDENT", familyId: randomUUID() } }),
+    ).session.join({
       sessionId: live,
       connectionId: "silent-tab-1",
     });
-    await e2e.server.services.redis.zadd(e2e.server.services.keys.presence(live), Date.now() - 10 * 60_000, `${lucas.id}:silent-tab-1`);
+    await e2e.server.services.redis.zadd(
+      e2e.server.services.keys.presence(live),
+      Date.now() - 10 * 60_000,
+      `${lucas.id}:silent-tab-1`,
+    );
 
     const page = await e2e.newPage();
     await signInQuickly(page, "admin@livehall.dev");
@@ -154,7 +190,9 @@ describe("/admin in the browser", () => {
     expect(await runNow(page, "heartbeats.evict")).toMatchObject({ connectionsEvicted: 1, participantsTimedOut: 1 });
     await expect.poll(() => figure(page, "figure-connections")).toBe(before.connections - 1);
     await expect.poll(() => figure(page, "figure-participants-active")).toBe(before.active - 2);
-    const evicted = await e2e.server.services.db.sessionParticipant.findFirstOrThrow({ where: { sessionId: live, userId: lucas.id } });
+    const evicted = await e2e.server.services.db.sessionParticipant.findFirstOrThrow({
+      where: { sessionId: live, userId: lucas.id },
+    });
     expect(evicted.leaveReason).toBe("TIMEOUT");
 
     // Each job's last run is now the admin's, with its counts.
@@ -166,7 +204,11 @@ describe("/admin in the browser", () => {
       await page.setViewportSize({ width, height: 900 });
       await page.evaluate(() => window.scrollTo(0, 0));
       await waitForPaint(page);
-      await page.screenshot({ path: path.join(artifactsDir, `admin-${width}.png`), fullPage: true, animations: "disabled" });
+      await page.screenshot({
+        path: path.join(artifactsDir, `admin-${width}.png`),
+        fullPage: true,
+        animations: "disabled",
+      });
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
     }
     expect(await seriousViolations(page, "/admin")).toEqual([]);
@@ -189,7 +231,8 @@ describe("/admin in the browser", () => {
       await page.getByRole("heading", { level: 1, name: "This page is for admins" }).waitFor();
       expect(await page.getByText(`, ${role}.`).isVisible()).toBe(true);
       expect(await page.getByRole("link", { name: "Back to live sessions" }).isVisible()).toBe(true);
-      if (role === "a student") await page.screenshot({ path: path.join(artifactsDir, "admin-403-1280.png"), animations: "disabled" });
+      if (role === "a student")
+        await page.screenshot({ path: path.join(artifactsDir, "admin-403-1280.png"), animations: "disabled" });
       expectNoProblems(page);
     }
   });

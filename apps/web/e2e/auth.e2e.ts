@@ -70,7 +70,12 @@ describe("sign-up, sign-out and sign-in in the browser", () => {
 
   test("redirectTo never leaves the site (the cases are unit-tested in app/lib/redirect.test.ts)", async () => {
     const page = await e2e.newPage();
-    await signIn(page, "student@livehall.dev", "livehall-demo", `/login?${new URLSearchParams({ redirectTo: "//evil.example/path" })}`);
+    await signIn(
+      page,
+      "student@livehall.dev",
+      "livehall-demo",
+      `/login?${new URLSearchParams({ redirectTo: "//evil.example/path" })}`,
+    );
     expect(new URL(page.url()).origin).toBe(e2e.url);
     expect(pathOf(page)).toBe("/sessions");
   });

@@ -23,7 +23,9 @@ describe("the production bundle", () => {
 
     const scripts = await clientScripts();
     expect(scripts.filter((script) => script.text.includes(ROOM_STATUS_TEXT)).length).toBeGreaterThan(0);
-    const leaking = scripts.filter((script) => DEBUG_PANEL_MARKERS.some((marker) => script.text.includes(marker))).map((script) => script.file);
+    const leaking = scripts
+      .filter((script) => DEBUG_PANEL_MARKERS.some((marker) => script.text.includes(marker)))
+      .map((script) => script.file);
     expect(leaking).toEqual([]);
   });
 });

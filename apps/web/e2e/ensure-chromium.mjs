@@ -38,7 +38,10 @@ function apt(args, log) {
     stdio: ["ignore", "inherit", "inherit"],
     env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
   });
-  if (result.error) throw oneLine(`✖ Chromium is not installed and apt-get could not run (${result.error.message}); install Debian's chromium package or set CHROMIUM_PATH.`);
+  if (result.error)
+    throw oneLine(
+      `✖ Chromium is not installed and apt-get could not run (${result.error.message}); install Debian's chromium package or set CHROMIUM_PATH.`,
+    );
   return result.status === 0;
 }
 
@@ -50,15 +53,22 @@ export function ensureChromium({ log = (line) => console.log(line) } = {}) {
   const path = chromiumPath();
   if (isExecutable(path)) return path;
   if (process.env.CHROMIUM_PATH) {
-    throw oneLine(`✖ CHROMIUM_PATH=${path} is not an executable file; point it at a Chromium binary or unset it to use Debian's ${DEFAULT_CHROMIUM_PATH}.`);
+    throw oneLine(
+      `✖ CHROMIUM_PATH=${path} is not an executable file; point it at a Chromium binary or unset it to use Debian's ${DEFAULT_CHROMIUM_PATH}.`,
+    );
   }
   if (typeof process.getuid !== "function" || process.getuid() !== 0) {
-    throw oneLine(`✖ Chromium is not installed at ${DEFAULT_CHROMIUM_PATH} and only root can install it: run \`sudo apt-get install -y chromium\` (or set CHROMIUM_PATH), then run the tests again.`);
+    throw oneLine(
+      `✖ Chromium is not installed at ${DEFAULT_CHROMIUM_PATH} and only root can install it: run \`sudo apt-get install -y chromium\` (or set CHROMIUM_PATH), then run the tests again.`,
+    );
   }
   log(`Chromium is not installed at ${DEFAULT_CHROMIUM_PATH}; installing Debian's chromium package…`);
-  const installed = apt(["install", "-y", "chromium"], log) || (apt(["update"], log) && apt(["install", "-y", "chromium"], log));
+  const installed =
+    apt(["install", "-y", "chromium"], log) || (apt(["update"], log) && apt(["install", "-y", "chromium"], log));
   if (!installed || !isExecutable(path)) {
-    throw oneLine(`✖ Installing Chromium with apt-get failed (see above); install Debian's chromium package or set CHROMIUM_PATH.`);
+    throw oneLine(
+      `✖ Installing Chromium with apt-get failed (see above); install Debian's chromium package or set CHROMIUM_PATH.`,
+    );
   }
   log(`Chromium installed at ${path}.`);
   return path;

@@ -32,9 +32,13 @@ function buildApp(buildDirectory: string): void {
   });
   if (result.status !== 0) {
     process.stderr.write(`${result.stdout}\n${result.stderr}\n`);
-    const error = new Error(`✖ Building the web app for the end-to-end tests failed (remix vite:build exited ${result.status ?? result.signal}).`);
+    const error = new Error(
+      `✖ Building the web app for the end-to-end tests failed (remix vite:build exited ${result.status ?? result.signal}).`,
+    );
     error.stack = error.message;
     throw error;
   }
-  console.log(`Built the web app into ${path.relative(appRoot, buildDirectory)} for the end-to-end tests in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+  console.log(
+    `Built the web app into ${path.relative(appRoot, buildDirectory)} for the end-to-end tests in ${((Date.now() - started) / 1000).toFixed(1)} s.`,
+  );
 }

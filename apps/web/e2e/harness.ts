@@ -137,9 +137,12 @@ export async function signIn(page: Page, email: string, password = DEMO_PASSWORD
 /** axe on the page as it is: the serious and critical violations (the others are logged). */
 export async function seriousViolations(page: Page, label: string) {
   const results = await new AxeBuilder({ page }).analyze();
-  const serious = results.violations.filter((violation) => violation.impact === "serious" || violation.impact === "critical");
+  const serious = results.violations.filter(
+    (violation) => violation.impact === "serious" || violation.impact === "critical",
+  );
   const minor = results.violations.filter((violation) => !serious.includes(violation));
-  if (minor.length > 0) console.log(`axe on ${label}, minor/moderate: ${minor.map((violation) => violation.id).join(", ")}`);
+  if (minor.length > 0)
+    console.log(`axe on ${label}, minor/moderate: ${minor.map((violation) => violation.id).join(", ")}`);
   return serious.map((violation) => ({
     page: label,
     rule: violation.id,

@@ -3,7 +3,16 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { artifactsDir, expectNoProblems, repoRoot, seriousViolations, signIn, startE2E, visit, type E2E } from "./harness";
+import {
+  artifactsDir,
+  expectNoProblems,
+  repoRoot,
+  seriousViolations,
+  signIn,
+  startE2E,
+  visit,
+  type E2E,
+} from "./harness";
 
 let e2e: E2E;
 
@@ -13,10 +22,11 @@ beforeAll(async () => {
 });
 afterAll(() => e2e?.close());
 
-
 /** The left edges of the session cards, in order. */
 async function cardColumns(page: Page): Promise<number[]> {
-  return page.getByTestId("session-card").evaluateAll((cards) => cards.map((card) => Math.round(card.getBoundingClientRect().x)));
+  return page
+    .getByTestId("session-card")
+    .evaluateAll((cards) => cards.map((card) => Math.round(card.getBoundingClientRect().x)));
 }
 
 async function overflow(page: Page) {
@@ -81,10 +91,16 @@ describe("accessibility and layout", () => {
         const small = await page.evaluate(() =>
           [...document.querySelectorAll<HTMLElement>("a[href], button, input:not([type=hidden]), [role=tab]")]
             // Links inside running text are exempt (WCAG 2.5.8 "inline"), as are hidden skip links.
-            .filter((element) => !element.closest("p") && element.getClientRects().length > 0 && !element.classList.contains("sr-only"))
+            .filter(
+              (element) =>
+                !element.closest("p") && element.getClientRects().length > 0 && !element.classList.contains("sr-only"),
+            )
             .map((element) => ({ element, box: element.getBoundingClientRect() }))
             .filter(({ box }) => box.height < 44 || box.width < 44)
-            .map(({ element, box }) => `${element.tagName} "${element.textContent?.trim()}" ${Math.round(box.width)}×${Math.round(box.height)}`),
+            .map(
+              ({ element, box }) =>
+                `${element.tagName} "${element.textContent?.trim()}" ${Math.round(box.width)}×${Math.round(box.height)}`,
+            ),
         );
         expect(small, `${pathname} at ${width} px`).toEqual([]);
         if (pathname === "/sessions" && width === 375) expect(new Set(await cardColumns(page)).size).toBe(1);

@@ -14,7 +14,9 @@ export const E2E_RUNS_DIR = path.join(appRoot, ".cache", "e2e-runs");
  * look at it afterwards; by default every run gets a fresh one, so two e2e runs at the same time on one
  * machine never rebuild each other's app mid-test.
  */
-export const FIXED_E2E_APP_ROOT = process.env.LIVEHALL_E2E_APP_ROOT ? path.resolve(appRoot, process.env.LIVEHALL_E2E_APP_ROOT) : null;
+export const FIXED_E2E_APP_ROOT = process.env.LIVEHALL_E2E_APP_ROOT
+  ? path.resolve(appRoot, process.env.LIVEHALL_E2E_APP_ROOT)
+  : null;
 
 declare module "vitest" {
   export interface ProvidedContext {

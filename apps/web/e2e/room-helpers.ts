@@ -33,9 +33,15 @@ export async function startWorker(): Promise<{ stop(): Promise<void> }> {
     stdio: ["ignore", "ignore", "inherit"],
   });
   const connection = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null });
-  const queue = new Queue(MAINTENANCE_QUEUE, { connection, prefix: redisKeys(process.env.REDIS_KEY_PREFIX!).bullPrefix() });
+  const queue = new Queue(MAINTENANCE_QUEUE, {
+    connection,
+    prefix: redisKeys(process.env.REDIS_KEY_PREFIX!).bullPrefix(),
+  });
   try {
-    await waitFor(async () => worker.exitCode === null && (await queue.getWorkersCount()) > 0, { timeoutMs: 30_000, what: "the worker to start" });
+    await waitFor(async () => worker.exitCode === null && (await queue.getWorkersCount()) > 0, {
+      timeoutMs: 30_000,
+      what: "the worker to start",
+    });
   } finally {
     await queue.close();
     connection.disconnect();
@@ -55,7 +61,12 @@ export async function startWorker(): Promise<{ stop(): Promise<void> }> {
  * sign-in form's action does): the context's request client shares its cookie jar. The form itself
  * is covered by auth.e2e.ts; here it would only add two page loads per user.
  */
-export async function signInThroughApi(page: Page, baseUrl: string, email: string, password = DEMO_PASSWORD): Promise<void> {
+export async function signInThroughApi(
+  page: Page,
+  baseUrl: string,
+  email: string,
+  password = DEMO_PASSWORD,
+): Promise<void> {
   const response = await page.context().request.post(`${baseUrl}/api/trpc/auth.login`, {
     data: { json: { email, password } },
     headers: { origin: baseUrl },
@@ -67,13 +78,17 @@ export async function signInThroughApi(page: Page, baseUrl: string, email: strin
 
 /** A fresh live session of the seeded instructor's course (each test has its own room). */
 export async function createLiveSession(services: Services, title: string) {
-  const course = await services.db.course.findFirstOrThrow({ where: { slug: "typescript-in-practice" }, select: { id: true, instructorId: true } });
+  const course = await services.db.course.findFirstOrThrow({
+    where: { slug: "typescript-in-practice" },
+    select: { id: true, instructorId: true },
+  });
   const now = new Date();
   const session = await services.db.liveSession.create({
     data: {
       courseId: course.id,
       title,
-      description: "Refactoring a real codebase to strict mode, live. Bring questions about narrowing, generics and the compiler's errors.",
+      description:
+        "Refactoring a real codebase to strict mode, live. Bring questions about narrowing, generics and the compiler's errors.",
       status: "LIVE",
       startsAt: new Date(now.getTime() - 5 * 60_000),
       startedAt: new Date(now.getTime() - 4 * 60_000),
@@ -85,12 +100,15 @@ export async function createLiveSession(services: Services, title: string) {
 
 /** The API caller as the course's instructor (as /teach would call it). */
 export function instructorCaller(services: Services, instructorId: string) {
-  return createCaller(createContext(services, { user: { id: instructorId, role: "INSTRUCTOR", familyId: crypto.randomUUID() } }));
+  return createCaller(
+    createContext(services, { user: { id: instructorId, role: "INSTRUCTOR", familyId: crypto.randomUUID() } }),
+  );
 }
 
 export const roomStatus = (page: Page) => page.getByTestId("connection-status");
 export const phaseOf = (page: Page) => roomStatus(page).getAttribute("data-phase");
-export const countOf = async (page: Page) => Number(await page.getByTestId("participants").getByTestId("participant-count").textContent());
+export const countOf = async (page: Page) =>
+  Number(await page.getByTestId("participants").getByTestId("participant-count").textContent());
 export const namesOf = (page: Page) => page.getByTestId("participant-name").allTextContents();
 
 /** Waits for the room to be connected, its stream open, and the list to be `names` (any order). */
@@ -120,4 +138,3 @@ export async function settled(page: Page): Promise<Page> {
   await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
   return page;
 }
-

@@ -40,7 +40,14 @@ afterAll(async () => {
  */
 const opened: E2EPage[] = [];
 afterEach(async () => {
-  await Promise.all(opened.splice(0).map((page) => page.context().close().catch(() => undefined)));
+  await Promise.all(
+    opened.splice(0).map((page) =>
+      page
+        .context()
+        .close()
+        .catch(() => undefined),
+    ),
+  );
 });
 
 async function newPage(options?: BrowserContextOptions): Promise<E2EPage> {
@@ -117,7 +124,9 @@ describe("the session room", () => {
     await expectRoom(second, ["Lucas Oliveira"]);
     await expect.poll(() => first.getByTestId("participant-connections").textContent()).toBe("2 tabs open");
     expect(await countOf(first)).toBe(1);
-    expect(await e2e.server.services.db.sessionParticipant.count({ where: { sessionId: session.id, leftAt: null } })).toBe(1);
+    expect(
+      await e2e.server.services.db.sessionParticipant.count({ where: { sessionId: session.id, leftAt: null } }),
+    ).toBe(1);
 
     await second.close({ runBeforeUnload: true });
     await expect.poll(() => first.getByTestId("participant-connections").count()).toBe(0);
@@ -202,15 +211,22 @@ describe("the session room", () => {
     const url = page.url();
 
     // "Sign out everywhere" from another device: the family is revoked; the room's next call hears it.
-    const jonas = await e2e.server.services.db.user.findUniqueOrThrow({ where: { email: "jonas.weber@livehall.dev" }, select: { id: true } });
-    await createCaller(createContext(e2e.server.services, { user: { id: jonas.id, role: "STUDENT", familyId: crypto.randomUUID() } })).auth.logoutAll();
+    const jonas = await e2e.server.services.db.user.findUniqueOrThrow({
+      where: { email: "jonas.weber@livehall.dev" },
+      select: { id: true },
+    });
+    await createCaller(
+      createContext(e2e.server.services, { user: { id: jonas.id, role: "STUDENT", familyId: crypto.randomUUID() } }),
+    ).auth.logoutAll();
     const alert = page.getByRole("alert");
     await alert.waitFor();
     expect(await alert.textContent()).toContain("You've been signed out");
     expect(await phaseOf(page)).toBe("signed-out");
     expect(page.url()).toBe(url);
     const signInAgain = alert.getByRole("link", { name: "Sign in again" });
-    expect(await signInAgain.getAttribute("href")).toBe(`/login?${new URLSearchParams({ redirectTo: `/sessions/${session.id}` })}`);
+    expect(await signInAgain.getAttribute("href")).toBe(
+      `/login?${new URLSearchParams({ redirectTo: `/sessions/${session.id}` })}`,
+    );
     await (await settled(page)).screenshot({ path: path.join(artifactsDir, "room-signed-out-1280.png") });
 
     // The link returns to the room, which joins again.
@@ -228,7 +244,10 @@ describe("the session room", () => {
     const { session, instructorId } = await createLiveSession(e2e.server.services, "Room: the end and a rating");
     // Diego signs in now but opens the room only after it ended: he never attends.
     const diego = await newPage();
-    const [sofia] = await Promise.all([openRoom("sofia.rossi@livehall.dev", session.id), signInThroughApi(diego, e2e.url, "diego.santos@livehall.dev")]);
+    const [sofia] = await Promise.all([
+      openRoom("sofia.rossi@livehall.dev", session.id),
+      signInThroughApi(diego, e2e.url, "diego.santos@livehall.dev"),
+    ]);
     await expectRoom(sofia, ["Sofia Rossi"]);
     await markDocument(sofia);
 
@@ -251,12 +270,17 @@ describe("the session room", () => {
     await stars.getByRole("radio", { name: "5 stars" }).check();
     await sofia.getByRole("button", { name: "Update rating" }).click();
     await expect.poll(() => sofia.getByTestId("saved-rating").textContent()).toContain("5 out of 5");
-    const saved = await e2e.server.services.db.sessionRating.findMany({ where: { sessionId: session.id }, select: { stars: true, comment: true } });
+    const saved = await e2e.server.services.db.sessionRating.findMany({
+      where: { sessionId: session.id },
+      select: { stars: true, comment: true },
+    });
     expect(saved).toEqual([{ stars: 5, comment: "Clear and well paced." }]);
 
     // The ended card on /sessions shows it.
     await visit(sofia, "/sessions?tab=ended");
-    const card = sofia.getByTestId("session-card").filter({ has: sofia.getByRole("heading", { name: "Room: the end and a rating" }) });
+    const card = sofia
+      .getByTestId("session-card")
+      .filter({ has: sofia.getByRole("heading", { name: "Room: the end and a rating" }) });
     await expect.poll(() => card.getByRole("img").getAttribute("aria-label")).toBe("5 out of 5");
     expect(await card.textContent()).toContain("(1)");
 
@@ -264,7 +288,9 @@ describe("the session room", () => {
     await visit(diego, `/sessions/${session.id}`);
     await diego.getByRole("group", { name: "Stars" }).getByRole("radio", { name: "3 stars" }).check();
     await diego.getByRole("button", { name: "Save rating" }).click();
-    await expect.poll(() => diego.getByRole("alert").textContent()).toBe("Only people who attended this session can rate it.");
+    await expect
+      .poll(() => diego.getByRole("alert").textContent())
+      .toBe("Only people who attended this session can rate it.");
     expectNoProblemsBut(sofia);
   });
 
@@ -280,11 +306,16 @@ describe("the session room", () => {
     await expectRoom(jonas, ["Jonas Weber", "Sam Student"]);
 
     // Each page renders in its own process: check and shoot both at once.
-    for (const violations of await Promise.all([seriousViolations(jonas, "room at 1280 px"), seriousViolations(phone, "room at 375 px")])) {
+    for (const violations of await Promise.all([
+      seriousViolations(jonas, "room at 1280 px"),
+      seriousViolations(phone, "room at 375 px"),
+    ])) {
       found.push(...violations);
     }
     await Promise.all([
-      settled(jonas).then((page) => page.screenshot({ path: path.join(artifactsDir, "room-1280.png"), fullPage: true })),
+      settled(jonas).then((page) =>
+        page.screenshot({ path: path.join(artifactsDir, "room-1280.png"), fullPage: true }),
+      ),
       settled(phone).then((page) => page.screenshot({ path: path.join(artifactsDir, "room-375.png"), fullPage: true })),
     ]);
     const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -303,7 +334,9 @@ describe("the session room", () => {
     const anonymous = await newPage();
     await visit(anonymous, `/sessions/${session.id}`);
     const signInLink = anonymous.getByRole("link", { name: "Sign in to join" });
-    expect(await signInLink.getAttribute("href")).toBe(`/login?${new URLSearchParams({ redirectTo: `/sessions/${session.id}` })}`);
+    expect(await signInLink.getAttribute("href")).toBe(
+      `/login?${new URLSearchParams({ redirectTo: `/sessions/${session.id}` })}`,
+    );
     found.push(...(await seriousViolations(anonymous, "room signed out")));
     expect(found).toEqual([]);
     expectNoProblemsBut(jonas);

@@ -21,14 +21,20 @@ const UPCOMING = [
   "Designing a rate limiter",
   "Type-safe APIs with zod and tRPC",
 ];
-const ENDED = ["Transactions and isolation levels", "Linear regression from scratch", "Screen readers 101", "Narrowing and discriminated unions"];
+const ENDED = [
+  "Transactions and isolation levels",
+  "Linear regression from scratch",
+  "Screen readers 101",
+  "Narrowing and discriminated unions",
+];
 const CANCELLED = ["Caching strategies"];
 /** The ended tab: ended and cancelled together, latest first (a cancelled one by its planned start). */
 const ENDED_TAB = [ENDED[0]!, ...CANCELLED, ...ENDED.slice(1)];
 
 const cards = (page: Page) => page.getByTestId("session-card");
 const titles = (page: Page) => cards(page).locator("h3").allTextContents();
-const statuses = async (page: Page) => new Set(await cards(page).evaluateAll((all) => all.map((card) => card.getAttribute("data-status"))));
+const statuses = async (page: Page) =>
+  new Set(await cards(page).evaluateAll((all) => all.map((card) => card.getAttribute("data-status"))));
 const card = (page: Page, title: string) => cards(page).filter({ has: page.getByRole("heading", { name: title }) });
 
 /** Waits until the grid shows exactly `expected` (in this order). */
@@ -79,7 +85,9 @@ describe("the live-sessions page", () => {
     expect(await rate.getAttribute("href")).toBe(`/sessions/${seedId("session:ended-transactions")}#rate`);
     await page.getByRole("tab", { name: "Live" }).click();
     await page.waitForURL((url) => url.search === "?tab=live");
-    const join = card(page, "Generics without the headache").getByRole("link", { name: "Join: Generics without the headache" });
+    const join = card(page, "Generics without the headache").getByRole("link", {
+      name: "Join: Generics without the headache",
+    });
     expect(await join.getAttribute("href")).toBe(`/sessions/${seedId("session:live-generics")}`);
     expect(await card(page, "Generics without the headache").getByText("LIVE", { exact: true }).isVisible()).toBe(true);
     expectNoProblems(page);
@@ -101,12 +109,21 @@ describe("the live-sessions page", () => {
     // Switching tabs keeps the search (instructor name: Marcus Chen's four sessions).
     await page.getByRole("tab", { name: "All" }).click();
     await page.waitForURL((url) => url.search === "?q=marcus");
-    await expectTitles(page, ["Gradient descent, live-coded", "Designing a rate limiter", "Linear regression from scratch", "Caching strategies"]);
+    await expectTitles(page, [
+      "Gradient descent, live-coded",
+      "Designing a rate limiter",
+      "Linear regression from scratch",
+      "Caching strategies",
+    ]);
 
     // Course title.
     await search(page, "TypeScript");
     await page.waitForURL((url) => url.search === "?q=TypeScript");
-    await expectTitles(page, ["Generics without the headache", "Type-safe APIs with zod and tRPC", "Narrowing and discriminated unions"]);
+    await expectTitles(page, [
+      "Generics without the headache",
+      "Type-safe APIs with zod and tRPC",
+      "Narrowing and discriminated unions",
+    ]);
 
     // Nothing found: an empty state that offers to clear the search.
     await search(page, "quantum knitting");
@@ -148,13 +165,25 @@ describe("the live-sessions page", () => {
 
     const { db } = e2e.server.services;
     const student = await db.user.create({
-      data: { email: `late-${randomUUID().slice(0, 8)}@example.test`, name: "Late Student", passwordHash: "x", role: "STUDENT" },
+      data: {
+        email: `late-${randomUUID().slice(0, 8)}@example.test`,
+        name: "Late Student",
+        passwordHash: "x",
+        role: "STUDENT",
+      },
     });
-    const asStudent = createCaller(createContext(e2e.server.services, { user: { id: student.id, role: "STUDENT", familyId: randomUUID() } }));
+    const asStudent = createCaller(
+      createContext(e2e.server.services, { user: { id: student.id, role: "STUDENT", familyId: randomUUID() } }),
+    );
     const joinedAt = Date.now();
-    await asStudent.session.join({ sessionId: seedId("session:live-gradient-descent"), connectionId: `tab-${randomUUID()}` });
+    await asStudent.session.join({
+      sessionId: seedId("session:live-gradient-descent"),
+      connectionId: `tab-${randomUUID()}`,
+    });
 
-    await expect.poll(() => gradient.getByTestId("participant-count").textContent(), { timeout: 5_000, interval: 100 }).toBe("5");
+    await expect
+      .poll(() => gradient.getByTestId("participant-count").textContent(), { timeout: 5_000, interval: 100 })
+      .toBe("5");
     const seenAfterMs = Date.now() - joinedAt;
     expect(seenAfterMs).toBeLessThan(5_000);
     await expect.poll(() => page.getByTestId("stat-participants-value").textContent(), { timeout: 5_000 }).toBe("11");
@@ -169,7 +198,9 @@ describe("the live-sessions page", () => {
     const tablist = page.getByRole("tablist", { name: "Filter sessions by status" });
     expect(await tablist.getByRole("tab").count()).toBe(4);
     const panel = page.getByRole("tabpanel");
-    expect(await panel.getAttribute("aria-labelledby")).toBe(await page.getByRole("tab", { name: "All" }).getAttribute("id"));
+    expect(await panel.getAttribute("aria-labelledby")).toBe(
+      await page.getByRole("tab", { name: "All" }).getAttribute("id"),
+    );
     expect(await page.getByRole("tab", { name: "All" }).getAttribute("tabindex")).toBe("0");
     expect(await page.getByRole("tab", { name: "Live" }).getAttribute("tabindex")).toBe("-1");
 

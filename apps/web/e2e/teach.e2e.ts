@@ -5,7 +5,18 @@ import { createCaller, createContext } from "@livehall/api";
 import { seedId } from "@livehall/db/seed";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { DEMO_PASSWORD, artifactsDir, expectNoProblems, pathOf, seriousViolations, signIn, startE2E, visit, type E2E, type E2EPage } from "./harness";
+import {
+  DEMO_PASSWORD,
+  artifactsDir,
+  expectNoProblems,
+  pathOf,
+  seriousViolations,
+  signIn,
+  startE2E,
+  visit,
+  type E2E,
+  type E2EPage,
+} from "./harness";
 
 let e2e: E2E;
 
@@ -15,17 +26,22 @@ beforeAll(async () => {
   // As a running worker would have at start-up: build presence from the seeded rows, so the clean-up
   // below finds this run's state as production would, not a Redis that never saw presence.
   const admin = await e2e.server.services.db.user.findUniqueOrThrow({ where: { email: "admin@livehall.dev" } });
-  const caller = createCaller(createContext(e2e.server.services, { user: { id: admin.id, role: "ADMIN", familyId: randomUUID() } }));
+  const caller = createCaller(
+    createContext(e2e.server.services, { user: { id: admin.id, role: "ADMIN", familyId: randomUUID() } }),
+  );
   await caller.session.cleanupParticipants({ sessionId: seedId("session:live-generics") });
 });
 afterAll(() => e2e?.close());
-
 
 async function screenshot(page: Page, name: string, width = 1280) {
   await page.setViewportSize({ width, height: 900 });
   // From the top, so the sticky header is where it belongs in the full-page image.
   await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: path.join(artifactsDir, `${name}-${width}.png`), fullPage: true, animations: "disabled" });
+  await page.screenshot({
+    path: path.join(artifactsDir, `${name}-${width}.png`),
+    fullPage: true,
+    animations: "disabled",
+  });
   // Nothing sticks out sideways (wide tables scroll inside their own box).
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
 }
@@ -34,7 +50,11 @@ async function screenshot(page: Page, name: string, width = 1280) {
 async function callApi(page: Page, procedure: string, input: unknown) {
   return page.evaluate(
     async ({ procedure, input }) => {
-      const response = await fetch(`/api/trpc/${procedure}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ json: input }) });
+      const response = await fetch(`/api/trpc/${procedure}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ json: input }),
+      });
       return { status: response.status, body: (await response.json()) as unknown };
     },
     { procedure, input },
@@ -103,7 +123,9 @@ describe("/teach in the browser", () => {
     await schedule.getByLabel("Length (minutes)").fill("45");
     await schedule.getByRole("button", { name: "Schedule session" }).click();
     await toast(teacher, "“Kick-off: presence at scale” is scheduled").waitFor();
-    const stored = await e2e.server.services.db.liveSession.findFirstOrThrow({ where: { title: "Kick-off: presence at scale" } });
+    const stored = await e2e.server.services.db.liveSession.findFirstOrThrow({
+      where: { title: "Kick-off: presence at scale" },
+    });
     expect(stored.startsAt.toISOString()).toBe(startsAt.toISOString());
     expect(stored.plannedDurationMinutes).toBe(45);
     // The form starts again empty.
@@ -119,7 +141,8 @@ describe("/teach in the browser", () => {
     // A student opens the room (the real room page) in two tabs of another browser.
     const student = await e2e.newPage();
     await signInQuickly(student, "student@livehall.dev");
-    const roomConnected = (page: Page) => page.locator('[data-testid="connection-status"][data-phase="connected"]').waitFor({ timeout: 15_000 });
+    const roomConnected = (page: Page) =>
+      page.locator('[data-testid="connection-status"][data-phase="connected"]').waitFor({ timeout: 15_000 });
     await visit(student, `/sessions/${stored.id}`);
     await roomConnected(student);
     const secondTab = (await student.context().newPage()) as E2EPage;
@@ -130,12 +153,16 @@ describe("/teach in the browser", () => {
     // The instructor sees them live: one participant with two connections.
     const row = teacher.getByTestId("participant-row").filter({ hasText: "Sam Student" });
     await row.waitFor({ timeout: 10_000 });
-    await expect.poll(() => row.getByTestId("participant-connections").textContent(), { timeout: 10_000 }).toBe("2 tabs open");
+    await expect
+      .poll(() => row.getByTestId("participant-connections").textContent(), { timeout: 10_000 })
+      .toBe("2 tabs open");
     expect(await teacher.getByTestId("participant-count").textContent()).toBe("1");
 
     // One tab closes: one connection left, still one participant.
     await secondTab.close({ runBeforeUnload: true });
-    await expect.poll(() => row.getByTestId("participant-connections").textContent(), { timeout: 10_000 }).toBe("1 tab open");
+    await expect
+      .poll(() => row.getByTestId("participant-connections").textContent(), { timeout: 10_000 })
+      .toBe("1 tab open");
     expect(await teacher.getByTestId("participant-count").textContent()).toBe("1");
 
     // Clean up participants: shows what it did, count by count.
@@ -165,7 +192,15 @@ describe("/teach in the browser", () => {
     expect(record?.leaveReason).toBe("ENDED");
 
     // The student rates it; the instructor sees the rating and its comment.
-    expect((await callApi(student, "session.rate", { sessionId: stored.id, stars: 5, comment: "Great live demo of presence." })).status).toBe(200);
+    expect(
+      (
+        await callApi(student, "session.rate", {
+          sessionId: stored.id,
+          stars: 5,
+          comment: "Great live demo of presence.",
+        })
+      ).status,
+    ).toBe(200);
     await visit(teacher, `/teach/sessions/${stored.id}`);
     expect(await teacher.getByTestId("rating-summary").textContent()).toContain("5.0");
     expect(await teacher.getByTestId("rating-comments").textContent()).toContain("Great live demo of presence.");
@@ -201,9 +236,19 @@ describe("/teach in the browser", () => {
     const upcoming = teacher.getByTestId("teach-session").filter({ hasText: "Indexes that actually help" });
     expect(await upcoming.getAttribute("data-status")).toBe("SCHEDULED");
     await upcoming.getByRole("button", { name: "Cancel: Indexes that actually help" }).click();
-    await teacher.getByRole("dialog", { name: "Cancel this session?" }).getByRole("button", { name: "Cancel session" }).click();
+    await teacher
+      .getByRole("dialog", { name: "Cancel this session?" })
+      .getByRole("button", { name: "Cancel session" })
+      .click();
     await toast(teacher, "“Indexes that actually help” is cancelled").waitFor();
-    await expect.poll(() => teacher.getByTestId("teach-session").filter({ hasText: "Indexes that actually help" }).getAttribute("data-status")).toBe("CANCELLED");
+    await expect
+      .poll(() =>
+        teacher
+          .getByTestId("teach-session")
+          .filter({ hasText: "Indexes that actually help" })
+          .getAttribute("data-status"),
+      )
+      .toBe("CANCELLED");
     expectNoProblems(teacher);
   });
 
@@ -219,7 +264,9 @@ describe("/teach in the browser", () => {
     await student.getByRole("heading", { level: 1, name: "This page is for instructors" }).waitFor();
     expect(await student.getByText("You are signed in as Sam Student, a student.").isVisible()).toBe(true);
     // No Teach link in the navigation for a student, and a way back.
-    expect(await student.getByRole("navigation", { name: "Main" }).first().getByRole("link", { name: "Teach" }).count()).toBe(0);
+    expect(
+      await student.getByRole("navigation", { name: "Main" }).first().getByRole("link", { name: "Teach" }).count(),
+    ).toBe(0);
     await student.getByRole("link", { name: "Back to live sessions" }).click();
     await student.waitForURL((url) => url.pathname === "/sessions");
 

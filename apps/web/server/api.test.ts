@@ -12,7 +12,12 @@ beforeAll(async () => {
     data: { email: "grace@example.test", name: "Grace Hopper", passwordHash: "x", role: "INSTRUCTOR" },
   });
   const compilers = await db.course.create({
-    data: { slug: "compilers", title: "Compilers", description: "From source to machine code.", instructorId: instructor.id },
+    data: {
+      slug: "compilers",
+      title: "Compilers",
+      description: "From source to machine code.",
+      instructorId: instructor.id,
+    },
   });
   await db.liveSession.create({
     data: { courseId: compilers.id, title: "Parsing", startsAt: new Date(), plannedDurationMinutes: 60 },

@@ -117,7 +117,8 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
   const observe = requestObservability(logger);
   /** Answers that are bugs (500s) are logged with their cause; everything else is a normal answer. */
   const logProcedureFailure = (error: TRPCError, path: string, requestId: string | undefined) => {
-    if (error.code === "INTERNAL_SERVER_ERROR") logger.error({ err: error.cause ?? error, path, requestId }, "procedure failed");
+    if (error.code === "INTERNAL_SERVER_ERROR")
+      logger.error({ err: error.cause ?? error, path, requestId }, "procedure failed");
   };
   // The hot presence mutations skip express and tRPC's Fetch-API conversion; everything else is theirs.
   const hot = hotMutations({

@@ -20,7 +20,10 @@ beforeAll(async () => {
 afterAll(() => server?.close());
 
 const cookieValue = (setCookies: string[], name: string) =>
-  setCookies.find((cookie) => cookie.startsWith(`${name}=`))?.split(";")[0]?.slice(name.length + 1);
+  setCookies
+    .find((cookie) => cookie.startsWith(`${name}=`))
+    ?.split(";")[0]
+    ?.slice(name.length + 1);
 
 async function signUp(email: string) {
   const response = await fetch(`${server.trpcUrl}/auth.signup`, {
@@ -61,8 +64,15 @@ describe("cookie sessions on the web server", () => {
     const { rt } = await signUp("expired-jwt@example.test");
     const me = await server.services.db.user.findUniqueOrThrow({ where: { email: "expired-jwt@example.test" } });
     const family = await server.services.db.refreshToken.findFirstOrThrow({ where: { userId: me.id } });
-    const stale = await signAccessToken(server.services.tokenKeys, { id: me.id, role: me.role, familyId: family.familyId }, new Date(Date.now() - 3_600_000), 60_000);
-    const answer = await fetch(`${server.trpcUrl}/auth.me`, { headers: { cookie: `lh_at=${stale.token}; lh_rt=${rt}` } });
+    const stale = await signAccessToken(
+      server.services.tokenKeys,
+      { id: me.id, role: me.role, familyId: family.familyId },
+      new Date(Date.now() - 3_600_000),
+      60_000,
+    );
+    const answer = await fetch(`${server.trpcUrl}/auth.me`, {
+      headers: { cookie: `lh_at=${stale.token}; lh_rt=${rt}` },
+    });
     expect(answer.status).toBe(200);
     expect(cookieValue(answer.headers.getSetCookie(), "lh_rt")).toBeTruthy();
   });
@@ -71,7 +81,11 @@ describe("cookie sessions on the web server", () => {
     const { rt } = await signUp("storm@example.test");
     const answers = await Promise.all(
       Array.from({ length: 20 }, () =>
-        fetch(`${server.trpcUrl}/auth.refresh`, { method: "POST", headers: { cookie: `lh_rt=${rt}`, origin, "content-type": "application/json" }, body: "{}" }),
+        fetch(`${server.trpcUrl}/auth.refresh`, {
+          method: "POST",
+          headers: { cookie: `lh_rt=${rt}`, origin, "content-type": "application/json" },
+          body: "{}",
+        }),
       ),
     );
     expect(answers.map((answer) => answer.status)).toEqual(Array(20).fill(200));
@@ -83,12 +97,22 @@ describe("cookie sessions on the web server", () => {
   test("a cookie-authenticated POST with a missing or foreign Origin is refused", async () => {
     const { at } = await signUp("csrf@example.test");
     const post = (headers: Record<string, string>) =>
-      fetch(`${server.trpcUrl}/auth.logoutAll`, { method: "POST", headers: { cookie: `lh_at=${at}`, "content-type": "application/json", ...headers }, body: "{}" });
-    const refused: Record<string, string>[] = [{}, { origin: "https://evil.example" }, { referer: "https://evil.example/page" }];
+      fetch(`${server.trpcUrl}/auth.logoutAll`, {
+        method: "POST",
+        headers: { cookie: `lh_at=${at}`, "content-type": "application/json", ...headers },
+        body: "{}",
+      });
+    const refused: Record<string, string>[] = [
+      {},
+      { origin: "https://evil.example" },
+      { referer: "https://evil.example/page" },
+    ];
     for (const headers of refused) {
       const answer = await post(headers);
       expect(answer.status).toBe(403);
-      expect(((await answer.json()) as { error: { json: { data: { reason: string } } } }).error.json.data.reason).toBe("CSRF_ORIGIN_REJECTED");
+      expect(((await answer.json()) as { error: { json: { data: { reason: string } } } }).error.json.data.reason).toBe(
+        "CSRF_ORIGIN_REJECTED",
+      );
     }
     expect((await post({ origin })).status).toBe(200);
   });
@@ -103,7 +127,9 @@ describe("cookie sessions on the web server", () => {
     expect(logout.status).toBe(200);
     const me = await fetch(`${server.trpcUrl}/auth.me`, { headers: { cookie: `lh_at=${at}; lh_rt=${rt}` } });
     expect(me.status).toBe(401);
-    expect(((await me.json()) as { error: { json: { data: { reason: string } } } }).error.json.data.reason).toBe("SESSION_REVOKED");
+    expect(((await me.json()) as { error: { json: { data: { reason: string } } } }).error.json.data.reason).toBe(
+      "SESSION_REVOKED",
+    );
     expect(me.headers.getSetCookie().every((cookie) => cookie.includes("Max-Age=0"))).toBe(true);
   });
 });

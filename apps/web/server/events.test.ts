@@ -17,7 +17,10 @@ afterAll(async () => {
 
 function collect(client: Awaited<ReturnType<typeof signedUpClient>>, sessionId: string) {
   const events: ParticipantEvent[] = [];
-  const subscription = client.session.onParticipants.subscribe({ sessionId }, { onData: (event) => void events.push(event as ParticipantEvent) });
+  const subscription = client.session.onParticipants.subscribe(
+    { sessionId },
+    { onData: (event) => void events.push(event as ParticipantEvent) },
+  );
   return { events, stop: () => subscription.unsubscribe() };
 }
 
@@ -31,7 +34,9 @@ test("a subscriber on instance A sees a join made through instance B; a reconnec
   expect(first.events[0]).toMatchObject({ type: "snapshot", participantCount: 0, participants: [] });
 
   await joiner.session.join.mutate({ sessionId: session.id, connectionId: "joiner-tab-1" });
-  const joined = await waitFor(() => first.events.find((event) => event.type === "joined"), { what: "the join event on instance A" });
+  const joined = await waitFor(() => first.events.find((event) => event.type === "joined"), {
+    what: "the join event on instance A",
+  });
   expect(joined).toMatchObject({ participantCount: 1, participant: { name: "joiner", connections: 1 } });
   first.stop();
 

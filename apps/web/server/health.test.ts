@@ -36,7 +36,10 @@ test("/readyz answers 503 naming Redis when Redis is unreachable", async () => {
 });
 
 test("/readyz answers 503 naming Postgres when Postgres is unreachable", async () => {
-  const server = await startTestServer({ env: { DATABASE_URL: await closedPortUrl("postgresql") }, waitUntilReady: false });
+  const server = await startTestServer({
+    env: { DATABASE_URL: await closedPortUrl("postgresql") },
+    waitUntilReady: false,
+  });
   try {
     await waitFor(() => server.services.redis.status === "ready", { what: "Redis to connect" });
     const response = await fetch(`${server.url}/readyz`);

@@ -58,7 +58,9 @@ function payloadOf(text: string, batch: boolean): { json: unknown; meta?: unknow
     for (const key in parsed) if (++keys > 1 || key !== "0") return undefined;
     payload = (parsed as Record<string, unknown>)["0"];
   }
-  return typeof payload === "object" && payload !== null && "json" in payload ? (payload as { json: unknown }) : undefined;
+  return typeof payload === "object" && payload !== null && "json" in payload
+    ? (payload as { json: unknown })
+    : undefined;
 }
 
 /**
@@ -82,9 +84,17 @@ function payloadOf(text: string, batch: boolean): { json: unknown; meta?: unknow
  */
 export function hotMutations(options: HotMutationOptions): (req: IncomingMessage, res: LocalsResponse) => boolean {
   const { services, onError, fallback, clientIp } = options;
-  const resHeaders = (res: LocalsResponse): Context["resHeaders"] => ({ append: (name, value) => void res.appendHeader(name, value) });
+  const resHeaders = (res: LocalsResponse): Context["resHeaders"] => ({
+    append: (name, value) => void res.appendHeader(name, value),
+  });
 
-  async function serve(req: IncomingMessage, res: LocalsResponse, path: string, batch: boolean, text: string): Promise<void> {
+  async function serve(
+    req: IncomingMessage,
+    res: LocalsResponse,
+    path: string,
+    batch: boolean,
+    text: string,
+  ): Promise<void> {
     const payload = payloadOf(text, batch);
     let input: unknown;
     let deserialized = false;
@@ -107,7 +117,14 @@ export function hotMutations(options: HotMutationOptions): (req: IncomingMessage
     let answer: unknown;
     try {
       ctx = await createRequestContext(services, req, res, resHeaders(res), clientIp);
-      const data = await HOT_MUTATIONS.get(path)!({ ctx, path, type: "mutation", getRawInput: () => Promise.resolve(input), signal: undefined, batchIndex: 0 });
+      const data = await HOT_MUTATIONS.get(path)!({
+        ctx,
+        path,
+        type: "mutation",
+        getRawInput: () => Promise.resolve(input),
+        signal: undefined,
+        batchIndex: 0,
+      });
       answer = { result: { data: transformer.serialize(data) } };
     } catch (cause) {
       // As tRPC's handler does, a context that could not be built is answered the same way (500).
@@ -118,7 +135,11 @@ export function hotMutations(options: HotMutationOptions): (req: IncomingMessage
       answer = { error: transformer.serialize(shape) };
     }
     const body = JSON.stringify(batch ? [answer] : answer);
-    res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body), vary: "trpc-accept, accept" });
+    res.writeHead(status, {
+      "content-type": "application/json",
+      "content-length": Buffer.byteLength(body),
+      vary: "trpc-accept, accept",
+    });
     res.end(body);
   }
 

@@ -18,11 +18,20 @@ beforeAll(async () => {
   const { session } = await createSessionFixture(server.services);
   sessionId = session.id;
   const [student] = await insertUsers(server.services, 1);
-  ({ token } = await signAccessToken(server.services.tokenKeys, { id: student!.id, role: "STUDENT", familyId: randomUUID() }, new Date(), 600_000));
+  ({ token } = await signAccessToken(
+    server.services.tokenKeys,
+    { id: student!.id, role: "STUDENT", familyId: randomUUID() },
+    new Date(),
+    600_000,
+  ));
 });
 afterAll(() => server?.close());
 
-async function post(path: string, body: unknown, headers: Record<string, string> = { authorization: `Bearer ${token}` }) {
+async function post(
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = { authorization: `Bearer ${token}` },
+) {
   const response = await fetch(`${server.trpcUrl}/${path}`, {
     method: "POST",
     headers: { "content-type": "application/json", ...headers },
@@ -44,7 +53,10 @@ test("a heartbeat answers in tRPC's envelope, batched or not, the same as tRPC i
   const direct = await post("session.heartbeat?batch=1", { 0: input("tab-aaaaaaaa") });
   const unbatched = await post("session.heartbeat", input("tab-aaaaaaaa"));
   // Two calls in one batch are not the plain case: tRPC answers them.
-  const viaTrpc = await post("session.heartbeat,session.heartbeat?batch=1", { 0: input("tab-aaaaaaaa"), 1: input("tab-aaaaaaaa") });
+  const viaTrpc = await post("session.heartbeat,session.heartbeat?batch=1", {
+    0: input("tab-aaaaaaaa"),
+    1: input("tab-aaaaaaaa"),
+  });
 
   expect(viaTrpc.chunked).toBe(true);
   expect(direct.chunked).toBe(false);
@@ -56,30 +68,52 @@ test("a heartbeat answers in tRPC's envelope, batched or not, the same as tRPC i
 
 test("the typed client joins, beats and leaves through it, with superjson types intact", async () => {
   const url = server.trpcUrl;
-  const session = new AuthSession({ url, delivery: "body", tokens: { accessToken: token, refreshToken: "", accessTokenExpiresAt: new Date(Date.now() + 600_000) } });
+  const session = new AuthSession({
+    url,
+    delivery: "body",
+    tokens: { accessToken: token, refreshToken: "", accessTokenExpiresAt: new Date(Date.now() + 600_000) },
+  });
   const client = createApiClient({ url, session });
   const joined = await client.session.join.mutate({ sessionId, connectionId: "tab-bbbbbbbb" });
   expect(joined.joinedAt).toBeInstanceOf(Date);
   expect(joined.connections).toBe(2);
-  expect(await client.session.heartbeat.mutate({ sessionId, connectionId: "tab-bbbbbbbb" })).toEqual({ status: "ok", heartbeatIntervalMs: 30_000 });
-  expect(await client.session.heartbeat.mutate({ sessionId, connectionId: "tab-unknown1" })).toMatchObject({ status: "rejoin" });
-  expect(await client.session.leave.mutate({ sessionId, connectionId: "tab-bbbbbbbb" })).toMatchObject({ left: false, remainingConnections: 1 });
+  expect(await client.session.heartbeat.mutate({ sessionId, connectionId: "tab-bbbbbbbb" })).toEqual({
+    status: "ok",
+    heartbeatIntervalMs: 30_000,
+  });
+  expect(await client.session.heartbeat.mutate({ sessionId, connectionId: "tab-unknown1" })).toMatchObject({
+    status: "rejoin",
+  });
+  expect(await client.session.leave.mutate({ sessionId, connectionId: "tab-bbbbbbbb" })).toMatchObject({
+    left: false,
+    remainingConnections: 1,
+  });
 });
 
 test("errors are tRPC's own answers: unauthenticated, invalid input, a cookie without Origin, an unknown session", async () => {
   const unauthenticated = await post("session.heartbeat?batch=1", { 0: input("tab-aaaaaaaa") }, {});
   expect(unauthenticated.status).toBe(401);
-  expect(unauthenticated.json).toMatchObject([{ error: { json: { data: { code: "UNAUTHORIZED", reason: "UNAUTHENTICATED", path: "session.heartbeat" } } } }]);
+  expect(unauthenticated.json).toMatchObject([
+    { error: { json: { data: { code: "UNAUTHORIZED", reason: "UNAUTHENTICATED", path: "session.heartbeat" } } } },
+  ]);
 
-  const invalid = await post("session.heartbeat?batch=1", { 0: { json: { sessionId: "not-a-uuid", connectionId: "x" } } });
+  const invalid = await post("session.heartbeat?batch=1", {
+    0: { json: { sessionId: "not-a-uuid", connectionId: "x" } },
+  });
   expect(invalid.status).toBe(400);
   expect(invalid.json).toMatchObject([{ error: { json: { data: { code: "BAD_REQUEST", reason: "INVALID_INPUT" } } } }]);
 
-  const cookieWithoutOrigin = await post("session.heartbeat?batch=1", { 0: input("tab-aaaaaaaa") }, { cookie: `${ACCESS_COOKIE}=${token}` });
+  const cookieWithoutOrigin = await post(
+    "session.heartbeat?batch=1",
+    { 0: input("tab-aaaaaaaa") },
+    { cookie: `${ACCESS_COOKIE}=${token}` },
+  );
   expect(cookieWithoutOrigin.status).toBe(403);
   expect(cookieWithoutOrigin.json).toMatchObject([{ error: { json: { data: { reason: "CSRF_ORIGIN_REJECTED" } } } }]);
 
-  const unknownSession = await post("session.join?batch=1", { 0: { json: { sessionId: randomUUID(), connectionId: "tab-cccccccc" } } });
+  const unknownSession = await post("session.join?batch=1", {
+    0: { json: { sessionId: randomUUID(), connectionId: "tab-cccccccc" } },
+  });
   expect(unknownSession.status).toBe(404);
   expect(unknownSession.json).toMatchObject([{ error: { json: { data: { reason: "SESSION_NOT_FOUND" } } } }]);
 
@@ -92,8 +126,15 @@ test("errors are tRPC's own answers: unauthenticated, invalid input, a cookie wi
 });
 
 test("the answer's headers are tRPC's, plus the request id every answer carries", async () => {
-  const direct = await post("session.heartbeat?batch=1", { 0: input("tab-aaaaaaaa") }, { authorization: `Bearer ${token}`, "x-request-id": "lb-hot.1" });
-  const viaTrpc = await post("session.heartbeat,session.heartbeat?batch=1", { 0: input("tab-aaaaaaaa"), 1: input("tab-aaaaaaaa") });
+  const direct = await post(
+    "session.heartbeat?batch=1",
+    { 0: input("tab-aaaaaaaa") },
+    { authorization: `Bearer ${token}`, "x-request-id": "lb-hot.1" },
+  );
+  const viaTrpc = await post("session.heartbeat,session.heartbeat?batch=1", {
+    0: input("tab-aaaaaaaa"),
+    1: input("tab-aaaaaaaa"),
+  });
   expect(direct.chunked).toBe(false);
   expect(viaTrpc.chunked).toBe(true);
   for (const name of ["content-type", "vary"]) expect(direct.headers.get(name)).toBe(viaTrpc.headers.get(name));
@@ -109,15 +150,27 @@ test("it is logged and counted in the latency histogram like every request", asy
   const info = logger.info;
   logger.info = ((line: Record<string, unknown>) => void lines.push(line)) as typeof logger.info;
   try {
-    const answer = await post("session.heartbeat", input("tab-aaaaaaaa"), { authorization: `Bearer ${token}`, "x-request-id": "lb-hot.2" });
+    const answer = await post("session.heartbeat", input("tab-aaaaaaaa"), {
+      authorization: `Bearer ${token}`,
+      "x-request-id": "lb-hot.2",
+    });
     expect(answer.status).toBe(200);
   } finally {
     logger.info = info;
     logger.level = level;
   }
-  expect(lines).toContainEqual({ requestId: "lb-hot.2", userId: expect.any(String), method: "POST", procedure: "session.heartbeat", status: 200, durationMs: expect.any(Number) });
+  expect(lines).toContainEqual({
+    requestId: "lb-hot.2",
+    userId: expect.any(String),
+    method: "POST",
+    procedure: "session.heartbeat",
+    status: 200,
+    durationMs: expect.any(Number),
+  });
   const metrics = await (await fetch(`${server.url}/metrics`)).text();
-  expect(metrics).toMatch(/livehall_http_request_duration_seconds_count\{route="trpc",method="POST",status="2xx"\} [1-9]/);
+  expect(metrics).toMatch(
+    /livehall_http_request_duration_seconds_count\{route="trpc",method="POST",status="2xx"\} [1-9]/,
+  );
 });
 
 test("a cookie-authenticated beat from the site's origin passes the CSRF rule; a foreign origin does not", async () => {
@@ -125,9 +178,21 @@ test("a cookie-authenticated beat from the site's origin passes the CSRF rule; a
   server.services.config.appOrigins.push(origin);
   const cookie = `${ACCESS_COOKIE}=${token}`;
   const fromSite = await post("session.heartbeat?batch=1", { 0: input("tab-aaaaaaaa") }, { cookie, origin });
-  expect(fromSite).toMatchObject({ status: 200, chunked: false, json: [{ result: { data: { json: { status: "ok" } } } }] });
-  const foreign = await post("session.heartbeat?batch=1", { 0: input("tab-aaaaaaaa") }, { cookie, origin: "https://evil.example" });
-  expect(foreign).toMatchObject({ status: 403, chunked: false, json: [{ error: { json: { data: { reason: "CSRF_ORIGIN_REJECTED" } } } }] });
+  expect(fromSite).toMatchObject({
+    status: 200,
+    chunked: false,
+    json: [{ result: { data: { json: { status: "ok" } } } }],
+  });
+  const foreign = await post(
+    "session.heartbeat?batch=1",
+    { 0: input("tab-aaaaaaaa") },
+    { cookie, origin: "https://evil.example" },
+  );
+  expect(foreign).toMatchObject({
+    status: 403,
+    chunked: false,
+    json: [{ error: { json: { data: { reason: "CSRF_ORIGIN_REJECTED" } } } }],
+  });
 });
 
 test("anything but one plain call is left to tRPC, body and all", async () => {
@@ -136,15 +201,24 @@ test("anything but one plain call is left to tRPC, body and all", async () => {
     // Another query parameter.
     extraQuery: await post("session.heartbeat?batch=1&x=1", { 0: input("tab-aaaaaaaa") }, auth),
     // A batch body that is not exactly one call.
-    twoInOneBatch: await post("session.heartbeat?batch=1", { 0: input("tab-aaaaaaaa"), 1: input("tab-aaaaaaaa") }, auth),
+    twoInOneBatch: await post(
+      "session.heartbeat?batch=1",
+      { 0: input("tab-aaaaaaaa"), 1: input("tab-aaaaaaaa") },
+      auth,
+    ),
     // No superjson envelope.
     noEnvelope: await post("session.heartbeat", { sessionId, connectionId: "tab-aaaaaaaa" }, auth),
     // A superjson payload that does not deserialize.
-    badMeta: await post("session.heartbeat", { json: { sessionId, connectionId: "tab-aaaaaaaa" }, meta: { values: { sessionId: ["nonsense"] } } }, auth),
+    badMeta: await post(
+      "session.heartbeat",
+      { json: { sessionId, connectionId: "tab-aaaaaaaa" }, meta: { values: { sessionId: ["nonsense"] } } },
+      auth,
+    ),
     // Not JSON, but tRPC's answer to it is.
     notJson: await post("session.heartbeat", "[1,", auth),
   };
-  for (const [what, answer] of Object.entries(cases)) expect({ what, chunked: answer.chunked }).toEqual({ what, chunked: true });
+  for (const [what, answer] of Object.entries(cases))
+    expect({ what, chunked: answer.chunked }).toEqual({ what, chunked: true });
   // What tRPC answers for them is its own business; two known ones:
   expect(cases.noEnvelope.status).toBe(400);
   expect(cases.extraQuery).toMatchObject({ status: 200, json: [{ result: { data: { json: { status: "ok" } } } }] });

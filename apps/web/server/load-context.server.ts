@@ -17,7 +17,9 @@ export function createGetLoadContext(services: Services): GetLoadContextFunction
     const { user, accessTokenExpiresAt, error } = await resolveRequestAuth(services, req, res);
     return {
       // Procedures called from loaders and actions may set cookies (sign-in, sign-out).
-      caller: createCaller(await createRequestContext(services, req, res, { append: (name, value) => void res.appendHeader(name, value) })),
+      caller: createCaller(
+        await createRequestContext(services, req, res, { append: (name, value) => void res.appendHeader(name, value) }),
+      ),
       auth: { user, accessTokenExpiresAt, error },
       services,
     };

@@ -23,10 +23,22 @@ test("/metrics shows exactly what a scripted scenario did", async () => {
   const tab = (client: typeof ana, connectionId: string) => ({ sessionId: session.id, connectionId, client });
 
   // 2 new participants, 1 second tab, 3 heartbeats answered ok, 1 answered rejoin, 1 leave.
-  for (const { client, ...input } of [tab(ana, "ana-tab-1"), tab(ben, "ben-tab-1"), tab(ana, "ana-tab-2")]) await client.session.join.mutate(input);
-  for (const { client, ...input } of [tab(ana, "ana-tab-1"), tab(ana, "ana-tab-2"), tab(ben, "ben-tab-1"), tab(ben, "ben-tab-9")]) await client.session.heartbeat.mutate(input);
+  for (const { client, ...input } of [tab(ana, "ana-tab-1"), tab(ben, "ben-tab-1"), tab(ana, "ana-tab-2")])
+    await client.session.join.mutate(input);
+  for (const { client, ...input } of [
+    tab(ana, "ana-tab-1"),
+    tab(ana, "ana-tab-2"),
+    tab(ben, "ben-tab-1"),
+    tab(ben, "ben-tab-9"),
+  ])
+    await client.session.heartbeat.mutate(input);
   await ben.session.leave.mutate({ sessionId: session.id, connectionId: "ben-tab-1" });
-  await expect(createApiClient({ url: server.trpcUrl, maxAttempts: 1 }).auth.refresh.mutate({ refreshToken: "n".repeat(43), delivery: "body" })).rejects.toThrow();
+  await expect(
+    createApiClient({ url: server.trpcUrl, maxAttempts: 1 }).auth.refresh.mutate({
+      refreshToken: "n".repeat(43),
+      delivery: "body",
+    }),
+  ).rejects.toThrow();
 
   expect(await metric("livehall_session_joins_total", 'outcome="new_participant"')).toBe(2);
   expect(await metric("livehall_session_joins_total", 'outcome="another_tab_or_retry"')).toBe(1);
@@ -34,7 +46,9 @@ test("/metrics shows exactly what a scripted scenario did", async () => {
   expect(await metric("livehall_heartbeats_total", 'answer="rejoin"')).toBe(1);
   expect(await metric("livehall_participants_left_total", 'reason="LEFT"')).toBe(1);
   expect(await metric("livehall_auth_refresh_failure_total", 'reason="REFRESH_TOKEN_INVALID"')).toBe(1);
-  expect(await metric("livehall_http_request_duration_seconds_count", 'route="trpc",method="POST",status="2xx"')).toBe(10);
+  expect(await metric("livehall_http_request_duration_seconds_count", 'route="trpc",method="POST",status="2xx"')).toBe(
+    10,
+  );
   // Ana is still in with two tabs; Ben left.
   expect(await metric("livehall_active_participants")).toBe(1);
   expect(await metric("livehall_active_connections")).toBe(2);

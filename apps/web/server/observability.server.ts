@@ -27,9 +27,16 @@ function decodedOrRaw(text: string): string {
 function routeOf(url: string): { route: string; procedure: string | null; path: string } {
   const query = url.indexOf("?");
   const path = query < 0 ? url : url.slice(0, query);
-  if (path.startsWith("/api/trpc/")) return { route: "trpc", procedure: decodedOrRaw(path.slice("/api/trpc/".length)), path };
-  if (path === "/healthz" || path === "/readyz" || path === "/metrics") return { route: "probe", procedure: null, path };
-  if (path.startsWith("/assets/") || path.startsWith("/@") || path.startsWith("/node_modules/") || path.startsWith("/app/")) {
+  if (path.startsWith("/api/trpc/"))
+    return { route: "trpc", procedure: decodedOrRaw(path.slice("/api/trpc/".length)), path };
+  if (path === "/healthz" || path === "/readyz" || path === "/metrics")
+    return { route: "probe", procedure: null, path };
+  if (
+    path.startsWith("/assets/") ||
+    path.startsWith("/@") ||
+    path.startsWith("/node_modules/") ||
+    path.startsWith("/app/")
+  ) {
     return { route: "asset", procedure: null, path };
   }
   return { route: "page", procedure: null, path };
@@ -51,7 +58,10 @@ export function requestObservability(logger: Logger) {
       const { route, procedure, path } = routeOf(url);
       const durationMs = Math.round((performance.now() - startedAt) * 10) / 10;
       const status = res.statusCode;
-      httpDuration.observe({ route, method: req.method ?? "", status: `${Math.floor(status / 100)}xx` }, durationMs / 1000);
+      httpDuration.observe(
+        { route, method: req.method ?? "", status: `${Math.floor(status / 100)}xx` },
+        durationMs / 1000,
+      );
       const level = route === "probe" || route === "asset" ? "debug" : status >= 500 ? "error" : "info";
       // The line is built only when it is written (production runs at `warn` or above under load).
       if (!logger.isLevelEnabled(level)) return;
@@ -80,7 +90,10 @@ function registerStateGauges(services: Pick<Services, "db" | "redis" | "keys">) 
     registers: [metricsRegistry],
     async collect() {
       // An outage must not break the whole scrape: the gauge keeps its last value.
-      await services.db.sessionParticipant.count({ where: { leftAt: null } }).then((count) => this.set(count), () => undefined);
+      await services.db.sessionParticipant.count({ where: { leftAt: null } }).then(
+        (count) => this.set(count),
+        () => undefined,
+      );
     },
   });
   new Gauge({
@@ -88,7 +101,10 @@ function registerStateGauges(services: Pick<Services, "db" | "redis" | "keys">) 
     help: "Open room connections (Redis presence)",
     registers: [metricsRegistry],
     async collect() {
-      await countConnections(services).then((count) => this.set(count), () => undefined);
+      await countConnections(services).then(
+        (count) => this.set(count),
+        () => undefined,
+      );
     },
   });
 }
@@ -102,7 +118,10 @@ export function metricsRouter(services: Pick<Services, "db" | "redis" | "keys">)
   }
   const router = Router();
   router.get("/metrics", async (_req, res) => {
-    res.set("content-type", metricsRegistry.contentType).set("cache-control", "no-store").send(await metricsRegistry.metrics());
+    res
+      .set("content-type", metricsRegistry.contentType)
+      .set("cache-control", "no-store")
+      .send(await metricsRegistry.metrics());
   });
   return router;
 }

@@ -9,7 +9,11 @@ afterAll(() => server?.close());
 
 test("/metrics exposes request latency, auth, presence and process figures in Prometheus format", async () => {
   await fetch(`${server.trpcUrl}/course.list`);
-  await fetch(`${server.trpcUrl}/auth.refresh`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ json: { refreshToken: "x".repeat(43), delivery: "body" } }) });
+  await fetch(`${server.trpcUrl}/auth.refresh`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ json: { refreshToken: "x".repeat(43), delivery: "body" } }),
+  });
   const response = await fetch(`${server.url}/metrics`);
   expect(response.status).toBe(200);
   expect(response.headers.get("content-type")).toContain("text/plain");

@@ -15,14 +15,40 @@ beforeAll(async () => {
     data: { email: "ada@example.test", name: "Ada Lovelace", passwordHash: "x", role: "INSTRUCTOR" },
   });
   const course = await db.course.create({
-    data: { slug: "engines", title: "Analytical Engines", description: "Notes on the engine.", instructorId: instructor.id },
+    data: {
+      slug: "engines",
+      title: "Analytical Engines",
+      description: "Notes on the engine.",
+      instructorId: instructor.id,
+    },
   });
   const now = Date.now();
   await db.liveSession.createMany({
     data: [
-      { courseId: course.id, title: "Bernoulli numbers, live", status: "LIVE", startsAt: new Date(now - 600_000), startedAt: new Date(now - 600_000), plannedDurationMinutes: 60 },
-      { courseId: course.id, title: "The difference engine", status: "SCHEDULED", startsAt: new Date(now + 7_200_000), plannedDurationMinutes: 45 },
-      { courseId: course.id, title: "Punched cards", status: "ENDED", startsAt: new Date(now - 86_400_000), startedAt: new Date(now - 86_400_000), endedAt: new Date(now - 82_800_000), plannedDurationMinutes: 60 },
+      {
+        courseId: course.id,
+        title: "Bernoulli numbers, live",
+        status: "LIVE",
+        startsAt: new Date(now - 600_000),
+        startedAt: new Date(now - 600_000),
+        plannedDurationMinutes: 60,
+      },
+      {
+        courseId: course.id,
+        title: "The difference engine",
+        status: "SCHEDULED",
+        startsAt: new Date(now + 7_200_000),
+        plannedDurationMinutes: 45,
+      },
+      {
+        courseId: course.id,
+        title: "Punched cards",
+        status: "ENDED",
+        startsAt: new Date(now - 86_400_000),
+        startedAt: new Date(now - 86_400_000),
+        endedAt: new Date(now - 82_800_000),
+        plannedDurationMinutes: 60,
+      },
     ],
   });
 });
@@ -46,7 +72,8 @@ describe("pages rendered on the server", () => {
     expect(all.status).toBe(200);
     expect(all.text).toContain('<html lang="en"');
     expect(all.text).toContain("Skip to main content");
-    for (const title of ["Bernoulli numbers, live", "The difference engine", "Punched cards"]) expect(all.text).toContain(title);
+    for (const title of ["Bernoulli numbers, live", "The difference engine", "Punched cards"])
+      expect(all.text).toContain(title);
     expect(all.text).toContain("Analytical Engines");
     expect(all.text).toContain("Ada Lovelace");
     expect(all.text).toMatch(/data-testid="stat-live-value"[^>]*>(<[^>]+>)*1/);
@@ -54,7 +81,9 @@ describe("pages rendered on the server", () => {
     const live = await html("/sessions?tab=live");
     expect(live.text).toContain("Bernoulli numbers, live");
     expect(live.text).not.toContain("The difference engine");
-    expect(live.text).toMatch(/id="sessions-tab-live"[^>]*aria-selected="true"|aria-selected="true"[^>]*id="sessions-tab-live"/);
+    expect(live.text).toMatch(
+      /id="sessions-tab-live"[^>]*aria-selected="true"|aria-selected="true"[^>]*id="sessions-tab-live"/,
+    );
 
     const searched = await html("/sessions?q=difference&tab=upcoming");
     expect(searched.text).toContain("The difference engine");
@@ -67,7 +96,9 @@ describe("pages rendered on the server", () => {
 
   test("times are rendered as UTC in <time dateTime> on the server (the browser upgrades them)", async () => {
     const { text } = await html("/sessions?tab=upcoming");
-    expect(text).toMatch(/<time dateTime="\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z"[^>]*>\w{3}, \w{3} \d{1,2}, \d{2}:\d{2} UTC<\/time>/);
+    expect(text).toMatch(
+      /<time dateTime="\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z"[^>]*>\w{3}, \w{3} \d{1,2}, \d{2}:\d{2} UTC<\/time>/,
+    );
     expect(text).toMatch(/Starts in (<!-- -->)?2 hours/);
   });
 
@@ -79,7 +110,9 @@ describe("pages rendered on the server", () => {
 
   test("sign-in by a plain form post sets the cookies and redirects only within the site", async () => {
     const { db } = server.services;
-    await db.user.create({ data: { email: "form@example.test", name: "Form User", passwordHash: DEMO_PASSWORD_HASH, role: "STUDENT" } });
+    await db.user.create({
+      data: { email: "form@example.test", name: "Form User", passwordHash: DEMO_PASSWORD_HASH, role: "STUDENT" },
+    });
     const post = (redirectTo: string, password = DEMO_PASSWORD) =>
       fetch(`${server.url}/login`, {
         method: "POST",
@@ -95,7 +128,12 @@ describe("pages rendered on the server", () => {
     const ok = await post("/sessions?tab=ended");
     expect(ok.status).toBe(302);
     expect(ok.headers.get("location")).toBe("/sessions?tab=ended");
-    expect(ok.headers.getSetCookie().map((cookie) => cookie.split("=")[0]).sort()).toEqual(["lh_at", "lh_rt"]);
+    expect(
+      ok.headers
+        .getSetCookie()
+        .map((cookie) => cookie.split("=")[0])
+        .sort(),
+    ).toEqual(["lh_at", "lh_rt"]);
 
     for (const evil of ["https://evil.example/", "//evil.example", "/\\evil.example", "/\t/evil.example"]) {
       expect((await post(evil)).headers.get("location"), evil).toBe("/sessions");

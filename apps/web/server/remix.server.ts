@@ -30,7 +30,8 @@ export async function mountRemix(app: Express, options: RemixMountOptions): Prom
     // Test servers (several at once, stopped at any moment) optimise dependencies in a folder of their
     // own: sharing node_modules/.vite with each other and with `npm run dev` left it half-written,
     // and browsers then loaded two copies of React.
-    const cacheDir = options.serverMode === "test" ? await mkdtemp(path.join(os.tmpdir(), "livehall-vite-")) : undefined;
+    const cacheDir =
+      options.serverMode === "test" ? await mkdtemp(path.join(os.tmpdir(), "livehall-vite-")) : undefined;
     const viteDevServer = await createServer({
       root: options.appRoot,
       cacheDir,

@@ -1,6 +1,13 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { authenticateNodeRequest, contextForRequest, nodeRequest, type Context, type RequestAuth, type Services } from "@livehall/api";
+import {
+  authenticateNodeRequest,
+  contextForRequest,
+  nodeRequest,
+  type Context,
+  type RequestAuth,
+  type Services,
+} from "@livehall/api";
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace -- Express types its locals through this namespace.
@@ -37,7 +44,11 @@ export function assignRequestId(req: IncomingMessage, res: ServerResponse): Loca
  * request): an expired access cookie is refreshed from `lh_rt` here, and the new cookies are added
  * to the response, so parallel loaders never race a refresh.
  */
-export async function resolveRequestAuth(services: Services, req: IncomingMessage, res: LocalsResponse): Promise<RequestAuth> {
+export async function resolveRequestAuth(
+  services: Services,
+  req: IncomingMessage,
+  res: LocalsResponse,
+): Promise<RequestAuth> {
   const auth = await authenticateNodeRequest(services, req, res);
   if (auth.user) res.locals.userId = auth.user.id;
   return auth;

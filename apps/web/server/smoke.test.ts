@@ -13,7 +13,13 @@ afterAll(() => server?.close());
 
 test("npm run smoke passes every check against a running deployment", async () => {
   const script = fileURLToPath(new URL("../../../scripts/smoke.ts", import.meta.url));
-  const { code, stdout, stderr } = await runToCompletion(process.execPath, ["--import", "tsx", script, "--url", server.url]);
+  const { code, stdout, stderr } = await runToCompletion(process.execPath, [
+    "--import",
+    "tsx",
+    script,
+    "--url",
+    server.url,
+  ]);
   const output = stdout + stderr;
   expect(output).not.toContain("✖");
   expect(output).toContain("✔ join twice (two tabs) → one participant with two connections");

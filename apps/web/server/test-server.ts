@@ -32,7 +32,11 @@ export type TestServerOptions = RemixOptions & {
  * Starts the web server in-process on a free loopback port against this test file's database and
  * Redis namespace (the harness sets DATABASE_URL, REDIS_URL and REDIS_KEY_PREFIX before the file runs).
  */
-export async function startTestServer({ env, waitUntilReady = true, ...remix }: TestServerOptions = {}): Promise<TestServer> {
+export async function startTestServer({
+  env,
+  waitUntilReady = true,
+  ...remix
+}: TestServerOptions = {}): Promise<TestServer> {
   const config = loadWebConfig({ ...process.env, ...env });
   const services = createServices(config);
   const web = await createWebServer({ config, services, ...remix });
@@ -60,7 +64,18 @@ export async function startTestServer({ env, waitUntilReady = true, ...remix }: 
  */
 export async function signedUpClient(server: Pick<TestServer, "trpcUrl">, email: string): Promise<ApiClient> {
   const session = new AuthSession({ url: server.trpcUrl, delivery: "body" });
-  const client = createApiClient({ url: server.trpcUrl, session, EventSource: EventSource as unknown as typeof globalThis.EventSource });
-  session.update(await client.auth.signup.mutate({ email, name: email.split("@")[0]!, password: "test server password", delivery: "body" }));
+  const client = createApiClient({
+    url: server.trpcUrl,
+    session,
+    EventSource: EventSource as unknown as typeof globalThis.EventSource,
+  });
+  session.update(
+    await client.auth.signup.mutate({
+      email,
+      name: email.split("@")[0]!,
+      password: "test server password",
+      delivery: "body",
+    }),
+  );
   return client;
 }

@@ -10,7 +10,12 @@ let worker: RunningWorker;
 
 beforeAll(async () => {
   // Schedules far apart, so only the on-demand runs execute during the test.
-  const config = loadWorkerConfig({ ...process.env, TOKENS_EXPIRE_EVERY_SECONDS: "3600", PARTICIPANTS_DEDUPE_EVERY_SECONDS: "3600", HEARTBEATS_EVICT_EVERY_SECONDS: "3600" });
+  const config = loadWorkerConfig({
+    ...process.env,
+    TOKENS_EXPIRE_EVERY_SECONDS: "3600",
+    PARTICIPANTS_DEDUPE_EVERY_SECONDS: "3600",
+    HEARTBEATS_EVICT_EVERY_SECONDS: "3600",
+  });
   services = createServices(config);
   worker = await startWorker({ config, logger: createLogger(config, "test"), handlers: createJobHandlers(services) });
   await worker.schedulersReady();
@@ -31,7 +36,10 @@ test("admin.runJob runs the job through the worker, answers its counts, and the 
     })),
   });
   const caller = createCaller(createContext(services, { user: asSessionUser(admin!) }));
-  expect(await caller.admin.runJob({ name: "tokens.expire" })).toEqual({ name: "tokens.expire", counts: { expired: 7, revoked: 0 } });
+  expect(await caller.admin.runJob({ name: "tokens.expire" })).toEqual({
+    name: "tokens.expire",
+    counts: { expired: 7, revoked: 0 },
+  });
   expect(await services.db.refreshToken.count()).toBe(0);
 
   const overview = await caller.admin.overview();

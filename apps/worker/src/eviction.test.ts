@@ -3,7 +3,15 @@ import { asSessionUser, createSessionFixture, createTestServices, insertUsers } 
 import { waitFor } from "@livehall/testing";
 import { afterAll, afterEach, describe, expect, test } from "vitest";
 import { createJobHandlers } from "./handlers";
-import { heartbeatLoop, recordRuns, startTestWorker, stopAll, total, workerConfig, workerServices } from "./test-support";
+import {
+  heartbeatLoop,
+  recordRuns,
+  startTestWorker,
+  stopAll,
+  total,
+  workerConfig,
+  workerServices,
+} from "./test-support";
 import type { RunningWorker } from "./worker";
 
 // The API side (join, heartbeat) on this file's database and Redis prefix.
@@ -16,9 +24,12 @@ afterEach(() => stopAll(started));
 type User = { id: string; role: "STUDENT" | "INSTRUCTOR" | "ADMIN" };
 const tab = (name: string) => `${name}-tab-0001`;
 const caller = (user: User) => createCaller(api.context(asSessionUser(user)));
-const join = (user: User, sessionId: string, connection: string) => caller(user).session.join({ sessionId, connectionId: tab(connection) });
-const heartbeat = (user: User, sessionId: string, connection: string) => caller(user).session.heartbeat({ sessionId, connectionId: tab(connection) });
-const row = (sessionId: string, userId: string) => api.services.db.sessionParticipant.findFirstOrThrow({ where: { sessionId, userId }, orderBy: { joinedAt: "desc" } });
+const join = (user: User, sessionId: string, connection: string) =>
+  caller(user).session.join({ sessionId, connectionId: tab(connection) });
+const heartbeat = (user: User, sessionId: string, connection: string) =>
+  caller(user).session.heartbeat({ sessionId, connectionId: tab(connection) });
+const row = (sessionId: string, userId: string) =>
+  api.services.db.sessionParticipant.findFirstOrThrow({ where: { sessionId, userId }, orderBy: { joinedAt: "desc" } });
 const sixUsers = async () => (await insertUsers(api.services, 6)) as unknown as [User, User, User, User, User, User];
 const members = (sessionId: string) => api.services.redis.zrange(api.services.keys.presence(sessionId), 0, -1);
 
@@ -64,12 +75,18 @@ describe("heartbeats.evict on its schedule", () => {
       await waitFor(() => beats.stats.ok >= 3, { what: "a first round of heartbeats" });
       await startTestWorker(config, handlers, started);
       await waitFor(
-        async () => (await api.services.db.sessionParticipant.count({ where: { sessionId: session.id, leaveReason: "TIMEOUT" } })) === 3,
+        async () =>
+          (await api.services.db.sessionParticipant.count({
+            where: { sessionId: session.id, leaveReason: "TIMEOUT" },
+          })) === 3,
         { timeoutMs: 10_000, what: "the silent participants to be timed out" },
       );
       // Two more complete sweeps while the keepers beat: they are never evicted.
       const closedAt = Date.now();
-      await waitFor(() => runs.filter((run) => run.name === JobName.heartbeatsEvict && run.startedAt > closedAt).length >= 2, { what: "two more sweeps" });
+      await waitFor(
+        () => runs.filter((run) => run.name === JobName.heartbeatsEvict && run.startedAt > closedAt).length >= 2,
+        { what: "two more sweeps" },
+      );
     } finally {
       await beats.stop();
     }
@@ -84,9 +101,13 @@ describe("heartbeats.evict on its schedule", () => {
       expect(closed.lastSeenAt.getTime()).toBe(closed.joinedAt.getTime());
       expect(closed.leftAt!.getTime() - closed.lastSeenAt.getTime()).toBeGreaterThanOrEqual(timeoutMs);
     }
-    const active = await api.services.db.sessionParticipant.findMany({ where: { sessionId: session.id, leftAt: null } });
+    const active = await api.services.db.sessionParticipant.findMany({
+      where: { sessionId: session.id, leftAt: null },
+    });
     expect(active.map((r) => r.userId).sort()).toEqual([keeperA.id, keeperB.id, twoTabs.id].sort());
-    expect((await members(session.id)).sort()).toEqual([`${keeperA.id}:${tab("ka")}`, `${keeperB.id}:${tab("kb")}`, `${twoTabs.id}:${tab("t1")}`].sort());
+    expect((await members(session.id)).sort()).toEqual(
+      [`${keeperA.id}:${tab("ka")}`, `${keeperB.id}:${tab("kb")}`, `${twoTabs.id}:${tab("t1")}`].sort(),
+    );
     // Done by the scheduled job: 4 connections (3 silent users + twoTabs' closed tab), 3 participants.
     expect(total(runs, JobName.heartbeatsEvict, "connectionsEvicted")).toBe(4);
     expect(total(runs, JobName.heartbeatsEvict, "participantsTimedOut")).toBe(3);
@@ -104,7 +125,10 @@ describe("heartbeats.evict under forced interleaving", () => {
       WORKER_CONCURRENCY: "1",
     });
     const services = await workerServices(config);
-    const [sessionX, sessionY] = [(await createSessionFixture(api.services)).session, (await createSessionFixture(api.services)).session];
+    const [sessionX, sessionY] = [
+      (await createSessionFixture(api.services)).session,
+      (await createSessionFixture(api.services)).session,
+    ];
     const [rejoiner, goneX, lateX, stayX, goneY, lateY] = await sixUsers();
     const late = new Map([
       [sessionX.id, lateX],
@@ -112,7 +136,14 @@ describe("heartbeats.evict under forced interleaving", () => {
     ]);
 
     // What the hook saw in the gap after the Redis removal and before the Postgres close.
-    const gap: { sessionId: string; userIds: string[]; rejoinerHeartbeat?: string; rejoinerRowActive?: boolean; lateHeartbeat?: string; lateSessionId?: string }[] = [];
+    const gap: {
+      sessionId: string;
+      userIds: string[];
+      rejoinerHeartbeat?: string;
+      rejoinerRowActive?: boolean;
+      lateHeartbeat?: string;
+      lateSessionId?: string;
+    }[] = [];
     const beforeClose = async (sessionId: string, userIds: string[]) => {
       if (sessionId !== sessionX.id && sessionId !== sessionY.id) return;
       const seen: (typeof gap)[number] = { sessionId, userIds: [...userIds].sort() };
@@ -127,7 +158,10 @@ describe("heartbeats.evict under forced interleaving", () => {
         // The rejoiner's tab was just evicted: its heartbeat says "rejoin", its row is still active,
         // and it re-joins right now — before closeRowsWithoutConnections runs.
         seen.rejoinerHeartbeat = (await heartbeat(rejoiner, sessionX.id, "rejoiner")).status;
-        seen.rejoinerRowActive = (await api.services.db.sessionParticipant.count({ where: { sessionId: sessionX.id, userId: rejoiner.id, leftAt: null } })) === 1;
+        seen.rejoinerRowActive =
+          (await api.services.db.sessionParticipant.count({
+            where: { sessionId: sessionX.id, userId: rejoiner.id, leftAt: null },
+          })) === 1;
         await join(rejoiner, sessionX.id, "rejoiner");
       }
       gap.push(seen);
@@ -137,7 +171,9 @@ describe("heartbeats.evict under forced interleaving", () => {
       [JobName.heartbeatsEvict]: async () => ({ ...(await evictStaleConnections(services, { beforeClose })) }),
     });
     await startTestWorker(config, handlers, started);
-    await waitFor(async () => (await api.services.redis.exists(api.services.keys.presenceMarker())) === 1, { what: "presence marker" });
+    await waitFor(async () => (await api.services.redis.exists(api.services.keys.presenceMarker())) === 1, {
+      what: "presence marker",
+    });
 
     await join(rejoiner, sessionX.id, "rejoiner");
     await join(goneX, sessionX.id, "gone");
@@ -157,10 +193,14 @@ describe("heartbeats.evict under forced interleaving", () => {
       [sessionY.id, `${lateY.id}:${tab(`late-${sessionY.id.slice(0, 4)}`)}`],
     ];
     const multi = api.services.redis.multi();
-    for (const [sessionId, value] of staleMembers) multi.zadd(api.services.keys.presence(sessionId), "XX", silentSince, value);
+    for (const [sessionId, value] of staleMembers)
+      multi.zadd(api.services.keys.presence(sessionId), "XX", silentSince, value);
     await multi.exec();
 
-    await waitFor(() => runs.some((run) => run.name === JobName.heartbeatsEvict && (run.counts.connectionsEvicted ?? 0) > 0), { what: "the sweep" });
+    await waitFor(
+      () => runs.some((run) => run.name === JobName.heartbeatsEvict && (run.counts.connectionsEvicted ?? 0) > 0),
+      { what: "the sweep" },
+    );
     await stopAll(started);
 
     // One sweep handled both sessions: the hook ran once per session, the first time in either.
@@ -177,7 +217,11 @@ describe("heartbeats.evict under forced interleaving", () => {
 
     const sweep = runs.find((run) => run.name === JobName.heartbeatsEvict && (run.counts.connectionsEvicted ?? 0) > 0)!;
     // Evicted: rejoiner, goneX, goneY and the late user of the session swept first; timed out: all but the rejoiner.
-    expect(sweep.counts).toMatchObject({ connectionsEvicted: 4, participantsTimedOut: 3, presenceRestored: 0 } satisfies JobCounts);
+    expect(sweep.counts).toMatchObject({
+      connectionsEvicted: 4,
+      participantsTimedOut: 3,
+      presenceRestored: 0,
+    } satisfies JobCounts);
 
     for (const [sessionId, user] of [
       [sessionX.id, goneX],
@@ -190,7 +234,9 @@ describe("heartbeats.evict under forced interleaving", () => {
       expect(closed.lastSeenAt).toEqual(closed.joinedAt);
     }
     // The rejoiner keeps the very same row (joinedAt unchanged), active, with its re-joined tab.
-    const kept = await api.services.db.sessionParticipant.findMany({ where: { sessionId: sessionX.id, userId: rejoiner.id } });
+    const kept = await api.services.db.sessionParticipant.findMany({
+      where: { sessionId: sessionX.id, userId: rejoiner.id },
+    });
     expect(kept).toHaveLength(1);
     expect(kept[0]).toMatchObject({ leftAt: null, leaveReason: null, joinedAt: rejoinerJoinedAt });
     expect(await members(sessionX.id)).toContain(`${rejoiner.id}:${tab("rejoiner")}`);
@@ -201,7 +247,10 @@ describe("heartbeats.evict under forced interleaving", () => {
     expect(await row(sessionX.id, stayX.id)).toMatchObject({ leftAt: null });
     // Postgres and Redis agree: every active row has a connection and every connection a row.
     for (const sessionId of [sessionX.id, sessionY.id]) {
-      const active = await api.services.db.sessionParticipant.findMany({ where: { sessionId, leftAt: null }, select: { userId: true } });
+      const active = await api.services.db.sessionParticipant.findMany({
+        where: { sessionId, leftAt: null },
+        select: { userId: true },
+      });
       const connected = new Set((await members(sessionId)).map((value) => value.slice(0, value.indexOf(":"))));
       expect(active.map((r) => r.userId).sort()).toEqual([...connected].sort());
     }

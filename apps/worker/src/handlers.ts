@@ -1,4 +1,11 @@
-import { JobName, cleanupTokens, evictStaleConnections, reconcileParticipants, type JobCounts, type Services } from "@livehall/api";
+import {
+  JobName,
+  cleanupTokens,
+  evictStaleConnections,
+  reconcileParticipants,
+  type JobCounts,
+  type Services,
+} from "@livehall/api";
 
 export type JobHandler = () => Promise<JobCounts>;
 export type JobHandlers = Record<JobName, JobHandler>;

@@ -28,7 +28,10 @@ async function main() {
   process.on("SIGINT", () => void shutdown("SIGINT"));
 
   await starting;
-  logger.info({ redis: redactUrl(config.redisUrl), database: redactUrl(config.databaseUrl), metricsPort: probes.port }, "worker started");
+  logger.info(
+    { redis: redactUrl(config.redisUrl), database: redactUrl(config.databaseUrl), metricsPort: probes.port },
+    "worker started",
+  );
 }
 
 main().catch((error: unknown) => {

@@ -3,7 +3,15 @@ import { asSessionUser, createSessionFixture, createTestServices, insertUsers } 
 import { startPrivateRedis, waitFor } from "@livehall/testing";
 import { afterAll, expect, test } from "vitest";
 import { createJobHandlers } from "./handlers";
-import { heartbeatLoop, recordRuns, sleep, startTestWorker, stopAll, workerConfig, workerServices } from "./test-support";
+import {
+  heartbeatLoop,
+  recordRuns,
+  sleep,
+  startTestWorker,
+  stopAll,
+  workerConfig,
+  workerServices,
+} from "./test-support";
 import type { RunningWorker } from "./worker";
 
 // A Redis of this file's own, to restart; Postgres is this file's database on the shared server.
@@ -51,7 +59,8 @@ test("a Redis restart under 50 live connections closes nobody; presence and sche
     return client;
   });
   const activeRows = () => api.services.db.sessionParticipant.count({ where: { sessionId: session.id, leftAt: null } });
-  const timedOutRows = () => api.services.db.sessionParticipant.count({ where: { sessionId: session.id, leaveReason: "TIMEOUT" } });
+  const timedOutRows = () =>
+    api.services.db.sessionParticipant.count({ where: { sessionId: session.id, leaveReason: "TIMEOUT" } });
 
   // A running system: presence built, 50 tabs joined and heartbeating. (The worker starts once they
   // beat, so joins slowed down by a busy machine cannot race the 2 s timeout.)
@@ -69,7 +78,10 @@ test("a Redis restart under 50 live connections closes nobody; presence and sche
   try {
     await waitFor(() => beats.stats.ok >= 50, { what: "a first round of heartbeats" });
     worker = await startTestWorker(config, handlers, started);
-    await waitFor(() => beats.stats.ok >= 150 && runs.filter((run) => run.name === JobName.heartbeatsEvict).length >= 2, { what: "heartbeats and sweeps" });
+    await waitFor(
+      () => beats.stats.ok >= 150 && runs.filter((run) => run.name === JobName.heartbeatsEvict).length >= 2,
+      { what: "heartbeats and sweeps" },
+    );
 
     // Restart: the server comes back empty (no presence, no marker, no queues, no schedulers).
     await redis.stop();
@@ -81,10 +93,16 @@ test("a Redis restart under 50 live connections closes nobody; presence and sche
 
     // Presence is rebuilt with fresh times (50 placeholder connections), every tab is told to
     // re-join, and the placeholders are evicted a timeout later while the rows stay.
-    await waitFor(() => runs.filter((run) => run.name === JobName.heartbeatsEvict && run.startedAt > downAt).reduce((n, run) => n + (run.counts.connectionsEvicted ?? 0), 0) >= 50, {
-      timeoutMs: 15_000,
-      what: "the placeholder connections to be evicted",
-    });
+    await waitFor(
+      () =>
+        runs
+          .filter((run) => run.name === JobName.heartbeatsEvict && run.startedAt > downAt)
+          .reduce((n, run) => n + (run.counts.connectionsEvicted ?? 0), 0) >= 50,
+      {
+        timeoutMs: 15_000,
+        what: "the placeholder connections to be evicted",
+      },
+    );
     // Then one more full timeout with the clients going: their re-joined tabs keep the rows.
     await sleep(TIMEOUT_MS);
   } finally {
@@ -98,32 +116,47 @@ test("a Redis restart under 50 live connections closes nobody; presence and sche
     upAfter: since(upAt),
     rejoins: [since(Math.min(...beats.stats.rejoinedAt)), since(Math.max(...beats.stats.rejoinedAt))],
     heartbeatErrors: beats.stats.errors,
-    runs: runs.filter((run) => run.startedAt > downAt - 1_000).map((run) => [run.name, since(run.startedAt), since(run.finishedAt), run.counts]),
+    runs: runs
+      .filter((run) => run.startedAt > downAt - 1_000)
+      .map((run) => [run.name, since(run.startedAt), since(run.finishedAt), run.counts]),
     failures: failures.map((failure) => [failure.name, since(failure.at), failure.error]),
   };
   // Nobody was closed, everyone re-joined once with their own tab, and only those tabs remain.
   expect(await timedOutRows(), JSON.stringify(timeline)).toBe(0);
   expect(await activeRows()).toBe(50);
   expect(clients.map((client) => client.rejoins)).toEqual(clients.map(() => 1));
-  expect((await api.services.redis.zrange(api.services.keys.presence(session.id), 0, -1)).sort()).toEqual(clients.map((client) => client.member).sort());
+  expect((await api.services.redis.zrange(api.services.keys.presence(session.id), 0, -1)).sort()).toEqual(
+    clients.map((client) => client.member).sort(),
+  );
 
   const afterRestart = runs.filter((run) => run.startedAt > downAt);
-  const sum = (name: JobName, count: string) => afterRestart.filter((run) => run.name === name).reduce((n, run) => n + (run.counts[count] ?? 0), 0);
+  const sum = (name: JobName, count: string) =>
+    afterRestart.filter((run) => run.name === name).reduce((n, run) => n + (run.counts[count] ?? 0), 0);
   // Rebuilt from the 50 active rows (by whichever job ran first; two at once would both count).
-  expect(sum(JobName.heartbeatsEvict, "presenceRestored") + sum(JobName.participantsDedupe, "presenceRestored")).toBeGreaterThanOrEqual(50);
+  expect(
+    sum(JobName.heartbeatsEvict, "presenceRestored") + sum(JobName.participantsDedupe, "presenceRestored"),
+  ).toBeGreaterThanOrEqual(50);
   expect(sum(JobName.heartbeatsEvict, "connectionsEvicted")).toBe(50);
   expect(sum(JobName.heartbeatsEvict, "participantsTimedOut")).toBe(0);
   expect(sum(JobName.participantsDedupe, "disconnectedRowsClosed")).toBe(0);
   expect(Number(await api.services.redis.get(marker))).toBeGreaterThan(downAt);
   // The schedulers are registered again, and every job ran after the restart.
   expect(await worker!.queue.getJobSchedulersCount()).toBe(3);
-  for (const name of JOB_NAMES) expect(afterRestart.some((run) => run.name === name), name).toBe(true);
+  for (const name of JOB_NAMES)
+    expect(
+      afterRestart.some((run) => run.name === name),
+      name,
+    ).toBe(true);
   // Runs that started while the handlers' fail-fast Redis client was still reconnecting failed,
   // and were retried (JOB_RETRY) rather than waiting for their next slot.
-  for (const failure of failures) expect(failure.error).toMatch(/Stream isn't writeable|Connection is closed|ECONNREFUSED|Missing lock/);
+  for (const failure of failures)
+    expect(failure.error).toMatch(/Stream isn't writeable|Connection is closed|ECONNREFUSED|Missing lock/);
 
   // Now the clients go silent: after the timeout the scheduled eviction closes every row.
-  await waitFor(async () => (await timedOutRows()) === 50, { timeoutMs: 10_000, what: "the silent clients to be timed out" });
+  await waitFor(async () => (await timedOutRows()) === 50, {
+    timeoutMs: 10_000,
+    what: "the silent clients to be timed out",
+  });
   const closed = await api.services.db.sessionParticipant.findMany({ where: { sessionId: session.id } });
   expect(closed).toHaveLength(50);
   for (const row of closed) {

@@ -26,7 +26,9 @@ beforeAll(async () => {
   services = await workerServices(config);
   const { handlers, runs } = recordRuns(createJobHandlers(services));
   await startTestWorker(config, handlers, started);
-  await waitFor(() => JOB_NAMES.every((name) => runs.some((run) => run.name === name)), { what: "the first scheduled runs" });
+  await waitFor(() => JOB_NAMES.every((name) => runs.some((run) => run.name === name)), {
+    what: "the first scheduled runs",
+  });
 });
 afterAll(async () => {
   await stopAll(started);
@@ -44,11 +46,21 @@ describe("tokens.expire through the worker", () => {
     const counts = { expired: 100_000, valid: 250, recentlyRevoked: 150, longRevoked: 120 };
     const kinds = [
       // Expired a minute or more ago; every tenth was also revoked (counted once, as expired).
-      { kind: "expired", n: counts.expired, expires: "- interval '1 minute' - n * interval '1 second'", revoked: "CASE WHEN n % 10 = 0 THEN now() - interval '8 days' END" },
+      {
+        kind: "expired",
+        n: counts.expired,
+        expires: "- interval '1 minute' - n * interval '1 second'",
+        revoked: "CASE WHEN n % 10 = 0 THEN now() - interval '8 days' END",
+      },
       // Valid; every other one already rotated (a child exists or may be recomputed): still kept.
       { kind: "valid", n: counts.valid, expires: "+ interval '1 day'", revoked: "NULL" },
       // Revoked an hour ago: kept for the retention (7 days) so a replay is still recognised.
-      { kind: "recent", n: counts.recentlyRevoked, expires: "+ interval '20 days'", revoked: "now() - interval '1 hour'" },
+      {
+        kind: "recent",
+        n: counts.recentlyRevoked,
+        expires: "+ interval '20 days'",
+        revoked: "now() - interval '1 hour'",
+      },
       // Revoked 8 days ago, not yet expired: past the retention.
       { kind: "old", n: counts.longRevoked, expires: "+ interval '20 days'", revoked: "now() - interval '8 days'" },
     ];
@@ -72,7 +84,10 @@ describe("tokens.expire through the worker", () => {
     const initial = counts.expired + counts.valid + counts.recentlyRevoked + counts.longRevoked;
     expect(inserted).toBe(initial);
     const keep = await db.refreshToken.findMany({
-      where: { expiresAt: { gt: new Date() }, OR: [{ revokedAt: null }, { revokedAt: { gt: new Date(Date.now() - 2 * 86_400_000) } }] },
+      where: {
+        expiresAt: { gt: new Date() },
+        OR: [{ revokedAt: null }, { revokedAt: { gt: new Date(Date.now() - 2 * 86_400_000) } }],
+      },
       orderBy: { id: "asc" },
     });
     expect(keep).toHaveLength(counts.valid + counts.recentlyRevoked);
@@ -113,14 +128,18 @@ describe("participants.dedupe through the worker", () => {
   test("reconciles legacy duplicates, orphaned rows and orphaned connections, reports each count, and the unique index can be rebuilt", async () => {
     const { session } = await createSessionFixture(api.services);
     const ended = (await createSessionFixture(api.services, "ENDED")).session;
-    const [dupA, dupB, ghostA, ghostB, fresh, connA, connB, connC, healthyA, healthyB, endedA, endedB] = await insertUsers(api.services, 12);
+    const [dupA, dupB, ghostA, ghostB, fresh, connA, connB, connC, healthyA, healthyB, endedA, endedB] =
+      await insertUsers(api.services, 12);
     const now = Date.now();
     const at = (msAgo: number) => new Date(now - msAgo);
     const presence = (sessionId: string) => services.keys.presence(sessionId);
 
     // Healthy participants, through the API: untouched by the reconcile.
     for (const [i, user] of [healthyA!, healthyB!].entries()) {
-      await createCaller(api.context(asSessionUser(user))).session.join({ sessionId: session.id, connectionId: `healthy-${i}-tab` });
+      await createCaller(api.context(asSessionUser(user))).session.join({
+        sessionId: session.id,
+        connectionId: `healthy-${i}-tab`,
+      });
     }
 
     // Legacy data from before the partial unique index.
@@ -139,7 +158,14 @@ describe("participants.dedupe through the worker", () => {
         // No connection but seen a moment ago (a join whose tab is still connecting): kept.
         { sessionId: session.id, userId: fresh!.id, joinedAt: at(2_000), lastSeenAt: at(2_000) },
         // A previous visit of connB, closed long ago.
-        { sessionId: session.id, userId: connB!.id, joinedAt: at(600_000), lastSeenAt: at(500_000), leftAt: at(500_000), leaveReason: "LEFT" },
+        {
+          sessionId: session.id,
+          userId: connB!.id,
+          joinedAt: at(600_000),
+          lastSeenAt: at(500_000),
+          leftAt: at(500_000),
+          leaveReason: "LEFT",
+        },
         // Rows left active in a session that has ended.
         { sessionId: ended.id, userId: endedA!.id, joinedAt: at(600_000), lastSeenAt: at(1_000) },
         { sessionId: ended.id, userId: endedB!.id, joinedAt: at(600_000), lastSeenAt: at(1_000) },
@@ -149,7 +175,17 @@ describe("participants.dedupe through the worker", () => {
       .multi()
       .zadd(presence(session.id), now, `${dupA!.id}:dup-a-tab-1`, now, `${dupB!.id}:dup-b-tab-1`)
       // Orphaned connections: no active row (connC has two tabs).
-      .zadd(presence(session.id), now, `${connA!.id}:orphan-tab-1`, now, `${connB!.id}:orphan-tab-1`, now, `${connC!.id}:orphan-tab-1`, now, `${connC!.id}:orphan-tab-2`)
+      .zadd(
+        presence(session.id),
+        now,
+        `${connA!.id}:orphan-tab-1`,
+        now,
+        `${connB!.id}:orphan-tab-1`,
+        now,
+        `${connC!.id}:orphan-tab-1`,
+        now,
+        `${connC!.id}:orphan-tab-2`,
+      )
       .zadd(presence(ended.id), now, `${endedA!.id}:ended-tab-1`, now, `${endedB!.id}:ended-tab-1`)
       .exec();
 
@@ -165,17 +201,33 @@ describe("participants.dedupe through the worker", () => {
 
     // One active row per user, the earliest of each duplicate set; the rest closed with their reasons.
     const active = await db.sessionParticipant.findMany({ where: { sessionId: session.id, leftAt: null } });
-    expect(active.map((row) => row.userId).sort()).toEqual([dupA!.id, dupB!.id, fresh!.id, healthyA!.id, healthyB!.id].sort());
+    expect(active.map((row) => row.userId).sort()).toEqual(
+      [dupA!.id, dupB!.id, fresh!.id, healthyA!.id, healthyB!.id].sort(),
+    );
     expect(active.find((row) => row.userId === dupA!.id)!.joinedAt).toEqual(at(30_000));
     expect(active.find((row) => row.userId === dupB!.id)!.joinedAt).toEqual(at(50_000));
-    const reasons = await db.sessionParticipant.groupBy({ by: ["leaveReason"], where: { leftAt: { not: null } }, _count: true, orderBy: { leaveReason: "asc" } });
-    expect(Object.fromEntries(reasons.map((r) => [r.leaveReason, r._count]))).toEqual({ DUPLICATE: 3, TIMEOUT: 2, ENDED: 2, LEFT: 1 });
-    const members = (await services.redis.zrange(presence(session.id), 0, -1)).map((value) => value.slice(0, value.indexOf(":")));
+    const reasons = await db.sessionParticipant.groupBy({
+      by: ["leaveReason"],
+      where: { leftAt: { not: null } },
+      _count: true,
+      orderBy: { leaveReason: "asc" },
+    });
+    expect(Object.fromEntries(reasons.map((r) => [r.leaveReason, r._count]))).toEqual({
+      DUPLICATE: 3,
+      TIMEOUT: 2,
+      ENDED: 2,
+      LEFT: 1,
+    });
+    const members = (await services.redis.zrange(presence(session.id), 0, -1)).map((value) =>
+      value.slice(0, value.indexOf(":")),
+    );
     expect(members.sort()).toEqual([dupA!.id, dupB!.id, healthyA!.id, healthyB!.id].sort());
     expect(await services.redis.exists(presence(ended.id))).toBe(0);
 
     // The partial unique index can be built again: no (session, user) has two active rows left.
-    await db.$executeRawUnsafe(`CREATE UNIQUE INDEX "SessionParticipant_active_key" ON "SessionParticipant"("sessionId", "userId") WHERE "leftAt" IS NULL`);
+    await db.$executeRawUnsafe(
+      `CREATE UNIQUE INDEX "SessionParticipant_active_key" ON "SessionParticipant"("sessionId", "userId") WHERE "leftAt" IS NULL`,
+    );
 
     // And a second run finds no drift (idempotent).
     expect(await maintenance.run(JobName.participantsDedupe)).toMatchObject({

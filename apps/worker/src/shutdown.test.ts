@@ -3,7 +3,16 @@ import { createSessionFixture, createTestServices, insertUsers } from "@livehall
 import { waitFor } from "@livehall/testing";
 import { afterAll, afterEach, expect, test } from "vitest";
 import { createJobHandlers } from "./handlers";
-import { killLeftovers, maintenanceQueue, spawnWorker, startTestWorker, stopAll, workerConfig, workerServices, type WorkerProcess } from "./test-support";
+import {
+  killLeftovers,
+  maintenanceQueue,
+  spawnWorker,
+  startTestWorker,
+  stopAll,
+  workerConfig,
+  workerServices,
+  type WorkerProcess,
+} from "./test-support";
 import type { RunningWorker } from "./worker";
 
 const api = createTestServices();
@@ -49,7 +58,10 @@ async function sessionWithStaleConnections() {
   const lastSeen = new Map(userIds.map((id, i) => [id, Date.now() - 300_000 - i]));
   const pipeline = redis.pipeline();
   for (let i = 0; i < userIds.length; i += 1_000) {
-    pipeline.zadd(keys.presence(session.id), ...userIds.slice(i, i + 1_000).flatMap((id) => [lastSeen.get(id)!, `${id}:tab-stale-01`]));
+    pipeline.zadd(
+      keys.presence(session.id),
+      ...userIds.slice(i, i + 1_000).flatMap((id) => [lastSeen.get(id)!, `${id}:tab-stale-01`]),
+    );
   }
   await pipeline.exec();
   // Fresh statistics, as a live database has: without them the planner may pick a plan that makes
@@ -61,8 +73,13 @@ async function sessionWithStaleConnections() {
 }
 
 async function sessionState(sessionId: string) {
-  const rows = await db.sessionParticipant.findMany({ where: { sessionId }, select: { userId: true, leftAt: true, leaveReason: true, lastSeenAt: true } });
-  const connected = new Set((await redis.zrange(keys.presence(sessionId), 0, -1)).map((value) => value.slice(0, value.indexOf(":"))));
+  const rows = await db.sessionParticipant.findMany({
+    where: { sessionId },
+    select: { userId: true, leftAt: true, leaveReason: true, lastSeenAt: true },
+  });
+  const connected = new Set(
+    (await redis.zrange(keys.presence(sessionId), 0, -1)).map((value) => value.slice(0, value.indexOf(":"))),
+  );
   const active = new Set(rows.filter((row) => row.leftAt === null).map((row) => row.userId));
   return {
     rows,
@@ -73,7 +90,8 @@ async function sessionState(sessionId: string) {
   };
 }
 
-const evictStarted = (line: { msg: string; job?: string }) => line.msg === "job started" && line.job === JobName.heartbeatsEvict;
+const evictStarted = (line: { msg: string; job?: string }) =>
+  line.msg === "job started" && line.job === JobName.heartbeatsEvict;
 
 test("SIGTERM during a long eviction: the job finishes, the process exits 0, and Postgres and Redis agree", async () => {
   const { sessionId, lastSeen } = await sessionWithStaleConnections();
@@ -90,13 +108,18 @@ test("SIGTERM during a long eviction: the job finishes, the process exits 0, and
   const stopped = order((line) => line.msg === "worker stopped");
   expect(started, worker.output()).toBeGreaterThanOrEqual(0);
   expect([started < stopping, stopping < done, done < stopped], worker.output()).toEqual([true, true, true]);
-  expect(worker.logs[done]!.counts).toMatchObject({ connectionsEvicted: CONNECTIONS, participantsTimedOut: CONNECTIONS });
+  expect(worker.logs[done]!.counts).toMatchObject({
+    connectionsEvicted: CONNECTIONS,
+    participantsTimedOut: CONNECTIONS,
+  });
 
   const state = await sessionState(sessionId);
   expect(state).toMatchObject({ active: 0, connections: 0, activeWithoutConnection: 0, connectionsWithoutRow: 0 });
   expect(state.rows).toHaveLength(CONNECTIONS);
   // Every row closed as timed out, with its connection's last-seen time from Redis.
-  expect(state.rows.filter((row) => row.leaveReason !== "TIMEOUT" || row.lastSeenAt.getTime() !== lastSeen.get(row.userId))).toEqual([]);
+  expect(
+    state.rows.filter((row) => row.leaveReason !== "TIMEOUT" || row.lastSeenAt.getTime() !== lastSeen.get(row.userId)),
+  ).toEqual([]);
 }, 60_000);
 
 test("kill -9 during a long eviction: running the jobs again (idempotent) ends in the same consistent state", async () => {
@@ -104,7 +127,10 @@ test("kill -9 during a long eviction: running the jobs again (idempotent) ends i
   const worker = spawnWorker(WORKER_ENV, spawned);
   await worker.waitForLog(evictStarted, "the eviction to start", 25_000);
   // Killed once some batches are closed, mid-job.
-  await waitFor(async () => (await db.sessionParticipant.count({ where: { sessionId, leaveReason: "TIMEOUT" } })) > 0, { intervalMs: 5, what: "a first batch" });
+  await waitFor(async () => (await db.sessionParticipant.count({ where: { sessionId, leaveReason: "TIMEOUT" } })) > 0, {
+    intervalMs: 5,
+    what: "a first batch",
+  });
   worker.child.kill("SIGKILL");
   expect(await worker.exited).toEqual({ code: null, signal: "SIGKILL" });
 
@@ -123,14 +149,27 @@ test("kill -9 during a long eviction: running the jobs again (idempotent) ends i
   await startTestWorker(config, createJobHandlers(services), started);
   const evicted = await maintenance.run(JobName.heartbeatsEvict);
   const reconciled = await maintenance.run(JobName.participantsDedupe);
-  expect(evicted).toMatchObject({ connectionsEvicted: crashed.connections, participantsTimedOut: crashed.active - crashed.activeWithoutConnection });
-  expect(reconciled).toMatchObject({ disconnectedRowsClosed: crashed.activeWithoutConnection, duplicatesClosed: 0, orphanConnectionsDropped: 0 });
+  expect(evicted).toMatchObject({
+    connectionsEvicted: crashed.connections,
+    participantsTimedOut: crashed.active - crashed.activeWithoutConnection,
+  });
+  expect(reconciled).toMatchObject({
+    disconnectedRowsClosed: crashed.activeWithoutConnection,
+    duplicatesClosed: 0,
+    orphanConnectionsDropped: 0,
+  });
 
   const state = await sessionState(sessionId);
   expect(state).toMatchObject({ active: 0, connections: 0, activeWithoutConnection: 0, connectionsWithoutRow: 0 });
   expect(state.rows).toHaveLength(CONNECTIONS);
   expect(state.rows.every((row) => row.leaveReason === "TIMEOUT")).toBe(true);
   // Once more: nothing left to do.
-  expect(await maintenance.run(JobName.heartbeatsEvict)).toMatchObject({ connectionsEvicted: 0, participantsTimedOut: 0 });
-  expect(await maintenance.run(JobName.participantsDedupe)).toMatchObject({ disconnectedRowsClosed: 0, orphanConnectionsDropped: 0 });
+  expect(await maintenance.run(JobName.heartbeatsEvict)).toMatchObject({
+    connectionsEvicted: 0,
+    participantsTimedOut: 0,
+  });
+  expect(await maintenance.run(JobName.participantsDedupe)).toMatchObject({
+    disconnectedRowsClosed: 0,
+    orphanConnectionsDropped: 0,
+  });
 }, 60_000);

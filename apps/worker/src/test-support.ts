@@ -5,7 +5,16 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { JOB_NAMES, MAINTENANCE_QUEUE, createLogger, createServices, redisKeys, type JobCounts, type JobName, type Services } from "@livehall/api";
+import {
+  JOB_NAMES,
+  MAINTENANCE_QUEUE,
+  createLogger,
+  createServices,
+  redisKeys,
+  type JobCounts,
+  type JobName,
+  type Services,
+} from "@livehall/api";
 import { loadWorkerConfig, type WorkerConfig } from "@livehall/api/config";
 import { waitFor } from "@livehall/testing";
 import { Queue, QueueEvents, type Job } from "bullmq";
@@ -39,7 +48,11 @@ export interface JobRunRecord {
  * Wraps handlers so every successful run (its name, counts and time) is recorded in `runs` and every
  * failed one in `failures`; the real handlers still run.
  */
-export function recordRuns(handlers: JobHandlers): { handlers: JobHandlers; runs: JobRunRecord[]; failures: { name: JobName; error: string; at: number }[] } {
+export function recordRuns(handlers: JobHandlers): {
+  handlers: JobHandlers;
+  runs: JobRunRecord[];
+  failures: { name: JobName; error: string; at: number }[];
+} {
   const runs: JobRunRecord[] = [];
   const failures: { name: JobName; error: string; at: number }[] = [];
   const wrapped = {} as JobHandlers;
@@ -65,7 +78,11 @@ export function total(runs: JobRunRecord[], name: JobName, count: string): numbe
 }
 
 /** The real worker in this process; stopped by `stopAll`. */
-export async function startTestWorker(config: WorkerConfig, handlers: JobHandlers, started: RunningWorker[]): Promise<RunningWorker> {
+export async function startTestWorker(
+  config: WorkerConfig,
+  handlers: JobHandlers,
+  started: RunningWorker[],
+): Promise<RunningWorker> {
   const worker = await startWorker({ config, logger: createLogger(config, "worker-test"), handlers });
   started.push(worker);
   await worker.schedulersReady();
@@ -138,7 +155,14 @@ const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
 export function spawnWorker(env: Record<string, string>, spawned: WorkerProcess[]): WorkerProcess {
   const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
     // Metrics on a port of the OS's choosing, so test processes never compete for the default one.
-    env: { ...process.env, NODE_ENV: "production", LOG_LEVEL: "info", AUTH_SECRET: "worker-test-secret-".padEnd(40, "x"), WORKER_METRICS_PORT: "0", ...env },
+    env: {
+      ...process.env,
+      NODE_ENV: "production",
+      LOG_LEVEL: "info",
+      AUTH_SECRET: "worker-test-secret-".padEnd(40, "x"),
+      WORKER_METRICS_PORT: "0",
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

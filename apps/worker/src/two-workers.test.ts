@@ -18,8 +18,14 @@ test("two worker processes on one queue: every scheduled slot runs once, about e
     PARTICIPANTS_DEDUPE_EVERY_SECONDS: String(EVERY_MS[JobName.participantsDedupe] / 1000),
   };
   const workers = [spawnWorker(env, spawned), spawnWorker(env, spawned)];
-  await Promise.all(workers.map((worker) => worker.waitForLog((line) => line.msg === "job schedulers registered", "schedulers registered")));
-  await Promise.all(workers.map((worker) => worker.waitForLog((line) => line.msg === "worker started", "worker started")));
+  await Promise.all(
+    workers.map((worker) =>
+      worker.waitForLog((line) => line.msg === "job schedulers registered", "schedulers registered"),
+    ),
+  );
+  await Promise.all(
+    workers.map((worker) => worker.waitForLog((line) => line.msg === "worker started", "worker started")),
+  );
   // The window: ~3 s with both processes up (their start-up, when the first slots run, is left out).
   const windowStart = Date.now();
   await sleep(3_000);
@@ -43,7 +49,8 @@ test("two worker processes on one queue: every scheduled slot runs once, about e
       // Counting them, every interval of the window is accounted for exactly once.
       let skipped = 0;
       for (let i = 1; i < slots.length; i++) {
-        for (let t = slots[i - 1]!.slot + every; t < slots[i]!.slot - every / 2; t += every) if (t >= windowStart && t <= stoppedAt) skipped++;
+        for (let t = slots[i - 1]!.slot + every; t < slots[i]!.slot - every / 2; t += every)
+          if (t >= windowStart && t <= stoppedAt) skipped++;
       }
       const expected = (stoppedAt - windowStart) / every;
       expect(inWindow.length + skipped, name).toBeGreaterThanOrEqual(Math.floor(expected) - 1);
@@ -53,17 +60,25 @@ test("two worker processes on one queue: every scheduled slot runs once, about e
       expect(inWindow.length, name).toBeGreaterThan(skipped);
       // Slot ids are unique and consecutive slots are at least one interval apart.
       expect(new Set(slots.map((s) => s.job.id)).size, name).toBe(slots.length);
-      for (let i = 1; i < slots.length; i++) expect(slots[i]!.slot - slots[i - 1]!.slot, name).toBeGreaterThanOrEqual(every);
+      for (let i = 1; i < slots.length; i++)
+        expect(slots[i]!.slot - slots[i - 1]!.slot, name).toBeGreaterThanOrEqual(every);
       // Each slot's job was started once — or once more per failed attempt that was retried (a
       // transient failure; logged) — and never re-run as stalled.
       const failedAttempts = (id: string | undefined) =>
-        workers.flatMap((worker) => worker.logs).filter((line) => line.msg === "job failed" && line.jobId === id).length;
+        workers.flatMap((worker) => worker.logs).filter((line) => line.msg === "job failed" && line.jobId === id)
+          .length;
       for (const { job } of slots) {
-        expect({ id: job.id, attemptsStarted: job.attemptsStarted, stalled: job.stalledCounter }).toEqual({ id: job.id, attemptsStarted: 1 + failedAttempts(job.id), stalled: 0 });
+        expect({ id: job.id, attemptsStarted: job.attemptsStarted, stalled: job.stalledCounter }).toEqual({
+          id: job.id,
+          attemptsStarted: 1 + failedAttempts(job.id),
+          stalled: 0,
+        });
       }
 
       // Each slot ran in exactly one of the two processes (their "job done" log lines).
-      const ranBy = workers.map((worker) => worker.logs.filter((line) => line.msg === "job done" && line.job === name).map((line) => line.jobId));
+      const ranBy = workers.map((worker) =>
+        worker.logs.filter((line) => line.msg === "job done" && line.job === name).map((line) => line.jobId),
+      );
       const all = ranBy.flat();
       expect(new Set(all).size, name).toBe(all.length);
       expect(all.sort(), name).toEqual(slots.map((s) => s.job.id).sort());

@@ -39,7 +39,11 @@ describe("worker", () => {
   test("registers the three job schedulers with the configured intervals and runs them", async () => {
     const cfg = config();
     const runs = new Map<string, string[]>();
-    const worker = await startWorker({ config: cfg, logger: createLogger(cfg, "test"), handlers: recordingHandlers(runs, "w1") });
+    const worker = await startWorker({
+      config: cfg,
+      logger: createLogger(cfg, "test"),
+      handlers: recordingHandlers(runs, "w1"),
+    });
     started.push(worker);
     await worker.schedulersReady();
 
@@ -49,7 +53,9 @@ describe("worker", () => {
       [JobName.participantsDedupe]: 500,
       [JobName.heartbeatsEvict]: 200,
     });
-    await waitFor(() => JOB_NAMES.every((name) => (runs.get(name)?.length ?? 0) >= 2), { what: "every job to run twice" });
+    await waitFor(() => JOB_NAMES.every((name) => (runs.get(name)?.length ?? 0) >= 2), {
+      what: "every job to run twice",
+    });
   });
 
   test("two workers share the schedules: each slot runs once, not once per worker", async () => {
@@ -84,7 +90,11 @@ describe("worker across a Redis restart", () => {
     redis = await startPrivateRedis();
     const cfg = config({ REDIS_URL: redis.url, HEARTBEATS_EVICT_EVERY_SECONDS: "0.2" });
     const runs = new Map<string, string[]>();
-    const worker = await startWorker({ config: cfg, logger: createLogger(cfg, "test"), handlers: recordingHandlers(runs, "w1") });
+    const worker = await startWorker({
+      config: cfg,
+      logger: createLogger(cfg, "test"),
+      handlers: recordingHandlers(runs, "w1"),
+    });
     started.push(worker);
     await worker.schedulersReady();
     expect(await worker.queue.getJobSchedulersCount()).toBe(3);
@@ -115,7 +125,10 @@ describe("worker process", () => {
     // "close" (stdio drained), not "exit": the last log lines can still be unread at "exit".
     const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
 
-    await waitFor(() => output.includes("job schedulers registered"), { timeoutMs: 20_000, what: "scheduler log line" });
+    await waitFor(() => output.includes("job schedulers registered"), {
+      timeoutMs: 20_000,
+      what: "scheduler log line",
+    });
     expect(output).toContain(JobName.heartbeatsEvict);
     child.kill("SIGTERM");
     expect(await exited).toBe(0);

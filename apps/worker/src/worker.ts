@@ -1,4 +1,14 @@
-import { JOB_NAMES, JobName, MAINTENANCE_QUEUE, jobMetrics, jobSchedule, recordJobRun, redisKeys, type JobRun, type Logger } from "@livehall/api";
+import {
+  JOB_NAMES,
+  JobName,
+  MAINTENANCE_QUEUE,
+  jobMetrics,
+  jobSchedule,
+  recordJobRun,
+  redisKeys,
+  type JobRun,
+  type Logger,
+} from "@livehall/api";
 import type { CoreConfig } from "@livehall/api/config";
 import { Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
@@ -90,9 +100,13 @@ export async function startWorker({ config, logger, handlers }: StartWorkerOptio
         jobMetrics.runs.inc({ job: job.name, outcome: "ok" });
         jobMetrics.duration.observe({ job: job.name }, (performance.now() - startedAt) / 1000);
         if (job.name === JobName.participantsDedupe || job.name === JobName.heartbeatsEvict) {
-          for (const [kind, count] of Object.entries(counts)) if (kind !== "sessions" && count > 0) jobMetrics.drift.inc({ kind }, count);
+          for (const [kind, count] of Object.entries(counts))
+            if (kind !== "sessions" && count > 0) jobMetrics.drift.inc({ kind }, count);
         }
-        logger.info({ job: job.name, jobId: job.id, trigger, counts, durationMs: Math.round(performance.now() - startedAt) }, "job done");
+        logger.info(
+          { job: job.name, jobId: job.id, trigger, counts, durationMs: Math.round(performance.now() - startedAt) },
+          "job done",
+        );
         await record({ ok: true, counts, error: null });
         return counts;
       } catch (error) {

@@ -21,9 +21,17 @@ export interface BenchUser {
 }
 
 /** A valid access token for a user inserted by SQL (a sign-in family of its own). */
-export async function accessTokenFor(services: Pick<Services, "tokenKeys" | "config">, user: BenchUser): Promise<{ token: string; familyId: string; expiresAt: Date }> {
+export async function accessTokenFor(
+  services: Pick<Services, "tokenKeys" | "config">,
+  user: BenchUser,
+): Promise<{ token: string; familyId: string; expiresAt: Date }> {
   const familyId = randomUUID();
-  const { token, expiresAt } = await signAccessToken(services.tokenKeys, { ...user, familyId }, new Date(), services.config.timings.accessTokenTtlMs);
+  const { token, expiresAt } = await signAccessToken(
+    services.tokenKeys,
+    { ...user, familyId },
+    new Date(),
+    services.config.timings.accessTokenTtlMs,
+  );
   return { token, familyId, expiresAt };
 }
 
@@ -37,7 +45,15 @@ export function clientFor(baseUrl: string, accessToken?: { token: string; expire
     url,
     delivery: "body",
     fetch: pooledFetch,
-    tokens: accessToken ? { accessToken: accessToken.token, refreshToken: "", accessTokenExpiresAt: accessToken.expiresAt } : null,
+    tokens: accessToken
+      ? { accessToken: accessToken.token, refreshToken: "", accessTokenExpiresAt: accessToken.expiresAt }
+      : null,
   });
-  return createApiClient({ url, session, maxAttempts: 1, fetch: pooledFetch, EventSource: EventSource as unknown as typeof globalThis.EventSource });
+  return createApiClient({
+    url,
+    session,
+    maxAttempts: 1,
+    fetch: pooledFetch,
+    EventSource: EventSource as unknown as typeof globalThis.EventSource,
+  });
 }

@@ -34,11 +34,15 @@ export async function startChild(options: ChildOptions): Promise<ChildServer> {
   const url = `http://127.0.0.1:${port}`;
   const tsEntry = options.entry.endsWith(".ts");
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...(tsEntry ? ["--import", "tsx"] : []), options.entry], {
-    cwd: options.cwd ?? BENCH_DIR,
-    env: { ...process.env, ...options.env, PORT: String(port), HOST: "127.0.0.1" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [...(options.nodeArgs ?? []), ...(tsEntry ? ["--import", "tsx"] : []), options.entry],
+    {
+      cwd: options.cwd ?? BENCH_DIR,
+      env: { ...process.env, ...options.env, PORT: String(port), HOST: "127.0.0.1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let output = "";
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-8_000);

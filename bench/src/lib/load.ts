@@ -33,7 +33,14 @@ export async function load(target: HttpTarget, options: LoadOptions): Promise<Lo
     connections: options.connections,
     duration: options.durationSeconds,
     ...(options.overallRate ? { overallRate: options.overallRate } : {}),
-    requests: [{ method: target.method, path: target.path, headers: target.headers, ...(target.body ? { body: target.body } : {}) }],
+    requests: [
+      {
+        method: target.method,
+        path: target.path,
+        headers: target.headers,
+        ...(target.body ? { body: target.body } : {}),
+      },
+    ],
   });
   const ok = result["2xx"];
   return {
@@ -85,18 +92,30 @@ export async function throughputAndLatency(
   }
   for (let round = 1; round <= options.rounds; round++) {
     for (const server of servers) {
-      const result = await load(server.target, { connections: options.connections, durationSeconds: options.roundSeconds });
+      const result = await load(server.target, {
+        connections: options.connections,
+        durationSeconds: options.roundSeconds,
+      });
       maxRounds[server.name]!.push(result);
-      log(`  max   round ${round} ${server.name.padEnd(8)} ${String(result.rps).padStart(6)} req/s  p99 ${result.latencyMs.p99} ms  non-2xx ${result.non2xx}  errors ${result.errors}`);
+      log(
+        `  max   round ${round} ${server.name.padEnd(8)} ${String(result.rps).padStart(6)} req/s  p99 ${result.latencyMs.p99} ms  non-2xx ${result.non2xx}  errors ${result.errors}`,
+      );
     }
   }
   const halfRate: Record<string, number> = {};
-  for (const server of servers) halfRate[server.name] = Math.max(1, Math.round(median(maxRounds[server.name]!.map((r) => r.rps)) / 2));
+  for (const server of servers)
+    halfRate[server.name] = Math.max(1, Math.round(median(maxRounds[server.name]!.map((r) => r.rps)) / 2));
   for (let round = 1; round <= options.rounds; round++) {
     for (const server of servers) {
-      const result = await load(server.target, { connections: options.connections, durationSeconds: options.roundSeconds, overallRate: halfRate[server.name]! });
+      const result = await load(server.target, {
+        connections: options.connections,
+        durationSeconds: options.roundSeconds,
+        overallRate: halfRate[server.name]!,
+      });
       latencyRounds[server.name]!.push(result);
-      log(`  ½max  round ${round} ${server.name.padEnd(8)} ${String(result.rps).padStart(6)} req/s  p50 ${result.latencyMs.p50} ms  p99 ${result.latencyMs.p99} ms`);
+      log(
+        `  ½max  round ${round} ${server.name.padEnd(8)} ${String(result.rps).padStart(6)} req/s  p50 ${result.latencyMs.p50} ms  p99 ${result.latencyMs.p99} ms`,
+      );
     }
   }
   const profiles: Record<string, ThroughputProfile> = {};

@@ -77,7 +77,9 @@ export async function summarizeProfile(
     selfMs.set(id, (selfMs.get(id) ?? 0) + delta);
   }
   const totalMs = [...selfMs.values()].reduce((a, b) => a + b, 0);
-  const busyMs = totalMs - [...selfMs].filter(([id]) => byId.get(id)!.callFrame.functionName === "(idle)").reduce((a, [, ms]) => a + ms, 0);
+  const busyMs =
+    totalMs -
+    [...selfMs].filter(([id]) => byId.get(id)!.callFrame.functionName === "(idle)").reduce((a, [, ms]) => a + ms, 0);
 
   const areas = new Map<string, number>();
   const functions = new Map<string, { fn: string; where: string; ms: number }>();
@@ -86,7 +88,11 @@ export async function summarizeProfile(
     const area = areaOf(frame);
     areas.set(area, (areas.get(area) ?? 0) + ms);
     const key = `${frame.functionName}|${frame.url}|${frame.lineNumber}`;
-    const entry = functions.get(key) ?? { fn: frame.functionName || "(anonymous)", where: frame.url ? `${shortUrl(frame.url)}:${frame.lineNumber + 1}` : area, ms: 0 };
+    const entry = functions.get(key) ?? {
+      fn: frame.functionName || "(anonymous)",
+      where: frame.url ? `${shortUrl(frame.url)}:${frame.lineNumber + 1}` : area,
+      ms: 0,
+    };
     entry.ms += ms;
     functions.set(key, entry);
   }
@@ -116,7 +122,10 @@ export async function summarizeProfile(
   return {
     totalMs,
     byArea: [...areas].map(([area, ms]) => ({ area, ms, share: share(ms) })).sort((a, b) => b.ms - a.ms),
-    topSelf: [...functions.values()].map((f) => ({ ...f, share: share(f.ms) })).sort((a, b) => b.ms - a.ms).slice(0, 25),
+    topSelf: [...functions.values()]
+      .map((f) => ({ ...f, share: share(f.ms) }))
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, 25),
     inclusive: inclusive.sort((a, b) => b.ms - a.ms),
   };
 }

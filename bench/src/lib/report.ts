@@ -11,7 +11,8 @@ export interface Row {
   pass: boolean | null;
 }
 
-const fmt = (value: number | string | null) => (value === null ? "–" : typeof value === "number" ? String(value) : value);
+const fmt = (value: number | string | null) =>
+  value === null ? "–" : typeof value === "number" ? String(value) : value;
 
 export function printTable(rows: Row[]): string {
   const header = ["scenario", "metric", "median", "p99", "baseline", "ratio", "target", "result"];

@@ -33,7 +33,10 @@ async function staleSession(services: Services, userIds: string[], count: number
   for (let i = 0; i < ids.length; i += 5_000) {
     const chunk = ids.slice(i, i + 5_000);
     await services.redis.zadd(key, ...chunk.flatMap((id) => [staleAt.getTime(), `${id}:bench-tab`]));
-    await services.redis.hset(services.keys.presenceUsers(session.id), Object.fromEntries(chunk.map((id) => [id, "bench-tab"])));
+    await services.redis.hset(
+      services.keys.presenceUsers(session.id),
+      Object.fromEntries(chunk.map((id) => [id, "bench-tab"])),
+    );
   }
   await services.db.$executeRawUnsafe(`VACUUM ANALYZE "SessionParticipant"`);
   return { sessionId: session.id, key, staleAt };
@@ -54,7 +57,11 @@ async function dropSession(services: Services, stale: StaleSession) {
 async function runJob(services: Services, stale: StaleSession, count: number) {
   const { result, ms } = await timed(() => evictStaleConnections(services));
   const left = await remaining(services, stale);
-  const correct = result.connectionsEvicted === count && result.participantsTimedOut === count && left.activeRows === 0 && left.connections === 0;
+  const correct =
+    result.connectionsEvicted === count &&
+    result.participantsTimedOut === count &&
+    left.activeRows === 0 &&
+    left.connections === 0;
   return { ms, correct, counts: result, left };
 }
 
@@ -69,7 +76,8 @@ async function runRaw(services: Services, stale: StaleSession, count: number) {
     return { closed, evicted };
   });
   const left = await remaining(services, stale);
-  const correct = result.closed === count && result.evicted === count && left.activeRows === 0 && left.connections === 0;
+  const correct =
+    result.closed === count && result.evicted === count && left.activeRows === 0 && left.connections === 0;
   return { ms, correct, counts: result, left };
 }
 
@@ -120,7 +128,11 @@ export async function evictionScenario(options: EvictionOptions, log: (line: str
       },
     ];
     return {
-      raw: { options, job: job.map((r) => ({ ms: round(r.ms), correct: r.correct, counts: r.counts })), raw: raw.map((r) => ({ ms: round(r.ms), correct: r.correct, counts: r.counts })) },
+      raw: {
+        options,
+        job: job.map((r) => ({ ms: round(r.ms), correct: r.correct, counts: r.counts })),
+        raw: raw.map((r) => ({ ms: round(r.ms), correct: r.correct, counts: r.counts })),
+      },
       rows,
     };
   } finally {

@@ -29,7 +29,9 @@ export async function fanoutScenario(options: FanoutOptions, log: (line: string)
   try {
     const { services } = iso;
     const { session } = await createSessionFixture(services);
-    const [watcher, ...students] = await insertUsers(services, 1 + options.warmupJoins + options.joins, { emailPrefix: "bench-fanout" });
+    const [watcher, ...students] = await insertUsers(services, 1 + options.warmupJoins + options.joins, {
+      emailPrefix: "bench-fanout",
+    });
 
     const arrivals = new Map<string, (at: number) => void>();
     let snapshot: () => void = () => undefined;
@@ -74,7 +76,9 @@ export async function fanoutScenario(options: FanoutOptions, log: (line: string)
       }
       const latency = summarize(latenciesMs);
       const answer = summarize(joinAnswerMs);
-      log(`  ${options.joins} joins on A → events on B: p50 ${latency.p50} ms  p99 ${latency.p99} ms  missed ${missed}  (join answer p50 ${answer.p50} ms)`);
+      log(
+        `  ${options.joins} joins on A → events on B: p50 ${latency.p50} ms  p99 ${latency.p99} ms  missed ${missed}  (join answer p50 ${answer.p50} ms)`,
+      );
       const rows: Row[] = [
         {
           scenario: `6 event fan-out A → B (${options.joins} joins)`,

@@ -25,7 +25,10 @@ export const SERVER_ENTRIES = {
  * connection (POST /api/trpc/session.heartbeat, Bearer token, superjson body) as the browser's
  * typed client sends it.
  */
-export async function heartbeatFixture(services: Parameters<typeof createSessionFixture>[0] & Parameters<typeof accessTokenFor>[0], webUrl: string) {
+export async function heartbeatFixture(
+  services: Parameters<typeof createSessionFixture>[0] & Parameters<typeof accessTokenFor>[0],
+  webUrl: string,
+) {
   const { session } = await createSessionFixture(services);
   const [student] = await insertUsers(services, 1, { emailPrefix: "bench-heartbeat" });
   const access = await accessTokenFor(services, student!);
@@ -36,14 +39,22 @@ export async function heartbeatFixture(services: Parameters<typeof createSession
     path: "/api/trpc/session.heartbeat",
     method: "POST",
     // What a browser's fetch sends: JSON, the Bearer token, and the encodings it accepts.
-    headers: { "content-type": "application/json", authorization: `Bearer ${access.token}`, "accept-encoding": "gzip, deflate, br" },
+    headers: {
+      "content-type": "application/json",
+      authorization: `Bearer ${access.token}`,
+      "accept-encoding": "gzip, deflate, br",
+    },
     body: JSON.stringify({ json: { sessionId: session.id, connectionId } }),
   });
   return { request, sessionId: session.id };
 }
 
 async function expectAnswer(target: HttpTarget, check: (status: number, body: string) => boolean, what: string) {
-  const response = await fetch(`${target.url}${target.path}`, { method: target.method, headers: target.headers, body: target.body ?? null });
+  const response = await fetch(`${target.url}${target.path}`, {
+    method: target.method,
+    headers: target.headers,
+    body: target.body ?? null,
+  });
   const body = await response.text();
   if (!check(response.status, body)) throw new Error(`${what} answered ${response.status} ${body}`);
 }
@@ -53,10 +64,12 @@ export async function heartbeatScenario(options: HeartbeatOptions, log: (line: s
   const children: ChildServer[] = [];
   try {
     const start = (name: keyof typeof SERVER_ENTRIES) =>
-      startChild({ name, entry: SERVER_ENTRIES[name], env: iso.env, readyPath: name === "web" ? "/readyz" : "/" }).then((child) => {
-        children.push(child);
-        return child;
-      });
+      startChild({ name, entry: SERVER_ENTRIES[name], env: iso.env, readyPath: name === "web" ? "/readyz" : "/" }).then(
+        (child) => {
+          children.push(child);
+          return child;
+        },
+      );
     const [web, minimal, bare] = await Promise.all([start("web"), start("minimal"), start("bare")]);
     const { request } = await heartbeatFixture(iso.services, web.url);
     const targets = { web: request(web.url), minimal: request(minimal.url), bare: request(bare.url) };
@@ -85,7 +98,8 @@ function heartbeatRows(profiles: Record<string, ThroughputProfile>): Row[] {
   const web = profiles.web!;
   const minimal = profiles.minimal!;
   const bare = profiles.bare!;
-  const errors = (profile: ThroughputProfile) => [...profile.maxRounds, ...profile.latencyRounds].reduce((sum, r) => sum + r.non2xx + r.errors, 0);
+  const errors = (profile: ThroughputProfile) =>
+    [...profile.maxRounds, ...profile.latencyRounds].reduce((sum, r) => sum + r.non2xx + r.errors, 0);
   const toMinimal = round(web.medianRps / minimal.medianRps);
   return [
     {

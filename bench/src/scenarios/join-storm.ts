@@ -34,13 +34,17 @@ const stormAgent = new http.Agent({ keepAlive: true, maxSockets: Number.POSITIVE
 
 function post(url: URL, headers: http.OutgoingHttpHeaders, body: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const request = http.request(url, { method: "POST", agent: stormAgent, headers: { ...headers, "content-length": Buffer.byteLength(body) } }, (response) => {
-      let text = "";
-      response.setEncoding("utf8");
-      response.on("data", (chunk: string) => (text += chunk));
-      response.on("end", () => resolve({ status: response.statusCode ?? 0, body: text }));
-      response.on("error", reject);
-    });
+    const request = http.request(
+      url,
+      { method: "POST", agent: stormAgent, headers: { ...headers, "content-length": Buffer.byteLength(body) } },
+      (response) => {
+        let text = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk: string) => (text += chunk));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, body: text }));
+        response.on("error", reject);
+      },
+    );
     request.on("error", reject);
     request.end(body);
   });
@@ -75,7 +79,8 @@ export async function joinStormScenario(options: JoinStormOptions, log: (line: s
           const t0 = performance.now();
           try {
             const answer = await post(joinUrl, headers, body);
-            if (answer.status !== 200 || !answer.body.includes('"participantCount"')) throw new Error(`${answer.status} ${answer.body.slice(0, 200)}`);
+            if (answer.status !== 200 || !answer.body.includes('"participantCount"'))
+              throw new Error(`${answer.status} ${answer.body.slice(0, 200)}`);
             latenciesMs.push(performance.now() - t0);
           } catch (error) {
             errors.push((error as Error).message);
@@ -94,7 +99,16 @@ export async function joinStormScenario(options: JoinStormOptions, log: (line: s
                   GROUP BY "userId" HAVING count(*) > 1) AS d) AS duplicates
         FROM "SessionParticipant" WHERE "sessionId" = ${session.id}::uuid`;
       const connections = await services.redis.zcard(services.keys.presence(session.id));
-      const result = { latenciesMs, errors, wallMs, activeRows: state!.active, rowsForSession: state!.rows, duplicates: state!.duplicates, connections, generatorCpuMs };
+      const result = {
+        latenciesMs,
+        errors,
+        wallMs,
+        activeRows: state!.active,
+        rowsForSession: state!.rows,
+        duplicates: state!.duplicates,
+        connections,
+        generatorCpuMs,
+      };
       const s = summarize(latenciesMs);
       log(
         `  ${label}: p50 ${s.p50} ms  p99 ${s.p99} ms  all done in ${round(wallMs, 0)} ms  active rows ${result.activeRows}  rows ${result.rowsForSession}  duplicates ${result.duplicates}  connections ${connections}  errors ${errors.length}  load generator CPU ${round(generatorCpuMs, 0)} ms`,
@@ -108,7 +122,14 @@ export async function joinStormScenario(options: JoinStormOptions, log: (line: s
 
     const p50 = median(rounds.map((r) => summarize(r.latenciesMs).p50));
     const p99 = median(rounds.map((r) => summarize(r.latenciesMs).p99));
-    const allExact = rounds.every((r) => r.activeRows === options.users && r.rowsForSession === options.users && r.duplicates === 0 && r.errors.length === 0 && r.connections === options.users);
+    const allExact = rounds.every(
+      (r) =>
+        r.activeRows === options.users &&
+        r.rowsForSession === options.users &&
+        r.duplicates === 0 &&
+        r.errors.length === 0 &&
+        r.connections === options.users,
+    );
     const rows: Row[] = [
       {
         scenario: `2 join storm (${options.users} users)`,
@@ -154,7 +175,13 @@ export async function joinStormScenario(options: JoinStormOptions, log: (line: s
     return {
       raw: {
         options,
-        rounds: rounds.map((r) => ({ ...r, latency: summarize(r.latenciesMs), latenciesMs: undefined, errors: r.errors.slice(0, 5), errorCount: r.errors.length })),
+        rounds: rounds.map((r) => ({
+          ...r,
+          latency: summarize(r.latenciesMs),
+          latenciesMs: undefined,
+          errors: r.errors.slice(0, 5),
+          errorCount: r.errors.length,
+        })),
       },
       rows,
     };

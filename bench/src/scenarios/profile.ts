@@ -70,16 +70,25 @@ export async function profileHeartbeat(
         // The profile covers the whole process; only the measured load counts (start-up, fixture and
         // warm-up are left out), give or take the few ms between spawn and the profiler starting.
         window.fromMs = performance.now() - web.spawnedAt;
-        const result = await load(request(web.url), { connections: options.connections, durationSeconds: options.seconds });
+        const result = await load(request(web.url), {
+          connections: options.connections,
+          durationSeconds: options.seconds,
+        });
         window.toMs = performance.now() - web.spawnedAt;
         log(`  profiled load: ${result.rps} req/s, p99 ${result.latencyMs.p99} ms`);
       } else {
         // Join storms of 1,000 students into fresh live sessions, back to back.
         const users = await insertUsers(iso.services, 1_000, { emailPrefix: "bench-profile" });
-        const clients = await Promise.all(users.map(async (user) => clientFor(web.url, await accessTokenFor(iso.services, user))));
+        const clients = await Promise.all(
+          users.map(async (user) => clientFor(web.url, await accessTokenFor(iso.services, user))),
+        );
         const storm = async () => {
           const { session } = await createSessionFixture(iso.services);
-          await Promise.all(clients.map((client, i) => client.session.join.mutate({ sessionId: session.id, connectionId: `profile-tab-${i}` })));
+          await Promise.all(
+            clients.map((client, i) =>
+              client.session.join.mutate({ sessionId: session.id, connectionId: `profile-tab-${i}` }),
+            ),
+          );
         };
         await storm();
         window.fromMs = performance.now() - web.spawnedAt;
@@ -90,7 +99,9 @@ export async function profileHeartbeat(
           storms++;
         }
         window.toMs = performance.now() - web.spawnedAt;
-        log(`  profiled load: ${storms} storms of 1,000 joins, ${Math.round((storms * 1000) / ((window.toMs - window.fromMs) / 1000))} joins/s`);
+        log(
+          `  profiled load: ${storms} storms of 1,000 joins, ${Math.round((storms * 1000) / ((window.toMs - window.fromMs) / 1000))} joins/s`,
+        );
       }
     } finally {
       await web.stop();

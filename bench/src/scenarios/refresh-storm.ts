@@ -24,8 +24,15 @@ export async function refreshStormScenario(options: RefreshStormOptions, log: (l
   const iso = await isolated();
   const web = await startChild({ name: "web", entry: SERVER_ENTRIES.web, env: iso.env });
   try {
-    const [user] = await insertUsers(iso.services, 1, { emailPrefix: "bench-refresh", passwordHash: await hashPassword(PASSWORD) });
-    const login = await clientFor(web.url).auth.login.mutate({ email: user!.email, password: PASSWORD, delivery: "body" });
+    const [user] = await insertUsers(iso.services, 1, {
+      emailPrefix: "bench-refresh",
+      passwordHash: await hashPassword(PASSWORD),
+    });
+    const login = await clientFor(web.url).auth.login.mutate({
+      email: user!.email,
+      password: PASSWORD,
+      delivery: "body",
+    });
     let refreshToken = login.tokens!.refreshToken;
     const tabs = Array.from({ length: options.concurrency }, () => clientFor(web.url));
 
@@ -57,12 +64,15 @@ export async function refreshStormScenario(options: RefreshStormOptions, log: (l
         failures.push(...answers.flatMap((answer) => (answer.ok ? [] : [answer.error])));
       }
       const [next] = tokens;
-      if (!next) throw new Error(`refresh storm: every caller failed (${answers.map((a) => (a.ok ? "" : a.error)).join("; ")})`);
+      if (!next)
+        throw new Error(`refresh storm: every caller failed (${answers.map((a) => (a.ok ? "" : a.error)).join("; ")})`);
       refreshToken = next;
     }
     const latency = summarize(latenciesMs);
     const successRate = succeeded / calls;
-    log(`  ${options.repetitions} × ${options.concurrency} refreshes: p50 ${latency.p50} ms  p99 ${latency.p99} ms  success ${succeeded}/${calls}  diverged repetitions ${diverged}`);
+    log(
+      `  ${options.repetitions} × ${options.concurrency} refreshes: p50 ${latency.p50} ms  p99 ${latency.p99} ms  success ${succeeded}/${calls}  diverged repetitions ${diverged}`,
+    );
     const rows: Row[] = [
       {
         scenario: `3 refresh storm (${options.concurrency}× one token, ${options.repetitions} times)`,

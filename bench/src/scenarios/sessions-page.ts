@@ -28,21 +28,33 @@ const CLIENT = path.join(WEB, "build/client");
 async function newestMtime(dir: string): Promise<number> {
   let newest = 0;
   for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile() || entry.parentPath.includes("node_modules") || /\.test\.|\/e2e\//.test(path.join(entry.parentPath, entry.name))) continue;
+    if (
+      !entry.isFile() ||
+      entry.parentPath.includes("node_modules") ||
+      /\.test\.|\/e2e\//.test(path.join(entry.parentPath, entry.name))
+    )
+      continue;
     newest = Math.max(newest, (await stat(path.join(entry.parentPath, entry.name))).mtimeMs);
   }
   return newest;
 }
 
 /** Builds the production web app (`npm run build -w @livehall/web`) when asked or when it is stale. */
-export async function ensureWebBuild(mode: SessionsPageOptions["build"], log: (line: string) => void): Promise<{ built: boolean; buildMs: number | null }> {
+export async function ensureWebBuild(
+  mode: SessionsPageOptions["build"],
+  log: (line: string) => void,
+): Promise<{ built: boolean; buildMs: number | null }> {
   if (mode === "never") {
     if (!existsSync(BUNDLE)) throw new Error("apps/web/build/server.js is missing; run without --no-build");
     return { built: false, buildMs: null };
   }
   if (mode === "auto" && existsSync(BUNDLE)) {
     const sources = Math.max(
-      ...(await Promise.all(["apps/web/app", "apps/web/server", "packages/api/src", "packages/db/src"].map((dir) => newestMtime(path.join(ROOT, dir))))),
+      ...(await Promise.all(
+        ["apps/web/app", "apps/web/server", "packages/api/src", "packages/db/src"].map((dir) =>
+          newestMtime(path.join(ROOT, dir)),
+        ),
+      )),
       (await stat(path.join(WEB, "server.ts"))).mtimeMs,
       (await stat(path.join(WEB, "vite.config.ts"))).mtimeMs,
     );
@@ -50,14 +62,19 @@ export async function ensureWebBuild(mode: SessionsPageOptions["build"], log: (l
   }
   log("  building the web app (npm run build -w @livehall/web)…");
   const started = performance.now();
-  await promisify(execFile)("npm", ["run", "build", "-w", "@livehall/web"], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, NODE_ENV: "production" } });
+  await promisify(execFile)("npm", ["run", "build", "-w", "@livehall/web"], {
+    cwd: ROOT,
+    maxBuffer: 64 * 1024 * 1024,
+    env: { ...process.env, NODE_ENV: "production" },
+  });
   return { built: true, buildMs: round(performance.now() - started, 0) };
 }
 
 /** The live-sessions route, when it exists yet; else the home page. */
 async function pagePath(): Promise<{ path: string; note: string | null }> {
   const routes = await readdir(path.join(WEB, "app/routes"));
-  if (routes.some((name) => /^sessions(\._index)?\.[jt]sx?$/.test(name) || name === "sessions")) return { path: "/sessions", note: null };
+  if (routes.some((name) => /^sessions(\._index)?\.[jt]sx?$/.test(name) || name === "sessions"))
+    return { path: "/sessions", note: null };
   return { path: "/", note: "no /sessions route in apps/web/app/routes yet: measured / instead" };
 }
 
@@ -141,7 +158,9 @@ export async function sessionsPageScenario(options: SessionsPageOptions, log: (l
       const times: number[] = [];
       for (let i = 0; i < options.requestsPerRound; i++) times.push(await get());
       rounds.push(summarize(times));
-      log(`  round ${round}: GET ${page.path} p50 ${rounds.at(-1)!.p50} ms  p99 ${rounds.at(-1)!.p99} ms  status ${[...statuses].join(",")}`);
+      log(
+        `  round ${round}: GET ${page.path} p50 ${rounds.at(-1)!.p50} ms  p99 ${rounds.at(-1)!.p99} ms  status ${[...statuses].join(",")}`,
+      );
     }
     const js = await firstLoadJs(html);
     const kb = (bytes: number) => round(bytes / 1024, 1);

@@ -28,9 +28,14 @@ if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
 end
 return 0`;
 
-const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", {
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 1,
+});
 redis.defineCommand("presenceTouch", { numberOfKeys: 1, lua: TOUCH_IF_PRESENT });
-const touch = (redis as unknown as { presenceTouch(key: string, member: string, now: number): Promise<number> }).presenceTouch.bind(redis);
+const touch = (
+  redis as unknown as { presenceTouch(key: string, member: string, now: number): Promise<number> }
+).presenceTouch.bind(redis);
 
 function answer(res: http.ServerResponse, status: number, body: unknown) {
   const text = JSON.stringify(body);
@@ -48,8 +53,10 @@ async function heartbeat(req: http.IncomingMessage, body: string, res: http.Serv
     return answer(res, 401, { error: "unauthenticated" });
   }
   const input = (JSON.parse(body) as { json: { sessionId: string; connectionId: string } }).json;
-  if ((await redis.exists(`${prefix}auth:revoked:${String(payload.fam)}`)) === 1) return answer(res, 401, { error: "revoked" });
-  const known = (await touch(`${prefix}presence:${input.sessionId}`, `${payload.sub}:${input.connectionId}`, Date.now())) === 1;
+  if ((await redis.exists(`${prefix}auth:revoked:${String(payload.fam)}`)) === 1)
+    return answer(res, 401, { error: "revoked" });
+  const known =
+    (await touch(`${prefix}presence:${input.sessionId}`, `${payload.sub}:${input.connectionId}`, Date.now())) === 1;
   answer(res, 200, { result: { data: { json: { status: known ? "ok" : "rejoin", heartbeatIntervalMs } } } });
 }
 

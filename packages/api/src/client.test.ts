@@ -40,9 +40,22 @@ function flakyFetch(failures: number) {
 }
 
 async function signedInClient(options: { fetchImpl?: typeof fetch; onSignedOut?: (reason: string) => void } = {}) {
-  const session = new AuthSession({ url: server.url, delivery: "body", backoff: fastBackoff, ...(options.onSignedOut ? { onSignedOut: options.onSignedOut } : {}), ...(options.fetchImpl ? { fetch: options.fetchImpl } : {}) });
-  const client = createApiClient({ url: server.url, session, backoff: fastBackoff, ...(options.fetchImpl ? { fetch: options.fetchImpl } : {}) });
-  session.update(await createApiClient({ url: server.url }).auth.login.mutate({ email, password: PASSWORD, delivery: "body" }));
+  const session = new AuthSession({
+    url: server.url,
+    delivery: "body",
+    backoff: fastBackoff,
+    ...(options.onSignedOut ? { onSignedOut: options.onSignedOut } : {}),
+    ...(options.fetchImpl ? { fetch: options.fetchImpl } : {}),
+  });
+  const client = createApiClient({
+    url: server.url,
+    session,
+    backoff: fastBackoff,
+    ...(options.fetchImpl ? { fetch: options.fetchImpl } : {}),
+  });
+  session.update(
+    await createApiClient({ url: server.url }).auth.login.mutate({ email, password: PASSWORD, delivery: "body" }),
+  );
   return { client, session };
 }
 
@@ -65,9 +78,16 @@ describe("the typed client", () => {
     const user = { id: claims.sub!, role: claims.role as "STUDENT", familyId: claims.fam as string };
     // An access token the server considers expired, while the client still believes it is fresh.
     const stale = await signAccessToken(services.tokenKeys, user, new Date(Date.now() - 120_000), 60_000);
-    session.update({ accessTokenExpiresAt: new Date(Date.now() + 60_000), tokens: { accessToken: stale.token, refreshToken: held.refreshToken } });
+    session.update({
+      accessTokenExpiresAt: new Date(Date.now() + 60_000),
+      tokens: { accessToken: stale.token, refreshToken: held.refreshToken },
+    });
 
-    const [first, courses, third] = await Promise.all([client.auth.me.query(), client.course.list.query(), client.auth.me.query()]);
+    const [first, courses, third] = await Promise.all([
+      client.auth.me.query(),
+      client.course.list.query(),
+      client.auth.me.query(),
+    ]);
     expect(first.user.email).toBe(email);
     expect(third.user.email).toBe(email);
     expect(courses.items).toEqual([]);
@@ -80,7 +100,12 @@ describe("the typed client", () => {
     const onSignedOut = vi.fn();
     const { client } = await signedInClient({ onSignedOut });
     await client.auth.logoutAll.mutate();
-    const outcomes = await Promise.allSettled([client.auth.me.query(), client.auth.me.query(), client.course.list.query(), client.auth.me.query()]);
+    const outcomes = await Promise.allSettled([
+      client.auth.me.query(),
+      client.auth.me.query(),
+      client.course.list.query(),
+      client.auth.me.query(),
+    ]);
     // course.list is public: it still answers; the three authenticated calls fail.
     expect(outcomes.map((outcome) => outcome.status)).toEqual(["rejected", "rejected", "fulfilled", "rejected"]);
     expect(onSignedOut).toHaveBeenCalledTimes(1);
@@ -90,7 +115,12 @@ describe("the typed client", () => {
   test("a server that is down does not sign anyone out", async () => {
     const onSignedOut = vi.fn();
     const { session } = await signedInClient({ onSignedOut });
-    const offline = createApiClient({ url: `http://127.0.0.1:${await freePort()}/api/trpc`, session, backoff: fastBackoff, maxAttempts: 3 });
+    const offline = createApiClient({
+      url: `http://127.0.0.1:${await freePort()}/api/trpc`,
+      session,
+      backoff: fastBackoff,
+      maxAttempts: 3,
+    });
     await expect(offline.auth.me.query()).rejects.toThrow();
     expect(onSignedOut).not.toHaveBeenCalled();
     expect(session.signedOut).toBeNull();

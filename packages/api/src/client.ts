@@ -1,4 +1,11 @@
-import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink, type TRPCClient, type TRPCLink } from "@trpc/client";
+import {
+  createTRPCClient,
+  httpBatchLink,
+  httpSubscriptionLink,
+  splitLink,
+  type TRPCClient,
+  type TRPCLink,
+} from "@trpc/client";
 import { observable } from "@trpc/server/observable";
 import superjson from "superjson";
 import { AuthSession, type AuthSessionOptions } from "./client/auth-session";
@@ -107,7 +114,10 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
                 eventSourceOptions: () =>
                   ({
                     fetch: (input: string | URL | Request, init?: RequestInit) =>
-                      (options.fetch ?? fetch)(input, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers() } }),
+                      (options.fetch ?? fetch)(input, {
+                        ...init,
+                        headers: { ...(init?.headers as Record<string, string>), ...headers() },
+                      }),
                   }) as EventSourceInit,
               }
             : {}),

@@ -18,7 +18,11 @@ describe("config", () => {
   });
 
   test("every timing can be shortened to (fractions of) seconds for tests", () => {
-    const config = loadCoreConfig({ ACCESS_TOKEN_TTL_SECONDS: "2", HEARTBEAT_INTERVAL_SECONDS: "0.5", PRESENCE_TIMEOUT_SECONDS: "1.5" });
+    const config = loadCoreConfig({
+      ACCESS_TOKEN_TTL_SECONDS: "2",
+      HEARTBEAT_INTERVAL_SECONDS: "0.5",
+      PRESENCE_TIMEOUT_SECONDS: "1.5",
+    });
     expect(config.timings.accessTokenTtlMs).toBe(2_000);
     expect(config.timings.heartbeatIntervalMs).toBe(500);
     expect(config.timings.presenceTimeoutMs).toBe(1_500);

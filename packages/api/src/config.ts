@@ -126,7 +126,9 @@ function toCore(env: z.output<typeof coreSchema>): CoreConfig {
     logLevel: env.LOG_LEVEL,
     port: env.PORT,
     appOrigins: env.APP_ORIGINS
-      ? env.APP_ORIGINS.split(",").map((origin) => origin.trim().replace(/\/$/, "")).filter(Boolean)
+      ? env.APP_ORIGINS.split(",")
+          .map((origin) => origin.trim().replace(/\/$/, ""))
+          .filter(Boolean)
       : [`http://localhost:${env.PORT}`, `http://127.0.0.1:${env.PORT}`],
     timings: toTimings(env),
   };

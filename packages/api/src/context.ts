@@ -79,6 +79,13 @@ export function createContext(services: Services, request: Partial<Omit<Context,
     authError: request.authError ?? null,
     accessTokenExpiresAt: request.accessTokenExpiresAt ?? null,
     resHeaders: request.resHeaders ?? null,
-    req: request.req ?? { requestId: "internal", ip: "127.0.0.1", userAgent: null, origin: null, authTransport: "none", refreshCookie: null },
+    req: request.req ?? {
+      requestId: "internal",
+      ip: "127.0.0.1",
+      userAgent: null,
+      origin: null,
+      authTransport: "none",
+      refreshCookie: null,
+    },
   };
 }

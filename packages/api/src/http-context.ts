@@ -60,7 +60,11 @@ class HttpRequestInfo implements RequestInfo {
   }
 }
 
-export function requestInfo(request: IncomingRequestLike, auth: RequestAuth, requestId: string = randomUUID()): RequestInfo {
+export function requestInfo(
+  request: IncomingRequestLike,
+  auth: RequestAuth,
+  requestId: string = randomUUID(),
+): RequestInfo {
   return new HttpRequestInfo(request, auth.transport, requestId);
 }
 
@@ -120,7 +124,11 @@ const resolvedAuth = new WeakMap<IncomingMessage, Promise<RequestAuth>>();
  * Resolves (once per request, memoised) the user of a Node request and adds refreshed or cleared
  * cookies to its response. The web server calls it before Remix and tRPC both read it.
  */
-export function authenticateNodeRequest(services: Services, req: IncomingMessage, res: ServerResponse): Promise<RequestAuth> {
+export function authenticateNodeRequest(
+  services: Services,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<RequestAuth> {
   let pending = resolvedAuth.get(req);
   if (!pending) {
     pending = authenticateIncoming(services, nodeRequest(req)).then((auth) => {

@@ -21,7 +21,14 @@ export {
   type IncomingRequestLike,
 } from "./http-context";
 export type { ParticipantEvent, ParticipantView } from "./services/participant-events";
-export { EVICTION_BATCH, EVICTION_LANES, evictStaleConnections, reconcileParticipants, type EvictionCounts, type ReconcileCounts } from "./services/reconcile";
+export {
+  EVICTION_BATCH,
+  EVICTION_LANES,
+  evictStaleConnections,
+  reconcileParticipants,
+  type EvictionCounts,
+  type ReconcileCounts,
+} from "./services/reconcile";
 export { recordJobRun, lastJobRuns, type JobRun } from "./jobs/history";
 export { presenceCounters, jobMetrics } from "./metrics";
 export { countConnections } from "./services/admin";

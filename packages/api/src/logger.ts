@@ -9,11 +9,25 @@ export function createLogger(config: Pick<CoreConfig, "env" | "logLevel">, name:
     name,
     level: config.env === "test" && config.logLevel === "info" ? "silent" : config.logLevel,
     redact: {
-      paths: ["password", "*.password", "refreshToken", "*.refreshToken", "accessToken", "*.accessToken", "req.headers.cookie", "req.headers.authorization"],
+      paths: [
+        "password",
+        "*.password",
+        "refreshToken",
+        "*.refreshToken",
+        "accessToken",
+        "*.accessToken",
+        "req.headers.cookie",
+        "req.headers.authorization",
+      ],
       censor: "[redacted]",
     },
     ...(config.env === "development"
-      ? { transport: { target: "pino-pretty", options: { colorize: true, ignore: "pid,hostname", translateTime: "HH:MM:ss.l" } } }
+      ? {
+          transport: {
+            target: "pino-pretty",
+            options: { colorize: true, ignore: "pid,hostname", translateTime: "HH:MM:ss.l" },
+          },
+        }
       : {}),
   });
 }

@@ -49,9 +49,15 @@ describe("error answers", () => {
   });
 
   test("roles: anonymous → 401 UNAUTHENTICATED, student → 403 on instructor and admin procedures", async () => {
-    expect((await call(probeRouter, "authed")).body.error?.data).toMatchObject({ reason: "UNAUTHENTICATED", httpStatus: 401 });
+    expect((await call(probeRouter, "authed")).body.error?.data).toMatchObject({
+      reason: "UNAUTHENTICATED",
+      httpStatus: 401,
+    });
     expect((await call(probeRouter, "authed", undefined, "STUDENT")).status).toBe(200);
-    expect((await call(probeRouter, "instructor", undefined, "STUDENT")).body.error?.data).toMatchObject({ reason: "FORBIDDEN", httpStatus: 403 });
+    expect((await call(probeRouter, "instructor", undefined, "STUDENT")).body.error?.data).toMatchObject({
+      reason: "FORBIDDEN",
+      httpStatus: 403,
+    });
     expect((await call(probeRouter, "instructor", undefined, "INSTRUCTOR")).status).toBe(200);
     expect((await call(probeRouter, "admin", undefined, "INSTRUCTOR")).status).toBe(403);
     expect((await call(probeRouter, "admin", undefined, "ADMIN")).status).toBe(200);

@@ -39,7 +39,9 @@ const SERVICE_UNAVAILABLE_MESSAGE = "Temporarily unavailable, retry shortly.";
 function unauthenticated(authError: Reason | null) {
   switch (authError) {
     case Reason.SERVICE_UNAVAILABLE:
-      return appError("SERVICE_UNAVAILABLE", Reason.SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE_MESSAGE, { retryAfterMs: 2_000 });
+      return appError("SERVICE_UNAVAILABLE", Reason.SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE_MESSAGE, {
+        retryAfterMs: 2_000,
+      });
     case Reason.ACCESS_TOKEN_EXPIRED:
       return appError("UNAUTHORIZED", Reason.ACCESS_TOKEN_EXPIRED, "Access token expired; refresh it.");
     case Reason.SESSION_REVOKED:
@@ -58,7 +60,9 @@ function unauthenticated(authError: Reason | null) {
  */
 function answerOutages<TResult extends { ok: boolean; error?: { cause?: unknown } }>(result: TResult): TResult {
   if (!result.ok && isInfrastructureOutage(result.error?.cause)) {
-    throw appError("SERVICE_UNAVAILABLE", Reason.SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE_MESSAGE, { retryAfterMs: 2_000 });
+    throw appError("SERVICE_UNAVAILABLE", Reason.SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE_MESSAGE, {
+      retryAfterMs: 2_000,
+    });
   }
   return result;
 }

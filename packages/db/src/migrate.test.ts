@@ -74,7 +74,8 @@ const migrationRows = (url: string) =>
   query<MigrationRow>(url, `SELECT * FROM "_prisma_migrations" ORDER BY migration_name`);
 
 const tableExists = async (url: string, table: string) =>
-  (await query<{ found: string | null }>(url, `SELECT to_regclass('public."${table}"')::text AS found`))[0]?.found != null;
+  (await query<{ found: string | null }>(url, `SELECT to_regclass('public."${table}"')::text AS found`))[0]?.found !=
+  null;
 
 test("migrating twice applies each migration exactly once and records it as Prisma does", async () => {
   const url = await freshDatabase();
@@ -156,7 +157,10 @@ test("a failing migration is rolled back: nothing recorded, nothing created; fix
   expect((await migrationRows(url)).map((row) => row.migration_name)).toEqual(good);
   expect(await tableExists(url, "ShouldNotExist")).toBe(false);
 
-  await writeFile(path.join(dir, broken, "migration.sql"), `CREATE TABLE "ShouldNotExist" ("id" INTEGER PRIMARY KEY);\n`);
+  await writeFile(
+    path.join(dir, broken, "migration.sql"),
+    `CREATE TABLE "ShouldNotExist" ("id" INTEGER PRIMARY KEY);\n`,
+  );
   expect(await migrate(url, { dir })).toEqual({ applied: [broken], alreadyApplied: good });
   expect(await tableExists(url, "ShouldNotExist")).toBe(true);
 });
@@ -173,7 +177,8 @@ test("an unreachable server is a DatabaseUnreachableError with a one-line messag
 });
 
 describe("the migrate CLI", () => {
-  const runCli = (url: string) => runToCompletion(TSX, ["src/cli/migrate.ts"], { cwd: PACKAGE_DIR, env: { ...process.env, DATABASE_URL: url } });
+  const runCli = (url: string) =>
+    runToCompletion(TSX, ["src/cli/migrate.ts"], { cwd: PACKAGE_DIR, env: { ...process.env, DATABASE_URL: url } });
 
   test("two processes at once against a database that does not exist yet: both succeed, each migration applied once", async () => {
     const url = await freshDatabase({ create: false });

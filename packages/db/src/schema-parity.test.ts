@@ -20,7 +20,8 @@ const realSchema = readFileSync(fileURLToPath(new URL("../prisma/schema.prisma",
  */
 function driftedSchema(find: RegExp, replace: string): string {
   const matches = realSchema.match(new RegExp(find.source, "gm")) ?? [];
-  if (matches.length !== 1) throw new Error(`drift fixture ${find} matches ${matches.length} lines of schema.prisma; update the fixture`);
+  if (matches.length !== 1)
+    throw new Error(`drift fixture ${find} matches ${matches.length} lines of schema.prisma; update the fixture`);
   return realSchema.replace(new RegExp(find.source, "m"), replace);
 }
 
@@ -46,7 +47,9 @@ describe("drift in schema.prisma is reported (drifted copies compared with the s
       "a missing index",
       /^\s+@@index\(\[expiresAt\]\)$/,
       "",
-      ['index "RefreshToken_expiresAt_idx" on "RefreshToken"(expiresAt) exists in the database but not in schema.prisma'],
+      [
+        'index "RefreshToken_expiresAt_idx" on "RefreshToken"(expiresAt) exists in the database but not in schema.prisma',
+      ],
     ],
     [
       "an extra field",
@@ -58,7 +61,9 @@ describe("drift in schema.prisma is reported (drifted copies compared with the s
       "a changed enum value",
       /^(\s+)DUPLICATE$/,
       "$1KICKED",
-      ['enum "LeaveReason": values are [LEFT, TIMEOUT, ENDED, KICKED] in schema.prisma but [LEFT, TIMEOUT, ENDED, DUPLICATE] in the database'],
+      [
+        'enum "LeaveReason": values are [LEFT, TIMEOUT, ENDED, KICKED] in schema.prisma but [LEFT, TIMEOUT, ENDED, DUPLICATE] in the database',
+      ],
     ],
     [
       "a changed onDelete",
@@ -72,7 +77,9 @@ describe("drift in schema.prisma is reported (drifted copies compared with the s
       "a changed default",
       /^(\s+role\s+Role\s+)@default\(STUDENT\)$/,
       "$1@default(INSTRUCTOR)",
-      [`column "User"."role": default 'INSTRUCTOR'::"Role" in schema.prisma but default 'STUDENT'::"Role" in the database`],
+      [
+        `column "User"."role": default 'INSTRUCTOR'::"Role" in schema.prisma but default 'STUDENT'::"Role" in the database`,
+      ],
     ],
     [
       "a unique constraint turned into a plain index",
@@ -125,9 +132,15 @@ describe("drift in the database is reported", () => {
       await differencesAfter(`
         DROP INDEX "Course_title_trgm_idx";
         CREATE INDEX "Course_title_trgm_idx" ON "Course"("title");`),
-    ).toEqual([expect.stringMatching(/^index "Course_title_trgm_idx" on "Course"\(title gin_trgm_ops\) .* is columns \(title\), using btree in the database$/)]);
+    ).toEqual([
+      expect.stringMatching(
+        /^index "Course_title_trgm_idx" on "Course"\(title gin_trgm_ops\) .* is columns \(title\), using btree in the database$/,
+      ),
+    ]);
     expect(await differencesAfter(`DROP INDEX "User_name_trgm_idx"`)).toEqual([
-      expect.stringMatching(/^index "User_name_trgm_idx" on "User"\(name gin_trgm_ops\) .* is missing from the database$/),
+      expect.stringMatching(
+        /^index "User_name_trgm_idx" on "User"\(name gin_trgm_ops\) .* is missing from the database$/,
+      ),
     ]);
   });
 
@@ -177,7 +190,7 @@ describe("drift in the database is reported", () => {
     ).toEqual([
       'enum "Role": values are [STUDENT, INSTRUCTOR, ADMIN] in schema.prisma but [STUDENT, INSTRUCTOR, ADMIN, OWNER] in the database',
       'column "User"."name": required (NOT NULL) in schema.prisma but nullable in the database',
-      "column \"Course\".\"description\": default ''::text in schema.prisma but no default in the database",
+      'column "Course"."description": default \'\'::text in schema.prisma but no default in the database',
       'column "LiveSession"."startsAt": type is timestamp(3) with time zone in schema.prisma but timestamp(6) with time zone in the database',
       'foreign key "RefreshToken"(parentId) → "RefreshToken"(id) (relation RefreshToken.parent) is missing from the database',
       'foreign key "SessionRating"(userId) → "User"(id) (relation SessionRating.user): "SessionRating_userId_fkey" ON DELETE SET NULL (schema.prisma: CASCADE) in the database',

@@ -106,12 +106,7 @@ export const DATABASE_ONLY_OBJECTS: DatabaseOnlyObjects = {
 // The Prisma side (DMMF from the Wasm build of prisma-fmt)
 // ---------------------------------------------------------------------------------------------
 
-type DmmfDefault =
-  | string
-  | number
-  | boolean
-  | { name: string; args: unknown[] }
-  | unknown[];
+type DmmfDefault = string | number | boolean | { name: string; args: unknown[] } | unknown[];
 
 export interface DmmfField {
   name: string;
@@ -478,7 +473,12 @@ function expectedType(field: DmmfField, ctx: Context): string | null {
 }
 
 /** The default as pg_get_expr prints it; undefined when it cannot be predicted (compare presence only). */
-function expectedDefault(field: DmmfField, type: string | null, table: string, ctx: Context): string | null | undefined {
+function expectedDefault(
+  field: DmmfField,
+  type: string | null,
+  table: string,
+  ctx: Context,
+): string | null | undefined {
   const value = field.default;
   if (value === undefined) return null;
   if (typeof value === "object" && value !== null && !Array.isArray(value)) {
@@ -529,7 +529,14 @@ interface ExpectedIndex {
   source: string;
 }
 
-function describeIndex(index: { name: string; table: string; columns: string[]; unique: boolean; primary: boolean; predicate: string | null }) {
+function describeIndex(index: {
+  name: string;
+  table: string;
+  columns: string[];
+  unique: boolean;
+  primary: boolean;
+  predicate: string | null;
+}) {
   const kind = index.primary ? "primary key" : index.unique ? "unique index" : "index";
   return `${kind} "${index.name}" on "${index.table}"${fmtList(index.columns)}${index.predicate ? ` WHERE ${index.predicate}` : ""}`;
 }
@@ -547,7 +554,9 @@ export function compareSchema(
   const diffs: string[] = [];
   const ctx: Context = {
     enumDbName: new Map(datamodel.enums.map((e) => [e.name, e.dbName ?? e.name])),
-    enumValueDbName: new Map(datamodel.enums.map((e) => [e.name, new Map(e.values.map((v) => [v.name, v.dbName ?? v.name]))])),
+    enumValueDbName: new Map(
+      datamodel.enums.map((e) => [e.name, new Map(e.values.map((v) => [v.name, v.dbName ?? v.name]))]),
+    ),
     modelByName: new Map(datamodel.models.map((m) => [m.name, m])),
   };
   const ignoredTables = new Set(allowed.tables);
@@ -559,7 +568,8 @@ export function compareSchema(
     const table = tableOf(model);
     const found = dbTables.get(table);
     if (!found) diffs.push(`table "${table}" (model ${model.name}) is missing from the database`);
-    else if (found.kind !== "r" && found.kind !== "p") diffs.push(`"${table}" (model ${model.name}) is not a table in the database (relkind ${found.kind})`);
+    else if (found.kind !== "r" && found.kind !== "p")
+      diffs.push(`"${table}" (model ${model.name}) is not a table in the database (relkind ${found.kind})`);
   }
   for (const table of catalog.tables) {
     if (!modelTables.has(table.name) && !ignoredTables.has(table.name)) {
@@ -578,12 +588,15 @@ export function compareSchema(
     const actual = dbEnums.get(name);
     if (!actual) diffs.push(`enum "${name}" is missing from the database`);
     else if (expected.join("\u0000") !== actual.join("\u0000")) {
-      diffs.push(`enum "${name}": values are [${expected.join(", ")}] in schema.prisma but [${actual.join(", ")}] in the database`);
+      diffs.push(
+        `enum "${name}": values are [${expected.join(", ")}] in schema.prisma but [${actual.join(", ")}] in the database`,
+      );
     }
   }
   const prismaEnums = new Set(datamodel.enums.map((e) => e.dbName ?? e.name));
   for (const dbEnum of catalog.enums) {
-    if (!prismaEnums.has(dbEnum.name)) diffs.push(`enum "${dbEnum.name}" exists in the database but not in schema.prisma`);
+    if (!prismaEnums.has(dbEnum.name))
+      diffs.push(`enum "${dbEnum.name}" exists in the database but not in schema.prisma`);
   }
 
   // Columns
@@ -598,7 +611,10 @@ export function compareSchema(
         if (field.isList && !field.relationFromFields?.length) {
           const other = ctx.modelByName.get(field.type);
           const back = other?.fields.find((f) => f.relationName === field.relationName && f !== field);
-          if (back?.isList) diffs.push(`${model.name}.${field.name}: implicit many-to-many relations are not supported by the parity check`);
+          if (back?.isList)
+            diffs.push(
+              `${model.name}.${field.name}: implicit many-to-many relations are not supported by the parity check`,
+            );
         }
         continue;
       }
@@ -632,7 +648,9 @@ export function compareSchema(
   for (const column of catalog.columns) {
     if (ignoredTables.has(column.table) || !modelTables.has(column.table)) continue;
     if (!expectedColumns.has(`${column.table}.${column.name}`)) {
-      diffs.push(`column "${column.table}"."${column.name}" (${column.type}) exists in the database but not in schema.prisma`);
+      diffs.push(
+        `column "${column.table}"."${column.name}" (${column.type}) exists in the database but not in schema.prisma`,
+      );
     }
   }
 
@@ -655,7 +673,12 @@ export function compareSchema(
     });
   }
   for (const entry of allowed.indexes) {
-    expectedIndexes.push({ ...entry, primary: false, method: entry.method ?? "btree", source: `allowlist (${entry.why})` });
+    expectedIndexes.push({
+      ...entry,
+      primary: false,
+      method: entry.method ?? "btree",
+      source: `allowlist (${entry.why})`,
+    });
   }
   const dbIndexes = new Map(catalog.indexes.map((i) => [i.name, i]));
   const matched = new Set<string>();
@@ -685,9 +708,11 @@ export function compareSchema(
     if (actual.columns.join(",") !== expected.columns.join(",")) problems.push(`columns ${fmtList(actual.columns)}`);
     if (actual.primary !== expected.primary) problems.push(actual.primary ? "a primary key" : "not a primary key");
     else if (actual.unique !== expected.unique) problems.push(actual.unique ? "unique" : "not unique");
-    if (actual.predicate !== expected.predicate) problems.push(actual.predicate ? `partial (WHERE ${actual.predicate})` : "not partial");
+    if (actual.predicate !== expected.predicate)
+      problems.push(actual.predicate ? `partial (WHERE ${actual.predicate})` : "not partial");
     if (actual.method !== expected.method) problems.push(`using ${actual.method}`);
-    if (problems.length) diffs.push(`${describeIndex(expected)} (${expected.source}) is ${problems.join(", ")} in the database`);
+    if (problems.length)
+      diffs.push(`${describeIndex(expected)} (${expected.source}) is ${problems.join(", ")} in the database`);
   }
   for (const index of catalog.indexes) {
     if (matched.has(index.name) || ignoredTables.has(index.table)) continue;
@@ -719,7 +744,8 @@ export function compareSchema(
   for (const expected of expectedFks) {
     if (!dbTables.has(expected.table)) continue;
     const actual = catalog.foreignKeys.find(
-      (fk) => !fkMatched.has(fk.name) && fk.table === expected.table && fk.columns.join(",") === expected.columns.join(","),
+      (fk) =>
+        !fkMatched.has(fk.name) && fk.table === expected.table && fk.columns.join(",") === expected.columns.join(","),
     );
     const what = `foreign key "${expected.table}"${fmtList(expected.columns)} → "${expected.referencedTable}"${fmtList(expected.referencedColumns)} (relation ${expected.source})`;
     if (!actual) {
@@ -728,11 +754,16 @@ export function compareSchema(
     }
     fkMatched.add(actual.name);
     const problems: string[] = [];
-    if (actual.referencedTable !== expected.referencedTable || actual.referencedColumns.join(",") !== expected.referencedColumns.join(",")) {
+    if (
+      actual.referencedTable !== expected.referencedTable ||
+      actual.referencedColumns.join(",") !== expected.referencedColumns.join(",")
+    ) {
       problems.push(`references "${actual.referencedTable}"${fmtList(actual.referencedColumns)}`);
     }
-    if (actual.onDelete !== expected.onDelete) problems.push(`ON DELETE ${actual.onDelete} (schema.prisma: ${expected.onDelete})`);
-    if (actual.onUpdate !== expected.onUpdate) problems.push(`ON UPDATE ${actual.onUpdate} (schema.prisma: ${expected.onUpdate})`);
+    if (actual.onDelete !== expected.onDelete)
+      problems.push(`ON DELETE ${actual.onDelete} (schema.prisma: ${expected.onDelete})`);
+    if (actual.onUpdate !== expected.onUpdate)
+      problems.push(`ON UPDATE ${actual.onUpdate} (schema.prisma: ${expected.onUpdate})`);
     if (problems.length) diffs.push(`${what}: "${actual.name}" ${problems.join(", ")} in the database`);
   }
   for (const fk of catalog.foreignKeys) {
@@ -748,20 +779,29 @@ export function compareSchema(
     if (ignoredTables.has(constraint.table)) continue;
     const allowedCheck = allowed.checks.find((c) => c.name === constraint.name && c.table === constraint.table);
     if (!allowedCheck) {
-      diffs.push(`constraint "${constraint.name}" on "${constraint.table}" (${constraint.definition}) exists in the database but is neither in schema.prisma nor allowlisted`);
+      diffs.push(
+        `constraint "${constraint.name}" on "${constraint.table}" (${constraint.definition}) exists in the database but is neither in schema.prisma nor allowlisted`,
+      );
       continue;
     }
     checksSeen.add(constraint.name);
     if (constraint.definition !== allowedCheck.definition) {
-      diffs.push(`allowlisted constraint "${constraint.name}" on "${constraint.table}" is ${constraint.definition} in the database, expected ${allowedCheck.definition}`);
+      diffs.push(
+        `allowlisted constraint "${constraint.name}" on "${constraint.table}" is ${constraint.definition} in the database, expected ${allowedCheck.definition}`,
+      );
     }
   }
   for (const check of allowed.checks) {
-    if (!checksSeen.has(check.name)) diffs.push(`allowlisted constraint "${check.name}" on "${check.table}" (${check.definition}) is missing from the database`);
+    if (!checksSeen.has(check.name))
+      diffs.push(
+        `allowlisted constraint "${check.name}" on "${check.table}" (${check.definition}) is missing from the database`,
+      );
   }
   for (const trigger of catalog.triggers) {
     if (ignoredTables.has(trigger.table)) continue;
-    diffs.push(`trigger "${trigger.name}" on "${trigger.table}" exists in the database but schema.prisma cannot express it and it is not allowlisted`);
+    diffs.push(
+      `trigger "${trigger.name}" on "${trigger.table}" exists in the database but schema.prisma cannot express it and it is not allowlisted`,
+    );
   }
 
   return diffs;

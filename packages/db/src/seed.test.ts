@@ -8,7 +8,15 @@ import { DEMO_LOGINS, DEMO_PASSWORD_HASH, seed, seedId } from "./seed";
 const db = createDb(process.env.DATABASE_URL!);
 afterAll(() => db.$disconnect());
 
-const TABLES = ["User", "RefreshToken", "Course", "LiveSession", "SessionParticipant", "SessionRating", "_prisma_migrations"];
+const TABLES = [
+  "User",
+  "RefreshToken",
+  "Course",
+  "LiveSession",
+  "SessionParticipant",
+  "SessionRating",
+  "_prisma_migrations",
+];
 
 async function tableCounts(client: Db): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
@@ -130,22 +138,39 @@ describe("seed", () => {
     const mei = await db.user.findUniqueOrThrow({ where: { email: "mei.tanaka@livehall.dev" } });
 
     // Someone who is not seed data joins a seeded live session and rates an ended one.
-    const visitor = await db.user.create({ data: { email: "visitor@example.test", name: "Visitor", passwordHash: "x" } });
+    const visitor = await db.user.create({
+      data: { email: "visitor@example.test", name: "Visitor", passwordHash: "x" },
+    });
     const visit = await db.sessionParticipant.create({ data: { sessionId: liveId, userId: visitor.id } });
     const endedId = seedId("session:ended-transactions");
-    const foreignRating = await db.sessionRating.create({ data: { sessionId: endedId, userId: visitor.id, stars: 1, comment: "mine" } });
+    const foreignRating = await db.sessionRating.create({
+      data: { sessionId: endedId, userId: visitor.id, stars: 1, comment: "mine" },
+    });
 
     // The worker times out the seeded student (no live connection); Mei joins the live session for real.
-    const seededStudentRow = await db.sessionParticipant.findFirstOrThrow({ where: { sessionId: liveId, userId: student.id, leftAt: null } });
-    await db.sessionParticipant.update({ where: { id: seededStudentRow.id }, data: { leftAt: new Date(), leaveReason: "TIMEOUT" } });
+    const seededStudentRow = await db.sessionParticipant.findFirstOrThrow({
+      where: { sessionId: liveId, userId: student.id, leftAt: null },
+    });
+    await db.sessionParticipant.update({
+      where: { id: seededStudentRow.id },
+      data: { leftAt: new Date(), leaveReason: "TIMEOUT" },
+    });
     const meiJoin = await db.sessionParticipant.create({ data: { sessionId: liveId, userId: mei.id } });
 
     // And a seeded student's rating is replaced by one they made in the app (a row the seed did not create).
     const priya = await db.user.findUniqueOrThrow({ where: { email: "priya.raman@livehall.dev" } });
     await db.sessionRating.delete({ where: { sessionId_userId: { sessionId: endedId, userId: priya.id } } });
-    const priyaOwn = await db.sessionRating.create({ data: { sessionId: endedId, userId: priya.id, stars: 2, comment: "changed my mind" } });
+    const priyaOwn = await db.sessionRating.create({
+      data: { sessionId: endedId, userId: priya.id, stars: 2, comment: "changed my mind" },
+    });
 
-    const before = { visitor: await db.user.findUniqueOrThrow({ where: { id: visitor.id } }), visit, foreignRating, meiJoin, priyaOwn };
+    const before = {
+      visitor: await db.user.findUniqueOrThrow({ where: { id: visitor.id } }),
+      visit,
+      foreignRating,
+      meiJoin,
+      priyaOwn,
+    };
     const counts = await tableCounts(db);
 
     const result = await seed(db);
@@ -153,7 +178,10 @@ describe("seed", () => {
     // The seed's own closed row was re-opened (no new row); nothing else was added or changed.
     expect(await tableCounts(db)).toEqual(counts);
     expect(result.created).toBe(0);
-    expect(await db.sessionParticipant.findUniqueOrThrow({ where: { id: seededStudentRow.id } })).toMatchObject({ leftAt: null, leaveReason: null });
+    expect(await db.sessionParticipant.findUniqueOrThrow({ where: { id: seededStudentRow.id } })).toMatchObject({
+      leftAt: null,
+      leaveReason: null,
+    });
     expect(await db.user.findUniqueOrThrow({ where: { id: visitor.id } })).toEqual(before.visitor);
     expect(await db.sessionParticipant.findUniqueOrThrow({ where: { id: visit.id } })).toEqual(before.visit);
     expect(await db.sessionParticipant.findUniqueOrThrow({ where: { id: meiJoin.id } })).toEqual(before.meiJoin);
@@ -162,13 +190,18 @@ describe("seed", () => {
     expect(await activeDuplicates(db)).toBe(0);
 
     // A seeded row closed while the user has another active row stays closed: still one active row.
-    const seededRow = await db.sessionParticipant.findFirstOrThrow({ where: { sessionId: liveId, userId: student.id, leftAt: null } });
-    await db.sessionParticipant.update({ where: { id: seededRow.id }, data: { leftAt: new Date(), leaveReason: "LEFT" } });
+    const seededRow = await db.sessionParticipant.findFirstOrThrow({
+      where: { sessionId: liveId, userId: student.id, leftAt: null },
+    });
+    await db.sessionParticipant.update({
+      where: { id: seededRow.id },
+      data: { leftAt: new Date(), leaveReason: "LEFT" },
+    });
     const rejoin = await db.sessionParticipant.create({ data: { sessionId: liveId, userId: student.id } });
     await seed(db);
-    expect(await db.sessionParticipant.findMany({ where: { sessionId: liveId, userId: student.id, leftAt: null } })).toEqual([
-      expect.objectContaining({ id: rejoin.id }),
-    ]);
+    expect(
+      await db.sessionParticipant.findMany({ where: { sessionId: liveId, userId: student.id, leftAt: null } }),
+    ).toEqual([expect.objectContaining({ id: rejoin.id })]);
     expect(await activeDuplicates(db)).toBe(0);
   });
 });
@@ -180,7 +213,9 @@ test("a demo e-mail or course slug already taken by a row the seed did not creat
     const squatter = await other.user.create({
       data: { email: "INSTRUCTOR@livehall.dev", name: "Someone Else", passwordHash: "theirs", role: "STUDENT" },
     });
-    const admin = await other.user.create({ data: { email: "boss@example.test", name: "Boss", passwordHash: "x", role: "ADMIN" } });
+    const admin = await other.user.create({
+      data: { email: "boss@example.test", name: "Boss", passwordHash: "x", role: "ADMIN" },
+    });
     const course = await other.course.create({
       data: { slug: "introduction-to-machine-learning", title: "Their ML course", instructorId: admin.id },
     });
@@ -207,7 +242,9 @@ test("a demo e-mail or course slug already taken by a row the seed did not creat
     expect(await other.course.findUniqueOrThrow({ where: { id: course.id } })).toEqual(course);
     expect(await other.liveSession.count({ where: { courseId: course.id } })).toBe(0);
     expect(result.sessions).toEqual({ LIVE: 0, SCHEDULED: 1, ENDED: 0, CANCELLED: 1 });
-    expect(await other.user.findUniqueOrThrow({ where: { email: "student@livehall.dev" } })).toMatchObject({ role: "STUDENT" });
+    expect(await other.user.findUniqueOrThrow({ where: { email: "student@livehall.dev" } })).toMatchObject({
+      role: "STUDENT",
+    });
   } finally {
     await other.$disconnect();
     await database.drop();
@@ -218,6 +255,8 @@ test("the seed CLI prints a short summary and exits 0", async () => {
   const tsx = fileURLToPath(new URL("../../../node_modules/.bin/tsx", import.meta.url));
   const run = await runToCompletion(tsx, ["src/cli/seed.ts"], { cwd: fileURLToPath(new URL("..", import.meta.url)) });
   expect(run.code, run.stderr).toBe(0);
-  expect(run.stdout).toMatch(/Seeded .*: 12 users, 5 courses, 11 sessions \(2 live, 4 upcoming, 4 ended, 1 cancelled\)/);
+  expect(run.stdout).toMatch(
+    /Seeded .*: 12 users, 5 courses, 11 sessions \(2 live, 4 upcoming, 4 ended, 1 cancelled\)/,
+  );
   expect(run.stdout.trim().split("\n").length).toBeLessThanOrEqual(3);
 }, 30_000);

@@ -360,7 +360,11 @@ function timing(session: SeedSession, now: number): Timing {
     case "ENDED": {
       const startsAt = floorTo(now - session.offset, 15 * MINUTE);
       const startedAt = startsAt + 2 * MINUTE;
-      return { startsAt: new Date(startsAt), startedAt: new Date(startedAt), endedAt: new Date(startedAt + duration + 3 * MINUTE) };
+      return {
+        startsAt: new Date(startsAt),
+        startedAt: new Date(startedAt),
+        endedAt: new Date(startedAt + duration + 3 * MINUTE),
+      };
     }
     case "CANCELLED":
       return { startsAt: new Date(floorTo(now - session.offset, 15 * MINUTE)), startedAt: null, endedAt: null };
@@ -393,7 +397,9 @@ async function seedIn(tx: TransactionClient, now: number): Promise<SeedResult> {
   const users = new Map<string, string>();
   for (const user of USERS) {
     const id = seedId(`user:${user.key}`);
-    const holder = await tx.$queryRaw<{ id: string }[]>`SELECT id::text FROM "User" WHERE email = ${user.email}::citext`;
+    const holder = await tx.$queryRaw<
+      { id: string }[]
+    >`SELECT id::text FROM "User" WHERE email = ${user.email}::citext`;
     if (holder[0] && holder[0].id !== id) {
       result.skipped.push(`user ${user.email} (the e-mail belongs to an account the seed did not create)`);
       continue;
@@ -469,7 +475,8 @@ async function seedIn(tx: TransactionClient, now: number): Promise<SeedResult> {
       const userId = users.get(userKey);
       if (!userId) continue;
       const participantId = seedId(`participant:${session.key}:${userKey}:past`);
-      const leftAt = leftAfter === "end" && endedAt ? endedAt : new Date(start + (leftAfter === "end" ? 0 : leftAfter) * MINUTE);
+      const leftAt =
+        leftAfter === "end" && endedAt ? endedAt : new Date(start + (leftAfter === "end" ? 0 : leftAfter) * MINUTE);
       const joinedAt = new Date(start + MINUTE / 2);
       count(
         await tx.$queryRaw<{ inserted: boolean }[]>`

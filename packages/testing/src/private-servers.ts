@@ -45,7 +45,14 @@ export async function startPrivatePostgres(): Promise<PrivateServer> {
     url: `postgresql://postgres@127.0.0.1:${port}/postgres`,
     port,
     start: () =>
-      pgCtl("-o", `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, "-l", path.join(dir, "log"), "-w", "start"),
+      pgCtl(
+        "-o",
+        `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+        "-l",
+        path.join(dir, "log"),
+        "-w",
+        "start",
+      ),
     stop: () => pgCtl("-m", "fast", "-w", "stop"),
     kill: () => pgCtl("-m", "immediate", "-w", "stop"),
     destroy: async () => {
@@ -64,9 +71,26 @@ export async function startPrivateRedis(): Promise<PrivateServer> {
     url: `redis://127.0.0.1:${port}`,
     port,
     start: async () => {
-      await run("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "yes"]);
+      await run("redis-server", [
+        "--port",
+        String(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--daemonize",
+        "yes",
+      ]);
       for (let i = 0; i < 50; i++) {
-        if (await cli("ping").then((r) => r.stdout.trim() === "PONG", () => false)) return;
+        if (
+          await cli("ping").then(
+            (r) => r.stdout.trim() === "PONG",
+            () => false,
+          )
+        )
+          return;
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       throw new Error(`private Redis on port ${port} did not start`);

@@ -9,7 +9,9 @@ const SOURCE_IN_USE = "55006";
  * A private database for one test file, cloned from the migrated template (a file copy, far faster
  * than migrating), so files run in parallel without seeing each other's rows.
  */
-export async function createTestDatabase(templateUrl = TEMPLATE_DATABASE_URL): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function createTestDatabase(
+  templateUrl = TEMPLATE_DATABASE_URL,
+): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `${databaseName(templateUrl)}_${process.pid}_${randomBytes(4).toString("hex")}`;
   const admin = await connect(withDatabase(templateUrl, "postgres"));
   try {

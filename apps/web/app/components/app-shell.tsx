@@ -97,7 +97,11 @@ export function AppShell({ user, children }: { user: ShellUser | null; children:
       </a>
       <header className="sticky top-0 z-40 border-b border-slate-200/70 bg-white/70 backdrop-blur-md">
         <div className="mx-auto flex h-16 max-w-7xl items-center gap-4 px-4 sm:px-6 lg:px-8">
-          <Link to="/sessions" className="flex min-h-11 items-center gap-2.5 rounded-control pr-2" aria-label="Livehall home">
+          <Link
+            to="/sessions"
+            className="flex min-h-11 items-center gap-2.5 rounded-control pr-2"
+            aria-label="Livehall home"
+          >
             <LogoMark />
             <span className="text-lg font-bold tracking-tight text-slate-900 max-[359px]:sr-only">Livehall</span>
           </Link>

@@ -4,14 +4,24 @@ import { LogoMark } from "./logo";
 import { Alert, Card } from "./ui";
 
 /** The frame of the sign-in and sign-up pages: a centred glass card under a gradient heading. */
-export function AuthLayout({ title, subtitle, children, footer }: { title: string; subtitle: string; children: ReactNode; footer: ReactNode }) {
+export function AuthLayout({
+  title,
+  subtitle,
+  children,
+  footer,
+}: {
+  title: string;
+  subtitle: string;
+  children: ReactNode;
+  footer: ReactNode;
+}) {
   return (
     <div className="relative isolate overflow-hidden px-4 py-12 sm:py-20">
       <Backdrop />
       <div className="mx-auto w-full max-w-md">
         <div className="flex flex-col items-center text-center">
           <LogoMark className="size-12 rounded-2xl" />
-          <h1 className="text-gradient-brand mt-5 text-3xl font-bold tracking-tight sm:text-4xl">{title}</h1>
+          <h1 className="mt-5 text-gradient-brand text-3xl font-bold tracking-tight sm:text-4xl">{title}</h1>
           <p className="mt-2 text-base text-slate-600">{subtitle}</p>
         </div>
         <Card className="mt-8 p-6 sm:p-8">{children}</Card>

@@ -28,7 +28,19 @@ const AREA_TEXT = {
 
 const ROLE_NAME = { STUDENT: "a student", INSTRUCTOR: "an instructor", ADMIN: "an admin" } as const;
 
-function Panel({ code, icon, title, children, actions }: { code: string; icon: ReactNode; title: string; children: ReactNode; actions: ReactNode }) {
+function Panel({
+  code,
+  icon,
+  title,
+  children,
+  actions,
+}: {
+  code: string;
+  icon: ReactNode;
+  title: string;
+  children: ReactNode;
+  actions: ReactNode;
+}) {
   return (
     <div className="relative isolate">
       <Backdrop />
@@ -38,7 +50,7 @@ function Panel({ code, icon, title, children, actions }: { code: string; icon: R
             {icon}
           </div>
           <p className="mt-5 text-sm font-semibold tracking-wide text-brand-700 uppercase">{code}</p>
-          <h1 className="text-gradient-brand mx-auto mt-2 w-fit pb-1 text-3xl font-bold tracking-tight">{title}</h1>
+          <h1 className="mx-auto mt-2 w-fit text-gradient-brand pb-1 text-3xl font-bold tracking-tight">{title}</h1>
           <div className="mt-3 text-base text-slate-600">{children}</div>
           <div className="mt-8 flex flex-col justify-center gap-3 sm:flex-row">{actions}</div>
         </Card>
@@ -48,7 +60,16 @@ function Panel({ code, icon, title, children, actions }: { code: string; icon: R
 }
 
 const LockIcon = () => (
-  <svg viewBox="0 0 24 24" className="size-7" fill="none" stroke="currentColor" strokeWidth={1.75} strokeLinecap="round" strokeLinejoin="round" aria-hidden="true">
+  <svg
+    viewBox="0 0 24 24"
+    className="size-7"
+    fill="none"
+    stroke="currentColor"
+    strokeWidth={1.75}
+    strokeLinecap="round"
+    strokeLinejoin="round"
+    aria-hidden="true"
+  >
     <rect x="4.5" y="10.5" width="15" height="10" rx="2.5" />
     <path d="M8 10.5V7.5a4 4 0 0 1 8 0v3" />
     <path d="M12 14.5v2.5" />
@@ -56,7 +77,16 @@ const LockIcon = () => (
 );
 
 const CompassIcon = () => (
-  <svg viewBox="0 0 24 24" className="size-7" fill="none" stroke="currentColor" strokeWidth={1.75} strokeLinecap="round" strokeLinejoin="round" aria-hidden="true">
+  <svg
+    viewBox="0 0 24 24"
+    className="size-7"
+    fill="none"
+    stroke="currentColor"
+    strokeWidth={1.75}
+    strokeLinecap="round"
+    strokeLinejoin="round"
+    aria-hidden="true"
+  >
     <circle cx="12" cy="12" r="8.5" />
     <path d="m15 9-1.8 4.2L9 15l1.8-4.2L15 9Z" />
   </svg>
@@ -80,8 +110,8 @@ export function Forbidden({ area }: { area: AreaErrorData["area"] }) {
       <p>{text.body}</p>
       {user ? (
         <p className="mt-3 text-sm">
-          You are signed in as <span className="font-semibold text-slate-900">{user.name}</span>, {ROLE_NAME[user.role]}. If you
-          think you should have access, ask an admin to change your role.
+          You are signed in as <span className="font-semibold text-slate-900">{user.name}</span>, {ROLE_NAME[user.role]}
+          . If you think you should have access, ask an admin to change your role.
         </p>
       ) : null}
     </Panel>
@@ -99,7 +129,8 @@ function isAreaError(data: unknown): data is AreaErrorData {
 export function AreaErrorBoundary({ area }: { area: AreaErrorData["area"] }) {
   const error = useRouteError();
   const text = AREA_TEXT[area];
-  if (isRouteErrorResponse(error) && error.status === 403) return <Forbidden area={isAreaError(error.data) ? error.data.area : area} />;
+  if (isRouteErrorResponse(error) && error.status === 403)
+    return <Forbidden area={isAreaError(error.data) ? error.data.area : area} />;
   if (isRouteErrorResponse(error) && error.status === 404) {
     return (
       <Panel
@@ -112,13 +143,19 @@ export function AreaErrorBoundary({ area }: { area: AreaErrorData["area"] }) {
           </ButtonLink>
         }
       >
-        <p>{isAreaError(error.data) && error.data.message ? error.data.message : "The page you asked for does not exist."}</p>
+        <p>
+          {isAreaError(error.data) && error.data.message
+            ? error.data.message
+            : "The page you asked for does not exist."}
+        </p>
       </Panel>
     );
   }
   return (
     <div className="mx-auto max-w-3xl px-4 py-16 sm:px-6">
-      <h1 className="text-gradient-brand w-fit pb-1 text-3xl font-bold tracking-tight">{area === "teach" ? "Teach" : "Maintenance"}</h1>
+      <h1 className="w-fit text-gradient-brand pb-1 text-3xl font-bold tracking-tight">
+        {area === "teach" ? "Teach" : "Maintenance"}
+      </h1>
       <Alert tone="error" className="mt-6" title="This page could not be loaded">
         Something went wrong on our side. Reload the page to try again in a moment.
       </Alert>

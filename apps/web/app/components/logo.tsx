@@ -12,7 +12,12 @@ export function LogoMark({ className }: { className?: string }) {
     >
       <svg viewBox="0 0 24 24" fill="none" className="size-5">
         <path d="M9 8.5v7l6-3.5-6-3.5Z" fill="currentColor" />
-        <path d="M5.6 5.6a9 9 0 0 0 0 12.8M18.4 5.6a9 9 0 0 1 0 12.8" stroke="currentColor" strokeWidth="2" strokeLinecap="round" />
+        <path
+          d="M5.6 5.6a9 9 0 0 0 0 12.8M18.4 5.6a9 9 0 0 1 0 12.8"
+          stroke="currentColor"
+          strokeWidth="2"
+          strokeLinecap="round"
+        />
       </svg>
     </span>
   );

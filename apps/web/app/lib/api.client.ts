@@ -107,7 +107,11 @@ export function sendMutationOnExit(path: string, input: unknown): boolean {
   const url = `${TRPC_PATH}/${path}`;
   const body = JSON.stringify({ json: input });
   try {
-    if (typeof navigator.sendBeacon === "function" && navigator.sendBeacon(url, new Blob([body], { type: "application/json" }))) return true;
+    if (
+      typeof navigator.sendBeacon === "function" &&
+      navigator.sendBeacon(url, new Blob([body], { type: "application/json" }))
+    )
+      return true;
   } catch {
     // Some browsers refuse a Blob with a non-CORS-safelisted type: fall through to fetch.
   }

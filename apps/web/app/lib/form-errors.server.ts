@@ -55,15 +55,27 @@ export function formErrorsFrom(error: unknown): { errors: FormErrors; status: nu
   const cause = error.cause as ReasonCauseLike | undefined;
   switch (reasonOf(error)) {
     case "INVALID_CREDENTIALS":
-      return { errors: { form: "That email and password don't match an account. Check them and try again." }, status: 401 };
+      return {
+        errors: { form: "That email and password don't match an account. Check them and try again." },
+        status: 401,
+      };
     case "EMAIL_TAKEN":
-      return { errors: { fields: { email: "An account with this email already exists. Sign in instead." }, reason: "EMAIL_TAKEN" }, status: 409 };
+      return {
+        errors: {
+          fields: { email: "An account with this email already exists. Sign in instead." },
+          reason: "EMAIL_TAKEN",
+        },
+        status: 409,
+      };
     case "RATE_LIMITED": {
       const wait = cause?.retryAfterMs ? ` Try again in ${waitText(cause.retryAfterMs)}.` : " Try again later.";
       return { errors: { form: `Too many failed sign-ins.${wait}` }, status: 429 };
     }
     case "CSRF_ORIGIN_REJECTED":
-      return { errors: { form: "This form must be sent from the Livehall site. Reload the page and try again." }, status: 403 };
+      return {
+        errors: { form: "This form must be sent from the Livehall site. Reload the page and try again." },
+        status: 403,
+      };
     case "SERVICE_UNAVAILABLE":
       return { errors: { form: "Livehall is briefly unavailable. Try again in a moment." }, status: 503 };
     default:

@@ -15,13 +15,18 @@ describe("formErrorsFrom", () => {
       ],
     });
     expect(formErrorsFrom(new TRPCError({ code: "BAD_REQUEST", cause }))).toEqual({
-      errors: { form: undefined, fields: { email: "Enter a valid email address.", password: "Password must be at least 8 characters." } },
+      errors: {
+        form: undefined,
+        fields: { email: "Enter a valid email address.", password: "Password must be at least 8 characters." },
+      },
       status: 400,
     });
   });
 
   test("the API's reasons become sentences", () => {
-    expect(formErrorsFrom(withReason("UNAUTHORIZED", "INVALID_CREDENTIALS")).errors.form).toMatch(/don't match an account/);
+    expect(formErrorsFrom(withReason("UNAUTHORIZED", "INVALID_CREDENTIALS")).errors.form).toMatch(
+      /don't match an account/,
+    );
     expect(formErrorsFrom(withReason("CONFLICT", "EMAIL_TAKEN")).errors.fields?.email).toMatch(/already exists/);
     expect(formErrorsFrom(withReason("TOO_MANY_REQUESTS", "RATE_LIMITED", 90_000)).errors.form).toBe(
       "Too many failed sign-ins. Try again in 2 minutes.",

@@ -32,7 +32,10 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const form = await request.formData();
   const name = String(form.get("name") ?? "");
   if (form.get("intent") !== "run-job") {
-    return data<RunJobResult>({ ok: false, name, reason: "INVALID_INPUT", message: "Unknown action. Reload the page and try again." }, { status: 400 });
+    return data<RunJobResult>(
+      { ok: false, name, reason: "INVALID_INPUT", message: "Unknown action. Reload the page and try again." },
+      { status: 400 },
+    );
   }
   try {
     // The name is checked by the procedure's input (an unknown job is a 400 with its message).
@@ -72,10 +75,15 @@ export default function AdminPage() {
               data-testid="worker-status"
               className={cn(
                 "inline-flex min-h-11 items-center gap-2.5 rounded-full px-4 text-sm font-semibold ring-1",
-                workers > 0 ? "bg-success-50 text-success-800 ring-success-100" : "bg-live-50 text-live-700 ring-live-200",
+                workers > 0
+                  ? "bg-success-50 text-success-800 ring-success-100"
+                  : "bg-live-50 text-live-700 ring-live-200",
               )}
             >
-              <span className={cn("size-2.5 rounded-full", workers > 0 ? "bg-success-600" : "bg-live-600")} aria-hidden="true" />
+              <span
+                className={cn("size-2.5 rounded-full", workers > 0 ? "bg-success-600" : "bg-live-600")}
+                aria-hidden="true"
+              />
               {workers > 0 ? `${workers} ${workers === 1 ? "worker" : "workers"} online` : "No worker running"}
             </p>
           }
@@ -83,7 +91,8 @@ export default function AdminPage() {
 
         {workers === 0 ? (
           <Alert tone="error" className="mt-6" title="No worker is running">
-            Scheduled jobs are paused and &ldquo;Run now&rdquo; cannot run them until a worker starts (npm start runs one next to the web server).
+            Scheduled jobs are paused and &ldquo;Run now&rdquo; cannot run them until a worker starts (npm start runs
+            one next to the web server).
           </Alert>
         ) : null}
 
@@ -91,7 +100,13 @@ export default function AdminPage() {
           <Section title="Refresh tokens" id="tokens" description="Sign-in sessions, one token family per device.">
             <ul className="grid grid-cols-1 gap-3 sm:grid-cols-3">
               <li>
-                <StatCard label="Active" value={tokens.active} detail="current, usable tokens" icon={<KeyIcon className="size-5" />} testId="figure-tokens-active" />
+                <StatCard
+                  label="Active"
+                  value={tokens.active}
+                  detail="current, usable tokens"
+                  icon={<KeyIcon className="size-5" />}
+                  testId="figure-tokens-active"
+                />
               </li>
               <li>
                 <StatCard
@@ -128,7 +143,13 @@ export default function AdminPage() {
                 />
               </li>
               <li>
-                <StatCard label="Connections" value={participants.connections} detail="open room tabs" icon={<BroadcastIcon className="size-5" />} testId="figure-connections" />
+                <StatCard
+                  label="Connections"
+                  value={participants.connections}
+                  detail="open room tabs"
+                  icon={<BroadcastIcon className="size-5" />}
+                  testId="figure-connections"
+                />
               </li>
               <li>
                 <StatCard
@@ -147,7 +168,13 @@ export default function AdminPage() {
           </Section>
         </div>
 
-        <Section className="mt-10" title="Job schedulers" count={overview.jobs.length} id="jobs" description="Each runs on its schedule in the worker; Run now queues a run at once and shows what it did.">
+        <Section
+          className="mt-10"
+          title="Job schedulers"
+          count={overview.jobs.length}
+          id="jobs"
+          description="Each runs on its schedule in the worker; Run now queues a run at once and shows what it did."
+        >
           <div className="space-y-4">
             {overview.jobs.map((job) => (
               <JobCard key={job.name} job={job} now={now} workers={workers} />

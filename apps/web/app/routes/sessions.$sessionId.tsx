@@ -3,7 +3,17 @@ import { Link, isRouteErrorResponse, useLoaderData, useRevalidator, useRouteErro
 import { TRPCError } from "@trpc/server";
 import { Suspense, lazy, useEffect, useRef, useState, type ReactNode } from "react";
 import { Backdrop } from "../components/backdrop";
-import { ArrowLeftIcon, BookIcon, CalendarIcon, ClockIcon, DoorIcon, FlagIcon, LockIcon, StarIcon, UsersIcon } from "../components/icons";
+import {
+  ArrowLeftIcon,
+  BookIcon,
+  CalendarIcon,
+  ClockIcon,
+  DoorIcon,
+  FlagIcon,
+  LockIcon,
+  StarIcon,
+  UsersIcon,
+} from "../components/icons";
 import { initials } from "../components/initials";
 import { ConnectionStatus } from "../components/room/connection-status";
 import { ElapsedClock } from "../components/room/elapsed-clock";
@@ -71,7 +81,8 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   if (!UUID.test(sessionId)) notFound();
   const form = await request.formData();
   if (form.get("intent") !== "rate") return data<RateAnswer>({ ok: false, error: "Unknown action." }, { status: 400 });
-  if (!context.auth.user) return data<RateAnswer>({ ok: false, error: "Sign in to rate this session." }, { status: 401 });
+  if (!context.auth.user)
+    return data<RateAnswer>({ ok: false, error: "Sign in to rate this session." }, { status: 401 });
 
   const stars = Number(form.get("stars"));
   if (!Number.isInteger(stars) || stars < 1 || stars > 5) {
@@ -87,15 +98,28 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
       // The API's own words: "Only people who attended this session can rate it." and the like.
       case "NOT_AN_ATTENDEE":
       case "SESSION_NOT_RATEABLE":
-        return data<RateAnswer>({ ok: false, error: error.message }, { status: error.code === "FORBIDDEN" ? 403 : 409 });
+        return data<RateAnswer>(
+          { ok: false, error: error.message },
+          { status: error.code === "FORBIDDEN" ? 403 : 409 },
+        );
       case "INVALID_INPUT":
-        return data<RateAnswer>({ ok: false, field: "comment", error: "The comment could not be saved. Keep it under 2,000 characters of plain text." }, { status: 400 });
+        return data<RateAnswer>(
+          {
+            ok: false,
+            field: "comment",
+            error: "The comment could not be saved. Keep it under 2,000 characters of plain text.",
+          },
+          { status: 400 },
+        );
       case "UNAUTHENTICATED":
       case "SESSION_REVOKED":
       case "REFRESH_TOKEN_REUSED":
         return data<RateAnswer>({ ok: false, error: "Sign in again to rate this session." }, { status: 401 });
       case "SERVICE_UNAVAILABLE":
-        return data<RateAnswer>({ ok: false, error: "Livehall is briefly unavailable. Try again in a moment." }, { status: 503 });
+        return data<RateAnswer>(
+          { ok: false, error: "Livehall is briefly unavailable. Try again in a moment." },
+          { status: 503 },
+        );
       default:
         throw error;
     }
@@ -156,7 +180,9 @@ export default function SessionRoomPage() {
         </Link>
 
         <RoomHeader session={session} status={status} serverNow={loaded.now} skewMs={skewMs}>
-          {inRoom ? <RoomActions state={state} onLeave={() => void room?.leave()} onRetry={() => room?.retryNow()} /> : null}
+          {inRoom ? (
+            <RoomActions state={state} onLeave={() => void room?.leave()} onRetry={() => room?.retryNow()} />
+          ) : null}
         </RoomHeader>
 
         <div className="mt-6 grid gap-6 lg:mt-8 lg:grid-cols-3">
@@ -172,7 +198,9 @@ export default function SessionRoomPage() {
                 updating={state.stream === "reconnecting"}
               />
             ) : null}
-            {status === "LIVE" && !signedIn ? <SignInToJoin sessionId={session.id} count={session.participantCount} /> : null}
+            {status === "LIVE" && !signedIn ? (
+              <SignInToJoin sessionId={session.id} count={session.participantCount} />
+            ) : null}
             {status === "SCHEDULED" ? <NotStartedYet session={session} serverNow={loaded.now} /> : null}
             {status === "ENDED" ? (
               <>
@@ -236,15 +264,30 @@ function RoomHeader({
 }) {
   const live = status === "LIVE";
   return (
-    <Card as="section" aria-labelledby="session-title" className={cn("relative mt-3 overflow-hidden p-5 sm:p-8", live && "ring-1 ring-live-200")}>
-      {live ? <span className="absolute inset-x-0 top-0 h-1 bg-gradient-to-r from-live-500 via-accent-500 to-brand-500" aria-hidden="true" /> : null}
+    <Card
+      as="section"
+      aria-labelledby="session-title"
+      className={cn("relative mt-3 overflow-hidden p-5 sm:p-8", live && "ring-1 ring-live-200")}
+    >
+      {live ? (
+        <span
+          className="absolute inset-x-0 top-0 h-1 bg-gradient-to-r from-live-500 via-accent-500 to-brand-500"
+          aria-hidden="true"
+        />
+      ) : null}
       <div className="flex flex-col gap-6 lg:flex-row lg:items-start lg:justify-between">
         <div className="min-w-0">
           <div className="flex flex-wrap items-center gap-x-4 gap-y-2">
             <SessionStatusBadge status={status} className={status === "LIVE" ? "shadow-glow-live" : undefined} />
-            {live && session.startedAt ? <ElapsedClock startedAt={new Date(session.startedAt)} serverNow={serverNow} skewMs={skewMs} /> : null}
+            {live && session.startedAt ? (
+              <ElapsedClock startedAt={new Date(session.startedAt)} serverNow={serverNow} skewMs={skewMs} />
+            ) : null}
           </div>
-          <h1 id="session-title" className="mt-4 text-3xl font-extrabold tracking-tight text-balance text-slate-900 sm:text-4xl" data-testid="session-title">
+          <h1
+            id="session-title"
+            className="mt-4 text-3xl font-extrabold tracking-tight text-balance text-slate-900 sm:text-4xl"
+            data-testid="session-title"
+          >
             {session.title}
           </h1>
           <div className="mt-3 flex flex-wrap items-center gap-x-5 gap-y-2 text-sm">
@@ -274,7 +317,11 @@ function RoomHeader({
 }
 
 function RoomActions({ state, onLeave, onRetry }: { state: RoomState; onLeave: () => void; onRetry: () => void }) {
-  const inside = state.phase === "connected" || state.phase === "joining" || state.phase === "reconnecting" || state.phase === "offline";
+  const inside =
+    state.phase === "connected" ||
+    state.phase === "joining" ||
+    state.phase === "reconnecting" ||
+    state.phase === "offline";
   return (
     <div className="flex flex-wrap items-center justify-between gap-3 border-t border-slate-900/5 pt-5 lg:flex-col lg:items-end lg:border-0 lg:pt-0">
       <ConnectionStatus state={state} onRetry={onRetry} className="lg:justify-end" />
@@ -305,7 +352,9 @@ function RoomNotices({ state, sessionId, onRejoin }: { state: RoomState; session
   if (state.phase === "signed-out") {
     return (
       <Alert ref={signInRef} tone="error" title="You've been signed out" className="p-5">
-        <p data-testid="signed-out-message">{signedOutText(state.error?.reason ?? null)} Sign in again to come back to this room.</p>
+        <p data-testid="signed-out-message">
+          {signedOutText(state.error?.reason ?? null)} Sign in again to come back to this room.
+        </p>
         <ButtonLink to={withRedirectTo("/login", here)} reloadDocument className="mt-4">
           <LockIcon className="size-4" />
           Sign in again
@@ -319,7 +368,9 @@ function RoomNotices({ state, sessionId, onRejoin }: { state: RoomState; session
         <h2 id="left-title" className="text-lg font-semibold text-slate-900">
           You left the room
         </h2>
-        <p className="mt-1 text-sm text-slate-600">Others no longer see you in the list. The session is still live — come back any time.</p>
+        <p className="mt-1 text-sm text-slate-600">
+          Others no longer see you in the list. The session is still live — come back any time.
+        </p>
         <div className="mt-4 flex flex-wrap gap-3">
           <Button ref={rejoinRef} variant="live" onClick={onRejoin}>
             Rejoin
@@ -364,7 +415,8 @@ function SignInToJoin({ sessionId, count }: { sessionId: string; count: number }
         <p className="flex shrink-0 items-center gap-2 text-sm text-slate-700">
           <UsersIcon className="size-5 text-live-600" />
           <span>
-            <span className="font-semibold text-slate-900 tabular-nums">{count}</span> {count === 1 ? "person" : "people"} in the room
+            <span className="font-semibold text-slate-900 tabular-nums">{count}</span>{" "}
+            {count === 1 ? "person" : "people"} in the room
           </span>
         </p>
       </div>
@@ -396,13 +448,18 @@ function NotStartedYet({ session, serverNow }: { session: Session; serverNow: nu
       <h2 id="soon-title" className="text-lg font-semibold text-slate-900">
         <RelativeTime date={new Date(session.startsAt)} now={new Date(serverNow)} prefix="Starts" />
       </h2>
-      <p className="mt-1 text-sm text-slate-600">The room opens when the instructor starts the session. This page checks by itself.</p>
+      <p className="mt-1 text-sm text-slate-600">
+        The room opens when the instructor starts the session. This page checks by itself.
+      </p>
     </Card>
   );
 }
 
 function EndedNotice({ session }: { session: Session }) {
-  const lasted = session.startedAt && session.endedAt ? new Date(session.endedAt).getTime() - new Date(session.startedAt).getTime() : null;
+  const lasted =
+    session.startedAt && session.endedAt
+      ? new Date(session.endedAt).getTime() - new Date(session.startedAt).getTime()
+      : null;
   return (
     <Card as="section" aria-labelledby="ended-title" className="p-5 sm:p-6" data-testid="ended-notice">
       <div className="flex items-start gap-4">
@@ -503,9 +560,13 @@ export function ErrorBoundary() {
   const missing = isRouteErrorResponse(error) && error.status === 404;
   return (
     <div className="mx-auto max-w-3xl px-4 py-16 sm:px-6">
-      <h1 className="text-gradient-brand w-fit text-3xl font-bold tracking-tight">{missing ? "Session not found" : "This session could not be loaded"}</h1>
+      <h1 className="w-fit text-gradient-brand text-3xl font-bold tracking-tight">
+        {missing ? "Session not found" : "This session could not be loaded"}
+      </h1>
       <Alert tone={missing ? "info" : "error"} className="mt-6">
-        {missing ? "The link may be wrong, or the session was removed." : "Something went wrong on our side. Reload the page to try again in a moment."}
+        {missing
+          ? "The link may be wrong, or the session was removed."
+          : "Something went wrong on our side. Reload the page to try again in a moment."}
       </Alert>
       <ButtonLink to="/sessions" className="mt-6">
         Back to live sessions

@@ -1,12 +1,5 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import {
-  Form,
-  Link,
-  useFetcher,
-  useLoaderData,
-  useNavigation,
-  useNavigate,
-} from "@remix-run/react";
+import { Form, Link, useFetcher, useLoaderData, useNavigation, useNavigate } from "@remix-run/react";
 import { TRPCError } from "@trpc/server";
 import { useEffect, useMemo, useRef, useState, type FormEvent } from "react";
 import { SearchIcon, XIcon, CalendarIcon } from "../components/icons";
@@ -21,7 +14,10 @@ import { useAutoRevalidate } from "../lib/use-auto-revalidate";
 
 export const meta: MetaFunction = () => [
   { title: "Live sessions · Livehall" },
-  { name: "description", content: "Join a live class in progress, see what is coming up, and rate the sessions you attended." },
+  {
+    name: "description",
+    content: "Join a live class in progress, see what is coming up, and rate the sessions you attended.",
+  },
 ];
 
 /** Three rows of the three-column grid. */
@@ -88,16 +84,18 @@ export default function SessionsPage() {
               Live classes
             </p>
           )}
-          <h1 className="text-gradient-brand mt-4 w-fit pb-1 text-4xl font-extrabold tracking-tight sm:text-5xl">Live sessions</h1>
+          <h1 className="mt-4 w-fit text-gradient-brand pb-1 text-4xl font-extrabold tracking-tight sm:text-5xl">
+            Live sessions
+          </h1>
           <p className="mt-3 text-base text-slate-600 sm:text-lg">
             Join a class in progress, plan the week ahead, or rate a session you attended.
           </p>
         </header>
-  
+
         <section aria-label="Session statistics" className="mt-8">
           <SessionStatsBar stats={data.stats} />
         </section>
-  
+
         <div className="mt-10 flex flex-col gap-4 lg:flex-row lg:items-center lg:justify-between">
           <LinkTabs
             label="Filter sessions by status"
@@ -120,11 +118,18 @@ export default function SessionsPage() {
           />
           <SearchForm q={data.q} tab={data.tab} />
         </div>
-  
+
         <TabPanel idBase="sessions" value={tab} className="mt-6">
           <h2 className="sr-only">{`${SESSION_TABS.find((item) => item.value === tab)?.label ?? "All"} sessions`}</h2>
           {/* Keyed by the query: a new search or tab starts again from its first page. */}
-          <SessionResults key={`${data.tab}\u0000${data.q}`} q={data.q} tab={data.tab} first={data.page} now={now} loading={pending !== null} />
+          <SessionResults
+            key={`${data.tab}\u0000${data.q}`}
+            q={data.q}
+            tab={data.tab}
+            first={data.page}
+            now={now}
+            loading={pending !== null}
+          />
         </TabPanel>
       </div>
     </div>
@@ -185,7 +190,17 @@ function SearchForm({ q, tab }: { q: string; tab: SessionTab }) {
 }
 
 /** Loads one further page through the sessions loader; revalidations refresh it with the first page. */
-function NextPageLoader({ tab, q, cursor, onPage }: { tab: SessionTab; q: string; cursor: string; onPage: (cursor: string, page: SessionPage) => void }) {
+function NextPageLoader({
+  tab,
+  q,
+  cursor,
+  onPage,
+}: {
+  tab: SessionTab;
+  q: string;
+  cursor: string;
+  onPage: (cursor: string, page: SessionPage) => void;
+}) {
   const fetcher = useFetcher<typeof loader>({ key: `sessions-page:${tab}:${q}:${cursor}` });
   const href = sessionsHref({ tab, q, cursor, index: true });
   const load = useRef(fetcher.load);
@@ -199,11 +214,26 @@ function NextPageLoader({ tab, q, cursor, onPage }: { tab: SessionTab; q: string
   return null;
 }
 
-function SessionResults({ q, tab, first, now, loading }: { q: string; tab: SessionTab; first: SessionPage; now: Date; loading: boolean }) {
+function SessionResults({
+  q,
+  tab,
+  first,
+  now,
+  loading,
+}: {
+  q: string;
+  tab: SessionTab;
+  first: SessionPage;
+  now: Date;
+  loading: boolean;
+}) {
   // Cursors of the pages added with "Load more", in order, and what each one loaded.
   const [cursors, setCursors] = useState<string[]>([]);
   const [pages, setPages] = useState<Record<string, SessionPage>>({});
-  const onPage = useMemo(() => (cursor: string, page: SessionPage) => setPages((previous) => ({ ...previous, [cursor]: page })), []);
+  const onPage = useMemo(
+    () => (cursor: string, page: SessionPage) => setPages((previous) => ({ ...previous, [cursor]: page })),
+    [],
+  );
 
   const lastCursor = cursors.at(-1);
   const loadingMore = lastCursor !== undefined && pages[lastCursor] === undefined;
@@ -272,7 +302,10 @@ function SessionResults({ q, tab, first, now, loading }: { q: string; tab: Sessi
           <Button
             variant="secondary"
             pending={loadingMore}
-            onClick={() => nextCursor && setCursors((previous) => (previous.includes(nextCursor) ? previous : [...previous, nextCursor]))}
+            onClick={() =>
+              nextCursor &&
+              setCursors((previous) => (previous.includes(nextCursor) ? previous : [...previous, nextCursor]))
+            }
           >
             {loadingMore ? "Loading more…" : "Load more sessions"}
           </Button>
@@ -285,7 +318,10 @@ function SessionResults({ q, tab, first, now, loading }: { q: string; tab: Sessi
 const EMPTY_TEXT: Record<SessionTab, { title: string; body: string }> = {
   all: { title: "No sessions yet", body: "When instructors schedule live sessions, they will show up here." },
   live: { title: "Nothing is live right now", body: "Check the upcoming sessions and come back when one starts." },
-  upcoming: { title: "No upcoming sessions", body: "Nothing is scheduled yet. New sessions appear here as soon as they are planned." },
+  upcoming: {
+    title: "No upcoming sessions",
+    body: "Nothing is scheduled yet. New sessions appear here as soon as they are planned.",
+  },
   ended: { title: "No past sessions yet", body: "Sessions that have ended will be listed here, ready to rate." },
 };
 

@@ -54,7 +54,14 @@ export default function Signup() {
       <FormErrorSummary message={errors?.form} answer={answer} />
       <Form method="post" noValidate className="space-y-5" aria-label="Create your account">
         <input type="hidden" name="redirectTo" value={redirectTo} />
-        <Field label="Name" name="name" autoComplete="name" required defaultValue={answer?.values.name} error={errors?.fields?.name} />
+        <Field
+          label="Name"
+          name="name"
+          autoComplete="name"
+          required
+          defaultValue={answer?.values.name}
+          error={errors?.fields?.name}
+        />
         <Field
           label="Email"
           name="email"

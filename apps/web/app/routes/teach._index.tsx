@@ -25,7 +25,8 @@ const COURSES_PER_PAGE = 24;
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const user = requireArea(request, context, "teach");
   const cursor = new URL(request.url).searchParams.get("cursor") || undefined;
-  const courses = (withCursor: string | undefined) => context.caller.course.mine({ cursor: withCursor, limit: COURSES_PER_PAGE });
+  const courses = (withCursor: string | undefined) =>
+    context.caller.course.mine({ cursor: withCursor, limit: COURSES_PER_PAGE });
   const [page, live] = await Promise.all([
     courses(cursor).catch((error: unknown) => {
       // A cursor that is not a course any more (hand-edited URL, deleted course): the first page.
@@ -56,7 +57,10 @@ export async function action({ request, context }: ActionFunctionArgs) {
     description: String(form.get("description") ?? ""),
   };
   if (form.get("intent") !== "create-course") {
-    return data({ ok: false as const, errors: { form: "Unknown action. Reload the page and try again." }, values }, { status: 400 });
+    return data(
+      { ok: false as const, errors: { form: "Unknown action. Reload the page and try again." }, values },
+      { status: 400 },
+    );
   }
   try {
     const course = await context.caller.course.create({
@@ -66,7 +70,9 @@ export async function action({ request, context }: ActionFunctionArgs) {
     });
     return redirect(withNotice(`/teach/courses/${course.id}`, "course-created"));
   } catch (error) {
-    const { errors, status } = actionErrorFrom(error, { fieldFor: (reason) => (reason === "SLUG_TAKEN" ? "slug" : undefined) });
+    const { errors, status } = actionErrorFrom(error, {
+      fieldFor: (reason) => (reason === "SLUG_TAKEN" ? "slug" : undefined),
+    });
     return data({ ok: false as const, errors, values }, { status });
   }
 }
@@ -184,7 +190,11 @@ export default function TeachPage() {
                     </ButtonLink>
                   ) : null}
                   {more ? (
-                    <ButtonLink to={`/teach?cursor=${encodeURIComponent(data.courses.nextCursor!)}`} variant="secondary" size="sm">
+                    <ButtonLink
+                      to={`/teach?cursor=${encodeURIComponent(data.courses.nextCursor!)}`}
+                      variant="secondary"
+                      size="sm"
+                    >
                       Next courses
                     </ButtonLink>
                   ) : null}
@@ -198,7 +208,9 @@ export default function TeachPage() {
               <h2 id="new-course-heading" className="text-lg font-semibold tracking-tight text-slate-900">
                 New course
               </h2>
-              <p className="mt-1 mb-5 text-sm text-slate-600">Give it a title now; you can change the title and description later.</p>
+              <p className="mt-1 mb-5 text-sm text-slate-600">
+                Give it a title now; you can change the title and description later.
+              </p>
               <CourseForm intent="create-course" errors={answer?.errors} values={answer?.values} pending={creating} />
             </Card>
           </aside>

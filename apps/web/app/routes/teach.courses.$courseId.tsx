@@ -21,18 +21,25 @@ import { ButtonLink, Card, EmptyState } from "../components/ui";
 import { PageHeader, Section } from "../components/ui/page-header";
 import { ToastRegion, useToasts } from "../components/ui/toast";
 
-export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.course.title ?? "Course"} · Teach · Livehall` }];
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  { title: `${data?.course.title ?? "Course"} · Teach · Livehall` },
+];
 
 const PAST_PER_PAGE = 10;
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const user = requireArea(request, context, "teach");
   const courseId = params.courseId!;
-  const course = await orPageError("teach", context.caller.course.byId({ courseId }), "This course does not exist, or it was removed.");
+  const course = await orPageError(
+    "teach",
+    context.caller.course.byId({ courseId }),
+    "This course does not exist, or it was removed.",
+  );
   if (!managesCourse(user, course.instructor.id)) throw forbidden("teach");
 
   const pastCursor = new URL(request.url).searchParams.get("past") || undefined;
-  const list = (tab: "live" | "upcoming" | "ended", limit: number, cursor?: string) => context.caller.session.list({ tab, courseId, limit, cursor });
+  const list = (tab: "live" | "upcoming" | "ended", limit: number, cursor?: string) =>
+    context.caller.session.list({ tab, courseId, limit, cursor });
   const [live, upcoming, past] = await Promise.all([
     list("live", 50),
     list("upcoming", 50),
@@ -85,10 +92,17 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     // The browser sends the instant it read in the instructor's time zone; without JavaScript the
     // server has only the local date and time, and reads it as UTC.
     const startsAt = values.startsAt || (values.startsAtLocal ? `${values.startsAtLocal}Z` : "");
-    if (!startsAt || Number.isNaN(new Date(startsAt).getTime())) fields.startsAt = "Choose the date and time the session starts.";
+    if (!startsAt || Number.isNaN(new Date(startsAt).getTime()))
+      fields.startsAt = "Choose the date and time the session starts.";
     const minutes = Number(values.plannedDurationMinutes);
     const durationError = `Enter a length between ${DURATION_MIN} and ${DURATION_MAX} minutes.`;
-    if (!values.plannedDurationMinutes || !Number.isInteger(minutes) || minutes < DURATION_MIN || minutes > DURATION_MAX) fields.plannedDurationMinutes = durationError;
+    if (
+      !values.plannedDurationMinutes ||
+      !Number.isInteger(minutes) ||
+      minutes < DURATION_MIN ||
+      minutes > DURATION_MAX
+    )
+      fields.plannedDurationMinutes = durationError;
     if (!values.title.trim()) fields.title = "Enter a title.";
     if (Object.keys(fields).length > 0) return fail({ fields }, 400, values);
     try {
@@ -99,12 +113,21 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
         startsAt: new Date(startsAt),
         plannedDurationMinutes: minutes,
       });
-      return data<TeachActionResult>({ ok: true, intent, message: `“${session.title}” is scheduled`, detail: session.startsAt.toISOString() });
+      return data<TeachActionResult>({
+        ok: true,
+        intent,
+        message: `“${session.title}” is scheduled`,
+        detail: session.startsAt.toISOString(),
+      });
     } catch (error) {
       const { errors, status } = actionErrorFrom(error, {
-        fieldMessages: { plannedDurationMinutes: durationError, startsAt: "Choose the date and time the session starts." },
+        fieldMessages: {
+          plannedDurationMinutes: durationError,
+          startsAt: "Choose the date and time the session starts.",
+        },
         // "The start time is in the past…" belongs next to the start field.
-        fieldFor: (reason, trpcError) => (reason === "INVALID_INPUT" && /start time/i.test(trpcError.message) ? "startsAt" : undefined),
+        fieldFor: (reason, trpcError) =>
+          reason === "INVALID_INPUT" && /start time/i.test(trpcError.message) ? "startsAt" : undefined,
       });
       return fail(errors, status, values);
     }
@@ -135,12 +158,19 @@ export default function CoursePage() {
     reported.current = answer;
     if (answer.intent === "schedule") {
       setScheduleKey((key) => key + 1);
-      push({ tone: "success", title: answer.message ?? "Session scheduled", body: answer.detail ? `Starts ${formatLocal(new Date(answer.detail))}.` : undefined });
+      push({
+        tone: "success",
+        title: answer.message ?? "Session scheduled",
+        body: answer.detail ? `Starts ${formatLocal(new Date(answer.detail))}.` : undefined,
+      });
     } else {
       push({ tone: "success", title: answer.message ?? "Saved" });
     }
   }, [answer, push]);
-  const onSessionDone = useCallback((result: Extract<TeachActionResult, { ok: true }>) => push({ tone: "success", title: result.message ?? "Done" }), [push]);
+  const onSessionDone = useCallback(
+    (result: Extract<TeachActionResult, { ok: true }>) => push({ tone: "success", title: result.message ?? "Done" }),
+    [push],
+  );
 
   const failed = answer && !answer.ok ? answer : null;
   const { course } = data;
@@ -168,7 +198,9 @@ export default function CoursePage() {
             </ButtonLink>
           }
         />
-        {course.description ? <p className="mt-4 max-w-3xl text-sm leading-relaxed text-slate-700">{course.description}</p> : null}
+        {course.description ? (
+          <p className="mt-4 max-w-3xl text-sm leading-relaxed text-slate-700">{course.description}</p>
+        ) : null}
 
         <div className="mt-10 grid gap-8 lg:grid-cols-[minmax(0,1fr)_22rem] xl:grid-cols-[minmax(0,1fr)_26rem]">
           <div className="min-w-0 space-y-10">
@@ -177,7 +209,9 @@ export default function CoursePage() {
                 Schedule the first live session of this course with the form. It shows here, ready to start.
               </EmptyState>
             ) : null}
-            {data.live.length > 0 ? <SessionList title="Live now" id="live" sessions={data.live} now={now} onDone={onSessionDone} /> : null}
+            {data.live.length > 0 ? (
+              <SessionList title="Live now" id="live" sessions={data.live} now={now} onDone={onSessionDone} />
+            ) : null}
             {total > 0 ? (
               <SessionList
                 title="Upcoming"
@@ -205,7 +239,12 @@ export default function CoursePage() {
                         </ButtonLink>
                       ) : null}
                       {data.pastNext ? (
-                        <ButtonLink to={`?past=${encodeURIComponent(data.pastNext)}`} variant="secondary" size="sm" preventScrollReset>
+                        <ButtonLink
+                          to={`?past=${encodeURIComponent(data.pastNext)}`}
+                          variant="secondary"
+                          size="sm"
+                          preventScrollReset
+                        >
                           Older sessions
                         </ButtonLink>
                       ) : null}
@@ -219,7 +258,9 @@ export default function CoursePage() {
           <aside className="space-y-6" aria-label="Course tools">
             <Card className="scroll-mt-24 p-5 sm:p-6" id="schedule">
               <h2 className="text-lg font-semibold tracking-tight text-slate-900">Schedule a session</h2>
-              <p className="mt-1 mb-5 text-sm text-slate-600">Students see it under Upcoming at once. You start it from this page when it is time.</p>
+              <p className="mt-1 mb-5 text-sm text-slate-600">
+                Students see it under Upcoming at once. You start it from this page when it is time.
+              </p>
               <ScheduleSessionForm
                 resetKey={scheduleKey}
                 pending={submitting === "schedule"}
@@ -230,7 +271,8 @@ export default function CoursePage() {
             <Card className="p-5 sm:p-6">
               <h2 className="text-lg font-semibold tracking-tight text-slate-900">Course details</h2>
               <p className="mt-1 mb-5 text-sm text-slate-600">
-                The address <span className="font-mono">/{course.slug}</span> stays the same, so shared links keep working.
+                The address <span className="font-mono">/{course.slug}</span> stays the same, so shared links keep
+                working.
               </p>
               <CourseForm
                 intent="update-course"
@@ -238,7 +280,11 @@ export default function CoursePage() {
                 resetKey={`${course.title}\u0000${course.description}`}
                 pending={submitting === "update-course"}
                 errors={failed?.intent === "update-course" ? failed.errors : undefined}
-                values={failed?.intent === "update-course" ? failed.values : { title: course.title, description: course.description }}
+                values={
+                  failed?.intent === "update-course"
+                    ? failed.values
+                    : { title: course.title, description: course.description }
+                }
               />
             </Card>
           </aside>
@@ -271,7 +317,9 @@ function SessionList({
   return (
     <Section title={title} count={sessions.length} id={id} description={description}>
       {sessions.length === 0 ? (
-        <p className="rounded-card border border-dashed border-slate-300 bg-white/40 px-5 py-6 text-sm text-slate-600">{empty}</p>
+        <p className="rounded-card border border-dashed border-slate-300 bg-white/40 px-5 py-6 text-sm text-slate-600">
+          {empty}
+        </p>
       ) : (
         <ul className="space-y-3">
           {sessions.map((session) => (

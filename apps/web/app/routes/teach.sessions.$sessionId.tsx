@@ -21,7 +21,9 @@ import { PageHeader, Section } from "../components/ui/page-header";
 import { StatCard } from "../components/ui/stat";
 import { ToastRegion, useToasts } from "../components/ui/toast";
 
-export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.session.title ?? "Session"} · Teach · Livehall` }];
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  { title: `${data?.session.title ?? "Session"} · Teach · Livehall` },
+];
 
 /** How often an open live session's participants refresh, at most (the sessions page's period, capped). */
 const MAX_POLL_MS = 3_000;
@@ -66,7 +68,12 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
       }
       case "end": {
         const session = await context.caller.session.end({ sessionId });
-        return data<TeachActionResult>({ ok: true, intent, message: `“${session.title}” has ended`, detail: "Attendance is final." });
+        return data<TeachActionResult>({
+          ok: true,
+          intent,
+          message: `“${session.title}” has ended`,
+          detail: "Attendance is final.",
+        });
       }
       case "cancel": {
         const session = await context.caller.session.cancel({ sessionId });
@@ -77,7 +84,10 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
         return data<TeachActionResult>({ ok: true, intent, counts });
       }
       default:
-        return data<TeachActionResult>({ ok: false, intent, errors: { form: "Unknown action. Reload the page and try again." } }, { status: 400 });
+        return data<TeachActionResult>(
+          { ok: false, intent, errors: { form: "Unknown action. Reload the page and try again." } },
+          { status: 400 },
+        );
     }
   } catch (error) {
     const { errors, status } = actionErrorFrom(error);
@@ -98,7 +108,8 @@ export default function TeachSessionPage() {
   useAutoRevalidate(data.pollMs, live);
   useNotice(useCallback((notice: string) => NOTICES[notice] && push({ tone: "success", ...NOTICES[notice]! }), [push]));
   const onDone = useCallback(
-    (result: Extract<TeachActionResult, { ok: true }>) => push({ tone: "success", title: result.message ?? "Done", body: result.detail }),
+    (result: Extract<TeachActionResult, { ok: true }>) =>
+      push({ tone: "success", title: result.message ?? "Done", body: result.detail }),
     [push],
   );
 
@@ -119,10 +130,18 @@ export default function TeachSessionPage() {
             { label: session.title },
           ]}
           eyebrow={
-            <div className="flex flex-wrap items-center gap-3 text-sm font-medium text-slate-600" data-testid="session-status" data-status={session.status}>
+            <div
+              className="flex flex-wrap items-center gap-3 text-sm font-medium text-slate-600"
+              data-testid="session-status"
+              data-status={session.status}
+            >
               <SessionStatusBadge status={session.status} />
-              {session.status === "LIVE" && startedAt ? <span className="text-live-700">Live for {formatElapsed(now.getTime() - startedAt.getTime())}</span> : null}
-              {session.status === "SCHEDULED" ? <RelativeTime className="text-brand-700" date={new Date(session.startsAt)} now={now} prefix="Starts" /> : null}
+              {session.status === "LIVE" && startedAt ? (
+                <span className="text-live-700">Live for {formatElapsed(now.getTime() - startedAt.getTime())}</span>
+              ) : null}
+              {session.status === "SCHEDULED" ? (
+                <RelativeTime className="text-brand-700" date={new Date(session.startsAt)} now={now} prefix="Starts" />
+              ) : null}
               {session.status === "ENDED" && endedAt ? <RelativeTime date={endedAt} now={now} prefix="Ended" /> : null}
             </div>
           }
@@ -152,17 +171,23 @@ export default function TeachSessionPage() {
             </>
           }
         />
-        {session.description ? <p className="mt-4 max-w-3xl text-sm leading-relaxed text-slate-700">{session.description}</p> : null}
+        {session.description ? (
+          <p className="mt-4 max-w-3xl text-sm leading-relaxed text-slate-700">{session.description}</p>
+        ) : null}
 
         {session.status === "SCHEDULED" ? (
           <Card className="mt-10 flex flex-col items-start gap-4 p-6 sm:flex-row sm:items-center">
-            <span className="flex size-12 shrink-0 items-center justify-center rounded-2xl bg-brand-50 text-brand-700 ring-1 ring-brand-100" aria-hidden="true">
+            <span
+              className="flex size-12 shrink-0 items-center justify-center rounded-2xl bg-brand-50 text-brand-700 ring-1 ring-brand-100"
+              aria-hidden="true"
+            >
               <BroadcastIcon className="size-6" />
             </span>
             <div>
               <h2 className="text-base font-semibold text-slate-900">Not started yet</h2>
               <p className="mt-1 text-sm text-slate-600">
-                Start the session when you are ready: students can join as soon as it is live, and you will see them here, live.
+                Start the session when you are ready: students can join as soon as it is live, and you will see them
+                here, live.
               </p>
             </div>
           </Card>
@@ -186,7 +211,12 @@ export default function TeachSessionPage() {
                 />
               </li>
               <li>
-                <StatCard label="Open connections" value={connections} detail="tabs across all participants" icon={<BroadcastIcon className="size-5" />} />
+                <StatCard
+                  label="Open connections"
+                  value={connections}
+                  detail="tabs across all participants"
+                  icon={<BroadcastIcon className="size-5" />}
+                />
               </li>
               <li>
                 <StatCard
@@ -225,7 +255,13 @@ export default function TeachSessionPage() {
               <CleanupParticipants sessionId={session.id} />
             </div>
             {data.attendance && data.attendance.total > 0 ? (
-              <Section className="mt-10" id="attendance" title="Attendance so far" count={data.attendance.total} description="Everyone who joined, including those who left.">
+              <Section
+                className="mt-10"
+                id="attendance"
+                title="Attendance so far"
+                count={data.attendance.total}
+                description="Everyone who joined, including those who left."
+              >
                 <AttendanceTable rows={data.attendance.items} total={data.attendance.total} sessionMs={ranMs} />
               </Section>
             ) : null}
@@ -236,17 +272,27 @@ export default function TeachSessionPage() {
           <>
             {session.status === "CANCELLED" ? (
               <Alert tone="info" className="mt-8" title="This session was cancelled">
-                {data.attendance.total > 0 ? "It was cancelled while live; the attendance up to then is below." : "Nobody attended. Schedule a new session from the course page."}
+                {data.attendance.total > 0
+                  ? "It was cancelled while live; the attendance up to then is below."
+                  : "Nobody attended. Schedule a new session from the course page."}
               </Alert>
             ) : null}
             <ul className="mt-8 grid grid-cols-2 gap-3 sm:gap-4 lg:grid-cols-4" aria-label="Session at a glance">
               <li>
-                <StatCard label="Attendees" value={data.attendance.total} detail="different people joined" icon={<UsersIcon className="size-5" />} testId="stat-attendees" />
+                <StatCard
+                  label="Attendees"
+                  value={data.attendance.total}
+                  detail="different people joined"
+                  icon={<UsersIcon className="size-5" />}
+                  testId="stat-attendees"
+                />
               </li>
               <li>
                 <StatCard
                   label="Average time attended"
-                  value={data.attendance.averageAttendedMs === null ? "–" : formatElapsed(data.attendance.averageAttendedMs)}
+                  value={
+                    data.attendance.averageAttendedMs === null ? "–" : formatElapsed(data.attendance.averageAttendedMs)
+                  }
                   detail={ranMs > 0 ? `of ${formatElapsed(ranMs)} live` : "never went live"}
                   icon={<ClockIcon className="size-5" />}
                   tone="accent"
@@ -271,7 +317,13 @@ export default function TeachSessionPage() {
                 />
               </li>
             </ul>
-            <Section className="mt-10" id="attendance" title="Attendance" count={data.attendance.total} description="Who attended and for how long, over all their visits.">
+            <Section
+              className="mt-10"
+              id="attendance"
+              title="Attendance"
+              count={data.attendance.total}
+              description="Who attended and for how long, over all their visits."
+            >
               <AttendanceTable rows={data.attendance.items} total={data.attendance.total} sessionMs={ranMs} />
             </Section>
             <Section className="mt-10" id="ratings" title="Ratings" count={data.ratings.count}>

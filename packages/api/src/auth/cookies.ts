@@ -7,7 +7,13 @@ export interface CookieOptions {
 }
 
 function serialize(name: string, value: string, maxAgeSeconds: number, { secure }: CookieOptions): string {
-  const parts = [`${name}=${value}`, "Path=/", "HttpOnly", "SameSite=Lax", `Max-Age=${Math.max(0, Math.floor(maxAgeSeconds))}`];
+  const parts = [
+    `${name}=${value}`,
+    "Path=/",
+    "HttpOnly",
+    "SameSite=Lax",
+    `Max-Age=${Math.max(0, Math.floor(maxAgeSeconds))}`,
+  ];
   if (secure) parts.push("Secure");
   return parts.join("; ");
 }
@@ -18,8 +24,18 @@ export function authCookies(
   options: CookieOptions,
 ): string[] {
   return [
-    serialize(ACCESS_COOKIE, tokens.accessToken, (tokens.accessTokenExpiresAt.getTime() - now.getTime()) / 1000, options),
-    serialize(REFRESH_COOKIE, tokens.refreshToken, (tokens.refreshTokenExpiresAt.getTime() - now.getTime()) / 1000, options),
+    serialize(
+      ACCESS_COOKIE,
+      tokens.accessToken,
+      (tokens.accessTokenExpiresAt.getTime() - now.getTime()) / 1000,
+      options,
+    ),
+    serialize(
+      REFRESH_COOKIE,
+      tokens.refreshToken,
+      (tokens.refreshTokenExpiresAt.getTime() - now.getTime()) / 1000,
+      options,
+    ),
   ];
 }
 

@@ -21,8 +21,16 @@ function limitersFor(services: Pick<Services, "redis" | "keys">) {
   if (!existing) {
     const common = { storeClient: services.redis, duration: LOGIN_FAILURE_WINDOW_SECONDS, useRedisPackage: false };
     existing = {
-      byEmail: new RateLimiterRedis({ ...common, keyPrefix: services.keys.rateLimit("login", "email"), points: LOGIN_FAILURES_PER_EMAIL }),
-      byIp: new RateLimiterRedis({ ...common, keyPrefix: services.keys.rateLimit("login", "ip"), points: LOGIN_FAILURES_PER_IP }),
+      byEmail: new RateLimiterRedis({
+        ...common,
+        keyPrefix: services.keys.rateLimit("login", "email"),
+        points: LOGIN_FAILURES_PER_EMAIL,
+      }),
+      byIp: new RateLimiterRedis({
+        ...common,
+        keyPrefix: services.keys.rateLimit("login", "ip"),
+        points: LOGIN_FAILURES_PER_IP,
+      }),
     };
     limiters.set(services.redis, existing);
   }
@@ -30,7 +38,9 @@ function limitersFor(services: Pick<Services, "redis" | "keys">) {
 }
 
 function tooMany(retryAfterMs: number) {
-  return appError("TOO_MANY_REQUESTS", Reason.RATE_LIMITED, "Too many failed sign-ins. Try again later.", { retryAfterMs });
+  return appError("TOO_MANY_REQUESTS", Reason.RATE_LIMITED, "Too many failed sign-ins. Try again later.", {
+    retryAfterMs,
+  });
 }
 
 export function loginLimiter(services: Pick<Services, "redis" | "keys">): LoginLimiter {
@@ -38,7 +48,10 @@ export function loginLimiter(services: Pick<Services, "redis" | "keys">): LoginL
   return {
     async assertAllowed(email, ip) {
       const [emailState, ipState] = await Promise.all([byEmail.get(email), byIp.get(ip)]);
-      for (const [state, limit] of [[emailState, LOGIN_FAILURES_PER_EMAIL], [ipState, LOGIN_FAILURES_PER_IP]] as const) {
+      for (const [state, limit] of [
+        [emailState, LOGIN_FAILURES_PER_EMAIL],
+        [ipState, LOGIN_FAILURES_PER_IP],
+      ] as const) {
         if (state && state.consumedPoints >= limit) throw tooMany(state.msBeforeNext);
       }
     },

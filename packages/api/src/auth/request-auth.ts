@@ -52,11 +52,13 @@ export async function authenticateRequest(
   const cookies = parseCookies(headers.cookie);
   const accessCookie = cookies.get(ACCESS_COOKIE);
   const refreshCookie = cookies.get(REFRESH_COOKIE);
-  if (!accessCookie && !refreshCookie) return { user: null, error: null, transport: "none", accessTokenExpiresAt: null, setCookies: [] };
+  if (!accessCookie && !refreshCookie)
+    return { user: null, error: null, transport: "none", accessTokenExpiresAt: null, setCookies: [] };
 
   if (accessCookie) {
     const checked = await checkAccessToken(services, accessCookie, now);
-    const canRefresh = refreshCookie && (checked.error === Reason.ACCESS_TOKEN_EXPIRED || checked.error === Reason.UNAUTHENTICATED);
+    const canRefresh =
+      refreshCookie && (checked.error === Reason.ACCESS_TOKEN_EXPIRED || checked.error === Reason.UNAUTHENTICATED);
     if (!canRefresh) {
       const setCookies = checked.error === Reason.SESSION_REVOKED ? clearedAuthCookies(cookieOptions(services)) : [];
       return withTransport(checked, "cookie", setCookies);
@@ -87,7 +89,13 @@ export async function authenticateRequest(
 
 /** Not `{ ...checked, transport }`: on Node 20 that builds a new hidden class per request (see createContext). */
 function withTransport(checked: CheckedToken, transport: RequestAuth["transport"], setCookies: string[]): RequestAuth {
-  return { user: checked.user, error: checked.error, accessTokenExpiresAt: checked.accessTokenExpiresAt, transport, setCookies };
+  return {
+    user: checked.user,
+    error: checked.error,
+    accessTokenExpiresAt: checked.accessTokenExpiresAt,
+    transport,
+    setCookies,
+  };
 }
 
 type CheckedToken = Omit<RequestAuth, "transport" | "setCookies">;
@@ -95,7 +103,11 @@ type CheckedToken = Omit<RequestAuth, "transport" | "setCookies">;
 async function checkAccessToken(services: AuthServices, token: string, now: Date): Promise<CheckedToken> {
   const verified = await verifyAccessToken(services.tokenKeys, token, now);
   if (!verified.ok) {
-    return { user: null, error: verified.expired ? Reason.ACCESS_TOKEN_EXPIRED : Reason.UNAUTHENTICATED, accessTokenExpiresAt: null };
+    return {
+      user: null,
+      error: verified.expired ? Reason.ACCESS_TOKEN_EXPIRED : Reason.UNAUTHENTICATED,
+      accessTokenExpiresAt: null,
+    };
   }
   try {
     if (await isFamilyRevoked(services, verified.user.familyId)) {

@@ -17,19 +17,25 @@ let email: string;
 let userId: string;
 
 beforeAll(async () => {
-  const [user] = await insertUsers(services, 1, { passwordHash: await hashPassword(PASSWORD), emailPrefix: "rotation" });
+  const [user] = await insertUsers(services, 1, {
+    passwordHash: await hashPassword(PASSWORD),
+    emailPrefix: "rotation",
+  });
   email = user!.email;
   userId = user!.id;
 });
 
-const signIn = () => login(services, { email, password: PASSWORD }, { ip: "10.0.0.1", userAgent: "vitest" }).then((r) => r.tokens);
+const signIn = () =>
+  login(services, { email, password: PASSWORD }, { ip: "10.0.0.1", userAgent: "vitest" }).then((r) => r.tokens);
 const reasonOf = (promise: Promise<unknown>) =>
   promise.then(
     () => "resolved",
     (error: { cause?: { reason?: string } }) => error.cause?.reason ?? String(error),
   );
-const successCount = async (path: string) => (await authCounters.refreshSucceeded.get()).values.find((value) => value.labels.path === path)?.value ?? 0;
-const failureCount = async (reason: string) => (await authCounters.refreshFailed.get()).values.find((value) => value.labels.reason === reason)?.value ?? 0;
+const successCount = async (path: string) =>
+  (await authCounters.refreshSucceeded.get()).values.find((value) => value.labels.path === path)?.value ?? 0;
+const failureCount = async (reason: string) =>
+  (await authCounters.refreshFailed.get()).values.find((value) => value.labels.reason === reason)?.value ?? 0;
 const bearer = (accessToken: string) => authenticateRequest(services, { authorization: `Bearer ${accessToken}` });
 
 describe("refresh rotation", () => {
@@ -58,7 +64,9 @@ describe("refresh rotation", () => {
 
     // A refusal is shared the same way, and counted once per caller.
     const failuresBefore = await failureCount("REFRESH_TOKEN_INVALID");
-    const refusals = await Promise.all(Array.from({ length: 5 }, () => reasonOf(refresh(services, "not-a-token-anyone-was-given", null))));
+    const refusals = await Promise.all(
+      Array.from({ length: 5 }, () => reasonOf(refresh(services, "not-a-token-anyone-was-given", null))),
+    );
     expect(refusals).toEqual(Array(5).fill("REFRESH_TOKEN_INVALID"));
     expect((await failureCount("REFRESH_TOKEN_INVALID")) - failuresBefore).toBe(5);
   });
@@ -161,8 +169,12 @@ describe("cleanupTokens", () => {
     await services.db.refreshToken.createMany({
       data: [
         ...Array.from({ length: 2_100 }, (_, i) => row(i, { expiresAt: new Date(now.getTime() - 1_000) })),
-        ...Array.from({ length: 30 }, (_, i) => row(10_000 + i, { expiresAt: future, revokedAt: new Date(now.getTime() - retention - 1_000) })),
-        ...Array.from({ length: 7 }, (_, i) => row(20_000 + i, { expiresAt: future, revokedAt: new Date(now.getTime() - 1_000) })),
+        ...Array.from({ length: 30 }, (_, i) =>
+          row(10_000 + i, { expiresAt: future, revokedAt: new Date(now.getTime() - retention - 1_000) }),
+        ),
+        ...Array.from({ length: 7 }, (_, i) =>
+          row(20_000 + i, { expiresAt: future, revokedAt: new Date(now.getTime() - 1_000) }),
+        ),
       ],
     });
     const before = await services.db.refreshToken.count();

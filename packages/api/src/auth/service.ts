@@ -31,19 +31,46 @@ const MAX_CHAIN_WALK = 64;
 
 type AuthServices = Pick<Services, "db" | "redis" | "keys" | "config" | "tokenKeys" | "logger" | "clock">;
 
-async function issueAccess(services: AuthServices, user: SessionUser, refreshToken: string, refreshTokenExpiresAt: Date): Promise<IssuedTokens> {
-  const access = await signAccessToken(services.tokenKeys, user, services.clock(), services.config.timings.accessTokenTtlMs);
-  return { user, accessToken: access.token, accessTokenExpiresAt: access.expiresAt, refreshToken, refreshTokenExpiresAt };
+async function issueAccess(
+  services: AuthServices,
+  user: SessionUser,
+  refreshToken: string,
+  refreshTokenExpiresAt: Date,
+): Promise<IssuedTokens> {
+  const access = await signAccessToken(
+    services.tokenKeys,
+    user,
+    services.clock(),
+    services.config.timings.accessTokenTtlMs,
+  );
+  return {
+    user,
+    accessToken: access.token,
+    accessTokenExpiresAt: access.expiresAt,
+    refreshToken,
+    refreshTokenExpiresAt,
+  };
 }
 
 /** A new token family: one per login (device). */
-async function startFamily(services: AuthServices, user: { id: string; role: SessionUser["role"] }, userAgent: string | null): Promise<IssuedTokens> {
+async function startFamily(
+  services: AuthServices,
+  user: { id: string; role: SessionUser["role"] },
+  userAgent: string | null,
+): Promise<IssuedTokens> {
   const now = services.clock();
   const familyId = randomUUID();
   const refreshToken = newRefreshToken();
   const expiresAt = new Date(now.getTime() + services.config.timings.refreshTokenTtlMs);
   await services.db.refreshToken.create({
-    data: { userId: user.id, familyId, tokenHash: hashRefreshToken(refreshToken), createdAt: now, expiresAt, userAgent: userAgent?.slice(0, 512) ?? null },
+    data: {
+      userId: user.id,
+      familyId,
+      tokenHash: hashRefreshToken(refreshToken),
+      createdAt: now,
+      expiresAt,
+      userAgent: userAgent?.slice(0, 512) ?? null,
+    },
   });
   return issueAccess(services, { id: user.id, role: user.role, familyId }, refreshToken, expiresAt);
 }
@@ -75,7 +102,10 @@ export async function login(
 ): Promise<{ user: PublicUser; tokens: IssuedTokens }> {
   const limiter = loginLimiter(services);
   await limiter.assertAllowed(input.email, request.ip);
-  const user = await services.db.user.findUnique({ where: { email: input.email }, select: { ...publicUserSelect, passwordHash: true } });
+  const user = await services.db.user.findUnique({
+    where: { email: input.email },
+    select: { ...publicUserSelect, passwordHash: true },
+  });
   // Always run argon2, so an unknown email and a wrong password cost the same time and get the same answer.
   const valid = await verifyPassword(user?.passwordHash ?? DUMMY_PASSWORD_HASH, input.password);
   if (!user || !valid) {
@@ -166,7 +196,8 @@ export function refresh(services: AuthServices, token: string, userAgent: string
         return tokens;
       },
       (error: unknown) => {
-        if (error instanceof TRPCError && error.cause instanceof ReasonCause) authCounters.refreshFailed.inc({ reason: error.cause.reason });
+        if (error instanceof TRPCError && error.cause instanceof ReasonCause)
+          authCounters.refreshFailed.inc({ reason: error.cause.reason });
         throw error;
       },
     );
@@ -186,11 +217,17 @@ async function resolveRefresh(services: AuthServices, token: string, userAgent: 
   if (row.revokedAt) throw revokedFailure(row);
 
   if (row.rotatedAt === null) {
-    if (row.expiresAt <= now) throw refreshFailure(Reason.REFRESH_TOKEN_EXPIRED, "Your sign-in has expired. Sign in again.");
+    if (row.expiresAt <= now)
+      throw refreshFailure(Reason.REFRESH_TOKEN_EXPIRED, "Your sign-in has expired. Sign in again.");
     const rotated = await rotate(services, row, token, now, userAgent);
     if (rotated) {
       authCounters.refreshSucceeded.inc({ path: "rotated" });
-      return issueAccess(services, { id: row.user.id, role: row.user.role, familyId: row.familyId }, rotated.successor, rotated.expiresAt);
+      return issueAccess(
+        services,
+        { id: row.user.id, role: row.user.role, familyId: row.familyId },
+        rotated.successor,
+        rotated.expiresAt,
+      );
     }
     // Another request rotated it a moment ago (tabs refreshing at once). Its successor is the answer
     // when still unused — checked first, as it is what every loser of the race gets. (A revoked T
@@ -199,7 +236,12 @@ async function resolveRefresh(services: AuthServices, token: string, userAgent: 
     const successorRow = await findToken(services, successor);
     if (isUsable(successorRow, now)) {
       authCounters.refreshSucceeded.inc({ path: "successor_reserved" });
-      return issueAccess(services, { id: row.user.id, role: row.user.role, familyId: row.familyId }, successor, successorRow.expiresAt);
+      return issueAccess(
+        services,
+        { id: row.user.id, role: row.user.role, familyId: row.familyId },
+        successor,
+        successorRow.expiresAt,
+      );
     }
     row = await findToken(services, token);
     if (!row) throw refreshFailure(Reason.REFRESH_TOKEN_INVALID, "Unknown refresh token. Sign in again.");
@@ -236,7 +278,11 @@ async function resolveRefresh(services: AuthServices, token: string, userAgent: 
 }
 
 /** Revokes every token of the families, in the database and for their live access tokens. Idempotent. */
-async function revokeFamilies(services: AuthServices, familyIds: string[], reason: "LOGOUT" | "LOGOUT_ALL" | "REFRESH_TOKEN_REUSED" | "ADMIN") {
+async function revokeFamilies(
+  services: AuthServices,
+  familyIds: string[],
+  reason: "LOGOUT" | "LOGOUT_ALL" | "REFRESH_TOKEN_REUSED" | "ADMIN",
+) {
   if (familyIds.length === 0) return;
   await services.db.refreshToken.updateMany({
     where: { familyId: { in: familyIds }, revokedAt: null },
@@ -251,19 +297,28 @@ export async function logout(services: AuthServices, familyId: string | null): P
 }
 
 /** The sign-in (family) and user a refresh token belongs to, if the token is known (revoked or not). */
-export async function refreshTokenOwner(services: AuthServices, token: string): Promise<{ familyId: string; userId: string } | null> {
+export async function refreshTokenOwner(
+  services: AuthServices,
+  token: string,
+): Promise<{ familyId: string; userId: string } | null> {
   const row = await findToken(services, token);
   return row ? { familyId: row.familyId, userId: row.user.id } : null;
 }
 
 /** Ends every sign-in of the user on every device. */
-export async function logoutAll(services: AuthServices, userId: string, currentFamilyId: string | null): Promise<{ families: number }> {
+export async function logoutAll(
+  services: AuthServices,
+  userId: string,
+  currentFamilyId: string | null,
+): Promise<{ families: number }> {
   const families = await services.db.refreshToken.findMany({
     where: { userId, revokedAt: null },
     select: { familyId: true },
     distinct: ["familyId"],
   });
-  const familyIds = [...new Set([...families.map((family) => family.familyId), ...(currentFamilyId ? [currentFamilyId] : [])])];
+  const familyIds = [
+    ...new Set([...families.map((family) => family.familyId), ...(currentFamilyId ? [currentFamilyId] : [])]),
+  ];
   await revokeFamilies(services, familyIds, "LOGOUT_ALL");
   return { families: familyIds.length };
 }
@@ -281,7 +336,9 @@ export const TOKEN_CLEANUP_BATCH = 1_000;
  * then so a replay is still recognised as such). Batched so no statement holds long locks; safe to
  * run concurrently and to re-run after a crash.
  */
-export async function cleanupTokens(services: Pick<Services, "db" | "config" | "clock">): Promise<{ expired: number; revoked: number }> {
+export async function cleanupTokens(
+  services: Pick<Services, "db" | "config" | "clock">,
+): Promise<{ expired: number; revoked: number }> {
   const now = services.clock();
   const revokedBefore = new Date(now.getTime() - services.config.timings.refreshTokenRetentionMs);
   const deleteBatch = (condition: Prisma.Sql) =>

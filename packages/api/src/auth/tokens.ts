@@ -32,7 +32,12 @@ export function successorOf(keys: TokenKeys, token: string): string {
   return createHmac("sha256", keys.refreshRotation).update(token).digest("base64url");
 }
 
-export async function signAccessToken(keys: TokenKeys, user: SessionUser, issuedAt: Date, ttlMs: number): Promise<{ token: string; expiresAt: Date }> {
+export async function signAccessToken(
+  keys: TokenKeys,
+  user: SessionUser,
+  issuedAt: Date,
+  ttlMs: number,
+): Promise<{ token: string; expiresAt: Date }> {
   const iat = Math.floor(issuedAt.getTime() / 1000);
   const exp = Math.floor((issuedAt.getTime() + ttlMs) / 1000);
   const token = await new SignJWT({ role: user.role, fam: user.familyId })
@@ -44,9 +49,7 @@ export async function signAccessToken(keys: TokenKeys, user: SessionUser, issued
   return { token, expiresAt: new Date(exp * 1000) };
 }
 
-export type AccessTokenCheck =
-  | { ok: true; user: SessionUser; expiresAt: Date }
-  | { ok: false; expired: boolean };
+export type AccessTokenCheck = { ok: true; user: SessionUser; expiresAt: Date } | { ok: false; expired: boolean };
 
 /**
  * The access-token key imported into WebCrypto once per process. Given raw bytes, jose imports the
@@ -57,7 +60,10 @@ const accessCryptoKeys = new WeakMap<TokenKeys, Promise<webcrypto.CryptoKey>>();
 function accessCryptoKey(keys: TokenKeys): Promise<webcrypto.CryptoKey> {
   let key = accessCryptoKeys.get(keys);
   if (!key) {
-    key = webcrypto.subtle.importKey("raw", keys.accessJwt, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+    key = webcrypto.subtle.importKey("raw", keys.accessJwt, { name: "HMAC", hash: "SHA-256" }, false, [
+      "sign",
+      "verify",
+    ]);
     accessCryptoKeys.set(keys, key);
   }
   return key;
@@ -82,9 +88,17 @@ export async function verifyAccessToken(keys: TokenKeys, token: string, now: Dat
     verified.delete(token);
   }
   try {
-    const { payload } = await jwtVerify(token, await accessCryptoKey(keys), { algorithms: ["HS256"], currentDate: now });
+    const { payload } = await jwtVerify(token, await accessCryptoKey(keys), {
+      algorithms: ["HS256"],
+      currentDate: now,
+    });
     const role = payload.role;
-    if (typeof payload.sub !== "string" || typeof payload.fam !== "string" || !isRole(role) || typeof payload.exp !== "number") {
+    if (
+      typeof payload.sub !== "string" ||
+      typeof payload.fam !== "string" ||
+      !isRole(role) ||
+      typeof payload.exp !== "number"
+    ) {
       return { ok: false, expired: false };
     }
     const user = { id: payload.sub, role, familyId: payload.fam };

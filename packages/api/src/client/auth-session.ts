@@ -48,7 +48,9 @@ export class AuthSession {
     this.tokens = options.tokens ?? null;
     this.expiresAt = options.tokens?.accessTokenExpiresAt ?? options.accessTokenExpiresAt ?? null;
     this.refresher = createTRPCClient<AppRouter>({
-      links: [httpLink({ url: options.url, transformer: superjson, ...(options.fetch ? { fetch: options.fetch } : {}) })],
+      links: [
+        httpLink({ url: options.url, transformer: superjson, ...(options.fetch ? { fetch: options.fetch } : {}) }),
+      ],
     });
   }
 
@@ -66,7 +68,9 @@ export class AuthSession {
   }
 
   authorizationHeader(): Record<string, string> {
-    return this.options.delivery === "body" && this.tokens ? { authorization: `Bearer ${this.tokens.accessToken}` } : {};
+    return this.options.delivery === "body" && this.tokens
+      ? { authorization: `Bearer ${this.tokens.accessToken}` }
+      : {};
   }
 
   /** Record tokens from a login/signup answer (or a page load that knows the expiry). */

@@ -7,7 +7,11 @@ export interface Backoff {
 }
 
 /** Exponential backoff with full jitter (AWS architecture blog): spreads retries of many clients. */
-export function backoffDelay(attempt: number, backoff: Backoff = CLIENT_BACKOFF_DEFAULTS, random = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  backoff: Backoff = CLIENT_BACKOFF_DEFAULTS,
+  random = Math.random,
+): number {
   const ceiling = Math.min(backoff.capMs, backoff.baseMs * 2 ** attempt);
   return Math.round(random() * ceiling);
 }

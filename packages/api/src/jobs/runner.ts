@@ -38,7 +38,11 @@ export function createJobRunner(config: Pick<CoreConfig, "redisUrl" | "timings">
       const { queue, events } = open();
       await events.waitUntilReady();
       if ((await queue.getWorkersCount()) === 0) {
-        throw appError("PRECONDITION_FAILED", Reason.NO_WORKER, "No worker is running, so the job cannot run. Start the worker (npm start runs it).");
+        throw appError(
+          "PRECONDITION_FAILED",
+          Reason.NO_WORKER,
+          "No worker is running, so the job cannot run. Start the worker (npm start runs it).",
+        );
       }
       const job = await queue.add(name, { trigger: "admin" }, { removeOnComplete: 200, removeOnFail: 500 });
       try {
@@ -46,7 +50,11 @@ export function createJobRunner(config: Pick<CoreConfig, "redisUrl" | "timings">
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         if (message.includes("timed out")) {
-          throw appError("TIMEOUT", Reason.JOB_TIMEOUT, `The job is still running after ${Math.round(config.timings.runJobTimeoutMs / 1000)} s; its result will show on the admin page.`);
+          throw appError(
+            "TIMEOUT",
+            Reason.JOB_TIMEOUT,
+            `The job is still running after ${Math.round(config.timings.runJobTimeoutMs / 1000)} s; its result will show on the admin page.`,
+          );
         }
         throw appError("INTERNAL_SERVER_ERROR", Reason.JOB_FAILED, `The job failed: ${message}`);
       }
@@ -54,7 +62,11 @@ export function createJobRunner(config: Pick<CoreConfig, "redisUrl" | "timings">
     async schedules() {
       const { queue } = open();
       const schedulers = await queue.getJobSchedulers();
-      return schedulers.map((scheduler) => ({ name: scheduler.name, every: scheduler.every ? Number(scheduler.every) : null, next: scheduler.next ?? null }));
+      return schedulers.map((scheduler) => ({
+        name: scheduler.name,
+        every: scheduler.every ? Number(scheduler.every) : null,
+        next: scheduler.next ?? null,
+      }));
     },
     async workerCount() {
       return open().queue.getWorkersCount();

@@ -48,7 +48,9 @@ describe("admin", () => {
 
   test("runJob without a running worker answers NO_WORKER at once", async () => {
     const [admin] = await insertUsers(services, 1, { role: "ADMIN" });
-    await expect(createCaller(context(asSessionUser(admin!))).admin.runJob({ name: "heartbeats.evict" })).rejects.toMatchObject({
+    await expect(
+      createCaller(context(asSessionUser(admin!))).admin.runJob({ name: "heartbeats.evict" }),
+    ).rejects.toMatchObject({
       code: "PRECONDITION_FAILED",
       cause: { reason: "NO_WORKER" },
     });
@@ -56,6 +58,11 @@ describe("admin", () => {
 
   test("malformed input never causes a 500", async () => {
     const [admin] = await insertUsers(services, 1, { role: "ADMIN" });
-    await assertRejectsMalformedInput({ path: "admin.runJob", type: "mutation", valid: { name: "tokens.expire" }, context: () => context(asSessionUser(admin!)) });
+    await assertRejectsMalformedInput({
+      path: "admin.runJob",
+      type: "mutation",
+      valid: { name: "tokens.expire" },
+      context: () => context(asSessionUser(admin!)),
+    });
   });
 });

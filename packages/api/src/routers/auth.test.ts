@@ -16,7 +16,10 @@ const PASSWORD = "a sturdy password";
 let student: { id: string; email: string };
 
 beforeAll(async () => {
-  const [inserted] = await insertUsers(services, 1, { passwordHash: await hashPassword(PASSWORD), emailPrefix: "router" });
+  const [inserted] = await insertUsers(services, 1, {
+    passwordHash: await hashPassword(PASSWORD),
+    emailPrefix: "router",
+  });
   student = inserted!;
 });
 
@@ -25,14 +28,26 @@ function browser(resHeaders: Headers, req: Partial<Context["req"]> = {}, user: C
   return createContext(services, {
     user,
     resHeaders,
-    req: { requestId: "t", ip: "192.0.2.1", userAgent: "test-browser", origin: ORIGIN, authTransport: "none", refreshCookie: null, ...req },
+    req: {
+      requestId: "t",
+      ip: "192.0.2.1",
+      userAgent: "test-browser",
+      origin: ORIGIN,
+      authTransport: "none",
+      refreshCookie: null,
+      ...req,
+    },
   });
 }
 
 const failureOf = (promise: Promise<unknown>) =>
   promise.then(
     () => ({ code: "none", reason: "none", message: "" }),
-    (error: { code: string; message: string; cause?: { reason?: string } }) => ({ code: error.code, reason: error.cause?.reason, message: error.message }),
+    (error: { code: string; message: string; cause?: { reason?: string } }) => ({
+      code: error.code,
+      reason: error.cause?.reason,
+      message: error.message,
+    }),
   );
 
 describe("auth.signup", () => {
@@ -44,17 +59,28 @@ describe("auth.signup", () => {
       context: (headers) => browser(headers),
     });
     expect(answer.status).toBe(200);
-    expect(answer.data).toMatchObject({ user: { email: "new.person@example.test", name: "New Person", role: "STUDENT" }, tokens: null });
+    expect(answer.data).toMatchObject({
+      user: { email: "new.person@example.test", name: "New Person", role: "STUDENT" },
+      tokens: null,
+    });
     expect((answer.data as { accessTokenExpiresAt: Date }).accessTokenExpiresAt).toBeInstanceOf(Date);
     const cookies = answer.headers.getSetCookie();
     expect(cookies).toHaveLength(2);
-    for (const cookie of cookies) expect(cookie).toMatch(/^lh_(at|rt)=[^;]+; Path=\/; HttpOnly; SameSite=Lax; Max-Age=\d+/);
+    for (const cookie of cookies)
+      expect(cookie).toMatch(/^lh_(at|rt)=[^;]+; Path=\/; HttpOnly; SameSite=Lax; Max-Age=\d+/);
   });
 
   test("the same email in another case is taken; a short password gets a clear message", async () => {
     const caller = createCaller(context());
-    await caller.auth.signup({ email: "twice@example.test", name: "One", password: "long enough pw", delivery: "body" });
-    expect(await failureOf(caller.auth.signup({ email: "TWICE@example.test", name: "Two", password: "long enough pw" }))).toMatchObject({
+    await caller.auth.signup({
+      email: "twice@example.test",
+      name: "One",
+      password: "long enough pw",
+      delivery: "body",
+    });
+    expect(
+      await failureOf(caller.auth.signup({ email: "TWICE@example.test", name: "Two", password: "long enough pw" })),
+    ).toMatchObject({
       code: "CONFLICT",
       reason: "EMAIL_TAKEN",
     });
@@ -65,18 +91,28 @@ describe("auth.signup", () => {
       context: (headers) => browser(headers),
     });
     expect(short.status).toBe(400);
-    expect(short.error?.data.zodError).toMatchObject({ fieldErrors: { password: ["Password must be at least 8 characters."] } });
+    expect(short.error?.data.zodError).toMatchObject({
+      fieldErrors: { password: ["Password must be at least 8 characters."] },
+    });
   });
 });
 
 describe("auth.login", () => {
   test("delivery body returns tokens usable as Bearer; auth.me answers the user", async () => {
-    const answer = await createCaller(context()).auth.login({ email: student.email.toUpperCase(), password: PASSWORD, delivery: "body" });
+    const answer = await createCaller(context()).auth.login({
+      email: student.email.toUpperCase(),
+      password: PASSWORD,
+      delivery: "body",
+    });
     expect(answer.tokens?.refreshToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const auth = await authenticateRequest(services, { authorization: `Bearer ${answer.tokens!.accessToken}` });
-    const meAnswer = await createCaller(createContext(services, { user: auth.user, accessTokenExpiresAt: auth.accessTokenExpiresAt })).auth.me();
+    const meAnswer = await createCaller(
+      createContext(services, { user: auth.user, accessTokenExpiresAt: auth.accessTokenExpiresAt }),
+    ).auth.me();
     expect(meAnswer.user).toMatchObject({ id: student.id, email: student.email, role: "STUDENT" });
-    expect(meAnswer.accessTokenExpiresAt?.getTime()).toBe(Math.floor(answer.accessTokenExpiresAt.getTime() / 1000) * 1000);
+    expect(meAnswer.accessTokenExpiresAt?.getTime()).toBe(
+      Math.floor(answer.accessTokenExpiresAt.getTime() / 1000) * 1000,
+    );
   });
 
   test("an unknown email and a wrong password get the same answer", async () => {
@@ -88,10 +124,15 @@ describe("auth.login", () => {
   });
 
   test(`after ${LOGIN_FAILURES_PER_EMAIL} failures for an email, even the right password is refused with a retry hint`, async () => {
-    const [target] = await insertUsers(services, 1, { passwordHash: await hashPassword(PASSWORD), emailPrefix: "limited" });
+    const [target] = await insertUsers(services, 1, {
+      passwordHash: await hashPassword(PASSWORD),
+      emailPrefix: "limited",
+    });
     const caller = createCaller(context(null, { ip: "203.0.113.9" }));
     const failures = await Promise.all(
-      Array.from({ length: LOGIN_FAILURES_PER_EMAIL }, () => failureOf(caller.auth.login({ email: target!.email, password: "wrong password" }))),
+      Array.from({ length: LOGIN_FAILURES_PER_EMAIL }, () =>
+        failureOf(caller.auth.login({ email: target!.email, password: "wrong password" })),
+      ),
     );
     expect(failures.every((failure) => failure.reason === "INVALID_CREDENTIALS")).toBe(true);
     const limited = await callOverHttp({
@@ -108,14 +149,22 @@ describe("auth.login", () => {
 
 describe("auth.refresh and auth.logout over cookies", () => {
   test("refresh reads lh_rt, sets new cookies; logout clears them and revokes the family", async () => {
-    const signedIn = await createCaller(context()).auth.login({ email: student.email, password: PASSWORD, delivery: "body" });
+    const signedIn = await createCaller(context()).auth.login({
+      email: student.email,
+      password: PASSWORD,
+      delivery: "body",
+    });
     const refreshed = await callOverHttp({
       path: "auth.refresh",
       type: "mutation",
       context: (headers) => browser(headers, { authTransport: "cookie", refreshCookie: signedIn.tokens!.refreshToken }),
     });
     expect(refreshed.status).toBe(200);
-    const newRefresh = refreshed.headers.getSetCookie().find((cookie) => cookie.startsWith("lh_rt="))!.split(";")[0]!.slice("lh_rt=".length);
+    const newRefresh = refreshed.headers
+      .getSetCookie()
+      .find((cookie) => cookie.startsWith("lh_rt="))!
+      .split(";")[0]!
+      .slice("lh_rt=".length);
     expect(newRefresh).not.toBe(signedIn.tokens!.refreshToken);
 
     const loggedOut = await callOverHttp({
@@ -140,8 +189,13 @@ describe("CSRF: cookie-authenticated mutations need an allowed Origin", () => {
     callOverHttp({ path: "auth.logoutAll", type: "mutation", context: (headers) => browser(headers, req, user()) });
 
   test("a missing or foreign Origin is refused; the app's own origin and Bearer requests pass", async () => {
-    expect((await logoutAll({ authTransport: "cookie", origin: null })).error?.data).toMatchObject({ httpStatus: 403, reason: "CSRF_ORIGIN_REJECTED" });
-    expect((await logoutAll({ authTransport: "cookie", origin: "https://evil.example" })).error?.data.reason).toBe("CSRF_ORIGIN_REJECTED");
+    expect((await logoutAll({ authTransport: "cookie", origin: null })).error?.data).toMatchObject({
+      httpStatus: 403,
+      reason: "CSRF_ORIGIN_REJECTED",
+    });
+    expect((await logoutAll({ authTransport: "cookie", origin: "https://evil.example" })).error?.data.reason).toBe(
+      "CSRF_ORIGIN_REJECTED",
+    );
     expect((await logoutAll({ authTransport: "cookie", origin: ORIGIN })).status).toBe(200);
     expect((await logoutAll({ authTransport: "bearer", origin: null })).status).toBe(200);
   });
@@ -159,9 +213,13 @@ describe("CSRF: cookie-authenticated mutations need an allowed Origin", () => {
 
 describe("authorization", () => {
   test("a student cannot run token cleanup; an admin can", async () => {
-    const asStudent = await failureOf(createCaller(context({ id: student.id, role: "STUDENT", familyId: "f" })).auth.cleanupTokens());
+    const asStudent = await failureOf(
+      createCaller(context({ id: student.id, role: "STUDENT", familyId: "f" })).auth.cleanupTokens(),
+    );
     expect(asStudent).toMatchObject({ code: "FORBIDDEN", reason: "FORBIDDEN" });
-    await expect(createCaller(context({ id: student.id, role: "ADMIN", familyId: "f" })).auth.cleanupTokens()).resolves.toEqual({ expired: 0, revoked: 0 });
+    await expect(
+      createCaller(context({ id: student.id, role: "ADMIN", familyId: "f" })).auth.cleanupTokens(),
+    ).resolves.toEqual({ expired: 0, revoked: 0 });
   });
 });
 

@@ -8,7 +8,11 @@ import { Reason, appError } from "../errors";
 import { leaveAllSessions } from "../services/participants";
 import { adminProcedure, authedProcedure, createTRPCRouter, publicProcedure } from "../trpc";
 
-const email = z.string().trim().toLowerCase().pipe(z.email({ error: "Enter a valid email address." }).max(254));
+const email = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.email({ error: "Enter a valid email address." }).max(254));
 const password = z
   .string()
   .min(PASSWORD_MIN_LENGTH, { error: `Password must be at least ${PASSWORD_MIN_LENGTH} characters.` })
@@ -20,12 +24,17 @@ const refreshToken = z.string().min(16).max(512);
 /** Answers an auth call: cookies or tokens in the body, and always when the access token expires. */
 function deliver(ctx: Context, tokens: auth.IssuedTokens, mode: "cookie" | "body") {
   if (mode === "cookie") {
-    for (const cookie of authCookies(tokens, ctx.clock(), cookieOptions(ctx))) ctx.resHeaders?.append("Set-Cookie", cookie);
+    for (const cookie of authCookies(tokens, ctx.clock(), cookieOptions(ctx)))
+      ctx.resHeaders?.append("Set-Cookie", cookie);
     return { accessTokenExpiresAt: tokens.accessTokenExpiresAt, tokens: null };
   }
   return {
     accessTokenExpiresAt: tokens.accessTokenExpiresAt,
-    tokens: { accessToken: tokens.accessToken, refreshToken: tokens.refreshToken, refreshTokenExpiresAt: tokens.refreshTokenExpiresAt },
+    tokens: {
+      accessToken: tokens.accessToken,
+      refreshToken: tokens.refreshToken,
+      refreshTokenExpiresAt: tokens.refreshTokenExpiresAt,
+    },
   };
 }
 
@@ -35,7 +44,14 @@ function clearCookies(ctx: Context) {
 
 export const authRouter = createTRPCRouter({
   signup: publicProcedure
-    .input(z.strictObject({ email, name: z.string().trim().min(1, { error: "Enter your name." }).max(100), password, delivery }))
+    .input(
+      z.strictObject({
+        email,
+        name: z.string().trim().min(1, { error: "Enter your name." }).max(100),
+        password,
+        delivery,
+      }),
+    )
     .mutation(async ({ ctx, input }) => {
       const { user, tokens } = await auth.signup(ctx, input, ctx.req.userAgent);
       return { user, ...deliver(ctx, tokens, input.delivery) };
@@ -71,7 +87,11 @@ export const authRouter = createTRPCRouter({
     .input(z.strictObject({ refreshToken: refreshToken.optional() }).default({}))
     .mutation(async ({ ctx, input }) => {
       const presented = input.refreshToken ?? ctx.req.refreshCookie;
-      const owner = ctx.user ? { familyId: ctx.user.familyId, userId: ctx.user.id } : presented ? await auth.refreshTokenOwner(ctx, presented) : null;
+      const owner = ctx.user
+        ? { familyId: ctx.user.familyId, userId: ctx.user.id }
+        : presented
+          ? await auth.refreshTokenOwner(ctx, presented)
+          : null;
       await auth.logout(ctx, owner?.familyId ?? null);
       if (owner) await leaveAllSessions(ctx, owner.userId);
       clearCookies(ctx);

@@ -25,7 +25,13 @@ beforeAll(async () => {
 describe("course.list", () => {
   test("lists every course by title with its instructor", async () => {
     const { items, nextCursor } = await createCaller(context()).course.list();
-    expect(items.map((course) => course.title)).toEqual(["Algorithms", "Biology", "Compilers", "Databases", "Networks"]);
+    expect(items.map((course) => course.title)).toEqual([
+      "Algorithms",
+      "Biology",
+      "Compilers",
+      "Databases",
+      "Networks",
+    ]);
     expect(items[0]).toMatchObject({ slug: "algorithms", instructor: { name: "Tess Teacher" }, sessionCount: 0 });
     expect(nextCursor).toBeNull();
   });
@@ -84,7 +90,9 @@ describe("course management", () => {
       const again = await as(grace).course.create({ title: "Intro to C++" });
       expect(again.slug).toMatch(/^intro-to-c-[a-z2-9]{5}$/);
       expect(again.description).toBe("");
-      const racing = await Promise.all(Array.from({ length: 10 }, () => as(grace).course.create({ title: "Popular Title" })));
+      const racing = await Promise.all(
+        Array.from({ length: 10 }, () => as(grace).course.create({ title: "Popular Title" })),
+      );
       const slugs = racing.map((course) => course.slug);
       expect(new Set(slugs).size).toBe(10);
       expect(slugs).toContain("popular-title");
@@ -92,10 +100,18 @@ describe("course management", () => {
     });
 
     test("an explicit slug is used as given (lowercased) and must be free", async () => {
-      await expect(as(ada).course.create({ title: "Mine", slug: "Ada-Special" })).resolves.toMatchObject({ slug: "ada-special" });
-      expect(await failureOf(as(grace).course.create({ title: "Other", slug: "ada-special" }))).toEqual({ code: "CONFLICT", reason: "SLUG_TAKEN" });
+      await expect(as(ada).course.create({ title: "Mine", slug: "Ada-Special" })).resolves.toMatchObject({
+        slug: "ada-special",
+      });
+      expect(await failureOf(as(grace).course.create({ title: "Other", slug: "ada-special" }))).toEqual({
+        code: "CONFLICT",
+        reason: "SLUG_TAKEN",
+      });
       for (const slug of ["has space", "trailing-", "-leading", "double--dash", "ümlaut", "x".repeat(61), ""]) {
-        expect(await failureOf(as(ada).course.create({ title: "Bad slug", slug }))).toEqual({ code: "BAD_REQUEST", reason: "INVALID_INPUT" });
+        expect(await failureOf(as(ada).course.create({ title: "Bad slug", slug }))).toEqual({
+          code: "BAD_REQUEST",
+          reason: "INVALID_INPUT",
+        });
       }
     });
 
@@ -105,10 +121,21 @@ describe("course management", () => {
     });
 
     test("an admin creates a course as its instructor; a student or nobody cannot", async () => {
-      await expect(as(admin).course.create({ title: "Admin course" })).resolves.toMatchObject({ instructor: { id: admin.id } });
-      expect(await failureOf(as(student).course.create({ title: "Nope" }))).toEqual({ code: "FORBIDDEN", reason: "FORBIDDEN" });
-      expect(await failureOf(createCaller(context()).course.create({ title: "Nope" }))).toEqual({ code: "UNAUTHORIZED", reason: "UNAUTHENTICATED" });
-      expect(await failureOf(as(ada).course.create({ title: "   " }))).toEqual({ code: "BAD_REQUEST", reason: "INVALID_INPUT" });
+      await expect(as(admin).course.create({ title: "Admin course" })).resolves.toMatchObject({
+        instructor: { id: admin.id },
+      });
+      expect(await failureOf(as(student).course.create({ title: "Nope" }))).toEqual({
+        code: "FORBIDDEN",
+        reason: "FORBIDDEN",
+      });
+      expect(await failureOf(createCaller(context()).course.create({ title: "Nope" }))).toEqual({
+        code: "UNAUTHORIZED",
+        reason: "UNAUTHENTICATED",
+      });
+      expect(await failureOf(as(ada).course.create({ title: "   " }))).toEqual({
+        code: "BAD_REQUEST",
+        reason: "INVALID_INPUT",
+      });
     });
   });
 
@@ -117,7 +144,9 @@ describe("course management", () => {
       const course = await as(ada).course.create({ title: "Draft title" });
       const updated = await as(ada).course.update({ courseId: course.id, title: "Final title" });
       expect(updated).toMatchObject({ id: course.id, slug: "draft-title", title: "Final title", description: "" });
-      await expect(as(ada).course.update({ courseId: course.id, description: "Now described." })).resolves.toMatchObject({
+      await expect(
+        as(ada).course.update({ courseId: course.id, description: "Now described." }),
+      ).resolves.toMatchObject({
         title: "Final title",
         description: "Now described.",
       });
@@ -125,12 +154,27 @@ describe("course management", () => {
 
     test("another instructor cannot, an admin can, a student cannot; unknown ids are COURSE_NOT_FOUND", async () => {
       const course = await as(ada).course.create({ title: "Guarded" });
-      expect(await failureOf(as(grace).course.update({ courseId: course.id, title: "Taken over" }))).toEqual({ code: "FORBIDDEN", reason: "FORBIDDEN" });
-      expect(await failureOf(as(student).course.update({ courseId: course.id, title: "Taken over" }))).toEqual({ code: "FORBIDDEN", reason: "FORBIDDEN" });
+      expect(await failureOf(as(grace).course.update({ courseId: course.id, title: "Taken over" }))).toEqual({
+        code: "FORBIDDEN",
+        reason: "FORBIDDEN",
+      });
+      expect(await failureOf(as(student).course.update({ courseId: course.id, title: "Taken over" }))).toEqual({
+        code: "FORBIDDEN",
+        reason: "FORBIDDEN",
+      });
       expect((await services.db.course.findUniqueOrThrow({ where: { id: course.id } })).title).toBe("Guarded");
-      await expect(as(admin).course.update({ courseId: course.id, title: "Moderated" })).resolves.toMatchObject({ title: "Moderated", instructor: { id: ada.id } });
-      expect(await failureOf(as(ada).course.update({ courseId: UNKNOWN_ID, title: "x" }))).toEqual({ code: "NOT_FOUND", reason: "COURSE_NOT_FOUND" });
-      expect(await failureOf(as(ada).course.update({ courseId: course.id, title: "" }))).toEqual({ code: "BAD_REQUEST", reason: "INVALID_INPUT" });
+      await expect(as(admin).course.update({ courseId: course.id, title: "Moderated" })).resolves.toMatchObject({
+        title: "Moderated",
+        instructor: { id: ada.id },
+      });
+      expect(await failureOf(as(ada).course.update({ courseId: UNKNOWN_ID, title: "x" }))).toEqual({
+        code: "NOT_FOUND",
+        reason: "COURSE_NOT_FOUND",
+      });
+      expect(await failureOf(as(ada).course.update({ courseId: course.id, title: "" }))).toEqual({
+        code: "BAD_REQUEST",
+        reason: "INVALID_INPUT",
+      });
     });
   });
 
@@ -151,7 +195,13 @@ describe("course management", () => {
       const [s1, s2] = (await insertUsers(services, 2, { emailPrefix: "byid-student" })).map((user) => user.id);
       const session = (title: string, status: "SCHEDULED" | "LIVE" | "ENDED" | "CANCELLED", startsInHours: number) =>
         services.db.liveSession.create({
-          data: { courseId: course.id, title, status, startsAt: new Date(Date.now() + startsInHours * 3_600_000), plannedDurationMinutes: 60 },
+          data: {
+            courseId: course.id,
+            title,
+            status,
+            startsAt: new Date(Date.now() + startsInHours * 3_600_000),
+            plannedDurationMinutes: 60,
+          },
         });
       const later = await session("Later", "SCHEDULED", 48);
       const sooner = await session("Sooner", "SCHEDULED", 2);
@@ -166,13 +216,22 @@ describe("course management", () => {
         ],
       });
       const answer = await createCaller(context()).course.byId({ courseId: course.id });
-      expect(answer).toMatchObject({ id: course.id, title: "With sessions", slug: "with-sessions", instructor: { id: ada.id }, sessionCount: 5 });
+      expect(answer).toMatchObject({
+        id: course.id,
+        title: "With sessions",
+        slug: "with-sessions",
+        instructor: { id: ada.id },
+        sessionCount: 5,
+      });
       expect(answer.sessions.map((item) => [item.id, item.status, item.participantCount])).toEqual([
         [live.id, "LIVE", 2],
         [sooner.id, "SCHEDULED", 0],
         [later.id, "SCHEDULED", 0],
       ]);
-      expect(await failureOf(createCaller(context()).course.byId({ courseId: UNKNOWN_ID }))).toEqual({ code: "NOT_FOUND", reason: "COURSE_NOT_FOUND" });
+      expect(await failureOf(createCaller(context()).course.byId({ courseId: UNKNOWN_ID }))).toEqual({
+        code: "NOT_FOUND",
+        reason: "COURSE_NOT_FOUND",
+      });
     });
   });
 });
@@ -192,7 +251,8 @@ describe("slugify", () => {
 
 describe("malformed input never causes a 500", () => {
   const UUID = "00000000-0000-4000-8000-000000000002";
-  const shortText = (value: unknown) => typeof value === "string" && value.length <= 120 && !value.includes("\u0000") && value.trim() !== "";
+  const shortText = (value: unknown) =>
+    typeof value === "string" && value.length <= 120 && !value.includes("\u0000") && value.trim() !== "";
   const procedures: {
     path: string;
     type: "query" | "mutation";
@@ -200,8 +260,20 @@ describe("malformed input never causes a 500", () => {
     required: string[];
     lenient?: Record<string, (value: unknown) => boolean>;
   }[] = [
-    { path: "course.list", type: "query", valid: { cursor: UUID, limit: 5 }, required: [], lenient: { limit: (value) => Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 100 } },
-    { path: "course.mine", type: "query", valid: { cursor: UUID, limit: 5 }, required: [], lenient: { limit: (value) => Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 100 } },
+    {
+      path: "course.list",
+      type: "query",
+      valid: { cursor: UUID, limit: 5 },
+      required: [],
+      lenient: { limit: (value) => Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 100 },
+    },
+    {
+      path: "course.mine",
+      type: "query",
+      valid: { cursor: UUID, limit: 5 },
+      required: [],
+      lenient: { limit: (value) => Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 100 },
+    },
     { path: "course.byId", type: "query", valid: { courseId: UUID }, required: ["courseId"] },
     {
       path: "course.create",
@@ -212,7 +284,8 @@ describe("malformed input never causes a 500", () => {
       lenient: {
         title: shortText,
         description: (value) => typeof value === "string" && value.length <= 5_000 && !value.includes("\u0000"),
-        slug: (value) => typeof value === "string" && /^[a-z0-9]+(?:-[a-z0-9]+)*$/i.test(value.trim()) && value.trim().length <= 60,
+        slug: (value) =>
+          typeof value === "string" && /^[a-z0-9]+(?:-[a-z0-9]+)*$/i.test(value.trim()) && value.trim().length <= 60,
       },
     },
     {
@@ -220,7 +293,10 @@ describe("malformed input never causes a 500", () => {
       type: "mutation",
       valid: { courseId: UUID, title: "T", description: "D" },
       required: ["courseId"],
-      lenient: { title: shortText, description: (value) => typeof value === "string" && value.length <= 5_000 && !value.includes("\u0000") },
+      lenient: {
+        title: shortText,
+        description: (value) => typeof value === "string" && value.length <= 5_000 && !value.includes("\u0000"),
+      },
     },
   ];
 

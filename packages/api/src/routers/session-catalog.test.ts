@@ -22,7 +22,8 @@ const failureOf = (promise: Promise<unknown>) =>
     (error: TRPCError) => ({ code: error.code, reason: reasonOf(error) }),
   );
 
-const as = (user: { id: string; role: SessionUser["role"] }) => createCaller(context({ ...user, familyId: "00000000-0000-4000-8000-000000000000" }));
+const as = (user: { id: string; role: SessionUser["role"] }) =>
+  createCaller(context({ ...user, familyId: "00000000-0000-4000-8000-000000000000" }));
 const anonymous = createCaller(context());
 const UNKNOWN_ID = "00000000-0000-4000-8000-000000000001";
 
@@ -35,8 +36,12 @@ beforeAll(async () => {
   const students = await insertUsers(services, 2, { role: "STUDENT", emailPrefix: "student" });
   [ada, grace, student, otherStudent] = [teachers[0]!, teachers[1]!, students[0]!, students[1]!];
   admin = (await insertUsers(services, 1, { role: "ADMIN", emailPrefix: "admin" }))[0]!;
-  adaCourse = (await services.db.course.create({ data: { slug: "ada-course", title: "Ada's course", instructorId: ada.id } })).id;
-  graceCourse = (await services.db.course.create({ data: { slug: "grace-course", title: "Grace's course", instructorId: grace.id } })).id;
+  adaCourse = (
+    await services.db.course.create({ data: { slug: "ada-course", title: "Ada's course", instructorId: ada.id } })
+  ).id;
+  graceCourse = (
+    await services.db.course.create({ data: { slug: "grace-course", title: "Grace's course", instructorId: grace.id } })
+  ).id;
 });
 
 const inAnHour = () => new Date(Date.now() + 60 * 60_000);
@@ -45,7 +50,14 @@ const newSession = (courseId: string, title = "A session") =>
 
 async function sessionWithStatus(status: "SCHEDULED" | "LIVE" | "ENDED" | "CANCELLED", courseId = adaCourse) {
   const { id } = await services.db.liveSession.create({
-    data: { courseId, title: `${status} session`, status, startsAt: new Date(), plannedDurationMinutes: 30, ...(status === "LIVE" ? { startedAt: new Date() } : {}) },
+    data: {
+      courseId,
+      title: `${status} session`,
+      status,
+      startsAt: new Date(),
+      plannedDurationMinutes: 30,
+      ...(status === "LIVE" ? { startedAt: new Date() } : {}),
+    },
   });
   return id;
 }
@@ -81,21 +93,36 @@ describe("session.create", () => {
     const input = { courseId: adaCourse, title: "Not yours", startsAt: inAnHour(), plannedDurationMinutes: 30 };
     expect(await failureOf(as(grace).session.create(input))).toEqual({ code: "FORBIDDEN", reason: "FORBIDDEN" });
     expect(await failureOf(as(student).session.create(input))).toEqual({ code: "FORBIDDEN", reason: "FORBIDDEN" });
-    expect(await failureOf(anonymous.session.create(input))).toEqual({ code: "UNAUTHORIZED", reason: "UNAUTHENTICATED" });
-    expect(await failureOf(as(ada).session.create({ ...input, courseId: UNKNOWN_ID }))).toEqual({ code: "NOT_FOUND", reason: "COURSE_NOT_FOUND" });
+    expect(await failureOf(anonymous.session.create(input))).toEqual({
+      code: "UNAUTHORIZED",
+      reason: "UNAUTHENTICATED",
+    });
+    expect(await failureOf(as(ada).session.create({ ...input, courseId: UNKNOWN_ID }))).toEqual({
+      code: "NOT_FOUND",
+      reason: "COURSE_NOT_FOUND",
+    });
   });
 
   test("starts from five minutes ago on; duration 5–600 minutes; an ISO string is accepted", async () => {
     const input = { courseId: adaCourse, title: "Timing", plannedDurationMinutes: 30 };
     const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000);
-    await expect(as(ada).session.create({ ...input, startsAt: ago(4) })).resolves.toMatchObject({ status: "SCHEDULED" });
-    expect(await failureOf(as(ada).session.create({ ...input, startsAt: ago(6) }))).toEqual({ code: "BAD_REQUEST", reason: "INVALID_INPUT" });
-    expect(await failureOf(as(ada).session.create({ ...input, startsAt: new Date(Date.now() + 3 * 365 * 86_400_000) }))).toEqual({
+    await expect(as(ada).session.create({ ...input, startsAt: ago(4) })).resolves.toMatchObject({
+      status: "SCHEDULED",
+    });
+    expect(await failureOf(as(ada).session.create({ ...input, startsAt: ago(6) }))).toEqual({
+      code: "BAD_REQUEST",
+      reason: "INVALID_INPUT",
+    });
+    expect(
+      await failureOf(as(ada).session.create({ ...input, startsAt: new Date(Date.now() + 3 * 365 * 86_400_000) })),
+    ).toEqual({
       code: "BAD_REQUEST",
       reason: "INVALID_INPUT",
     });
     for (const plannedDurationMinutes of [4, 601, 30.5]) {
-      expect(await failureOf(as(ada).session.create({ ...input, startsAt: inAnHour(), plannedDurationMinutes }))).toEqual({
+      expect(
+        await failureOf(as(ada).session.create({ ...input, startsAt: inAnHour(), plannedDurationMinutes })),
+      ).toEqual({
         code: "BAD_REQUEST",
         reason: "INVALID_INPUT",
       });
@@ -126,25 +153,42 @@ describe("session.start", () => {
 
   test("only the course's instructor or an admin", async () => {
     const { id } = await newSession(adaCourse);
-    expect(await failureOf(as(grace).session.start({ sessionId: id }))).toEqual({ code: "FORBIDDEN", reason: "FORBIDDEN" });
-    expect(await failureOf(as(student).session.start({ sessionId: id }))).toEqual({ code: "FORBIDDEN", reason: "FORBIDDEN" });
-    expect(await failureOf(anonymous.session.start({ sessionId: id }))).toEqual({ code: "UNAUTHORIZED", reason: "UNAUTHENTICATED" });
+    expect(await failureOf(as(grace).session.start({ sessionId: id }))).toEqual({
+      code: "FORBIDDEN",
+      reason: "FORBIDDEN",
+    });
+    expect(await failureOf(as(student).session.start({ sessionId: id }))).toEqual({
+      code: "FORBIDDEN",
+      reason: "FORBIDDEN",
+    });
+    expect(await failureOf(anonymous.session.start({ sessionId: id }))).toEqual({
+      code: "UNAUTHORIZED",
+      reason: "UNAUTHENTICATED",
+    });
     expect((await services.db.liveSession.findUniqueOrThrow({ where: { id } })).status).toBe("SCHEDULED");
     await expect(as(admin).session.start({ sessionId: id })).resolves.toMatchObject({ status: "LIVE" });
-    expect(await failureOf(as(ada).session.start({ sessionId: UNKNOWN_ID }))).toEqual({ code: "NOT_FOUND", reason: "SESSION_NOT_FOUND" });
+    expect(await failureOf(as(ada).session.start({ sessionId: UNKNOWN_ID }))).toEqual({
+      code: "NOT_FOUND",
+      reason: "SESSION_NOT_FOUND",
+    });
   });
 
   test("an ended or cancelled session cannot start again", async () => {
     for (const status of ["ENDED", "CANCELLED"] as const) {
       const id = await sessionWithStatus(status);
-      expect(await failureOf(as(ada).session.start({ sessionId: id }))).toEqual({ code: "CONFLICT", reason: "SESSION_NOT_STARTABLE" });
+      expect(await failureOf(as(ada).session.start({ sessionId: id }))).toEqual({
+        code: "CONFLICT",
+        reason: "SESSION_NOT_STARTABLE",
+      });
       expect((await services.db.liveSession.findUniqueOrThrow({ where: { id } })).status).toBe(status);
     }
   });
 
   test("20 concurrent starts: one transition, startedAt written once, every caller sees the same live session", async () => {
     const { id } = await newSession(adaCourse);
-    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => as(i % 2 ? ada : admin).session.start({ sessionId: id })));
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => as(i % 2 ? ada : admin).session.start({ sessionId: id })),
+    );
     const row = await services.db.liveSession.findUniqueOrThrow({ where: { id } });
     expect(row.status).toBe("LIVE");
     expect(new Set(answers.map((answer) => answer.startedAt?.getTime()))).toEqual(new Set([row.startedAt!.getTime()]));
@@ -156,7 +200,10 @@ describe("session.byId", () => {
   test("public; an unknown id is SESSION_NOT_FOUND", async () => {
     const { id } = await newSession(graceCourse, "Public view");
     await expect(anonymous.session.byId({ sessionId: id })).resolves.toMatchObject({ id, title: "Public view" });
-    expect(await failureOf(anonymous.session.byId({ sessionId: UNKNOWN_ID }))).toEqual({ code: "NOT_FOUND", reason: "SESSION_NOT_FOUND" });
+    expect(await failureOf(anonymous.session.byId({ sessionId: UNKNOWN_ID }))).toEqual({
+      code: "NOT_FOUND",
+      reason: "SESSION_NOT_FOUND",
+    });
   });
 });
 
@@ -183,38 +230,69 @@ describe("session.rate and session.myRating", () => {
 
     const ended = await sessionWithStatus("ENDED");
     await attended(ended, student.id);
-    await expect(as(student).session.rate({ sessionId: ended, stars: 3 })).resolves.toMatchObject({ stars: 3, comment: null });
+    await expect(as(student).session.rate({ sessionId: ended, stars: 3 })).resolves.toMatchObject({
+      stars: 3,
+      comment: null,
+    });
   });
 
   test("concurrent ratings by one attendee leave one row", async () => {
     const ended = await sessionWithStatus("ENDED");
     await attended(ended, otherStudent.id);
-    await Promise.all(Array.from({ length: 10 }, (_, i) => as(otherStudent).session.rate({ sessionId: ended, stars: 1 + (i % 5) })));
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) => as(otherStudent).session.rate({ sessionId: ended, stars: 1 + (i % 5) })),
+    );
     expect(await services.db.sessionRating.count({ where: { sessionId: ended } })).toBe(1);
   });
 
   test("only attendees; not before the session is live nor when cancelled", async () => {
     const live = await sessionWithStatus("LIVE");
-    expect(await failureOf(as(otherStudent).session.rate({ sessionId: live, stars: 5 }))).toEqual({ code: "FORBIDDEN", reason: "NOT_AN_ATTENDEE" });
-    expect(await failureOf(as(admin).session.rate({ sessionId: live, stars: 5 }))).toEqual({ code: "FORBIDDEN", reason: "NOT_AN_ATTENDEE" });
+    expect(await failureOf(as(otherStudent).session.rate({ sessionId: live, stars: 5 }))).toEqual({
+      code: "FORBIDDEN",
+      reason: "NOT_AN_ATTENDEE",
+    });
+    expect(await failureOf(as(admin).session.rate({ sessionId: live, stars: 5 }))).toEqual({
+      code: "FORBIDDEN",
+      reason: "NOT_AN_ATTENDEE",
+    });
     for (const status of ["SCHEDULED", "CANCELLED"] as const) {
       const id = await sessionWithStatus(status);
       await attended(id, student.id);
-      expect(await failureOf(as(student).session.rate({ sessionId: id, stars: 5 }))).toEqual({ code: "CONFLICT", reason: "SESSION_NOT_RATEABLE" });
+      expect(await failureOf(as(student).session.rate({ sessionId: id, stars: 5 }))).toEqual({
+        code: "CONFLICT",
+        reason: "SESSION_NOT_RATEABLE",
+      });
     }
-    expect(await failureOf(as(student).session.rate({ sessionId: UNKNOWN_ID, stars: 5 }))).toEqual({ code: "NOT_FOUND", reason: "SESSION_NOT_FOUND" });
-    expect(await failureOf(as(student).session.myRating({ sessionId: UNKNOWN_ID }))).toEqual({ code: "NOT_FOUND", reason: "SESSION_NOT_FOUND" });
-    expect(await failureOf(anonymous.session.rate({ sessionId: live, stars: 5 }))).toEqual({ code: "UNAUTHORIZED", reason: "UNAUTHENTICATED" });
-    expect(await failureOf(anonymous.session.myRating({ sessionId: live }))).toEqual({ code: "UNAUTHORIZED", reason: "UNAUTHENTICATED" });
+    expect(await failureOf(as(student).session.rate({ sessionId: UNKNOWN_ID, stars: 5 }))).toEqual({
+      code: "NOT_FOUND",
+      reason: "SESSION_NOT_FOUND",
+    });
+    expect(await failureOf(as(student).session.myRating({ sessionId: UNKNOWN_ID }))).toEqual({
+      code: "NOT_FOUND",
+      reason: "SESSION_NOT_FOUND",
+    });
+    expect(await failureOf(anonymous.session.rate({ sessionId: live, stars: 5 }))).toEqual({
+      code: "UNAUTHORIZED",
+      reason: "UNAUTHENTICATED",
+    });
+    expect(await failureOf(anonymous.session.myRating({ sessionId: live }))).toEqual({
+      code: "UNAUTHORIZED",
+      reason: "UNAUTHENTICATED",
+    });
   });
 
   test("stars outside 1–5 or fractional, or a comment over 2,000 characters, are bad requests", async () => {
     const live = await sessionWithStatus("LIVE");
     await attended(live, student.id);
     for (const stars of [0, 6, -1, 4.5]) {
-      expect(await failureOf(as(student).session.rate({ sessionId: live, stars }))).toEqual({ code: "BAD_REQUEST", reason: "INVALID_INPUT" });
+      expect(await failureOf(as(student).session.rate({ sessionId: live, stars }))).toEqual({
+        code: "BAD_REQUEST",
+        reason: "INVALID_INPUT",
+      });
     }
-    expect(await failureOf(as(student).session.rate({ sessionId: live, stars: 3, comment: "x".repeat(2_001) }))).toEqual({
+    expect(
+      await failureOf(as(student).session.rate({ sessionId: live, stars: 3, comment: "x".repeat(2_001) })),
+    ).toEqual({
       code: "BAD_REQUEST",
       reason: "INVALID_INPUT",
     });
@@ -233,13 +311,20 @@ describe("malformed input never causes a 500", () => {
     lenient?: Record<string, (value: unknown) => boolean>;
   }
   const shortText = (value: unknown) => typeof value === "string" && value.length <= 5_000 && !value.includes("\u0000");
-  const intIn = (min: number, max: number) => (value: unknown) => Number.isInteger(value) && (value as number) >= min && (value as number) <= max;
+  const intIn = (min: number, max: number) => (value: unknown) =>
+    Number.isInteger(value) && (value as number) >= min && (value as number) <= max;
   const procedures: Procedure[] = [
     {
       path: "session.create",
       type: "mutation",
       // z.coerce.date turns numbers, null or booleans into dates long past: the service answers 400 for those too.
-      valid: { courseId: UUID, title: "T", description: "D", startsAt: new Date(Date.now() + 3_600_000).toISOString(), plannedDurationMinutes: 30 },
+      valid: {
+        courseId: UUID,
+        title: "T",
+        description: "D",
+        startsAt: new Date(Date.now() + 3_600_000).toISOString(),
+        plannedDurationMinutes: 30,
+      },
       required: ["courseId", "title", "startsAt", "plannedDurationMinutes"],
       lenient: { title: shortText, description: shortText, plannedDurationMinutes: intIn(5, 600) },
     },

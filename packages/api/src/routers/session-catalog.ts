@@ -30,7 +30,9 @@ export const sessionCatalogRouter = createTRPCRouter({
     .mutation(({ ctx, input }) => createSession(ctx, ctx.user, input)),
 
   /** SCHEDULED → LIVE; repeating it (or racing it) answers the live session. */
-  start: instructorProcedure.input(sessionId).mutation(({ ctx, input }) => startSession(ctx, ctx.user, input.sessionId)),
+  start: instructorProcedure
+    .input(sessionId)
+    .mutation(({ ctx, input }) => startSession(ctx, ctx.user, input.sessionId)),
 
   byId: publicProcedure.input(sessionId).query(({ ctx, input }) => getSession(ctx, input.sessionId)),
 

@@ -40,21 +40,74 @@ const LONG_DESCRIPTION = "A long description. ".repeat(20).trim();
 
 beforeAll(async () => {
   const db = services.db;
-  const ada = await db.user.create({ data: { email: "ada@example.test", name: "Ada Lovelace", passwordHash: "x", role: "INSTRUCTOR" } });
-  const grace = await db.user.create({ data: { email: "grace@example.test", name: "Grace Hopper", passwordHash: "x", role: "INSTRUCTOR" } });
-  const engines = await db.course.create({ data: { slug: "analytical-engines", title: "Analytical Engines", instructorId: ada.id } });
-  const compilers = await db.course.create({ data: { slug: "compilers-101", title: "Compilers 101", instructorId: grace.id } });
+  const ada = await db.user.create({
+    data: { email: "ada@example.test", name: "Ada Lovelace", passwordHash: "x", role: "INSTRUCTOR" },
+  });
+  const grace = await db.user.create({
+    data: { email: "grace@example.test", name: "Grace Hopper", passwordHash: "x", role: "INSTRUCTOR" },
+  });
+  const engines = await db.course.create({
+    data: { slug: "analytical-engines", title: "Analytical Engines", instructorId: ada.id },
+  });
+  const compilers = await db.course.create({
+    data: { slug: "compilers-101", title: "Compilers 101", instructorId: grace.id },
+  });
   const students = await insertUsers(services, 8, { emailPrefix: "list-student" });
 
-  const session = (data: { courseId: string; title: string; status: "SCHEDULED" | "LIVE" | "ENDED" | "CANCELLED"; startsAt: Date; startedAt?: Date; endedAt?: Date; description?: string }) =>
-    db.liveSession.create({ data: { plannedDurationMinutes: 60, ...data }, select: { id: true } }).then((row) => row.id);
+  const session = (data: {
+    courseId: string;
+    title: string;
+    status: "SCHEDULED" | "LIVE" | "ENDED" | "CANCELLED";
+    startsAt: Date;
+    startedAt?: Date;
+    endedAt?: Date;
+    description?: string;
+  }) =>
+    db.liveSession
+      .create({ data: { plannedDurationMinutes: 60, ...data }, select: { id: true } })
+      .then((row) => row.id);
 
-  const quantum = await session({ courseId: engines.id, title: "Quantum Basics", status: "LIVE", startsAt: minutes(-40), startedAt: minutes(-30) });
-  const bytes = await session({ courseId: compilers.id, title: "Bytes and Bits", status: "LIVE", startsAt: minutes(-10), startedAt: minutes(-10) });
-  const parsing = await session({ courseId: compilers.id, title: "Parsing Deep Dive", status: "SCHEDULED", startsAt: days(1), description: LONG_DESCRIPTION });
-  const halfPrice = await session({ courseId: engines.id, title: "Save 50% of your time", status: "SCHEDULED", startsAt: days(2) });
-  const loops = await session({ courseId: compilers.id, title: "Loops_and_more", status: "ENDED", startsAt: days(-1), startedAt: days(-1), endedAt: minutes(-23 * 60) });
-  const cancelled = await session({ courseId: engines.id, title: "Cancelled Talk", status: "CANCELLED", startsAt: days(-2) });
+  const quantum = await session({
+    courseId: engines.id,
+    title: "Quantum Basics",
+    status: "LIVE",
+    startsAt: minutes(-40),
+    startedAt: minutes(-30),
+  });
+  const bytes = await session({
+    courseId: compilers.id,
+    title: "Bytes and Bits",
+    status: "LIVE",
+    startsAt: minutes(-10),
+    startedAt: minutes(-10),
+  });
+  const parsing = await session({
+    courseId: compilers.id,
+    title: "Parsing Deep Dive",
+    status: "SCHEDULED",
+    startsAt: days(1),
+    description: LONG_DESCRIPTION,
+  });
+  const halfPrice = await session({
+    courseId: engines.id,
+    title: "Save 50% of your time",
+    status: "SCHEDULED",
+    startsAt: days(2),
+  });
+  const loops = await session({
+    courseId: compilers.id,
+    title: "Loops_and_more",
+    status: "ENDED",
+    startsAt: days(-1),
+    startedAt: days(-1),
+    endedAt: minutes(-23 * 60),
+  });
+  const cancelled = await session({
+    courseId: engines.id,
+    title: "Cancelled Talk",
+    status: "CANCELLED",
+    startsAt: days(-2),
+  });
 
   // 40 sessions whose sort keys clash in pairs of tens, so only the id can order them.
   await db.$executeRaw`
@@ -75,7 +128,16 @@ beforeAll(async () => {
           FROM generate_series(1, 40) AS n
       ) batch`;
 
-  const [s1, s2, s3, s4, s5, s6, s7, s8] = students.map((student) => student.id) as [string, string, string, string, string, string, string, string];
+  const [s1, s2, s3, s4, s5, s6, s7, s8] = students.map((student) => student.id) as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   await db.sessionParticipant.createMany({
     data: [
       { sessionId: quantum, userId: s1 },
@@ -110,7 +172,13 @@ interface Row {
 /** The documented order of each tab, computed independently of the SQL. */
 function expectedOrder(tab: SessionTab, rows: Row[]): string[] {
   const inTab = rows.filter((row) =>
-    tab === "all" ? true : tab === "live" ? row.status === "LIVE" : tab === "upcoming" ? row.status === "SCHEDULED" : row.status === "ENDED" || row.status === "CANCELLED",
+    tab === "all"
+      ? true
+      : tab === "live"
+        ? row.status === "LIVE"
+        : tab === "upcoming"
+          ? row.status === "SCHEDULED"
+          : row.status === "ENDED" || row.status === "CANCELLED",
   );
   const key = (row: Row) => {
     switch (row.status) {
@@ -119,7 +187,11 @@ function expectedOrder(tab: SessionTab, rows: Row[]): string[] {
       case "SCHEDULED":
         return { rank: 1, at: row.startsAt.getTime(), direction: 1 };
       default:
-        return { rank: tab === "all" && row.status === "CANCELLED" ? 3 : 2, at: (row.endedAt ?? row.startsAt).getTime(), direction: -1 };
+        return {
+          rank: tab === "all" && row.status === "CANCELLED" ? 3 : 2,
+          at: (row.endedAt ?? row.startsAt).getTime(),
+          direction: -1,
+        };
     }
   };
   return inTab
@@ -148,7 +220,9 @@ async function everyPage(input: { tab: SessionTab; limit: number; search?: strin
 
 describe("session.list tabs", () => {
   test("each tab holds exactly its statuses (ended includes cancelled), in the documented order", async () => {
-    const rows = await services.db.liveSession.findMany({ select: { id: true, status: true, startsAt: true, startedAt: true, endedAt: true } });
+    const rows = await services.db.liveSession.findMany({
+      select: { id: true, status: true, startsAt: true, startedAt: true, endedAt: true },
+    });
     expect(rows).toHaveLength(46);
     for (const tab of ["all", "live", "upcoming", "ended"] as const) {
       const page = await caller.session.list({ tab, limit: 50 });
@@ -156,7 +230,12 @@ describe("session.list tabs", () => {
       expect(page.nextCursor).toBeNull();
     }
     const counts = Object.fromEntries(
-      await Promise.all((["live", "upcoming", "ended"] as const).map(async (tab) => [tab, (await caller.session.list({ tab, limit: 50 })).items.length])),
+      await Promise.all(
+        (["live", "upcoming", "ended"] as const).map(async (tab) => [
+          tab,
+          (await caller.session.list({ tab, limit: 50 })).items.length,
+        ]),
+      ),
     );
     expect(counts).toEqual({ live: 12, upcoming: 12, ended: 22 });
   });
@@ -186,8 +265,16 @@ describe("session.list tabs", () => {
       rating: { average: 4.5, count: 2 },
     });
     expect(byId.get(fx.bytes)).toMatchObject({ participantCount: 1, rating: { average: null, count: 0 } });
-    expect(byId.get(fx.loops)).toMatchObject({ status: "ENDED", participantCount: 1, rating: { average: 4, count: 1 } });
-    expect(byId.get(fx.cancelled)).toMatchObject({ status: "CANCELLED", participantCount: 0, rating: { average: null, count: 0 } });
+    expect(byId.get(fx.loops)).toMatchObject({
+      status: "ENDED",
+      participantCount: 1,
+      rating: { average: 4, count: 1 },
+    });
+    expect(byId.get(fx.cancelled)).toMatchObject({
+      status: "CANCELLED",
+      participantCount: 0,
+      rating: { average: null, count: 0 },
+    });
   });
 
   test("list items carry a description preview; byId the whole description", async () => {
@@ -212,18 +299,29 @@ describe("session.list tabs", () => {
 });
 
 describe("session.list paging", () => {
-  test.each(["all", "live", "upcoming", "ended"] as const)("%s: every session exactly once, in order, whatever the page size", async (tab) => {
-    const rows = await services.db.liveSession.findMany({ select: { id: true, status: true, startsAt: true, startedAt: true, endedAt: true } });
-    const expected = expectedOrder(tab, rows);
-    for (const limit of [1, 3, 7]) {
-      expect(await everyPage({ tab, limit })).toEqual(expected);
-    }
-  });
+  test.each(["all", "live", "upcoming", "ended"] as const)(
+    "%s: every session exactly once, in order, whatever the page size",
+    async (tab) => {
+      const rows = await services.db.liveSession.findMany({
+        select: { id: true, status: true, startsAt: true, startedAt: true, endedAt: true },
+      });
+      const expected = expectedOrder(tab, rows);
+      for (const limit of [1, 3, 7]) {
+        expect(await everyPage({ tab, limit })).toEqual(expected);
+      }
+    },
+  );
 
   test("a session added behind the cursor does not shift the next page", async () => {
     const first = await caller.session.list({ tab: "upcoming", limit: 3 });
     const added = await services.db.liveSession.create({
-      data: { courseId: fx.compilers.id, title: "Added meanwhile", status: "SCHEDULED", startsAt: minutes(1), plannedDurationMinutes: 30 },
+      data: {
+        courseId: fx.compilers.id,
+        title: "Added meanwhile",
+        status: "SCHEDULED",
+        startsAt: minutes(1),
+        plannedDurationMinutes: 30,
+      },
     });
     try {
       const second = await caller.session.list({ tab: "upcoming", limit: 3, cursor: first.nextCursor! });
@@ -236,12 +334,22 @@ describe("session.list paging", () => {
 
   test("a malformed, forged or other tab's cursor is a bad request", async () => {
     const { nextCursor } = await caller.session.list({ tab: "live", limit: 2 });
-    const forged = Buffer.from(JSON.stringify({ tab: "live", rank: 0, sortAt: "not a date", id: fx.quantum })).toString("base64url");
-    const wrongRank = Buffer.from(JSON.stringify({ tab: "live", rank: 2, sortAt: new Date().toISOString(), id: fx.quantum })).toString("base64url");
+    const forged = Buffer.from(JSON.stringify({ tab: "live", rank: 0, sortAt: "not a date", id: fx.quantum })).toString(
+      "base64url",
+    );
+    const wrongRank = Buffer.from(
+      JSON.stringify({ tab: "live", rank: 2, sortAt: new Date().toISOString(), id: fx.quantum }),
+    ).toString("base64url");
     for (const cursor of ["garbage", "", "e30", forged, wrongRank, Buffer.from("[1,2]").toString("base64url")]) {
-      expect(await failureOf(caller.session.list({ tab: "live", cursor }))).toEqual({ code: "BAD_REQUEST", reason: "INVALID_INPUT" });
+      expect(await failureOf(caller.session.list({ tab: "live", cursor }))).toEqual({
+        code: "BAD_REQUEST",
+        reason: "INVALID_INPUT",
+      });
     }
-    expect(await failureOf(caller.session.list({ tab: "upcoming", cursor: nextCursor! }))).toEqual({ code: "BAD_REQUEST", reason: "INVALID_INPUT" });
+    expect(await failureOf(caller.session.list({ tab: "upcoming", cursor: nextCursor! }))).toEqual({
+      code: "BAD_REQUEST",
+      reason: "INVALID_INPUT",
+    });
   });
 });
 

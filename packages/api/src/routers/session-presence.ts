@@ -7,21 +7,31 @@ import { authedProcedure, createTRPCRouter, instructorProcedure } from "../trpc"
 
 const sessionId = z.uuid();
 /** One browser tab: a random id the room generates. */
-const connectionId = z.string().min(8).max(64).regex(/^[\w-]+$/, { error: "Invalid connection id." });
+const connectionId = z
+  .string()
+  .min(8)
+  .max(64)
+  .regex(/^[\w-]+$/, { error: "Invalid connection id." });
 const sessionInput = z.strictObject({ sessionId });
 const connectionInput = z.strictObject({ sessionId, connectionId });
 
 /** Participation and presence: who is in a session right now, per tab, and the live event stream. */
 export const sessionPresenceRouter = createTRPCRouter({
-  join: authedProcedure.input(connectionInput).mutation(({ ctx, input }) => participants.join(ctx, ctx.user, input.sessionId, input.connectionId)),
+  join: authedProcedure
+    .input(connectionInput)
+    .mutation(({ ctx, input }) => participants.join(ctx, ctx.user, input.sessionId, input.connectionId)),
 
-  leave: authedProcedure.input(connectionInput).mutation(({ ctx, input }) => participants.leave(ctx, ctx.user, input.sessionId, input.connectionId)),
+  leave: authedProcedure
+    .input(connectionInput)
+    .mutation(({ ctx, input }) => participants.leave(ctx, ctx.user, input.sessionId, input.connectionId)),
 
   heartbeat: authedProcedure
     .input(connectionInput)
     .mutation(({ ctx, input }) => participants.heartbeat(ctx, ctx.user, input.sessionId, input.connectionId)),
 
-  participants: authedProcedure.input(sessionInput).query(({ ctx, input }) => participants.listParticipants(ctx, input.sessionId)),
+  participants: authedProcedure
+    .input(sessionInput)
+    .query(({ ctx, input }) => participants.listParticipants(ctx, input.sessionId)),
 
   participantCount: authedProcedure
     .input(sessionInput)
@@ -31,7 +41,9 @@ export const sessionPresenceRouter = createTRPCRouter({
   end: instructorProcedure.input(sessionInput).mutation(({ ctx, input }) => endSession(ctx, ctx.user, input.sessionId)),
 
   /** SCHEDULED or LIVE → CANCELLED, closing participants like end. */
-  cancel: instructorProcedure.input(sessionInput).mutation(({ ctx, input }) => cancelSession(ctx, ctx.user, input.sessionId)),
+  cancel: instructorProcedure
+    .input(sessionInput)
+    .mutation(({ ctx, input }) => cancelSession(ctx, ctx.user, input.sessionId)),
 
   /** The reconcile of the participants.dedupe job for one session (its instructor or an admin); returns what it fixed. */
   cleanupParticipants: instructorProcedure.input(sessionInput).mutation(async ({ ctx, input }) => {

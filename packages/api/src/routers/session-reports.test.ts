@@ -15,7 +15,8 @@ afterAll(close);
 
 const MINUTE = 60_000;
 const at = (minutes: number) => new Date(T0 + minutes * MINUTE);
-const as = (user: { id: string; role: SessionUser["role"] }) => createCaller(context({ ...user, familyId: "00000000-0000-4000-8000-000000000000" }));
+const as = (user: { id: string; role: SessionUser["role"] }) =>
+  createCaller(context({ ...user, familyId: "00000000-0000-4000-8000-000000000000" }));
 const failureOf = (promise: Promise<unknown>) =>
   promise.then(
     () => ({ code: "none", reason: "none" }),
@@ -31,12 +32,22 @@ beforeAll(async () => {
   [teacher, otherTeacher] = [teachers[0]!, teachers[1]!];
   admin = (await insertUsers(services, 1, { role: "ADMIN", emailPrefix: "reports-admin" }))[0]!;
   students = await insertUsers(services, 4, { role: "STUDENT", emailPrefix: "reports-student" });
-  courseId = (await services.db.course.create({ data: { slug: "reports-course", title: "Reports", instructorId: teacher.id } })).id;
+  courseId = (
+    await services.db.course.create({ data: { slug: "reports-course", title: "Reports", instructorId: teacher.id } })
+  ).id;
 });
 
 async function session(status: "LIVE" | "ENDED" | "SCHEDULED", endedAt: Date | null = null) {
   const { id } = await services.db.liveSession.create({
-    data: { courseId, title: `${status} session`, status, startsAt: at(0), startedAt: status === "SCHEDULED" ? null : at(0), endedAt, plannedDurationMinutes: 60 },
+    data: {
+      courseId,
+      title: `${status} session`,
+      status,
+      startsAt: at(0),
+      startedAt: status === "SCHEDULED" ? null : at(0),
+      endedAt,
+      plannedDurationMinutes: 60,
+    },
   });
   return id;
 }
@@ -75,9 +86,29 @@ describe("session.attendance", () => {
     expect(attendance.total).toBe(3);
     expect(attendance.items.map((row) => row.userId)).toEqual([cy.id, ana.id, ben.id]);
     const [cyRow, anaRow, benRow] = attendance.items;
-    expect(anaRow).toMatchObject({ attendedMs: 40 * MINUTE, visits: 2, active: true, lastLeftAt: null, leaveReason: null, firstJoinedAt: at(1), isInstructor: false });
-    expect(benRow).toMatchObject({ attendedMs: 5 * MINUTE, visits: 1, active: false, lastLeftAt: at(7), leaveReason: "TIMEOUT" });
-    expect(cyRow).toMatchObject({ attendedMs: 30 * MINUTE, visits: 2, active: false, lastLeftAt: at(30), firstJoinedAt: at(0) });
+    expect(anaRow).toMatchObject({
+      attendedMs: 40 * MINUTE,
+      visits: 2,
+      active: true,
+      lastLeftAt: null,
+      leaveReason: null,
+      firstJoinedAt: at(1),
+      isInstructor: false,
+    });
+    expect(benRow).toMatchObject({
+      attendedMs: 5 * MINUTE,
+      visits: 1,
+      active: false,
+      lastLeftAt: at(7),
+      leaveReason: "TIMEOUT",
+    });
+    expect(cyRow).toMatchObject({
+      attendedMs: 30 * MINUTE,
+      visits: 2,
+      active: false,
+      lastLeftAt: at(30),
+      firstJoinedAt: at(0),
+    });
     expect(anaRow!.name).toMatch(/^Test User/);
     expect(attendance.averageAttendedMs).toBe(25 * MINUTE);
 
@@ -108,7 +139,11 @@ describe("session.attendance", () => {
 
   test("a session nobody joined has an empty attendance", async () => {
     const sessionId = await session("SCHEDULED");
-    expect(await as(teacher).session.attendance({ sessionId })).toEqual({ total: 0, averageAttendedMs: null, items: [] });
+    expect(await as(teacher).session.attendance({ sessionId })).toEqual({
+      total: 0,
+      averageAttendedMs: null,
+      items: [],
+    });
   });
 });
 
@@ -135,7 +170,12 @@ describe("session.ratings", () => {
 
   test("no ratings yet", async () => {
     const sessionId = await session("ENDED", at(60));
-    expect(await as(admin).session.ratings({ sessionId })).toEqual({ average: null, count: 0, distribution: [0, 0, 0, 0, 0], items: [] });
+    expect(await as(admin).session.ratings({ sessionId })).toEqual({
+      average: null,
+      count: 0,
+      distribution: [0, 0, 0, 0, 0],
+      items: [],
+    });
   });
 });
 
@@ -145,10 +185,20 @@ describe("who may read the reports", () => {
     for (const procedure of ["attendance", "ratings"] as const) {
       await expect(as(teacher).session[procedure]({ sessionId })).resolves.toBeDefined();
       await expect(as(admin).session[procedure]({ sessionId })).resolves.toBeDefined();
-      expect(await failureOf(as(otherTeacher).session[procedure]({ sessionId }))).toEqual({ code: "FORBIDDEN", reason: "FORBIDDEN" });
-      expect(await failureOf(as(students[0]!).session[procedure]({ sessionId }))).toEqual({ code: "FORBIDDEN", reason: "FORBIDDEN" });
-      expect(await failureOf(createCaller(context()).session[procedure]({ sessionId }))).toMatchObject({ code: "UNAUTHORIZED" });
-      expect(await failureOf(as(admin).session[procedure]({ sessionId: "00000000-0000-4000-8000-000000000009" }))).toEqual({
+      expect(await failureOf(as(otherTeacher).session[procedure]({ sessionId }))).toEqual({
+        code: "FORBIDDEN",
+        reason: "FORBIDDEN",
+      });
+      expect(await failureOf(as(students[0]!).session[procedure]({ sessionId }))).toEqual({
+        code: "FORBIDDEN",
+        reason: "FORBIDDEN",
+      });
+      expect(await failureOf(createCaller(context()).session[procedure]({ sessionId }))).toMatchObject({
+        code: "UNAUTHORIZED",
+      });
+      expect(
+        await failureOf(as(admin).session[procedure]({ sessionId: "00000000-0000-4000-8000-000000000009" })),
+      ).toEqual({
         code: "NOT_FOUND",
         reason: "SESSION_NOT_FOUND",
       });
@@ -159,11 +209,23 @@ describe("who may read the reports", () => {
     const sessionId = await session("ENDED", at(60));
     // `limit` is left out of the spoiled fields: a random integer is often a valid limit.
     for (const path of ["session.attendance", "session.ratings"]) {
-      await assertRejectsMalformedInput({ path, type: "query", valid: { sessionId }, context: () => context({ ...teacher, familyId: crypto.randomUUID() }), numRuns: 15 });
+      await assertRejectsMalformedInput({
+        path,
+        type: "query",
+        valid: { sessionId },
+        context: () => context({ ...teacher, familyId: crypto.randomUUID() }),
+        numRuns: 15,
+      });
     }
     // A limit out of range or not an integer is a 400, never a 500.
     for (const limit of [0, 1_001, 2.5, "10", null]) {
-      const answer = await callOverHttp({ path: "session.attendance", type: "query", input: { sessionId, limit }, raw: true, context: () => context({ ...teacher, familyId: crypto.randomUUID() }) });
+      const answer = await callOverHttp({
+        path: "session.attendance",
+        type: "query",
+        input: { sessionId, limit },
+        raw: true,
+        context: () => context({ ...teacher, familyId: crypto.randomUUID() }),
+      });
       expect(answer.status).toBe(400);
     }
   });

@@ -10,8 +10,12 @@ const reportInput = z.strictObject({
 /** What an instructor looks at after (or during) a session: attendance and ratings. Merged into `session`. */
 export const sessionReportsRouter = createTRPCRouter({
   /** Who attended and for how long, from the participant history (the course's instructor or an admin). */
-  attendance: instructorProcedure.input(reportInput).query(({ ctx, input }) => sessionAttendance(ctx, ctx.user, input.sessionId, input.limit)),
+  attendance: instructorProcedure
+    .input(reportInput)
+    .query(({ ctx, input }) => sessionAttendance(ctx, ctx.user, input.sessionId, input.limit)),
 
   /** The ratings with their comments, average and distribution (the course's instructor or an admin). */
-  ratings: instructorProcedure.input(reportInput).query(({ ctx, input }) => sessionRatings(ctx, ctx.user, input.sessionId, input.limit)),
+  ratings: instructorProcedure
+    .input(reportInput)
+    .query(({ ctx, input }) => sessionRatings(ctx, ctx.user, input.sessionId, input.limit)),
 });

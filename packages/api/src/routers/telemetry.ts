@@ -8,7 +8,12 @@ export const telemetryRouter = createTRPCRouter({
     .input(
       z.strictObject({
         events: z
-          .array(z.strictObject({ type: z.enum(TELEMETRY_EVENT_TYPES), durationMs: z.number().min(0).max(600_000).optional() }))
+          .array(
+            z.strictObject({
+              type: z.enum(TELEMETRY_EVENT_TYPES),
+              durationMs: z.number().min(0).max(600_000).optional(),
+            }),
+          )
           .min(1)
           .max(20),
       }),

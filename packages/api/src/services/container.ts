@@ -25,5 +25,10 @@ export function createServices(config: CoreConfig, options: { logger?: Logger; c
 }
 
 export async function closeServices(services: Services): Promise<void> {
-  await Promise.allSettled([services.db.$disconnect(), services.redis.quit(), services.events.close(), services.jobs.close()]);
+  await Promise.allSettled([
+    services.db.$disconnect(),
+    services.redis.quit(),
+    services.events.close(),
+    services.jobs.close(),
+  ]);
 }

@@ -21,7 +21,10 @@ export function assertCanManageCourse(actor: Actor, course: { instructorId: stri
 
 /** Loads a course for a change by `actor`: NOT_FOUND when it does not exist, FORBIDDEN when it is not theirs. */
 export async function findManagedCourse(services: CourseServices, actor: Actor, courseId: string) {
-  const course = await services.db.course.findUnique({ where: { id: courseId }, select: { id: true, instructorId: true } });
+  const course = await services.db.course.findUnique({
+    where: { id: courseId },
+    select: { id: true, instructorId: true },
+  });
   if (!course) throw appError("NOT_FOUND", Reason.COURSE_NOT_FOUND, "This course does not exist.");
   assertCanManageCourse(actor, course);
   return course;
@@ -125,7 +128,8 @@ export function slugify(title: string): string {
 const SUFFIX_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789";
 const slugSuffix = () => Array.from({ length: 5 }, () => SUFFIX_ALPHABET[randomInt(SUFFIX_ALPHABET.length)]).join("");
 
-const isUniqueViolation = (error: unknown) => error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
+const isUniqueViolation = (error: unknown) =>
+  error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
 
 export interface CreateCourseInput {
   title: string;
@@ -137,8 +141,13 @@ export interface CreateCourseInput {
  * Creates a course taught by `actor`. An explicit slug must be free (CONFLICT SLUG_TAKEN); a generated
  * one gets a short random suffix when taken, and the unique index decides races, not a prior check.
  */
-export async function createCourse(services: CourseServices, actor: Actor, input: CreateCourseInput): Promise<CourseView> {
-  if (actor.role === "STUDENT") throw appError("FORBIDDEN", Reason.FORBIDDEN, "Only instructors and admins can create courses.");
+export async function createCourse(
+  services: CourseServices,
+  actor: Actor,
+  input: CreateCourseInput,
+): Promise<CourseView> {
+  if (actor.role === "STUDENT")
+    throw appError("FORBIDDEN", Reason.FORBIDDEN, "Only instructors and admins can create courses.");
   const base = input.slug ?? slugify(input.title);
   for (let attempt = 0; ; attempt++) {
     const slug = attempt === 0 ? base : `${base.slice(0, SLUG_MAX_LENGTH)}-${slugSuffix()}`;
@@ -150,7 +159,8 @@ export async function createCourse(services: CourseServices, actor: Actor, input
       return toCourse(created);
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
-      if (input.slug !== undefined) throw appError("CONFLICT", Reason.SLUG_TAKEN, "This course address is already taken. Choose another slug.");
+      if (input.slug !== undefined)
+        throw appError("CONFLICT", Reason.SLUG_TAKEN, "This course address is already taken. Choose another slug.");
       if (attempt + 1 >= SLUG_ATTEMPTS) throw error;
     }
   }
@@ -163,7 +173,11 @@ export interface UpdateCourseInput {
 }
 
 /** Changes a course's title or description; the slug stays, so shared links keep working. */
-export async function updateCourse(services: CourseServices, actor: Actor, input: UpdateCourseInput): Promise<CourseView> {
+export async function updateCourse(
+  services: CourseServices,
+  actor: Actor,
+  input: UpdateCourseInput,
+): Promise<CourseView> {
   await findManagedCourse(services, actor, input.courseId);
   const updated = await services.db.course.update({
     where: { id: input.courseId },

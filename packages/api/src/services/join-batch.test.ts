@@ -3,7 +3,12 @@ import { groupCommit, type Outcome } from "./join-batch";
 
 /** A batch runner that records each batch and finishes when the test says so. */
 function controlledRunner() {
-  const batches: { key: string; items: number[]; finish: (outcomes?: Outcome<string>[] | Error) => void; release: () => void }[] = [];
+  const batches: {
+    key: string;
+    items: number[];
+    finish: (outcomes?: Outcome<string>[] | Error) => void;
+    release: () => void;
+  }[] = [];
   const queue = groupCommit<number, string>({
     maxBatch: 3,
     run: (key, items, release) =>
@@ -12,7 +17,10 @@ function controlledRunner() {
           key,
           items,
           release,
-          finish: (outcomes) => (outcomes instanceof Error ? reject(outcomes) : resolve(outcomes ?? items.map((item) => ({ ok: true, value: `${key}:${item}` })))),
+          finish: (outcomes) =>
+            outcomes instanceof Error
+              ? reject(outcomes)
+              : resolve(outcomes ?? items.map((item) => ({ ok: true, value: `${key}:${item}` }))),
         });
       }),
   });
@@ -79,12 +87,21 @@ describe("group commit queue", () => {
     const { queue, batches } = controlledRunner();
     const owner = {};
     const lone = queue.submit(owner, "s", 1);
-    const together = [2, 3, 4].map((item) => queue.submit(owner, "s", item).then((value) => ({ value }), (error: Error) => ({ error: error.message })));
+    const together = [2, 3, 4].map((item) =>
+      queue.submit(owner, "s", item).then(
+        (value) => ({ value }),
+        (error: Error) => ({ error: error.message }),
+      ),
+    );
     const failure = new Error("batch failed");
     batches[0]!.finish(failure);
     await expect(lone).rejects.toBe(failure);
     await settle();
-    batches[1]!.finish([{ ok: true, value: "two" }, { ok: false, error: new Error("three refused") }, { ok: true, value: "four" }]);
+    batches[1]!.finish([
+      { ok: true, value: "two" },
+      { ok: false, error: new Error("three refused") },
+      { ok: true, value: "four" },
+    ]);
     expect(await Promise.all(together)).toEqual([{ value: "two" }, { error: "three refused" }, { value: "four" }]);
     expect(queue.inFlight(owner)).toBe(0);
   });

@@ -12,7 +12,13 @@ export type SessionStatusValue = "SCHEDULED" | "LIVE" | "ENDED" | "CANCELLED";
 export type LeaveReasonValue = "LEFT" | "TIMEOUT" | "ENDED" | "DUPLICATE";
 
 export type ParticipantEvent =
-  | { type: "snapshot"; seq: number; status: SessionStatusValue; participants: ParticipantView[]; participantCount: number }
+  | {
+      type: "snapshot";
+      seq: number;
+      status: SessionStatusValue;
+      participants: ParticipantView[];
+      participantCount: number;
+    }
   | { type: "joined" | "updated"; seq: number; participant: ParticipantView; participantCount: number }
   | { type: "left"; seq: number; userIds: string[]; reason: LeaveReasonValue; participantCount: number }
   | { type: "status"; seq: number; status: SessionStatusValue; participantCount: number };

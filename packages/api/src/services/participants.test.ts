@@ -26,7 +26,9 @@ describe("session.join", () => {
     const [student] = await insertUsers(services, 1);
     const caller = createCaller(context(asSessionUser(student!)));
     const results = await Promise.allSettled(
-      Array.from({ length: 200 }, (_, i) => caller.session.join({ sessionId: session.id, connectionId: connection(i % 5) })),
+      Array.from({ length: 200 }, (_, i) =>
+        caller.session.join({ sessionId: session.id, connectionId: connection(i % 5) }),
+      ),
     );
     expect(results.filter((result) => result.status === "rejected")).toEqual([]);
     expect(await activeRows(session.id)).toBe(1);
@@ -41,11 +43,15 @@ describe("session.join", () => {
     const { session } = await createSessionFixture(services);
     const users = await insertUsers(services, 1_000);
     const results = await Promise.allSettled(
-      users.map((user) => createCaller(context(asSessionUser(user))).session.join({ sessionId: session.id, connectionId: connection(1) })),
+      users.map((user) =>
+        createCaller(context(asSessionUser(user))).session.join({ sessionId: session.id, connectionId: connection(1) }),
+      ),
     );
     expect(results.filter((result) => result.status === "rejected")).toEqual([]);
     expect(await activeRows(session.id)).toBe(1_000);
-    expect((await createCaller(context(asSessionUser(users[0]!))).session.participantCount({ sessionId: session.id })).count).toBe(1_000);
+    expect(
+      (await createCaller(context(asSessionUser(users[0]!))).session.participantCount({ sessionId: session.id })).count,
+    ).toBe(1_000);
     expect(await services.redis.zcard(services.keys.presence(session.id))).toBe(1_000);
   });
 
@@ -57,7 +63,9 @@ describe("session.join", () => {
       code: "PRECONDITION_FAILED",
       cause: { reason: "SESSION_NOT_LIVE" },
     });
-    await expect(caller.session.join({ sessionId: crypto.randomUUID(), connectionId: connection(1) })).rejects.toMatchObject({
+    await expect(
+      caller.session.join({ sessionId: crypto.randomUUID(), connectionId: connection(1) }),
+    ).rejects.toMatchObject({
       code: "NOT_FOUND",
       cause: { reason: "SESSION_NOT_FOUND" },
     });
@@ -96,7 +104,12 @@ describe("session.join, group-committed", () => {
     // the first user's pair in two (the first join runs alone).
     const calls = users.flatMap((user) => [1, 2].map((tab) => ({ user, tab })));
     const results = await Promise.allSettled(
-      calls.map(({ user, tab }) => createCaller(context(asSessionUser(user))).session.join({ sessionId: session.id, connectionId: connection(tab) })),
+      calls.map(({ user, tab }) =>
+        createCaller(context(asSessionUser(user))).session.join({
+          sessionId: session.id,
+          connectionId: connection(tab),
+        }),
+      ),
     );
     expect(results.filter((result) => result.status === "rejected")).toEqual([]);
     const answers = results.map((result) => (result as PromiseFulfilledResult<JoinAnswer>).value);
@@ -119,13 +132,21 @@ describe("session.join, group-committed", () => {
     expect(Math.max(...counts)).toBe(250);
     expect(Math.min(...counts)).toBeGreaterThanOrEqual(1);
     for (const answer of answers) expect(answer.heartbeatIntervalMs).toBe(services.config.timings.heartbeatIntervalMs);
-    expect((await createCaller(context(asSessionUser(users[0]!))).session.participants({ sessionId: session.id })).every((view) => view.connections === 2)).toBe(true);
+    expect(
+      (await createCaller(context(asSessionUser(users[0]!))).session.participants({ sessionId: session.id })).every(
+        (view) => view.connections === 2,
+      ),
+    ).toBe(true);
 
     // One event per caller, consecutive sequence numbers; each user "joined" exactly once.
     const events = await watching.events();
     expect(events).toHaveLength(500);
-    expect(events.map((event) => event.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 500 }, (_, i) => i + 1));
-    const joinedEvents = events.filter((event): event is Extract<ParticipantEvent, { participant: unknown }> => event.type === "joined");
+    expect(events.map((event) => event.seq).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 500 }, (_, i) => i + 1),
+    );
+    const joinedEvents = events.filter(
+      (event): event is Extract<ParticipantEvent, { participant: unknown }> => event.type === "joined",
+    );
     expect(new Set(joinedEvents.map((event) => event.participant.userId)).size).toBe(250);
     expect(joinedEvents).toHaveLength(250);
     expect(events.filter((event) => event.type === "updated")).toHaveLength(250);
@@ -136,11 +157,20 @@ describe("session.join, group-committed", () => {
     const { session } = await createSessionFixture(other.services);
     const users = await insertUsers(other.services, 1_000);
     const results = await Promise.allSettled(
-      users.map((user) => createCaller(other.context(asSessionUser(user))).session.join({ sessionId: session.id, connectionId: connection(1) })),
+      users.map((user) =>
+        createCaller(other.context(asSessionUser(user))).session.join({
+          sessionId: session.id,
+          connectionId: connection(1),
+        }),
+      ),
     );
     expect(results.filter((result) => result.status === "rejected")).toEqual([]);
     expect(await activeRows(session.id)).toBe(1_000);
-    const perTransaction = await services.db.sessionParticipant.groupBy({ by: ["joinedAt"], where: { sessionId: session.id }, _count: { _all: true } });
+    const perTransaction = await services.db.sessionParticipant.groupBy({
+      by: ["joinedAt"],
+      where: { sessionId: session.id },
+      _count: { _all: true },
+    });
     // The first join runs alone; the other 999 arrive while it is in flight: ≥ 3 transactions (the
     // limit splits them), not 1,000. Unbatched, every join would read the clock itself.
     expect(perTransaction.length).toBeGreaterThanOrEqual(3);
@@ -157,7 +187,10 @@ describe("session.join, group-committed", () => {
     const results = await Promise.allSettled(
       users.map((user) => {
         const harness = viaOther.has(user.id) ? other : { context };
-        return createCaller(harness.context(asSessionUser(user))).session.join({ sessionId: session.id, connectionId: connection(1) });
+        return createCaller(harness.context(asSessionUser(user))).session.join({
+          sessionId: session.id,
+          connectionId: connection(1),
+        });
       }),
     );
     expect(results.filter((result) => result.status === "rejected")).toEqual([]);
@@ -197,7 +230,10 @@ describe("session.join, group-committed", () => {
             .session.join({ sessionId: session.id, connectionId: connection(tab) })
             .then(
               () => ({ userId: user.id, outcome: "joined" }),
-              (error: { cause?: { reason?: string } }) => ({ userId: user.id, outcome: error.cause?.reason ?? String(error) }),
+              (error: { cause?: { reason?: string } }) => ({
+                userId: user.id,
+                outcome: error.cause?.reason ?? String(error),
+              }),
             ),
         ),
       );
@@ -212,13 +248,18 @@ describe("session.join, group-committed", () => {
         },
         { what: "the batch to wait for the held lock" },
       );
-      expect((await createCaller(context(instructor)).session[finish]({ sessionId: session.id })).status).toBe(finish === "end" ? "ENDED" : "CANCELLED");
+      expect((await createCaller(context(instructor)).session[finish]({ sessionId: session.id })).status).toBe(
+        finish === "end" ? "ENDED" : "CANCELLED",
+      );
       unblock();
       await blocker;
       const settled = await Promise.all(outcomes);
 
       expect(new Set(settled.map((entry) => entry.outcome))).toEqual(new Set(["joined", "SESSION_NOT_LIVE"]));
-      expect(settled.filter((entry) => entry.userId === blocked.id).map((entry) => entry.outcome)).toEqual(["SESSION_NOT_LIVE", "SESSION_NOT_LIVE"]);
+      expect(settled.filter((entry) => entry.userId === blocked.id).map((entry) => entry.outcome)).toEqual([
+        "SESSION_NOT_LIVE",
+        "SESSION_NOT_LIVE",
+      ]);
       const joinedUsers = new Set(settled.filter((entry) => entry.outcome === "joined").map((entry) => entry.userId));
       expect(await activeRows(session.id)).toBe(0);
       const rows = await services.db.sessionParticipant.findMany({ where: { sessionId: session.id } });
@@ -247,7 +288,12 @@ describe("session.join, group-committed", () => {
     );
     const errors = await Promise.all(attempts);
     errors.forEach((error, i) => {
-      if (i % 2 === 0) expect(error).toMatchObject({ code: "PRECONDITION_FAILED", cause: { reason: "SESSION_NOT_LIVE" }, message: "This session is scheduled, not live." });
+      if (i % 2 === 0)
+        expect(error).toMatchObject({
+          code: "PRECONDITION_FAILED",
+          cause: { reason: "SESSION_NOT_LIVE" },
+          message: "This session is scheduled, not live.",
+        });
       else expect(error).toMatchObject({ code: "NOT_FOUND", cause: { reason: "SESSION_NOT_FOUND" } });
     });
     expect(new Set(errors).size).toBe(60);
@@ -261,7 +307,9 @@ describe("session.join, group-committed", () => {
     const { session } = await createSessionFixture(services);
     const [student] = await insertUsers(services, 1);
     const caller = createCaller(context(asSessionUser(student!)));
-    const answers = await Promise.all(Array.from({ length: 20 }, () => caller.session.join({ sessionId: session.id, connectionId: connection(7) })));
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => caller.session.join({ sessionId: session.id, connectionId: connection(7) })),
+    );
     expect(answers.every((answer) => answer.connections === 1 && answer.participantCount === 1)).toBe(true);
     expect(await services.redis.zcard(services.keys.presence(session.id))).toBe(1);
     expect(await activeRows(session.id)).toBe(1);
@@ -276,11 +324,20 @@ describe("session.leave", () => {
     await caller.session.join({ sessionId: session.id, connectionId: connection(1) });
     await caller.session.join({ sessionId: session.id, connectionId: connection(2) });
 
-    expect(await caller.session.leave({ sessionId: session.id, connectionId: connection(1) })).toMatchObject({ left: false, remainingConnections: 1 });
+    expect(await caller.session.leave({ sessionId: session.id, connectionId: connection(1) })).toMatchObject({
+      left: false,
+      remainingConnections: 1,
+    });
     expect(await activeRows(session.id)).toBe(1);
-    expect(await caller.session.leave({ sessionId: session.id, connectionId: connection(2) })).toMatchObject({ left: true, remainingConnections: 0 });
+    expect(await caller.session.leave({ sessionId: session.id, connectionId: connection(2) })).toMatchObject({
+      left: true,
+      remainingConnections: 0,
+    });
     expect(await activeRows(session.id)).toBe(0);
-    expect(await caller.session.leave({ sessionId: session.id, connectionId: connection(2) })).toMatchObject({ left: false, remainingConnections: 0 });
+    expect(await caller.session.leave({ sessionId: session.id, connectionId: connection(2) })).toMatchObject({
+      left: false,
+      remainingConnections: 0,
+    });
     const row = await services.db.sessionParticipant.findFirstOrThrow({ where: { sessionId: session.id } });
     expect(row.leaveReason).toBe("LEFT");
   });
@@ -325,7 +382,9 @@ describe("session.heartbeat", () => {
     });
     // As if evicted while the tab was offline (or Redis restarted).
     await services.redis.del(services.keys.presence(session.id));
-    expect((await caller.session.heartbeat({ sessionId: session.id, connectionId: connection(1) })).status).toBe("rejoin");
+    expect((await caller.session.heartbeat({ sessionId: session.id, connectionId: connection(1) })).status).toBe(
+      "rejoin",
+    );
     await caller.session.join({ sessionId: session.id, connectionId: connection(1) });
     expect((await caller.session.heartbeat({ sessionId: session.id, connectionId: connection(1) })).status).toBe("ok");
     expect((await caller.session.participantCount({ sessionId: session.id })).count).toBe(1);
@@ -337,9 +396,14 @@ describe("session.onParticipants", () => {
   test("sends a snapshot first, then join and leave deltas with counts", async () => {
     const { session } = await createSessionFixture(services);
     const [watcher, student] = await insertUsers(services, 2);
-    await createCaller(context(asSessionUser(watcher!))).session.join({ sessionId: session.id, connectionId: connection(1) });
+    await createCaller(context(asSessionUser(watcher!))).session.join({
+      sessionId: session.id,
+      connectionId: connection(1),
+    });
     const abort = new AbortController();
-    const stream = await createCaller(context(asSessionUser(watcher!)), { signal: abort.signal }).session.onParticipants({ sessionId: session.id });
+    const stream = await createCaller(context(asSessionUser(watcher!)), {
+      signal: abort.signal,
+    }).session.onParticipants({ sessionId: session.id });
     const events: ParticipantEvent[] = [];
     const reading = (async () => {
       for await (const event of stream as AsyncIterable<ParticipantEvent>) {
@@ -369,11 +433,16 @@ describe("signing out", () => {
     await caller.session.join({ sessionId: first.session.id, connectionId: connection(1) });
     await caller.session.join({ sessionId: first.session.id, connectionId: connection(2) });
     await caller.session.join({ sessionId: second.session.id, connectionId: connection(3) });
-    await createCaller(context(asSessionUser(other!))).session.join({ sessionId: first.session.id, connectionId: connection(4) });
+    await createCaller(context(asSessionUser(other!))).session.join({
+      sessionId: first.session.id,
+      connectionId: connection(4),
+    });
 
     await caller.auth.logout();
     expect(await activeRows(first.session.id)).toBe(1);
     expect(await activeRows(second.session.id)).toBe(0);
-    expect(await services.redis.zrange(services.keys.presence(first.session.id), 0, -1)).toEqual([`${other!.id}:${connection(4)}`]);
+    expect(await services.redis.zrange(services.keys.presence(first.session.id), 0, -1)).toEqual([
+      `${other!.id}:${connection(4)}`,
+    ]);
   });
 });

@@ -3,9 +3,21 @@ import { TRPCError } from "@trpc/server";
 import type { Services, SessionUser } from "../context";
 import { Reason, appError, reasonOf, retryAfterOf } from "../errors";
 import { presenceCounters } from "../metrics";
-import { participantsChannel, type LeaveReasonValue, type ParticipantEvent, type ParticipantView } from "./participant-events";
+import {
+  participantsChannel,
+  type LeaveReasonValue,
+  type ParticipantEvent,
+  type ParticipantView,
+} from "./participant-events";
 import { groupCommit, type Outcome } from "./join-batch";
-import { addConnection, clearSession, connectionCounts, removeConnection, removeUser, touchConnection } from "./presence";
+import {
+  addConnection,
+  clearSession,
+  connectionCounts,
+  removeConnection,
+  removeUser,
+  touchConnection,
+} from "./presence";
 
 type ParticipantServices = Pick<Services, "db" | "redis" | "keys" | "config" | "clock" | "events">;
 
@@ -45,7 +57,10 @@ async function participantRows(services: Pick<Services, "db">, sessionId: string
 
 /** Active participants (one per user) with their number of open connections (tabs). */
 export async function listParticipants(services: ParticipantServices, sessionId: string): Promise<ParticipantView[]> {
-  const [rows, counts] = await Promise.all([participantRows(services, sessionId), connectionCounts(services, sessionId)]);
+  const [rows, counts] = await Promise.all([
+    participantRows(services, sessionId),
+    connectionCounts(services, sessionId),
+  ]);
   return rows.map((row) => ({
     userId: row.userId,
     name: row.name,
@@ -69,7 +84,11 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 async function sessionMissingOrNotLive(services: Pick<Services, "db">, sessionId: string): Promise<never> {
   const session = await services.db.liveSession.findUnique({ where: { id: sessionId }, select: { status: true } });
   if (!session) throw appError("NOT_FOUND", Reason.SESSION_NOT_FOUND, "This session does not exist.");
-  throw appError("PRECONDITION_FAILED", Reason.SESSION_NOT_LIVE, `This session is ${session.status.toLowerCase()}, not live.`);
+  throw appError(
+    "PRECONDITION_FAILED",
+    Reason.SESSION_NOT_LIVE,
+    `This session is ${session.status.toLowerCase()}, not live.`,
+  );
 }
 
 export interface JoinAnswer {
@@ -101,7 +120,12 @@ const joinBatches = groupCommit<JoinRequest, JoinAnswer>({ maxBatch: MAX_JOIN_BA
  * while one is in flight go together in the next transaction. Each caller still gets its own answer
  * and its own event, or the error a join of its own would have got.
  */
-export function join(services: ParticipantServices, user: SessionUser, sessionId: string, connectionId: string): Promise<JoinAnswer> {
+export function join(
+  services: ParticipantServices,
+  user: SessionUser,
+  sessionId: string,
+  connectionId: string,
+): Promise<JoinAnswer> {
   return joinBatches.submit(services.db, sessionId, { services, userId: user.id, connectionId });
 }
 
@@ -139,14 +163,24 @@ function insertParticipants(tx: Prisma.TransactionClient, sessionId: string, use
     LEFT JOIN (SELECT joined.*, u.name FROM joined JOIN "User" u ON u.id = joined."userId") AS j ON true`;
 }
 
-async function runJoinBatch(sessionId: string, requests: JoinRequest[], release: () => void): Promise<Outcome<JoinAnswer>[]> {
+async function runJoinBatch(
+  sessionId: string,
+  requests: JoinRequest[],
+  release: () => void,
+): Promise<Outcome<JoinAnswer>[]> {
   // Every request of a batch comes from the same services container (the queue is per container).
   const { services } = requests[0]!;
   const now = services.clock();
   // ON CONFLICT DO UPDATE cannot touch one row twice in a statement: two tabs of a user share a row.
   const userIds = [...new Set(requests.map((request) => request.userId))];
-  const addAll = () => Promise.all(requests.map((request) => addConnection(services, sessionId, request.userId, request.connectionId, now.getTime())));
-  const undo = (some: JoinRequest[]) => Promise.all(some.map((request) => removeConnection(services, sessionId, request.userId, request.connectionId)));
+  const addAll = () =>
+    Promise.all(
+      requests.map((request) =>
+        addConnection(services, sessionId, request.userId, request.connectionId, now.getTime()),
+      ),
+    );
+  const undo = (some: JoinRequest[]) =>
+    Promise.all(some.map((request) => removeConnection(services, sessionId, request.userId, request.connectionId)));
 
   const joined = await services.db.$transaction(async (tx) => {
     // Under the locks, Redis first, then the rows (as leave and the sweeps: docs/decisions/007).
@@ -188,36 +222,72 @@ async function runJoinBatch(sessionId: string, requests: JoinRequest[], release:
     const connections = connectionsOf.get(request.userId)!;
     events.push({
       type: inserted ? "joined" : "updated",
-      participant: { userId: request.userId, name: row.name!, joinedAt: row.joinedAt!.toISOString(), connections, isInstructor: row.isInstructor === true },
+      participant: {
+        userId: request.userId,
+        name: row.name!,
+        joinedAt: row.joinedAt!.toISOString(),
+        connections,
+        isInstructor: row.isInstructor === true,
+      },
       participantCount,
     });
-    return { ok: true, value: { joinedAt: row.joinedAt!, connections, participantCount, heartbeatIntervalMs: services.config.timings.heartbeatIntervalMs } };
+    return {
+      ok: true,
+      value: {
+        joinedAt: row.joinedAt!,
+        connections,
+        participantCount,
+        heartbeatIntervalMs: services.config.timings.heartbeatIntervalMs,
+      },
+    };
   });
   await publishParticipantEvents(services, sessionId, events);
   return outcomes;
 }
 
 /** Publishes events of one session with consecutive sequence numbers (one INCRBY, pipelined publishes). */
-async function publishParticipantEvents(services: Pick<Services, "redis" | "keys" | "events">, sessionId: string, events: DistributiveOmit<ParticipantEvent, "seq">[]): Promise<void> {
+async function publishParticipantEvents(
+  services: Pick<Services, "redis" | "keys" | "events">,
+  sessionId: string,
+  events: DistributiveOmit<ParticipantEvent, "seq">[],
+): Promise<void> {
   if (events.length === 0) return;
   const last = await services.redis.incrby(services.keys.participantEventSeq(sessionId), events.length);
   const first = last - events.length + 1;
-  await Promise.all(events.map((event, i) => services.events.publish(participantsChannel(sessionId), { ...event, seq: first + i })));
+  await Promise.all(
+    events.map((event, i) => services.events.publish(participantsChannel(sessionId), { ...event, seq: first + i })),
+  );
 }
 
 /** Each caller of a refused batch gets its own copy of the refusal (same code, reason and message). */
 function copyError(error: unknown): unknown {
-  return error instanceof TRPCError ? appError(error.code, reasonOf(error), error.message, { retryAfterMs: retryAfterOf(error) }) : error;
+  return error instanceof TRPCError
+    ? appError(error.code, reasonOf(error), error.message, { retryAfterMs: retryAfterOf(error) })
+    : error;
 }
 
 /** session.heartbeat — Redis only. "rejoin" when the server no longer knows this connection. */
-export async function heartbeat(services: ParticipantServices, user: SessionUser, sessionId: string, connectionId: string) {
+export async function heartbeat(
+  services: ParticipantServices,
+  user: SessionUser,
+  sessionId: string,
+  connectionId: string,
+) {
   const known = await touchConnection(services, sessionId, user.id, connectionId, services.clock().getTime());
   presenceCounters.heartbeats.inc({ answer: known ? "ok" : "rejoin" });
-  return { status: known ? ("ok" as const) : ("rejoin" as const), heartbeatIntervalMs: services.config.timings.heartbeatIntervalMs };
+  return {
+    status: known ? ("ok" as const) : ("rejoin" as const),
+    heartbeatIntervalMs: services.config.timings.heartbeatIntervalMs,
+  };
 }
 
-async function closeRow(tx: Prisma.TransactionClient, sessionId: string, userId: string, reason: LeaveReasonValue, at: Date): Promise<boolean> {
+async function closeRow(
+  tx: Prisma.TransactionClient,
+  sessionId: string,
+  userId: string,
+  reason: LeaveReasonValue,
+  at: Date,
+): Promise<boolean> {
   const closed = await tx.sessionParticipant.updateMany({
     where: { sessionId, userId, leftAt: null },
     data: { leftAt: at, lastSeenAt: at, leaveReason: reason },
@@ -240,13 +310,24 @@ export async function leave(services: ParticipantServices, user: SessionUser, se
   }, LOCK_WAIT);
   const participantCount = await activeParticipantCount(services, sessionId);
   if (outcome.closed) {
-    await publishParticipantEvent(services, sessionId, { type: "left", userIds: [user.id], reason: "LEFT", participantCount });
+    await publishParticipantEvent(services, sessionId, {
+      type: "left",
+      userIds: [user.id],
+      reason: "LEFT",
+      participantCount,
+    });
   } else if (outcome.remaining > 0) {
     const [view] = await participantRows(services, sessionId, [user.id]);
     if (view) {
       await publishParticipantEvent(services, sessionId, {
         type: "updated",
-        participant: { userId: view.userId, name: view.name, joinedAt: view.joinedAt.toISOString(), connections: outcome.remaining, isInstructor: view.isInstructor },
+        participant: {
+          userId: view.userId,
+          name: view.name,
+          joinedAt: view.joinedAt.toISOString(),
+          connections: outcome.remaining,
+          isInstructor: view.isInstructor,
+        },
         participantCount,
       });
     }
@@ -256,7 +337,10 @@ export async function leave(services: ParticipantServices, user: SessionUser, se
 
 /** Signing out leaves every connection of the user in every session. */
 export async function leaveAllSessions(services: ParticipantServices, userId: string): Promise<number> {
-  const active = await services.db.sessionParticipant.findMany({ where: { userId, leftAt: null }, select: { sessionId: true } });
+  const active = await services.db.sessionParticipant.findMany({
+    where: { userId, leftAt: null },
+    select: { sessionId: true },
+  });
   const now = services.clock();
   for (const { sessionId } of active) {
     const closed = await services.db.$transaction(async (tx) => {
@@ -266,7 +350,12 @@ export async function leaveAllSessions(services: ParticipantServices, userId: st
     }, LOCK_WAIT);
     if (closed) {
       const participantCount = await activeParticipantCount(services, sessionId);
-      await publishParticipantEvent(services, sessionId, { type: "left", userIds: [userId], reason: "LEFT", participantCount });
+      await publishParticipantEvent(services, sessionId, {
+        type: "left",
+        userIds: [userId],
+        reason: "LEFT",
+        participantCount,
+      });
     }
   }
   return active.length;
@@ -285,20 +374,34 @@ export async function closeAllParticipants(tx: Prisma.TransactionClient, session
   return closed.count;
 }
 
-export async function clearPresenceAndAnnounce(services: ParticipantServices, sessionId: string, status: "ENDED" | "CANCELLED"): Promise<void> {
+export async function clearPresenceAndAnnounce(
+  services: ParticipantServices,
+  sessionId: string,
+  status: "ENDED" | "CANCELLED",
+): Promise<void> {
   await clearSession(services, sessionId);
   await publishParticipantEvent(services, sessionId, { type: "status", status, participantCount: 0 });
 }
 
 /** session.onParticipants — a snapshot on every (re)connect, then the deltas after it. */
-export async function* participantEvents(services: ParticipantServices, sessionId: string, signal: AbortSignal | undefined): AsyncGenerator<ParticipantEvent> {
+export async function* participantEvents(
+  services: ParticipantServices,
+  sessionId: string,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<ParticipantEvent> {
   // Subscribe before reading the snapshot, so no delta published in between is lost.
   const deltas = await services.events.subscribe<ParticipantEvent>(participantsChannel(sessionId), signal);
   const snapshotSeq = Number((await services.redis.get(services.keys.participantEventSeq(sessionId))) ?? 0);
   const session = await services.db.liveSession.findUnique({ where: { id: sessionId }, select: { status: true } });
   if (!session) throw appError("NOT_FOUND", Reason.SESSION_NOT_FOUND, "This session does not exist.");
   const participants = await listParticipants(services, sessionId);
-  yield { type: "snapshot", seq: snapshotSeq, status: session.status, participants, participantCount: participants.length };
+  yield {
+    type: "snapshot",
+    seq: snapshotSeq,
+    status: session.status,
+    participants,
+    participantCount: participants.length,
+  };
   for await (const event of deltas) {
     // Deltas up to the snapshot's sequence are already part of it.
     if (event.seq > snapshotSeq) yield event;

@@ -49,7 +49,15 @@ test("while Postgres is down procedures answer SERVICE_UNAVAILABLE; afterwards t
 
   await postgres.start();
   const list = await waitFor(
-    async () => (await callOverHttp({ path: "session.list", type: "query", input: { tab: "live" }, context: () => context(user) })).status === 200,
+    async () =>
+      (
+        await callOverHttp({
+          path: "session.list",
+          type: "query",
+          input: { tab: "live" },
+          context: () => context(user),
+        })
+      ).status === 200,
     { timeoutMs: 20_000, what: "procedures to work again" },
   );
   expect(list).toBe(true);

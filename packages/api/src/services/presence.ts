@@ -141,30 +141,81 @@ function scripts(redis: Services["redis"]): PresenceScripts {
   return redis as unknown as PresenceScripts;
 }
 
-export async function touchConnection(services: PresenceServices, sessionId: string, userId: string, connectionId: string, now: number): Promise<boolean> {
-  return (await scripts(services.redis).presenceTouch(services.keys.presence(sessionId), member(userId, connectionId), now)) === 1;
+export async function touchConnection(
+  services: PresenceServices,
+  sessionId: string,
+  userId: string,
+  connectionId: string,
+  now: number,
+): Promise<boolean> {
+  return (
+    (await scripts(services.redis).presenceTouch(
+      services.keys.presence(sessionId),
+      member(userId, connectionId),
+      now,
+    )) === 1
+  );
 }
 
-export async function addConnection(services: PresenceServices, sessionId: string, userId: string, connectionId: string, now: number): Promise<number> {
+export async function addConnection(
+  services: PresenceServices,
+  sessionId: string,
+  userId: string,
+  connectionId: string,
+  now: number,
+): Promise<number> {
   const { keys } = services;
-  return scripts(services.redis).presenceAdd(keys.presence(sessionId), keys.presenceUsers(sessionId), member(userId, connectionId), now, userId, connectionId);
+  return scripts(services.redis).presenceAdd(
+    keys.presence(sessionId),
+    keys.presenceUsers(sessionId),
+    member(userId, connectionId),
+    now,
+    userId,
+    connectionId,
+  );
 }
 
-export async function removeConnection(services: PresenceServices, sessionId: string, userId: string, connectionId: string): Promise<number> {
+export async function removeConnection(
+  services: PresenceServices,
+  sessionId: string,
+  userId: string,
+  connectionId: string,
+): Promise<number> {
   const { keys } = services;
-  return scripts(services.redis).presenceRemove(keys.presence(sessionId), keys.presenceUsers(sessionId), member(userId, connectionId), `${userId}:`, userId);
+  return scripts(services.redis).presenceRemove(
+    keys.presence(sessionId),
+    keys.presenceUsers(sessionId),
+    member(userId, connectionId),
+    `${userId}:`,
+    userId,
+  );
 }
 
 export async function removeUser(services: PresenceServices, sessionId: string, userId: string): Promise<number> {
   const { keys } = services;
-  return scripts(services.redis).presenceRemoveUser(keys.presence(sessionId), keys.presenceUsers(sessionId), `${userId}:`, userId);
+  return scripts(services.redis).presenceRemoveUser(
+    keys.presence(sessionId),
+    keys.presenceUsers(sessionId),
+    `${userId}:`,
+    userId,
+  );
 }
 
 /** Which of `userIds` have at least one connection in the session (the index, checked: O(their tabs)), in one script call. */
-export async function usersWithConnections(services: PresenceServices, sessionId: string, userIds: string[]): Promise<Set<string>> {
+export async function usersWithConnections(
+  services: PresenceServices,
+  sessionId: string,
+  userIds: string[],
+): Promise<Set<string>> {
   if (userIds.length === 0) return new Set();
   const { keys } = services;
-  return new Set(await scripts(services.redis).presenceConnectedUsers(keys.presence(sessionId), keys.presenceUsers(sessionId), userIds.join(",")));
+  return new Set(
+    await scripts(services.redis).presenceConnectedUsers(
+      keys.presence(sessionId),
+      keys.presenceUsers(sessionId),
+      userIds.join(","),
+    ),
+  );
 }
 
 /** Connections per user in a session. */
@@ -192,7 +243,9 @@ export const RESTORED_CONNECTION = "restored";
  * eviction could close their rows. Idempotent: concurrent rebuilds add the same members (NX).
  * Returns the number of connections restored (0 when presence was intact).
  */
-export async function ensurePresenceBuilt(services: Pick<Services, "db" | "redis" | "keys" | "clock">): Promise<number> {
+export async function ensurePresenceBuilt(
+  services: Pick<Services, "db" | "redis" | "keys" | "clock">,
+): Promise<number> {
   if ((await services.redis.exists(services.keys.presenceMarker())) === 1) return 0;
   const now = services.clock().getTime();
   let restored = 0;
@@ -210,7 +263,14 @@ export async function ensurePresenceBuilt(services: Pick<Services, "db" | "redis
     const pipeline = services.redis.pipeline() as unknown as PresenceScripts & { exec(): Promise<unknown> };
     for (const row of rows) {
       const { keys } = services;
-      pipeline.presenceRestore(keys.presence(row.sessionId), keys.presenceUsers(row.sessionId), member(row.userId, RESTORED_CONNECTION), now, row.userId, RESTORED_CONNECTION);
+      pipeline.presenceRestore(
+        keys.presence(row.sessionId),
+        keys.presenceUsers(row.sessionId),
+        member(row.userId, RESTORED_CONNECTION),
+        now,
+        row.userId,
+        RESTORED_CONNECTION,
+      );
     }
     await pipeline.exec();
     restored += rows.length;
@@ -308,9 +368,19 @@ export interface StaleRemoval {
  * connection are not reported: their row stays, and whoever removes their last connection (leave,
  * sign-out, a later batch or sweep) closes it.
  */
-export async function removeStaleConnections(services: PresenceServices, sessionId: string, cutoff: number, limit: number): Promise<StaleRemoval> {
+export async function removeStaleConnections(
+  services: PresenceServices,
+  sessionId: string,
+  cutoff: number,
+  limit: number,
+): Promise<StaleRemoval> {
   const { keys } = services;
-  const [removed, users, lastSeen] = await scripts(services.redis).presenceRemoveStale(keys.presence(sessionId), keys.presenceUsers(sessionId), cutoff, limit);
+  const [removed, users, lastSeen] = await scripts(services.redis).presenceRemoveStale(
+    keys.presence(sessionId),
+    keys.presenceUsers(sessionId),
+    cutoff,
+    limit,
+  );
   if (users === "") return { removed, userIds: [], lastSeen: [] };
   return { removed, userIds: users.split(","), lastSeen: lastSeen.split(",").map(Number) };
 }

@@ -28,15 +28,23 @@ describe("heartbeats.evict", () => {
 
     clock.advance(TIMEOUT - 1_000);
     const heartbeatAt = clock.now().getTime();
-    for (const [user, tab] of [[twoTabs!, "t2"], [active!, "a1"]] as const) {
-      await createCaller(context(asSessionUser(user))).session.heartbeat({ sessionId: session.id, connectionId: `${tab}-abcdefgh` });
+    for (const [user, tab] of [
+      [twoTabs!, "t2"],
+      [active!, "a1"],
+    ] as const) {
+      await createCaller(context(asSessionUser(user))).session.heartbeat({
+        sessionId: session.id,
+        connectionId: `${tab}-abcdefgh`,
+      });
     }
     clock.advance(2_000);
 
     const counts = await evictStaleConnections(services);
     expect(counts).toMatchObject({ connectionsEvicted: 2, participantsTimedOut: 1, presenceRestored: 0 });
     expect(await activeRows(session.id)).toBe(2);
-    const closed = await services.db.sessionParticipant.findFirstOrThrow({ where: { sessionId: session.id, userId: silent!.id } });
+    const closed = await services.db.sessionParticipant.findFirstOrThrow({
+      where: { sessionId: session.id, userId: silent!.id },
+    });
     expect(closed).toMatchObject({ leaveReason: "TIMEOUT" });
     expect(closed.lastSeenAt.getTime()).toBe(joinedAt);
     const members = await services.redis.zrange(services.keys.presence(session.id), 0, -1);
@@ -84,17 +92,38 @@ describe("reconcile (participants.dedupe, session.cleanupParticipants)", () => {
         { sessionId: session.id, userId: legacy!.id, joinedAt: clock.now(), lastSeenAt: clock.now() },
       ],
     });
-    await services.redis.zadd(services.keys.presence(session.id), clock.now().getTime(), member(legacy!.id, "l1-abcdefgh"));
+    await services.redis.zadd(
+      services.keys.presence(session.id),
+      clock.now().getTime(),
+      member(legacy!.id, "l1-abcdefgh"),
+    );
     // A row whose connection is gone, older than the timeout.
     await services.db.sessionParticipant.create({
-      data: { sessionId: session.id, userId: ghost!.id, joinedAt: new Date(clock.now().getTime() - TIMEOUT * 2), lastSeenAt: new Date(clock.now().getTime() - TIMEOUT * 2) },
+      data: {
+        sessionId: session.id,
+        userId: ghost!.id,
+        joinedAt: new Date(clock.now().getTime() - TIMEOUT * 2),
+        lastSeenAt: new Date(clock.now().getTime() - TIMEOUT * 2),
+      },
     });
     // A connection without any active row.
-    await services.redis.zadd(services.keys.presence(session.id), clock.now().getTime(), member(orphan!.id, "o1-abcdefgh"));
+    await services.redis.zadd(
+      services.keys.presence(session.id),
+      clock.now().getTime(),
+      member(orphan!.id, "o1-abcdefgh"),
+    );
 
     const counts = await createCaller(context(instructor)).session.cleanupParticipants({ sessionId: session.id });
-    expect(counts).toMatchObject({ duplicatesClosed: 1, disconnectedRowsClosed: 1, orphanConnectionsDropped: 1, endedSessionRowsClosed: 0 });
-    const active = await services.db.sessionParticipant.findMany({ where: { sessionId: session.id, leftAt: null }, orderBy: { joinedAt: "asc" } });
+    expect(counts).toMatchObject({
+      duplicatesClosed: 1,
+      disconnectedRowsClosed: 1,
+      orphanConnectionsDropped: 1,
+      endedSessionRowsClosed: 0,
+    });
+    const active = await services.db.sessionParticipant.findMany({
+      where: { sessionId: session.id, leftAt: null },
+      orderBy: { joinedAt: "asc" },
+    });
     expect(active.map((row) => row.userId).sort()).toEqual([legacy!.id, fine!.id].sort());
     expect(active.find((row) => row.userId === legacy!.id)?.joinedAt.getTime()).toBe(earlier.getTime());
     await services.db.$executeRawUnsafe(

@@ -2,7 +2,15 @@ import type { Services } from "../context";
 import { presenceCounters } from "../metrics";
 import type { LeaveReasonValue } from "./participant-events";
 import { activeParticipantCount, lockParticipants, publishParticipantEvent } from "./participants";
-import { clearSession, connectionCounts, ensurePresenceBuilt, removeStaleConnections, removeUser, sessionsWithPresence, usersWithConnections } from "./presence";
+import {
+  clearSession,
+  connectionCounts,
+  ensurePresenceBuilt,
+  removeStaleConnections,
+  removeUser,
+  sessionsWithPresence,
+  usersWithConnections,
+} from "./presence";
 
 type ReconcileServices = Pick<Services, "db" | "redis" | "keys" | "config" | "clock" | "events">;
 
@@ -63,7 +71,12 @@ async function closeDisconnected(
   return closed;
 }
 
-async function announceLeft(services: ReconcileServices, sessionId: string, userIds: string[], reason: LeaveReasonValue) {
+async function announceLeft(
+  services: ReconcileServices,
+  sessionId: string,
+  userIds: string[],
+  reason: LeaveReasonValue,
+) {
   if (userIds.length === 0) return;
   const participantCount = await activeParticipantCount(services, sessionId);
   // One batched event per session and sweep, however many left.
@@ -114,7 +127,10 @@ export const EVICTION_LANES = 2;
  * transaction that re-checks them under their locks, so a re-join since the removal keeps its row).
  * The lanes' batches are disjoint, and one lane's Redis removal overlaps the other's Postgres close.
  */
-export async function evictStaleConnections(services: ReconcileServices, options: EvictionOptions = {}): Promise<EvictionCounts> {
+export async function evictStaleConnections(
+  services: ReconcileServices,
+  options: EvictionOptions = {},
+): Promise<EvictionCounts> {
   const presenceRestored = await ensurePresenceBuilt(services);
   const cutoff = services.clock().getTime() - services.config.timings.presenceTimeoutMs;
   const counts: EvictionCounts = { presenceRestored, connectionsEvicted: 0, participantsTimedOut: 0, sessions: 0 };
@@ -128,7 +144,9 @@ export async function evictStaleConnections(services: ReconcileServices, options
       if (removed < EVICTION_BATCH) exhausted = true;
       if (userIds.length > 0) {
         await options.beforeClose?.(sessionId, userIds);
-        timedOut.push(...(await closeDisconnected(services, sessionId, userIds, lastSeen, "TIMEOUT", services.clock())));
+        timedOut.push(
+          ...(await closeDisconnected(services, sessionId, userIds, lastSeen, "TIMEOUT", services.clock())),
+        );
       }
       return !exhausted;
     };
@@ -170,9 +188,19 @@ export interface ReconcileCounts {
  * are no longer live, closes active rows with no connection that are older than the timeout, and
  * drops connections with no active row. Each count is the drift found. Idempotent.
  */
-export async function reconcileParticipants(services: ReconcileServices, options: { sessionId?: string } = {}): Promise<ReconcileCounts> {
+export async function reconcileParticipants(
+  services: ReconcileServices,
+  options: { sessionId?: string } = {},
+): Promise<ReconcileCounts> {
   const presenceRestored = await ensurePresenceBuilt(services);
-  const counts: ReconcileCounts = { presenceRestored, duplicatesClosed: 0, endedSessionRowsClosed: 0, disconnectedRowsClosed: 0, orphanConnectionsDropped: 0, sessions: 0 };
+  const counts: ReconcileCounts = {
+    presenceRestored,
+    duplicatesClosed: 0,
+    endedSessionRowsClosed: 0,
+    disconnectedRowsClosed: 0,
+    orphanConnectionsDropped: 0,
+    sessions: 0,
+  };
   const sessionIds = options.sessionId ? [options.sessionId] : await sessionsToReconcile(services);
   for (const sessionId of sessionIds) {
     counts.sessions++;
@@ -202,14 +230,28 @@ export async function reconcileParticipants(services: ReconcileServices, options
     }
 
     const [rows, connections] = await Promise.all([
-      services.db.sessionParticipant.findMany({ where: { sessionId, leftAt: null }, select: { userId: true, lastSeenAt: true } }),
+      services.db.sessionParticipant.findMany({
+        where: { sessionId, leftAt: null },
+        select: { userId: true, lastSeenAt: true },
+      }),
       connectionCounts(services, sessionId),
     ]);
     const staleBefore = now.getTime() - services.config.timings.presenceTimeoutMs;
-    const disconnected = rows.filter((row) => !connections.has(row.userId) && row.lastSeenAt.getTime() < staleBefore).map((row) => row.userId);
+    const disconnected = rows
+      .filter((row) => !connections.has(row.userId) && row.lastSeenAt.getTime() < staleBefore)
+      .map((row) => row.userId);
     const closedUsers: string[] = [];
     for (const users of batches(disconnected)) {
-      closedUsers.push(...(await closeDisconnected(services, sessionId, users, users.map(() => null), "TIMEOUT", now)));
+      closedUsers.push(
+        ...(await closeDisconnected(
+          services,
+          sessionId,
+          users,
+          users.map(() => null),
+          "TIMEOUT",
+          now,
+        )),
+      );
     }
     counts.disconnectedRowsClosed += closedUsers.length;
     await announceLeft(services, sessionId, closedUsers, "TIMEOUT");
@@ -222,7 +264,11 @@ export async function reconcileParticipants(services: ReconcileServices, options
 }
 
 /** Removes the connections of users with no active row, re-checked under their participant locks. */
-async function dropOrphanConnections(services: ReconcileServices, sessionId: string, userIds: string[]): Promise<number> {
+async function dropOrphanConnections(
+  services: ReconcileServices,
+  sessionId: string,
+  userIds: string[],
+): Promise<number> {
   let dropped = 0;
   for (const users of batches([...userIds].sort())) {
     dropped += await services.db.$transaction(
@@ -230,7 +276,10 @@ async function dropOrphanConnections(services: ReconcileServices, sessionId: str
         await tx.$executeRaw`
           SELECT pg_advisory_xact_lock(hashtextextended('participant:' || ${sessionId} || ':' || u, 0))
           FROM unnest(${users}::text[]) AS u ORDER BY u`;
-        const active = await tx.sessionParticipant.findMany({ where: { sessionId, leftAt: null, userId: { in: users } }, select: { userId: true } });
+        const active = await tx.sessionParticipant.findMany({
+          where: { sessionId, leftAt: null, userId: { in: users } },
+          select: { userId: true },
+        });
         const stillOrphaned = users.filter((userId) => !active.some((row) => row.userId === userId));
         let removed = 0;
         for (const userId of stillOrphaned) removed += await removeUser(services, sessionId, userId);
@@ -244,6 +293,10 @@ async function dropOrphanConnections(services: ReconcileServices, sessionId: str
 
 /** Sessions with active rows or with presence in Redis. */
 async function sessionsToReconcile(services: ReconcileServices): Promise<string[]> {
-  const withRows = await services.db.sessionParticipant.findMany({ where: { leftAt: null }, select: { sessionId: true }, distinct: ["sessionId"] });
+  const withRows = await services.db.sessionParticipant.findMany({
+    where: { leftAt: null },
+    select: { sessionId: true },
+    distinct: ["sessionId"],
+  });
   return [...new Set([...withRows.map((row) => row.sessionId), ...(await sessionsWithPresence(services))])];
 }

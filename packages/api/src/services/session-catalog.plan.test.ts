@@ -75,8 +75,14 @@ describe("session.list query plans (5,000 sessions)", () => {
       const first = await listSessions(services, { tab, limit: 12 });
       const text = await plan({ tab, limit: 12, cursor: first.nextCursor! });
       expect(text, text).not.toMatch(/Seq Scan on "LiveSession"/);
-      if (tab === "upcoming") expect(text, text).toMatch(/Index (Only )?Scan using "LiveSession_status_startsAt_id_idx"[\s\S]*Index Cond: .*ROW\("startsAt", id\) >/);
-      if (tab === "ended") expect(text, text).toMatch(/Index Scan using "LiveSession_ended_order_idx"[\s\S]*Index Cond: .*ROW\(COALESCE\("endedAt", "startsAt"\), id\) </);
+      if (tab === "upcoming")
+        expect(text, text).toMatch(
+          /Index (Only )?Scan using "LiveSession_status_startsAt_id_idx"[\s\S]*Index Cond: .*ROW\("startsAt", id\) >/,
+        );
+      if (tab === "ended")
+        expect(text, text).toMatch(
+          /Index Scan using "LiveSession_ended_order_idx"[\s\S]*Index Cond: .*ROW\(COALESCE\("endedAt", "startsAt"\), id\) </,
+        );
     }
   });
 });

@@ -64,7 +64,12 @@ export type SessionView = ReturnType<typeof toSessionView>;
  * from subselects per row (so a page costs one query, not one per item). Active participants are rows
  * with "leftAt" IS NULL; the rating average is rounded to one decimal, null without ratings.
  */
-function sessionViewQuery(description: Prisma.Sql, from: Prisma.Sql, tail: Prisma.Sql, extraColumns: Prisma.Sql = Prisma.empty) {
+function sessionViewQuery(
+  description: Prisma.Sql,
+  from: Prisma.Sql,
+  tail: Prisma.Sql,
+  extraColumns: Prisma.Sql = Prisma.empty,
+) {
   return Prisma.sql`
     SELECT ${extraColumns} s.id, s.title, ${description} AS description, s.status::text AS status, s."startsAt",
            s."plannedDurationMinutes", s."startedAt", s."endedAt",
@@ -88,7 +93,11 @@ const DESCRIPTION_PREVIEW = Prisma.sql`CASE WHEN length(s.description) > ${DESCR
 /** One session as the catalog shows it (public). */
 export async function getSession(services: Pick<Services, "db">, sessionId: string): Promise<SessionView> {
   const rows = await services.db.$queryRaw<SessionRow[]>(
-    sessionViewQuery(Prisma.sql`s.description`, Prisma.sql`"LiveSession" s`, Prisma.sql`WHERE s.id = ${sessionId}::uuid`),
+    sessionViewQuery(
+      Prisma.sql`s.description`,
+      Prisma.sql`"LiveSession" s`,
+      Prisma.sql`WHERE s.id = ${sessionId}::uuid`,
+    ),
   );
   const row = rows[0];
   if (!row) throw appError("NOT_FOUND", Reason.SESSION_NOT_FOUND, "This session does not exist.");
@@ -122,7 +131,11 @@ export interface CreateSessionInput {
 }
 
 /** Schedules a session of a course the actor manages. */
-export async function createSession(services: CatalogServices, actor: Actor, input: CreateSessionInput): Promise<SessionView> {
+export async function createSession(
+  services: CatalogServices,
+  actor: Actor,
+  input: CreateSessionInput,
+): Promise<SessionView> {
   const now = services.clock().getTime();
   if (input.startsAt.getTime() < now - START_GRACE_MS) {
     throw appError("BAD_REQUEST", Reason.INVALID_INPUT, "The start time is in the past. Choose a time from now on.");
@@ -150,7 +163,11 @@ export async function startSession(services: CatalogServices, actor: Actor, sess
   });
   const session = await getSession(services, sessionId);
   if (count === 0 && session.status !== "LIVE") {
-    throw appError("CONFLICT", Reason.SESSION_NOT_STARTABLE, `This session is ${session.status.toLowerCase()} and cannot be started.`);
+    throw appError(
+      "CONFLICT",
+      Reason.SESSION_NOT_STARTABLE,
+      `This session is ${session.status.toLowerCase()} and cannot be started.`,
+    );
   }
   return session;
 }
@@ -174,7 +191,12 @@ interface Segment {
 }
 
 // A LIVE session always has startedAt; the fallback only keeps the key total for hand-made rows.
-const LIVE: Segment = { rank: 0, statuses: ["LIVE"], sortAt: Prisma.sql`COALESCE(s."startedAt", s."startsAt")`, direction: "desc" };
+const LIVE: Segment = {
+  rank: 0,
+  statuses: ["LIVE"],
+  sortAt: Prisma.sql`COALESCE(s."startedAt", s."startsAt")`,
+  direction: "desc",
+};
 const UPCOMING: Segment = { rank: 1, statuses: ["SCHEDULED"], sortAt: Prisma.sql`s."startsAt"`, direction: "asc" };
 // Same expression as "LiveSession_ended_order_idx" (status, this desc, id desc); cancelled sessions
 // usually have no endedAt.
@@ -214,7 +236,8 @@ export function encodeCursor(key: CursorKey): string {
 
 /** Decodes an opaque cursor; anything that is not one of ours for this tab is a bad request, never a 500. */
 export function decodeCursor(cursor: string, tab: SessionTab): CursorKey {
-  const invalid = () => appError("BAD_REQUEST", Reason.INVALID_INPUT, "This list cursor is not valid. Load the list again.");
+  const invalid = () =>
+    appError("BAD_REQUEST", Reason.INVALID_INPUT, "This list cursor is not valid. Load the list again.");
   let json: unknown;
   try {
     json = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
@@ -222,7 +245,11 @@ export function decodeCursor(cursor: string, tab: SessionTab): CursorKey {
     throw invalid();
   }
   const parsed = cursorSchema.safeParse(json);
-  if (!parsed.success || parsed.data.tab !== tab || !TAB_SEGMENTS[tab].some((segment) => segment.rank === parsed.data.rank)) {
+  if (
+    !parsed.success ||
+    parsed.data.tab !== tab ||
+    !TAB_SEGMENTS[tab].some((segment) => segment.rank === parsed.data.rank)
+  ) {
     throw invalid();
   }
   return parsed.data;
@@ -261,20 +288,24 @@ export function listSessionsQuery(input: ListSessionsInput): Prisma.Sql {
   if (input.courseId) filters.push(Prisma.sql`s."courseId" = ${input.courseId}::uuid`);
   if (search) filters.push(Prisma.sql`s.id IN (SELECT id FROM matches)`);
 
-  const branches = segments.flatMap((segment) => segment.statuses.map((status) => ({ segment, status }))).map(({ segment, status }) => {
-    const conditions = [Prisma.sql`s.status = ${Prisma.raw(`'${status}'`)}`, ...filters];
-    const direction = Prisma.raw(segment.direction === "asc" ? "ASC" : "DESC");
-    if (cursor && segment.rank === cursor.rank) {
-      const after = Prisma.raw(segment.direction === "asc" ? ">" : "<");
-      conditions.push(Prisma.sql`(${segment.sortAt}, s.id) ${after} (${new Date(cursor.sortAt)}::timestamptz, ${cursor.id}::uuid)`);
-    }
-    return Prisma.sql`(
+  const branches = segments
+    .flatMap((segment) => segment.statuses.map((status) => ({ segment, status })))
+    .map(({ segment, status }) => {
+      const conditions = [Prisma.sql`s.status = ${Prisma.raw(`'${status}'`)}`, ...filters];
+      const direction = Prisma.raw(segment.direction === "asc" ? "ASC" : "DESC");
+      if (cursor && segment.rank === cursor.rank) {
+        const after = Prisma.raw(segment.direction === "asc" ? ">" : "<");
+        conditions.push(
+          Prisma.sql`(${segment.sortAt}, s.id) ${after} (${new Date(cursor.sortAt)}::timestamptz, ${cursor.id}::uuid)`,
+        );
+      }
+      return Prisma.sql`(
       SELECT s.id, ${segment.rank}::int AS rank, ${segment.sortAt} AS "sortAt"
         FROM "LiveSession" s
        WHERE ${Prisma.join(conditions, " AND ")}
        ORDER BY ${segment.sortAt} ${direction}, s.id ${direction}
        LIMIT ${pageSize}::int)`;
-  });
+    });
 
   // Inside the page: rank first, then each segment's own direction.
   const ascendingRanks = segments.filter((segment) => segment.direction === "asc").map((segment) => segment.rank);
@@ -316,7 +347,9 @@ export function listSessionsQuery(input: ListSessionsInput): Prisma.Sql {
 
 /** The public catalog: a page of sessions for one tab, optionally searched and filtered by course. */
 export async function listSessions(services: Pick<Services, "db">, input: ListSessionsInput) {
-  const rows = await services.db.$queryRaw<(SessionRow & { pageRank: number; pageSortAt: Date })[]>(listSessionsQuery(input));
+  const rows = await services.db.$queryRaw<(SessionRow & { pageRank: number; pageSortAt: Date })[]>(
+    listSessionsQuery(input),
+  );
   const page = rows.slice(0, input.limit);
   const last = page.at(-1);
   return {
@@ -361,20 +394,26 @@ const ratingSelect = { sessionId: true, stars: true, comment: true, createdAt: t
  * it ended. One rating per user and session: rating again replaces stars and comment.
  */
 export async function rateSession(services: CatalogServices, userId: string, input: RateSessionInput) {
-  const session = await services.db.liveSession.findUnique({ where: { id: input.sessionId }, select: { status: true } });
+  const session = await services.db.liveSession.findUnique({
+    where: { id: input.sessionId },
+    select: { status: true },
+  });
   if (!session) throw appError("NOT_FOUND", Reason.SESSION_NOT_FOUND, "This session does not exist.");
   const attended = await services.db.sessionParticipant.findFirst({
     where: { sessionId: input.sessionId, userId },
     select: { id: true },
   });
-  if (!attended) throw appError("FORBIDDEN", Reason.NOT_AN_ATTENDEE, "Only people who attended this session can rate it.");
+  if (!attended)
+    throw appError("FORBIDDEN", Reason.NOT_AN_ATTENDEE, "Only people who attended this session can rate it.");
   if (!RATEABLE.includes(session.status as SessionStatus)) {
     throw appError("CONFLICT", Reason.SESSION_NOT_RATEABLE, "This session can be rated once it is live or has ended.");
   }
   const comment = input.comment?.trim() || null;
   const now = services.clock();
   // One statement, so two concurrent ratings by the same user update rather than collide.
-  const [rating] = await services.db.$queryRaw<{ sessionId: string; stars: number; comment: string | null; createdAt: Date; updatedAt: Date }[]>`
+  const [rating] = await services.db.$queryRaw<
+    { sessionId: string; stars: number; comment: string | null; createdAt: Date; updatedAt: Date }[]
+  >`
     INSERT INTO "SessionRating" ("sessionId", "userId", stars, comment, "createdAt", "updatedAt")
     VALUES (${input.sessionId}::uuid, ${userId}::uuid, ${input.stars}::smallint, ${comment}, ${now}, ${now})
     ON CONFLICT ("sessionId", "userId") DO UPDATE SET stars = EXCLUDED.stars, comment = EXCLUDED.comment, "updatedAt" = EXCLUDED."updatedAt"
@@ -384,7 +423,10 @@ export async function rateSession(services: CatalogServices, userId: string, inp
 
 /** The caller's rating of a session, or null when they have not rated it. */
 export async function myRating(services: Pick<Services, "db">, userId: string, sessionId: string) {
-  const rating = await services.db.sessionRating.findUnique({ where: { sessionId_userId: { sessionId, userId } }, select: ratingSelect });
+  const rating = await services.db.sessionRating.findUnique({
+    where: { sessionId_userId: { sessionId, userId } },
+    select: ratingSelect,
+  });
   if (rating) return rating;
   const exists = await services.db.liveSession.findUnique({ where: { id: sessionId }, select: { id: true } });
   if (!exists) throw appError("NOT_FOUND", Reason.SESSION_NOT_FOUND, "This session does not exist.");

@@ -33,7 +33,11 @@ async function finish(
   const session = await getSession(services, sessionId);
   if (!changed && session.status !== to) {
     const reason = to === "ENDED" ? Reason.SESSION_NOT_LIVE : Reason.SESSION_NOT_CANCELLABLE;
-    throw appError("CONFLICT", reason, `This session is ${session.status.toLowerCase()} and cannot be ${to === "ENDED" ? "ended" : "cancelled"}.`);
+    throw appError(
+      "CONFLICT",
+      reason,
+      `This session is ${session.status.toLowerCase()} and cannot be ${to === "ENDED" ? "ended" : "cancelled"}.`,
+    );
   }
   if (changed) await clearPresenceAndAnnounce(services, sessionId, to);
   return session;

@@ -37,10 +37,21 @@ export interface Attendance {
  * user's real one) are not added, so duplicates never double anyone's time. First joiners first.
  * The course's instructor or an admin.
  */
-export async function sessionAttendance(services: ReportServices, actor: Actor, sessionId: string, limit: number): Promise<Attendance> {
+export async function sessionAttendance(
+  services: ReportServices,
+  actor: Actor,
+  sessionId: string,
+  limit: number,
+): Promise<Attendance> {
   await findManagedSession(services, actor, sessionId);
   const now = services.clock();
-  const rows = await services.db.$queryRaw<(Omit<AttendanceRow, "leaveReason"> & { leaveReason: string | null; total: number; averageAttendedMs: number | null })[]>`
+  const rows = await services.db.$queryRaw<
+    (Omit<AttendanceRow, "leaveReason"> & {
+      leaveReason: string | null;
+      total: number;
+      averageAttendedMs: number | null;
+    })[]
+  >`
     WITH session AS (
       SELECT s.id, s."endedAt", c."instructorId"
         FROM "LiveSession" s JOIN "Course" c ON c.id = s."courseId"
@@ -97,7 +108,12 @@ export interface SessionRatings {
 }
 
 /** session.ratings — a session's ratings with their comments and who gave them (its instructor or an admin). */
-export async function sessionRatings(services: ReportServices, actor: Actor, sessionId: string, limit: number): Promise<SessionRatings> {
+export async function sessionRatings(
+  services: ReportServices,
+  actor: Actor,
+  sessionId: string,
+  limit: number,
+): Promise<SessionRatings> {
   await findManagedSession(services, actor, sessionId);
   const [summary, items] = await Promise.all([
     services.db.$queryRaw<{ average: number | null; count: number; stars: number[] }[]>`
@@ -121,6 +137,12 @@ export async function sessionRatings(services: ReportServices, actor: Actor, ses
     average: row?.average ?? null,
     count: row?.count ?? 0,
     distribution,
-    items: items.map((item) => ({ userId: item.user.id, name: item.user.name, stars: item.stars, comment: item.comment, ratedAt: item.updatedAt })),
+    items: items.map((item) => ({
+      userId: item.user.id,
+      name: item.user.name,
+      stars: item.stars,
+      comment: item.comment,
+      ratedAt: item.updatedAt,
+    })),
   };
 }

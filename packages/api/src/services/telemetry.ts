@@ -44,20 +44,29 @@ export async function recordTelemetry(
 ): Promise<{ accepted: number }> {
   let limiter = limiters.get(services.redis);
   if (!limiter) {
-    limiter = new RateLimiterRedis({ storeClient: services.redis, keyPrefix: services.keys.rateLimit("telemetry", "client"), points: TELEMETRY_REPORTS_PER_MINUTE, duration: 60, useRedisPackage: false });
+    limiter = new RateLimiterRedis({
+      storeClient: services.redis,
+      keyPrefix: services.keys.rateLimit("telemetry", "client"),
+      points: TELEMETRY_REPORTS_PER_MINUTE,
+      duration: 60,
+      useRedisPackage: false,
+    });
     limiters.set(services.redis, limiter);
   }
   try {
     await limiter.consume(client);
   } catch (error) {
     if (error instanceof RateLimiterRes) {
-      throw appError("TOO_MANY_REQUESTS", Reason.RATE_LIMITED, "Too many telemetry reports.", { retryAfterMs: error.msBeforeNext });
+      throw appError("TOO_MANY_REQUESTS", Reason.RATE_LIMITED, "Too many telemetry reports.", {
+        retryAfterMs: error.msBeforeNext,
+      });
     }
     throw error;
   }
   for (const event of events) {
     clientEvents.inc({ type: event.type });
-    if (event.type === "connection_succeeded" && event.durationMs !== undefined) clientJoinSeconds.observe(event.durationMs / 1000);
+    if (event.type === "connection_succeeded" && event.durationMs !== undefined)
+      clientJoinSeconds.observe(event.durationMs / 1000);
   }
   return { accepted: events.length };
 }

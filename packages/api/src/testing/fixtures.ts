@@ -2,8 +2,14 @@ import type { Context } from "../context";
 import { insertUsers } from "./services";
 
 /** An instructor, a course and one session in the given status (LIVE by default). */
-export async function createSessionFixture(services: Pick<Context, "db">, status: "SCHEDULED" | "LIVE" | "ENDED" | "CANCELLED" = "LIVE") {
-  const [instructor] = await insertUsers(services, 1, { role: "INSTRUCTOR", emailPrefix: `teacher-${crypto.randomUUID().slice(0, 8)}` });
+export async function createSessionFixture(
+  services: Pick<Context, "db">,
+  status: "SCHEDULED" | "LIVE" | "ENDED" | "CANCELLED" = "LIVE",
+) {
+  const [instructor] = await insertUsers(services, 1, {
+    role: "INSTRUCTOR",
+    emailPrefix: `teacher-${crypto.randomUUID().slice(0, 8)}`,
+  });
   const course = await services.db.course.create({
     data: { slug: `course-${crypto.randomUUID()}`, title: "Fixture course", instructorId: instructor!.id },
   });
@@ -17,7 +23,15 @@ export async function createSessionFixture(services: Pick<Context, "db">, status
       startedAt: status === "LIVE" ? new Date() : null,
     },
   });
-  return { instructor: { id: instructor!.id, role: "INSTRUCTOR" as const, familyId: crypto.randomUUID() }, course, session };
+  return {
+    instructor: { id: instructor!.id, role: "INSTRUCTOR" as const, familyId: crypto.randomUUID() },
+    course,
+    session,
+  };
 }
 
-export const asSessionUser = (user: { id: string; role: "STUDENT" | "INSTRUCTOR" | "ADMIN" }) => ({ id: user.id, role: user.role, familyId: crypto.randomUUID() });
+export const asSessionUser = (user: { id: string; role: "STUDENT" | "INSTRUCTOR" | "ADMIN" }) => ({
+  id: user.id,
+  role: user.role,
+  familyId: crypto.randomUUID(),
+});

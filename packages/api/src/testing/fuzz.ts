@@ -38,9 +38,19 @@ export async function assertRejectsMalformedInput(options: MalformedInputOptions
   const fields = Object.keys(options.valid);
   const required = options.required ?? [];
   const call = (input: unknown) =>
-    callOverHttp({ path: options.path, type: options.type, input, raw: true, context: options.context, ...(options.router ? { router: options.router } : {}) });
+    callOverHttp({
+      path: options.path,
+      type: options.type,
+      input,
+      raw: true,
+      context: options.context,
+      ...(options.router ? { router: options.router } : {}),
+    });
   const numRuns = options.numRuns ?? 30;
-  const wrongValue = fc.oneof(...baseWrongValues, ...(options.extraWrongValues?.length ? [fc.constantFrom(...options.extraWrongValues)] : []));
+  const wrongValue = fc.oneof(
+    ...baseWrongValues,
+    ...(options.extraWrongValues?.length ? [fc.constantFrom(...options.extraWrongValues)] : []),
+  );
   const spoils = ["wrong", ...(required.length ? ["missing"] : []), "extra"] as const;
 
   await fc.assert(

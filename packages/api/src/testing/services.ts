@@ -19,13 +19,26 @@ export function createTestServices(overrides: Record<string, string> = {}, optio
   const config = loadCoreConfig({ ...process.env, ...overrides });
   const services = createServices(config, options);
   // The request-path Redis client fails fast instead of queueing: let it connect before tests run.
-  beforeAll(() => new Promise<void>((resolve) => (services.redis.status === "ready" ? resolve() : services.redis.once("ready", () => resolve()))));
+  beforeAll(
+    () =>
+      new Promise<void>((resolve) =>
+        services.redis.status === "ready" ? resolve() : services.redis.once("ready", () => resolve()),
+      ),
+  );
   return {
     services,
     context: (user: SessionUser | null = null, request: Partial<Context["req"]> = {}): Context =>
       createContext(services, {
         user,
-        req: { requestId: "test", ip: "127.0.0.1", userAgent: "vitest", origin: null, authTransport: user ? "bearer" : "none", refreshCookie: null, ...request },
+        req: {
+          requestId: "test",
+          ip: "127.0.0.1",
+          userAgent: "vitest",
+          origin: null,
+          authTransport: user ? "bearer" : "none",
+          refreshCookie: null,
+          ...request,
+        },
       }),
     close: () => closeServices(services),
   };

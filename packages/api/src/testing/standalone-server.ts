@@ -9,7 +9,11 @@ import { appRouter } from "../root";
  * the web server uses: for client tests that need real HTTP without the web app.
  */
 export async function startApiServer(services: Services): Promise<{ url: string; close: () => Promise<void> }> {
-  const server = createHTTPServer({ router: appRouter, basePath: "/api/trpc/", createContext: createNodeContextFactory(services) });
+  const server = createHTTPServer({
+    router: appRouter,
+    basePath: "/api/trpc/",
+    createContext: createNodeContextFactory(services),
+  });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {

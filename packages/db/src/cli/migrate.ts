@@ -9,5 +9,7 @@ runCli(async () => {
   if (await ensureDatabase(url)) console.log(`Created database ${redactUrl(url)}`);
   const { applied, alreadyApplied } = await migrate(url);
   for (const name of applied) console.log(`Applied migration ${name}`);
-  console.log(`Database ${redactUrl(url)} is up to date (${applied.length} applied, ${alreadyApplied.length} already applied).`);
+  console.log(
+    `Database ${redactUrl(url)} is up to date (${applied.length} applied, ${alreadyApplied.length} already applied).`,
+  );
 });

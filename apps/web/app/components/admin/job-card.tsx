@@ -31,7 +31,9 @@ function Counts({ counts, className }: { counts: Record<string, number>; classNa
           data-count={key}
           className={cn(
             "inline-flex items-center gap-1.5 rounded-full px-2.5 py-1 text-xs ring-1 ring-inset",
-            value > 0 && !isContextCount(key) ? "bg-brand-50 text-brand-800 ring-brand-200" : "bg-white/70 text-slate-700 ring-slate-200",
+            value > 0 && !isContextCount(key)
+              ? "bg-brand-50 text-brand-800 ring-brand-200"
+              : "bg-white/70 text-slate-700 ring-slate-200",
           )}
         >
           <dt>{countLabel(key)}</dt>
@@ -62,12 +64,17 @@ export function JobCard({ job, now, workers }: { job: JobView; now: Date; worker
 
   const last = job.lastRun;
   const next = job.nextRunAt ? new Date(job.nextRunAt) : null;
-  const nextText = next === null ? "Not scheduled" : next.getTime() < now.getTime() - 5_000 && workers === 0 ? "Waiting for a worker" : formatRelative(next, now);
+  const nextText =
+    next === null
+      ? "Not scheduled"
+      : next.getTime() < now.getTime() - 5_000 && workers === 0
+        ? "Waiting for a worker"
+        : formatRelative(next, now);
 
   return (
     <Card as="article" className="p-5 sm:p-6" data-testid={`job-${job.name}`} aria-labelledby={`job-${job.name}-title`}>
       <div className="flex flex-col gap-4 sm:flex-row sm:items-start sm:justify-between">
-        <div className="min-w-0 max-w-2xl">
+        <div className="max-w-2xl min-w-0">
           <div className="flex flex-wrap items-center gap-2">
             <h3 id={`job-${job.name}-title`} className="text-base font-semibold text-slate-900">
               {info.title}
@@ -96,15 +103,21 @@ export function JobCard({ job, now, workers }: { job: JobView; now: Date; worker
           {last ? (
             <span className="inline-flex flex-wrap items-center gap-1.5" data-testid="last-run">
               {/* A run that finished after the page's clock last ticked is "just now", never "starting now". */}
-              <time dateTime={last.finishedAt}>{formatRelative(new Date(Math.min(new Date(last.finishedAt).getTime(), now.getTime() - 1)), now)}</time>
+              <time dateTime={last.finishedAt}>
+                {formatRelative(new Date(Math.min(new Date(last.finishedAt).getTime(), now.getTime() - 1)), now)}
+              </time>
               {last.ok ? <Badge tone="success">OK</Badge> : <Badge tone="live">Failed</Badge>}
-              <span className="text-xs font-normal text-slate-600">{last.trigger === "admin" ? "on demand" : "scheduled"}</span>
+              <span className="text-xs font-normal text-slate-600">
+                {last.trigger === "admin" ? "on demand" : "scheduled"}
+              </span>
             </span>
           ) : (
             <span className="font-normal text-slate-600">Never</span>
           )}
         </Meta>
-        <Meta label="Took">{last ? formatRunDuration(last.durationMs) : <span className="font-normal text-slate-600">–</span>}</Meta>
+        <Meta label="Took">
+          {last ? formatRunDuration(last.durationMs) : <span className="font-normal text-slate-600">–</span>}
+        </Meta>
         <Meta label="Next run">{nextText}</Meta>
       </dl>
       {/* After "Run now" the result below shows the latest counts; the last run's would repeat them. */}
@@ -127,7 +140,17 @@ export function JobCard({ job, now, workers }: { job: JobView; now: Date; worker
           </Alert>
         ) : null}
         {result && !result.ok ? (
-          <Alert tone="error" className="mt-5" title={result.reason === "NO_WORKER" ? "No worker is running" : result.reason === "JOB_TIMEOUT" ? "Still running" : "The job did not run"}>
+          <Alert
+            tone="error"
+            className="mt-5"
+            title={
+              result.reason === "NO_WORKER"
+                ? "No worker is running"
+                : result.reason === "JOB_TIMEOUT"
+                  ? "Still running"
+                  : "The job did not run"
+            }
+          >
             {result.reason === "NO_WORKER" ? NO_WORKER_TEXT : result.message}
           </Alert>
         ) : null}

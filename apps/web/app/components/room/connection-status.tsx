@@ -39,7 +39,15 @@ export function statusWords(phase: RoomPhase): string {
  * "Reconnecting", "Offline"); the seconds to the next attempt tick visually beside it, and "Retry
  * now" skips the wait.
  */
-export function ConnectionStatus({ state, onRetry, className }: { state: RoomState; onRetry: () => void; className?: string }) {
+export function ConnectionStatus({
+  state,
+  onRetry,
+  className,
+}: {
+  state: RoomState;
+  onRetry: () => void;
+  className?: string;
+}) {
   const { phase, retryAt } = state;
   const waiting = (phase === "reconnecting" || phase === "offline") && retryAt !== null;
   const now = useTicker(waiting, 250, 0);
@@ -52,7 +60,10 @@ export function ConnectionStatus({ state, onRetry, className }: { state: RoomSta
         aria-atomic="true"
         data-testid="connection-status"
         data-phase={phase}
-        className={cn("inline-flex min-h-9 items-center gap-2 rounded-full px-3 py-1.5 text-sm font-semibold ring-1 ring-inset", tone)}
+        className={cn(
+          "inline-flex min-h-9 items-center gap-2 rounded-full px-3 py-1.5 text-sm font-semibold ring-1 ring-inset",
+          tone,
+        )}
       >
         <Dot phase={phase} />
         <span>{statusWords(phase)}</span>

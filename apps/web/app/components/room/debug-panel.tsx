@@ -28,7 +28,10 @@ export default function RoomDebugPanel({ state, connectionId }: { state: RoomSta
   const tokenLeft = expiresAt ? (expiresAt.getTime() - now) / 1000 : null;
 
   return (
-    <details className="lh-room-debug-panel mt-8 rounded-card border border-dashed border-slate-400 bg-slate-900/95 p-4 font-mono text-xs text-slate-100 shadow-card" open>
+    <details
+      className="lh-room-debug-panel mt-8 rounded-card border border-dashed border-slate-400 bg-slate-900/95 p-4 font-mono text-xs text-slate-100 shadow-card"
+      open
+    >
       <summary className="cursor-pointer text-sm font-semibold text-white">Room debug (development build)</summary>
       <dl className="mt-3 grid gap-x-6 gap-y-1.5 sm:grid-cols-2 lg:grid-cols-4">
         <Item label="phase" value={state.phase} />
@@ -43,7 +46,13 @@ export default function RoomDebugPanel({ state, connectionId }: { state: RoomSta
         <Item label="joins" value={String(debug.joins)} />
         <Item
           label="access token"
-          value={tokenLeft === null ? "unknown" : tokenLeft > 0 ? `expires in ${tokenLeft.toFixed(1)} s` : `expired ${(-tokenLeft).toFixed(1)} s ago`}
+          value={
+            tokenLeft === null
+              ? "unknown"
+              : tokenLeft > 0
+                ? `expires in ${tokenLeft.toFixed(1)} s`
+                : `expired ${(-tokenLeft).toFixed(1)} s ago`
+          }
           warn={tokenLeft !== null && tokenLeft < 0}
         />
         <Item label="signed out" value={authSession().signedOut ?? "no"} />

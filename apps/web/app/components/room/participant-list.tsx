@@ -20,14 +20,26 @@ function toneOf(userId: string): string {
   return AVATAR_TONES[Math.abs(hash) % AVATAR_TONES.length]!;
 }
 
-export function Avatar({ name, userId, instructor, size = "md" }: { name: string; userId: string; instructor?: boolean; size?: "md" | "lg" }) {
+export function Avatar({
+  name,
+  userId,
+  instructor,
+  size = "md",
+}: {
+  name: string;
+  userId: string;
+  instructor?: boolean;
+  size?: "md" | "lg";
+}) {
   return (
     <span
       aria-hidden="true"
       className={cn(
         "relative flex shrink-0 items-center justify-center rounded-full bg-gradient-to-br font-bold ring-1",
         size === "lg" ? "size-14 text-base" : "size-10 text-xs",
-        instructor ? "from-brand-600 to-accent-600 text-white shadow-md shadow-brand-600/25 ring-white" : toneOf(userId),
+        instructor
+          ? "from-brand-600 to-accent-600 text-white shadow-md shadow-brand-600/25 ring-white"
+          : toneOf(userId),
       )}
     >
       {initials(name)}
@@ -63,11 +75,16 @@ export function ParticipantList({
           <h2 id="participants-heading" className="text-lg font-semibold text-slate-900">
             In the room
           </h2>
-          <p className="mt-0.5 text-sm text-slate-600">{updating ? "Updating the list…" : live ? "Updates live as people join and leave" : "Participants"}</p>
+          <p className="mt-0.5 text-sm text-slate-600">
+            {updating ? "Updating the list…" : live ? "Updates live as people join and leave" : "Participants"}
+          </p>
         </div>
         <p className="flex items-center gap-2 rounded-2xl bg-white/80 px-3.5 py-1.5 shadow-sm ring-1 ring-slate-900/5">
           <UsersIcon className="size-5 text-brand-600" />
-          <span className="text-2xl font-bold tracking-tight text-slate-900 tabular-nums" data-testid="participant-count">
+          <span
+            className="text-2xl font-bold tracking-tight text-slate-900 tabular-nums"
+            data-testid="participant-count"
+          >
             {count}
           </span>
           <span className="sr-only">{count === 1 ? "participant" : "participants"}</span>
@@ -78,7 +95,11 @@ export function ParticipantList({
           {live ? "Nobody is here yet." : "Nobody is in the room."}
         </p>
       ) : (
-        <ul className="mt-5 grid grid-cols-2 gap-3 sm:grid-cols-3 xl:grid-cols-4" aria-label="Participants" data-testid="participant-list">
+        <ul
+          className="mt-5 grid grid-cols-2 gap-3 sm:grid-cols-3 xl:grid-cols-4"
+          aria-label="Participants"
+          data-testid="participant-list"
+        >
           {shown.map((participant) => {
             const you = participant.userId === viewerId;
             return (
@@ -92,19 +113,35 @@ export function ParticipantList({
                   you && !participant.isInstructor && "ring-2 ring-brand-200",
                 )}
               >
-                <Avatar name={participant.name} userId={participant.userId} instructor={participant.isInstructor} size="lg" />
-                <p className="mt-3 w-full truncate text-sm font-semibold text-slate-900" data-testid="participant-name" title={participant.name}>
+                <Avatar
+                  name={participant.name}
+                  userId={participant.userId}
+                  instructor={participant.isInstructor}
+                  size="lg"
+                />
+                <p
+                  className="mt-3 w-full truncate text-sm font-semibold text-slate-900"
+                  data-testid="participant-name"
+                  title={participant.name}
+                >
                   {participant.name}
                 </p>
                 <div className="mt-1.5 flex min-h-6 flex-wrap items-center justify-center gap-1.5">
-                  {you ? <span className="rounded-full bg-brand-50 px-2 py-0.5 text-xs font-semibold text-brand-700 ring-1 ring-brand-200 ring-inset">You</span> : null}
+                  {you ? (
+                    <span className="rounded-full bg-brand-50 px-2 py-0.5 text-xs font-semibold text-brand-700 ring-1 ring-brand-200 ring-inset">
+                      You
+                    </span>
+                  ) : null}
                   {participant.isInstructor ? (
                     <span className="rounded-full bg-gradient-to-r from-brand-600 to-accent-600 px-2.5 py-0.5 text-xs font-semibold text-white">
                       Instructor
                     </span>
                   ) : null}
                   {participant.connections > 1 ? (
-                    <span className="rounded-full bg-slate-100 px-2 py-0.5 text-xs font-medium text-slate-700" data-testid="participant-connections">
+                    <span
+                      className="rounded-full bg-slate-100 px-2 py-0.5 text-xs font-medium text-slate-700"
+                      data-testid="participant-connections"
+                    >
                       {participant.connections} tabs open
                     </span>
                   ) : null}

@@ -9,9 +9,7 @@ export interface SavedRating {
   updatedAt: Date | string;
 }
 
-export type RateAnswer =
-  | { ok: true; rating: SavedRating }
-  | { ok: false; error: string; field?: "stars" | "comment" };
+export type RateAnswer = { ok: true; rating: SavedRating } | { ok: false; error: string; field?: "stars" | "comment" };
 
 const STAR = "M10 1.5l2.6 5.3 5.9.86-4.25 4.14 1 5.85L10 14.9l-5.25 2.75 1-5.85L1.5 7.66l5.9-.86L10 1.5Z";
 const WORDS = ["", "Poor", "Fair", "Good", "Very good", "Excellent"];
@@ -40,12 +38,20 @@ export function RatingForm({ sessionId, saved }: { sessionId: string; saved: Sav
   const formError = answer && !answer.ok && answer.field !== "stars" ? answer.error : null;
 
   return (
-    <Card as="section" aria-labelledby={`${id}-title`} className="scroll-mt-24 p-5 sm:p-6" id="rate" data-testid="rating">
+    <Card
+      as="section"
+      aria-labelledby={`${id}-title`}
+      className="scroll-mt-24 p-5 sm:p-6"
+      id="rate"
+      data-testid="rating"
+    >
       <h2 id={`${id}-title`} className="text-lg font-semibold text-slate-900">
         {current ? "Your rating" : "Rate this session"}
       </h2>
       <p className="mt-1 text-sm text-slate-600">
-        {current ? "Thanks for your feedback. You can change it any time." : "How was it? Your rating helps the instructor and other students."}
+        {current
+          ? "Thanks for your feedback. You can change it any time."
+          : "How was it? Your rating helps the instructor and other students."}
       </p>
 
       {answer?.ok ? (
@@ -62,7 +68,12 @@ export function RatingForm({ sessionId, saved }: { sessionId: string; saved: Sav
         </Alert>
       ) : null}
 
-      <fetcher.Form method="post" action={`/sessions/${sessionId}`} className="mt-5 space-y-5" aria-label="Rate this session">
+      <fetcher.Form
+        method="post"
+        action={`/sessions/${sessionId}`}
+        className="mt-5 space-y-5"
+        aria-label="Rate this session"
+      >
         <input type="hidden" name="intent" value="rate" />
         <fieldset aria-describedby={starsError ? `${id}-stars-error` : undefined}>
           <legend className="text-sm font-medium text-slate-800">Stars</legend>
@@ -88,7 +99,12 @@ export function RatingForm({ sessionId, saved }: { sessionId: string; saved: Sav
                     aria-invalid={starsError ? true : undefined}
                     className="absolute inset-0 size-full cursor-pointer appearance-none rounded-control opacity-0 focus-visible:outline-none"
                   />
-                  <svg viewBox="0 0 20 20" className="pointer-events-none size-8 drop-shadow-sm" fill="currentColor" aria-hidden="true">
+                  <svg
+                    viewBox="0 0 20 20"
+                    className="pointer-events-none size-8 drop-shadow-sm"
+                    fill="currentColor"
+                    aria-hidden="true"
+                  >
                     <path d={STAR} />
                   </svg>
                   <span className="sr-only">{value === 1 ? "1 star" : `${value} stars`}</span>

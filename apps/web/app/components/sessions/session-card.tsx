@@ -10,9 +10,18 @@ function When({ session, now }: { session: SessionItem; now: Date }) {
   const className = "text-sm font-medium text-slate-600";
   switch (session.status) {
     case "LIVE":
-      return <RelativeTime className={cn(className, "text-live-700")} date={session.startedAt ?? session.startsAt} now={now} prefix="Started" />;
+      return (
+        <RelativeTime
+          className={cn(className, "text-live-700")}
+          date={session.startedAt ?? session.startsAt}
+          now={now}
+          prefix="Started"
+        />
+      );
     case "SCHEDULED":
-      return <RelativeTime className={cn(className, "text-brand-700")} date={session.startsAt} now={now} prefix="Starts" />;
+      return (
+        <RelativeTime className={cn(className, "text-brand-700")} date={session.startsAt} now={now} prefix="Starts" />
+      );
     case "ENDED":
       return <RelativeTime className={className} date={session.endedAt ?? session.startsAt} now={now} prefix="Ended" />;
     case "CANCELLED":
@@ -93,7 +102,12 @@ export function SessionCard({ session, now }: { session: SessionItem; now: Date 
       data-status={session.status}
       className={cn("group relative flex h-full flex-col overflow-hidden p-5 sm:p-6", live && "ring-1 ring-live-200")}
     >
-      {live ? <span className="absolute inset-x-0 top-0 h-1 bg-gradient-to-r from-live-500 to-accent-500" aria-hidden="true" /> : null}
+      {live ? (
+        <span
+          className="absolute inset-x-0 top-0 h-1 bg-gradient-to-r from-live-500 to-accent-500"
+          aria-hidden="true"
+        />
+      ) : null}
       <div className="flex items-center justify-between gap-3">
         <SessionStatusBadge status={session.status} />
         <When session={session} now={now} />
@@ -114,7 +128,9 @@ export function SessionCard({ session, now }: { session: SessionItem; now: Date 
           {session.instructor.name}
         </span>
       </p>
-      {session.description ? <p className="mt-3 line-clamp-2 text-sm leading-6 text-slate-600">{session.description}</p> : null}
+      {session.description ? (
+        <p className="mt-3 line-clamp-2 text-sm leading-6 text-slate-600">{session.description}</p>
+      ) : null}
       <div className="mt-auto">
         <p className="mt-4 flex items-center gap-1.5 text-sm text-slate-600">
           <CalendarIcon className="size-4 shrink-0 text-slate-500" />

@@ -15,7 +15,21 @@ export function AbsoluteTime({ date, className }: { date: Date; className?: stri
 }
 
 /** "in 2 hours", "started 5 min ago"… against `now` (see useNow). */
-export function RelativeTime({ date, now, prefix, className }: { date: Date; now: Date; prefix?: string; className?: string }) {
+export function RelativeTime({
+  date,
+  now,
+  prefix,
+  className,
+}: {
+  date: Date;
+  now: Date;
+  prefix?: string;
+  className?: string;
+}) {
   const relative = formatRelative(date, now);
-  return <span className={className}>{prefix ? `${prefix} ${relative}` : relative.charAt(0).toUpperCase() + relative.slice(1)}</span>;
+  return (
+    <span className={className}>
+      {prefix ? `${prefix} ${relative}` : relative.charAt(0).toUpperCase() + relative.slice(1)}
+    </span>
+  );
 }

@@ -49,7 +49,11 @@ export function SessionStatsBar({ stats }: { stats: SessionStats }) {
         testId="stat-rating"
         label="Average rating"
         value={stats.averageRating === null ? "–" : stats.averageRating.toFixed(1)}
-        detail={stats.ratingCount === 0 ? "no ratings yet" : `from ${stats.ratingCount} ${stats.ratingCount === 1 ? "rating" : "ratings"}`}
+        detail={
+          stats.ratingCount === 0
+            ? "no ratings yet"
+            : `from ${stats.ratingCount} ${stats.ratingCount === 1 ? "rating" : "ratings"}`
+        }
         icon={<StarIcon className="size-5" />}
         tone="amber"
       />

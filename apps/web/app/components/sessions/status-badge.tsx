@@ -14,10 +14,22 @@ export function SessionStatusBadge({ status, className }: { status: SessionStatu
         </Badge>
       );
     case "SCHEDULED":
-      return <Badge tone="upcoming" className={className}>Upcoming</Badge>;
+      return (
+        <Badge tone="upcoming" className={className}>
+          Upcoming
+        </Badge>
+      );
     case "ENDED":
-      return <Badge tone="ended" className={className}>Ended</Badge>;
+      return (
+        <Badge tone="ended" className={className}>
+          Ended
+        </Badge>
+      );
     case "CANCELLED":
-      return <Badge tone="cancelled" className={className}>Cancelled</Badge>;
+      return (
+        <Badge tone="cancelled" className={className}>
+          Cancelled
+        </Badge>
+      );
   }
 }

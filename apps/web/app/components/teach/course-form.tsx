@@ -25,14 +25,29 @@ export function CourseForm({ intent, errors, values, pending, resetKey }: Course
   }, [errors, intent]);
 
   return (
-    <Form method="post" noValidate className="space-y-4" data-intent={intent} key={resetKey} aria-label={creating ? "New course" : "Course details"}>
+    <Form
+      method="post"
+      noValidate
+      className="space-y-4"
+      data-intent={intent}
+      key={resetKey}
+      aria-label={creating ? "New course" : "Course details"}
+    >
       <input type="hidden" name="intent" value={intent} />
       {errors?.form ? (
         <Alert ref={summary} tone="error">
           {errors.form}
         </Alert>
       ) : null}
-      <Field label="Title" name="title" required maxLength={120} defaultValue={values?.title} error={errors?.fields?.title} autoComplete="off" />
+      <Field
+        label="Title"
+        name="title"
+        required
+        maxLength={120}
+        defaultValue={values?.title}
+        error={errors?.fields?.title}
+        autoComplete="off"
+      />
       {creating ? (
         <Field
           label="Address (optional)"

@@ -59,7 +59,10 @@ const CONTEXT_COUNTS = new Set(["sessions"]);
 
 /** The drift a reconcile found: everything it fixed (not how many sessions it looked at). */
 export function driftTotal(counts: object): number {
-  return Object.entries(counts as Record<string, number>).reduce((sum, [key, value]) => (CONTEXT_COUNTS.has(key) ? sum : sum + value), 0);
+  return Object.entries(counts as Record<string, number>).reduce(
+    (sum, [key, value]) => (CONTEXT_COUNTS.has(key) ? sum : sum + value),
+    0,
+  );
 }
 
 export function isContextCount(key: string): boolean {

@@ -27,13 +27,26 @@ export function useNotice(show: (notice: string) => void) {
     show(notice);
     params.delete(NOTICE_PARAM);
     const search = params.toString();
-    navigate({ pathname: location.pathname, search: search ? `?${search}` : "", hash: location.hash }, { replace: true, preventScrollReset: true });
+    navigate(
+      { pathname: location.pathname, search: search ? `?${search}` : "", hash: location.hash },
+      { replace: true, preventScrollReset: true },
+    );
   }, [location, navigate, show]);
 }
 
 /** For a route's shouldRevalidate: dropping the notice from the URL is not a reason to load again. */
-export function skipNoticeRevalidation({ currentUrl, nextUrl, formMethod, defaultShouldRevalidate }: ShouldRevalidateFunctionArgs): boolean {
-  if (!formMethod && currentUrl.pathname === nextUrl.pathname && currentUrl.searchParams.has(NOTICE_PARAM) && !nextUrl.searchParams.has(NOTICE_PARAM)) {
+export function skipNoticeRevalidation({
+  currentUrl,
+  nextUrl,
+  formMethod,
+  defaultShouldRevalidate,
+}: ShouldRevalidateFunctionArgs): boolean {
+  if (
+    !formMethod &&
+    currentUrl.pathname === nextUrl.pathname &&
+    currentUrl.searchParams.has(NOTICE_PARAM) &&
+    !nextUrl.searchParams.has(NOTICE_PARAM)
+  ) {
     const current = new URLSearchParams(currentUrl.search);
     current.delete(NOTICE_PARAM);
     if (current.toString() === nextUrl.searchParams.toString()) return false;

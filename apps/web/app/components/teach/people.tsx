@@ -38,7 +38,8 @@ function PersonCell({ name, isInstructor }: { name: string; isInstructor: boolea
 }
 
 const tableShell = "overflow-x-auto rounded-card border border-white/70 bg-white/60 shadow-card backdrop-blur-sm";
-const th = "px-3 py-3 text-left text-xs font-semibold tracking-wide text-slate-600 uppercase first:pl-4 last:pr-4 sm:px-4 sm:first:pl-5 sm:last:pr-5";
+const th =
+  "px-3 py-3 text-left text-xs font-semibold tracking-wide text-slate-600 uppercase first:pl-4 last:pr-4 sm:px-4 sm:first:pl-5 sm:last:pr-5";
 const td = "px-3 py-3 align-middle first:pl-4 last:pr-4 sm:px-4 sm:first:pl-5 sm:last:pr-5";
 
 /** Who is in the room now (one row per person) and how many tabs each has open. */
@@ -120,8 +121,9 @@ export function CleanupParticipants({ sessionId }: { sessionId: string }) {
         <div className="max-w-xl">
           <h3 className="text-base font-semibold text-slate-900">Clean up participants</h3>
           <p className="mt-1 text-sm text-slate-600">
-            Checks this session&rsquo;s participants against the open connections: closes duplicate rows and rows left without a connection,
-            and drops connections nobody owns. The worker does this on a schedule; run it now if the list looks wrong.
+            Checks this session&rsquo;s participants against the open connections: closes duplicate rows and rows left
+            without a connection, and drops connections nobody owns. The worker does this on a schedule; run it now if
+            the list looks wrong.
           </p>
         </div>
         <fetcher.Form method="post" action={sessionActionPath(sessionId)}>
@@ -139,7 +141,11 @@ export function CleanupParticipants({ sessionId }: { sessionId: string }) {
           </Alert>
         ) : null}
         {counts ? (
-          <Alert tone={fixed > 0 ? "success" : "info"} className="mt-4" title={fixed > 0 ? `Clean-up made ${plural(fixed, "change")}` : "Clean-up finished: nothing to fix"}>
+          <Alert
+            tone={fixed > 0 ? "success" : "info"}
+            className="mt-4"
+            title={fixed > 0 ? `Clean-up made ${plural(fixed, "change")}` : "Clean-up finished: nothing to fix"}
+          >
             <dl className="mt-2 grid gap-x-6 gap-y-1 sm:grid-cols-2">
               {Object.entries(counts).map(([key, value]) => (
                 <div key={key} className="flex justify-between gap-4">
@@ -163,7 +169,15 @@ const LEAVE_REASON: Record<NonNullable<AttendanceRow["leaveReason"]>, { label: s
 };
 
 /** Who attended and for how long, with a bar against the length of the session. */
-export function AttendanceTable({ rows, sessionMs, total }: { rows: AttendanceRow[]; sessionMs: number; total: number }) {
+export function AttendanceTable({
+  rows,
+  sessionMs,
+  total,
+}: {
+  rows: AttendanceRow[];
+  sessionMs: number;
+  total: number;
+}) {
   if (rows.length === 0) {
     return (
       <EmptyState icon={<UsersIcon className="size-6" />} title="Nobody attended">
@@ -210,7 +224,10 @@ export function AttendanceTable({ rows, sessionMs, total }: { rows: AttendanceRo
                     </span>
                     <span className="mt-1.5 flex items-center gap-2">
                       <span className="h-1.5 w-24 overflow-hidden rounded-full bg-slate-200" aria-hidden="true">
-                        <span className="block h-full rounded-full bg-gradient-to-r from-brand-500 to-accent-500" style={{ width: `${share}%` }} />
+                        <span
+                          className="block h-full rounded-full bg-gradient-to-r from-brand-500 to-accent-500"
+                          style={{ width: `${share}%` }}
+                        />
                       </span>
                       <span className="text-xs text-slate-600 tabular-nums">{share}% of the session</span>
                     </span>
@@ -225,7 +242,14 @@ export function AttendanceTable({ rows, sessionMs, total }: { rows: AttendanceRo
                       <span className="flex flex-col items-start gap-1">
                         {row.lastLeftAt ? <AbsoluteTime date={new Date(row.lastLeftAt)} /> : null}
                         {reason ? (
-                          <span className={cn("rounded-full px-2 py-0.5 text-xs font-semibold ring-1 ring-inset", reason.className)}>{reason.label}</span>
+                          <span
+                            className={cn(
+                              "rounded-full px-2 py-0.5 text-xs font-semibold ring-1 ring-inset",
+                              reason.className,
+                            )}
+                          >
+                            {reason.label}
+                          </span>
                         ) : null}
                       </span>
                     )}
@@ -237,7 +261,11 @@ export function AttendanceTable({ rows, sessionMs, total }: { rows: AttendanceRo
           </tbody>
         </table>
       </div>
-      {total > rows.length ? <p className="mt-3 text-sm text-slate-600">Showing the first {rows.length} of {total} attendees.</p> : null}
+      {total > rows.length ? (
+        <p className="mt-3 text-sm text-slate-600">
+          Showing the first {rows.length} of {total} attendees.
+        </p>
+      ) : null}
     </div>
   );
 }

@@ -21,7 +21,9 @@ export function RatingsPanel({ ratings, now }: { ratings: Ratings; now: Date }) 
       <Card className="p-5" data-testid="rating-summary">
         <p className="text-sm font-medium text-slate-600">Average rating</p>
         <p className="mt-1 flex items-baseline gap-2">
-          <span className="text-4xl font-bold tracking-tight text-slate-900 tabular-nums">{ratings.average.toFixed(1)}</span>
+          <span className="text-4xl font-bold tracking-tight text-slate-900 tabular-nums">
+            {ratings.average.toFixed(1)}
+          </span>
           <span className="text-sm text-slate-600">out of 5</span>
         </p>
         <Stars value={ratings.average} className="mt-2" />
@@ -33,7 +35,10 @@ export function RatingsPanel({ ratings, now }: { ratings: Ratings; now: Date }) 
               <li key={stars} className="flex items-center gap-2 text-xs text-slate-600">
                 <span className="w-12 shrink-0">{plural(stars, "star")}</span>
                 <span className="h-2 flex-1 overflow-hidden rounded-full bg-slate-200" aria-hidden="true">
-                  <span className="block h-full rounded-full bg-amber-400" style={{ width: `${(count / most) * 100}%` }} />
+                  <span
+                    className="block h-full rounded-full bg-amber-400"
+                    style={{ width: `${(count / most) * 100}%` }}
+                  />
                 </span>
                 <span className="w-6 shrink-0 text-right font-semibold text-slate-900 tabular-nums">{count}</span>
               </li>

@@ -67,7 +67,15 @@ function ScheduleFields({ errors, values, pending }: Omit<ScheduleFormProps, "re
           {errors.form}
         </Alert>
       ) : null}
-      <Field label="Session title" name="title" required maxLength={200} defaultValue={values?.title} error={errors?.fields?.title} autoComplete="off" />
+      <Field
+        label="Session title"
+        name="title"
+        required
+        maxLength={200}
+        defaultValue={values?.title}
+        error={errors?.fields?.title}
+        autoComplete="off"
+      />
       <div className="grid gap-4 sm:grid-cols-[minmax(0,1fr)_9rem] lg:grid-cols-1 xl:grid-cols-[minmax(0,1fr)_9rem]">
         <Field
           label="Starts at"

@@ -28,7 +28,8 @@ export function SessionActions({
 }) {
   const fetcher = useFetcher<TeachActionResult>({ key: `session-action:${session.id}` });
   const busy = fetcher.state !== "idle" ? (fetcher.formData?.get("intent") as SessionIntent | null) : null;
-  const submit = (intent: SessionIntent) => fetcher.submit({ intent }, { method: "post", action: sessionActionPath(session.id) });
+  const submit = (intent: SessionIntent) =>
+    fetcher.submit({ intent }, { method: "post", action: sessionActionPath(session.id) });
 
   const reported = useRef<unknown>(null);
   useEffect(() => {
@@ -43,7 +44,12 @@ export function SessionActions({
     <div className={cn("flex flex-col items-stretch gap-2 sm:items-end", className)}>
       <div className="flex flex-wrap items-center gap-2">
         {session.status === "SCHEDULED" ? (
-          <Button size="sm" pending={busy === "start"} onClick={() => submit("start")} aria-label={compact ? name("Start") : undefined}>
+          <Button
+            size="sm"
+            pending={busy === "start"}
+            onClick={() => submit("start")}
+            aria-label={compact ? name("Start") : undefined}
+          >
             {busy === "start" ? "Starting…" : compact ? "Start" : "Start session"}
           </Button>
         ) : null}

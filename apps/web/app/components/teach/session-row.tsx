@@ -11,7 +11,14 @@ import type { TeachActionResult, TeachSession } from "./types";
 function When({ session, now }: { session: TeachSession; now: Date }) {
   switch (session.status) {
     case "LIVE":
-      return <RelativeTime className="text-live-700" date={session.startedAt ?? session.startsAt} now={now} prefix="Started" />;
+      return (
+        <RelativeTime
+          className="text-live-700"
+          date={session.startedAt ?? session.startsAt}
+          now={now}
+          prefix="Started"
+        />
+      );
     case "SCHEDULED":
       return <RelativeTime className="text-brand-700" date={session.startsAt} now={now} prefix="Starts" />;
     case "ENDED":
@@ -22,7 +29,15 @@ function When({ session, now }: { session: TeachSession; now: Date }) {
 }
 
 /** One session in a course's lists: status, when, length, people or rating, and what can be done now. */
-export function SessionRow({ session, now, onDone }: { session: TeachSession; now: Date; onDone: (result: Extract<TeachActionResult, { ok: true }>) => void }) {
+export function SessionRow({
+  session,
+  now,
+  onDone,
+}: {
+  session: TeachSession;
+  now: Date;
+  onDone: (result: Extract<TeachActionResult, { ok: true }>) => void;
+}) {
   const to = `/teach/sessions/${session.id}`;
   return (
     <li
@@ -58,7 +73,9 @@ export function SessionRow({ session, now, onDone }: { session: TeachSession; no
               {session.participantCount} in the room
             </span>
           ) : null}
-          {session.status === "ENDED" ? <RatingSummary average={session.rating.average} count={session.rating.count} /> : null}
+          {session.status === "ENDED" ? (
+            <RatingSummary average={session.rating.average} count={session.rating.count} />
+          ) : null}
         </p>
       </div>
       <div className="flex shrink-0 flex-wrap items-center gap-2 sm:justify-end">

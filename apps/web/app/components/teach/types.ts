@@ -14,4 +14,9 @@ export type CleanupCounts = Outputs["session"]["cleanupParticipants"];
 /** What a teach action answers (one shape for every intent, so forms can read their own result). */
 export type TeachActionResult =
   | { ok: true; intent: string; message?: string; detail?: string; counts?: CleanupCounts }
-  | { ok: false; intent: string; errors: { form?: string; fields?: Partial<Record<string, string>> }; values?: Record<string, string> };
+  | {
+      ok: false;
+      intent: string;
+      errors: { form?: string; fields?: Partial<Record<string, string>> };
+      values?: Record<string, string>;
+    };

@@ -8,18 +8,19 @@ const tones = {
 } as const;
 
 /** A message box. Errors are announced (role="alert") when they appear. */
-export const Alert = forwardRef<HTMLDivElement, { tone?: keyof typeof tones; title?: string; children: ReactNode; className?: string }>(
-  function Alert({ tone = "info", title, children, className }, ref) {
-    return (
-      <div
-        ref={ref}
-        tabIndex={-1}
-        role={tone === "error" ? "alert" : "status"}
-        className={cn("rounded-control border px-4 py-3 text-sm focus:outline-none", tones[tone], className)}
-      >
-        {title ? <p className="font-semibold">{title}</p> : null}
-        <div className={title ? "mt-0.5" : undefined}>{children}</div>
-      </div>
-    );
-  },
-);
+export const Alert = forwardRef<
+  HTMLDivElement,
+  { tone?: keyof typeof tones; title?: string; children: ReactNode; className?: string }
+>(function Alert({ tone = "info", title, children, className }, ref) {
+  return (
+    <div
+      ref={ref}
+      tabIndex={-1}
+      role={tone === "error" ? "alert" : "status"}
+      className={cn("rounded-control border px-4 py-3 text-sm focus:outline-none", tones[tone], className)}
+    >
+      {title ? <p className="font-semibold">{title}</p> : null}
+      <div className={title ? "mt-0.5" : undefined}>{children}</div>
+    </div>
+  );
+});

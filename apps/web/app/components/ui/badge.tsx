@@ -13,7 +13,15 @@ const tones: Record<BadgeTone, string> = {
   brand: "bg-accent-50 text-accent-700 ring-accent-100",
 };
 
-export function Badge({ tone = "neutral", className, children }: { tone?: BadgeTone; className?: string; children: ReactNode }) {
+export function Badge({
+  tone = "neutral",
+  className,
+  children,
+}: {
+  tone?: BadgeTone;
+  className?: string;
+  children: ReactNode;
+}) {
   return (
     <span
       className={cn(
@@ -32,7 +40,7 @@ export function LiveDot({ className, tone = "light" }: { className?: string; ton
   const color = tone === "light" ? "bg-white" : "bg-live-600";
   return (
     <span className={cn("relative flex size-2", className)} aria-hidden="true">
-      <span className={cn("absolute inline-flex size-full rounded-full opacity-75 animate-live-ping", color)} />
+      <span className={cn("absolute inline-flex size-full animate-live-ping rounded-full opacity-75", color)} />
       <span className={cn("relative inline-flex size-2 rounded-full", color)} />
     </span>
   );

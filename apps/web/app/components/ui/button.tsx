@@ -24,7 +24,15 @@ const sizes: Record<ButtonSize, string> = {
   sm: "min-h-11 px-4 text-sm",
 };
 
-export function buttonClasses({ variant = "primary", size = "md", className }: { variant?: ButtonVariant; size?: ButtonSize; className?: string }) {
+export function buttonClasses({
+  variant = "primary",
+  size = "md",
+  className,
+}: {
+  variant?: ButtonVariant;
+  size?: ButtonSize;
+  className?: string;
+}) {
   return cn(base, variants[variant], sizes[size], className);
 }
 
@@ -64,7 +72,10 @@ export interface ButtonLinkProps extends LinkProps {
 /** A link that looks like a button (navigation, not an action). */
 export function ButtonLink({ variant, size, className, children, ...props }: ButtonLinkProps) {
   return (
-    <Link className={buttonClasses({ variant, size, className: typeof className === "string" ? className : undefined })} {...props}>
+    <Link
+      className={buttonClasses({ variant, size, className: typeof className === "string" ? className : undefined })}
+      {...props}
+    >
       {children}
     </Link>
   );

@@ -13,7 +13,8 @@ export function Card({ interactive = false, as: Tag = "div", className, ...props
     <Tag
       className={cn(
         "rounded-card border border-white/70 bg-white/50 shadow-card backdrop-blur-sm",
-        interactive && "transition duration-200 ease-out hover:-translate-y-1 hover:bg-white/70 hover:shadow-card-hover",
+        interactive &&
+          "transition duration-200 ease-out hover:-translate-y-1 hover:bg-white/70 hover:shadow-card-hover",
         className,
       )}
       {...props}

@@ -36,7 +36,15 @@ export function ConfirmButton({
   const id = useId();
   return (
     <>
-      <Button variant={variant} size="sm" pending={pending} className={className} aria-label={ariaLabel} aria-haspopup="dialog" onClick={() => dialog.current?.showModal()}>
+      <Button
+        variant={variant}
+        size="sm"
+        pending={pending}
+        className={className}
+        aria-label={ariaLabel}
+        aria-haspopup="dialog"
+        onClick={() => dialog.current?.showModal()}
+      >
         {children}
       </Button>
       <dialog

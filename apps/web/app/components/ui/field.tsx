@@ -39,7 +39,14 @@ export interface FieldFrameProps {
 }
 
 /** Label, hint and error around any control, wired up (aria-describedby, aria-invalid). */
-export function FieldFrame({ label, error, hint, id, className, children }: FieldFrameProps & { children: (control: FieldControlProps) => ReactNode }) {
+export function FieldFrame({
+  label,
+  error,
+  hint,
+  id,
+  className,
+  children,
+}: FieldFrameProps & { children: (control: FieldControlProps) => ReactNode }) {
   const generated = useId();
   const controlId = id ?? generated;
   const hintId = `${controlId}-hint`;
@@ -49,7 +56,12 @@ export function FieldFrame({ label, error, hint, id, className, children }: Fiel
   return (
     <div className={className}>
       <Label htmlFor={controlId}>{label}</Label>
-      {children({ id: controlId, "aria-invalid": error ? true : undefined, "aria-describedby": describedBy, className: "mt-1.5" })}
+      {children({
+        id: controlId,
+        "aria-invalid": error ? true : undefined,
+        "aria-describedby": describedBy,
+        className: "mt-1.5",
+      })}
       {error ? <FieldError id={errorId}>{error}</FieldError> : null}
       {hint && !error ? (
         <p id={hintId} className="mt-1.5 text-sm text-slate-600">
@@ -63,7 +75,10 @@ export function FieldFrame({ label, error, hint, id, className, children }: Fiel
 export type FieldProps = InputHTMLAttributes<HTMLInputElement> & FieldFrameProps;
 
 /** A labelled input with its hint and error wired up. */
-export const Field = forwardRef<HTMLInputElement, FieldProps>(function Field({ label, error, hint, id, className, ...props }, ref) {
+export const Field = forwardRef<HTMLInputElement, FieldProps>(function Field(
+  { label, error, hint, id, className, ...props },
+  ref,
+) {
   return (
     <FieldFrame label={label} error={error} hint={hint} id={id} className={className}>
       {(control) => <Input ref={ref} {...control} {...props} />}

@@ -6,6 +6,9 @@ export const inputClasses =
   "placeholder:text-slate-500 transition hover:border-slate-400 focus:border-brand-600 focus:outline-none focus:ring-4 focus:ring-brand-100 " +
   "aria-invalid:border-live-600 aria-invalid:focus:ring-live-100 sm:text-sm";
 
-export const Input = forwardRef<HTMLInputElement, InputHTMLAttributes<HTMLInputElement>>(function Input({ className, ...props }, ref) {
+export const Input = forwardRef<HTMLInputElement, InputHTMLAttributes<HTMLInputElement>>(function Input(
+  { className, ...props },
+  ref,
+) {
   return <input ref={ref} className={cn(inputClasses, className)} {...props} />;
 });

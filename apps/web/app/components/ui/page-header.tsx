@@ -17,16 +17,30 @@ export function Breadcrumbs({ items, className }: { items: Crumb[]; className?: 
           return (
             <li key={`${item.label}-${index}`} className="flex min-w-0 items-center gap-1.5">
               {item.to && !last ? (
-                <Link to={item.to} className="truncate rounded font-medium text-slate-600 underline-offset-4 hover:text-brand-700 hover:underline">
+                <Link
+                  to={item.to}
+                  className="truncate rounded font-medium text-slate-600 underline-offset-4 hover:text-brand-700 hover:underline"
+                >
                   {item.label}
                 </Link>
               ) : (
-                <span aria-current={last ? "page" : undefined} className={cn("truncate", last && "font-medium text-slate-900")}>
+                <span
+                  aria-current={last ? "page" : undefined}
+                  className={cn("truncate", last && "font-medium text-slate-900")}
+                >
                   {item.label}
                 </span>
               )}
               {last ? null : (
-                <svg viewBox="0 0 20 20" className="size-4 shrink-0 text-slate-400" fill="none" stroke="currentColor" strokeWidth={2} strokeLinecap="round" aria-hidden="true">
+                <svg
+                  viewBox="0 0 20 20"
+                  className="size-4 shrink-0 text-slate-400"
+                  fill="none"
+                  stroke="currentColor"
+                  strokeWidth={2}
+                  strokeLinecap="round"
+                  aria-hidden="true"
+                >
                   <path d="m8 5 5 5-5 5" />
                 </svg>
               )}
@@ -67,9 +81,11 @@ export function PageHeader({
     <header className={className}>
       {crumbs ? <Breadcrumbs items={crumbs} className="mb-5" /> : null}
       <div className="flex flex-col gap-5 lg:flex-row lg:items-end lg:justify-between">
-        <div className="min-w-0 max-w-3xl">
+        <div className="max-w-3xl min-w-0">
           {eyebrow ? <div className="mb-3">{eyebrow}</div> : null}
-          <h1 className="text-gradient-brand w-fit max-w-full pb-1 text-3xl font-extrabold tracking-tight break-words sm:text-4xl">{title}</h1>
+          <h1 className="w-fit max-w-full text-gradient-brand pb-1 text-3xl font-extrabold tracking-tight break-words sm:text-4xl">
+            {title}
+          </h1>
           {description ? <div className="mt-2 text-base text-slate-600">{description}</div> : null}
         </div>
         {actions ? <div className="flex shrink-0 flex-wrap items-center gap-2">{actions}</div> : null}
@@ -105,7 +121,9 @@ export function Section({
           <h2 id={headingId} className="flex items-center gap-2 text-lg font-semibold tracking-tight text-slate-900">
             {title}
             {count !== undefined ? (
-              <span className="rounded-full bg-slate-900/5 px-2 py-0.5 text-xs font-semibold text-slate-700 tabular-nums">{count}</span>
+              <span className="rounded-full bg-slate-900/5 px-2 py-0.5 text-xs font-semibold text-slate-700 tabular-nums">
+                {count}
+              </span>
             ) : null}
           </h2>
           {description ? <p className="mt-0.5 text-sm text-slate-600">{description}</p> : null}

@@ -37,12 +37,18 @@ export function StatCard({
       <div className="flex items-start justify-between gap-3">
         <p className="text-sm font-medium text-slate-600">{label}</p>
         {icon ? (
-          <span className={cn("flex size-9 shrink-0 items-center justify-center rounded-xl", ICON_TONES[tone])} aria-hidden="true">
+          <span
+            className={cn("flex size-9 shrink-0 items-center justify-center rounded-xl", ICON_TONES[tone])}
+            aria-hidden="true"
+          >
             {icon}
           </span>
         ) : null}
       </div>
-      <p className="mt-1 text-3xl font-bold tracking-tight text-slate-900 tabular-nums" data-testid={testId ? `${testId}-value` : undefined}>
+      <p
+        className="mt-1 text-3xl font-bold tracking-tight text-slate-900 tabular-nums"
+        data-testid={testId ? `${testId}-value` : undefined}
+      >
         {value}
       </p>
       {detail ? <div className="mt-1 text-xs text-slate-600">{detail}</div> : null}

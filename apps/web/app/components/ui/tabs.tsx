@@ -38,11 +38,19 @@ export function LinkTabs({
     if (current === -1) return;
     const last = tabs.length - 1;
     const next =
-      event.key === "ArrowRight" ? (current === last ? 0 : current + 1)
-      : event.key === "ArrowLeft" ? (current === 0 ? last : current - 1)
-      : event.key === "Home" ? 0
-      : event.key === "End" ? last
-      : null;
+      event.key === "ArrowRight"
+        ? current === last
+          ? 0
+          : current + 1
+        : event.key === "ArrowLeft"
+          ? current === 0
+            ? last
+            : current - 1
+          : event.key === "Home"
+            ? 0
+            : event.key === "End"
+              ? last
+              : null;
     if (next === null) return;
     event.preventDefault();
     refs.current[next]?.focus();
@@ -72,7 +80,9 @@ export function LinkTabs({
             preventScrollReset
             className={cn(
               "flex min-h-11 flex-1 items-center justify-center gap-1.5 rounded-[0.6rem] px-2.5 text-sm font-semibold transition min-[400px]:px-4 sm:flex-none",
-              selected ? "bg-white text-slate-900 shadow-sm ring-1 ring-slate-900/5" : "text-slate-600 hover:bg-white/60 hover:text-slate-900",
+              selected
+                ? "bg-white text-slate-900 shadow-sm ring-1 ring-slate-900/5"
+                : "text-slate-600 hover:bg-white/60 hover:text-slate-900",
             )}
           >
             {tab.label}
@@ -83,7 +93,17 @@ export function LinkTabs({
   );
 }
 
-export function TabPanel({ idBase, value, className, children }: { idBase: string; value: string; className?: string; children: ReactNode }) {
+export function TabPanel({
+  idBase,
+  value,
+  className,
+  children,
+}: {
+  idBase: string;
+  value: string;
+  className?: string;
+  children: ReactNode;
+}) {
   return (
     <div role="tabpanel" id={`${idBase}-panel`} aria-labelledby={`${idBase}-tab-${value}`} className={className}>
       {children}

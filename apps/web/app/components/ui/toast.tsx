@@ -58,10 +58,24 @@ export function ToastRegion({ toasts, onDismiss }: { toasts: ToastMessage[]; onD
           <div
             key={toast.id}
             data-testid="toast"
-            className={cn("pointer-events-auto flex w-full max-w-sm items-start gap-3 rounded-card bg-white/95 p-4 shadow-card-hover ring-1 backdrop-blur", tone.ring)}
+            className={cn(
+              "pointer-events-auto flex w-full max-w-sm items-start gap-3 rounded-card bg-white/95 p-4 shadow-card-hover ring-1 backdrop-blur",
+              tone.ring,
+            )}
           >
-            <span className={cn("flex size-8 shrink-0 items-center justify-center rounded-full", tone.icon)} aria-hidden="true">
-              <svg viewBox="0 0 20 20" className="size-4" fill="none" stroke="currentColor" strokeWidth={2.25} strokeLinecap="round" strokeLinejoin="round">
+            <span
+              className={cn("flex size-8 shrink-0 items-center justify-center rounded-full", tone.icon)}
+              aria-hidden="true"
+            >
+              <svg
+                viewBox="0 0 20 20"
+                className="size-4"
+                fill="none"
+                stroke="currentColor"
+                strokeWidth={2.25}
+                strokeLinecap="round"
+                strokeLinejoin="round"
+              >
                 <path d={tone.path} />
               </svg>
             </span>
@@ -75,7 +89,15 @@ export function ToastRegion({ toasts, onDismiss }: { toasts: ToastMessage[]; onD
               className="-m-1.5 flex size-9 shrink-0 items-center justify-center rounded-control text-slate-500 hover:bg-slate-900/5 hover:text-slate-900"
             >
               <span className="sr-only">Dismiss</span>
-              <svg viewBox="0 0 20 20" className="size-4" fill="none" stroke="currentColor" strokeWidth={2} strokeLinecap="round" aria-hidden="true">
+              <svg
+                viewBox="0 0 20 20"
+                className="size-4"
+                fill="none"
+                stroke="currentColor"
+                strokeWidth={2}
+                strokeLinecap="round"
+                aria-hidden="true"
+              >
                 <path d="m5 5 10 10M15 5 5 15" />
               </svg>
             </button>

@@ -3,7 +3,10 @@
  * reload is the same tab (the server sees one connection, not a new one per reload) while every other
  * tab — sessionStorage is per tab — has its own.
  */
-export function roomConnectionId(sessionId: string, storage: Pick<Storage, "getItem" | "setItem"> | null = safeSessionStorage()): string {
+export function roomConnectionId(
+  sessionId: string,
+  storage: Pick<Storage, "getItem" | "setItem"> | null = safeSessionStorage(),
+): string {
   const key = `livehall:room:${sessionId}:connection`;
   const stored = storage?.getItem(key);
   if (stored && /^[\w-]{8,64}$/.test(stored)) return stored;

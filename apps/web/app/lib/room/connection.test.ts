@@ -1,6 +1,14 @@
 import type { ParticipantEvent } from "@livehall/api";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { RoomConnection, type ConnectionInput, type HeartbeatAnswer, type JoinAnswer, type RoomApi, type StreamHandlers, type TelemetryType } from "./connection";
+import {
+  RoomConnection,
+  type ConnectionInput,
+  type HeartbeatAnswer,
+  type JoinAnswer,
+  type RoomApi,
+  type StreamHandlers,
+  type TelemetryType,
+} from "./connection";
 
 /** A tRPC-like failure: `data` when the server answered, none for a network failure. */
 function answerError(reason: string, httpStatus: number, retryAfterMs?: number) {
@@ -31,7 +39,12 @@ function fakeApi(): FakeApi {
     exitLeaves: 0,
     subscriptions: [],
     unsubscribed: 0,
-    nextJoin: () => ({ joinedAt: new Date(0).toISOString(), connections: 1, participantCount: 1, heartbeatIntervalMs: HEARTBEAT_MS }),
+    nextJoin: () => ({
+      joinedAt: new Date(0).toISOString(),
+      connections: 1,
+      participantCount: 1,
+      heartbeatIntervalMs: HEARTBEAT_MS,
+    }),
     nextHeartbeat: () => ({ status: "ok", heartbeatIntervalMs: HEARTBEAT_MS }),
     join: async (input) => {
       api.joins.push(input);
@@ -62,7 +75,13 @@ const snapshot = (seq: number, userIds: string[]): ParticipantEvent => ({
   type: "snapshot",
   seq,
   status: "LIVE",
-  participants: userIds.map((userId) => ({ userId, name: userId, joinedAt: new Date(0).toISOString(), connections: 1, isInstructor: false })),
+  participants: userIds.map((userId) => ({
+    userId,
+    name: userId,
+    joinedAt: new Date(0).toISOString(),
+    connections: 1,
+    isInstructor: false,
+  })),
   participantCount: userIds.length,
 });
 
@@ -102,7 +121,11 @@ describe("the room's connection state machine", () => {
     expect(connection.getState().phase).toBe("joining");
     expect(api.subscriptions).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(0);
-    expect(connection.getState()).toMatchObject({ phase: "connected", heartbeatIntervalMs: HEARTBEAT_MS, connections: 1 });
+    expect(connection.getState()).toMatchObject({
+      phase: "connected",
+      heartbeatIntervalMs: HEARTBEAT_MS,
+      connections: 1,
+    });
     expect(telemetry.map((event) => event.type)).toEqual(["connection_succeeded"]);
 
     await vi.advanceTimersByTimeAsync(3_000);

@@ -1,6 +1,18 @@
 import type { ParticipantEvent } from "@livehall/api";
-import { backoffDelay, definiteSignOutReason, failureReason, isRetryableFailure, type Backoff } from "@livehall/api/client";
-import { applyParticipantEvent, EMPTY_PARTICIPANTS, hasStaleGap, type ParticipantsState, type SessionStatus } from "./participants";
+import {
+  backoffDelay,
+  definiteSignOutReason,
+  failureReason,
+  isRetryableFailure,
+  type Backoff,
+} from "@livehall/api/client";
+import {
+  applyParticipantEvent,
+  EMPTY_PARTICIPANTS,
+  hasStaleGap,
+  type ParticipantsState,
+  type SessionStatus,
+} from "./participants";
 
 /**
  * One room tab's connection to a live session: join, heartbeats, recovery, leave, and the live
@@ -28,9 +40,11 @@ import { applyParticipantEvent, EMPTY_PARTICIPANTS, hasStaleGap, type Participan
  * that silently missed events during an outage is replaced by a fresh snapshot.
  */
 
-export type RoomPhase = "idle" | "joining" | "connected" | "reconnecting" | "offline" | "left" | "ended" | "signed-out" | "failed";
+export type RoomPhase =
+  "idle" | "joining" | "connected" | "reconnecting" | "offline" | "left" | "ended" | "signed-out" | "failed";
 export type StreamState = "idle" | "connecting" | "open" | "reconnecting";
-export type TelemetryType = "connection_succeeded" | "connection_failed" | "reconnect" | "refresh_succeeded" | "refresh_failed" | "signed_out";
+export type TelemetryType =
+  "connection_succeeded" | "connection_failed" | "reconnect" | "refresh_succeeded" | "refresh_failed" | "signed_out";
 
 export interface JoinAnswer {
   joinedAt: Date | string;
@@ -123,7 +137,10 @@ export interface RoomConnectionOptions {
 const DEBUG_KEEP = 8;
 
 /** The state before anything happened (also what the server renders). */
-export function initialRoomState({ heartbeatIntervalMs, participants }: Pick<RoomConnectionOptions, "heartbeatIntervalMs" | "participants">): RoomState {
+export function initialRoomState({
+  heartbeatIntervalMs,
+  participants,
+}: Pick<RoomConnectionOptions, "heartbeatIntervalMs" | "participants">): RoomState {
   return {
     phase: "idle",
     retryAt: null,
@@ -135,7 +152,16 @@ export function initialRoomState({ heartbeatIntervalMs, participants }: Pick<Roo
     heartbeatIntervalMs,
     stream: "idle",
     participants: participants ?? EMPTY_PARTICIPANTS,
-    debug: { heartbeats: [], errors: [], retries: 0, streamRestarts: 0, snapshots: 0, events: 0, lastEventAt: null, joins: 0 },
+    debug: {
+      heartbeats: [],
+      errors: [],
+      retries: 0,
+      streamRestarts: 0,
+      snapshots: 0,
+      events: 0,
+      lastEventAt: null,
+      joins: 0,
+    },
   };
 }
 const JOIN_TIMEOUT_MS = 15_000;
@@ -161,7 +187,8 @@ export function heartbeatTimeoutMs(intervalMs: number): number {
 export class RoomConnection {
   private state: RoomState;
   private readonly listeners = new Set<() => void>();
-  private readonly options: Required<Omit<RoomConnectionOptions, "participants" | "telemetry">> & Pick<RoomConnectionOptions, "telemetry">;
+  private readonly options: Required<Omit<RoomConnectionOptions, "participants" | "telemetry">> &
+    Pick<RoomConnectionOptions, "telemetry">;
   private readonly input: ConnectionInput;
 
   /** Bumped whenever in-flight work must be ignored (leave, stop, a new connect). */
@@ -212,7 +239,12 @@ export class RoomConnection {
   }
 
   private recordError(source: RoomError["source"], error: unknown): void {
-    const entry: RoomError = { at: this.options.now(), source, message: errorMessage(error), reason: failureReason(error) ?? null };
+    const entry: RoomError = {
+      at: this.options.now(),
+      source,
+      message: errorMessage(error),
+      reason: failureReason(error) ?? null,
+    };
     this.debug((debug) => ({ errors: [entry, ...debug.errors].slice(0, DEBUG_KEEP) }));
   }
 
@@ -292,7 +324,8 @@ export class RoomConnection {
   }
 
   browserOffline(): void {
-    if (this.state.phase !== "connected" && this.state.phase !== "joining" && this.state.phase !== "reconnecting") return;
+    if (this.state.phase !== "connected" && this.state.phase !== "joining" && this.state.phase !== "reconnecting")
+      return;
     this.recordError("network", new Error("The browser went offline."));
     this.scheduleRetry(new Error("offline"), "offline");
   }
@@ -399,12 +432,17 @@ export class RoomConnection {
     const epoch = ++this.epoch;
     const started = this.options.now();
     const controller = new AbortController();
-    const deadline = setTimeout(() => controller.abort(new Error("The heartbeat timed out.")), heartbeatTimeoutMs(this.state.heartbeatIntervalMs));
+    const deadline = setTimeout(
+      () => controller.abort(new Error("The heartbeat timed out.")),
+      heartbeatTimeoutMs(this.state.heartbeatIntervalMs),
+    );
     try {
       const answer = await this.options.api.heartbeat(this.input, controller.signal);
       if (epoch !== this.epoch) return;
       const at = this.options.now();
-      this.debug((debug) => ({ heartbeats: [{ at, latencyMs: at - started, status: answer.status }, ...debug.heartbeats].slice(0, DEBUG_KEEP) }));
+      this.debug((debug) => ({
+        heartbeats: [{ at, latencyMs: at - started, status: answer.status }, ...debug.heartbeats].slice(0, DEBUG_KEEP),
+      }));
       this.set({ heartbeatIntervalMs: answer.heartbeatIntervalMs });
       if (answer.status === "rejoin") {
         // The server no longer knows this tab (evicted while it was away): join again by itself.
@@ -417,7 +455,12 @@ export class RoomConnection {
     } catch (error) {
       if (epoch !== this.epoch) return;
       const at = this.options.now();
-      this.debug((debug) => ({ heartbeats: [{ at, latencyMs: at - started, status: "failed" as const }, ...debug.heartbeats].slice(0, DEBUG_KEEP) }));
+      this.debug((debug) => ({
+        heartbeats: [{ at, latencyMs: at - started, status: "failed" as const }, ...debug.heartbeats].slice(
+          0,
+          DEBUG_KEEP,
+        ),
+      }));
       this.recordError("heartbeat", error);
       this.fail(error);
     } finally {
@@ -438,7 +481,10 @@ export class RoomConnection {
       return;
     }
     const transient =
-      isRetryableFailure(error) || reason === "SERVICE_UNAVAILABLE" || reason === "RATE_LIMITED" || reason === "ACCESS_TOKEN_EXPIRED";
+      isRetryableFailure(error) ||
+      reason === "SERVICE_UNAVAILABLE" ||
+      reason === "RATE_LIMITED" ||
+      reason === "ACCESS_TOKEN_EXPIRED";
     if (transient) {
       this.report("connection_failed");
       this.scheduleRetry(error, this.options.isOnline() ? "reconnecting" : "offline");
@@ -466,7 +512,12 @@ export class RoomConnection {
       const status = await this.options.api.status(this.input.sessionId);
       if (epoch !== this.epoch) return;
       if (status === "ENDED" || status === "CANCELLED") this.ended(status);
-      else this.set({ phase: "failed", retryAt: null, error: { message: errorMessage(error), reason: "SESSION_NOT_LIVE" } });
+      else
+        this.set({
+          phase: "failed",
+          retryAt: null,
+          error: { message: errorMessage(error), reason: "SESSION_NOT_LIVE" },
+        });
     } catch (statusError) {
       if (epoch !== this.epoch) return;
       this.recordError("status", statusError);

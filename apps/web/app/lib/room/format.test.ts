@@ -28,7 +28,10 @@ describe("the room's formats", () => {
 describe("the tab's connection id", () => {
   test("kept per session, so a reload is the same tab; another session gets its own", () => {
     const store = new Map<string, string>();
-    const storage = { getItem: (key: string) => store.get(key) ?? null, setItem: (key: string, value: string) => void store.set(key, value) };
+    const storage = {
+      getItem: (key: string) => store.get(key) ?? null,
+      setItem: (key: string, value: string) => void store.set(key, value),
+    };
     const first = roomConnectionId("s1", storage);
     expect(first).toMatch(/^[\w-]{8,64}$/);
     expect(roomConnectionId("s1", storage)).toBe(first);

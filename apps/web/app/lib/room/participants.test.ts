@@ -1,6 +1,13 @@
 import type { ParticipantEvent, ParticipantView } from "@livehall/api";
 import { describe, expect, test } from "vitest";
-import { EMPTY_PARTICIPANTS, applyParticipantEvent, hasStaleGap, initialParticipants, sortedParticipants, type ParticipantsState } from "./participants";
+import {
+  EMPTY_PARTICIPANTS,
+  applyParticipantEvent,
+  hasStaleGap,
+  initialParticipants,
+  sortedParticipants,
+  type ParticipantsState,
+} from "./participants";
 
 const person = (userId: string, overrides: Partial<ParticipantView> = {}): ParticipantView => ({
   userId,
@@ -18,13 +25,25 @@ const snapshot = (seq: number, participants: ParticipantView[]): ParticipantEven
   participants,
   participantCount: participants.length,
 });
-const joined = (seq: number, userId: string, count: number, overrides: Partial<ParticipantView> = {}, type: "joined" | "updated" = "joined"): ParticipantEvent => ({
+const joined = (
+  seq: number,
+  userId: string,
+  count: number,
+  overrides: Partial<ParticipantView> = {},
+  type: "joined" | "updated" = "joined",
+): ParticipantEvent => ({
   type,
   seq,
   participant: person(userId, overrides),
   participantCount: count,
 });
-const left = (seq: number, userIds: string[], count: number): ParticipantEvent => ({ type: "left", seq, userIds, reason: "LEFT", participantCount: count });
+const left = (seq: number, userIds: string[], count: number): ParticipantEvent => ({
+  type: "left",
+  seq,
+  userIds,
+  reason: "LEFT",
+  participantCount: count,
+});
 
 const ids = (state: ParticipantsState) => [...state.participants.keys()].sort();
 const apply = (events: ParticipantEvent[], from: ParticipantsState = EMPTY_PARTICIPANTS, now = 0) =>

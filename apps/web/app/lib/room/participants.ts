@@ -33,7 +33,12 @@ export const EMPTY_PARTICIPANTS: ParticipantsState = {
 /** Seeds the state from a server-rendered list (before the stream's snapshot arrives). */
 export function initialParticipants(list: ParticipantView[] | null, status: SessionStatus | null): ParticipantsState {
   if (!list) return { ...EMPTY_PARTICIPANTS, status };
-  return { ...EMPTY_PARTICIPANTS, status, participants: new Map(list.map((p) => [p.userId, p])), participantCount: list.length };
+  return {
+    ...EMPTY_PARTICIPANTS,
+    status,
+    participants: new Map(list.map((p) => [p.userId, p])),
+    participantCount: list.length,
+  };
 }
 
 function applyOne(state: ParticipantsState, event: ParticipantEvent): ParticipantsState {
@@ -71,7 +76,11 @@ function applyOne(state: ParticipantsState, event: ParticipantEvent): Participan
 }
 
 /** Applies one event from the stream (at `now`, ms) and any pending deltas it makes contiguous. */
-export function applyParticipantEvent(state: ParticipantsState, event: ParticipantEvent, now = Date.now()): ParticipantsState {
+export function applyParticipantEvent(
+  state: ParticipantsState,
+  event: ParticipantEvent,
+  now = Date.now(),
+): ParticipantsState {
   if (event.type === "snapshot") {
     // A fresh snapshot supersedes everything, including deltas waiting on a gap at or below it.
     let next = applyOne({ ...state, pending: new Map(), pendingSince: null }, event);

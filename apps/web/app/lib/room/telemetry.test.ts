@@ -12,7 +12,12 @@ beforeEach(() => {
 afterEach(() => vi.useRealTimers());
 
 const batcher = (send: (events: TelemetryEvent[]) => Promise<unknown> = async (events) => void sent.push(events)) =>
-  new TelemetryBatcher({ send, sendOnExit: (events) => (beaconed.push(events), true), maxBatch: 3, flushAfterMs: 5_000 });
+  new TelemetryBatcher({
+    send,
+    sendOnExit: (events) => (beaconed.push(events), true),
+    maxBatch: 3,
+    flushAfterMs: 5_000,
+  });
 
 describe("telemetry batches", () => {
   test("a batch goes out when full or after the delay, whichever is first", async () => {
@@ -21,14 +26,24 @@ describe("telemetry batches", () => {
     telemetry.record("reconnect", 10);
     expect(sent).toEqual([]);
     telemetry.record("connection_failed");
-    expect(sent).toEqual([[{ type: "connection_succeeded", durationMs: 1234 }, { type: "reconnect", durationMs: 10 }, { type: "connection_failed" }]]);
+    expect(sent).toEqual([
+      [
+        { type: "connection_succeeded", durationMs: 1234 },
+        { type: "reconnect", durationMs: 10 },
+        { type: "connection_failed" },
+      ],
+    ]);
     telemetry.record("refresh_failed");
     await vi.advanceTimersByTimeAsync(5_000);
     expect(sent[1]).toEqual([{ type: "refresh_failed" }]);
   });
 
   test("failures are dropped, never thrown; the queue is bounded", async () => {
-    const telemetry = new TelemetryBatcher({ send: () => Promise.reject(new Error("offline")), maxBatch: 20, maxQueued: 5 });
+    const telemetry = new TelemetryBatcher({
+      send: () => Promise.reject(new Error("offline")),
+      maxBatch: 20,
+      maxQueued: 5,
+    });
     for (let i = 0; i < 10; i++) telemetry.record("connection_failed");
     expect(telemetry.queued).toHaveLength(5);
     telemetry.flush();

@@ -40,7 +40,11 @@ export class TelemetryBatcher {
 
   record(type: TelemetryType, durationMs?: number): void {
     if (this.queue.length >= this.maxQueued) return;
-    this.queue.push(durationMs === undefined ? { type } : { type, durationMs: Math.min(600_000, Math.max(0, Math.round(durationMs))) });
+    this.queue.push(
+      durationMs === undefined
+        ? { type }
+        : { type, durationMs: Math.min(600_000, Math.max(0, Math.round(durationMs))) },
+    );
     if (this.queue.length >= this.maxBatch) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), this.flushAfterMs);
   }

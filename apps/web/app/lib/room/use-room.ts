@@ -61,9 +61,19 @@ const noopSubscribe = () => () => undefined;
  * The room of this tab for a live session: joins when enabled, heartbeats, recovers, follows the
  * participant stream, leaves on pagehide (sendBeacon) and when the page unmounts.
  */
-export function useRoom({ sessionId, enabled, heartbeatIntervalMs, backoff, accessTokenExpiresAt, participants }: UseRoomOptions) {
+export function useRoom({
+  sessionId,
+  enabled,
+  heartbeatIntervalMs,
+  backoff,
+  accessTokenExpiresAt,
+  participants,
+}: UseRoomOptions) {
   const [room, setRoom] = useState<RoomConnection | null>(null);
-  const fallback = useMemo(() => initialRoomState({ heartbeatIntervalMs, participants }), [heartbeatIntervalMs, participants]);
+  const fallback = useMemo(
+    () => initialRoomState({ heartbeatIntervalMs, participants }),
+    [heartbeatIntervalMs, participants],
+  );
 
   useEffect(() => {
     syncAccessTokenExpiry(accessTokenExpiresAt);
