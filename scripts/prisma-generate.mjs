@@ -1,5 +1,5 @@
-// `prisma generate` never uses the schema engine, but Prisma's CLI tries to download it first and
-// cannot here (no internet). Pointing PRISMA_SCHEMA_ENGINE_BINARY at any existing file skips that.
+// `prisma generate` never uses the schema engine, but Prisma's CLI tries to download it first, which
+// fails without access to Prisma's download server. Pointing PRISMA_SCHEMA_ENGINE_BINARY at any existing file skips that.
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 

@@ -1,4 +1,4 @@
-// `npm run smoke -- --url https://livehall.example` — the field report's manual checks against any
+// `npm run smoke -- --url https://livehall.example` — the manual deployment checks against any
 // running deployment, through the same typed client teammates use: sign in, join twice → one
 // participant, a refresh storm, leave, counts. One pass/fail line per check; exit 1 if any failed.
 // Needs dependencies installed (it runs with tsx).

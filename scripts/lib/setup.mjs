@@ -8,7 +8,7 @@ import { ROOT, UserError, log, run, seconds } from "./proc.mjs";
 export const NPM = process.platform === "win32" ? "npm.cmd" : "npm";
 export const NPX = process.platform === "win32" ? "npx.cmd" : "npx";
 
-/** Environment for every child: no turbo telemetry (there is no network to send it to). */
+/** Environment for every child: no turbo telemetry (the scripts send nothing off the machine). */
 export function childEnv(extra = {}) {
   return { ...process.env, TURBO_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1", ...extra };
 }

@@ -9,7 +9,7 @@ import { expect } from "vitest";
 import { DEMO_PASSWORD, type E2EPage } from "./harness";
 
 /**
- * Short timings for the room spec's web server and worker (DESIGN.md "Timings": every timing comes from
+ * Short timings for the room spec's web server and worker (docs/architecture.md#timings: every timing comes from
  * the environment). Set before startE2E, which reads process.env; this file runs in its own process.
  */
 export const ROOM_TIMINGS = {

@@ -3,7 +3,7 @@ import { CLIENT_BACKOFF_DEFAULTS } from "./client/backoff";
 
 /**
  * Configuration, validated once at start-up. Every timing of the system is defined here and only
- * here (DESIGN.md "Timings"); tests shorten them through the same environment variables.
+ * here (docs/architecture.md#timings); tests shorten them through the same environment variables.
  */
 
 const seconds = (fallback: number) => z.coerce.number().positive().default(fallback);

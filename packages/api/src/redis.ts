@@ -5,7 +5,7 @@ export type { Redis };
 
 /**
  * Redis for request paths: no offline queue and one attempt per command, so an outage answers
- * SERVICE_UNAVAILABLE at once instead of hanging requests (DESIGN.md "Presence"). Commands issued in
+ * SERVICE_UNAVAILABLE at once instead of hanging requests (docs/architecture.md#operations). Commands issued in
  * the same event-loop turn by concurrent requests (every heartbeat's revocation check and presence
  * touch) leave in one socket write (`coalesceWrites`).
  */
@@ -59,7 +59,7 @@ export function redisKeys(prefix: string) {
     prefix,
     revokedFamily: (familyId: string) => `${prefix}auth:revoked:${familyId}`,
     presence: (sessionId: string) => `${prefix}presence:${sessionId}`,
-    /** Index of `presence`: connections per user (hash userId → count), kept by the same Lua scripts. */
+    /** Index of `presence`: connections per user (hash userId → that user's connection ids), kept by the same Lua scripts. */
     presenceUsers: (sessionId: string) => `${prefix}presence:users:${sessionId}`,
     presenceMarker: () => `${prefix}presence:built`,
     /** Sequence of participant events per session, so a snapshot can drop deltas it already includes. */

@@ -68,7 +68,7 @@ function answerOutages<TResult extends { ok: boolean; error?: { cause?: unknown 
 }
 
 /**
- * The CSRF rule (DESIGN.md "Auth"): a mutation from a browser must come from one of APP_ORIGINS. A
+ * The CSRF rule (docs/architecture.md#csrf): a mutation from a browser must come from one of APP_ORIGINS. A
  * foreign Origin is always refused (that covers login CSRF too); a missing Origin is refused when the
  * request is authenticated by cookie. Bearer requests carry no ambient authority and are exempt.
  */

@@ -1,7 +1,7 @@
 /**
  * Schema parity: schema.prisma (what the generated client believes) against the catalog of a database
  * migrated by our SQL migrations (what really exists). Prisma's own `migrate diff` needs the schema
- * engine binary, which cannot be downloaded here, so this module reads the Prisma schema offline with
+ * engine binary, which the project does not install, so this module reads the Prisma schema offline with
  * `@prisma/prisma-schema-wasm` and compares it with `pg_catalog` itself.
  *
  * Compared: every model's table; every scalar field's column with its exact Postgres type

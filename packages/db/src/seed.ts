@@ -1,5 +1,5 @@
 /**
- * Demo data (DESIGN.md "Demo data"): three demo logins, more students and a second instructor, a few
+ * Demo data (docs/architecture.md#demo-data): three demo logins, more students and a second instructor, a few
  * courses, and live, upcoming, ended and cancelled sessions with participants and ratings, so the
  * pages look real on first start. For local use only.
  *

@@ -1,4 +1,4 @@
-/** Cookie names and attributes of the browser transport (DESIGN.md "Auth"). */
+/** Cookie names and attributes of the browser transport (docs/architecture.md#transports). */
 export const ACCESS_COOKIE = "lh_at";
 export const REFRESH_COOKIE = "lh_rt";
 

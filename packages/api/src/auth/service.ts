@@ -172,7 +172,7 @@ async function rotate(services: AuthServices, row: TokenRow, token: string, now:
 }
 
 /**
- * auth.refresh — the rules of DESIGN.md "Auth":
+ * auth.refresh — the rotation rules (docs/architecture.md#refresh-rotation, docs/decisions/006):
  * 1. an unused, valid token is rotated;
  * 2. a rotated token whose successor is still unused is answered with that successor, at any age
  *    (tabs refreshing at once, a response lost on the network);

@@ -5,7 +5,7 @@ import { Reason, appError } from "../errors";
 import { metricsRegistry } from "../metrics";
 
 /**
- * Connection figures reported by rooms, so the field report's "session connection success rate"
+ * Connection figures reported by rooms, so the success metrics "session connection success rate"
  * and "token refresh failure rate" are visible on /metrics.
  */
 export const TELEMETRY_EVENT_TYPES = [
