@@ -31,7 +31,7 @@ async function closedPort() {
   });
 }
 
-/** The servers this machine's tests use (those `npm test` has just made sure of). */
+/** The servers the tests use (those `npm test` has just made sure of). */
 const reachableDatabaseUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || DEFAULT_DATABASE_URL;
 const reachableRedisUrl = process.env.TEST_REDIS_URL || process.env.REDIS_URL || DEFAULT_REDIS_URL;
 

@@ -83,7 +83,7 @@ export function localAuthSecret() {
   return { secret, generated: true, file };
 }
 
-/** Where the web server listens, and the address a browser on this machine should open. */
+/** Where the web server listens, and the address a browser on the same host should open. */
 export function webAddress(env = process.env) {
   const port = Number(env.PORT || 3000);
   const host = env.HOST || "0.0.0.0";
