@@ -6,6 +6,7 @@
 // Node built-ins only: this runs before `npm install`.
 import path from "node:path";
 import { ROOT, color, exitWithError, log, runTogether } from "./lib/proc.mjs";
+import { loadEnvFile } from "../packages/db/src/defaults.mjs";
 import { appServices, ensureServices } from "./lib/services.mjs";
 import {
   DEMO_LOGINS,
@@ -56,6 +57,8 @@ const mode =
 
 async function main() {
   const startedAt = Date.now();
+  // Variables set in the shell win over .env; every child inherits the result.
+  loadEnvFile();
 
   // 1. Services first: a wrong URL is reported in a second, before any install or build.
   const services = appServices();
@@ -67,7 +70,8 @@ async function main() {
   );
   if (mode === "check") return 0;
 
-  const address = webAddress();
+  // The web server runs with NODE_ENV set by the mode, so its default HOST follows the mode.
+  const address = webAddress({ ...process.env, NODE_ENV: mode === "dev" ? "development" : "production" });
   await assertPortFree(address);
 
   // 2. Dependencies.

@@ -153,6 +153,9 @@ async function main() {
   await check("typecheck scripts", NPX, ["tsc", "-p", "scripts"], env);
   await check("lint", NPX, ["turbo", "run", "lint", "--continue", "--output-logs=new-only"], env);
   await check("lint scripts", NPX, ["eslint", "scripts", "eslint.config.js"], env);
+  await check("format", NPX, ["prettier", "--check", "--log-level=warn", "."], env);
+  await check("unused code", NPX, ["knip"], env);
+  await check("copy-paste", NPX, ["jscpd", "--silent", "apps", "packages", "scripts", "bench"], env);
   // One workspace at a time: each Vitest run already spreads its files over the cores.
   await check("test", NPX, ["turbo", "run", "test", "--continue", "--concurrency=1"], env, { runsTests: true });
   return summary();

@@ -1,10 +1,11 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { closeServices, createLogger, createServices } from "@livehall/api";
-import { ConfigError, loadWebConfig, type WebConfig } from "@livehall/api/config";
+import { ConfigError, loadEnvFile, loadWebConfig, type WebConfig } from "@livehall/api/config";
 import { createWebServer } from "./server/app.server";
 
 function loadConfigOrExit(): WebConfig {
+  loadEnvFile();
   try {
     return loadWebConfig();
   } catch (error) {

@@ -120,8 +120,10 @@ test("dependencyState: missing, stale when package-lock.json is newer than the l
   }
 });
 
-test("webAddress shows localhost for the wildcard address and honours PORT", () => {
-  assert.deepEqual(webAddress({}), {
+test("webAddress: every interface in production, loopback otherwise; localhost shown; PORT honoured", () => {
+  assert.equal(webAddress({}).host, "127.0.0.1");
+  assert.equal(webAddress({ NODE_ENV: "development" }).host, "127.0.0.1");
+  assert.deepEqual(webAddress({ NODE_ENV: "production" }), {
     port: 3000,
     host: "0.0.0.0",
     connectHost: "127.0.0.1",

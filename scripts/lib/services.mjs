@@ -12,11 +12,10 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import net from "node:net";
 import path from "node:path";
 import tls from "node:tls";
+import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, TEST_DATABASE_NAME } from "../../packages/db/src/defaults.mjs";
 import { ROOT, UserError, log, run, which } from "./proc.mjs";
 
-export const DEFAULT_DATABASE_URL = "postgresql://postgres:postgres@127.0.0.1:5432/livehall";
-export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
-export const TEST_DATABASE_NAME = "livehall_test";
+export { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL };
 
 const DEFAULT_PORT = { postgres: 5432, redis: 6379 };
 const LABEL = { postgres: "Postgres", redis: "Redis" };

@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
+import { defaultHost } from "../../packages/db/src/defaults.mjs";
 import { ROOT, UserError, log, run, seconds } from "./proc.mjs";
 
 export const NPM = process.platform === "win32" ? "npm.cmd" : "npm";
@@ -86,7 +87,7 @@ export function localAuthSecret() {
 /** Where the web server listens, and the address a browser on the same host should open. */
 export function webAddress(env = process.env) {
   const port = Number(env.PORT || 3000);
-  const host = env.HOST || "0.0.0.0";
+  const host = env.HOST || defaultHost(env.NODE_ENV);
   const wildcard = ["0.0.0.0", "::", "[::]", ""].includes(host);
   const connectHost = wildcard ? "127.0.0.1" : host.replace(/^\[|\]$/g, "");
   const shownHost =

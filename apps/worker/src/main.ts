@@ -1,11 +1,12 @@
 import { closeServices, createLogger, createServices } from "@livehall/api";
-import { ConfigError, loadWorkerConfig } from "@livehall/api/config";
+import { ConfigError, loadEnvFile, loadWorkerConfig } from "@livehall/api/config";
 import { redactUrl } from "@livehall/db";
 import { createJobHandlers } from "./handlers";
 import { startWorkerProbes } from "./observability";
 import { startWorker } from "./worker";
 
 async function main() {
+  loadEnvFile();
   const config = loadWorkerConfig();
   const logger = createLogger(config, "worker");
   const services = createServices(config, { logger });

@@ -1,10 +1,15 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
-import { ConfigError, loadCoreConfig, loadWebConfig, loadWorkerConfig } from "./config";
+import { CONFIG_VARIABLES, ConfigError, loadCoreConfig, loadWebConfig, loadWorkerConfig } from "./config";
 
 describe("config", () => {
   test("defaults work on a developer machine", () => {
     const config = loadWebConfig({});
     expect(config.databaseUrl).toBe("postgresql://postgres:postgres@127.0.0.1:5432/livehall");
+    // Development listens on loopback only; production on every interface unless HOST says otherwise.
+    expect(config.host).toBe("127.0.0.1");
+    expect(loadWebConfig({ NODE_ENV: "production", AUTH_SECRET: "x".repeat(32) }).host).toBe("0.0.0.0");
+    expect(loadWebConfig({ HOST: "0.0.0.0" }).host).toBe("0.0.0.0");
     expect(config.redisUrl).toBe("redis://127.0.0.1:6379");
     expect(config.port).toBe(3000);
     expect(config.appOrigins).toEqual(["http://localhost:3000", "http://127.0.0.1:3000"]);
@@ -43,5 +48,22 @@ describe("config", () => {
   test("production refuses to run with the development secret", () => {
     expect(() => loadCoreConfig({ NODE_ENV: "production" })).toThrow(/AUTH_SECRET/);
     expect(loadCoreConfig({ NODE_ENV: "production", AUTH_SECRET: "s".repeat(32) }).authSecret).toBe("s".repeat(32));
+  });
+
+  test(".env.example and the README document every variable, and the example's values are the defaults", () => {
+    const example = readFileSync(new URL("../../../.env.example", import.meta.url), "utf8");
+    const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8");
+    for (const name of CONFIG_VARIABLES) {
+      expect(example, `.env.example lacks ${name}`).toMatch(new RegExp(`^#? ?${name}=`, "m"));
+      expect(readme, `README lacks ${name}`).toContain(`\`${name}\``);
+    }
+    const assigned = Object.fromEntries(
+      example
+        .split("\n")
+        .filter((line) => /^[A-Z_]+=./.test(line))
+        .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+    );
+    expect(loadWorkerConfig(assigned)).toEqual(loadWorkerConfig({}));
+    expect(loadWebConfig(assigned)).toEqual(loadWebConfig({}));
   });
 });

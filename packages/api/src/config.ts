@@ -1,3 +1,7 @@
+import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, defaultHost } from "@livehall/db/defaults";
+
+/** Entry points call it before loading their configuration. */
+export { loadEnvFile } from "@livehall/db/defaults";
 import { z } from "zod";
 import { CLIENT_BACKOFF_DEFAULTS } from "./client/backoff";
 
@@ -45,8 +49,8 @@ const DEVELOPMENT_SECRET = "livehall-development-secret-change-me-in-production"
 
 const coreSchema = timingsSchema.extend({
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
-  DATABASE_URL: z.url().default("postgresql://postgres:postgres@127.0.0.1:5432/livehall"),
-  REDIS_URL: z.url().default("redis://127.0.0.1:6379"),
+  DATABASE_URL: z.url().default(DEFAULT_DATABASE_URL),
+  REDIS_URL: z.url().default(DEFAULT_REDIS_URL),
   /** Namespaces every Redis key and pub/sub channel, so test files (and deployments) never collide. */
   REDIS_KEY_PREFIX: z.string().default("lh:"),
   AUTH_SECRET: z.string().min(32).optional(),
@@ -57,7 +61,8 @@ const coreSchema = timingsSchema.extend({
 });
 
 const webSchema = coreSchema.extend({
-  HOST: z.string().default("0.0.0.0"),
+  /** Every interface in production, loopback otherwise (defaultHost). */
+  HOST: z.string().optional(),
 });
 
 const workerSchema = coreSchema.extend({
@@ -65,6 +70,9 @@ const workerSchema = coreSchema.extend({
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9464),
   WORKER_CONCURRENCY: z.coerce.number().int().positive().default(2),
 });
+
+/** Every variable the web server and the worker read (documented in .env.example and the README). */
+export const CONFIG_VARIABLES = [...new Set([...Object.keys(webSchema.shape), ...Object.keys(workerSchema.shape)])];
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -144,7 +152,7 @@ export interface WebConfig extends CoreConfig {
 
 export function loadWebConfig(env: Env = process.env): WebConfig {
   const parsed = parse(webSchema, env);
-  return { ...toCore(parsed), host: parsed.HOST };
+  return { ...toCore(parsed), host: parsed.HOST ?? defaultHost(parsed.NODE_ENV) };
 }
 
 export interface WorkerConfig extends CoreConfig {

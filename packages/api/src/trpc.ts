@@ -31,7 +31,6 @@ const t = initTRPC.context<Context>().create({
 export const createTRPCRouter = t.router;
 export const mergeRouters = t.mergeRouters;
 export const createCallerFactory = t.createCallerFactory;
-export const middleware = t.middleware;
 
 const SERVICE_UNAVAILABLE_MESSAGE = "Temporarily unavailable, retry shortly.";
 

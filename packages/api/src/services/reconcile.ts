@@ -15,7 +15,7 @@ import {
 type ReconcileServices = Pick<Services, "db" | "redis" | "keys" | "config" | "clock" | "events">;
 
 /** Rows or connections handled per statement/transaction, so no job holds long locks or loads a table. */
-export const RECONCILE_BATCH = 1_000;
+const RECONCILE_BATCH = 1_000;
 
 function batches<T>(items: T[], size = RECONCILE_BATCH): T[][] {
   const result: T[][] = [];

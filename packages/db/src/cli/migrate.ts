@@ -1,8 +1,7 @@
+import { DEFAULT_DATABASE_URL } from "../defaults.mjs";
 import { ensureDatabase, migrate } from "../migrate";
 import { redactUrl } from "../url";
 import { runCli } from "./run";
-
-const DEFAULT_DATABASE_URL = "postgresql://postgres:postgres@127.0.0.1:5432/livehall";
 
 runCli(async () => {
   const url = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;

@@ -1,10 +1,9 @@
+import { DEFAULT_DATABASE_URL } from "../defaults.mjs";
 import { createDb } from "../client";
 import { connect, readMigrations } from "../migrate";
 import { formatSeedResult, seed } from "../seed";
 import { redactUrl } from "../url";
 import { runCli } from "./run";
-
-const DEFAULT_DATABASE_URL = "postgresql://postgres:postgres@127.0.0.1:5432/livehall";
 
 /** Seeding needs the schema: say how to get it instead of failing on a missing table. */
 async function assertMigrated(url: string): Promise<void> {

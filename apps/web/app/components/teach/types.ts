@@ -2,7 +2,6 @@ import type { AppRouter, inferRouterOutputs } from "@livehall/api";
 
 type Outputs = inferRouterOutputs<AppRouter>;
 export type ManagedCourse = Outputs["course"]["mine"]["items"][number];
-export type CourseDetail = Outputs["course"]["byId"];
 export type TeachSession = Outputs["session"]["list"]["items"][number];
 export type SessionStatus = TeachSession["status"];
 export type Participant = Outputs["session"]["participants"][number];

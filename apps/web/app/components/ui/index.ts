@@ -1,10 +1,10 @@
 export { Alert } from "./alert";
-export { Badge, LiveDot, type BadgeTone } from "./badge";
-export { Button, ButtonLink, Spinner, buttonClasses, type ButtonProps, type ButtonVariant } from "./button";
+export { Badge, LiveDot } from "./badge";
+export { Button, ButtonLink, Spinner } from "./button";
 export { Card } from "./card";
 export { cn } from "./cn";
 export { EmptyState } from "./empty-state";
-export { Field, FieldError, Label, type FieldProps } from "./field";
+export { Field, FieldError, Label } from "./field";
 export { Input, inputClasses } from "./input";
 export { Skeleton } from "./skeleton";
-export { LinkTabs, TabPanel, type LinkTab } from "./tabs";
+export { LinkTabs, TabPanel } from "./tabs";
