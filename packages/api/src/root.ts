@@ -1,3 +1,4 @@
+import { accountRouter } from "./routers/account";
 import { adminRouter } from "./routers/admin";
 import { authRouter } from "./routers/auth";
 import { courseRouter } from "./routers/course";
@@ -8,6 +9,7 @@ import { telemetryRouter } from "./routers/telemetry";
 import { createCallerFactory, createTRPCRouter, mergeRouters } from "./trpc";
 
 export const appRouter = createTRPCRouter({
+  account: accountRouter,
   admin: adminRouter,
   auth: authRouter,
   course: courseRouter,

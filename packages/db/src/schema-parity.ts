@@ -71,6 +71,14 @@ export const DATABASE_ONLY_OBJECTS: DatabaseOnlyObjects = {
       why: "at most one active participant row per (session, user); Prisma cannot express partial indexes",
     },
     {
+      name: "RoleRequest_pending_key",
+      table: "RoleRequest",
+      columns: ["userId"],
+      unique: true,
+      predicate: "(status = 'PENDING'::\"RoleRequestStatus\")",
+      why: "at most one pending request to teach per user; Prisma cannot express partial indexes",
+    },
+    {
       name: "LiveSession_ended_order_idx",
       table: "LiveSession",
       columns: ["status", '(COALESCE("endedAt", "startsAt")) DESC', "id DESC"],

@@ -59,6 +59,15 @@ async function startFamily(
   userAgent: string | null,
 ): Promise<IssuedTokens> {
   const now = services.clock();
+  // Checked only here, after the password: a disabled account is not revealed to someone guessing.
+  const account = await services.db.user.update({
+    where: { id: user.id },
+    data: { lastSignInAt: now },
+    select: { disabledAt: true },
+  });
+  if (account.disabledAt) {
+    throw appError("FORBIDDEN", Reason.ACCOUNT_DISABLED, "This account has been disabled. Ask a Livehall admin.");
+  }
   const familyId = randomUUID();
   const refreshToken = newRefreshToken();
   const expiresAt = new Date(now.getTime() + services.config.timings.refreshTokenTtlMs);
@@ -130,7 +139,7 @@ const tokenSelect = {
   rotatedAt: true,
   revokedAt: true,
   revokedReason: true,
-  user: { select: { id: true, role: true } },
+  user: { select: { id: true, role: true, disabledAt: true } },
 } as const;
 
 type TokenRow = NonNullable<Awaited<ReturnType<typeof findToken>>>;
@@ -215,6 +224,8 @@ async function resolveRefresh(services: AuthServices, token: string, userAgent: 
   let row = await findToken(services, token);
   if (!row) throw refreshFailure(Reason.REFRESH_TOKEN_INVALID, "Unknown refresh token. Sign in again.");
   if (row.revokedAt) throw revokedFailure(row);
+  // Disabling revokes every family too; this covers a token presented between the two steps.
+  if (row.user.disabledAt) throw refreshFailure(Reason.SESSION_REVOKED, "You have been signed out. Sign in again.");
 
   if (row.rotatedAt === null) {
     if (row.expiresAt <= now)
@@ -306,10 +317,23 @@ export async function refreshTokenOwner(
 }
 
 /** Ends every sign-in of the user on every device. */
-export async function logoutAll(
+export function logoutAll(
   services: AuthServices,
   userId: string,
   currentFamilyId: string | null,
+): Promise<{ families: number }> {
+  return endEverySignIn(services, userId, "LOGOUT_ALL", currentFamilyId);
+}
+
+/**
+ * Revokes every sign-in (family) of the user, including `alsoFamilyId` (the caller's own, whose
+ * tokens may all be rotated already), for logout-all and for an admin disabling the account.
+ */
+export async function endEverySignIn(
+  services: AuthServices,
+  userId: string,
+  reason: "LOGOUT_ALL" | "ADMIN",
+  alsoFamilyId: string | null = null,
 ): Promise<{ families: number }> {
   const families = await services.db.refreshToken.findMany({
     where: { userId, revokedAt: null },
@@ -317,9 +341,9 @@ export async function logoutAll(
     distinct: ["familyId"],
   });
   const familyIds = [
-    ...new Set([...families.map((family) => family.familyId), ...(currentFamilyId ? [currentFamilyId] : [])]),
+    ...new Set([...families.map((family) => family.familyId), ...(alsoFamilyId ? [alsoFamilyId] : [])]),
   ];
-  await revokeFamilies(services, familyIds, "LOGOUT_ALL");
+  await revokeFamilies(services, familyIds, reason);
   return { families: familyIds.length };
 }
 
