@@ -58,6 +58,7 @@ export function redisKeys(prefix: string) {
   return {
     prefix,
     revokedFamily: (familyId: string) => `${prefix}auth:revoked:${familyId}`,
+    staleAccessBefore: (userId: string) => `${prefix}auth:stale:${userId}`,
     presence: (sessionId: string) => `${prefix}presence:${sessionId}`,
     /** Index of `presence`: connections per user (hash userId → that user's connection ids), kept by the same Lua scripts. */
     presenceUsers: (sessionId: string) => `${prefix}presence:users:${sessionId}`,

@@ -1,7 +1,7 @@
 import type { RequestInfo, Services, SessionUser } from "../context";
 import { Reason, isInfrastructureOutage } from "../errors";
 import { ACCESS_COOKIE, REFRESH_COOKIE, authCookies, clearedAuthCookies, parseCookies } from "./cookies";
-import { isFamilyRevoked } from "./revocation";
+import { accessTokenState } from "./revocation";
 import { refresh } from "./service";
 import { verifyAccessToken } from "./tokens";
 
@@ -110,9 +110,14 @@ async function checkAccessToken(services: AuthServices, token: string, now: Date
     };
   }
   try {
-    if (await isFamilyRevoked(services, verified.user.familyId)) {
-      return { user: null, error: Reason.SESSION_REVOKED, accessTokenExpiresAt: null };
-    }
+    const state = await accessTokenState(services, {
+      familyId: verified.user.familyId,
+      userId: verified.user.id,
+      issuedAtSeconds: verified.issuedAtSeconds,
+    });
+    if (state === "revoked") return { user: null, error: Reason.SESSION_REVOKED, accessTokenExpiresAt: null };
+    // Issued before a change to its user (a new role): refreshing gets a token that says so.
+    if (state === "stale") return { user: null, error: Reason.ACCESS_TOKEN_EXPIRED, accessTokenExpiresAt: null };
   } catch (error) {
     // Fail closed: without Redis we cannot tell a revoked token from a good one.
     return { user: null, error: reasonOfFailure(error), accessTokenExpiresAt: null };

@@ -18,6 +18,38 @@ export async function markFamiliesRevoked(
   await pipeline.exec();
 }
 
-export async function isFamilyRevoked(services: Pick<Services, "redis" | "keys">, familyId: string): Promise<boolean> {
-  return (await services.redis.exists(services.keys.revokedFamily(familyId))) === 1;
+/**
+ * After a change that access tokens carry (a new role), marks every access token of the user issued
+ * before it as stale: requests with one answer ACCESS_TOKEN_EXPIRED, so browsers and API clients
+ * refresh at once and get the new role, without signing out. Whole seconds, as JWTs count them: a
+ * token issued in the second of the change is stale too (at most one extra refresh).
+ */
+export async function markAccessTokensStale(
+  services: Pick<Services, "redis" | "keys" | "config">,
+  userId: string,
+  at: Date,
+): Promise<void> {
+  const ttlMs = services.config.timings.accessTokenTtlMs + CLOCK_SKEW_MS;
+  await services.redis.set(
+    services.keys.staleAccessBefore(userId),
+    String(Math.ceil(at.getTime() / 1000)),
+    "PX",
+    ttlMs,
+  );
+}
+
+export type AccessTokenState = "valid" | "revoked" | "stale";
+
+/** One round trip: is the token's family revoked, or was it issued before a change to its user? */
+export async function accessTokenState(
+  services: Pick<Services, "redis" | "keys">,
+  token: { familyId: string; userId: string; issuedAtSeconds: number },
+): Promise<AccessTokenState> {
+  const [revoked, staleBefore] = await services.redis.mget(
+    services.keys.revokedFamily(token.familyId),
+    services.keys.staleAccessBefore(token.userId),
+  );
+  if (revoked !== null) return "revoked";
+  if (staleBefore !== null && token.issuedAtSeconds < Number(staleBefore)) return "stale";
+  return "valid";
 }

@@ -49,7 +49,8 @@ export async function signAccessToken(
   return { token, expiresAt: new Date(exp * 1000) };
 }
 
-export type AccessTokenCheck = { ok: true; user: SessionUser; expiresAt: Date } | { ok: false; expired: boolean };
+export type AccessTokenCheck =
+  { ok: true; user: SessionUser; expiresAt: Date; issuedAtSeconds: number } | { ok: false; expired: boolean };
 
 /**
  * The access-token key imported into WebCrypto once per process. Given raw bytes, jose imports the
@@ -75,7 +76,10 @@ function accessCryptoKey(keys: TokenKeys): Promise<webcrypto.CryptoKey> {
  * Only a byte-identical token hits; expiry is still checked on every use, and revocation is not
  * cached at all (authenticateRequest asks Redis every time). Bounded: the oldest entries go first.
  */
-const verifiedTokens = new WeakMap<TokenKeys, Map<string, { user: SessionUser; expiresAt: Date }>>();
+const verifiedTokens = new WeakMap<
+  TokenKeys,
+  Map<string, { user: SessionUser; expiresAt: Date; issuedAtSeconds: number }>
+>();
 export const VERIFIED_TOKEN_CACHE_SIZE = 50_000;
 
 export async function verifyAccessToken(keys: TokenKeys, token: string, now: Date): Promise<AccessTokenCheck> {
@@ -84,7 +88,8 @@ export async function verifyAccessToken(keys: TokenKeys, token: string, now: Dat
   const known = verified.get(token);
   if (known) {
     // jose's rule: a token is expired once now >= exp.
-    if (now.getTime() < known.expiresAt.getTime()) return { ok: true, user: known.user, expiresAt: known.expiresAt };
+    if (now.getTime() < known.expiresAt.getTime())
+      return { ok: true, user: known.user, expiresAt: known.expiresAt, issuedAtSeconds: known.issuedAtSeconds };
     verified.delete(token);
   }
   try {
@@ -97,15 +102,17 @@ export async function verifyAccessToken(keys: TokenKeys, token: string, now: Dat
       typeof payload.sub !== "string" ||
       typeof payload.fam !== "string" ||
       !isRole(role) ||
-      typeof payload.exp !== "number"
+      typeof payload.exp !== "number" ||
+      typeof payload.iat !== "number"
     ) {
       return { ok: false, expired: false };
     }
     const user = { id: payload.sub, role, familyId: payload.fam };
     const expiresAt = new Date(payload.exp * 1000);
+    const issuedAtSeconds = payload.iat;
     if (verified.size >= VERIFIED_TOKEN_CACHE_SIZE) verified.delete(verified.keys().next().value!);
-    verified.set(token, { user, expiresAt });
-    return { ok: true, user, expiresAt };
+    verified.set(token, { user, expiresAt, issuedAtSeconds });
+    return { ok: true, user, expiresAt, issuedAtSeconds };
   } catch (error) {
     return { ok: false, expired: error instanceof joseErrors.JWTExpired };
   }

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, test } from "vitest";
 import { hashPassword } from "../auth/passwords";
+import { authenticateRequest } from "../auth/request-auth";
 import { verifyAccessToken } from "../auth/tokens";
 import { createCaller } from "../root";
 import { asSessionUser, createSessionFixture } from "../testing/fixtures";
@@ -195,7 +196,11 @@ describe("admin: users", () => {
         type: "mutation",
         valid,
         required: Object.keys(valid).filter((key) => key !== "message"),
-        lenient: { disabled: isBoolean, approve: isBoolean },
+        lenient: {
+          disabled: isBoolean,
+          approve: isBoolean,
+          message: (value) => typeof value === "string" && value.length <= 500 && !value.includes("\u0000"),
+        },
         extraWrongValues: ["not-a-uuid", "a\u0000b"],
         context: () => context(asSessionUser(admin!)),
       });
@@ -237,8 +242,19 @@ describe("requests to teach", () => {
     expect(await asStudent.account.roleRequest()).toMatchObject({ status: "APPROVED", decisionMessage: "Welcome!" });
     expect(await services.db.auditLog.count({ where: { targetUserId: student!.id } })).toBe(1);
 
-    // No sign-out: the next refresh carries the new role.
-    const refreshed = await anonymous().auth.refresh({ refreshToken: signedIn.tokens!.refreshToken, delivery: "body" });
+    // No sign-out: the access token from before the approval is stale, so the next request refreshes
+    // (a page load does it from the refresh cookie) and carries the new role.
+    await expect(
+      authenticateRequest(services, { authorization: `Bearer ${signedIn.tokens!.accessToken}` }),
+    ).resolves.toMatchObject({ user: null, error: "ACCESS_TOKEN_EXPIRED" });
+    const pageLoad = await authenticateRequest(services, {
+      cookie: `lh_at=${signedIn.tokens!.accessToken}; lh_rt=${signedIn.tokens!.refreshToken}`,
+    });
+    expect(pageLoad).toMatchObject({ user: { id: student!.id, role: "INSTRUCTOR" }, error: null });
+    const refreshed = await anonymous().auth.refresh({
+      refreshToken: signedIn.tokens!.refreshToken,
+      delivery: "body",
+    });
     const verified = await verifyAccessToken(services.tokenKeys, refreshed.tokens!.accessToken, new Date());
     expect(verified.ok && verified.user.role).toBe("INSTRUCTOR");
 

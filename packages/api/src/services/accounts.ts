@@ -1,5 +1,6 @@
 import { type Prisma, type Db } from "@livehall/db";
 import type { Role, Services, SessionUser } from "../context";
+import { markAccessTokensStale } from "../auth/revocation";
 import { endEverySignIn } from "../auth/service";
 import { Reason, appError } from "../errors";
 import { leaveAllSessions } from "./participants";
@@ -13,7 +14,7 @@ import { leaveAllSessions } from "./participants";
  * nothing: concurrent identical edits leave exactly one audit entry.
  */
 
-type AccountServices = Pick<Services, "db" | "clock">;
+type AccountServices = Pick<Services, "db" | "redis" | "keys" | "config" | "clock">;
 type Tx = Prisma.TransactionClient;
 export type Admin = Pick<SessionUser, "id">;
 
@@ -69,7 +70,7 @@ export function writeAudit(
   });
 }
 
-/** Changes a user's role. It reaches their pages at their next token refresh. */
+/** Changes a user's role; their open pages and API clients pick it up at their next request (a refresh). */
 export async function setRole(
   services: AccountServices,
   admin: Admin,
@@ -78,7 +79,7 @@ export async function setRole(
   if (input.userId === admin.id) {
     throw appError("FORBIDDEN", Reason.CANNOT_CHANGE_OWN_ACCOUNT, "You cannot change your own role.");
   }
-  return accountTransaction(services.db, async (tx) => {
+  const result = await accountTransaction(services.db, async (tx) => {
     const user = await lockedTarget(tx, input.userId);
     if (user.role === input.role) return { changed: false, role: user.role };
     if (user.role === "ADMIN" && user.disabledAt === null) await assertAnotherAdminRemains(tx, user.id);
@@ -93,6 +94,8 @@ export async function setRole(
     });
     return { changed: true, role: input.role };
   });
+  if (result.changed) await markAccessTokensStale(services, input.userId, services.clock());
+  return result;
 }
 
 /**

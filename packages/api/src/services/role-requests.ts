@@ -1,5 +1,6 @@
 import { Prisma } from "@livehall/db";
 import type { Services, SessionUser } from "../context";
+import { markAccessTokensStale } from "../auth/revocation";
 import { Reason, appError } from "../errors";
 import { accountTransaction, writeAudit, type Admin } from "./accounts";
 
@@ -9,7 +10,7 @@ import { accountTransaction, writeAudit, type Admin } from "./accounts";
  * after a decline the user may ask again a day later, so a request is not a way to nag admins.
  */
 
-type RoleRequestServices = Pick<Services, "db" | "clock">;
+type RoleRequestServices = Pick<Services, "db" | "redis" | "keys" | "config" | "clock">;
 
 export const ROLE_REQUEST_NOTE_MAX = 500;
 export const ROLE_REQUEST_MESSAGE_MAX = 500;
@@ -92,7 +93,7 @@ export async function decideRoleRequest(
   admin: Admin,
   input: { requestId: string; approve: boolean; message: string },
 ) {
-  return accountTransaction(services.db, async (tx) => {
+  const decided = await accountTransaction(services.db, async (tx) => {
     const [request] = await tx.$queryRaw<{ id: string; userId: string; status: string }[]>`
       SELECT id, "userId", status FROM "RoleRequest" WHERE id = ${input.requestId}::uuid FOR UPDATE`;
     if (!request) throw appError("NOT_FOUND", Reason.ROLE_REQUEST_NOT_FOUND, "This request does not exist.");
@@ -121,6 +122,12 @@ export async function decideRoleRequest(
       toValue: promote ? "INSTRUCTOR" : user.role,
       at: now,
     });
-    return { status: input.approve ? ("APPROVED" as const) : ("DECLINED" as const) };
+    return {
+      status: input.approve ? ("APPROVED" as const) : ("DECLINED" as const),
+      userId: promote ? request.userId : null,
+    };
   });
+  // The new instructor's open pages get the role at their next request, without signing out.
+  if (decided.userId) await markAccessTokensStale(services, decided.userId, services.clock());
+  return { status: decided.status };
 }
