@@ -22,8 +22,10 @@ export const links: LinksFunction = () => [
 /** The signed-in user (if any) and when their access token expires, for every page. */
 export async function loader({ context }: LoaderFunctionArgs) {
   const me = context.auth.user ? await context.caller.auth.me() : null;
+  const pendingRoleRequests =
+    context.auth.user?.role === "ADMIN" ? (await context.caller.admin.roleRequests({ limit: 1 })).count : undefined;
   return {
-    user: me?.user ?? null,
+    user: me ? { ...me.user, pendingRoleRequests } : null,
     accessTokenExpiresAt: context.auth.accessTokenExpiresAt?.toISOString() ?? null,
   };
 }

@@ -4,12 +4,15 @@ import type { ReactNode } from "react";
 import { withRedirectTo } from "../lib/redirect";
 import { initials } from "./initials";
 import { LogoMark } from "./logo";
+import { ROLE_LABEL } from "./roles";
 import { Button, ButtonLink, cn } from "./ui";
 
 export interface ShellUser {
   name: string;
   email: string;
   role: Role;
+  /** Admins: requests to teach waiting for an answer (a badge on Admin). */
+  pendingRoleRequests?: number;
 }
 
 interface NavItem {
@@ -18,14 +21,13 @@ interface NavItem {
   roles?: Role[];
 }
 
-// Teach and Admin arrive with their own issues; each link shows only to the roles it is for.
+// Each link shows only to the roles it is for; students see how to become an instructor instead of Teach.
 const NAV: NavItem[] = [
   { to: "/sessions", label: "Sessions" },
   { to: "/teach", label: "Teach", roles: ["INSTRUCTOR", "ADMIN"] },
+  { to: "/account/teach", label: "Teach on Livehall", roles: ["STUDENT"] },
   { to: "/admin", label: "Admin", roles: ["ADMIN"] },
 ];
-
-const ROLE_LABEL: Record<Role, string> = { STUDENT: "Student", INSTRUCTOR: "Instructor", ADMIN: "Admin" };
 
 function MainNav({ user, className }: { user: ShellUser | null; className?: string }) {
   const items = NAV.filter((item) => !item.roles || (user && item.roles.includes(user.role)));
@@ -44,6 +46,12 @@ function MainNav({ user, className }: { user: ShellUser | null; className?: stri
               }
             >
               {item.label}
+              {item.to === "/admin" && user?.pendingRoleRequests ? (
+                <span className="ml-1.5 rounded-full bg-live-600 px-1.5 py-0.5 text-xs font-bold text-white">
+                  {user.pendingRoleRequests}
+                  <span className="sr-only"> requests to teach waiting</span>
+                </span>
+              ) : null}
             </NavLink>
           </li>
         ))}

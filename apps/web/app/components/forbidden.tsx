@@ -1,7 +1,9 @@
 import { isRouteErrorResponse, useRouteError } from "@remix-run/react";
+import type { Role } from "@livehall/api";
 import type { ReactNode } from "react";
 import { useRootData } from "../root";
 import { Backdrop } from "./backdrop";
+import { ROLE_IN_SENTENCE } from "./roles";
 import { Alert, ButtonLink, Card } from "./ui";
 
 /** What the teach and admin loaders throw (with status 403 or 404) for their error boundaries. */
@@ -11,22 +13,11 @@ export interface AreaErrorData {
   message?: string;
 }
 
+/** Where a lost visitor of each area goes back to. */
 const AREA_TEXT = {
-  teach: {
-    title: "This page is for instructors",
-    body: "Teaching tools — courses, scheduling and running live sessions — are available to instructors and admins.",
-    home: "/teach",
-    homeLabel: "Back to Teach",
-  },
-  admin: {
-    title: "This page is for admins",
-    body: "The maintenance page — job schedulers, token and participant clean-up — is available to admins only.",
-    home: "/admin",
-    homeLabel: "Back to Admin",
-  },
+  teach: { home: "/teach", homeLabel: "Back to Teach" },
+  admin: { home: "/admin", homeLabel: "Back to Admin" },
 } as const;
-
-const ROLE_NAME = { STUDENT: "a student", INSTRUCTOR: "an instructor", ADMIN: "an admin" } as const;
 
 function Panel({
   code,
@@ -92,26 +83,56 @@ const CompassIcon = () => (
   </svg>
 );
 
-/** The friendly 403 page: what the page is for, who the visitor is signed in as, and a way back. */
+/** What the 403 page says to each role, and the way forward from there. */
+function forbiddenText(area: AreaErrorData["area"], role: Role | null) {
+  if (area === "admin") {
+    return {
+      title: "This page is for admins",
+      body: "Managing accounts and the maintenance jobs is for Livehall's admins.",
+      action: role === "INSTRUCTOR" ? { to: "/teach", label: "Back to your courses" } : null,
+    };
+  }
+  if (role === "INSTRUCTOR") {
+    return {
+      title: "This belongs to another instructor",
+      body: "Only the course's own instructor and admins can manage its courses and sessions.",
+      action: { to: "/teach", label: "Back to your courses" },
+    };
+  }
+  return {
+    title: "Teaching tools are for instructors",
+    body: "Instructors create courses, schedule live classes and run them. Ask to teach, and an admin will look at your request.",
+    action: role === "STUDENT" ? { to: "/account/teach", label: "Ask to teach on Livehall" } : null,
+  };
+}
+
+/** The friendly 403 page: what is true for the visitor's role, who they are signed in as, and a way forward. */
 export function Forbidden({ area }: { area: AreaErrorData["area"] }) {
   const user = useRootData()?.user ?? null;
-  const text = AREA_TEXT[area];
+  const text = forbiddenText(area, user?.role ?? null);
   return (
     <Panel
       code="403 · No access"
       icon={<LockIcon />}
       title={text.title}
       actions={
-        <ButtonLink to="/sessions" variant="primary">
-          Back to live sessions
-        </ButtonLink>
+        <>
+          {text.action ? (
+            <ButtonLink to={text.action.to} variant="primary">
+              {text.action.label}
+            </ButtonLink>
+          ) : null}
+          <ButtonLink to="/sessions" variant={text.action ? "secondary" : "primary"}>
+            Back to live sessions
+          </ButtonLink>
+        </>
       }
     >
       <p>{text.body}</p>
       {user ? (
         <p className="mt-3 text-sm">
-          You are signed in as <span className="font-semibold text-slate-900">{user.name}</span>, {ROLE_NAME[user.role]}
-          . If you think you should have access, ask an admin to change your role.
+          You are signed in as <span className="font-semibold text-slate-900">{user.name}</span>,{" "}
+          {ROLE_IN_SENTENCE[user.role]}.
         </p>
       ) : null}
     </Panel>

@@ -23,6 +23,9 @@ export function safeRedirect(to: FormDataEntryValue | string | null | undefined,
   return `${url.pathname}${url.search}${url.hash}`;
 }
 
+/** Where each role lands after signing in when the sign-in carries no target. */
+export const HOME_BY_ROLE = { STUDENT: "/sessions", INSTRUCTOR: "/teach", ADMIN: "/admin" } as const;
+
 /** `/login` (or another page) with `redirectTo` set, omitted when it is the default. */
 export function withRedirectTo(pathname: string, redirectTo: string | null | undefined): string {
   const target = safeRedirect(redirectTo, "");
@@ -34,8 +37,12 @@ export function withRedirectTo(pathname: string, redirectTo: string | null | und
  * The loader of the sign-in and sign-up pages: where to go afterwards, and straight there when the
  * visitor is already signed in.
  */
-export function authPageTarget(request: Request, signedIn: boolean): { redirectTo: string } {
-  const redirectTo = safeRedirect(new URL(request.url).searchParams.get("redirectTo"));
-  if (signedIn) throw new Response(null, { status: 302, headers: { Location: redirectTo } });
+export function authPageTarget(
+  request: Request,
+  user: { role: keyof typeof HOME_BY_ROLE } | null,
+): { redirectTo: string } {
+  // Empty when the link named no target: the sign-in then lands where the user's role works.
+  const redirectTo = safeRedirect(new URL(request.url).searchParams.get("redirectTo"), "");
+  if (user) throw new Response(null, { status: 302, headers: { Location: redirectTo || HOME_BY_ROLE[user.role] } });
   return { redirectTo };
 }

@@ -1,7 +1,9 @@
 import type { JobName } from "@livehall/api";
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { useLoaderData } from "@remix-run/react";
+import { AdminTabs } from "../components/admin/admin-tabs";
 import { JobCard } from "../components/admin/job-card";
+import { RoleRequestList, type DecideAnswer } from "../components/admin/role-requests";
 import type { RunJobResult } from "../components/admin/types";
 import { Backdrop } from "../components/backdrop";
 import { AreaErrorBoundary } from "../components/forbidden";
@@ -19,9 +21,13 @@ export const meta: MetaFunction = () => [{ title: "Maintenance · Admin · Liveh
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   requireArea(request, context, "admin");
-  const overview = await context.caller.admin.overview();
+  const [overview, requests] = await Promise.all([
+    context.caller.admin.overview(),
+    context.caller.admin.roleRequests({ limit: 50 }),
+  ]);
   return {
     overview,
+    requests,
     now: new Date().toISOString(),
     refreshMs: Math.min(context.services.config.timings.sessionsRefreshMs, 10_000),
   };
@@ -30,6 +36,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 export async function action({ request, context }: ActionFunctionArgs) {
   requireArea(request, context, "admin");
   const form = await request.formData();
+  if (form.get("intent") === "decide-request") return decideRequest(context, form);
   const name = String(form.get("name") ?? "");
   if (form.get("intent") !== "run-job") {
     return data<RunJobResult>(
@@ -48,8 +55,25 @@ export async function action({ request, context }: ActionFunctionArgs) {
   }
 }
 
+async function decideRequest(context: ActionFunctionArgs["context"], form: FormData) {
+  const requestId = String(form.get("requestId") ?? "");
+  const approve = form.get("approve") === "true";
+  try {
+    await context.caller.admin.decideRoleRequest({ requestId, approve, message: String(form.get("message") ?? "") });
+    return data<DecideAnswer>({
+      ok: true,
+      requestId,
+      message: approve ? "Approved: they can teach from their next page load." : "Declined.",
+    });
+  } catch (error) {
+    const { errors, status } = actionErrorFrom(error);
+    const message = errors.form ?? Object.values(errors.fields ?? {})[0] ?? "That did not work. Try again.";
+    return data<DecideAnswer>({ ok: false, requestId, message }, { status });
+  }
+}
+
 export default function AdminPage() {
-  const { overview, now: serverNow, refreshMs } = useLoaderData<typeof loader>();
+  const { overview, requests, now: serverNow, refreshMs } = useLoaderData<typeof loader>();
   const now = useNow(serverNow, 5_000);
   useAutoRevalidate(refreshMs);
   const { tokens, participants, workers } = overview;
@@ -88,6 +112,18 @@ export default function AdminPage() {
             </p>
           }
         />
+
+        <AdminTabs current="overview" pendingRequests={requests.count} className="mt-6" />
+
+        <Section
+          className="mt-8"
+          title="Requests to teach"
+          count={requests.count}
+          id="requests"
+          description="Students who asked to become instructors. Approving lets them create courses and run sessions."
+        >
+          <RoleRequestList requests={requests.items} />
+        </Section>
 
         {workers === 0 ? (
           <Alert tone="error" className="mt-6" title="No worker is running">

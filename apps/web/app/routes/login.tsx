@@ -3,19 +3,19 @@ import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-
 import { AuthLayout, FormErrorSummary, linkClasses } from "../components/auth-form";
 import { Button, Field } from "../components/ui";
 import { formErrorsFrom, type FormErrors } from "../lib/form-errors.server";
-import { authPageTarget, safeRedirect, withRedirectTo } from "../lib/redirect";
+import { HOME_BY_ROLE, authPageTarget, safeRedirect, withRedirectTo } from "../lib/redirect";
 
 export const meta: MetaFunction = () => [{ title: "Sign in · Livehall" }];
 
 export function loader({ request, context }: LoaderFunctionArgs) {
-  return authPageTarget(request, context.auth.user !== null);
+  return authPageTarget(request, context.auth.user);
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const form = await request.formData();
   const email = String(form.get("email") ?? "").trim();
   const password = String(form.get("password") ?? "");
-  const redirectTo = safeRedirect(form.get("redirectTo"));
+  const target = form.get("redirectTo");
 
   const fields: Record<string, string> = {};
   if (!email) fields.email = "Enter your email address.";
@@ -24,12 +24,12 @@ export async function action({ request, context }: ActionFunctionArgs) {
 
   try {
     // Sets the auth cookies on this response (the caller's resHeaders).
-    await context.caller.auth.login({ email, password });
+    const { user } = await context.caller.auth.login({ email, password });
+    return redirect(safeRedirect(target, HOME_BY_ROLE[user.role]));
   } catch (error) {
     const { errors, status } = formErrorsFrom(error);
     return data({ errors, email }, { status });
   }
-  return redirect(redirectTo);
 }
 
 export default function Login() {

@@ -9,7 +9,7 @@ import { authPageTarget, safeRedirect, withRedirectTo } from "../lib/redirect";
 export const meta: MetaFunction = () => [{ title: "Create your account · Livehall" }];
 
 export function loader({ request, context }: LoaderFunctionArgs) {
-  return authPageTarget(request, context.auth.user !== null);
+  return authPageTarget(request, context.auth.user);
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {

@@ -5,6 +5,7 @@ const tones = {
   error: "border-live-200 bg-live-50 text-live-700",
   success: "border-success-100 bg-success-50 text-success-800",
   info: "border-brand-200 bg-brand-50 text-brand-800",
+  warning: "border-warning-200 bg-warning-50 text-warning-800",
 } as const;
 
 /** A message box. Errors are announced (role="alert") when they appear. */

@@ -1,0 +1,85 @@
+import type { AppRouter, inferRouterOutputs } from "@livehall/api";
+import { useFetcher } from "@remix-run/react";
+import { AbsoluteTime } from "../sessions/session-time";
+import { Button, Card, EmptyState, cn } from "../ui";
+import { TextareaField } from "../ui/textarea";
+
+type PendingRequest = inferRouterOutputs<AppRouter>["admin"]["roleRequests"]["items"][number];
+
+export interface DecideAnswer {
+  ok: boolean;
+  requestId: string;
+  message: string;
+}
+
+export const DECISION_MESSAGE_MAX = 500;
+
+function RequestCard({ request }: { request: PendingRequest }) {
+  const fetcher = useFetcher<DecideAnswer>();
+  const pending = fetcher.state !== "idle";
+  const choice = fetcher.formData?.get("approve");
+  return (
+    <li>
+      <Card className="p-4 sm:p-5">
+        <div className="flex flex-wrap items-baseline justify-between gap-2">
+          <p className="font-semibold text-slate-900">
+            {request.user.name} <span className="font-normal text-slate-600">({request.user.email})</span>
+          </p>
+          <p className="text-xs text-slate-600">
+            Asked <AbsoluteTime date={new Date(request.createdAt)} />
+          </p>
+        </div>
+        <p className="mt-2 text-sm whitespace-pre-line text-slate-800">
+          {request.note || <span className="text-slate-600">No note.</span>}
+        </p>
+        <fetcher.Form method="post" className="mt-4 space-y-3">
+          <input type="hidden" name="intent" value="decide-request" />
+          <input type="hidden" name="requestId" value={request.id} />
+          <TextareaField
+            label="Message to them (optional)"
+            name="message"
+            maxLength={DECISION_MESSAGE_MAX}
+            rows={2}
+            hint="They see it the next time they open Livehall."
+          />
+          <div className="flex flex-wrap gap-2">
+            <Button type="submit" name="approve" value="true" variant="success" pending={pending && choice === "true"}>
+              Approve<span className="sr-only"> {request.user.name}</span>
+            </Button>
+            <Button
+              type="submit"
+              name="approve"
+              value="false"
+              variant="secondary"
+              pending={pending && choice === "false"}
+            >
+              Decline<span className="sr-only"> {request.user.name}</span>
+            </Button>
+          </div>
+          {fetcher.data ? (
+            <p
+              role="status"
+              className={cn("text-sm font-medium", fetcher.data.ok ? "text-success-800" : "text-live-700")}
+            >
+              {fetcher.data.message}
+            </p>
+          ) : null}
+        </fetcher.Form>
+      </Card>
+    </li>
+  );
+}
+
+/** Requests to teach waiting for an admin, oldest first. */
+export function RoleRequestList({ requests }: { requests: PendingRequest[] }) {
+  if (requests.length === 0) {
+    return <EmptyState title="No requests waiting">When a student asks to teach, their request shows here.</EmptyState>;
+  }
+  return (
+    <ul className="space-y-3" data-testid="role-requests">
+      {requests.map((request) => (
+        <RequestCard key={request.id} request={request} />
+      ))}
+    </ul>
+  );
+}
