@@ -27,6 +27,8 @@ export const Reason = {
   SESSION_NOT_RATEABLE: "SESSION_NOT_RATEABLE",
   NOT_AN_ATTENDEE: "NOT_AN_ATTENDEE",
   RATE_LIMITED: "RATE_LIMITED",
+  /** A heartbeat's answer, not an error: a newer tab of the same user took this one's place. */
+  TOO_MANY_TABS: "TOO_MANY_TABS",
   SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
   NO_WORKER: "NO_WORKER",
   JOB_TIMEOUT: "JOB_TIMEOUT",
