@@ -77,7 +77,7 @@ if (signedIn) {
       await Promise.all(
         connections.map((connectionId) => client.session.join.mutate({ sessionId: target.id, connectionId })),
       );
-      const participants = await client.session.participants.query({ sessionId: target.id });
+      const { items: participants } = await client.session.participants.query({ sessionId: target.id });
       const mine = participants.filter((participant) => participant.userId === me.id);
       assert(mine.length === 1, `listed ${mine.length} times`);
       assert(mine[0]!.connections === 2, `${mine[0]!.connections} connections`);
@@ -101,7 +101,7 @@ if (signedIn) {
     });
     await check("leave both tabs → no longer listed, count back", async () => {
       for (const connectionId of connections) await client.session.leave.mutate({ sessionId: target.id, connectionId });
-      const participants = await client.session.participants.query({ sessionId: target.id });
+      const { items: participants } = await client.session.participants.query({ sessionId: target.id });
       assert(!participants.some((participant) => participant.userId === me.id), "still listed");
       const after = await client.session.participantCount.query({ sessionId: target.id });
       assert(after.count <= before.count, `count ${after.count}, was ${before.count} before joining`);

@@ -14,6 +14,8 @@ import { DEMO_PASSWORD, type E2EPage } from "./harness";
  */
 export const ROOM_TIMINGS = {
   HEARTBEAT_INTERVAL_SECONDS: "1",
+  // A tab beats every second here (30 s in production): the per-connection budget to match.
+  ROOM_RATE_HEARTBEAT_PER_SECOND: "10",
   PRESENCE_TIMEOUT_SECONDS: "3",
   HEARTBEATS_EVICT_EVERY_SECONDS: "0.5",
   ACCESS_TOKEN_TTL_SECONDS: "5",

@@ -114,6 +114,7 @@ export function hotMutations(options: HotMutationOptions): (req: IncomingMessage
 
     let ctx: Context | undefined;
     let status = 200;
+    let retryAfterMs: number | null = null;
     let answer: unknown;
     try {
       ctx = await createRequestContext(services, req, res, resHeaders(res), clientIp);
@@ -132,6 +133,7 @@ export function hotMutations(options: HotMutationOptions): (req: IncomingMessage
       onError(error, path, res.locals.requestId);
       status = getHTTPStatusCodeFromError(error);
       const shape = getErrorShape({ config: appRouter._def._config, error, type: "mutation", path, input, ctx });
+      retryAfterMs = (shape.data as { retryAfterMs?: number | null }).retryAfterMs ?? null;
       answer = { error: transformer.serialize(shape) };
     }
     const body = JSON.stringify(batch ? [answer] : answer);
@@ -139,6 +141,8 @@ export function hotMutations(options: HotMutationOptions): (req: IncomingMessage
       "content-type": "application/json",
       "content-length": Buffer.byteLength(body),
       vary: "trpc-accept, accept",
+      // A refusal's retry hint (rate limit, outage) as HTTP states it too: whole seconds.
+      ...(retryAfterMs ? { "retry-after": String(Math.ceil(retryAfterMs / 1000)) } : {}),
     });
     res.end(body);
   }

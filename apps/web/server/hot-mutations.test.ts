@@ -14,7 +14,11 @@ let sessionId: string;
 let token: string;
 
 beforeAll(async () => {
-  server = await startTestServer();
+  // One tab beats many times here to compare answers: a heartbeat budget above this file's beats. A
+  // leave budget of one call (refilled only after 100 s) makes a refusal certain.
+  server = await startTestServer({
+    env: { ROOM_RATE_HEARTBEAT_BURST: "100", ROOM_RATE_LEAVE_BURST: "1", ROOM_RATE_LEAVE_PER_SECOND: "0.01" },
+  });
   const { session } = await createSessionFixture(server.services);
   sessionId = session.id;
   const [student] = await insertUsers(server.services, 1);
@@ -222,4 +226,25 @@ test("anything but one plain call is left to tRPC, body and all", async () => {
   // What tRPC answers for them is its own business; two known ones:
   expect(cases.noEnvelope.status).toBe(400);
   expect(cases.extraQuery).toMatchObject({ status: 200, json: [{ result: { data: { json: { status: "ok" } } } }] });
+});
+
+test("past a budget the direct route answers 429 RATE_LIMITED with the retry hint, in the data and as Retry-After", async () => {
+  const [student] = await insertUsers(server.services, 1);
+  const { token: own } = await signAccessToken(
+    server.services.tokenKeys,
+    { id: student!.id, role: "STUDENT", familyId: randomUUID() },
+    new Date(),
+    600_000,
+  );
+  const auth = { authorization: `Bearer ${own}` };
+  expect((await post("session.leave?batch=1", { 0: input("tab-dddddddd") }, auth)).status).toBe(200);
+  const refused = await post("session.leave?batch=1", { 0: input("tab-dddddddd") }, auth);
+  expect(refused).toMatchObject({
+    status: 429,
+    chunked: false,
+    json: [{ error: { json: { data: { code: "TOO_MANY_REQUESTS", reason: "RATE_LIMITED" } } } }],
+  });
+  const [{ error }] = refused.json as [{ error: { json: { data: { retryAfterMs: number } } } }];
+  expect(error.json.data.retryAfterMs).toBeGreaterThan(99_000);
+  expect(refused.headers.get("retry-after")).toBe(String(Math.ceil(error.json.data.retryAfterMs / 1000)));
 });

@@ -14,8 +14,9 @@ import {
 } from "./test-support";
 import type { RunningWorker } from "./worker";
 
-// The API side (join, heartbeat) on this file's database and Redis prefix.
-const api = createTestServices();
+// The API side (join, heartbeat) on this file's database and Redis prefix. Keepers beat every 250 ms
+// (the production interval is 30 s): a heartbeat budget to match.
+const api = createTestServices({ ROOM_RATE_HEARTBEAT_PER_SECOND: "20" });
 afterAll(api.close);
 
 const started: RunningWorker[] = [];

@@ -16,7 +16,8 @@ import type { RunningWorker } from "./worker";
 
 // A Redis of this file's own, to restart; Postgres is this file's database on the shared server.
 const redis = await startPrivateRedis();
-const api = createTestServices({ REDIS_URL: redis.url });
+// Tabs beat every 300 ms (the production interval is 30 s): a heartbeat budget to match.
+const api = createTestServices({ REDIS_URL: redis.url, ROOM_RATE_HEARTBEAT_PER_SECOND: "20" });
 // The restart drops every connection; the failing commands report it, so these events are expected.
 api.services.redis.on("error", () => undefined);
 // 3 s (10 beats): after a restart the API's Redis client reconnects with backoff and 50 tabs re-join

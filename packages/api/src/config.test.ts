@@ -45,6 +45,27 @@ describe("config", () => {
     }
   });
 
+  test("room budgets and the tab limit: defaults, overrides, and invalid values refused", () => {
+    const defaults = loadCoreConfig({});
+    expect(defaults.roomRates).toEqual({
+      join: { burst: 200, perSecond: 2 },
+      heartbeat: { burst: 10, perSecond: 1 },
+      leave: { burst: 60, perSecond: 2 },
+      participants: { burst: 20, perSecond: 1 },
+      participantCount: { burst: 60, perSecond: 2 },
+    });
+    expect(defaults.maxTabsPerSession).toBe(10);
+    const tuned = loadCoreConfig({
+      ROOM_RATE_LEAVE_BURST: "5",
+      ROOM_RATE_LEAVE_PER_SECOND: "0.5",
+      MAX_TABS_PER_SESSION: "3",
+    });
+    expect(tuned.roomRates.leave).toEqual({ burst: 5, perSecond: 0.5 });
+    expect(tuned.maxTabsPerSession).toBe(3);
+    expect(() => loadCoreConfig({ ROOM_RATE_JOIN_BURST: "0" })).toThrow(/ROOM_RATE_JOIN_BURST/);
+    expect(() => loadCoreConfig({ MAX_TABS_PER_SESSION: "1.5" })).toThrow(/MAX_TABS_PER_SESSION/);
+  });
+
   test("production refuses to run with the development secret", () => {
     expect(() => loadCoreConfig({ NODE_ENV: "production" })).toThrow(/AUTH_SECRET/);
     expect(loadCoreConfig({ NODE_ENV: "production", AUTH_SECRET: "s".repeat(32) }).authSecret).toBe("s".repeat(32));

@@ -45,9 +45,54 @@ export type Timings = {
   sessionsRefreshMs: number;
 };
 
+const count = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const perSecond = (fallback: number) => z.coerce.number().positive().default(fallback);
+
+/**
+ * Per-user budgets of the room's procedures, each a token bucket (`_BURST` calls at once, then
+ * `_PER_SECOND`), so no client can stall the server with presence calls. The join burst covers the
+ * largest honest storm of one user (200 concurrent retries over five tabs, as the idempotency tests
+ * send); heartbeats are budgeted per connection (a tab beats every 30 s).
+ */
+const roomLimitsSchema = z.object({
+  ROOM_RATE_JOIN_BURST: count(200),
+  ROOM_RATE_JOIN_PER_SECOND: perSecond(2),
+  ROOM_RATE_HEARTBEAT_BURST: count(10),
+  ROOM_RATE_HEARTBEAT_PER_SECOND: perSecond(1),
+  ROOM_RATE_LEAVE_BURST: count(60),
+  ROOM_RATE_LEAVE_PER_SECOND: perSecond(2),
+  ROOM_RATE_PARTICIPANTS_BURST: count(20),
+  ROOM_RATE_PARTICIPANTS_PER_SECOND: perSecond(1),
+  ROOM_RATE_PARTICIPANT_COUNT_BURST: count(60),
+  ROOM_RATE_PARTICIPANT_COUNT_PER_SECOND: perSecond(2),
+  /** Open connections (tabs) one user may have in one session; a join beyond it closes the oldest. */
+  MAX_TABS_PER_SESSION: count(10),
+});
+
+export interface RoomRate {
+  /** Calls allowed at once (the bucket's size). */
+  burst: number;
+  /** Calls the bucket refills per second. */
+  perSecond: number;
+}
+export type RoomProcedure = "join" | "heartbeat" | "leave" | "participants" | "participantCount";
+
+function toRoomRates(env: z.output<typeof roomLimitsSchema>): Record<RoomProcedure, RoomRate> {
+  return {
+    join: { burst: env.ROOM_RATE_JOIN_BURST, perSecond: env.ROOM_RATE_JOIN_PER_SECOND },
+    heartbeat: { burst: env.ROOM_RATE_HEARTBEAT_BURST, perSecond: env.ROOM_RATE_HEARTBEAT_PER_SECOND },
+    leave: { burst: env.ROOM_RATE_LEAVE_BURST, perSecond: env.ROOM_RATE_LEAVE_PER_SECOND },
+    participants: { burst: env.ROOM_RATE_PARTICIPANTS_BURST, perSecond: env.ROOM_RATE_PARTICIPANTS_PER_SECOND },
+    participantCount: {
+      burst: env.ROOM_RATE_PARTICIPANT_COUNT_BURST,
+      perSecond: env.ROOM_RATE_PARTICIPANT_COUNT_PER_SECOND,
+    },
+  };
+}
+
 const DEVELOPMENT_SECRET = "livehall-development-secret-change-me-in-production";
 
-const coreSchema = timingsSchema.extend({
+const coreSchema = timingsSchema.extend(roomLimitsSchema.shape).extend({
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
   DATABASE_URL: z.url().default(DEFAULT_DATABASE_URL),
   REDIS_URL: z.url().default(DEFAULT_REDIS_URL),
@@ -119,6 +164,9 @@ export interface CoreConfig {
   port: number;
   appOrigins: string[];
   timings: Timings;
+  /** Budgets of the room's procedures (per user; heartbeats per connection). */
+  roomRates: Record<RoomProcedure, RoomRate>;
+  maxTabsPerSession: number;
 }
 
 function toCore(env: z.output<typeof coreSchema>): CoreConfig {
@@ -139,6 +187,8 @@ function toCore(env: z.output<typeof coreSchema>): CoreConfig {
           .filter(Boolean)
       : [`http://localhost:${env.PORT}`, `http://127.0.0.1:${env.PORT}`],
     timings: toTimings(env),
+    roomRates: toRoomRates(env),
+    maxTabsPerSession: env.MAX_TABS_PER_SESSION,
   };
 }
 

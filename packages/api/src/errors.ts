@@ -36,6 +36,8 @@ export const Reason = {
   ROLE_REQUEST_DECIDED: "ROLE_REQUEST_DECIDED",
   ROLE_REQUEST_TOO_SOON: "ROLE_REQUEST_TOO_SOON",
   RATE_LIMITED: "RATE_LIMITED",
+  /** A heartbeat's answer, not an error: a newer tab of the same user took this one's place. */
+  TOO_MANY_TABS: "TOO_MANY_TABS",
   SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
   NO_WORKER: "NO_WORKER",
   JOB_TIMEOUT: "JOB_TIMEOUT",

@@ -47,7 +47,7 @@ export const presenceCounters = {
   }),
   heartbeats: new Counter({
     name: "livehall_heartbeats_total",
-    help: "Heartbeats, by answer (ok, rejoin)",
+    help: "Heartbeats, by answer (ok, rejoin, replaced, rate_limited)",
     labelNames: ["answer"] as const,
     registers: [metricsRegistry],
   }),

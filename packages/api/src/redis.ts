@@ -60,8 +60,10 @@ export function redisKeys(prefix: string) {
     revokedFamily: (familyId: string) => `${prefix}auth:revoked:${familyId}`,
     staleAccessBefore: (userId: string) => `${prefix}auth:stale:${userId}`,
     presence: (sessionId: string) => `${prefix}presence:${sessionId}`,
-    /** Index of `presence`: connections per user (hash userId → that user's connection ids), kept by the same Lua scripts. */
+    /** Index of `presence`: connection ids per user (hash userId → "id,id", in joining order), kept by the same Lua scripts. */
     presenceUsers: (sessionId: string) => `${prefix}presence:users:${sessionId}`,
+    /** Connections closed for a newer tab of the same user (member → when), so their heartbeat says "replaced". */
+    presenceReplaced: (sessionId: string) => `${prefix}presence:replaced:${sessionId}`,
     presenceMarker: () => `${prefix}presence:built`,
     /** Sequence of participant events per session, so a snapshot can drop deltas it already includes. */
     participantEventSeq: (sessionId: string) => `${prefix}presence:seq:${sessionId}`,

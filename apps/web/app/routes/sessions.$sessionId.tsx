@@ -59,8 +59,14 @@ export async function loader({ params, context }: LoaderFunctionArgs) {
   const user = context.auth.user;
   const [myRating, participants] = await Promise.all([
     user ? context.caller.session.myRating({ sessionId }).catch(() => null) : null,
-    // The first paint of the list; the live stream takes over after hydration (Redis down: no list yet).
-    user && session.status === "LIVE" ? context.caller.session.participants({ sessionId }).catch(() => null) : null,
+    // The first paint of the list (its first page); the live stream's snapshot takes over after
+    // hydration (Redis down: no list yet).
+    user && session.status === "LIVE"
+      ? context.caller.session
+          .participants({ sessionId })
+          .then((page) => page.items)
+          .catch(() => null)
+      : null,
   ]);
   const { heartbeatIntervalMs, clientBackoff } = context.services.config.timings;
   return {
@@ -380,6 +386,17 @@ function RoomNotices({ state, sessionId, onRejoin }: { state: RoomState; session
           </ButtonLink>
         </div>
       </Card>
+    );
+  }
+  if (state.phase === "replaced") {
+    return (
+      <Alert tone="info" title="This tab was closed" className="p-5">
+        <p data-testid="replaced-message">{state.error?.message}</p>
+        <p className="mt-1">You're still in the room in your other tabs. To use this one instead, rejoin here.</p>
+        <Button variant="secondary" onClick={onRejoin} className="mt-4">
+          Use this tab
+        </Button>
+      </Alert>
     );
   }
   if (state.phase === "failed") {

@@ -37,14 +37,17 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
 
   const live = session.status === "LIVE";
   const over = session.status === "ENDED" || session.status === "CANCELLED";
-  const [participants, attendance, ratings] = await Promise.all([
+  // The first page of the list (at most 500) and the whole room's count.
+  const [participants, participantCount, attendance, ratings] = await Promise.all([
     live ? context.caller.session.participants({ sessionId }) : null,
+    live ? context.caller.session.participantCount({ sessionId }) : null,
     live || over ? context.caller.session.attendance({ sessionId }) : null,
     over ? context.caller.session.ratings({ sessionId }) : null,
   ]);
   return {
     session,
     participants,
+    participantCount: participantCount?.count ?? 0,
     attendance,
     ratings,
     now: new Date().toISOString(),
@@ -117,7 +120,9 @@ export default function TeachSessionPage() {
   const endedAt = session.endedAt ? new Date(session.endedAt) : null;
   // How long it ran (or has run so far), for attendance shares.
   const ranMs = startedAt ? (endedAt ?? now).getTime() - startedAt.getTime() : 0;
-  const connections = data.participants?.reduce((sum, participant) => sum + participant.connections, 0) ?? 0;
+  const listed = data.participants?.items ?? [];
+  const connections = listed.reduce((sum, participant) => sum + participant.connections, 0);
+  const more = data.participants?.nextCursor != null;
 
   return (
     <div className="relative isolate">
@@ -201,11 +206,11 @@ export default function TeachSessionPage() {
                   label="In the room"
                   value={
                     <span className="inline-flex items-center gap-2.5" data-testid="participant-count">
-                      {data.participants.length}
+                      {data.participantCount}
                       <LiveDot tone="red" />
                     </span>
                   }
-                  detail={data.participants.length === 1 ? "participant" : "participants"}
+                  detail={data.participantCount === 1 ? "participant" : "participants"}
                   icon={<UsersIcon className="size-5" />}
                   tone="live"
                 />
@@ -214,7 +219,7 @@ export default function TeachSessionPage() {
                 <StatCard
                   label="Open connections"
                   value={connections}
-                  detail="tabs across all participants"
+                  detail={more ? `tabs across the first ${listed.length} participants` : "tabs across all participants"}
                   icon={<BroadcastIcon className="size-5" />}
                 />
               </li>
@@ -241,15 +246,16 @@ export default function TeachSessionPage() {
               className="mt-10"
               id="participants"
               title="Participants"
-              count={data.participants.length}
+              count={data.participantCount}
               description={
                 <span className="inline-flex items-center gap-2">
                   <LiveDot tone="red" />
                   Updates live, every {formatSpan(data.pollMs)}.
+                  {more ? ` Showing the first ${listed.length}, in the order they joined.` : null}
                 </span>
               }
             >
-              <ParticipantsTable participants={data.participants} now={now} />
+              <ParticipantsTable participants={listed} now={now} />
             </Section>
             <div className="mt-6">
               <CleanupParticipants sessionId={session.id} />

@@ -14,6 +14,11 @@ const connectionId = z
   .regex(/^[\w-]+$/, { error: "Invalid connection id." });
 const sessionInput = z.strictObject({ sessionId });
 const connectionInput = z.strictObject({ sessionId, connectionId });
+const pageInput = z.strictObject({
+  sessionId,
+  cursor: participants.participantCursor.optional(),
+  limit: z.number().int().min(1).max(participants.PARTICIPANTS_PAGE_SIZE).optional(),
+});
 
 /** Participation and presence: who is in a session right now, per tab, and the live event stream. */
 export const sessionPresenceRouter = createTRPCRouter({
@@ -29,13 +34,14 @@ export const sessionPresenceRouter = createTRPCRouter({
     .input(connectionInput)
     .mutation(({ ctx, input }) => participants.heartbeat(ctx, ctx.user, input.sessionId, input.connectionId)),
 
+  /** A page of active participants (at most 500) in joining order; `nextCursor` fetches the next. */
   participants: authedProcedure
-    .input(sessionInput)
-    .query(({ ctx, input }) => participants.listParticipants(ctx, input.sessionId)),
+    .input(pageInput)
+    .query(({ ctx, input }) => participants.participantsPage(ctx, ctx.user, input.sessionId, input)),
 
   participantCount: authedProcedure
     .input(sessionInput)
-    .query(async ({ ctx, input }) => ({ count: await participants.activeParticipantCount(ctx, input.sessionId) })),
+    .query(({ ctx, input }) => participants.participantCount(ctx, ctx.user, input.sessionId)),
 
   /** LIVE → ENDED: closes every participant (ENDED), clears presence, tells every open room. */
   end: instructorProcedure.input(sessionInput).mutation(({ ctx, input }) => endSession(ctx, ctx.user, input.sessionId)),

@@ -35,8 +35,8 @@ describe("session.join", () => {
     expect(await services.db.sessionParticipant.count({ where: { sessionId: session.id } })).toBe(1);
     expect((await caller.session.participantCount({ sessionId: session.id })).count).toBe(1);
     const list = await caller.session.participants({ sessionId: session.id });
-    expect(list).toHaveLength(1);
-    expect(list[0]).toMatchObject({ userId: student!.id, connections: 5, isInstructor: false });
+    expect(list.items).toHaveLength(1);
+    expect(list.items[0]).toMatchObject({ userId: student!.id, connections: 5, isInstructor: false });
   });
 
   test("1,000 distinct users joining at once: 1,000 active rows, count 1,000, no errors", async () => {
@@ -133,9 +133,9 @@ describe("session.join, group-committed", () => {
     expect(Math.min(...counts)).toBeGreaterThanOrEqual(1);
     for (const answer of answers) expect(answer.heartbeatIntervalMs).toBe(services.config.timings.heartbeatIntervalMs);
     expect(
-      (await createCaller(context(asSessionUser(users[0]!))).session.participants({ sessionId: session.id })).every(
-        (view) => view.connections === 2,
-      ),
+      (
+        await createCaller(context(asSessionUser(users[0]!))).session.participants({ sessionId: session.id })
+      ).items.every((view) => view.connections === 2),
     ).toBe(true);
 
     // One event per caller, consecutive sequence numbers; each user "joined" exactly once.

@@ -1,5 +1,6 @@
 import { Prisma } from "@livehall/db";
 import { TRPCError } from "@trpc/server";
+import { z } from "zod";
 import type { Services, SessionUser } from "../context";
 import { Reason, appError, reasonOf, retryAfterOf } from "../errors";
 import { presenceCounters } from "../metrics";
@@ -11,13 +12,17 @@ import {
 } from "./participant-events";
 import { groupCommit, type Outcome } from "./join-batch";
 import {
+  REPLACED,
+  TOUCHED,
+  UNKNOWN,
   addConnection,
   clearSession,
-  connectionCounts,
+  connectionCountsOf,
   removeConnection,
   removeUser,
   touchConnection,
 } from "./presence";
+import { roomRateLimited, spendRoomBudget } from "./room-limits";
 
 type ParticipantServices = Pick<Services, "db" | "redis" | "keys" | "config" | "clock" | "events">;
 
@@ -43,24 +48,45 @@ export async function activeParticipantCount(services: Pick<Services, "db">, ses
   return services.db.sessionParticipant.count({ where: { sessionId, leftAt: null } });
 }
 
-async function participantRows(services: Pick<Services, "db">, sessionId: string, userIds?: string[]) {
-  const onlyUsers = userIds ? Prisma.sql`AND p."userId" = ANY(${userIds}::uuid[])` : Prisma.empty;
+/** Where a page of participants starts: after this (joinedAt, userId), the list's order. */
+interface ParticipantCursor {
+  joinedAt: Date;
+  userId: string;
+}
+
+/** Which active rows: some users', a page (after a cursor, at most `limit`), or all. */
+type RowFilter = { userIds: string[] } | { after: ParticipantCursor | null; limit: number } | null;
+
+async function participantRows(services: Pick<Services, "db">, sessionId: string, filter: RowFilter = null) {
+  let where = Prisma.empty;
+  let limit = Prisma.empty;
+  if (filter && "userIds" in filter) where = Prisma.sql`AND p."userId" = ANY(${filter.userIds}::uuid[])`;
+  else if (filter) {
+    if (filter.after)
+      where = Prisma.sql`AND (p."joinedAt", p."userId") > (${filter.after.joinedAt}, ${filter.after.userId}::uuid)`;
+    limit = Prisma.sql`LIMIT ${filter.limit}`;
+  }
   return services.db.$queryRaw<{ userId: string; name: string; joinedAt: Date; isInstructor: boolean }[]>`
     SELECT p."userId", u.name, p."joinedAt", (p."userId" = c."instructorId") AS "isInstructor"
     FROM "SessionParticipant" p
     JOIN "User" u ON u.id = p."userId"
     JOIN "LiveSession" s ON s.id = p."sessionId"
     JOIN "Course" c ON c.id = s."courseId"
-    WHERE p."sessionId" = ${sessionId}::uuid AND p."leftAt" IS NULL ${onlyUsers}
-    ORDER BY p."joinedAt", p."userId"`;
+    WHERE p."sessionId" = ${sessionId}::uuid AND p."leftAt" IS NULL ${where}
+    ORDER BY p."joinedAt", p."userId" ${limit}`;
 }
 
-/** Active participants (one per user) with their number of open connections (tabs). */
-export async function listParticipants(services: ParticipantServices, sessionId: string): Promise<ParticipantView[]> {
-  const [rows, counts] = await Promise.all([
-    participantRows(services, sessionId),
-    connectionCounts(services, sessionId),
-  ]);
+/** Rows with their users' open connections (tabs), from the users' own index entries. */
+async function withConnections(
+  services: ParticipantServices,
+  sessionId: string,
+  rows: Awaited<ReturnType<typeof participantRows>>,
+): Promise<ParticipantView[]> {
+  const counts = await connectionCountsOf(
+    services,
+    sessionId,
+    rows.map((row) => row.userId),
+  );
   return rows.map((row) => ({
     userId: row.userId,
     name: row.name,
@@ -68,6 +94,55 @@ export async function listParticipants(services: ParticipantServices, sessionId:
     connections: counts.get(row.userId) ?? 0,
     isInstructor: row.isInstructor,
   }));
+}
+
+/** Every active participant (one per user) with their number of open connections: the stream's snapshot. */
+export async function listParticipants(services: ParticipantServices, sessionId: string): Promise<ParticipantView[]> {
+  return withConnections(services, sessionId, await participantRows(services, sessionId));
+}
+
+/** The most participants one page of `session.participants` holds, and its default size. */
+export const PARTICIPANTS_PAGE_SIZE = 500;
+
+/** A page's cursor travels as "joinedAt ms.userId": opaque to clients, checked on the way in. */
+export const participantCursor = z
+  .string()
+  .regex(/^\d{1,15}\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, { error: "Invalid cursor." })
+  .transform((value): ParticipantCursor => {
+    const dot = value.indexOf(".");
+    return { joinedAt: new Date(Number(value.slice(0, dot))), userId: value.slice(dot + 1) };
+  });
+
+export interface ParticipantsPage {
+  items: ParticipantView[];
+  /** Pass it back for the next page; null on the last one. */
+  nextCursor: string | null;
+}
+
+/** session.participants — active participants in joining order (joinedAt, then user id), a page at a time. */
+export async function participantsPage(
+  services: ParticipantServices,
+  user: SessionUser,
+  sessionId: string,
+  page: { cursor?: ParticipantCursor | undefined; limit?: number | undefined },
+): Promise<ParticipantsPage> {
+  await spendRoomBudget(services, "participants", user.id);
+  const limit = page.limit ?? PARTICIPANTS_PAGE_SIZE;
+  // One more row than the page tells whether another page follows.
+  const rows = await participantRows(services, sessionId, { after: page.cursor ?? null, limit: limit + 1 });
+  const items = await withConnections(services, sessionId, rows.slice(0, limit));
+  const last = rows.length > limit ? rows[limit - 1]! : null;
+  return { items, nextCursor: last ? `${last.joinedAt.getTime()}.${last.userId}` : null };
+}
+
+/** session.participantCount — the active participants of a session, within the caller's budget. */
+export async function participantCount(
+  services: ParticipantServices,
+  user: SessionUser,
+  sessionId: string,
+): Promise<{ count: number }> {
+  await spendRoomBudget(services, "participantCount", user.id);
+  return { count: await activeParticipantCount(services, sessionId) };
 }
 
 /** Publishes a participant event with the next sequence number of the session. */
@@ -120,12 +195,13 @@ const joinBatches = groupCommit<JoinRequest, JoinAnswer>({ maxBatch: MAX_JOIN_BA
  * while one is in flight go together in the next transaction. Each caller still gets its own answer
  * and its own event, or the error a join of its own would have got.
  */
-export function join(
+export async function join(
   services: ParticipantServices,
   user: SessionUser,
   sessionId: string,
   connectionId: string,
 ): Promise<JoinAnswer> {
+  await spendRoomBudget(services, "join", user.id);
   return joinBatches.submit(services.db, sessionId, { services, userId: user.id, connectionId });
 }
 
@@ -186,7 +262,15 @@ async function runJoinBatch(
     // Under the locks, Redis first, then the rows (as leave and the sweeps: docs/decisions/007).
     await lockParticipants(tx, sessionId, userIds);
     const connections = await addAll();
-    const rows = await insertParticipants(tx, sessionId, userIds, now);
+    let rows: JoinedRow[];
+    try {
+      rows = await insertParticipants(tx, sessionId, userIds, now);
+    } catch (error) {
+      // No row was written (a failed statement, a closed transaction): take the connections back
+      // while the locks are held, so no tab heartbeats without a row.
+      await undo(requests);
+      throw error;
+    }
     if (rows.length === 0) {
       await undo(requests);
       return null;
@@ -266,19 +350,37 @@ function copyError(error: unknown): unknown {
     : error;
 }
 
-/** session.heartbeat — Redis only. "rejoin" when the server no longer knows this connection. */
+export type HeartbeatAnswer =
+  | { status: "ok" | "rejoin"; heartbeatIntervalMs: number }
+  | { status: "replaced"; reason: typeof Reason.TOO_MANY_TABS; heartbeatIntervalMs: number };
+
+/**
+ * session.heartbeat — Redis only, one script call (the connection's budget and the touch). "rejoin"
+ * when the server no longer knows this connection; "replaced" when a newer tab of the user took its
+ * place (the tab stops instead of joining back); 429 RATE_LIMITED past the connection's budget.
+ */
 export async function heartbeat(
   services: ParticipantServices,
   user: SessionUser,
   sessionId: string,
   connectionId: string,
-) {
-  const known = await touchConnection(services, sessionId, user.id, connectionId, services.clock().getTime());
-  presenceCounters.heartbeats.inc({ answer: known ? "ok" : "rejoin" });
-  return {
-    status: known ? ("ok" as const) : ("rejoin" as const),
-    heartbeatIntervalMs: services.config.timings.heartbeatIntervalMs,
-  };
+): Promise<HeartbeatAnswer> {
+  const answer = await touchConnection(services, sessionId, user.id, connectionId, services.clock().getTime());
+  const heartbeatIntervalMs = services.config.timings.heartbeatIntervalMs;
+  switch (answer) {
+    case TOUCHED:
+      presenceCounters.heartbeats.inc({ answer: "ok" });
+      return { status: "ok", heartbeatIntervalMs };
+    case UNKNOWN:
+      presenceCounters.heartbeats.inc({ answer: "rejoin" });
+      return { status: "rejoin", heartbeatIntervalMs };
+    case REPLACED:
+      presenceCounters.heartbeats.inc({ answer: "replaced" });
+      return { status: "replaced", reason: Reason.TOO_MANY_TABS, heartbeatIntervalMs };
+    default:
+      presenceCounters.heartbeats.inc({ answer: "rate_limited" });
+      throw roomRateLimited(answer);
+  }
 }
 
 async function closeRow(
@@ -301,6 +403,7 @@ async function closeRow(
  * connection is gone, so closing one tab never removes a user who still has another. Repeatable.
  */
 export async function leave(services: ParticipantServices, user: SessionUser, sessionId: string, connectionId: string) {
+  await spendRoomBudget(services, "leave", user.id);
   const now = services.clock();
   const outcome = await services.db.$transaction(async (tx) => {
     await lockParticipants(tx, sessionId, [user.id]);
@@ -317,7 +420,7 @@ export async function leave(services: ParticipantServices, user: SessionUser, se
       participantCount,
     });
   } else if (outcome.remaining > 0) {
-    const [view] = await participantRows(services, sessionId, [user.id]);
+    const [view] = await participantRows(services, sessionId, { userIds: [user.id] });
     if (view) {
       await publishParticipantEvent(services, sessionId, {
         type: "updated",

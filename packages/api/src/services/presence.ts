@@ -1,29 +1,45 @@
 import type { Services } from "../context";
+import { TAKE_TOKEN_LUA } from "./room-limits";
 
 /**
  * Presence lives in Redis, per connection (a browser tab): one sorted set per session whose members
  * are `userId:connectionId`, scored by the time they were last seen. Heartbeats touch only this.
  *
  * Beside it, an index: a hash per session of userId → that user's connection ids ("a,b"), changed
- * by the same Lua scripts in the same atomic step, so "which tabs has this user" costs O(tabs)
- * instead of a scan of the whole session (a join in a 100,000-person session, the eviction sweep's
- * re-check). The sorted set stays the authority: every id read from the index is checked against
- * the set (ZSCORE) before it counts, and leave and removeUser count on the set itself and write the
- * truth back, so an index that lags (a crash between commands is impossible in Lua, but a partial
- * flush is not) can never keep a row open for a connection that is gone.
+ * by the same Lua scripts in the same atomic step (join, leave, sign-out, the sweeps, the rebuild
+ * after a Redis restart), in the order the connections joined. So "which tabs has this user" costs
+ * O(tabs) instead of a scan of the whole session (a join or a leave in a 100,000-person session, the
+ * eviction sweep's re-check); only the reconcile job scans, to repair what no script wrote. Every id
+ * read from the index is checked against the set (ZSCORE) before it counts, so an id the set lost
+ * (a partial flush) never keeps a row open.
+ *
+ * A user has at most `maxTabsPerSession` connections in a session: a join beyond it closes the
+ * oldest, which is remembered for a while (`presenceReplaced`) so its next heartbeat answers
+ * "replaced" instead of "rejoin" and the tab stops instead of joining back.
  */
 type PresenceServices = Pick<Services, "redis" | "keys">;
 
 export const member = (userId: string, connectionId: string) => `${userId}:${connectionId}`;
 export const userOfMember = (value: string) => value.slice(0, value.indexOf(":"));
 
-// Touches a connection only if the server still knows it; 0 tells the client to re-join.
-const TOUCH_IF_PRESENT = `
-if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
-  redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
-  return 1
+/** What a heartbeat's script answered (a positive number: rate-limited, retry after that many ms). */
+export const TOUCHED = 0;
+export const UNKNOWN = -1;
+export const REPLACED = -2;
+
+// A heartbeat, in one round trip: touches a connection only if the server still knows it (else
+// UNKNOWN: the client re-joins; REPLACED: a newer tab took its place), spending a token of the
+// connection's own budget first (a positive answer: no token, retry after that many ms).
+// KEYS: presence set, the connection's budget, replaced. ARGV: member, score, burst, per second.
+const TOUCH_IF_PRESENT = `${TAKE_TOKEN_LUA}
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+  if redis.call('ZSCORE', KEYS[3], ARGV[1]) then return ${REPLACED} end
+  return ${UNKNOWN}
 end
-return 0`;
+local wait = take_token(KEYS[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[2]))
+if wait > 0 then return wait end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+return ${TOUCHED}`;
 
 // Shared by the scripts below: the index value is the user's connection ids joined by commas
 // (connection ids are [\w-]+), and `live` keeps only the ids whose member is still in the set.
@@ -43,75 +59,87 @@ end
 local function store(index, userId, ids)
   if #ids > 0 then redis.call('HSET', index, userId, table.concat(ids, ',')) else redis.call('HDEL', index, userId) end
 end
-local function index_connection(set, index, userId, id)
+-- The user's live connection ids, with id added last if it is new (the index keeps joining order).
+local function with_connection(set, index, userId, id)
   local ids = live(set, userId, split(redis.call('HGET', index, userId)))
-  local known = false
-  for _, existing in ipairs(ids) do if existing == id then known = true end end
-  if not known then ids[#ids + 1] = id end
-  store(index, userId, ids)
-  return #ids
+  for _, existing in ipairs(ids) do if existing == id then return ids end end
+  ids[#ids + 1] = id
+  return ids
 end
 `;
 
 // Adds or refreshes a connection; returns how many connections the user now has in the session,
 // from the index (O(tabs), however many people are in the session), each checked against the set.
-// KEYS: presence set, index. ARGV: member, score, userId, connectionId.
+// Beyond the tab limit the oldest connections (first in the index) are removed and remembered as
+// replaced until the memory's time is up; a tab that joins again on purpose is no longer replaced.
+// KEYS: presence set, index, replaced. ARGV: member, score, userId, connectionId, tab limit, memory (ms).
 const ADD_AND_COUNT = `${INDEX_HELPERS}
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
-return index_connection(KEYS[1], KEYS[2], ARGV[3], ARGV[4])`;
-
-// Removes a connection; returns how many connections the user has left in the session, counted on
-// the set itself (the row closes on 0), and writes those connections back to the index.
-// KEYS: presence set, index. ARGV: member, "userId:" prefix, userId.
-const REMOVE_AND_COUNT = `${INDEX_HELPERS}
-redis.call('ZREM', KEYS[1], ARGV[1])
-local ids = {}
-for _, value in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  if string.sub(value, 1, string.len(ARGV[2])) == ARGV[2] then ids[#ids + 1] = string.sub(value, string.len(ARGV[2]) + 1) end
+redis.call('ZREM', KEYS[3], ARGV[1])
+local ids = with_connection(KEYS[1], KEYS[2], ARGV[3], ARGV[4])
+local excess = #ids - tonumber(ARGV[5])
+if excess > 0 then
+  for i = 1, excess do
+    local old = ARGV[3] .. ':' .. ids[i]
+    redis.call('ZREM', KEYS[1], old)
+    redis.call('ZADD', KEYS[3], ARGV[2], old)
+  end
+  ids = {unpack(ids, excess + 1)}
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. (tonumber(ARGV[2]) - tonumber(ARGV[6])))
+  redis.call('PEXPIRE', KEYS[3], ARGV[6])
 end
 store(KEYS[2], ARGV[3], ids)
 return #ids`;
 
-// Removes every connection of one user; returns how many were removed.
-// KEYS: presence set, index. ARGV: "userId:" prefix, userId.
-const REMOVE_USER = `
+// Removes a connection; returns how many connections the user has left in the session (the row
+// closes on 0): the user's own index, each id checked against the set — never a scan of the session.
+// KEYS: presence set, index. ARGV: userId, connectionId.
+const REMOVE_AND_COUNT = `${INDEX_HELPERS}
+redis.call('ZREM', KEYS[1], ARGV[1] .. ':' .. ARGV[2])
+local ids = live(KEYS[1], ARGV[1], split(redis.call('HGET', KEYS[2], ARGV[1])))
+store(KEYS[2], ARGV[1], ids)
+return #ids`;
+
+// Removes every connection of one user in its index, and any further connection ids given (the
+// reconcile job's scan finds connections no script indexed); returns how many were removed.
+// KEYS: presence set, index. ARGV: userId, connectionId….
+const REMOVE_USER = `${INDEX_HELPERS}
+local ids = split(redis.call('HGET', KEYS[2], ARGV[1]))
+for i = 2, #ARGV do ids[#ids + 1] = ARGV[i] end
 local removed = 0
-for _, value in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  if string.sub(value, 1, string.len(ARGV[1])) == ARGV[1] then
-    redis.call('ZREM', KEYS[1], value)
-    removed = removed + 1
-  end
-end
-redis.call('HDEL', KEYS[2], ARGV[2])
+for _, id in ipairs(ids) do removed = removed + redis.call('ZREM', KEYS[1], ARGV[1] .. ':' .. id) end
+redis.call('HDEL', KEYS[2], ARGV[1])
 return removed`;
 
 // Adds a placeholder connection unless the member exists (presence rebuild).
 // KEYS: presence set, index. ARGV: member, score, userId, connectionId.
 const RESTORE = `${INDEX_HELPERS}
 if redis.call('ZADD', KEYS[1], 'NX', ARGV[2], ARGV[1]) == 0 then return 0 end
-index_connection(KEYS[1], KEYS[2], ARGV[3], ARGV[4])
+store(KEYS[2], ARGV[3], with_connection(KEYS[1], KEYS[2], ARGV[3], ARGV[4]))
 return 1`;
 
-// Which of the users still have a connection: their index entries (one HMGET per 1,000 users; a user
-// with none has no connection), each indexed id checked against the set. The users come as one
+// How many connections each of the users has: their index entries (one HMGET per 1,000 users; a
+// user with none has no connection), each indexed id checked against the set. The users come as one
 // comma-separated argument (user ids are UUIDs): one bulk string instead of one argument per user.
-// KEYS: presence set, index. ARGV: "userId,userId,…". Returns the connected users.
-const CONNECTED_USERS = `
+// KEYS: presence set, index. ARGV: "userId,userId,…". Returns the counts, in the users' order.
+const CONNECTION_COUNTS = `
 local users = {}
 for userId in string.gmatch(ARGV[1], '[^,]+') do users[#users + 1] = userId end
-local connected = {}
+local counts = {}
 for first = 1, #users, 1000 do
   local chunk = {unpack(users, first, math.min(first + 999, #users))}
   local indexed = redis.call('HMGET', KEYS[2], unpack(chunk))
   for i, userId in ipairs(chunk) do
+    local n = 0
     if indexed[i] then
       for id in string.gmatch(indexed[i], '[^,]+') do
-        if redis.call('ZSCORE', KEYS[1], userId .. ':' .. id) then connected[#connected + 1] = userId break end
+        if redis.call('ZSCORE', KEYS[1], userId .. ':' .. id) then n = n + 1 end
       end
     end
+    counts[#counts + 1] = n
   end
 end
-return connected`;
+return counts`;
 
 type ScriptArg = string | number;
 type PresenceScripts = {
@@ -121,7 +149,7 @@ type PresenceScripts = {
   presenceRemoveUser(key: string, ...args: ScriptArg[]): Promise<number>;
   presenceRemoveStale(key: string, ...args: ScriptArg[]): Promise<[number, string, string]>;
   presenceRestore(key: string, ...args: ScriptArg[]): Promise<number>;
-  presenceConnectedUsers(key: string, ...args: ScriptArg[]): Promise<string[]>;
+  presenceConnectionCounts(key: string, ...args: ScriptArg[]): Promise<number[]>;
 };
 
 const withScripts = new WeakSet<Services["redis"]>();
@@ -129,36 +157,49 @@ const withScripts = new WeakSet<Services["redis"]>();
 /** The Lua scripts, registered once per connection so calls go by EVALSHA. */
 function scripts(redis: Services["redis"]): PresenceScripts {
   if (!withScripts.has(redis)) {
-    redis.defineCommand("presenceTouch", { numberOfKeys: 1, lua: TOUCH_IF_PRESENT });
-    redis.defineCommand("presenceAdd", { numberOfKeys: 2, lua: ADD_AND_COUNT });
+    redis.defineCommand("presenceTouch", { numberOfKeys: 3, lua: TOUCH_IF_PRESENT });
+    redis.defineCommand("presenceAdd", { numberOfKeys: 3, lua: ADD_AND_COUNT });
     redis.defineCommand("presenceRemove", { numberOfKeys: 2, lua: REMOVE_AND_COUNT });
     redis.defineCommand("presenceRemoveUser", { numberOfKeys: 2, lua: REMOVE_USER });
     redis.defineCommand("presenceRemoveStale", { numberOfKeys: 2, lua: REMOVE_STALE });
     redis.defineCommand("presenceRestore", { numberOfKeys: 2, lua: RESTORE });
-    redis.defineCommand("presenceConnectedUsers", { numberOfKeys: 2, lua: CONNECTED_USERS });
+    redis.defineCommand("presenceConnectionCounts", { numberOfKeys: 2, lua: CONNECTION_COUNTS });
     withScripts.add(redis);
   }
   return redis as unknown as PresenceScripts;
 }
 
+/**
+ * A heartbeat: TOUCHED, UNKNOWN, REPLACED, or (a positive number) refused by the connection's
+ * budget, retry after that many ms. One script call: the budget and the touch together.
+ */
 export async function touchConnection(
-  services: PresenceServices,
+  services: PresenceServices & Pick<Services, "config">,
   sessionId: string,
   userId: string,
   connectionId: string,
   now: number,
-): Promise<boolean> {
-  return (
-    (await scripts(services.redis).presenceTouch(
-      services.keys.presence(sessionId),
-      member(userId, connectionId),
-      now,
-    )) === 1
+): Promise<number> {
+  const { keys } = services;
+  const value = member(userId, connectionId);
+  const { burst, perSecond } = services.config.roomRates.heartbeat;
+  return scripts(services.redis).presenceTouch(
+    keys.presence(sessionId),
+    keys.rateLimit("room-heartbeat", `${sessionId}:${value}`),
+    keys.presenceReplaced(sessionId),
+    value,
+    now,
+    burst,
+    perSecond,
   );
 }
 
+/** How long a connection closed for a newer tab answers "replaced" (then "rejoin", as any unknown one). */
+const replacedMemoryMs = (services: Pick<Services, "config">) => 10 * services.config.timings.presenceTimeoutMs;
+
+/** Adds (or refreshes) a connection, closing the user's oldest beyond the tab limit; returns the user's connections. */
 export async function addConnection(
-  services: PresenceServices,
+  services: PresenceServices & Pick<Services, "config">,
   sessionId: string,
   userId: string,
   connectionId: string,
@@ -168,13 +209,17 @@ export async function addConnection(
   return scripts(services.redis).presenceAdd(
     keys.presence(sessionId),
     keys.presenceUsers(sessionId),
+    keys.presenceReplaced(sessionId),
     member(userId, connectionId),
     now,
     userId,
     connectionId,
+    services.config.maxTabsPerSession,
+    replacedMemoryMs(services),
   );
 }
 
+/** Removes a connection; returns how many the user has left in the session (from the user's index). */
 export async function removeConnection(
   services: PresenceServices,
   sessionId: string,
@@ -185,52 +230,75 @@ export async function removeConnection(
   return scripts(services.redis).presenceRemove(
     keys.presence(sessionId),
     keys.presenceUsers(sessionId),
-    member(userId, connectionId),
-    `${userId}:`,
     userId,
+    connectionId,
   );
 }
 
-export async function removeUser(services: PresenceServices, sessionId: string, userId: string): Promise<number> {
+/**
+ * Removes every connection of the user in the session (from the user's index), and `alsoConnectionIds`
+ * (connections the reconcile job's scan found); returns how many were removed.
+ */
+export async function removeUser(
+  services: PresenceServices,
+  sessionId: string,
+  userId: string,
+  alsoConnectionIds: string[] = [],
+): Promise<number> {
   const { keys } = services;
   return scripts(services.redis).presenceRemoveUser(
     keys.presence(sessionId),
     keys.presenceUsers(sessionId),
-    `${userId}:`,
     userId,
+    ...alsoConnectionIds,
   );
 }
 
-/** Which of `userIds` have at least one connection in the session (the index, checked: O(their tabs)), in one script call. */
+/** Connections of each of `userIds` in the session (the index, checked: O(their tabs)), in one script call. */
+export async function connectionCountsOf(
+  services: PresenceServices,
+  sessionId: string,
+  userIds: string[],
+): Promise<Map<string, number>> {
+  if (userIds.length === 0) return new Map();
+  const { keys } = services;
+  const counts = await scripts(services.redis).presenceConnectionCounts(
+    keys.presence(sessionId),
+    keys.presenceUsers(sessionId),
+    userIds.join(","),
+  );
+  return new Map(userIds.map((userId, i) => [userId, counts[i]!]));
+}
+
+/** Which of `userIds` have at least one connection in the session. */
 export async function usersWithConnections(
   services: PresenceServices,
   sessionId: string,
   userIds: string[],
 ): Promise<Set<string>> {
-  if (userIds.length === 0) return new Set();
-  const { keys } = services;
-  return new Set(
-    await scripts(services.redis).presenceConnectedUsers(
-      keys.presence(sessionId),
-      keys.presenceUsers(sessionId),
-      userIds.join(","),
-    ),
-  );
+  const counts = await connectionCountsOf(services, sessionId, userIds);
+  return new Set(userIds.filter((userId) => counts.get(userId)! > 0));
 }
 
-/** Connections per user in a session. */
-export async function connectionCounts(services: PresenceServices, sessionId: string): Promise<Map<string, number>> {
+/**
+ * Connection ids per user, read from the whole set: only the reconcile job scans a session, to find
+ * connections with no row (and any that no script indexed).
+ */
+export async function scanConnections(services: PresenceServices, sessionId: string): Promise<Map<string, string[]>> {
   const members = await services.redis.zrange(services.keys.presence(sessionId), 0, -1);
-  const counts = new Map<string, number>();
+  const byUser = new Map<string, string[]>();
   for (const value of members) {
     const userId = userOfMember(value);
-    counts.set(userId, (counts.get(userId) ?? 0) + 1);
+    const ids = byUser.get(userId) ?? [];
+    ids.push(value.slice(userId.length + 1));
+    byUser.set(userId, ids);
   }
-  return counts;
+  return byUser;
 }
 
 export async function clearSession(services: PresenceServices, sessionId: string): Promise<void> {
-  await services.redis.del(services.keys.presence(sessionId), services.keys.presenceUsers(sessionId));
+  const { keys } = services;
+  await services.redis.del(keys.presence(sessionId), keys.presenceUsers(sessionId), keys.presenceReplaced(sessionId));
 }
 
 /** Connection id given to participants restored after Redis lost presence (see ensurePresenceBuilt). */

@@ -4,10 +4,10 @@ import type { LeaveReasonValue } from "./participant-events";
 import { activeParticipantCount, lockParticipants, publishParticipantEvent } from "./participants";
 import {
   clearSession,
-  connectionCounts,
   ensurePresenceBuilt,
   removeStaleConnections,
   removeUser,
+  scanConnections,
   sessionsWithPresence,
   usersWithConnections,
 } from "./presence";
@@ -234,7 +234,7 @@ export async function reconcileParticipants(
         where: { sessionId, leftAt: null },
         select: { userId: true, lastSeenAt: true },
       }),
-      connectionCounts(services, sessionId),
+      scanConnections(services, sessionId),
     ]);
     const staleBefore = now.getTime() - services.config.timings.presenceTimeoutMs;
     const disconnected = rows
@@ -258,16 +258,20 @@ export async function reconcileParticipants(
 
     const activeUsers = new Set(rows.map((row) => row.userId));
     const orphans = [...connections.keys()].filter((userId) => !activeUsers.has(userId));
-    counts.orphanConnectionsDropped += await dropOrphanConnections(services, sessionId, orphans);
+    counts.orphanConnectionsDropped += await dropOrphanConnections(services, sessionId, orphans, connections);
   }
   return counts;
 }
 
-/** Removes the connections of users with no active row, re-checked under their participant locks. */
+/**
+ * Removes the connections of users with no active row, re-checked under their participant locks:
+ * those in their index and those the scan found (`scanned`).
+ */
 async function dropOrphanConnections(
   services: ReconcileServices,
   sessionId: string,
   userIds: string[],
+  scanned: Map<string, string[]>,
 ): Promise<number> {
   let dropped = 0;
   for (const users of batches([...userIds].sort())) {
@@ -282,7 +286,8 @@ async function dropOrphanConnections(
         });
         const stillOrphaned = users.filter((userId) => !active.some((row) => row.userId === userId));
         let removed = 0;
-        for (const userId of stillOrphaned) removed += await removeUser(services, sessionId, userId);
+        for (const userId of stillOrphaned)
+          removed += await removeUser(services, sessionId, userId, scanned.get(userId) ?? []);
         return removed;
       },
       { maxWait: 30_000, timeout: 60_000 },

@@ -25,6 +25,8 @@ export function statusWords(phase: RoomPhase): string {
       return "Offline";
     case "left":
       return "Not in the room";
+    case "replaced":
+      return "Closed: too many tabs";
     case "ended":
       return "Session ended";
     case "signed-out":

@@ -223,6 +223,33 @@ describe("the room's connection state machine", () => {
     expect(telemetry.map((event) => event.type)).toEqual(["connection_succeeded", "reconnect"]);
   });
 
+  test("heartbeat answers replaced (too many tabs): the tab says why, stops beating and streaming, and never re-joins by itself", async () => {
+    const connection = room();
+    connection.start();
+    await vi.advanceTimersByTimeAsync(0);
+    api.nextHeartbeat = () => ({ status: "replaced", reason: "TOO_MANY_TABS", heartbeatIntervalMs: HEARTBEAT_MS });
+    await vi.advanceTimersByTimeAsync(HEARTBEAT_MS);
+    expect(connection.getState()).toMatchObject({
+      phase: "replaced",
+      error: { message: "You opened this class in too many tabs; this one was closed.", reason: "TOO_MANY_TABS" },
+    });
+    expect(connection.active).toBe(false);
+    expect(api.unsubscribed).toBe(1);
+    const beats = api.heartbeats;
+    await vi.advanceTimersByTimeAsync(HEARTBEAT_MS * 10);
+    connection.browserOnline();
+    await vi.advanceTimersByTimeAsync(HEARTBEAT_MS);
+    expect(api.joins).toHaveLength(1);
+    expect(api.heartbeats).toBe(beats);
+    expect(connection.getState().phase).toBe("replaced");
+    // Only the person's own choice ("Use this tab") joins again.
+    api.nextHeartbeat = fakeApi().nextHeartbeat;
+    connection.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(api.joins).toHaveLength(2);
+    expect(connection.getState().phase).toBe("connected");
+  });
+
   test("SERVICE_UNAVAILABLE (a Redis outage) is retried after at least the server's retry hint, then re-joins", async () => {
     const connection = room();
     connection.start();

@@ -30,6 +30,8 @@ import {
  *                   ▼   │    │
  *                 offline ───┘
  *
+ *   connected ──heartbeat "replaced" (a newer tab of the user took this one's place)──▶ replaced
+ *                (stays out: no re-join by itself, that would close another tab; "Use this tab" = start)
  *   any ──definite auth answer (revoked, reused, no credentials)──▶ signed-out   (never a redirect)
  *   any ──status ENDED/CANCELLED (stream) or SESSION_NOT_LIVE + status check──▶ ended
  *   any ──Leave──▶ left ──Rejoin──▶ joining          any ──other 4xx──▶ failed ──Try again──▶ joining
@@ -41,7 +43,16 @@ import {
  */
 
 export type RoomPhase =
-  "idle" | "joining" | "connected" | "reconnecting" | "offline" | "left" | "ended" | "signed-out" | "failed";
+  | "idle"
+  | "joining"
+  | "connected"
+  | "reconnecting"
+  | "offline"
+  | "left"
+  | "replaced"
+  | "ended"
+  | "signed-out"
+  | "failed";
 export type StreamState = "idle" | "connecting" | "open" | "reconnecting";
 export type TelemetryType =
   "connection_succeeded" | "connection_failed" | "reconnect" | "refresh_succeeded" | "refresh_failed" | "signed_out";
@@ -52,10 +63,9 @@ export interface JoinAnswer {
   participantCount: number;
   heartbeatIntervalMs: number;
 }
-export interface HeartbeatAnswer {
-  status: "ok" | "rejoin";
-  heartbeatIntervalMs: number;
-}
+export type HeartbeatAnswer =
+  | { status: "ok" | "rejoin"; heartbeatIntervalMs: number }
+  | { status: "replaced"; reason: string; heartbeatIntervalMs: number };
 export interface ConnectionInput {
   sessionId: string;
   connectionId: string;
@@ -87,7 +97,7 @@ export interface RoomError {
 }
 
 export interface RoomDebug {
-  heartbeats: { at: number; latencyMs: number; status: "ok" | "rejoin" | "failed" }[];
+  heartbeats: { at: number; latencyMs: number; status: HeartbeatAnswer["status"] | "failed" }[];
   errors: RoomError[];
   /** Retries scheduled since the room opened (presence side). */
   retries: number;
@@ -105,7 +115,7 @@ export interface RoomState {
   retryAt: number | null;
   /** Consecutive failed attempts of the current outage. */
   attempt: number;
-  /** Why the room failed (failed) or was signed out (signed-out). */
+  /** Why the room failed (failed), was signed out (signed-out) or closed this tab (replaced). */
   error: { message: string; reason: string | null } | null;
   endedStatus: "ENDED" | "CANCELLED" | null;
   /** This user's open tabs in the room, as of the last join. */
@@ -165,6 +175,8 @@ export function initialRoomState({
   };
 }
 const JOIN_TIMEOUT_MS = 15_000;
+/** What a tab closed for a newer one of the same user says (the server's reason: TOO_MANY_TABS). */
+export const REPLACED_MESSAGE = "You opened this class in too many tabs; this one was closed.";
 const ACTIVE: ReadonlySet<RoomPhase> = new Set(["joining", "connected", "reconnecting", "offline"]);
 /** Answers that mean there is no usable sign-in in this browser any more. */
 const NO_CREDENTIALS = new Set(["UNAUTHENTICATED"]);
@@ -264,7 +276,7 @@ export class RoomConnection {
   // Commands
   // -------------------------------------------------------------------------------------------
 
-  /** Opens the room: joins (idle, left, failed) and starts the event stream. */
+  /** Opens the room: joins (idle, left, replaced, failed) and starts the event stream. */
   start(): void {
     if (this.disposed) return;
     if (this.state.phase === "ended" || this.state.phase === "signed-out" || this.active) return;
@@ -444,6 +456,14 @@ export class RoomConnection {
         heartbeats: [{ at, latencyMs: at - started, status: answer.status }, ...debug.heartbeats].slice(0, DEBUG_KEEP),
       }));
       this.set({ heartbeatIntervalMs: answer.heartbeatIntervalMs });
+      if (answer.status === "replaced") {
+        // A newer tab took this one's place: stop here, without joining back (that would close
+        // another tab in turn) and without the stream.
+        this.halt();
+        this.stopStream();
+        this.set({ phase: "replaced", retryAt: null, error: { message: REPLACED_MESSAGE, reason: answer.reason } });
+        return;
+      }
       if (answer.status === "rejoin") {
         // The server no longer knows this tab (evicted while it was away): join again by itself.
         this.outageStartedAt ??= at;

@@ -103,7 +103,8 @@ export function useRoom({
         }),
     );
     setRoom(current);
-    current.start();
+    // A tab closed for a newer one stays closed when the effect runs again: only "Use this tab" rejoins.
+    if (current.getState().phase !== "replaced") current.start();
 
     const onOnline = () => current.browserOnline();
     const onOffline = () => current.browserOffline();
