@@ -1,6 +1,6 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { appRouter, type Logger, type Services } from "@livehall/api";
+import { TRUSTED_PROXY, appRouter, type Logger, type Services } from "@livehall/api";
 import type { WebConfig } from "@livehall/api/config";
 import type { TRPCError } from "@trpc/server";
 import { createExpressMiddleware } from "@trpc/server/adapters/express";
@@ -143,7 +143,7 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
   app.disable("x-powered-by");
   // Behind the local round-robin proxy (start:cluster) or a load balancer on loopback, the client IP
   // comes from X-Forwarded-For; rate limits per IP depend on it.
-  app.set("trust proxy", "loopback");
+  app.set("trust proxy", TRUSTED_PROXY);
   // Event streams are left alone: tRPC marks them `no-transform`, which compression honours.
   const compress = compression();
   app.use((req, res, next) => (isTrpcMutation(req) ? next() : compress(req, res, next)));

@@ -133,3 +133,32 @@ describe("cookie sessions on the web server", () => {
     expect(me.headers.getSetCookie().every((cookie) => cookie.includes("Max-Age=0"))).toBe(true);
   });
 });
+
+describe("Secure cookies follow the browser's scheme", () => {
+  const signUpWith = (email: string, headers: Record<string, string>) =>
+    fetch(`${server.trpcUrl}/auth.signup`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin, ...headers },
+      body: JSON.stringify({ json: { email, name: "Pat Plain", password: PASSWORD } }),
+    });
+
+  test("plain http gets cookies without Secure; https through a trusted (loopback) proxy gets Secure", async () => {
+    const plain = await signUpWith("plain-http@example.test", {});
+    expect(plain.status).toBe(200);
+    const plainCookies = plain.headers.getSetCookie().filter((cookie) => /^lh_(at|rt)=/.test(cookie));
+    expect(plainCookies).toHaveLength(2);
+    for (const cookie of plainCookies) expect(cookie).not.toMatch(/;\s*Secure/i);
+
+    const proxied = await signUpWith("behind-tls-proxy@example.test", { "x-forwarded-proto": "https" });
+    const proxiedCookies = proxied.headers.getSetCookie().filter((cookie) => /^lh_(at|rt)=/.test(cookie));
+    expect(proxiedCookies).toHaveLength(2);
+    for (const cookie of proxiedCookies) expect(cookie).toMatch(/;\s*Secure/i);
+
+    // A page load that refreshes from lh_rt sets its new cookies by the same rule.
+    const rt = cookieValue(proxied.headers.getSetCookie(), "lh_rt")!;
+    const page = await fetch(`${server.url}/sessions`, { headers: { cookie: `lh_rt=${rt}` } });
+    const refreshed = page.headers.getSetCookie().filter((cookie) => /^lh_(at|rt)=/.test(cookie));
+    expect(refreshed).toHaveLength(2);
+    for (const cookie of refreshed) expect(cookie).not.toMatch(/;\s*Secure/i);
+  });
+});

@@ -42,6 +42,8 @@ export interface RequestInfo {
   authTransport: "cookie" | "bearer" | "none";
   /** The `lh_rt` cookie, for auth.refresh and auth.logout without a body token. */
   refreshCookie: string | null;
+  /** Whether the browser reached us over https (directly, or through a trusted proxy that says so). */
+  secure?: boolean;
 }
 
 export interface ResponseHeaders {

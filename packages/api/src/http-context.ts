@@ -7,6 +7,33 @@ import { createContext, type Context, type RequestInfo, type ResponseHeaders, ty
 export interface IncomingRequestLike {
   header(name: string): string | null | undefined;
   ip: string;
+  /** https, as the browser sees it (see isSecureRequest). */
+  secure: boolean;
+}
+
+/**
+ * The proxies whose X-Forwarded-* headers are believed: those on loopback (the local round-robin
+ * proxy, a load balancer on the same host). The web server gives express the same rule.
+ */
+export const TRUSTED_PROXY = "loopback";
+
+export function isLoopbackAddress(address: string | undefined): boolean {
+  if (!address) return false;
+  const plain = address.startsWith("::ffff:") ? address.slice("::ffff:".length) : address;
+  return plain === "::1" || plain.startsWith("127.");
+}
+
+/**
+ * True when the browser's connection is https: TLS on this socket, or a trusted proxy's
+ * X-Forwarded-Proto (its first value: the hop nearest the browser). Cookies are `Secure` exactly then,
+ * so signing in over plain http (a LAN address) works and https never sends a cookie in the clear.
+ */
+export function isSecureRequest(req: IncomingMessage): boolean {
+  if ((req.socket as { encrypted?: boolean }).encrypted === true) return true;
+  if (!isLoopbackAddress(req.socket.remoteAddress)) return false;
+  const forwarded = req.headers["x-forwarded-proto"];
+  const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(",")[0]?.trim().toLowerCase();
+  return first === "https";
 }
 
 /** Origin of a request for the CSRF rule: the Origin header, else the Referer's origin. */
@@ -31,6 +58,7 @@ export async function authenticateIncoming(services: Services, request: Incoming
     authorization: request.header("authorization"),
     cookie: request.header("cookie"),
     userAgent: request.header("user-agent"),
+    secure: request.secure,
   });
 }
 
@@ -42,6 +70,7 @@ class HttpRequestInfo implements RequestInfo {
   readonly userAgent: string | null;
   readonly origin: string | null;
   readonly refreshCookie: string | null;
+  readonly secure: boolean;
 
   constructor(
     private readonly request: IncomingRequestLike,
@@ -52,6 +81,7 @@ class HttpRequestInfo implements RequestInfo {
     this.userAgent = request.header("user-agent")?.slice(0, 512) ?? null;
     this.origin = requestOrigin(request);
     this.refreshCookie = cookie ? (parseCookies(cookie).get(REFRESH_COOKIE) ?? null) : null;
+    this.secure = request.secure;
   }
 
   /** Read only by the procedures that need it (rate limits): behind a proxy it parses X-Forwarded-For. */
@@ -110,6 +140,10 @@ class NodeRequest implements IncomingRequestLike {
   get ip(): string {
     const req = this.req as IncomingMessage & { ip?: string };
     return req.ip ?? this.clientIp?.(req) ?? req.socket.remoteAddress ?? "unknown";
+  }
+
+  get secure(): boolean {
+    return isSecureRequest(this.req);
   }
 }
 

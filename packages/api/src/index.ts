@@ -16,7 +16,9 @@ export {
   authenticateNodeRequest,
   contextForRequest,
   createNodeContextFactory,
+  isSecureRequest,
   nodeRequest,
+  TRUSTED_PROXY,
   requestOrigin,
   type IncomingRequestLike,
 } from "./http-context";

@@ -31,8 +31,9 @@ function reasonOfFailure(error: unknown): Reason {
   throw error;
 }
 
-export function cookieOptions(services: Pick<Services, "config">) {
-  return { secure: services.config.env === "production" };
+/** Cookies are `Secure` when the browser's connection is https (RequestInfo.secure). */
+export function cookieOptions(request: { secure?: boolean | undefined }) {
+  return { secure: request.secure === true };
 }
 
 /**
@@ -43,7 +44,7 @@ export function cookieOptions(services: Pick<Services, "config">) {
  */
 export async function authenticateRequest(
   services: AuthServices,
-  headers: { authorization?: string | null; cookie?: string | null; userAgent?: string | null },
+  headers: { authorization?: string | null; cookie?: string | null; userAgent?: string | null; secure?: boolean },
 ): Promise<RequestAuth> {
   const now = services.clock();
   const bearer = headers.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
@@ -60,7 +61,7 @@ export async function authenticateRequest(
     const canRefresh =
       refreshCookie && (checked.error === Reason.ACCESS_TOKEN_EXPIRED || checked.error === Reason.UNAUTHENTICATED);
     if (!canRefresh) {
-      const setCookies = checked.error === Reason.SESSION_REVOKED ? clearedAuthCookies(cookieOptions(services)) : [];
+      const setCookies = checked.error === Reason.SESSION_REVOKED ? clearedAuthCookies(cookieOptions(headers)) : [];
       return withTransport(checked, "cookie", setCookies);
     }
   }
@@ -72,7 +73,7 @@ export async function authenticateRequest(
       error: null,
       transport: "cookie",
       accessTokenExpiresAt: tokens.accessTokenExpiresAt,
-      setCookies: authCookies(tokens, now, cookieOptions(services)),
+      setCookies: authCookies(tokens, now, cookieOptions(headers)),
     };
   } catch (error) {
     const reason = reasonOfFailure(error);
@@ -82,7 +83,7 @@ export async function authenticateRequest(
       transport: "cookie",
       accessTokenExpiresAt: null,
       // Only a definite answer ends the browser's sign-in; an outage keeps the cookies for later.
-      setCookies: definiteAuthReasons.has(reason) ? clearedAuthCookies(cookieOptions(services)) : [],
+      setCookies: definiteAuthReasons.has(reason) ? clearedAuthCookies(cookieOptions(headers)) : [],
     };
   }
 }

@@ -4,6 +4,7 @@ import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "../auth/password-rules
 import { cookieOptions } from "../auth/request-auth";
 import * as auth from "../auth/service";
 import type { Context } from "../context";
+import { isLoopbackAddress } from "../http-context";
 import { Reason, appError } from "../errors";
 import { leaveAllSessions } from "../services/participants";
 import { adminProcedure, authedProcedure, createTRPCRouter, publicProcedure } from "../trpc";
@@ -21,10 +22,20 @@ const password = z
 const delivery = z.enum(["cookie", "body"]).default("cookie");
 const refreshToken = z.string().min(16).max(512);
 
+let warnedPlainHttp = false;
+
 /** Answers an auth call: cookies or tokens in the body, and always when the access token expires. */
 function deliver(ctx: Context, tokens: auth.IssuedTokens, mode: "cookie" | "body") {
   if (mode === "cookie") {
-    for (const cookie of authCookies(tokens, ctx.clock(), cookieOptions(ctx)))
+    // Works (the cookies follow the scheme), but the tokens cross the network in the clear: say so once.
+    if (!ctx.req.secure && !isLoopbackAddress(ctx.req.ip) && !warnedPlainHttp) {
+      warnedPlainHttp = true;
+      ctx.logger.warn(
+        { ip: ctx.req.ip },
+        "sign-in over plain http from another machine: serve Livehall over https (or behind a TLS proxy on loopback)",
+      );
+    }
+    for (const cookie of authCookies(tokens, ctx.clock(), cookieOptions(ctx.req)))
       ctx.resHeaders?.append("Set-Cookie", cookie);
     return { accessTokenExpiresAt: tokens.accessTokenExpiresAt, tokens: null };
   }
@@ -39,7 +50,7 @@ function deliver(ctx: Context, tokens: auth.IssuedTokens, mode: "cookie" | "body
 }
 
 function clearCookies(ctx: Context) {
-  for (const cookie of clearedAuthCookies(cookieOptions(ctx))) ctx.resHeaders?.append("Set-Cookie", cookie);
+  for (const cookie of clearedAuthCookies(cookieOptions(ctx.req))) ctx.resHeaders?.append("Set-Cookie", cookie);
 }
 
 export const authRouter = createTRPCRouter({
