@@ -1,4 +1,4 @@
-import type { RequestInfo, Services, SessionUser } from "../context";
+import type { RequestInfo, SessionUser } from "../context";
 import { Reason, isInfrastructureOutage } from "../errors";
 import { ACCESS_COOKIE, REFRESH_COOKIE, authCookies, clearedAuthCookies, parseCookies } from "./cookies";
 import { accessTokenState } from "./revocation";
