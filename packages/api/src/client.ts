@@ -101,7 +101,12 @@ function resilienceLink(session: AuthSession, options: ApiClientOptions): TRPCLi
 export function createApiClient(options: ApiClientOptions): ApiClient {
   const session = options.session ?? new AuthSession({ ...options, delivery: options.delivery ?? "cookie" });
   const headers = () => ({ ...options.headers?.(), ...session.authorizationHeader() });
-  const http = { url: options.url, transformer: superjson, headers, ...(options.fetch ? { fetch: options.fetch } : {}) };
+  const http = {
+    url: options.url,
+    transformer: superjson,
+    headers,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  };
   const client = createTRPCClient<AppRouter>({
     links: [
       resilienceLink(session, options),

@@ -67,7 +67,10 @@ describe("config", () => {
     const config = loadCoreConfig({ SIGN_IN_MAX_AGE_DAYS: "0.5", SIGN_IN_IDLE_DAYS: "0.25" });
     expect(config.timings.signInMaxAgeMs).toBe(43_200_000);
     expect(config.timings.signInIdleMs).toBe(21_600_000);
-    expect(loadCoreConfig({}).timings).toMatchObject({ signInMaxAgeMs: 30 * 86_400_000, signInIdleMs: 14 * 86_400_000 });
+    expect(loadCoreConfig({}).timings).toMatchObject({
+      signInMaxAgeMs: 30 * 86_400_000,
+      signInIdleMs: 14 * 86_400_000,
+    });
     expect(() => loadCoreConfig({ SIGN_IN_IDLE_DAYS: "0" })).toThrow(/SIGN_IN_IDLE_DAYS/);
   });
 });

@@ -135,7 +135,11 @@ const resolvedAuth = new WeakMap<IncomingMessage, Promise<RequestAuth>>();
 export function assertBatchAllowed(info: TRPCRequestInfo, maxBatch: number): void {
   if (!info.isBatchCall) return;
   if (info.calls.length > maxBatch) {
-    throw appError("PAYLOAD_TOO_LARGE", Reason.BATCH_TOO_LARGE, `At most ${maxBatch} calls fit in one batched request.`);
+    throw appError(
+      "PAYLOAD_TOO_LARGE",
+      Reason.BATCH_TOO_LARGE,
+      `At most ${maxBatch} calls fit in one batched request.`,
+    );
   }
   if (info.calls.some((call) => travelsAlone(call.path))) {
     throw appError("BAD_REQUEST", Reason.BATCH_NOT_ALLOWED, "Sign-in calls cannot be batched: send each on its own.");
@@ -164,7 +168,15 @@ export function authenticateNodeRequest(
 
 /** tRPC createContext for Node adapters (express, standalone). */
 export function createNodeContextFactory(services: Services) {
-  return async ({ req, res, info }: { req: IncomingMessage; res: ServerResponse; info: TRPCRequestInfo }): Promise<Context> => {
+  return async ({
+    req,
+    res,
+    info,
+  }: {
+    req: IncomingMessage;
+    res: ServerResponse;
+    info: TRPCRequestInfo;
+  }): Promise<Context> => {
     assertBatchAllowed(info, services.config.limits.trpcMaxBatch);
     const auth = await authenticateNodeRequest(services, req, res);
     const resHeaders: ResponseHeaders = { append: (name, value) => void res.appendHeader(name, value) };

@@ -52,7 +52,10 @@ const argon2Runs = async (operation: "hash" | "verify") =>
   (await authCounters.passwordHashes.get()).values.find((value) => value.labels.operation === operation)?.value ?? 0;
 
 const tally = (outcomes: Outcome[]) =>
-  outcomes.reduce<Record<string, number>>((counts, { reason }) => ({ ...counts, [reason]: (counts[reason] ?? 0) + 1 }), {});
+  outcomes.reduce<Record<string, number>>(
+    (counts, { reason }) => ({ ...counts, [reason]: (counts[reason] ?? 0) + 1 }),
+    {},
+  );
 
 describe("sign-in budgets are taken before argon2", () => {
   test("300 wrong passwords at once for one account from one IP: exactly the budget is checked", async () => {
@@ -81,7 +84,8 @@ describe("sign-in budgets are taken before argon2", () => {
 describe("a lock is not a weapon", () => {
   test("an attacker's IP locked out of an account does not lock the real user on another IP", async () => {
     const email = await account("weapon");
-    for (let i = 0; i < 10; i++) expect((await login("192.0.2.66", email, `guess ${i}`)).reason).toBe("INVALID_CREDENTIALS");
+    for (let i = 0; i < 10; i++)
+      expect((await login("192.0.2.66", email, `guess ${i}`)).reason).toBe("INVALID_CREDENTIALS");
     // The attacker's address is paused, even with the right password...
     expect(await login("192.0.2.66", email, PASSWORD)).toMatchObject({ reason: "RATE_LIMITED" });
     // ...and the real user, from their own address, signs in.

@@ -80,7 +80,8 @@ function tooMany(message: string, retryAfterMs: number) {
   return appError("TOO_MANY_REQUESTS", Reason.RATE_LIMITED, message, { retryAfterMs: Math.max(1, retryAfterMs) });
 }
 
-const SIGN_IN_PAUSED = "Too many failed sign-ins. Try again later.";
+/** Without the wait: the answer carries it (retryAfterMs), and forms say it in words. */
+const SIGN_IN_PAUSED = "Too many failed sign-ins.";
 
 /**
  * Takes one point, or answers how long until the budget has room again. A refused point is given back
@@ -148,6 +149,6 @@ export async function beginLogin(services: LimitServices, email: string, ip: str
 export async function beginSignup(services: LimitServices, ip: string): Promise<void> {
   const result = await take(limitersFor(services).signup, ip);
   if (!(result instanceof RateLimiterRes)) {
-    throw tooMany("Too many accounts were created from this network. Try again later.", result.refusedForMs);
+    throw tooMany("Too many accounts were created from this network.", result.refusedForMs);
   }
 }

@@ -1,8 +1,10 @@
 import { z } from "zod";
 
 /** NUL: Postgres text cannot store it, so a title or search with "\u0000" would fail in the database as a 500. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point.
 const NUL = /\u0000/;
 /** Every control character (C0, DEL, C1): a line break or bell in a name would corrupt rosters and lists. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point.
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**
