@@ -71,7 +71,7 @@ function claimSlot(services: LimitServices, email: string, delayMs: number): Pro
 }
 
 /** Delay before the account's next attempt, once `failures` (this one included) passed the threshold. */
-export function loginDelayMs(limits: LimitServices["config"]["limits"]["login"], failures: number): number {
+function loginDelayMs(limits: LimitServices["config"]["limits"]["login"], failures: number): number {
   if (failures <= limits.delayAfter) return 0;
   return Math.min(1000 * 2 ** (failures - limits.delayAfter - 1), limits.delayMaxMs);
 }
