@@ -9,12 +9,12 @@ import { ROOT, color, exitWithError, log, runTogether } from "./lib/proc.mjs";
 import { loadEnvFile } from "../packages/db/src/defaults.mjs";
 import { appServices, ensureServices } from "./lib/services.mjs";
 import {
-  DEMO_LOGINS,
-  DEMO_PASSWORD,
   NPM,
   NPX,
   assertPortFree,
   childEnv,
+  demoMode,
+  demoNotice,
   elapsed,
   ensureDependencies,
   localAuthSecret,
@@ -86,7 +86,10 @@ async function main() {
     env,
   });
   await runStep(`Migrating ${services.postgres.redacted}…`, NPM, ["run", "--silent", "db:migrate"], { env });
-  await runStep("Seeding demo data…", NPM, ["run", "--silent", "db:seed"], { env });
+  const demo = demoMode();
+  if (demo)
+    await runStep("Seeding demo data (demo mode: no AUTH_SECRET set)…", NPM, ["run", "--silent", "db:seed"], { env });
+  else log.info(color.dim("AUTH_SECRET is set: not demo mode, so no demo data is seeded."));
 
   // 4. Build (production only) and run.
   let processes;
@@ -121,7 +124,7 @@ async function main() {
   const running = runTogether(processes, { env, cwd: ROOT }).finally(() => {
     finished = true;
   });
-  void announce(address, () => finished);
+  void announce(address, demo, () => finished);
   return running;
 }
 
@@ -156,8 +159,8 @@ function clusterProcesses(address, production) {
   return [proxy, ...web, ...workers];
 }
 
-/** Prints the address and the demo logins once the web server accepts connections. */
-async function announce(address, finished) {
+/** Prints the address, and whether this is demo mode (with its logins), once the web server accepts connections. */
+async function announce(address, demo, finished) {
   const up = address.port ? await waitForPort(address.connectHost, address.port, { cancelled: finished }) : true;
   if (finished()) return;
   const lines = [
@@ -165,8 +168,7 @@ async function announce(address, finished) {
     up
       ? color.bold(`  Livehall is running at ${address.url}`)
       : color.bold(`  Livehall should be at ${address.url} (not answering yet)`),
-    `  Demo logins (password ${color.bold(DEMO_PASSWORD)}, for local use only):`,
-    ...DEMO_LOGINS.map(([email, role]) => `    ${email.padEnd(26)}${color.dim(role)}`),
+    ...demoNotice(demo),
     color.dim("  Press Ctrl-C to stop."),
     "",
   ];

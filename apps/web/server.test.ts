@@ -33,12 +33,15 @@ test("announces its URL, serves, and exits 0 on SIGTERM", async () => {
   const entry = startEntry();
   const url = await new Promise<string>((resolve, reject) => {
     entry.child.stdout.on("data", () => {
-      const match = entry.output().stdout.match(/^Livehall web listening on (http:\/\/localhost:\d+)$/m);
+      // Tests listen on loopback (HOST=127.0.0.1, see @livehall/testing), announced as that or localhost.
+      const match = entry
+        .output()
+        .stdout.match(/^Livehall web listening on (http:\/\/(?:localhost|127\.0\.0\.1):\d+)$/m);
       if (match) resolve(match[1]!);
     });
     entry.exited.then((code) => reject(new Error(`server exited early (${code}): ${entry.output().stderr}`)));
   });
-  // The server listens on IPv4 (0.0.0.0); "localhost" may resolve to ::1 first.
+  // The server listens on IPv4; "localhost" may resolve to ::1 first.
   const health = await fetch(`${url.replace("localhost", "127.0.0.1")}/healthz`);
   expect(health.status).toBe(200);
 

@@ -132,6 +132,25 @@ export async function waitForPort(host, port, { timeoutMs = 120_000, cancelled =
   return false;
 }
 
+/**
+ * Demo mode: the operator gave no AUTH_SECRET (start then generates a local one). Only in demo mode
+ * does start seed the demo accounts, whose password is published; with the operator's own secret it
+ * is a real deployment and no demo account is created.
+ */
+export function demoMode(env = process.env) {
+  return !env.AUTH_SECRET;
+}
+
+/** What start's banner says about demo data, uncoloured. */
+export function demoNotice(demo) {
+  if (!demo) return ["  AUTH_SECRET is set: not demo mode, so no demo accounts or demo data were created."];
+  return [
+    "  Demo mode (no AUTH_SECRET set): demo data and these demo logins,",
+    `  password ${DEMO_PASSWORD}, for local use only:`,
+    ...DEMO_LOGINS.map(([email, role]) => `    ${email.padEnd(26)}${role}`),
+  ];
+}
+
 export const DEMO_LOGINS = [
   ["admin@livehall.dev", "admin"],
   ["instructor@livehall.dev", "instructor"],

@@ -1,6 +1,6 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { TRUSTED_PROXY, appRouter, type Logger, type Services } from "@livehall/api";
+import { TRUSTED_PROXY, appRouter, assertBatchAllowed, type Logger, type Services } from "@livehall/api";
 import type { WebConfig } from "@livehall/api/config";
 import type { TRPCError } from "@trpc/server";
 import { createExpressMiddleware } from "@trpc/server/adapters/express";
@@ -154,9 +154,14 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
     createExpressMiddleware({
       router: appRouter,
       maxBodySize: MAX_REQUEST_BODY_BYTES,
-      createContext: ({ req, res }) =>
+      createContext: ({ req, res, info }) => {
+        // Before auth: a refused batch costs no token check or refresh.
+        assertBatchAllowed(info, config.limits.trpcMaxBatch);
         // Headers procedures add (cookies) go straight onto the answer.
-        createRequestContext(services, req, res, { append: (name, value) => void res.appendHeader(name, value) }),
+        return createRequestContext(services, req, res, {
+          append: (name, value) => void res.appendHeader(name, value),
+        });
+      },
       onError: ({ error, path, ctx }) => logProcedureFailure(error, path ?? "", ctx?.req.requestId),
     }),
   );

@@ -36,6 +36,30 @@ async function signUp(email: string) {
   return { at: cookieValue(cookies, "lh_at")!, rt: cookieValue(cookies, "lh_rt")! };
 }
 
+const reasonIn = async (answer: Response) =>
+  ((await answer.json()) as { error: { json: { data: { reason: string } } } }[]).map(
+    (item) => item.error.json.data.reason,
+  );
+
+async function verifications() {
+  const metric = await authCounters.passwordHashes.get();
+  return metric.values.find((value) => value.labels.operation === "verify")?.value ?? 0;
+}
+
+/** One batched tRPC request (`?batch=1`) of `paths`, each with `input`. */
+const batch = (paths: string[], input: (index: number) => unknown, method = "POST") => {
+  const url = `${server.trpcUrl}/${paths.join(",")}?batch=1`;
+  if (method === "GET") {
+    const inputs = Object.fromEntries(paths.map((_, i) => [i, { json: input(i) }]));
+    return fetch(`${url}&input=${encodeURIComponent(JSON.stringify(inputs))}`);
+  }
+  return fetch(url, {
+    method,
+    headers: { "content-type": "application/json", origin },
+    body: JSON.stringify(Object.fromEntries(paths.map((_, i) => [i, { json: input(i) }]))),
+  });
+};
+
 async function counter(path: "rotated" | "successor_reserved") {
   const metric = await authCounters.refreshSucceeded.get();
   return metric.values.find((value) => value.labels.path === path)?.value ?? 0;
@@ -115,6 +139,52 @@ describe("cookie sessions on the web server", () => {
       );
     }
     expect((await post({ origin })).status).toBe(200);
+  });
+
+  test("1,000 sign-ins in one batched request are refused before any password is checked", async () => {
+    const before = await verifications();
+    const answer = await batch(Array(1_000).fill("auth.login"), (i) => ({
+      email: "victim@example.test",
+      password: `guess ${i}`,
+    }));
+    expect(answer.status).toBe(413);
+    expect(new Set(await reasonIn(answer))).toEqual(new Set(["BATCH_TOO_LARGE"]));
+    expect((await verifications()) - before).toBe(0);
+  });
+
+  test("auth calls are never batched, even two; other calls batch up to TRPC_MAX_BATCH", async () => {
+    const before = await verifications();
+    const logins = await batch(["auth.login", "auth.login"], () => ({ email: "v@example.test", password: "guess" }));
+    expect(logins.status).toBe(400);
+    expect(await reasonIn(logins)).toEqual(["BATCH_NOT_ALLOWED", "BATCH_NOT_ALLOWED"]);
+    const signups = await batch(["auth.signup"], () => ({
+      email: "b@example.test",
+      name: "B",
+      password: "long enough",
+    }));
+    expect(await reasonIn(signups)).toEqual(["BATCH_NOT_ALLOWED"]);
+    expect((await verifications()) - before).toBe(0);
+
+    const max = server.services.config.limits.trpcMaxBatch;
+    const lists = await batch(Array(max).fill("course.list"), () => ({}), "GET");
+    expect(lists.status).toBe(200);
+    const tooMany = await batch(Array(max + 1).fill("course.list"), () => ({}), "GET");
+    expect(tooMany.status).toBe(413);
+  });
+
+  test("Origin: null is foreign: a sign-in from a sandboxed iframe is refused", async () => {
+    const { at } = await signUp("sandboxed@example.test");
+    const post = (path: string, headers: Record<string, string>, body: unknown) =>
+      fetch(`${server.trpcUrl}/${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", origin: "null", referer: `${origin}/login`, ...headers },
+        body: JSON.stringify({ json: body }),
+      });
+    const signIn = await post("auth.login", {}, { email: "sandboxed@example.test", password: PASSWORD });
+    expect(signIn.status).toBe(403);
+    expect(signIn.headers.getSetCookie()).toEqual([]);
+    const cookieMutation = await post("auth.logoutAll", { cookie: `lh_at=${at}` }, {});
+    expect(cookieMutation.status).toBe(403);
   });
 
   test("after logout the old access cookie fails at once with SESSION_REVOKED and the cookies are cleared", async () => {

@@ -8,7 +8,8 @@ const appRoot = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 let server: TestServer;
 
 beforeAll(async () => {
-  server = await startTestServer({ remix: "vite", appRoot });
+  // No progressive delay: the sign-in warning below is reached one failure after another.
+  server = await startTestServer({ remix: "vite", appRoot, env: { LOGIN_DELAY_AFTER_FAILURES: "1000" } });
   server.services.config.appOrigins.push(server.url);
   const { db } = server.services;
   const instructor = await db.user.create({
@@ -149,6 +150,43 @@ describe("pages rendered on the server", () => {
     });
     // Remix refuses an action whose Origin is not the host before it runs (the API would answer
     // CSRF_ORIGIN_REJECTED, shown inline, if it got that far).
+    expect(response.status).toBeGreaterThanOrEqual(400);
+    expect(response.headers.get("location")).toBeNull();
+    expect(response.headers.getSetCookie()).toEqual([]);
+  });
+
+  test("failed sign-ins warn, in plain words, before sign-in is paused", async () => {
+    await server.services.db.user.create({
+      data: { email: "typo@example.test", name: "Typo", passwordHash: DEMO_PASSWORD_HASH, role: "STUDENT" },
+    });
+    const attempt = async (password: string) => {
+      const response = await fetch(`${server.url}/login`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", origin: server.url },
+        body: new URLSearchParams({ email: "typo@example.test", password }),
+      });
+      return { status: response.status, text: (await response.text()).replace(/<!-- -->/g, "") };
+    };
+    const answers = [];
+    for (let i = 0; i < 10; i++) answers.push(await attempt(`typo ${i}`));
+    expect(answers.map((answer) => answer.status)).toEqual(Array(10).fill(401));
+    expect(answers[5]!.text).not.toContain("attempts left");
+    expect(answers[6]!.text).toContain("3 attempts left before sign-in is paused for 15 minutes.");
+    expect(answers[7]!.text).toContain("2 attempts left before sign-in is paused for 15 minutes.");
+    expect(answers[8]!.text).toContain("1 attempt left before sign-in is paused for 15 minutes.");
+    expect(answers[9]!.text).toContain("Sign-in is now paused for 15 minutes.");
+    const paused = await attempt(DEMO_PASSWORD);
+    expect(paused.status).toBe(429);
+    expect(paused.text).toMatch(/Too many failed sign-ins\. Try again in 1[45] minutes\./);
+  });
+
+  test("sign-in with Origin: null (a sandboxed iframe) is refused: no cookies, no redirect", async () => {
+    const response = await fetch(`${server.url}/login`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded", origin: "null" },
+      body: new URLSearchParams({ email: "form@example.test", password: DEMO_PASSWORD }),
+    });
     expect(response.status).toBeGreaterThanOrEqual(400);
     expect(response.headers.get("location")).toBeNull();
     expect(response.headers.getSetCookie()).toEqual([]);

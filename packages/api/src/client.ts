@@ -1,6 +1,7 @@
 import {
   createTRPCClient,
   httpBatchLink,
+  httpLink,
   httpSubscriptionLink,
   splitLink,
   type TRPCClient,
@@ -10,6 +11,7 @@ import { observable } from "@trpc/server/observable";
 import superjson from "superjson";
 import { AuthSession, type AuthSessionOptions } from "./client/auth-session";
 import { backoffDelay, CLIENT_BACKOFF_DEFAULTS } from "./client/backoff";
+import { DEFAULT_MAX_BATCH, travelsAlone } from "./client/batching";
 import { definiteSignOutReason, isAccessTokenExpired, isRetryableFailure } from "./client/failures";
 import type { AppRouter } from "./root";
 
@@ -99,6 +101,12 @@ function resilienceLink(session: AuthSession, options: ApiClientOptions): TRPCLi
 export function createApiClient(options: ApiClientOptions): ApiClient {
   const session = options.session ?? new AuthSession({ ...options, delivery: options.delivery ?? "cookie" });
   const headers = () => ({ ...options.headers?.(), ...session.authorizationHeader() });
+  const http = {
+    url: options.url,
+    transformer: superjson,
+    headers,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  };
   const client = createTRPCClient<AppRouter>({
     links: [
       resilienceLink(session, options),
@@ -122,13 +130,15 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
               }
             : {}),
         }),
-        false: httpBatchLink({
-          // Keeps batched GET URLs well under common proxy limits.
-          maxURLLength: 4_000,
-          url: options.url,
-          transformer: superjson,
-          headers,
-          ...(options.fetch ? { fetch: options.fetch } : {}),
+        false: splitLink({
+          condition: (op) => travelsAlone(op.path),
+          true: httpLink(http),
+          false: httpBatchLink({
+            ...http,
+            // Keeps batched GET URLs well under common proxy limits.
+            maxURLLength: 4_000,
+            maxItems: DEFAULT_MAX_BATCH,
+          }),
         }),
       }),
     ],

@@ -4,7 +4,7 @@ import { CONFIG_VARIABLES, ConfigError, loadCoreConfig, loadWebConfig, loadWorke
 
 describe("config", () => {
   test("defaults work on a developer machine", () => {
-    const config = loadWebConfig({});
+    const config = loadWebConfig({ HOST: "127.0.0.1" });
     expect(config.databaseUrl).toBe("postgresql://postgres:postgres@127.0.0.1:5432/livehall");
     // Development listens on loopback only; production on every interface unless HOST says otherwise.
     expect(config.host).toBe("127.0.0.1");
@@ -69,6 +69,35 @@ describe("config", () => {
   test("production refuses to run with the development secret", () => {
     expect(() => loadCoreConfig({ NODE_ENV: "production" })).toThrow(/AUTH_SECRET/);
     expect(loadCoreConfig({ NODE_ENV: "production", AUTH_SECRET: "s".repeat(32) }).authSecret).toBe("s".repeat(32));
+    // Set explicitly, the committed secret is no better than a missing one.
+    const committed = loadCoreConfig({ NODE_ENV: "test" }).authSecret;
+    expect(() => loadWorkerConfig({ NODE_ENV: "production", AUTH_SECRET: committed })).toThrow(ConfigError);
+  });
+
+  test("the development secret is refused on a non-loopback HOST, even in development", () => {
+    for (const NODE_ENV of ["development", "test"]) {
+      for (const HOST of ["0.0.0.0", "::", "192.168.1.20", "livehall.example"]) {
+        const attempt = () => loadWebConfig({ NODE_ENV, HOST });
+        expect(attempt).toThrow(ConfigError);
+        expect(attempt).toThrow(/AUTH_SECRET.*HOST is/);
+      }
+      for (const HOST of ["127.0.0.1", "localhost", "::1"]) expect(loadWebConfig({ NODE_ENV, HOST }).host).toBe(HOST);
+    }
+    // An operator's own secret may listen anywhere.
+    expect(loadWebConfig({ NODE_ENV: "development", HOST: "0.0.0.0", AUTH_SECRET: "s".repeat(32) }).host).toBe(
+      "0.0.0.0",
+    );
+  });
+
+  test("sign-in lifetimes are in days, fractions allowed", () => {
+    const config = loadCoreConfig({ SIGN_IN_MAX_AGE_DAYS: "0.5", SIGN_IN_IDLE_DAYS: "0.25" });
+    expect(config.timings.signInMaxAgeMs).toBe(43_200_000);
+    expect(config.timings.signInIdleMs).toBe(21_600_000);
+    expect(loadCoreConfig({}).timings).toMatchObject({
+      signInMaxAgeMs: 30 * 86_400_000,
+      signInIdleMs: 14 * 86_400_000,
+    });
+    expect(() => loadCoreConfig({ SIGN_IN_IDLE_DAYS: "0" })).toThrow(/SIGN_IN_IDLE_DAYS/);
   });
 
   test(".env.example and the README document every variable, and the example's values are the defaults", () => {

@@ -4,6 +4,7 @@ import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, defaultHost } from "@livehall/
 export { loadEnvFile } from "@livehall/db/defaults";
 import { z } from "zod";
 import { CLIENT_BACKOFF_DEFAULTS } from "./client/backoff";
+import { DEFAULT_MAX_BATCH } from "./client/batching";
 
 /**
  * Configuration, validated once at start-up. Every timing of the system is defined here and only
@@ -12,11 +13,18 @@ import { CLIENT_BACKOFF_DEFAULTS } from "./client/backoff";
 
 const seconds = (fallback: number) => z.coerce.number().positive().default(fallback);
 const milliseconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+/** Days may be fractional, so tests can shorten them like every other timing. */
+const days = (fallback: number) => z.coerce.number().positive().default(fallback);
+const count = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 const timingsSchema = z.object({
   ACCESS_TOKEN_TTL_SECONDS: seconds(15 * 60),
   REFRESH_TOKEN_TTL_SECONDS: seconds(30 * 24 * 60 * 60),
   REFRESH_GRACE_SECONDS: seconds(10),
+  /** A sign-in ends this long after the password was entered, however often it is refreshed. */
+  SIGN_IN_MAX_AGE_DAYS: days(30),
+  /** A sign-in not refreshed for this long ends (a device left unused). */
+  SIGN_IN_IDLE_DAYS: days(14),
   /** How long expired or revoked refresh tokens are kept (for reuse detection) before deletion. */
   REFRESH_TOKEN_RETENTION_SECONDS: seconds(7 * 24 * 60 * 60),
   HEARTBEAT_INTERVAL_SECONDS: seconds(30),
@@ -36,6 +44,8 @@ export type Timings = {
   accessTokenTtlMs: number;
   refreshTokenTtlMs: number;
   refreshGraceMs: number;
+  signInMaxAgeMs: number;
+  signInIdleMs: number;
   refreshTokenRetentionMs: number;
   heartbeatIntervalMs: number;
   presenceTimeoutMs: number;
@@ -45,7 +55,6 @@ export type Timings = {
   sessionsRefreshMs: number;
 };
 
-const count = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const perSecond = (fallback: number) => z.coerce.number().positive().default(fallback);
 
 /**
@@ -90,9 +99,63 @@ function toRoomRates(env: z.output<typeof roomLimitsSchema>): Record<RoomProcedu
   };
 }
 
+/** Sign-in and sign-up limits (docs/decisions/013): what each costs an attacker, and what a classroom needs. */
+const limitsSchema = z.object({
+  /** Wrong passwords for one account from one IP before sign-in pauses there (the hard lock). */
+  LOGIN_FAILURES_PER_ACCOUNT_AND_IP: count(10),
+  /** Wrong passwords from one IP, whatever the account, before that IP is paused. */
+  LOGIN_FAILURES_PER_IP: count(50),
+  /** How long the two limits above count failures, and so how long a pause lasts. */
+  LOGIN_LOCK_SECONDS: seconds(15 * 60),
+  /** Wrong passwords for one account from anywhere: the ceiling of a spread-out attack. */
+  LOGIN_FAILURES_PER_ACCOUNT: count(100),
+  LOGIN_ACCOUNT_WINDOW_SECONDS: seconds(60 * 60),
+  /** After this many failures for an account, each attempt waits longer (1 s, 2 s, 4 s… up to the cap). */
+  LOGIN_DELAY_AFTER_FAILURES: count(5),
+  LOGIN_DELAY_MAX_SECONDS: seconds(60),
+  /** Sign-ups per IP (argon2 runs for each); a classroom behind one address signs up together. */
+  SIGNUP_RATE_POINTS: count(30),
+  SIGNUP_RATE_DURATION_SECONDS: seconds(10 * 60),
+  /** Calls one batched tRPC HTTP request may carry: a batch is one request to every per-request limit. */
+  TRPC_MAX_BATCH: count(DEFAULT_MAX_BATCH),
+});
+
+export type Limits = {
+  login: {
+    perAccountAndIp: number;
+    perIp: number;
+    lockMs: number;
+    perAccount: number;
+    accountWindowMs: number;
+    delayAfter: number;
+    delayMaxMs: number;
+  };
+  signup: { perIp: number; windowMs: number };
+  trpcMaxBatch: number;
+};
+
+function toLimits(env: z.output<typeof limitsSchema>): Limits {
+  const s = (value: number) => Math.round(value * 1000);
+  return {
+    login: {
+      perAccountAndIp: env.LOGIN_FAILURES_PER_ACCOUNT_AND_IP,
+      perIp: env.LOGIN_FAILURES_PER_IP,
+      lockMs: s(env.LOGIN_LOCK_SECONDS),
+      perAccount: env.LOGIN_FAILURES_PER_ACCOUNT,
+      accountWindowMs: s(env.LOGIN_ACCOUNT_WINDOW_SECONDS),
+      delayAfter: env.LOGIN_DELAY_AFTER_FAILURES,
+      delayMaxMs: s(env.LOGIN_DELAY_MAX_SECONDS),
+    },
+    signup: { perIp: env.SIGNUP_RATE_POINTS, windowMs: s(env.SIGNUP_RATE_DURATION_SECONDS) },
+    trpcMaxBatch: env.TRPC_MAX_BATCH,
+  };
+}
+
 const DEVELOPMENT_SECRET = "livehall-development-secret-change-me-in-production";
 
-const coreSchema = timingsSchema.extend(roomLimitsSchema.shape).extend({
+const coreSchema = timingsSchema.extend({
+  ...roomLimitsSchema.shape,
+  ...limitsSchema.shape,
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
   DATABASE_URL: z.url().default(DEFAULT_DATABASE_URL),
   REDIS_URL: z.url().default(DEFAULT_REDIS_URL),
@@ -140,6 +203,8 @@ function toTimings(env: z.output<typeof timingsSchema>): Timings {
     accessTokenTtlMs: s(env.ACCESS_TOKEN_TTL_SECONDS),
     refreshTokenTtlMs: s(env.REFRESH_TOKEN_TTL_SECONDS),
     refreshGraceMs: s(env.REFRESH_GRACE_SECONDS),
+    signInMaxAgeMs: Math.round(env.SIGN_IN_MAX_AGE_DAYS * 86_400_000),
+    signInIdleMs: Math.round(env.SIGN_IN_IDLE_DAYS * 86_400_000),
     refreshTokenRetentionMs: s(env.REFRESH_TOKEN_RETENTION_SECONDS),
     heartbeatIntervalMs: s(env.HEARTBEAT_INTERVAL_SECONDS),
     presenceTimeoutMs: s(env.PRESENCE_TIMEOUT_SECONDS),
@@ -167,12 +232,32 @@ export interface CoreConfig {
   /** Budgets of the room's procedures (per user; heartbeats per connection). */
   roomRates: Record<RoomProcedure, RoomRate>;
   maxTabsPerSession: number;
+  limits: Limits;
 }
 
-function toCore(env: z.output<typeof coreSchema>): CoreConfig {
-  if (!env.AUTH_SECRET && env.NODE_ENV === "production") {
-    throw new ConfigError("Invalid configuration: AUTH_SECRET must be set (32+ characters) in production");
+/**
+ * The committed development secret signs tokens anyone can forge, so it is accepted only where nobody
+ * else can reach the server: development or test, listening on loopback (`host`; the worker listens
+ * for nobody but its metrics scrape and passes null).
+ */
+function assertSecretAllowed(env: z.output<typeof coreSchema>, host: string | null): void {
+  const secret = env.AUTH_SECRET ?? DEVELOPMENT_SECRET;
+  if (secret !== DEVELOPMENT_SECRET) return;
+  const usedAs = env.AUTH_SECRET ? "AUTH_SECRET is the development secret" : "AUTH_SECRET is not set";
+  if (env.NODE_ENV === "production") {
+    throw new ConfigError(`Invalid configuration: ${usedAs}; set AUTH_SECRET (32+ random characters) in production`);
   }
+  if (host !== null && !LOOPBACK_HOSTS.has(host)) {
+    throw new ConfigError(
+      `Invalid configuration: ${usedAs}, and the development secret is only allowed on a loopback address, but HOST is ${host}; set AUTH_SECRET (32+ random characters) or HOST=127.0.0.1`,
+    );
+  }
+}
+
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+
+function toCore(env: z.output<typeof coreSchema>, host: string | null): CoreConfig {
+  assertSecretAllowed(env, host);
   return {
     env: env.NODE_ENV,
     databaseUrl: env.DATABASE_URL,
@@ -189,11 +274,12 @@ function toCore(env: z.output<typeof coreSchema>): CoreConfig {
     timings: toTimings(env),
     roomRates: toRoomRates(env),
     maxTabsPerSession: env.MAX_TABS_PER_SESSION,
+    limits: toLimits(env),
   };
 }
 
 export function loadCoreConfig(env: Env = process.env): CoreConfig {
-  return toCore(parse(coreSchema, env));
+  return toCore(parse(coreSchema, env), null);
 }
 
 export interface WebConfig extends CoreConfig {
@@ -202,7 +288,8 @@ export interface WebConfig extends CoreConfig {
 
 export function loadWebConfig(env: Env = process.env): WebConfig {
   const parsed = parse(webSchema, env);
-  return { ...toCore(parsed), host: parsed.HOST ?? defaultHost(parsed.NODE_ENV) };
+  const host = parsed.HOST ?? defaultHost(parsed.NODE_ENV);
+  return { ...toCore(parsed, host), host };
 }
 
 export interface WorkerConfig extends CoreConfig {
@@ -212,5 +299,5 @@ export interface WorkerConfig extends CoreConfig {
 
 export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
   const parsed = parse(workerSchema, env);
-  return { ...toCore(parsed), metricsPort: parsed.WORKER_METRICS_PORT, concurrency: parsed.WORKER_CONCURRENCY };
+  return { ...toCore(parsed, null), metricsPort: parsed.WORKER_METRICS_PORT, concurrency: parsed.WORKER_CONCURRENCY };
 }

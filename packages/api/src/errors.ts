@@ -38,6 +38,10 @@ export const Reason = {
   RATE_LIMITED: "RATE_LIMITED",
   /** A heartbeat's answer, not an error: a newer tab of the same user took this one's place. */
   TOO_MANY_TABS: "TOO_MANY_TABS",
+  /** A batched HTTP request with more calls than TRPC_MAX_BATCH. */
+  BATCH_TOO_LARGE: "BATCH_TOO_LARGE",
+  /** A batched HTTP request with an auth.* call: each of those is one attempt, one request. */
+  BATCH_NOT_ALLOWED: "BATCH_NOT_ALLOWED",
   SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
   NO_WORKER: "NO_WORKER",
   JOB_TIMEOUT: "JOB_TIMEOUT",
@@ -53,19 +57,30 @@ export class ReasonCause extends Error {
     readonly reason: Reason,
     message: string,
     readonly retryAfterMs?: number,
+    /** For a failed sign-in: how many more failures pause sign-in, and for how long. */
+    readonly attempts?: AttemptsLeft,
   ) {
     super(message);
     this.name = "ReasonCause";
   }
 }
 
+export interface AttemptsLeft {
+  left: number;
+  pauseMs: number;
+}
+
 export function appError(
   code: TRPCError["code"],
   reason: Reason,
   message: string,
-  options: { retryAfterMs?: number } = {},
+  options: { retryAfterMs?: number; attempts?: AttemptsLeft } = {},
 ): TRPCError {
-  return new TRPCError({ code, message, cause: new ReasonCause(reason, message, options.retryAfterMs) });
+  return new TRPCError({
+    code,
+    message,
+    cause: new ReasonCause(reason, message, options.retryAfterMs, options.attempts),
+  });
 }
 
 const DEFAULT_REASON: Partial<Record<TRPCError["code"], Reason>> = {
@@ -90,6 +105,10 @@ export function reasonOf(error: TRPCError): Reason {
 
 export function retryAfterOf(error: TRPCError): number | undefined {
   return error.cause instanceof ReasonCause ? error.cause.retryAfterMs : undefined;
+}
+
+export function attemptsLeftOf(error: TRPCError): AttemptsLeft | undefined {
+  return error.cause instanceof ReasonCause ? error.cause.attempts : undefined;
 }
 
 const UNAVAILABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "57P01", "57P03"]);

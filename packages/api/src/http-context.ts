@@ -1,8 +1,11 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { TRPCRequestInfo } from "@trpc/server/http";
 import { authenticateRequest, type RequestAuth } from "./auth/request-auth";
 import { REFRESH_COOKIE, parseCookies } from "./auth/cookies";
+import { travelsAlone } from "./client/batching";
 import { createContext, type Context, type RequestInfo, type ResponseHeaders, type Services } from "./context";
+import { Reason, appError } from "./errors";
 
 export interface IncomingRequestLike {
   header(name: string): string | null | undefined;
@@ -36,10 +39,14 @@ export function isSecureRequest(req: IncomingMessage): boolean {
   return first === "https";
 }
 
-/** Origin of a request for the CSRF rule: the Origin header, else the Referer's origin. */
+/**
+ * Origin of a request for the CSRF rule: the Origin header, else the Referer's origin. `Origin: null`
+ * (a sandboxed iframe, a redirect from elsewhere) is kept as the origin "null", which is foreign: it
+ * is what a login-CSRF page would send.
+ */
 export function requestOrigin(request: IncomingRequestLike): string | null {
   const origin = request.header("origin");
-  if (origin && origin !== "null") return origin;
+  if (origin) return origin;
   const referer = request.header("referer");
   if (!referer) return null;
   try {
@@ -155,6 +162,25 @@ export function nodeRequest(req: IncomingMessage, clientIp?: (req: IncomingMessa
 const resolvedAuth = new WeakMap<IncomingMessage, Promise<RequestAuth>>();
 
 /**
+ * The batching rule of the HTTP transport, checked before anything else of the request (auth
+ * included): a batch is one request to every per-request limit, so it carries at most `maxBatch`
+ * calls, and never an auth.* call.
+ */
+export function assertBatchAllowed(info: TRPCRequestInfo, maxBatch: number): void {
+  if (!info.isBatchCall) return;
+  if (info.calls.length > maxBatch) {
+    throw appError(
+      "PAYLOAD_TOO_LARGE",
+      Reason.BATCH_TOO_LARGE,
+      `At most ${maxBatch} calls fit in one batched request.`,
+    );
+  }
+  if (info.calls.some((call) => travelsAlone(call.path))) {
+    throw appError("BAD_REQUEST", Reason.BATCH_NOT_ALLOWED, "Sign-in calls cannot be batched: send each on its own.");
+  }
+}
+
+/**
  * Resolves (once per request, memoised) the user of a Node request and adds refreshed or cleared
  * cookies to its response. The web server calls it before Remix and tRPC both read it.
  */
@@ -176,7 +202,16 @@ export function authenticateNodeRequest(
 
 /** tRPC createContext for Node adapters (express, standalone). */
 export function createNodeContextFactory(services: Services) {
-  return async ({ req, res }: { req: IncomingMessage; res: ServerResponse }): Promise<Context> => {
+  return async ({
+    req,
+    res,
+    info,
+  }: {
+    req: IncomingMessage;
+    res: ServerResponse;
+    info: TRPCRequestInfo;
+  }): Promise<Context> => {
+    assertBatchAllowed(info, services.config.limits.trpcMaxBatch);
     const auth = await authenticateNodeRequest(services, req, res);
     const resHeaders: ResponseHeaders = { append: (name, value) => void res.appendHeader(name, value) };
     const incomingId = req.headers["x-request-id"];

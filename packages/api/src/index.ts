@@ -12,6 +12,7 @@ export { ACCESS_COOKIE, REFRESH_COOKIE } from "./auth/cookies";
 export { cleanupTokens } from "./auth/service";
 export { metricsRegistry, authCounters } from "./metrics";
 export {
+  assertBatchAllowed,
   authenticateIncoming,
   authenticateNodeRequest,
   contextForRequest,

@@ -24,6 +24,13 @@ export const authCounters = {
     help: "Token families revoked because an old refresh token was replayed",
     registers: [metricsRegistry],
   }),
+  /** argon2 runs: the CPU the sign-in and sign-up limits protect. */
+  passwordHashes: new Counter({
+    name: "livehall_auth_password_hash_total",
+    help: "argon2 runs, by operation (hash: sign-up, verify: sign-in)",
+    labelNames: ["operation"] as const,
+    registers: [metricsRegistry],
+  }),
   loginFailed: new Counter({
     name: "livehall_auth_login_failure_total",
     help: "Failed logins, by reason",

@@ -74,6 +74,16 @@ describe("seed", () => {
     expect(await db.user.count({ where: { role: "STUDENT" } })).toBeGreaterThanOrEqual(9);
   });
 
+  test("a later run never overwrites a seeded user's password hash", async () => {
+    await seed(db);
+    const admin = await db.user.findUniqueOrThrow({ where: { email: "admin@livehall.dev" } });
+    await db.user.update({ where: { id: admin.id }, data: { passwordHash: "$argon2id$changed-by-its-owner" } });
+    await seed(db);
+    expect((await db.user.findUniqueOrThrow({ where: { id: admin.id } })).passwordHash).toBe(
+      "$argon2id$changed-by-its-owner",
+    );
+  });
+
   test("sessions have the expected statuses and times relative to now", async () => {
     const now = Date.now();
     await seed(db, { now });

@@ -15,6 +15,9 @@
  *   started a few minutes ago, "upcoming" ones are still ahead and "ended" ones are in the past, however
  *   old the database is. A seeded active participant that has since been closed (the worker times out
  *   participants without a live connection) is re-opened unless the user has another active row.
+ * - **Never changes a password.** A seeded user's password hash is written when the row is created and
+ *   never again: a password changed since (say, on a machine others can reach) is not reset to the
+ *   demo password by the next start.
  * - **Never touches rows it did not create.** Rows with other ids are left alone, even on the seeded
  *   sessions. When a demo e-mail or course slug already belongs to a row the seed did not create, that
  *   seed user or course (and whatever depends on it) is skipped and reported, not overwritten.
@@ -408,10 +411,9 @@ async function seedIn(tx: TransactionClient, now: number): Promise<SeedResult> {
       INSERT INTO "User" (id, email, name, "passwordHash", role)
       VALUES (${id}::uuid, ${user.email}::citext, ${user.name}, ${DEMO_PASSWORD_HASH}, ${user.role}::"Role")
       ON CONFLICT (id) DO UPDATE
-        SET email = EXCLUDED.email, name = EXCLUDED.name, "passwordHash" = EXCLUDED."passwordHash",
-            role = EXCLUDED.role, "updatedAt" = now()
-        WHERE ("User".email, "User".name, "User"."passwordHash", "User".role)
-              IS DISTINCT FROM (EXCLUDED.email, EXCLUDED.name, EXCLUDED."passwordHash", EXCLUDED.role)
+        SET email = EXCLUDED.email, name = EXCLUDED.name, role = EXCLUDED.role, "updatedAt" = now()
+        WHERE ("User".email, "User".name, "User".role)
+              IS DISTINCT FROM (EXCLUDED.email, EXCLUDED.name, EXCLUDED.role)
       RETURNING (xmax = 0) AS inserted`;
     count(rows);
     users.set(user.key, id);

@@ -9,6 +9,8 @@ const database = await createTestDatabase();
 const namespace = createRedisNamespace();
 
 process.env.NODE_ENV = "test";
+// Test servers listen on loopback, where the development secret is allowed.
+process.env.HOST ??= "127.0.0.1";
 process.env.DATABASE_URL = database.url;
 process.env.REDIS_URL = TEST_REDIS_URL;
 process.env.REDIS_KEY_PREFIX = namespace.prefix;

@@ -11,6 +11,18 @@ export interface FormErrors {
 interface ReasonCauseLike {
   reason?: string;
   retryAfterMs?: number;
+  attempts?: { left: number; pauseMs: number };
+}
+
+/** A failed sign-in warns when this few attempts are left before sign-in pauses. */
+const WARN_AT_ATTEMPTS_LEFT = 3;
+
+/** "2 attempts left before sign-in is paused for 15 minutes." — said before the pause, not after. */
+function attemptsWarning(attempts: ReasonCauseLike["attempts"]): string {
+  if (!attempts || attempts.left > WARN_AT_ATTEMPTS_LEFT) return "";
+  const pause = waitText(attempts.pauseMs);
+  if (attempts.left === 0) return ` Sign-in is now paused for ${pause}.`;
+  return ` ${attempts.left} attempt${attempts.left === 1 ? "" : "s"} left before sign-in is paused for ${pause}.`;
 }
 interface ZodIssueLike {
   path: PropertyKey[];
@@ -56,7 +68,9 @@ export function formErrorsFrom(error: unknown): { errors: FormErrors; status: nu
   switch (reasonOf(error)) {
     case "INVALID_CREDENTIALS":
       return {
-        errors: { form: "That email and password don't match an account. Check them and try again." },
+        errors: {
+          form: `That email and password don't match an account. Check them and try again.${attemptsWarning(cause?.attempts)}`,
+        },
         status: 401,
       };
     case "EMAIL_TAKEN":
@@ -69,7 +83,7 @@ export function formErrorsFrom(error: unknown): { errors: FormErrors; status: nu
       };
     case "RATE_LIMITED": {
       const wait = cause?.retryAfterMs ? ` Try again in ${waitText(cause.retryAfterMs)}.` : " Try again later.";
-      return { errors: { form: `Too many failed sign-ins.${wait}` }, status: 429 };
+      return { errors: { form: `${error.message}${wait}` }, status: 429 };
     }
     case "CSRF_ORIGIN_REJECTED":
       return {

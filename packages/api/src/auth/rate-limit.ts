@@ -1,68 +1,154 @@
 import { RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import type { Services } from "../context";
-import { Reason, appError } from "../errors";
+import { Reason, appError, type AttemptsLeft } from "../errors";
 
-/** Failed logins allowed per email and per IP within the window before login is refused. */
-export const LOGIN_FAILURES_PER_EMAIL = 10;
-export const LOGIN_FAILURES_PER_IP = 50;
-export const LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60;
+/**
+ * The sign-in and sign-up budgets (numbers in config.limits). Every attempt is taken from its budgets
+ * before argon2 runs, atomically in Redis, so however many attempts arrive at once (in parallel or
+ * in one request) at most the budget is ever checked; a sign-in that succeeds gets its points back.
+ *
+ * Sign-in failures are counted per (account, IP) — the hard pause, which a stranger elsewhere cannot
+ * trigger for the real user — per IP, and per account with a looser ceiling and a growing delay, which
+ * bound an attack spread over many addresses.
+ */
+type LimitServices = Pick<Services, "redis" | "keys" | "config" | "clock">;
 
-export interface LoginLimiter {
-  /** Throws TOO_MANY_REQUESTS when the email or IP is already over its limit. */
-  assertAllowed(email: string, ip: string): Promise<void>;
-  recordFailure(email: string, ip: string): Promise<void>;
-  recordSuccess(email: string): Promise<void>;
+interface Limiters {
+  accountAndIp: RateLimiterRedis;
+  ip: RateLimiterRedis;
+  account: RateLimiterRedis;
+  signup: RateLimiterRedis;
 }
 
-const limiters = new WeakMap<Services["redis"], { byEmail: RateLimiterRedis; byIp: RateLimiterRedis }>();
+/**
+ * Claims the account's next attempt slot: refused (answering the wait) while the previous attempt's
+ * delay runs, else the slot moves `delay` ahead. Times come from the caller's clock.
+ */
+const CLAIM_SLOT = `
+local nextAt = tonumber(redis.call('GET', KEYS[1]) or '0')
+local now = tonumber(ARGV[1])
+if now < nextAt then return nextAt - now end
+redis.call('SET', KEYS[1], now + tonumber(ARGV[2]), 'PX', ARGV[3])
+return 0`;
 
-function limitersFor(services: Pick<Services, "redis" | "keys">) {
+const limiters = new WeakMap<Services["redis"], Limiters>();
+
+function limitersFor(services: LimitServices): Limiters {
   let existing = limiters.get(services.redis);
   if (!existing) {
-    const common = { storeClient: services.redis, duration: LOGIN_FAILURE_WINDOW_SECONDS, useRedisPackage: false };
+    const { login, signup } = services.config.limits;
+    const limiter = (bucket: string, id: string, points: number, windowMs: number) =>
+      new RateLimiterRedis({
+        storeClient: services.redis,
+        useRedisPackage: false,
+        keyPrefix: services.keys.rateLimit(bucket, id),
+        points,
+        duration: Math.ceil(windowMs / 1000),
+      });
     existing = {
-      byEmail: new RateLimiterRedis({
-        ...common,
-        keyPrefix: services.keys.rateLimit("login", "email"),
-        points: LOGIN_FAILURES_PER_EMAIL,
-      }),
-      byIp: new RateLimiterRedis({
-        ...common,
-        keyPrefix: services.keys.rateLimit("login", "ip"),
-        points: LOGIN_FAILURES_PER_IP,
-      }),
+      accountAndIp: limiter("login", "email-ip", login.perAccountAndIp, login.lockMs),
+      ip: limiter("login", "ip", login.perIp, login.lockMs),
+      account: limiter("login", "email", login.perAccount, login.accountWindowMs),
+      signup: limiter("signup", "ip", signup.perIp, signup.windowMs),
     };
+    // Registered once per connection, so calls go by EVALSHA.
+    services.redis.defineCommand("loginClaimSlot", { numberOfKeys: 1, lua: CLAIM_SLOT });
     limiters.set(services.redis, existing);
   }
   return existing;
 }
 
-function tooMany(retryAfterMs: number) {
-  return appError("TOO_MANY_REQUESTS", Reason.RATE_LIMITED, "Too many failed sign-ins. Try again later.", {
-    retryAfterMs,
-  });
+type SlotScript = { loginClaimSlot(key: string, now: number, delayMs: number, ttlMs: number): Promise<number> };
+
+/** Registered by limitersFor, which every caller goes through first. */
+function claimSlot(services: LimitServices, email: string, delayMs: number): Promise<number> {
+  return (services.redis as unknown as SlotScript).loginClaimSlot(
+    services.keys.rateLimit("login", `delay:${email}`),
+    services.clock().getTime(),
+    delayMs,
+    services.config.limits.login.accountWindowMs,
+  );
 }
 
-export function loginLimiter(services: Pick<Services, "redis" | "keys">): LoginLimiter {
-  const { byEmail, byIp } = limitersFor(services);
+/** Delay before the account's next attempt, once `failures` (this one included) passed the threshold. */
+function loginDelayMs(limits: LimitServices["config"]["limits"]["login"], failures: number): number {
+  if (failures <= limits.delayAfter) return 0;
+  return Math.min(1000 * 2 ** (failures - limits.delayAfter - 1), limits.delayMaxMs);
+}
+
+function tooMany(message: string, retryAfterMs: number) {
+  return appError("TOO_MANY_REQUESTS", Reason.RATE_LIMITED, message, { retryAfterMs: Math.max(1, retryAfterMs) });
+}
+
+/** Without the wait: the answer carries it (retryAfterMs), and forms say it in words. */
+const SIGN_IN_PAUSED = "Too many failed sign-ins.";
+
+/**
+ * Takes one point, or answers how long until the budget has room again. A refused point is given back
+ * at once, so a counter counts only the attempts that went on.
+ */
+async function take(limiter: RateLimiterRedis, key: string): Promise<RateLimiterRes | { refusedForMs: number }> {
+  try {
+    return await limiter.consume(key);
+  } catch (error) {
+    if (!(error instanceof RateLimiterRes)) throw error;
+    await limiter.reward(key, 1);
+    return { refusedForMs: error.msBeforeNext };
+  }
+}
+
+export interface LoginAttempt {
+  /** If this attempt fails: the failures left before sign-in pauses for this browser, and for how long. */
+  ifFailed: AttemptsLeft;
+  /** The password was right: the points come back, and this account's failures from this IP are forgotten. */
+  succeeded(): Promise<void>;
+}
+
+/** Takes a sign-in attempt from every budget, before the password is checked; throws RATE_LIMITED when one is spent. */
+export async function beginLogin(services: LimitServices, email: string, ip: string): Promise<LoginAttempt> {
+  const { accountAndIp, ip: perIp, account } = limitersFor(services);
+  const limits = services.config.limits.login;
+  const pairKey = `${email}|${ip}`;
+  // Taken one after another, and given back when a later one refuses: each counter counts the
+  // passwords actually checked, so the real user's budget is not spent by attempts refused elsewhere.
+  const taken: [RateLimiterRedis, string][] = [];
+  const refund = () => Promise.all(taken.map(([limiter, key]) => limiter.reward(key, 1)));
+  const results: RateLimiterRes[] = [];
+  for (const [limiter, key] of [
+    [perIp, ip],
+    [accountAndIp, pairKey],
+    [account, email],
+  ] as const) {
+    const result = await take(limiter, key);
+    if (!(result instanceof RateLimiterRes)) {
+      await refund();
+      throw tooMany(SIGN_IN_PAUSED, result.refusedForMs);
+    }
+    taken.push([limiter, key]);
+    results.push(result);
+  }
+  const [ipState, pairState, accountState] = results as [RateLimiterRes, RateLimiterRes, RateLimiterRes];
+
+  const delayMs = loginDelayMs(limits, accountState.consumedPoints);
+  if (delayMs > 0) {
+    const waitMs = await claimSlot(services, email, delayMs);
+    if (waitMs > 0) {
+      await refund();
+      throw tooMany(SIGN_IN_PAUSED, waitMs);
+    }
+  }
   return {
-    async assertAllowed(email, ip) {
-      const [emailState, ipState] = await Promise.all([byEmail.get(email), byIp.get(ip)]);
-      for (const [state, limit] of [
-        [emailState, LOGIN_FAILURES_PER_EMAIL],
-        [ipState, LOGIN_FAILURES_PER_IP],
-      ] as const) {
-        if (state && state.consumedPoints >= limit) throw tooMany(state.msBeforeNext);
-      }
-    },
-    async recordFailure(email, ip) {
-      const results = await Promise.allSettled([byEmail.consume(email), byIp.consume(ip)]);
-      for (const result of results) {
-        if (result.status === "rejected" && !(result.reason instanceof RateLimiterRes)) throw result.reason;
-      }
-    },
-    async recordSuccess(email) {
-      await byEmail.delete(email);
+    ifFailed: { left: Math.min(pairState.remainingPoints, ipState.remainingPoints), pauseMs: limits.lockMs },
+    async succeeded() {
+      await Promise.all([perIp.reward(ip, 1), account.reward(email, 1), accountAndIp.delete(pairKey)]);
     },
   };
+}
+
+/** Takes a sign-up from the IP's budget, before the password is hashed; throws RATE_LIMITED when it is spent. */
+export async function beginSignup(services: LimitServices, ip: string): Promise<void> {
+  const result = await take(limitersFor(services).signup, ip);
+  if (!(result instanceof RateLimiterRes)) {
+    throw tooMany("Too many accounts were created from this network.", result.refusedForMs);
+  }
 }

@@ -1,3 +1,4 @@
+import { SignJWT, decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createTestServices, fakeClock, insertUsers } from "../testing/services";
 import { authCounters } from "../metrics";
@@ -130,6 +131,63 @@ describe("refresh rotation", () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]!.tokenHash).toBe(hashRefreshToken(t0.refreshToken));
     expect(JSON.stringify(rows)).not.toContain(t0.refreshToken);
+  });
+});
+
+describe("sign-in lifetime", () => {
+  const DAY = 86_400_000;
+
+  test("refreshing never extends a sign-in past SIGN_IN_MAX_AGE_DAYS after the password", async () => {
+    const end = clock.now().getTime() + services.config.timings.signInMaxAgeMs;
+    let tokens = await signIn();
+    for (let refreshes = 0; refreshes < 2; refreshes++) {
+      clock.advance(10 * DAY);
+      tokens = await refresh(services, tokens.refreshToken, null);
+    }
+    expect(tokens.refreshTokenExpiresAt.getTime()).toBe(end);
+    clock.advance(end - clock.now().getTime() - 60_000);
+    const last = await refresh(services, tokens.refreshToken, null);
+    expect(last.refreshTokenExpiresAt.getTime()).toBe(end);
+    // The access token ends with the sign-in (JWT times are whole seconds), not 15 minutes later.
+    expect(last.accessTokenExpiresAt.getTime()).toBe(Math.floor(end / 1000) * 1000);
+    clock.advance(60_000);
+    expect(await reasonOf(refresh(services, last.refreshToken, null))).toBe("REFRESH_TOKEN_EXPIRED");
+    // Its unused successor is not re-served past the end either (the lost-response rule's limit).
+    expect(await reasonOf(refresh(services, tokens.refreshToken, null))).toBe("REFRESH_TOKEN_EXPIRED");
+  });
+
+  test("a sign-in unused for SIGN_IN_IDLE_DAYS ends; a lost response is re-served until then, not after", async () => {
+    const idleMs = services.config.timings.signInIdleMs;
+    const first = await signIn();
+    const lost = await refresh(services, first.refreshToken, null);
+    expect(lost.refreshTokenExpiresAt.getTime()).toBe(clock.now().getTime() + idleMs);
+    clock.advance(idleMs - 1_000);
+    expect((await refresh(services, first.refreshToken, null)).refreshToken).toBe(lost.refreshToken);
+    clock.advance(1_000);
+    expect(await reasonOf(refresh(services, first.refreshToken, null))).toBe("REFRESH_TOKEN_EXPIRED");
+    expect(await reasonOf(refresh(services, lost.refreshToken, null))).toBe("REFRESH_TOKEN_EXPIRED");
+  });
+});
+
+describe("access tokens", () => {
+  test("carry iss and aud; a token signed with the same key without them, or for another audience, is refused", async () => {
+    const { accessToken, user } = await signIn();
+    expect(decodeJwt(accessToken)).toMatchObject({ iss: "livehall", aud: "livehall-api" });
+    const iat = Math.floor(clock.now().getTime() / 1000);
+    const forged = (claims: { iss?: string; aud?: string }) => {
+      const jwt = new SignJWT({ role: "ADMIN", fam: user.familyId })
+        .setProtectedHeader({ alg: "HS256" })
+        .setSubject(user.id)
+        .setIssuedAt(iat)
+        .setExpirationTime(iat + 300);
+      if (claims.iss) jwt.setIssuer(claims.iss);
+      if (claims.aud) jwt.setAudience(claims.aud);
+      return jwt.sign(services.tokenKeys.accessJwt);
+    };
+    expect((await bearer(await forged({}))).error).toBe("UNAUTHENTICATED");
+    expect((await bearer(await forged({ iss: "livehall", aud: "something-else" }))).error).toBe("UNAUTHENTICATED");
+    expect((await bearer(await forged({ iss: "someone-else", aud: "livehall-api" }))).error).toBe("UNAUTHENTICATED");
+    expect((await bearer(await forged({ iss: "livehall", aud: "livehall-api" }))).user?.role).toBe("ADMIN");
   });
 });
 

@@ -5,7 +5,7 @@ import { TRPCError } from "@trpc/server";
 import { Reason, ReasonCause, appError } from "../errors";
 import { authCounters } from "../metrics";
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from "./passwords";
-import { loginLimiter } from "./rate-limit";
+import { beginLogin, beginSignup } from "./rate-limit";
 import { markFamiliesRevoked } from "./revocation";
 import { hashRefreshToken, newRefreshToken, signAccessToken, successorOf } from "./tokens";
 
@@ -37,12 +37,10 @@ async function issueAccess(
   refreshToken: string,
   refreshTokenExpiresAt: Date,
 ): Promise<IssuedTokens> {
-  const access = await signAccessToken(
-    services.tokenKeys,
-    user,
-    services.clock(),
-    services.config.timings.accessTokenTtlMs,
-  );
+  const now = services.clock();
+  // Never past the sign-in's own end: an access token outliving it would extend the sign-in.
+  const ttlMs = Math.min(services.config.timings.accessTokenTtlMs, refreshTokenExpiresAt.getTime() - now.getTime());
+  const access = await signAccessToken(services.tokenKeys, user, now, ttlMs);
   return {
     user,
     accessToken: access.token,
@@ -50,6 +48,19 @@ async function issueAccess(
     refreshToken,
     refreshTokenExpiresAt,
   };
+}
+
+/**
+ * When a refresh token issued now expires: unused for the idle limit (or its own TTL, if shorter), or
+ * at the sign-in's absolute end (SIGN_IN_MAX_AGE_DAYS after the password was entered), whichever is
+ * first. Every token of a family gets its expiry here, so no refresh, lost-response re-serve or grace
+ * answer ever reaches past either limit.
+ */
+function refreshTokenExpiry(services: AuthServices, now: Date, familyStartedAt: Date): Date {
+  const { refreshTokenTtlMs, signInIdleMs, signInMaxAgeMs } = services.config.timings;
+  return new Date(
+    Math.min(now.getTime() + Math.min(refreshTokenTtlMs, signInIdleMs), familyStartedAt.getTime() + signInMaxAgeMs),
+  );
 }
 
 /** A new token family: one per login (device). */
@@ -70,11 +81,12 @@ async function startFamily(
   }
   const familyId = randomUUID();
   const refreshToken = newRefreshToken();
-  const expiresAt = new Date(now.getTime() + services.config.timings.refreshTokenTtlMs);
+  const expiresAt = refreshTokenExpiry(services, now, now);
   await services.db.refreshToken.create({
     data: {
       userId: user.id,
       familyId,
+      familyStartedAt: now,
       tokenHash: hashRefreshToken(refreshToken),
       createdAt: now,
       expiresAt,
@@ -87,30 +99,33 @@ async function startFamily(
 export async function signup(
   services: AuthServices,
   input: { email: string; name: string; password: string },
-  userAgent: string | null,
+  request: { ip: string; userAgent: string | null },
 ): Promise<{ user: PublicUser; tokens: IssuedTokens }> {
+  await beginSignup(services, request.ip);
+  // The answer says so anyway (EMAIL_TAKEN), so a taken email costs no argon2 run; a race is caught below.
+  if (await services.db.user.findUnique({ where: { email: input.email }, select: { id: true } })) throw emailTaken();
   const passwordHash = await hashPassword(input.password);
   try {
     const user = await services.db.user.create({
       data: { email: input.email, name: input.name, passwordHash, role: "STUDENT" },
       select: publicUserSelect,
     });
-    return { user, tokens: await startFamily(services, user, userAgent) };
+    return { user, tokens: await startFamily(services, user, request.userAgent) };
   } catch (error) {
-    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") {
-      throw appError("CONFLICT", Reason.EMAIL_TAKEN, "An account with this email already exists. Sign in instead.");
-    }
+    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") throw emailTaken();
     throw error;
   }
 }
+
+const emailTaken = () =>
+  appError("CONFLICT", Reason.EMAIL_TAKEN, "An account with this email already exists. Sign in instead.");
 
 export async function login(
   services: AuthServices,
   input: { email: string; password: string },
   request: { ip: string; userAgent: string | null },
 ): Promise<{ user: PublicUser; tokens: IssuedTokens }> {
-  const limiter = loginLimiter(services);
-  await limiter.assertAllowed(input.email, request.ip);
+  const attempt = await beginLogin(services, input.email, request.ip);
   const user = await services.db.user.findUnique({
     where: { email: input.email },
     select: { ...publicUserSelect, passwordHash: true },
@@ -118,11 +133,12 @@ export async function login(
   // Always run argon2, so an unknown email and a wrong password cost the same time and get the same answer.
   const valid = await verifyPassword(user?.passwordHash ?? DUMMY_PASSWORD_HASH, input.password);
   if (!user || !valid) {
-    await limiter.recordFailure(input.email, request.ip);
     authCounters.loginFailed.inc({ reason: Reason.INVALID_CREDENTIALS });
-    throw appError("UNAUTHORIZED", Reason.INVALID_CREDENTIALS, "Email or password is incorrect.");
+    throw appError("UNAUTHORIZED", Reason.INVALID_CREDENTIALS, "Email or password is incorrect.", {
+      attempts: attempt.ifFailed,
+    });
   }
-  await limiter.recordSuccess(input.email);
+  await attempt.succeeded();
   const { passwordHash: _passwordHash, ...publicUser } = user;
   return { user: publicUser, tokens: await startFamily(services, user, request.userAgent) };
 }
@@ -135,6 +151,7 @@ function refreshFailure(reason: Reason, message: string) {
 const tokenSelect = {
   id: true,
   familyId: true,
+  familyStartedAt: true,
   expiresAt: true,
   rotatedAt: true,
   revokedAt: true,
@@ -166,15 +183,15 @@ const isUsable = (row: TokenRow | null, now: Date): row is TokenRow =>
  */
 async function rotate(services: AuthServices, row: TokenRow, token: string, now: Date, userAgent: string | null) {
   const successor = successorOf(services.tokenKeys, token);
-  const expiresAt = new Date(now.getTime() + services.config.timings.refreshTokenTtlMs);
+  const expiresAt = refreshTokenExpiry(services, now, row.familyStartedAt);
   const inserted = await services.db.$queryRaw<{ id: string }[]>`
     WITH claimed AS (
       UPDATE "RefreshToken" SET "rotatedAt" = ${now}
       WHERE id = ${row.id}::uuid AND "rotatedAt" IS NULL AND "revokedAt" IS NULL
-      RETURNING id, "userId", "familyId"
+      RETURNING id, "userId", "familyId", "familyStartedAt"
     )
-    INSERT INTO "RefreshToken" ("userId", "familyId", "tokenHash", "parentId", "createdAt", "expiresAt", "userAgent")
-    SELECT "userId", "familyId", ${hashRefreshToken(successor)}, id, ${now}, ${expiresAt}, ${userAgent?.slice(0, 512) ?? null}
+    INSERT INTO "RefreshToken" ("userId", "familyId", "familyStartedAt", "tokenHash", "parentId", "createdAt", "expiresAt", "userAgent")
+    SELECT "userId", "familyId", "familyStartedAt", ${hashRefreshToken(successor)}, id, ${now}, ${expiresAt}, ${userAgent?.slice(0, 512) ?? null}
     FROM claimed
     RETURNING id`;
   return inserted.length === 0 ? null : { successor, expiresAt };

@@ -32,6 +32,10 @@ export function successorOf(keys: TokenKeys, token: string): string {
   return createHmac("sha256", keys.refreshRotation).update(token).digest("base64url");
 }
 
+/** Who issues access tokens and who accepts them: a token signed with the same key for another use is refused. */
+export const ACCESS_TOKEN_ISSUER = "livehall";
+export const ACCESS_TOKEN_AUDIENCE = "livehall-api";
+
 export async function signAccessToken(
   keys: TokenKeys,
   user: SessionUser,
@@ -43,6 +47,8 @@ export async function signAccessToken(
   const token = await new SignJWT({ role: user.role, fam: user.familyId })
     .setProtectedHeader({ alg: "HS256" })
     .setSubject(user.id)
+    .setIssuer(ACCESS_TOKEN_ISSUER)
+    .setAudience(ACCESS_TOKEN_AUDIENCE)
     .setIssuedAt(iat)
     .setExpirationTime(exp)
     .sign(await accessCryptoKey(keys));
@@ -95,6 +101,8 @@ export async function verifyAccessToken(keys: TokenKeys, token: string, now: Dat
   try {
     const { payload } = await jwtVerify(token, await accessCryptoKey(keys), {
       algorithms: ["HS256"],
+      issuer: ACCESS_TOKEN_ISSUER,
+      audience: ACCESS_TOKEN_AUDIENCE,
       currentDate: now,
     });
     const role = payload.role;

@@ -1,14 +1,15 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { hashPassword } from "../auth/passwords";
-import { LOGIN_FAILURES_PER_EMAIL } from "../auth/rate-limit";
 import { authenticateRequest } from "../auth/request-auth";
 import { createContext, type Context } from "../context";
+import { requestOrigin } from "../http-context";
 import { createCaller } from "../root";
 import { assertRejectsMalformedInput } from "../testing/fuzz";
 import { callOverHttp } from "../testing/http";
 import { createTestServices, insertUsers } from "../testing/services";
 
-const { services, context, close } = createTestServices();
+// No progressive delay here, so the hard limit is reached one failure after another (rate-limit.test.ts tests the delay).
+const { services, context, close } = createTestServices({ LOGIN_DELAY_AFTER_FAILURES: "1000" });
 afterAll(close);
 
 const ORIGIN = services.config.appOrigins[0]!;
@@ -97,6 +98,29 @@ describe("auth.signup", () => {
   });
 });
 
+describe("auth.signup: the name is plain text on one line", () => {
+  for (const [label, name] of [
+    ["NUL", "Ada\u0000Lovelace"],
+    ["a bell", "Ada\u0007"],
+    ["a line break", "Ada\nLovelace"],
+    ["a C1 control", "Ada\u0085"],
+  ] as const) {
+    test(`a name with ${label} is refused with INVALID_INPUT, not a 500`, async () => {
+      const answer = await callOverHttp({
+        path: "auth.signup",
+        type: "mutation",
+        input: { email: `control-${label.replace(/\W/g, "")}@example.test`, name, password: "long enough pw" },
+        context: (headers) => browser(headers, { ip: "192.0.2.150" }),
+      });
+      expect(answer.status).toBe(400);
+      expect(answer.error?.data).toMatchObject({ reason: "INVALID_INPUT" });
+      expect(answer.error?.data.zodError).toMatchObject({
+        fieldErrors: { name: ["A name contains a character that is not allowed."] },
+      });
+    });
+  }
+});
+
 describe("auth.login", () => {
   test("delivery body returns tokens usable as Bearer; auth.me answers the user", async () => {
     const answer = await createCaller(context()).auth.login({
@@ -123,14 +147,14 @@ describe("auth.login", () => {
     expect(unknown).toMatchObject({ code: "UNAUTHORIZED", reason: "INVALID_CREDENTIALS" });
   });
 
-  test(`after ${LOGIN_FAILURES_PER_EMAIL} failures for an email, even the right password is refused with a retry hint`, async () => {
+  test("after the failures allowed for an account from one IP, even the right password from there is refused with a retry hint", async () => {
     const [target] = await insertUsers(services, 1, {
       passwordHash: await hashPassword(PASSWORD),
       emailPrefix: "limited",
     });
     const caller = createCaller(context(null, { ip: "203.0.113.9" }));
     const failures = await Promise.all(
-      Array.from({ length: LOGIN_FAILURES_PER_EMAIL }, () =>
+      Array.from({ length: services.config.limits.login.perAccountAndIp }, () =>
         failureOf(caller.auth.login({ email: target!.email, password: "wrong password" })),
       ),
     );
@@ -139,7 +163,7 @@ describe("auth.login", () => {
       path: "auth.login",
       type: "mutation",
       input: { email: target!.email, password: PASSWORD },
-      context: (headers) => browser(headers, { ip: "203.0.113.10" }),
+      context: (headers) => browser(headers, { ip: "203.0.113.9" }),
     });
     expect(limited.status).toBe(429);
     expect(limited.error?.data).toMatchObject({ reason: "RATE_LIMITED" });
@@ -198,6 +222,19 @@ describe("CSRF: cookie-authenticated mutations need an allowed Origin", () => {
     );
     expect((await logoutAll({ authTransport: "cookie", origin: ORIGIN })).status).toBe(200);
     expect((await logoutAll({ authTransport: "bearer", origin: null })).status).toBe(200);
+  });
+
+  test("Origin: null (a sandboxed iframe) is foreign, for sign-in and for cookie requests", async () => {
+    const request = new Request("http://localhost/", { headers: { origin: "null", referer: `${ORIGIN}/login` } });
+    const origin = requestOrigin({ header: (name) => request.headers.get(name), ip: "192.0.2.1", secure: false });
+    const signIn = await callOverHttp({
+      path: "auth.login",
+      type: "mutation",
+      input: { email: student.email, password: PASSWORD },
+      context: (headers) => browser(headers, { origin }),
+    });
+    expect(signIn.error?.data).toMatchObject({ httpStatus: 403, reason: "CSRF_ORIGIN_REJECTED" });
+    expect((await logoutAll({ authTransport: "cookie", origin })).error?.data.reason).toBe("CSRF_ORIGIN_REJECTED");
   });
 
   test("a login posted from a foreign site is refused (login CSRF)", async () => {

@@ -7,6 +7,7 @@ import type { Context } from "../context";
 import { isLoopbackAddress } from "../http-context";
 import { Reason, appError } from "../errors";
 import { leaveAllSessions } from "../services/participants";
+import { plainText } from "./inputs";
 import { adminProcedure, authedProcedure, createTRPCRouter, publicProcedure } from "../trpc";
 
 const email = z
@@ -58,13 +59,13 @@ export const authRouter = createTRPCRouter({
     .input(
       z.strictObject({
         email,
-        name: z.string().trim().min(1, { error: "Enter your name." }).max(100),
+        name: plainText(100, "A name", { singleLine: true }).min(1, { error: "Enter your name." }),
         password,
         delivery,
       }),
     )
     .mutation(async ({ ctx, input }) => {
-      const { user, tokens } = await auth.signup(ctx, input, ctx.req.userAgent);
+      const { user, tokens } = await auth.signup(ctx, input, { ip: ctx.req.ip, userAgent: ctx.req.userAgent });
       return { user, ...deliver(ctx, tokens, input.delivery) };
     }),
 

@@ -1,13 +1,21 @@
 import { z } from "zod";
 
+/** NUL: Postgres text cannot store it, so a title or search with "\u0000" would fail in the database as a 500. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point.
+const NUL = /\u0000/;
+/** Every control character (C0, DEL, C1): a line break or bell in a name would corrupt rosters and lists. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point.
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+
 /**
- * Trimmed user text of at most `max` characters. NUL is refused here because Postgres text cannot
- * store it: a title or search with "\u0000" would otherwise fail in the database as a 500.
+ * Trimmed user text of at most `max` characters. NUL is always refused; `singleLine` text (names)
+ * refuses every control character.
  */
-export function plainText(max: number, label: string) {
+export function plainText(max: number, label: string, { singleLine = false }: { singleLine?: boolean } = {}) {
+  const refused = singleLine ? CONTROL_CHARACTERS : NUL;
   return z
     .string()
     .trim()
     .max(max, { error: `${label} is at most ${max.toLocaleString("en-US")} characters.` })
-    .refine((value) => !value.includes("\u0000"), { error: `${label} contains a character that is not allowed.` });
+    .refine((value) => !refused.test(value), { error: `${label} contains a character that is not allowed.` });
 }
