@@ -4,12 +4,12 @@ import { CONFIG_VARIABLES, ConfigError, loadCoreConfig, loadWebConfig, loadWorke
 
 describe("config", () => {
   test("defaults work on a developer machine", () => {
-    const config = loadWebConfig({ HOST: "127.0.0.1" });
+    const config = loadWebConfig({});
     expect(config.databaseUrl).toBe("postgresql://postgres:postgres@127.0.0.1:5432/livehall");
     // Development listens on loopback only; production on every interface unless HOST says otherwise.
     expect(config.host).toBe("127.0.0.1");
     expect(loadWebConfig({ NODE_ENV: "production", AUTH_SECRET: "x".repeat(32) }).host).toBe("0.0.0.0");
-    expect(loadWebConfig({ HOST: "0.0.0.0" }).host).toBe("0.0.0.0");
+    expect(loadWebConfig({ HOST: "0.0.0.0", AUTH_SECRET: "y".repeat(32) }).host).toBe("0.0.0.0");
     expect(config.redisUrl).toBe("redis://127.0.0.1:6379");
     expect(config.port).toBe(3000);
     expect(config.appOrigins).toEqual(["http://localhost:3000", "http://127.0.0.1:3000"]);
