@@ -28,9 +28,13 @@ describe("formErrorsFrom", () => {
       /don't match an account/,
     );
     expect(formErrorsFrom(withReason("CONFLICT", "EMAIL_TAKEN")).errors.fields?.email).toMatch(/already exists/);
-    expect(formErrorsFrom(withReason("TOO_MANY_REQUESTS", "RATE_LIMITED", 90_000)).errors.form).toBe(
-      "Too many failed sign-ins. Try again in 2 minutes.",
-    );
+    // The API's own sentence (sign-in or sign-up), then the wait.
+    const limited = new TRPCError({
+      code: "TOO_MANY_REQUESTS",
+      message: "Too many failed sign-ins.",
+      cause: Object.assign(new Error("limited"), { reason: "RATE_LIMITED", retryAfterMs: 90_000 }),
+    });
+    expect(formErrorsFrom(limited).errors.form).toBe("Too many failed sign-ins. Try again in 2 minutes.");
     expect(formErrorsFrom(withReason("SERVICE_UNAVAILABLE", "SERVICE_UNAVAILABLE")).status).toBe(503);
   });
 
