@@ -11,6 +11,7 @@ import {
 } from "@remix-run/react";
 import { useEffect, type ReactNode } from "react";
 import { AppShell } from "./components/app-shell";
+import { useSignOutSync } from "./lib/use-sign-out-sync";
 import { ButtonLink } from "./components/ui";
 import stylesheet from "./tailwind.css?url";
 
@@ -63,6 +64,7 @@ function useHydrationMarker() {
 export default function App() {
   useHydrationMarker();
   const data = useRootData();
+  useSignOutSync(Boolean(data?.user), data?.accessTokenExpiresAt ?? null);
   return (
     <AppShell user={data?.user ?? null}>
       <Outlet />

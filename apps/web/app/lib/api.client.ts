@@ -58,6 +58,8 @@ export function authSession(): AuthSession {
     maxRefreshAttempts: 3,
     onSignedOut: (reason) => {
       record("signed_out");
+      // The other tabs of this browser share the cookies: they are signed out too.
+      authChannel()?.postMessage({ type: "signed-out", reason } satisfies AuthMessage);
       for (const listener of signedOutListeners) listener(reason);
     },
     onTokens: () => {
@@ -65,6 +67,33 @@ export function authSession(): AuthSession {
     },
   });
   return session;
+}
+
+interface AuthMessage {
+  type: "signed-out";
+  reason: string;
+}
+
+let channel: BroadcastChannel | null | undefined;
+
+/**
+ * How the tabs of one browser tell each other about a sign-out (this tab's Sign out, a revoked or
+ * disabled account seen by any tab), so every header and room updates at once instead of at their
+ * next request. Absent where the browser has no BroadcastChannel.
+ */
+function authChannel(): BroadcastChannel | null {
+  if (channel === undefined) {
+    channel = typeof BroadcastChannel === "function" ? new BroadcastChannel("livehall-auth") : null;
+    channel?.addEventListener("message", (event: MessageEvent<AuthMessage>) => {
+      if (event.data?.type === "signed-out") authSession().signOut(event.data.reason);
+    });
+  }
+  return channel;
+}
+
+/** Starts listening to the other tabs (the root calls it once the page has hydrated). */
+export function listenToOtherTabs(): void {
+  authChannel();
 }
 
 /** The expiry the server told this page (root loader); a fresh sign-in also clears a signed-out state. */

@@ -1,7 +1,7 @@
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Link, isRouteErrorResponse, useLoaderData, useRevalidator, useRouteError } from "@remix-run/react";
 import { TRPCError } from "@trpc/server";
-import { Suspense, lazy, useEffect, useRef, useState, type ReactNode } from "react";
+import { Suspense, forwardRef, lazy, useEffect, useRef, useState, type ReactNode } from "react";
 import { Backdrop } from "../components/backdrop";
 import {
   ArrowLeftIcon,
@@ -31,7 +31,6 @@ import { initialParticipants, sortedParticipants } from "../lib/room/participant
 import { useRoom } from "../lib/room/use-room";
 import { formatDuration } from "../lib/time";
 import { useHydrated } from "../lib/use-hydrated";
-import { useRootData } from "../root";
 
 /** Development builds only: the production bundle never references the panel's module. */
 const RoomDebugPanel = import.meta.env.DEV ? lazy(() => import("../components/room/debug-panel")) : null;
@@ -137,7 +136,6 @@ type Session = Loaded["session"];
 
 export default function SessionRoomPage() {
   const loaded = useLoaderData<typeof loader>();
-  const root = useRootData();
   const { session, viewer } = loaded;
   const signedIn = viewer !== null;
   // The list as the server rendered it, until the stream's first snapshot replaces it.
@@ -148,7 +146,6 @@ export default function SessionRoomPage() {
     enabled: signedIn && session.status === "LIVE",
     heartbeatIntervalMs: loaded.heartbeatIntervalMs,
     backoff: loaded.backoff,
-    accessTokenExpiresAt: root?.accessTokenExpiresAt ?? null,
     participants: seed,
   });
 
@@ -167,6 +164,14 @@ export default function SessionRoomPage() {
     }, SCHEDULED_RECHECK_MS);
     return () => clearInterval(timer);
   }, [session.status]);
+
+  // Signed out while in the room: the page data soon says "nobody signed in" (the header changes),
+  // and the room keeps saying why until the user signs in again.
+  const [signedOutReason, setSignedOutReason] = useState<string | null>(null);
+  useEffect(() => {
+    if (state.phase === "signed-out") setSignedOutReason(state.error?.reason ?? "UNAUTHENTICATED");
+    else if (signedIn) setSignedOutReason(null);
+  }, [state.phase, state.error, signedIn]);
 
   const status = state.phase === "ended" && state.endedStatus ? state.endedStatus : session.status;
   const inRoom = signedIn && status === "LIVE";
@@ -194,6 +199,9 @@ export default function SessionRoomPage() {
         <div className="mt-6 grid gap-6 lg:mt-8 lg:grid-cols-3">
           <div className="space-y-6 lg:col-span-2">
             {inRoom ? <RoomNotices state={state} sessionId={session.id} onRejoin={() => room?.start()} /> : null}
+            {!signedIn && signedOutReason ? (
+              <SignedOutNotice reason={signedOutReason} here={`/sessions/${session.id}`} />
+            ) : null}
             {/* Signed out, the list stops updating: it is not shown as if it were live. */}
             {inRoom && state.phase !== "signed-out" ? (
               <ParticipantList
@@ -345,6 +353,22 @@ function RoomActions({ state, onLeave, onRetry }: { state: RoomState; onLeave: (
 // Notices of the room's state
 // ---------------------------------------------------------------------------------------------
 
+/** What a tab that was in the room shows once signed out (also after the page data says so). */
+const SignedOutNotice = forwardRef<HTMLDivElement, { reason: string | null; here: string }>(function SignedOutNotice(
+  { reason, here },
+  ref,
+) {
+  return (
+    <Alert ref={ref} tone="error" title="You've been signed out" className="p-5">
+      <p data-testid="signed-out-message">{signedOutText(reason)} Sign in again to come back to this room.</p>
+      <ButtonLink to={withRedirectTo("/login", here)} reloadDocument className="mt-4">
+        <LockIcon className="size-4" />
+        Sign in again
+      </ButtonLink>
+    </Alert>
+  );
+});
+
 function RoomNotices({ state, sessionId, onRejoin }: { state: RoomState; sessionId: string; onRejoin: () => void }) {
   const rejoinRef = useRef<HTMLButtonElement>(null);
   const signInRef = useRef<HTMLDivElement>(null);
@@ -355,19 +379,8 @@ function RoomNotices({ state, sessionId, onRejoin }: { state: RoomState; session
     if (state.phase === "signed-out") signInRef.current?.focus();
   }, [state.phase]);
 
-  if (state.phase === "signed-out") {
-    return (
-      <Alert ref={signInRef} tone="error" title="You've been signed out" className="p-5">
-        <p data-testid="signed-out-message">
-          {signedOutText(state.error?.reason ?? null)} Sign in again to come back to this room.
-        </p>
-        <ButtonLink to={withRedirectTo("/login", here)} reloadDocument className="mt-4">
-          <LockIcon className="size-4" />
-          Sign in again
-        </ButtonLink>
-      </Alert>
-    );
-  }
+  if (state.phase === "signed-out")
+    return <SignedOutNotice ref={signInRef} reason={state.error?.reason ?? null} here={here} />;
   if (state.phase === "left") {
     return (
       <Card as="section" aria-labelledby="left-title" className="p-5 sm:p-6" data-testid="left-notice">

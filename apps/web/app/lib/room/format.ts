@@ -27,6 +27,10 @@ export function secondsUntil(at: number, now: number): number {
 /** The room's explanation of a sign-out reason. */
 export function signedOutText(reason: string | null): string {
   switch (reason) {
+    case "SIGNED_OUT":
+      return "You signed out in another tab.";
+    case "ACCOUNT_DISABLED":
+      return "An admin has disabled this account.";
     case "SESSION_REVOKED":
       return "This sign-in was ended (signed out everywhere, or from another tab).";
     case "REFRESH_TOKEN_REUSED":

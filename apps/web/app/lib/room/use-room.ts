@@ -7,7 +7,6 @@ import {
   presenceClient,
   record,
   sendMutationOnExit,
-  syncAccessTokenExpiry,
 } from "../api.client";
 import { initialRoomState, RoomConnection, type RoomState } from "./connection";
 import { roomConnectionId } from "./connection-id";
@@ -20,8 +19,6 @@ export interface UseRoomOptions {
   enabled: boolean;
   heartbeatIntervalMs: number;
   backoff: Backoff;
-  /** The root loader's expiry of this page's access token (seeds the tab's AuthSession). */
-  accessTokenExpiresAt: string | null;
   participants: ParticipantsState;
 }
 
@@ -61,23 +58,12 @@ const noopSubscribe = () => () => undefined;
  * The room of this tab for a live session: joins when enabled, heartbeats, recovers, follows the
  * participant stream, leaves on pagehide (sendBeacon) and when the page unmounts.
  */
-export function useRoom({
-  sessionId,
-  enabled,
-  heartbeatIntervalMs,
-  backoff,
-  accessTokenExpiresAt,
-  participants,
-}: UseRoomOptions) {
+export function useRoom({ sessionId, enabled, heartbeatIntervalMs, backoff, participants }: UseRoomOptions) {
   const [room, setRoom] = useState<RoomConnection | null>(null);
   const fallback = useMemo(
     () => initialRoomState({ heartbeatIntervalMs, participants }),
     [heartbeatIntervalMs, participants],
   );
-
-  useEffect(() => {
-    syncAccessTokenExpiry(accessTokenExpiresAt);
-  }, [accessTokenExpiresAt]);
 
   const { baseMs, capMs } = backoff;
   useEffect(() => {
