@@ -1,9 +1,11 @@
+import path from "node:path";
 import { AxeBuilder } from "@axe-core/playwright";
 import { seed } from "@livehall/db/seed";
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from "playwright-core";
 import { expect, inject } from "vitest";
 import { startTestServer, type TestServer } from "../server/test-server";
 import { chromiumPath } from "./ensure-chromium.mjs";
+import { artifactsDir } from "./paths";
 
 export { artifactsDir, repoRoot } from "./paths";
 
@@ -150,4 +152,20 @@ export async function seriousViolations(page: Page, label: string) {
     help: violation.help,
     nodes: violation.nodes.map((node) => `${node.target.join(" ")}: ${node.failureSummary ?? ""}`),
   }));
+}
+
+/**
+ * A full-page screenshot at `width` into the artifacts folder (`<name>-<width>.png`), from the top so
+ * the sticky header is where it belongs; and nothing sticks out sideways at that width.
+ */
+export async function screenshot(page: Page, name: string, width = 1280): Promise<void> {
+  await page.setViewportSize({ width, height: 900 });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await waitForPaint(page);
+  await page.screenshot({
+    path: path.join(artifactsDir, `${name}-${width}.png`),
+    fullPage: true,
+    animations: "disabled",
+  });
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
 }

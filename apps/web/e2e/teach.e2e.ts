@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import { mkdir } from "node:fs/promises";
-import path from "node:path";
 import { createCaller, createContext } from "@livehall/api";
 import { seedId } from "@livehall/db/seed";
 import type { Page } from "playwright-core";
@@ -10,6 +9,7 @@ import {
   artifactsDir,
   expectNoProblems,
   pathOf,
+  screenshot,
   seriousViolations,
   signIn,
   startE2E,
@@ -32,19 +32,6 @@ beforeAll(async () => {
   await caller.session.cleanupParticipants({ sessionId: seedId("session:live-generics") });
 });
 afterAll(() => e2e?.close());
-
-async function screenshot(page: Page, name: string, width = 1280) {
-  await page.setViewportSize({ width, height: 900 });
-  // From the top, so the sticky header is where it belongs in the full-page image.
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({
-    path: path.join(artifactsDir, `${name}-${width}.png`),
-    fullPage: true,
-    animations: "disabled",
-  });
-  // Nothing sticks out sideways (wide tables scroll inside their own box).
-  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
-}
 
 /** Calls a procedure over HTTP from the page, with its cookies (as the browser client would). */
 async function callApi(page: Page, procedure: string, input: unknown) {
@@ -261,7 +248,8 @@ describe("/teach in the browser", () => {
     await signInQuickly(student, "student@livehall.dev");
     const answer = await student.goto("/teach");
     expect(answer?.status()).toBe(403);
-    await student.getByRole("heading", { level: 1, name: "This page is for instructors" }).waitFor();
+    await student.getByRole("heading", { level: 1, name: "Teaching tools are for instructors" }).waitFor();
+    await student.getByRole("link", { name: "Ask to teach on Livehall" }).waitFor();
     expect(await student.getByText("You are signed in as Sam Student, a student.").isVisible()).toBe(true);
     // No Teach link in the navigation for a student, and a way back.
     expect(
