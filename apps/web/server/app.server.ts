@@ -11,6 +11,7 @@ import { hotMutations } from "./hot-mutations.server";
 import { createMetricsServer, requestObservability } from "./observability.server";
 import { mountRemix } from "./remix.server";
 import { assignRequestId, createRequestContext } from "./request-context.server";
+import { securityHeaders } from "./security-headers.server";
 
 export type RemixOptions =
   | {
@@ -165,6 +166,7 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
   // Event streams are left alone: tRPC marks them `no-transform`, which compression honours.
   const compress = compression();
   app.use((req, res, next) => (isTrpcMutation(req) ? next() : compress(req, res, next)));
+  app.use(securityHeaders);
   app.use(healthRouter(services));
   app.use(
     "/api/trpc",
