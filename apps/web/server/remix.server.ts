@@ -119,6 +119,10 @@ export async function mountRemix(app: Express, options: RemixMountOptions): Prom
   );
   app.use(express.static(clientDirectory, { maxAge: "1h" }));
   const build = (await import(pathToFileURL(path.join(buildDirectory, "server", "index.js")).href)) as ServerBuild;
-  app.all("*", pageContentSecurityPolicy, limitBody(createRequestHandler({ build, getLoadContext, mode: options.serverMode })));
+  app.all(
+    "*",
+    pageContentSecurityPolicy,
+    limitBody(createRequestHandler({ build, getLoadContext, mode: options.serverMode })),
+  );
   return { close: async () => undefined };
 }
