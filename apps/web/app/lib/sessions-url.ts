@@ -16,12 +16,14 @@ export function parseTab(value: string | null): SessionTab {
 
 /** The search as the API takes it: trimmed, no control characters, at most 100 characters. */
 export function parseSearch(value: string | null): string {
-  // eslint-disable-next-line no-control-regex -- stripping control characters is the point.
-  return (value ?? "")
-    .replace(/[\u0000-\u001f\u007f]/g, " ")
-    .trim()
-    .slice(0, SEARCH_MAX_LENGTH)
-    .trim();
+  return (
+    (value ?? "")
+      // eslint-disable-next-line no-control-regex -- stripping control characters is the point.
+      .replace(/[\u0000-\u001f\u007f]/g, " ")
+      .trim()
+      .slice(0, SEARCH_MAX_LENGTH)
+      .trim()
+  );
 }
 
 /** `/sessions` with the search and tab that are set (defaults left out, so URLs stay short). */
