@@ -262,6 +262,8 @@ describe("the session room", () => {
     expect(await stillSameDocument(sofia)).toBe(true);
     expect(await sofia.getByTestId("connection-status").count()).toBe(0);
 
+    // The form comes with the page's data reloaded after the end (it says whether she may rate).
+    await sofia.getByTestId("rating").waitFor();
     const stars = sofia.getByRole("group", { name: "Stars" });
     expect(await stars.getByRole("radio").count()).toBe(5);
     await stars.getByRole("radio", { name: "4 stars" }).check();
