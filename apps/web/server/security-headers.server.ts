@@ -26,7 +26,7 @@ export const securityHeaders: RequestHandler = (req, res, next) => {
 };
 
 /** The policy of a page whose scripts carry `nonce`. */
-export function contentSecurityPolicy(nonce: string): string {
+function contentSecurityPolicy(nonce: string): string {
   return [
     "default-src 'self'",
     `script-src 'self' 'nonce-${nonce}'`,
