@@ -43,6 +43,10 @@ COPY --from=build --chown=livehall:livehall /app/apps/web/build ./apps/web/build
 COPY --from=build --chown=livehall:livehall /app/apps/web/package.json ./apps/web/
 ENV PORT=3000
 EXPOSE 3000
+# /metrics listens apart from the public port; inside the container it must accept the scraper's
+# connections, so publish 9465 only on the monitoring network.
+ENV METRICS_HOST=0.0.0.0 METRICS_PORT=9465
+EXPOSE 9465
 HEALTHCHECK --interval=10s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+process.env.PORT+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 CMD ["node", "apps/web/build/server.js"]
 

@@ -49,6 +49,7 @@ const env = {
   HOST: "127.0.0.1",
   ACCESS_TOKEN_TTL_SECONDS: "60",
   WORKER_METRICS_PORT: "0",
+  METRICS_PORT: "0",
 };
 const children: ChildProcess[] = [
   spawn(process.execPath, [`${ROOT}apps/web/build/server.js`], { env, stdio: ["ignore", "inherit", "inherit"] }),

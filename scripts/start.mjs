@@ -130,7 +130,7 @@ async function main() {
 
 /**
  * Two web instances on the two ports after PORT, a round-robin proxy on PORT (the address users
- * open, so it is the allowed Origin of both), and two workers with their own metrics ports.
+ * open, so it is the allowed Origin of both), and two workers; every process has its own metrics port.
  */
 function clusterProcesses(address, production) {
   const base = address.port || 3000;
@@ -139,7 +139,8 @@ function clusterProcesses(address, production) {
     name: `web-${n}`,
     command: process.execPath,
     args: ["apps/web/build/server.js"],
-    env: { ...production, PORT: String(base + n), APP_ORIGINS: origins },
+    // Their /metrics listeners sit after the workers' (9464, 9465).
+    env: { ...production, PORT: String(base + n), APP_ORIGINS: origins, METRICS_PORT: String(9465 + n) },
   }));
   const workers = [1, 2].map((n) => ({
     name: `worker-${n}`,

@@ -10,7 +10,7 @@ const appRoot = path.dirname(fileURLToPath(import.meta.url));
 function startEntry(env: Record<string, string> = {}) {
   const child = spawn(process.execPath, ["--import", "tsx", "server.ts"], {
     cwd: appRoot,
-    env: { ...process.env, PORT: "0", ...env },
+    env: { ...process.env, PORT: "0", METRICS_PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";

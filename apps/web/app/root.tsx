@@ -13,6 +13,7 @@ import { useEffect, type ReactNode } from "react";
 import { AppShell } from "./components/app-shell";
 import { useSignOutSync } from "./lib/use-sign-out-sync";
 import { ButtonLink } from "./components/ui";
+import { useNonce } from "./lib/nonce";
 import stylesheet from "./tailwind.css?url";
 
 export const links: LinksFunction = () => [
@@ -36,6 +37,7 @@ export function useRootData() {
 }
 
 export function Layout({ children }: { children: ReactNode }) {
+  const nonce = useNonce();
   return (
     <html lang="en" className="h-full">
       <head>
@@ -47,8 +49,8 @@ export function Layout({ children }: { children: ReactNode }) {
       </head>
       <body className="min-h-full bg-slate-50 font-sans text-slate-900 antialiased">
         {children}
-        <ScrollRestoration />
-        <Scripts />
+        <ScrollRestoration nonce={nonce} />
+        <Scripts nonce={nonce} />
       </body>
     </html>
   );

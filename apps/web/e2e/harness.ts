@@ -5,7 +5,7 @@ import { chromium, type Browser, type BrowserContext, type BrowserContextOptions
 import { expect, inject } from "vitest";
 import { startTestServer, type TestServer } from "../server/test-server";
 import { chromiumPath } from "./ensure-chromium.mjs";
-import { artifactsDir } from "./paths";
+import { appRoot, artifactsDir } from "./paths";
 
 export { artifactsDir, repoRoot } from "./paths";
 
@@ -47,12 +47,18 @@ const IGNORED_CONSOLE = [
  * Starts this test file's web server (the production build of the app, against the file's own
  * database and Redis namespace, seeded with the demo data) and a headless Chromium.
  */
-export async function startE2E({ refreshSeconds }: { refreshSeconds?: number } = {}): Promise<E2E> {
+export async function startE2E({
+  refreshSeconds,
+  dev = false,
+}: {
+  refreshSeconds?: number;
+  /** Serve the app through the Vite dev server, as `npm run dev` does, instead of the build. */
+  dev?: boolean;
+} = {}): Promise<E2E> {
   const [server, browser] = await Promise.all([
     startTestServer({
       // The production build of this run (e2e/global-setup.ts), as `npm start` serves it.
-      remix: "build",
-      appRoot: inject("e2eAppRoot"),
+      ...(dev ? { remix: "vite", appRoot } : { remix: "build", appRoot: inject("e2eAppRoot") }),
       env: { LOG_LEVEL: "warn", ...(refreshSeconds ? { SESSIONS_REFRESH_SECONDS: String(refreshSeconds) } : {}) },
     }),
     chromium.launch({ executablePath: chromiumPath(), headless: true, args: CHROMIUM_ARGS }),
@@ -80,8 +86,10 @@ export async function startE2E({ refreshSeconds }: { refreshSeconds?: number } =
       page.problems = [];
       page.on("pageerror", (error) => page.problems.push(`pageerror: ${error.message}`));
       page.on("console", (message) => {
-        if (message.type() !== "error") return;
         const text = message.text();
+        // Chromium reports what the Content-Security-Policy blocked, at whatever level.
+        if (/Content Security Policy/i.test(text)) return void page.problems.push(`csp: ${text}`);
+        if (message.type() !== "error") return;
         if (IGNORED_CONSOLE.some((pattern) => pattern.test(text))) return;
         page.problems.push(`console.error: ${text}`);
       });

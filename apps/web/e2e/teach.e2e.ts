@@ -178,7 +178,12 @@ describe("/teach in the browser", () => {
     const [record] = await e2e.server.services.db.sessionParticipant.findMany({ where: { sessionId: stored.id } });
     expect(record?.leaveReason).toBe("ENDED");
 
-    // The student rates it; the instructor sees the rating and its comment.
+    // The student rates it (rating takes a minute of attendance: say they stayed two); the instructor
+    // sees the rating and its comment.
+    await e2e.server.services.db.sessionParticipant.updateMany({
+      where: { sessionId: stored.id },
+      data: { joinedAt: new Date(Date.now() - 2 * 60_000) },
+    });
     expect(
       (
         await callApi(student, "session.rate", {

@@ -8,9 +8,10 @@ import compression from "compression";
 import express, { type Request } from "express";
 import { healthRouter } from "./health.server";
 import { hotMutations } from "./hot-mutations.server";
-import { metricsRouter, requestObservability } from "./observability.server";
+import { createMetricsServer, requestObservability } from "./observability.server";
 import { mountRemix } from "./remix.server";
 import { assignRequestId, createRequestContext } from "./request-context.server";
+import { securityHeaders } from "./security-headers.server";
 
 export type RemixOptions =
   | {
@@ -28,8 +29,13 @@ export type WebServerOptions = RemixOptions & {
 
 export interface WebServer {
   server: http.Server;
-  /** Starts listening; resolves with the base URL (the real port when `port` is 0). */
+  /**
+   * Starts listening, and the /metrics listener on its own host and port (config.metrics); resolves
+   * with the public base URL (the real port when `port` is 0).
+   */
   listen(port: number, host?: string): Promise<string>;
+  /** The /metrics listener's base URL, once listening. */
+  metricsUrl(): string;
   /** Stops accepting, lets in-flight requests finish, ends event streams. Services stay open. */
   close(): Promise<void>;
 }
@@ -103,6 +109,19 @@ function reportRedisOutages(redis: Services["redis"], logger: Logger): void {
   redis.on("error", onError).on("ready", onReady);
 }
 
+/** Resolves with the base URL `server` listens on (the real port when `port` is 0). */
+function listenOn(server: http.Server, port: number, host: string, backlog?: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen({ port, host, backlog }, () => {
+      server.off("error", reject);
+      const { port: actualPort } = server.address() as AddressInfo;
+      const publicHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;
+      resolve(`http://${publicHost}:${actualPort}`);
+    });
+  });
+}
+
 /** Pending connections the kernel queues for the server before it accepts them. */
 const LISTEN_BACKLOG = 2048;
 
@@ -147,8 +166,8 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
   // Event streams are left alone: tRPC marks them `no-transform`, which compression honours.
   const compress = compression();
   app.use((req, res, next) => (isTrpcMutation(req) ? next() : compress(req, res, next)));
+  app.use(securityHeaders);
   app.use(healthRouter(services));
-  app.use(metricsRouter(services));
   app.use(
     "/api/trpc",
     createExpressMiddleware({
@@ -177,22 +196,23 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
         })
       : null;
 
+  const metricsServer = createMetricsServer(services);
+  let metricsUrl: string | null = null;
   let closing: Promise<void> | null = null;
 
   return {
     server,
-    listen(port, host = config.host) {
-      return new Promise((resolve, reject) => {
-        server.once("error", reject);
-        // A session starting brings hundreds of browsers at once; Node's default backlog (511)
-        // would drop their SYNs and make each wait a second for the retry (capped by somaxconn).
-        server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
-          server.off("error", reject);
-          const { port: actualPort } = server.address() as AddressInfo;
-          const publicHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;
-          resolve(`http://${publicHost}:${actualPort}`);
-        });
-      });
+    async listen(port, host = config.host) {
+      // A session starting brings hundreds of browsers at once; Node's default backlog (511)
+      // would drop their SYNs and make each wait a second for the retry (capped by somaxconn).
+      const url = await listenOn(server, port, host, LISTEN_BACKLOG);
+      metricsUrl = await listenOn(metricsServer, config.metrics.port, config.metrics.host);
+      logger.info({ url: `${metricsUrl}/metrics` }, "metrics listening");
+      return url;
+    },
+    metricsUrl() {
+      if (!metricsUrl) throw new Error("the web server is not listening");
+      return metricsUrl;
     },
     close() {
       closing ??= (async () => {
@@ -204,6 +224,8 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
             else resolve();
           });
         });
+        metricsServer.close();
+        metricsServer.closeAllConnections();
         server.closeIdleConnections();
         for (const res of openResponses.all()) {
           // Subscriptions never finish on their own; their clients reconnect to another instance.

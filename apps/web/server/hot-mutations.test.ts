@@ -171,7 +171,7 @@ test("it is logged and counted in the latency histogram like every request", asy
     status: 200,
     durationMs: expect.any(Number),
   });
-  const metrics = await (await fetch(`${server.url}/metrics`)).text();
+  const metrics = await (await fetch(`${server.metricsUrl}/metrics`)).text();
   expect(metrics).toMatch(
     /livehall_http_request_duration_seconds_count\{route="trpc",method="POST",status="2xx"\} [1-9]/,
   );

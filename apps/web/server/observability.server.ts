@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Gauge, Histogram } from "prom-client";
 import { countConnections, metricsRegistry, type Logger, type Services } from "@livehall/api";
-import type { IncomingMessage } from "node:http";
-import { Router } from "express";
+import http, { type IncomingMessage } from "node:http";
+import express from "express";
 import type { LocalsResponse } from "./request-context.server";
 
 let defaultMetricsStarted = false;
@@ -79,21 +79,51 @@ export function requestObservability(logger: Logger) {
   };
 }
 
+/** The state gauges are computed at most this often, however many scrapers ask. */
+export const STATE_GAUGES_MAX_AGE_MS = 10_000;
+
+type GaugeServices = Pick<Services, "db" | "redis" | "keys" | "clock">;
+
 /**
- * Whole-system gauges, read at scrape time from Postgres and Redis. Every instance reports the same
- * value; dashboards take max() across instances.
+ * `compute`'s value, recomputed only when the last one is older than STATE_GAUGES_MAX_AGE_MS;
+ * scrapes in between (and concurrent ones) share it. A failure keeps the previous value.
  */
-function registerStateGauges(services: Pick<Services, "db" | "redis" | "keys">) {
+function cachedForScrapes(compute: () => Promise<number>, clock: () => Date): () => Promise<number | undefined> {
+  let computedAt = -Infinity;
+  let value: number | undefined;
+  let pending: Promise<number | undefined> | null = null;
+  return () => {
+    const now = clock().getTime();
+    if (!pending || now - computedAt >= STATE_GAUGES_MAX_AGE_MS) {
+      computedAt = now;
+      pending = compute().then(
+        (fresh) => (value = fresh),
+        () => value,
+      );
+    }
+    return pending;
+  };
+}
+
+/**
+ * Whole-system gauges, read from Postgres (a count) and Redis (a keyspace SCAN) at most once per
+ * STATE_GAUGES_MAX_AGE_MS. Every instance reports the same value; dashboards take max() across
+ * instances.
+ */
+function registerStateGauges(services: GaugeServices) {
+  const activeParticipants = cachedForScrapes(
+    () => services.db.sessionParticipant.count({ where: { leftAt: null } }),
+    services.clock,
+  );
+  const activeConnections = cachedForScrapes(() => countConnections(services), services.clock);
   new Gauge({
     name: "livehall_active_participants",
     help: "Active participant rows (Postgres)",
     registers: [metricsRegistry],
     async collect() {
       // An outage must not break the whole scrape: the gauge keeps its last value.
-      await services.db.sessionParticipant.count({ where: { leftAt: null } }).then(
-        (count) => this.set(count),
-        () => undefined,
-      );
+      const count = await activeParticipants();
+      if (count !== undefined) this.set(count);
     },
   });
   new Gauge({
@@ -101,27 +131,29 @@ function registerStateGauges(services: Pick<Services, "db" | "redis" | "keys">) 
     help: "Open room connections (Redis presence)",
     registers: [metricsRegistry],
     async collect() {
-      await countConnections(services).then(
-        (count) => this.set(count),
-        () => undefined,
-      );
+      const count = await activeConnections();
+      if (count !== undefined) this.set(count);
     },
   });
 }
 
-/** `/metrics` in Prometheus text format. */
-export function metricsRouter(services: Pick<Services, "db" | "redis" | "keys">): Router {
+/**
+ * The `/metrics` listener (Prometheus text format), kept off the public port: it answers nothing
+ * else, and the public port answers 404 for /metrics.
+ */
+export function createMetricsServer(services: GaugeServices): http.Server {
   if (!defaultMetricsStarted) {
     collectDefaultMetrics({ register: metricsRegistry, prefix: "livehall_web_" });
     registerStateGauges(services);
     defaultMetricsStarted = true;
   }
-  const router = Router();
-  router.get("/metrics", async (_req, res) => {
+  const app = express();
+  app.disable("x-powered-by");
+  app.get("/metrics", async (_req, res) => {
     res
       .set("content-type", metricsRegistry.contentType)
       .set("cache-control", "no-store")
       .send(await metricsRegistry.metrics());
   });
-  return router;
+  return http.createServer(app);
 }

@@ -14,7 +14,7 @@ test("/metrics exposes request latency, auth, presence and process figures in Pr
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ json: { refreshToken: "x".repeat(43), delivery: "body" } }),
   });
-  const response = await fetch(`${server.url}/metrics`);
+  const response = await fetch(`${server.metricsUrl}/metrics`);
   expect(response.status).toBe(200);
   expect(response.headers.get("content-type")).toContain("text/plain");
   const text = await response.text();

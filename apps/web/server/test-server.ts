@@ -9,6 +9,8 @@ export interface TestServer {
   /** Base URL, e.g. http://127.0.0.1:41234 */
   url: string;
   trpcUrl: string;
+  /** The /metrics listener's base URL (its own port, never the public one). */
+  metricsUrl: string;
   services: Services;
   /** The underlying HTTP server (to observe connections and requests). */
   http: WebServer["server"];
@@ -26,6 +28,8 @@ export type TestServerOptions = RemixOptions & {
    * of an unreachable dependency.
    */
   waitUntilReady?: boolean;
+  /** The services' clock (default: the real time). */
+  clock?: () => Date;
 };
 
 /**
@@ -35,10 +39,12 @@ export type TestServerOptions = RemixOptions & {
 export async function startTestServer({
   env,
   waitUntilReady = true,
+  clock,
   ...remix
 }: TestServerOptions = {}): Promise<TestServer> {
-  const config = loadWebConfig({ ...process.env, ...env });
-  const services = createServices(config);
+  // Several test servers run at once: each /metrics listener takes a free port.
+  const config = loadWebConfig({ ...process.env, METRICS_PORT: "0", ...env });
+  const services = createServices(config, clock ? { clock } : {});
   const web = await createWebServer({ config, services, ...remix });
   const url = await web.listen(0, "127.0.0.1");
   const trpcUrl = `${url}/api/trpc`;
@@ -48,6 +54,7 @@ export async function startTestServer({
   return {
     url,
     trpcUrl,
+    metricsUrl: web.metricsUrl(),
     services,
     http: web.server,
     client: (clientOptions = {}) => createApiClient({ ...clientOptions, url: trpcUrl }),

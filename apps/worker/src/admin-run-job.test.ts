@@ -1,8 +1,18 @@
-import { closeServices, createCaller, createContext, createLogger, createServices, type Services } from "@livehall/api";
+import {
+  JOB_NAMES,
+  closeServices,
+  createCaller,
+  createContext,
+  createLogger,
+  createServices,
+  type Services,
+} from "@livehall/api";
 import { loadWorkerConfig } from "@livehall/api/config";
 import { asSessionUser, insertUsers } from "@livehall/api/testing";
+import { waitFor } from "@livehall/testing";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { createJobHandlers } from "./handlers";
+import { recordRuns } from "./test-support";
 import { startWorker, type RunningWorker } from "./worker";
 
 let services: Services;
@@ -17,8 +27,14 @@ beforeAll(async () => {
     HEARTBEATS_EVICT_EVERY_SECONDS: "3600",
   });
   services = createServices(config);
-  worker = await startWorker({ config, logger: createLogger(config, "test"), handlers: createJobHandlers(services) });
+  const recorded = recordRuns(createJobHandlers(services));
+  worker = await startWorker({ config, logger: createLogger(config, "test"), handlers: recorded.handlers });
   await worker.schedulersReady();
+  // BullMQ starts an `every` schedule's first run at once; the test's tokens are inserted only after
+  // those runs finished, so a scheduled tokens.expire cannot take them (the next one is an hour away).
+  await waitFor(() => JOB_NAMES.every((name) => recorded.runs.some((run) => run.name === name)), {
+    what: "the first scheduled run of every job",
+  });
 });
 afterAll(async () => {
   await worker?.stop();

@@ -39,7 +39,7 @@ export async function startChild(options: ChildOptions): Promise<ChildServer> {
     [...(options.nodeArgs ?? []), ...(tsEntry ? ["--import", "tsx"] : []), options.entry],
     {
       cwd: options.cwd ?? BENCH_DIR,
-      env: { ...process.env, ...options.env, PORT: String(port), HOST: "127.0.0.1" },
+      env: { ...process.env, ...options.env, PORT: String(port), HOST: "127.0.0.1", METRICS_PORT: "0" },
       stdio: ["ignore", "pipe", "pipe"],
     },
   );

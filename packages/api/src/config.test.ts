@@ -22,6 +22,25 @@ describe("config", () => {
     });
   });
 
+  test("streams, rating and the metrics listener: defaults, and bad values refused", () => {
+    const config = loadWebConfig({});
+    expect(config.metrics).toEqual({ host: "127.0.0.1", port: 9465 });
+    expect(config.maxStreamsPerUser).toBe(20);
+    expect(config.timings).toMatchObject({ streamMaxDurationMs: 3_600_000, ratingMinAttendanceMs: 60_000 });
+    expect(loadWebConfig({ METRICS_PORT: "0", RATING_MIN_ATTENDANCE_SECONDS: "0" })).toMatchObject({
+      metrics: { port: 0 },
+      timings: { ratingMinAttendanceMs: 0 },
+    });
+    for (const [name, value] of [
+      ["METRICS_PORT", "70000"],
+      ["MAX_STREAMS_PER_USER", "0"],
+      ["STREAM_MAX_SECONDS", "0"],
+      ["RATING_MIN_ATTENDANCE_SECONDS", "-1"],
+    ] as const) {
+      expect(() => loadWebConfig({ [name]: value }), name).toThrow(new RegExp(`^Invalid configuration: ${name}`));
+    }
+  });
+
   test("every timing can be shortened to (fractions of) seconds for tests", () => {
     const config = loadCoreConfig({
       ACCESS_TOKEN_TTL_SECONDS: "2",

@@ -38,6 +38,13 @@ const timingsSchema = z.object({
   RUN_JOB_TIMEOUT_MS: milliseconds(15_000),
   /** How often an open live-sessions page reloads its counts (docs/decisions/008). */
   SESSIONS_REFRESH_SECONDS: seconds(10),
+  /**
+   * The longest a live-event stream stays open (each stream ends at ±10 % of it, so streams opened
+   * together do not all reconnect together); the room re-subscribes and gets a fresh snapshot.
+   */
+  STREAM_MAX_SECONDS: seconds(60 * 60),
+  /** Attendance (summed over a user's joins of a session) needed before they may rate it. */
+  RATING_MIN_ATTENDANCE_SECONDS: z.coerce.number().min(0).default(60),
 });
 
 export type Timings = {
@@ -53,6 +60,8 @@ export type Timings = {
   clientBackoff: { baseMs: number; capMs: number };
   runJobTimeoutMs: number;
   sessionsRefreshMs: number;
+  streamMaxDurationMs: number;
+  ratingMinAttendanceMs: number;
 };
 
 const perSecond = (fallback: number) => z.coerce.number().positive().default(fallback);
@@ -166,11 +175,17 @@ const coreSchema = timingsSchema.extend({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   /** Comma-separated origins allowed to send cookie-authenticated mutations (the CSRF rule). */
   APP_ORIGINS: z.string().optional(),
+  /** Live-event streams one user may hold open on one instance (tabs, devices); more answer 429. */
+  MAX_STREAMS_PER_USER: z.coerce.number().int().positive().default(20),
 });
 
 const webSchema = coreSchema.extend({
   /** Every interface in production, loopback otherwise (defaultHost). */
   HOST: z.string().optional(),
+  /** /metrics has its own listener, off the public port: loopback by default. */
+  METRICS_HOST: z.string().default("127.0.0.1"),
+  /** The web /metrics port; 0 picks a free one (logged at start). */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9465),
 });
 
 const workerSchema = coreSchema.extend({
@@ -216,6 +231,8 @@ function toTimings(env: z.output<typeof timingsSchema>): Timings {
     clientBackoff: { baseMs: env.CLIENT_BACKOFF_BASE_MS, capMs: env.CLIENT_BACKOFF_CAP_MS },
     runJobTimeoutMs: env.RUN_JOB_TIMEOUT_MS,
     sessionsRefreshMs: s(env.SESSIONS_REFRESH_SECONDS),
+    streamMaxDurationMs: s(env.STREAM_MAX_SECONDS),
+    ratingMinAttendanceMs: s(env.RATING_MIN_ATTENDANCE_SECONDS),
   };
 }
 
@@ -228,6 +245,7 @@ export interface CoreConfig {
   logLevel: z.output<typeof coreSchema>["LOG_LEVEL"];
   port: number;
   appOrigins: string[];
+  maxStreamsPerUser: number;
   timings: Timings;
   /** Budgets of the room's procedures (per user; heartbeats per connection). */
   roomRates: Record<RoomProcedure, RoomRate>;
@@ -271,6 +289,7 @@ function toCore(env: z.output<typeof coreSchema>, host: string | null): CoreConf
           .map((origin) => origin.trim().replace(/\/$/, ""))
           .filter(Boolean)
       : [`http://localhost:${env.PORT}`, `http://127.0.0.1:${env.PORT}`],
+    maxStreamsPerUser: env.MAX_STREAMS_PER_USER,
     timings: toTimings(env),
     roomRates: toRoomRates(env),
     maxTabsPerSession: env.MAX_TABS_PER_SESSION,
@@ -284,12 +303,13 @@ export function loadCoreConfig(env: Env = process.env): CoreConfig {
 
 export interface WebConfig extends CoreConfig {
   host: string;
+  metrics: { host: string; port: number };
 }
 
 export function loadWebConfig(env: Env = process.env): WebConfig {
   const parsed = parse(webSchema, env);
   const host = parsed.HOST ?? defaultHost(parsed.NODE_ENV);
-  return { ...toCore(parsed, host), host };
+  return { ...toCore(parsed, host), host, metrics: { host: parsed.METRICS_HOST, port: parsed.METRICS_PORT } };
 }
 
 export interface WorkerConfig extends CoreConfig {

@@ -7,8 +7,15 @@ import { Reason, appError, attemptsLeftOf, isInfrastructureOutage, reasonOf, ret
 /** How inputs and outputs travel (Dates, Maps…): one definition for the router and any transport. */
 export const transformer = superjson;
 
+/**
+ * A comment line on every open event stream this often: proxies and load balancers close
+ * connections idle for 60 s or more, and a dead client is noticed when the write fails.
+ */
+const SSE_PING_INTERVAL_MS = 15_000;
+
 const t = initTRPC.context<Context>().create({
   transformer,
+  sse: { ping: { enabled: true, intervalMs: SSE_PING_INTERVAL_MS } },
   errorFormatter({ shape, error }) {
     const zodError = error.cause instanceof ZodError ? z.flattenError(error.cause) : null;
     const internal = error.code === "INTERNAL_SERVER_ERROR";

@@ -56,8 +56,12 @@ export async function loader({ params, context }: LoaderFunctionArgs) {
     throw error;
   });
   const user = context.auth.user;
-  const [myRating, participants] = await Promise.all([
+  const [myRating, rating, participants] = await Promise.all([
     user ? context.caller.session.myRating({ sessionId }).catch(() => null) : null,
+    // Whether the viewer may rate (the API's rule): the form is offered only to them.
+    user && session.status === "ENDED"
+      ? context.caller.session.ratingEligibility({ sessionId }).catch(() => null)
+      : null,
     // The first paint of the list (its first page); the live stream's snapshot takes over after
     // hydration (Redis down: no list yet).
     user && session.status === "LIVE"
@@ -71,6 +75,7 @@ export async function loader({ params, context }: LoaderFunctionArgs) {
   return {
     session,
     myRating,
+    rating,
     participants,
     viewer: user ? { id: user.id, role: user.role } : null,
     /** The server's clock (ms): the elapsed clock renders the same on the server and while hydrating. */
@@ -102,6 +107,8 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     switch (reasonOf(error)) {
       // The API's own words: "Only people who attended this session can rate it." and the like.
       case "NOT_AN_ATTENDEE":
+      case "NOT_ENOUGH_ATTENDANCE":
+      case "RATING_NOT_ALLOWED":
       case "SESSION_NOT_RATEABLE":
         return data<RateAnswer>(
           { ok: false, error: error.message },
@@ -219,11 +226,16 @@ export default function SessionRoomPage() {
             {status === "ENDED" ? (
               <>
                 <EndedNotice session={session} />
-                {signedIn ? (
-                  <RatingForm sessionId={session.id} saved={loaded.myRating} />
-                ) : (
+                {!signedIn ? (
                   <SignInToRate sessionId={session.id} />
-                )}
+                ) : loaded.rating?.canRate ? (
+                  <RatingForm sessionId={session.id} saved={loaded.myRating} />
+                ) : loaded.rating?.reason === "NOT_AN_ATTENDEE" || loaded.rating?.reason === "NOT_ENOUGH_ATTENDANCE" ? (
+                  // The instructor of the course is not told anything: rating is for their students.
+                  <Alert tone="info" title="Rating this session">
+                    {loaded.rating.message}
+                  </Alert>
+                ) : null}
               </>
             ) : null}
             {status === "CANCELLED" ? (

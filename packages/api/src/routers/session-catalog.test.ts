@@ -208,15 +208,27 @@ describe("session.byId", () => {
 });
 
 describe("session.rate and session.myRating", () => {
-  async function attended(sessionId: string, userId: string, active = false) {
+  const MINUTE = 60_000;
+  /** A visit of `ms` (two minutes unless said), ended just now or still going on. */
+  async function attended(
+    sessionId: string,
+    userId: string,
+    { active = false, ms = 2 * MINUTE, leaveReason = "LEFT" as "LEFT" | "DUPLICATE" } = {},
+  ) {
+    const now = Date.now();
     await services.db.sessionParticipant.create({
-      data: { sessionId, userId, ...(active ? {} : { leftAt: new Date(), leaveReason: "LEFT" as const }) },
+      data: {
+        sessionId,
+        userId,
+        joinedAt: new Date(now - ms),
+        ...(active ? {} : { leftAt: new Date(now), leaveReason }),
+      },
     });
   }
 
   test("an attendee rates a live or ended session; rating again updates the one rating", async () => {
     const live = await sessionWithStatus("LIVE");
-    await attended(live, student.id, true);
+    await attended(live, student.id, { active: true });
     expect(await as(student).session.myRating({ sessionId: live })).toBeNull();
     const first = await as(student).session.rate({ sessionId: live, stars: 4, comment: "  Clear and friendly.  " });
     expect(first).toMatchObject({ sessionId: live, stars: 4, comment: "Clear and friendly." });
@@ -276,6 +288,56 @@ describe("session.rate and session.myRating", () => {
       reason: "UNAUTHENTICATED",
     });
     expect(await failureOf(anonymous.session.myRating({ sessionId: live }))).toEqual({
+      code: "UNAUTHORIZED",
+      reason: "UNAUTHENTICATED",
+    });
+  });
+
+  test("who may rate: anyone but the course's instructor, with at least a minute of attendance in total", async () => {
+    const eligibility = (person: Person, sessionId: string) => as(person).session.ratingEligibility({ sessionId });
+    const refused = (reason: string) => ({ canRate: false, reason, message: expect.any(String) });
+    const allowed = { canRate: true, reason: null, message: null };
+    const live = await sessionWithStatus("LIVE");
+
+    // The course's own instructor, however long they were in the room.
+    await attended(live, ada.id, { ms: 30 * MINUTE });
+    expect(await eligibility(ada, live)).toEqual(refused("RATING_NOT_ALLOWED"));
+    expect(await failureOf(as(ada).session.rate({ sessionId: live, stars: 5 }))).toEqual({
+      code: "FORBIDDEN",
+      reason: "RATING_NOT_ALLOWED",
+    });
+
+    // Another course's instructor and an admin who attended rate like anyone else.
+    for (const person of [grace, admin]) {
+      await attended(live, person.id);
+      expect(await eligibility(person, live)).toEqual(allowed);
+      await expect(as(person).session.rate({ sessionId: live, stars: 4 })).resolves.toMatchObject({ stars: 4 });
+    }
+
+    // Under a minute is not enough; the visits add up (an open visit counts until now).
+    await attended(live, otherStudent.id, { ms: 30_000 });
+    expect(await eligibility(otherStudent, live)).toEqual(refused("NOT_ENOUGH_ATTENDANCE"));
+    expect(await failureOf(as(otherStudent).session.rate({ sessionId: live, stars: 2 }))).toEqual({
+      code: "FORBIDDEN",
+      reason: "NOT_ENOUGH_ATTENDANCE",
+    });
+    // A duplicate row (closed by the reconcile) adds nothing.
+    await attended(live, otherStudent.id, { ms: 10 * MINUTE, leaveReason: "DUPLICATE" });
+    expect(await eligibility(otherStudent, live)).toEqual(refused("NOT_ENOUGH_ATTENDANCE"));
+    await attended(live, otherStudent.id, { ms: 31_000, active: true });
+    expect(await eligibility(otherStudent, live)).toEqual(allowed);
+    await expect(as(otherStudent).session.rate({ sessionId: live, stars: 2 })).resolves.toMatchObject({ stars: 2 });
+    expect(await services.db.sessionRating.count({ where: { sessionId: live } })).toBe(3);
+
+    // Nobody, attendee or not, before the session is live; an unknown session is not found.
+    const scheduled = await sessionWithStatus("SCHEDULED");
+    expect(await eligibility(student, scheduled)).toEqual(refused("SESSION_NOT_RATEABLE"));
+    expect(await eligibility(student, live)).toEqual(refused("NOT_AN_ATTENDEE"));
+    expect(await failureOf(eligibility(student, UNKNOWN_ID))).toEqual({
+      code: "NOT_FOUND",
+      reason: "SESSION_NOT_FOUND",
+    });
+    expect(await failureOf(anonymous.session.ratingEligibility({ sessionId: live }))).toEqual({
       code: "UNAUTHORIZED",
       reason: "UNAUTHENTICATED",
     });

@@ -5,6 +5,7 @@ import {
   getSession,
   listSessions,
   myRating,
+  ratingEligibility,
   rateSession,
   sessionStats,
   startSession,
@@ -52,7 +53,7 @@ export const sessionCatalogRouter = createTRPCRouter({
 
   stats: publicProcedure.input(z.strictObject({}).optional()).query(({ ctx }) => sessionStats(ctx)),
 
-  /** Attendees only, while the session is live or after it ended; rating again replaces the rating. */
+  /** Those `ratingEligibility` allows (attendees, not the instructor); rating again replaces the rating. */
   rate: authedProcedure
     .input(
       z.strictObject({
@@ -64,4 +65,9 @@ export const sessionCatalogRouter = createTRPCRouter({
     .mutation(({ ctx, input }) => rateSession(ctx, ctx.user.id, input)),
 
   myRating: authedProcedure.input(sessionId).query(({ ctx, input }) => myRating(ctx, ctx.user.id, input.sessionId)),
+
+  /** Whether the caller may rate the session now (the rule session.rate applies), and why not. */
+  ratingEligibility: authedProcedure
+    .input(sessionId)
+    .query(({ ctx, input }) => ratingEligibility(ctx, ctx.user.id, input.sessionId)),
 });

@@ -58,6 +58,6 @@ export const sessionPresenceRouter = createTRPCRouter({
   }),
 
   onParticipants: authedProcedure.input(sessionInput).subscription(async function* ({ ctx, input, signal }) {
-    yield* participants.participantEvents(ctx, input.sessionId, signal);
+    yield* participants.participantEvents(ctx, ctx.user, input.sessionId, signal);
   }),
 });

@@ -3,6 +3,7 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import type { Services, SessionUser } from "../context";
 import { Reason, appError, reasonOf, retryAfterOf } from "../errors";
+import type { EventSubscription } from "../events";
 import { presenceCounters } from "../metrics";
 import {
   participantsChannel,
@@ -486,27 +487,62 @@ export async function clearPresenceAndAnnounce(
   await publishParticipantEvent(services, sessionId, { type: "status", status, participantCount: 0 });
 }
 
-/** session.onParticipants — a snapshot on every (re)connect, then the deltas after it. */
+/** A stream's lifetime: the configured maximum ±10 %, so streams opened together end apart. */
+function streamLifetimeMs(services: ParticipantServices): number {
+  return Math.round(services.config.timings.streamMaxDurationMs * (0.9 + Math.random() * 0.2));
+}
+
+/** How long a refused stream's client should wait: other tabs' streams end at their own pace. */
+const STREAM_LIMIT_RETRY_MS = 30_000;
+
+/**
+ * session.onParticipants — a snapshot on every (re)connect, then the deltas after it, until the
+ * client goes away or the stream's lifetime ends (the client then re-subscribes for a fresh
+ * snapshot). Everything it holds (the user's stream slot, the channel) is released in `finally`,
+ * whether it fails before the snapshot, after it, or the client leaves at any point.
+ */
 export async function* participantEvents(
   services: ParticipantServices,
+  user: SessionUser,
   sessionId: string,
   signal: AbortSignal | undefined,
 ): AsyncGenerator<ParticipantEvent> {
-  // Subscribe before reading the snapshot, so no delta published in between is lost.
-  const deltas = await services.events.subscribe<ParticipantEvent>(participantsChannel(sessionId), signal);
-  const snapshotSeq = Number((await services.redis.get(services.keys.participantEventSeq(sessionId))) ?? 0);
-  const session = await services.db.liveSession.findUnique({ where: { id: sessionId }, select: { status: true } });
-  if (!session) throw appError("NOT_FOUND", Reason.SESSION_NOT_FOUND, "This session does not exist.");
-  const participants = await listParticipants(services, sessionId);
-  yield {
-    type: "snapshot",
-    seq: snapshotSeq,
-    status: session.status,
-    participants,
-    participantCount: participants.length,
-  };
-  for await (const event of deltas) {
-    // Deltas up to the snapshot's sequence are already part of it.
-    if (event.seq > snapshotSeq) yield event;
+  // Refused before anything is held: an unknown session costs one indexed read.
+  const exists = await services.db.liveSession.findUnique({ where: { id: sessionId }, select: { id: true } });
+  if (!exists) throw appError("NOT_FOUND", Reason.SESSION_NOT_FOUND, "This session does not exist.");
+  const releaseSlot = services.events.acquireStream(user.id, services.config.maxStreamsPerUser);
+  if (!releaseSlot) {
+    throw appError("TOO_MANY_REQUESTS", Reason.RATE_LIMITED, "Too many open rooms. Close a tab and try again.", {
+      retryAfterMs: STREAM_LIMIT_RETRY_MS,
+    });
+  }
+  const lifetime = new AbortController();
+  const timer = setTimeout(() => lifetime.abort(), streamLifetimeMs(services));
+  let deltas: EventSubscription<ParticipantEvent> | undefined;
+  try {
+    // Subscribe before reading the snapshot, so no delta published in between is lost.
+    deltas = await services.events.subscribe<ParticipantEvent>(
+      participantsChannel(sessionId),
+      signal ? AbortSignal.any([signal, lifetime.signal]) : lifetime.signal,
+    );
+    const snapshotSeq = Number((await services.redis.get(services.keys.participantEventSeq(sessionId))) ?? 0);
+    const session = await services.db.liveSession.findUnique({ where: { id: sessionId }, select: { status: true } });
+    if (!session) throw appError("NOT_FOUND", Reason.SESSION_NOT_FOUND, "This session does not exist.");
+    const participants = await listParticipants(services, sessionId);
+    yield {
+      type: "snapshot",
+      seq: snapshotSeq,
+      status: session.status,
+      participants,
+      participantCount: participants.length,
+    };
+    for await (const event of deltas) {
+      // Deltas up to the snapshot's sequence are already part of it.
+      if (event.seq > snapshotSeq) yield event;
+    }
+  } finally {
+    clearTimeout(timer);
+    deltas?.close();
+    releaseSlot();
   }
 }

@@ -1,7 +1,9 @@
 import { Prisma } from "@livehall/db";
+import type { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import type { Services } from "../context";
 import { Reason, appError } from "../errors";
+import { attendedMsSql } from "./attendance";
 import { assertCanManageCourse, findManagedCourse, type Actor } from "./course";
 
 type CatalogServices = Pick<Services, "db" | "clock">;
@@ -389,24 +391,66 @@ export interface RateSessionInput {
 
 const ratingSelect = { sessionId: true, stars: true, comment: true, createdAt: true, updatedAt: true } as const;
 
+type RatingServices = Pick<Services, "db" | "clock" | "config">;
+
+export type RatingEligibility =
+  { canRate: true; reason: null; message: null } | { canRate: false; reason: Reason; message: string };
+
+const refusal = (reason: Reason, message: string): RatingEligibility => ({ canRate: false, reason, message });
+
+const REFUSAL_CODE: Partial<Record<Reason, TRPCError["code"]>> = { [Reason.SESSION_NOT_RATEABLE]: "CONFLICT" };
+
 /**
- * Rates a session the user attended (any participant row, active or not), while it is live or after
- * it ended. One rating per user and session: rating again replaces stars and comment.
+ * Who may rate a session (the one rule; the room shows the form from it too): anyone but the
+ * course's own instructor, once they attended at least RATING_MIN_ATTENDANCE_SECONDS in total
+ * (`attendedMsSql`), while the session is live or after it ended.
  */
-export async function rateSession(services: CatalogServices, userId: string, input: RateSessionInput) {
-  const session = await services.db.liveSession.findUnique({
-    where: { id: input.sessionId },
-    select: { status: true },
-  });
+export async function ratingEligibility(
+  services: RatingServices,
+  userId: string,
+  sessionId: string,
+): Promise<RatingEligibility> {
+  const [session] = await services.db.$queryRaw<
+    { status: SessionStatus; instructorId: string; visits: number; attendedMs: number }[]
+  >`
+    WITH session AS (
+      SELECT s.id, s.status, s."endedAt", c."instructorId"
+        FROM "LiveSession" s JOIN "Course" c ON c.id = s."courseId"
+       WHERE s.id = ${sessionId}::uuid
+    )
+    SELECT session.status, session."instructorId", count(p.id)::int AS visits,
+           ${attendedMsSql(services.clock())} AS "attendedMs"
+      FROM session LEFT JOIN "SessionParticipant" p ON p."sessionId" = session.id AND p."userId" = ${userId}::uuid
+     GROUP BY session.status, session."instructorId"`;
   if (!session) throw appError("NOT_FOUND", Reason.SESSION_NOT_FOUND, "This session does not exist.");
-  const attended = await services.db.sessionParticipant.findFirst({
-    where: { sessionId: input.sessionId, userId },
-    select: { id: true },
-  });
-  if (!attended)
-    throw appError("FORBIDDEN", Reason.NOT_AN_ATTENDEE, "Only people who attended this session can rate it.");
-  if (!RATEABLE.includes(session.status as SessionStatus)) {
-    throw appError("CONFLICT", Reason.SESSION_NOT_RATEABLE, "This session can be rated once it is live or has ended.");
+  if (!RATEABLE.includes(session.status)) {
+    return refusal(Reason.SESSION_NOT_RATEABLE, "This session can be rated once it is live or has ended.");
+  }
+  if (session.instructorId === userId) {
+    return refusal(Reason.RATING_NOT_ALLOWED, "You teach this course, so you cannot rate its sessions.");
+  }
+  if (session.visits === 0) {
+    return refusal(Reason.NOT_AN_ATTENDEE, "Only people who attended this session can rate it.");
+  }
+  const minimumMs = services.config.timings.ratingMinAttendanceMs;
+  if (session.attendedMs < minimumMs) {
+    const minimum = Math.ceil(minimumMs / 1000);
+    return refusal(
+      Reason.NOT_ENOUGH_ATTENDANCE,
+      `You can rate this session after attending it for at least ${minimum} second${minimum === 1 ? "" : "s"}.`,
+    );
+  }
+  return { canRate: true, reason: null, message: null };
+}
+
+/**
+ * Rates a session the user may rate (`ratingEligibility`). One rating per user and session: rating
+ * again replaces stars and comment.
+ */
+export async function rateSession(services: RatingServices, userId: string, input: RateSessionInput) {
+  const eligibility = await ratingEligibility(services, userId, input.sessionId);
+  if (!eligibility.canRate) {
+    throw appError(REFUSAL_CODE[eligibility.reason] ?? "FORBIDDEN", eligibility.reason, eligibility.message);
   }
   const comment = input.comment?.trim() || null;
   const now = services.clock();

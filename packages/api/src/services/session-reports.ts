@@ -1,4 +1,5 @@
 import type { Services } from "../context";
+import { attendedMsSql } from "./attendance";
 import type { Actor } from "./course";
 import type { LeaveReasonValue } from "./participant-events";
 import { findManagedSession } from "./session-catalog";
@@ -32,9 +33,7 @@ export interface Attendance {
 
 /**
  * session.attendance — who attended a session and for how long, from the participant history (one
- * row per visit). A user's time is the sum over their visits of (leftAt, else the session's endedAt,
- * else now) − joinedAt. Rows the reconcile closed as DUPLICATE (legacy extra rows that ran beside the
- * user's real one) are not added, so duplicates never double anyone's time. First joiners first.
+ * row per visit), each user's time as `attendedMsSql` defines it. First joiners first.
  * The course's instructor or an admin.
  */
 export async function sessionAttendance(
@@ -64,8 +63,7 @@ export async function sessionAttendance(
              max(p."leftAt") AS "lastLeftAt",
              (array_agg(p."leaveReason"::text ORDER BY p."joinedAt" DESC, p.id DESC))[1] AS "leaveReason",
              count(*)::int AS visits,
-             COALESCE(sum(GREATEST(0, extract(epoch FROM (COALESCE(p."leftAt", session."endedAt", ${now}::timestamptz) - p."joinedAt")) * 1000))
-               FILTER (WHERE p."leaveReason" IS DISTINCT FROM 'DUPLICATE'), 0)::float8 AS "attendedMs"
+             ${attendedMsSql(now)} AS "attendedMs"
         FROM "SessionParticipant" p CROSS JOIN session
        WHERE p."sessionId" = session.id
        GROUP BY p."userId"

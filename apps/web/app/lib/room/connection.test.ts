@@ -389,6 +389,19 @@ describe("the room's connection state machine", () => {
     expect(api.heartbeats).toBe(0);
   });
 
+  test("a stream the server ends (its maximum duration) is re-subscribed and the new snapshot replaces the list", async () => {
+    const connection = room();
+    connection.start();
+    await vi.advanceTimersByTimeAsync(0);
+    api.subscriptions[0]!.onData(snapshot(3, ["a", "b"]));
+    api.subscriptions[0]!.onComplete();
+    expect(connection.getState().stream).toBe("reconnecting");
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(api.subscriptions).toHaveLength(2);
+    api.subscriptions[1]!.onData(snapshot(9, ["a"]));
+    expect(connection.getState()).toMatchObject({ stream: "open", participants: { participantCount: 1 } });
+  });
+
   test("a gap in seq that does not fill is repaired with a fresh subscription", async () => {
     const connection = room({ gapGraceMs: 1_000 });
     connection.start();
