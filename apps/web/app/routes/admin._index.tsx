@@ -1,6 +1,6 @@
 import type { JobName } from "@livehall/api";
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
-import { useLoaderData } from "@remix-run/react";
+import { useActionData, useLoaderData } from "@remix-run/react";
 import { AdminTabs } from "../components/admin/admin-tabs";
 import { JobCard } from "../components/admin/job-card";
 import { RoleRequestList, type DecideAnswer } from "../components/admin/role-requests";
@@ -57,23 +57,28 @@ export async function action({ request, context }: ActionFunctionArgs) {
 
 async function decideRequest(context: ActionFunctionArgs["context"], form: FormData) {
   const requestId = String(form.get("requestId") ?? "");
+  const name = String(form.get("name") ?? "The student");
   const approve = form.get("approve") === "true";
   try {
     await context.caller.admin.decideRoleRequest({ requestId, approve, message: String(form.get("message") ?? "") });
     return data<DecideAnswer>({
+      intent: "decide-request",
       ok: true,
-      requestId,
-      message: approve ? "Approved: they can teach from their next page load." : "Declined.",
+      message: approve
+        ? `Approved: ${name} can teach from their next page load.`
+        : `Declined: ${name} sees your message the next time they look.`,
     });
   } catch (error) {
     const { errors, status } = actionErrorFrom(error);
     const message = errors.form ?? Object.values(errors.fields ?? {})[0] ?? "That did not work. Try again.";
-    return data<DecideAnswer>({ ok: false, requestId, message }, { status });
+    return data<DecideAnswer>({ intent: "decide-request", ok: false, message }, { status });
   }
 }
 
 export default function AdminPage() {
   const { overview, requests, now: serverNow, refreshMs } = useLoaderData<typeof loader>();
+  const answer = useActionData<typeof action>();
+  const decision = answer && "intent" in answer ? answer : null;
   const now = useNow(serverNow, 5_000);
   useAutoRevalidate(refreshMs);
   const { tokens, participants, workers } = overview;
@@ -122,6 +127,11 @@ export default function AdminPage() {
           id="requests"
           description="Students who asked to become instructors. Approving lets them create courses and run sessions."
         >
+          {decision ? (
+            <Alert tone={decision.ok ? "success" : "error"} className="mb-4">
+              {decision.message}
+            </Alert>
+          ) : null}
           <RoleRequestList requests={requests.items} />
         </Section>
 

@@ -195,8 +195,8 @@ describe("logout", () => {
   test("logout revokes its family only, and twice is fine", async () => {
     const phone = await signIn();
     const laptop = await signIn();
-    await logout(services, phone.user.familyId);
-    await logout(services, phone.user.familyId);
+    await logout(services, { familyId: phone.user.familyId, userId: phone.user.id });
+    await logout(services, { familyId: phone.user.familyId, userId: phone.user.id });
     expect((await bearer(phone.accessToken)).error).toBe("SESSION_REVOKED");
     expect(await reasonOf(refresh(services, phone.refreshToken, null))).toBe("SESSION_REVOKED");
     expect((await bearer(laptop.accessToken)).user?.id).toBe(userId);

@@ -7,6 +7,7 @@ import { authCounters } from "../metrics";
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from "./passwords";
 import { beginLogin, beginSignup } from "./rate-limit";
 import { markFamiliesRevoked } from "./revocation";
+import { announceSignOut } from "./sign-out-notices";
 import { hashRefreshToken, newRefreshToken, signAccessToken, successorOf } from "./tokens";
 
 export interface IssuedTokens {
@@ -29,7 +30,7 @@ const publicUserSelect = { id: true, email: true, name: true, role: true } as co
 /** How far the derived chain is walked inside the grace window before giving up. */
 const MAX_CHAIN_WALK = 64;
 
-type AuthServices = Pick<Services, "db" | "redis" | "keys" | "config" | "tokenKeys" | "logger" | "clock">;
+type AuthServices = Pick<Services, "db" | "redis" | "keys" | "config" | "tokenKeys" | "logger" | "clock" | "events">;
 
 async function issueAccess(
   services: AuthServices,
@@ -299,17 +300,28 @@ async function resolveRefresh(services: AuthServices, token: string, userAgent: 
     throw refreshFailure(Reason.REFRESH_TOKEN_EXPIRED, "Your sign-in has expired. Sign in again.");
   }
 
-  await revokeFamilies(services, [row.familyId], "REFRESH_TOKEN_REUSED");
+  await revokeFamilies(services, row.user.id, [row.familyId], "REFRESH_TOKEN_REUSED");
   authCounters.reuseDetected.inc();
   services.logger.warn({ familyId: row.familyId, userId: row.user.id }, "refresh token reuse detected; family revoked");
   throw refreshFailure(Reason.REFRESH_TOKEN_REUSED, "This sign-in was ended for your safety. Sign in again.");
 }
 
-/** Revokes every token of the families, in the database and for their live access tokens. Idempotent. */
+const NOTICE_REASON = {
+  LOGOUT: Reason.SESSION_REVOKED,
+  LOGOUT_ALL: Reason.SESSION_REVOKED,
+  REFRESH_TOKEN_REUSED: Reason.REFRESH_TOKEN_REUSED,
+  ADMIN: Reason.ACCOUNT_DISABLED,
+} as const;
+
+/**
+ * Revokes every token of the user's families, in the database and for their live access tokens,
+ * and ends those sign-ins' open event streams. Idempotent.
+ */
 async function revokeFamilies(
   services: AuthServices,
+  userId: string,
   familyIds: string[],
-  reason: "LOGOUT" | "LOGOUT_ALL" | "REFRESH_TOKEN_REUSED" | "ADMIN",
+  reason: keyof typeof NOTICE_REASON,
 ) {
   if (familyIds.length === 0) return;
   await services.db.refreshToken.updateMany({
@@ -317,11 +329,15 @@ async function revokeFamilies(
     data: { revokedAt: services.clock(), revokedReason: reason },
   });
   await markFamiliesRevoked(services, familyIds);
+  await announceSignOut(services, userId, { familyIds, reason: NOTICE_REASON[reason] });
 }
 
 /** Ends one sign-in (device). Safe to call any number of times, with a gone or unknown token. */
-export async function logout(services: AuthServices, familyId: string | null): Promise<void> {
-  if (familyId) await revokeFamilies(services, [familyId], "LOGOUT");
+export async function logout(
+  services: AuthServices,
+  owner: { familyId: string; userId: string } | null,
+): Promise<void> {
+  if (owner) await revokeFamilies(services, owner.userId, [owner.familyId], "LOGOUT");
 }
 
 /** The sign-in (family) and user a refresh token belongs to, if the token is known (revoked or not). */
@@ -360,7 +376,7 @@ export async function endEverySignIn(
   const familyIds = [
     ...new Set([...families.map((family) => family.familyId), ...(alsoFamilyId ? [alsoFamilyId] : [])]),
   ];
-  await revokeFamilies(services, familyIds, reason);
+  await revokeFamilies(services, userId, familyIds, reason);
   return { families: familyIds.length };
 }
 

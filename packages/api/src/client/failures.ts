@@ -6,6 +6,7 @@ const SIGN_OUT_REASONS = new Set([
   "REFRESH_TOKEN_REUSED",
   "REFRESH_TOKEN_EXPIRED",
   "REFRESH_TOKEN_INVALID",
+  "ACCOUNT_DISABLED",
 ]);
 
 interface ErrorLike {

@@ -104,7 +104,7 @@ export const authRouter = createTRPCRouter({
         : presented
           ? await auth.refreshTokenOwner(ctx, presented)
           : null;
-      await auth.logout(ctx, owner?.familyId ?? null);
+      await auth.logout(ctx, owner);
       if (owner) await leaveAllSessions(ctx, owner.userId);
       clearCookies(ctx);
       return { ok: true as const };

@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { Services, SessionUser } from "../context";
 import { Reason, appError, reasonOf, retryAfterOf } from "../errors";
 import type { EventSubscription } from "../events";
+import { endsSignIn, signOutChannel, type SignOutNotice } from "../auth/sign-out-notices";
 import { presenceCounters } from "../metrics";
 import {
   participantsChannel,
@@ -518,12 +519,26 @@ export async function* participantEvents(
   }
   const lifetime = new AbortController();
   const timer = setTimeout(() => lifetime.abort(), streamLifetimeMs(services));
+  const ends = signal ? AbortSignal.any([signal, lifetime.signal]) : lifetime.signal;
   let deltas: EventSubscription<ParticipantEvent> | undefined;
+  let signOuts: EventSubscription<SignOutNotice> | undefined;
+  let signedOut: SignOutNotice["reason"] | null = null;
   try {
+    // This sign-in ending (here or on another instance) ends the stream with its reason.
+    const signOut = new AbortController();
+    signOuts = await services.events.subscribe<SignOutNotice>(signOutChannel(user.id), ends);
+    void (async () => {
+      for await (const notice of signOuts) {
+        if (!endsSignIn(notice, user.familyId)) continue;
+        signedOut = notice.reason;
+        signOut.abort();
+        return;
+      }
+    })().catch(() => undefined);
     // Subscribe before reading the snapshot, so no delta published in between is lost.
     deltas = await services.events.subscribe<ParticipantEvent>(
       participantsChannel(sessionId),
-      signal ? AbortSignal.any([signal, lifetime.signal]) : lifetime.signal,
+      AbortSignal.any([ends, signOut.signal]),
     );
     const snapshotSeq = Number((await services.redis.get(services.keys.participantEventSeq(sessionId))) ?? 0);
     const session = await services.db.liveSession.findUnique({ where: { id: sessionId }, select: { status: true } });
@@ -540,9 +555,11 @@ export async function* participantEvents(
       // Deltas up to the snapshot's sequence are already part of it.
       if (event.seq > snapshotSeq) yield event;
     }
+    if (signedOut) throw appError("UNAUTHORIZED", signedOut, "You have been signed out. Sign in again.");
   } finally {
     clearTimeout(timer);
     deltas?.close();
+    signOuts?.close();
     releaseSlot();
   }
 }

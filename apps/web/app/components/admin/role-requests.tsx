@@ -1,23 +1,24 @@
 import type { AppRouter, inferRouterOutputs } from "@livehall/api";
-import { useFetcher } from "@remix-run/react";
+import { Form, useNavigation } from "@remix-run/react";
 import { AbsoluteTime } from "../sessions/session-time";
-import { Button, Card, EmptyState, cn } from "../ui";
+import { Button, Card, EmptyState } from "../ui";
 import { TextareaField } from "../ui/textarea";
 
 type PendingRequest = inferRouterOutputs<AppRouter>["admin"]["roleRequests"]["items"][number];
 
+/** The answer of a decision, shown above the list (the decided request leaves it). */
 export interface DecideAnswer {
+  intent: "decide-request";
   ok: boolean;
-  requestId: string;
   message: string;
 }
 
 export const DECISION_MESSAGE_MAX = 500;
 
 function RequestCard({ request }: { request: PendingRequest }) {
-  const fetcher = useFetcher<DecideAnswer>();
-  const pending = fetcher.state !== "idle";
-  const choice = fetcher.formData?.get("approve");
+  const navigation = useNavigation();
+  const mine = navigation.formData?.get("requestId") === request.id;
+  const choice = mine ? navigation.formData?.get("approve") : null;
   return (
     <li>
       <Card className="p-4 sm:p-5">
@@ -32,9 +33,10 @@ function RequestCard({ request }: { request: PendingRequest }) {
         <p className="mt-2 text-sm whitespace-pre-line text-slate-800">
           {request.note || <span className="text-slate-600">No note.</span>}
         </p>
-        <fetcher.Form method="post" className="mt-4 space-y-3">
+        <Form method="post" className="mt-4 space-y-3" preventScrollReset>
           <input type="hidden" name="intent" value="decide-request" />
           <input type="hidden" name="requestId" value={request.id} />
+          <input type="hidden" name="name" value={request.user.name} />
           <TextareaField
             label="Message to them (optional)"
             name="message"
@@ -43,28 +45,14 @@ function RequestCard({ request }: { request: PendingRequest }) {
             hint="They see it the next time they open Livehall."
           />
           <div className="flex flex-wrap gap-2">
-            <Button type="submit" name="approve" value="true" variant="success" pending={pending && choice === "true"}>
+            <Button type="submit" name="approve" value="true" variant="success" pending={choice === "true"}>
               Approve<span className="sr-only"> {request.user.name}</span>
             </Button>
-            <Button
-              type="submit"
-              name="approve"
-              value="false"
-              variant="secondary"
-              pending={pending && choice === "false"}
-            >
+            <Button type="submit" name="approve" value="false" variant="secondary" pending={choice === "false"}>
               Decline<span className="sr-only"> {request.user.name}</span>
             </Button>
           </div>
-          {fetcher.data ? (
-            <p
-              role="status"
-              className={cn("text-sm font-medium", fetcher.data.ok ? "text-success-800" : "text-live-700")}
-            >
-              {fetcher.data.message}
-            </p>
-          ) : null}
-        </fetcher.Form>
+        </Form>
       </Card>
     </li>
   );

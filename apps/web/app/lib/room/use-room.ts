@@ -2,6 +2,7 @@ import type { Backoff } from "@livehall/api/client";
 import { useEffect, useMemo, useState, useSyncExternalStore } from "react";
 import {
   apiClient,
+  authSession,
   flushTelemetryOnExit,
   onSignedOut,
   presenceClient,
@@ -106,12 +107,19 @@ export function useRoom({ sessionId, enabled, heartbeatIntervalMs, backoff, part
     window.addEventListener("pagehide", onPageHide);
     window.addEventListener("pageshow", onPageShow);
     const stopSignedOut = onSignedOut((reason) => current.signedOut(reason));
+    // The room learnt it first (its stream ended with the reason): the whole page, and the other
+    // tabs, hear it from the tab's auth session.
+    const stopWatching = current.subscribe(() => {
+      const { phase, error } = current.getState();
+      if (phase === "signed-out") authSession().signOut(error?.reason ?? "SESSION_REVOKED");
+    });
     return () => {
       window.removeEventListener("online", onOnline);
       window.removeEventListener("offline", onOffline);
       window.removeEventListener("pagehide", onPageHide);
       window.removeEventListener("pageshow", onPageShow);
       stopSignedOut();
+      stopWatching();
       release(key);
       setRoom(null);
     };
