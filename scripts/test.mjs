@@ -126,10 +126,16 @@ async function main() {
   const env = childEnv({ TEST_DATABASE_URL: services.testDatabaseUrl, REDIS_URL: services.redis.url });
 
   // 3. The migrated template database every test file clones.
-  const template = await check(`template database`, NPM, ["run", "--silent", "db:migrate"], {
-    ...env,
-    DATABASE_URL: services.testDatabaseUrl,
-  });
+  // Rebuilt from the migrations at every run: a template left by an older checkout cannot drift.
+  const template = await check(
+    `template database`,
+    NPM,
+    ["run", "--silent", "migrate", "-w", "@livehall/db", "--", "--fresh"],
+    {
+      ...env,
+      DATABASE_URL: services.testDatabaseUrl,
+    },
+  );
   results.at(-1).note ||= redactUrl(services.testDatabaseUrl);
   if (!template) {
     for (const name of ["scripts", "typecheck", "lint", "test"])

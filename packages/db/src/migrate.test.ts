@@ -194,6 +194,28 @@ describe("the migrate CLI", () => {
     expect((await migrationRows(url)).map((row) => row.migration_name)).toEqual(folders);
   }, 60_000);
 
+  test("--fresh rebuilds the database from the migrations: a template that drifted is replaced", async () => {
+    const url = await freshDatabase({ create: false });
+    expect(await runCli(url)).toMatchObject({ code: 0 });
+    const client = await connect(url);
+    try {
+      // Drift: a recorded migration whose file changed since, as a template left by an older checkout.
+      await client.query(`UPDATE _prisma_migrations SET checksum = repeat('0', 64)`);
+    } finally {
+      await client.end();
+    }
+    const stale = await runCli(url);
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toContain("edited after it was applied");
+
+    const fresh = await runToCompletion(TSX, ["src/cli/migrate.ts", "--fresh"], {
+      cwd: PACKAGE_DIR,
+      env: { ...process.env, DATABASE_URL: url },
+    });
+    expect(fresh, fresh.stderr).toMatchObject({ code: 0 });
+    expect((await migrationRows(url)).map((row) => row.migration_name)).toEqual(await migrationFolders());
+  }, 60_000);
+
   test("an unreachable server: exit code 1 and one readable line", async () => {
     const url = await closedPortUrl("postgresql");
     const run = await runCli(url);

@@ -82,6 +82,16 @@ function isMissingDatabase(error: unknown): boolean {
 }
 
 /** Creates the database named in `url` when it does not exist yet (connecting through `postgres`). */
+/** Drops the database if it exists, closing its connections (a test template is rebuilt this way). */
+export async function dropDatabase(url: string): Promise<void> {
+  const admin = await connect(withDatabase(url, "postgres"));
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS "${databaseName(url).replaceAll('"', '""')}" WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
 export async function ensureDatabase(url: string): Promise<boolean> {
   const name = databaseName(url);
   try {
