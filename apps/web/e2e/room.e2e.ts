@@ -221,7 +221,8 @@ describe("the session room", () => {
     const alert = page.getByRole("alert");
     await alert.waitFor();
     expect(await alert.textContent()).toContain("You've been signed out");
-    expect(await phaseOf(page)).toBe("signed-out");
+    // The page knows it too: the header no longer shows the user (the room's status went with it).
+    await expect.poll(() => page.getByTestId("signed-in-user").count()).toBe(0);
     expect(page.url()).toBe(url);
     const signInAgain = alert.getByRole("link", { name: "Sign in again" });
     expect(await signInAgain.getAttribute("href")).toBe(

@@ -1,5 +1,5 @@
 import type { Services } from "../context";
-import { Reason } from "../errors";
+import { type Reason } from "../errors";
 
 /**
  * When sign-ins end (sign-out, sign-out everywhere, a disabled account, a stolen token), the user's
