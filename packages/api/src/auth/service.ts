@@ -72,12 +72,11 @@ async function startFamily(
 ): Promise<IssuedTokens> {
   const now = services.clock();
   // Checked only here, after the password: a disabled account is not revealed to someone guessing.
-  const account = await services.db.user.update({
-    where: { id: user.id },
+  const signedIn = await services.db.user.updateMany({
+    where: { id: user.id, disabledAt: null },
     data: { lastSignInAt: now },
-    select: { disabledAt: true },
   });
-  if (account.disabledAt) {
+  if (signedIn.count === 0) {
     throw appError("FORBIDDEN", Reason.ACCOUNT_DISABLED, "This account has been disabled. Ask a Livehall admin.");
   }
   const familyId = randomUUID();
