@@ -55,6 +55,9 @@ describe("accounts: becoming an instructor, and accounts an admin manages", () =
     expect(await seriousViolations(nora, "/account/teach (form)")).toEqual([]);
     await nora.getByRole("button", { name: "Send request" }).click();
     await nora.getByText("Your request is waiting for an admin").waitFor();
+    // Only admins reach user management.
+    expect((await nora.goto("/admin/users"))?.status()).toBe(403);
+    await nora.getByRole("heading", { level: 1, name: "This page is for admins" }).waitFor();
 
     // Admins land on /admin, where the request waits with a count.
     const admin = await e2e.newPage();
