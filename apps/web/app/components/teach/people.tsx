@@ -166,7 +166,7 @@ const LEAVE_REASON: Record<NonNullable<AttendanceRow["leaveReason"]>, { label: s
   ENDED: { label: "Until the end", className: "bg-success-50 text-success-800 ring-success-100" },
   TIMEOUT: { label: "Timed out", className: "bg-warning-50 text-warning-800 ring-warning-200" },
   DUPLICATE: { label: "Duplicate closed", className: "bg-slate-100 text-slate-700 ring-slate-200" },
-  REMOVED: { label: "Removed by you", className: "bg-live-50 text-live-800 ring-live-200" },
+  REMOVED: { label: "Removed", className: "bg-live-50 text-live-700 ring-live-200" },
 };
 
 /** Who attended and for how long, with a bar against the length of the session. */
