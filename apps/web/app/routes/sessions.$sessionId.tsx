@@ -237,6 +237,7 @@ export default function SessionRoomPage() {
                 count={state.participants.participantCount}
                 waitingForInstructor={waitingForInstructor}
                 ready={state.phase === "ready"}
+                stream={state.stream}
                 onJoin={() => room?.start()}
               />
             ) : null}
@@ -477,8 +478,8 @@ function RoomNotices({ state, sessionId, onRejoin }: { state: RoomState; session
           You left this session
         </h2>
         <p className="mt-1 text-sm text-slate-600">
-          {state.error?.message ? `${state.error.message} ` : ""}Others no longer see you in the list. The session
-          is still live — come back any time.
+          {state.error?.message ? `${state.error.message} ` : ""}Others no longer see you in the list. The session is
+          still live — come back any time.
         </p>
         <div className="mt-4 flex flex-wrap gap-3">
           <Button ref={rejoinRef} variant="live" onClick={onRejoin}>
@@ -547,6 +548,7 @@ function PreJoin({
   count,
   waitingForInstructor,
   ready,
+  stream,
   onJoin,
 }: {
   session: Session;
@@ -555,6 +557,7 @@ function PreJoin({
   waitingForInstructor: boolean;
   /** Hydrated and following the room: the Join button works. */
   ready: boolean;
+  stream: RoomState["stream"];
   onJoin: () => void;
 }) {
   const faces = participants.slice(0, 5);
@@ -564,6 +567,7 @@ function PreJoin({
       aria-labelledby="pre-join-title"
       className="p-5 ring-1 ring-live-200 sm:p-8"
       data-testid="pre-join"
+      data-stream={stream}
     >
       <h2 id="pre-join-title" className="text-2xl font-bold tracking-tight text-slate-900">
         Ready to join?
@@ -608,9 +612,11 @@ function PreJoin({
 /** In the room while the course's instructor is not (their control page open does not count). */
 function WaitingForInstructor({ name }: { name: string }) {
   return (
-    <Alert tone="info" title="Waiting for the instructor" className="p-5" data-testid="waiting-for-instructor">
-      {name} hasn&rsquo;t joined yet. Stay here: you&rsquo;ll see them in the list as soon as they arrive.
-    </Alert>
+    <div data-testid="waiting-for-instructor">
+      <Alert tone="info" title="Waiting for the instructor" className="p-5">
+        {name} hasn&rsquo;t joined yet. Stay here: you&rsquo;ll see them in the list as soon as they arrive.
+      </Alert>
+    </div>
   );
 }
 

@@ -285,7 +285,11 @@ export default function TeachSessionPage() {
               title="Participants"
               count={participantCount}
               description={
-                <span className="inline-flex items-center gap-2" data-testid="participants-live" data-stream={room.stream}>
+                <span
+                  className="inline-flex items-center gap-2"
+                  data-testid="participants-live"
+                  data-stream={room.stream}
+                >
                   <LiveDot tone="red" />
                   {room.stream === "reconnecting" ? "Updating the list…" : "Updates live as people join and leave."}
                   {everyone.length > listed.length ? ` Showing the first ${listed.length}.` : null}

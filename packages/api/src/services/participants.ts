@@ -451,7 +451,7 @@ export async function leave(
   const outcome = await services.db.$transaction(async (tx) => {
     await lockParticipants(tx, sessionId, [user.id]);
     const remaining = everywhere
-      ? ((await removeUserRemembered(services, sessionId, user.id, "left", now.getTime())), 0)
+      ? (await removeUserRemembered(services, sessionId, user.id, "left", now.getTime()), 0)
       : await removeConnection(services, sessionId, user.id, connectionId);
     const closed = remaining === 0 ? await closeRow(tx, sessionId, user.id, "LEFT", now) : false;
     return { remaining, closed };

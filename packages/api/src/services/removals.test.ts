@@ -32,9 +32,9 @@ describe("leaving everywhere (the Leave button)", () => {
     for (const n of [1, 2, 3]) await caller.session.join({ sessionId: session.id, connectionId: tab(n) });
     expect(await connectionsOf(session.id, student!.id)).toBe(3);
 
-    expect(
-      await caller.session.leave({ sessionId: session.id, connectionId: tab(1), everywhere: true }),
-    ).toMatchObject({ left: true, remainingConnections: 0 });
+    expect(await caller.session.leave({ sessionId: session.id, connectionId: tab(1), everywhere: true })).toMatchObject(
+      { left: true, remainingConnections: 0 },
+    );
     expect(await connectionsOf(session.id, student!.id)).toBe(0);
     expect(await activeRows(session.id, student!.id)).toBe(0);
     const row = await services.db.sessionParticipant.findFirstOrThrow({ where: { sessionId: session.id } });
@@ -119,9 +119,7 @@ describe("removing someone from a session", () => {
     const bystander = createCaller(context(asSessionUser(other!)));
     await caller.session.join({ sessionId: session.id, connectionId: tab(0) });
     await Promise.allSettled([
-      ...Array.from({ length: 20 }, (_, i) =>
-        caller.session.join({ sessionId: session.id, connectionId: tab(i % 5) }),
-      ),
+      ...Array.from({ length: 20 }, (_, i) => caller.session.join({ sessionId: session.id, connectionId: tab(i % 5) })),
       bystander.session.join({ sessionId: session.id, connectionId: tab(9) }),
       createCaller(context(instructor)).session.removeParticipant({ sessionId: session.id, userId: student!.id }),
     ]);
@@ -141,7 +139,10 @@ describe("removing someone from a session", () => {
     const [student, classmate] = await insertUsers(services, 2);
     const [admin] = await insertUsers(services, 1, { role: "ADMIN" });
     const input = { sessionId: session.id, userId: classmate!.id };
-    await createCaller(context(asSessionUser(classmate!))).session.join({ sessionId: session.id, connectionId: tab(1) });
+    await createCaller(context(asSessionUser(classmate!))).session.join({
+      sessionId: session.id,
+      connectionId: tab(1),
+    });
 
     const asStudent = createCaller(context(asSessionUser(student!)));
     expect(await reasonOfCall(asStudent.session.removeParticipant(input))).toBe("FORBIDDEN");

@@ -1,13 +1,7 @@
 import type { Services, SessionUser } from "../context";
 import { Reason, appError } from "../errors";
 import type { Actor } from "./course";
-import {
-  LOCK_WAIT,
-  activeParticipantCount,
-  closeRow,
-  lockParticipants,
-  publishParticipantEvent,
-} from "./participants";
+import { LOCK_WAIT, activeParticipantCount, closeRow, lockParticipants, publishParticipantEvent } from "./participants";
 import { removeUserRemembered } from "./presence";
 import { findManagedSession } from "./session-catalog";
 

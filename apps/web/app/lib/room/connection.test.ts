@@ -330,7 +330,9 @@ describe("the room's connection state machine", () => {
     await vi.advanceTimersByTimeAsync(0);
     await connection.leave();
     expect(connection.getState().phase).toBe("left");
-    expect(api.leaveInputs).toEqual([{ sessionId: expect.any(String), connectionId: "tab-aaaaaaaa", everywhere: true }]);
+    expect(api.leaveInputs).toEqual([
+      { sessionId: expect.any(String), connectionId: "tab-aaaaaaaa", everywhere: true },
+    ]);
     await vi.advanceTimersByTimeAsync(5_000);
     expect(api.heartbeats).toBe(0);
     expect(api.unsubscribed).toBe(0);

@@ -497,7 +497,12 @@ export class RoomConnection {
       if (answer.status === "left") {
         // The user pressed Leave in another tab: this one is out too, and stays out until Rejoin.
         this.halt();
-        this.set({ phase: "left", retryAt: null, attempt: 0, error: { message: LEFT_ELSEWHERE_MESSAGE, reason: null } });
+        this.set({
+          phase: "left",
+          retryAt: null,
+          attempt: 0,
+          error: { message: LEFT_ELSEWHERE_MESSAGE, reason: null },
+        });
         return;
       }
       if (answer.status === "removed") {
@@ -595,9 +600,7 @@ export class RoomConnection {
 
   private streamWanted(): boolean {
     return (
-      !this.disposed &&
-      !this.suspended &&
-      (this.active || this.state.phase === "ready" || this.state.phase === "left")
+      !this.disposed && !this.suspended && (this.active || this.state.phase === "ready" || this.state.phase === "left")
     );
   }
 
