@@ -12,7 +12,7 @@ import {
   visit,
   type E2E,
 } from "./harness";
-import { ROOM_TIMINGS, createLiveSession, expectRoom, signInThroughApi } from "./room-helpers";
+import { ROOM_TIMINGS, createLiveSession, expectRoom, joinRoom, signInThroughApi } from "./room-helpers";
 
 // Heartbeats every second: the rooms below see a disabled account within a beat.
 Object.assign(process.env, ROOM_TIMINGS);
@@ -113,6 +113,7 @@ describe("accounts: becoming an instructor, and accounts an admin manages", () =
     const tabTwo = await tabOne.context().newPage();
     for (const tab of [tabOne, tabTwo]) {
       await visit(tab, `/sessions/${session.id}`);
+      await joinRoom(tab);
       await expectRoom(tab, ["Dana Disabled"]);
     }
     const cookies = await tabOne.context().cookies();

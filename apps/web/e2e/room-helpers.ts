@@ -113,6 +113,17 @@ export const countOf = async (page: Page) =>
   Number(await page.getByTestId("participants").getByTestId("participant-count").textContent());
 export const namesOf = (page: Page) => page.getByTestId("participant-name").allTextContents();
 
+/** Presses Join on the pre-join screen (opening a room never joins by itself); waits for hydration. */
+export async function joinRoom(page: Page): Promise<void> {
+  await page.getByTestId("pre-join").waitFor();
+  await page.locator('[data-testid="join"]:not([disabled])').click();
+}
+
+/** Connections (tabs) in the session's presence, from Redis. */
+export async function tabsIn(services: Services, sessionId: string): Promise<number> {
+  return services.redis.zcard(services.keys.presence(sessionId));
+}
+
 /** Waits for the room to be connected, its stream open, and the list to be `names` (any order). */
 export async function expectRoom(page: Page, names: string[], { timeout = 15_000 }: { timeout?: number } = {}) {
   await expect.poll(() => phaseOf(page), { timeout }).toBe("connected");

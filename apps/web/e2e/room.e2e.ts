@@ -11,6 +11,7 @@ import {
   expectNoProblemsBut,
   expectRoom,
   instructorCaller,
+  joinRoom,
   markDocument,
   namesOf,
   phaseOf,
@@ -19,6 +20,7 @@ import {
   signInThroughApi,
   startWorker,
   stillSameDocument,
+  tabsIn,
 } from "./room-helpers";
 
 let e2e: E2E;
@@ -56,11 +58,12 @@ async function newPage(options?: BrowserContextOptions): Promise<E2EPage> {
   return page;
 }
 
-/** A signed-in user's page in a context of its own (own cookies), opened on the room. */
+/** A signed-in user's page in a context of its own (own cookies), opened on the room and joined. */
 async function openRoom(email: string, sessionId: string): Promise<E2EPage> {
   const page = await newPage();
   await signInThroughApi(page, e2e.url, email);
   await visit(page, `/sessions/${sessionId}`);
+  await joinRoom(page);
   return page;
 }
 
@@ -121,15 +124,16 @@ describe("the session room", () => {
     const second = (await first.context().newPage()) as E2EPage;
     second.problems = [];
     await visit(second, `/sessions/${session.id}`);
+    await joinRoom(second);
     await expectRoom(second, ["Lucas Oliveira"]);
-    await expect.poll(() => first.getByTestId("participant-connections").textContent()).toBe("2 tabs open");
+    await expect.poll(() => tabsIn(e2e.server.services, session.id)).toBe(2);
     expect(await countOf(first)).toBe(1);
     expect(
       await e2e.server.services.db.sessionParticipant.count({ where: { sessionId: session.id, leftAt: null } }),
     ).toBe(1);
 
     await second.close({ runBeforeUnload: true });
-    await expect.poll(() => first.getByTestId("participant-connections").count()).toBe(0);
+    await expect.poll(() => tabsIn(e2e.server.services, session.id)).toBe(1);
     expect(await namesOf(first)).toEqual(["Lucas Oliveira"]);
     expect(await countOf(first)).toBe(1);
     expect(await participantRow(session.id, "lucas.oliveira@livehall.dev")).toMatchObject({ leftAt: null });
@@ -230,13 +234,14 @@ describe("the session room", () => {
     );
     await (await settled(page)).screenshot({ path: path.join(artifactsDir, "room-signed-out-1280.png") });
 
-    // The link returns to the room, which joins again.
+    // The link returns to the room, back on the pre-join screen: Join joins again.
     await signInAgain.click();
     await page.waitForURL((next) => next.pathname === "/login");
     await page.getByLabel("Email").fill("jonas.weber@livehall.dev");
     await page.getByLabel("Password").fill(DEMO_PASSWORD);
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.waitForURL((next) => next.pathname === `/sessions/${session.id}`);
+    await joinRoom(page);
     await expectRoom(page, ["Jonas Weber"]);
     expectNoProblemsBut(page);
   });
@@ -306,7 +311,9 @@ describe("the session room", () => {
     const phone = await newPage({ viewport: { width: 375, height: 812 } });
     const [jonas] = await Promise.all([
       openRoom("jonas.weber@livehall.dev", session.id),
-      signInThroughApi(phone, e2e.url, "student@livehall.dev").then(() => visit(phone, `/sessions/${session.id}`)),
+      signInThroughApi(phone, e2e.url, "student@livehall.dev")
+        .then(() => visit(phone, `/sessions/${session.id}`))
+        .then(() => joinRoom(phone)),
     ]);
     const found = [];
     await expectRoom(phone, ["Jonas Weber", "Sam Student"]);

@@ -40,6 +40,10 @@ export const Reason = {
   RATE_LIMITED: "RATE_LIMITED",
   /** A heartbeat's answer, not an error: a newer tab of the same user took this one's place. */
   TOO_MANY_TABS: "TOO_MANY_TABS",
+  /** The course's instructor (or an admin) removed this user from the session: joins are refused until they are let back in. */
+  REMOVED_BY_HOST: "REMOVED_BY_HOST",
+  /** Removing the course's own instructor from their session is never allowed. */
+  CANNOT_REMOVE_INSTRUCTOR: "CANNOT_REMOVE_INSTRUCTOR",
   /** A batched HTTP request with more calls than TRPC_MAX_BATCH. */
   BATCH_TOO_LARGE: "BATCH_TOO_LARGE",
   /** A batched HTTP request with an auth.* call: each of those is one attempt, one request. */

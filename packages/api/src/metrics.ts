@@ -54,7 +54,7 @@ export const presenceCounters = {
   }),
   heartbeats: new Counter({
     name: "livehall_heartbeats_total",
-    help: "Heartbeats, by answer (ok, rejoin, replaced, rate_limited)",
+    help: "Heartbeats, by answer (ok, rejoin, replaced, left, removed, rate_limited)",
     labelNames: ["answer"] as const,
     registers: [metricsRegistry],
   }),

@@ -64,6 +64,10 @@ export function redisKeys(prefix: string) {
     presenceUsers: (sessionId: string) => `${prefix}presence:users:${sessionId}`,
     /** Connections closed for a newer tab of the same user (member → when), so their heartbeat says "replaced". */
     presenceReplaced: (sessionId: string) => `${prefix}presence:replaced:${sessionId}`,
+    /** Connections of users who left the session everywhere (member → when), so their heartbeat says "left". */
+    presenceLeft: (sessionId: string) => `${prefix}presence:left:${sessionId}`,
+    /** Connections of users the instructor removed (member → when), so their heartbeat says "removed". */
+    presenceRemoved: (sessionId: string) => `${prefix}presence:removed:${sessionId}`,
     presenceMarker: () => `${prefix}presence:built`,
     /** Sequence of participant events per session, so a snapshot can drop deltas it already includes. */
     participantEventSeq: (sessionId: string) => `${prefix}presence:seq:${sessionId}`,

@@ -62,7 +62,7 @@ describe("drift in schema.prisma is reported (drifted copies compared with the s
       /^(\s+)DUPLICATE$/,
       "$1KICKED",
       [
-        'enum "LeaveReason": values are [LEFT, TIMEOUT, ENDED, KICKED] in schema.prisma but [LEFT, TIMEOUT, ENDED, DUPLICATE] in the database',
+        'enum "LeaveReason": values are [LEFT, TIMEOUT, ENDED, KICKED, REMOVED] in schema.prisma but [LEFT, TIMEOUT, ENDED, DUPLICATE, REMOVED] in the database',
       ],
     ],
     [

@@ -5,6 +5,7 @@ import { Suspense, forwardRef, lazy, useEffect, useRef, useState, type ReactNode
 import { Backdrop } from "../components/backdrop";
 import {
   ArrowLeftIcon,
+  ArrowRightIcon,
   BookIcon,
   CalendarIcon,
   ClockIcon,
@@ -17,16 +18,20 @@ import {
 import { initials } from "../components/initials";
 import { ConnectionStatus } from "../components/room/connection-status";
 import { ElapsedClock } from "../components/room/elapsed-clock";
-import { ParticipantList } from "../components/room/participant-list";
+import { Avatar, ParticipantList } from "../components/room/participant-list";
 import { RatingForm, type RateAnswer } from "../components/room/rating-form";
 import { AbsoluteTime, RelativeTime } from "../components/sessions/session-time";
 import { RatingSummary } from "../components/sessions/stars";
 import { SessionStatusBadge } from "../components/sessions/status-badge";
 import { Alert, Button, ButtonLink, Card, cn } from "../components/ui";
+import { managesCourse } from "../components/forbidden.server";
+import { SessionActions } from "../components/teach/session-actions";
+import { RemoveParticipantButton } from "../components/teach/removal-actions";
 import { reasonOf } from "../lib/form-errors.server";
 import { withRedirectTo } from "../lib/redirect";
+import type { ParticipantView } from "@livehall/api";
 import type { RoomState } from "../lib/room/connection";
-import { signedOutText } from "../lib/room/format";
+import { signedOutText, whoIsHere } from "../lib/room/format";
 import { initialParticipants, sortedParticipants } from "../lib/room/participants";
 import { useRoom } from "../lib/room/use-room";
 import { formatDuration } from "../lib/time";
@@ -78,6 +83,10 @@ export async function loader({ params, context }: LoaderFunctionArgs) {
     rating,
     participants,
     viewer: user ? { id: user.id, role: user.role } : null,
+    /** The course's instructor: the room waits for them until they are in the participant list. */
+    instructorId: session.instructor.id,
+    /** The course's instructor or an admin: End, the control page and "Remove" in the room. */
+    canHost: user !== null && managesCourse(user, session.instructor.id),
     /** The server's clock (ms): the elapsed clock renders the same on the server and while hydrating. */
     now: Date.now(),
     heartbeatIntervalMs,
@@ -151,6 +160,7 @@ export default function SessionRoomPage() {
   const { room, state } = useRoom({
     sessionId: session.id,
     enabled: signedIn && session.status === "LIVE",
+    userId: viewer?.id ?? null,
     heartbeatIntervalMs: loaded.heartbeatIntervalMs,
     backoff: loaded.backoff,
     participants: seed,
@@ -184,6 +194,12 @@ export default function SessionRoomPage() {
   const inRoom = signedIn && status === "LIVE";
   const connectionId = useConnectionId(room !== null, session.id);
   const hydrated = useHydrated();
+  const beforeJoining = state.phase === "idle" || state.phase === "ready";
+  const inside = INSIDE.has(state.phase);
+  const participants = sortedParticipants(state.participants);
+  // Until the instructor has a participant row (their control page open does not count).
+  const waitingForInstructor =
+    viewer?.id !== loaded.instructorId && !state.participants.participants.has(loaded.instructorId);
 
   return (
     <div className="relative isolate">
@@ -199,24 +215,53 @@ export default function SessionRoomPage() {
 
         <RoomHeader session={session} status={status} serverNow={loaded.now} skewMs={skewMs}>
           {inRoom ? (
-            <RoomActions state={state} onLeave={() => void room?.leave()} onRetry={() => room?.retryNow()} />
+            <RoomActions
+              state={state}
+              onLeave={() => void room?.leave()}
+              onRetry={() => room?.retryNow()}
+              host={
+                loaded.canHost ? (
+                  <HostControls session={session} peopleInRoom={state.participants.participantCount} />
+                ) : null
+              }
+            />
           ) : null}
         </RoomHeader>
 
         <div className="mt-6 grid gap-6 lg:mt-8 lg:grid-cols-3">
           <div className="space-y-6 lg:col-span-2">
+            {inRoom && beforeJoining ? (
+              <PreJoin
+                session={session}
+                participants={participants}
+                count={state.participants.participantCount}
+                waitingForInstructor={waitingForInstructor}
+                ready={state.phase === "ready"}
+                stream={state.stream}
+                onJoin={() => room?.start()}
+              />
+            ) : null}
             {inRoom ? <RoomNotices state={state} sessionId={session.id} onRejoin={() => room?.start()} /> : null}
+            {inRoom && inside && waitingForInstructor ? <WaitingForInstructor name={session.instructor.name} /> : null}
             {!signedIn && signedOutReason ? (
               <SignedOutNotice reason={signedOutReason} here={`/sessions/${session.id}`} />
             ) : null}
-            {/* Signed out, the list stops updating: it is not shown as if it were live. */}
-            {inRoom && state.phase !== "signed-out" ? (
+            {/* Signed out or removed, the list stops updating: it is not shown as if it were live. */}
+            {inRoom && !beforeJoining && state.phase !== "signed-out" && state.phase !== "removed" ? (
               <ParticipantList
-                participants={sortedParticipants(state.participants)}
+                participants={participants}
                 count={state.participants.participantCount}
                 viewerId={viewer?.id ?? null}
                 live={state.stream === "open"}
                 updating={state.stream === "reconnecting"}
+                action={
+                  loaded.canHost
+                    ? (participant) =>
+                        participant.isInstructor || participant.userId === viewer?.id ? null : (
+                          <RemoveParticipantButton sessionId={session.id} person={participant} />
+                        )
+                    : undefined
+                }
               />
             ) : null}
             {status === "LIVE" && !signedIn ? (
@@ -342,21 +387,54 @@ function RoomHeader({
   );
 }
 
-function RoomActions({ state, onLeave, onRetry }: { state: RoomState; onLeave: () => void; onRetry: () => void }) {
-  const inside =
-    state.phase === "connected" ||
-    state.phase === "joining" ||
-    state.phase === "reconnecting" ||
-    state.phase === "offline";
+/** The phases in which this tab is in the room (or on its way back in). */
+const INSIDE: ReadonlySet<RoomState["phase"]> = new Set(["connected", "joining", "reconnecting", "offline"]);
+
+function RoomActions({
+  state,
+  onLeave,
+  onRetry,
+  host,
+}: {
+  state: RoomState;
+  onLeave: () => void;
+  onRetry: () => void;
+  host: ReactNode;
+}) {
+  const beforeJoining = state.phase === "idle" || state.phase === "ready";
+  if (beforeJoining && !host) return null;
   return (
-    <div className="flex flex-wrap items-center justify-between gap-3 border-t border-slate-900/5 pt-5 lg:flex-col lg:items-end lg:border-0 lg:pt-0">
-      <ConnectionStatus state={state} onRetry={onRetry} className="lg:justify-end" />
-      {inside ? (
-        <Button variant="secondary" onClick={onLeave} data-testid="leave">
-          <DoorIcon className="size-4" />
-          Leave
-        </Button>
-      ) : null}
+    <div className="flex flex-col gap-3 border-t border-slate-900/5 pt-5 lg:items-end lg:border-0 lg:pt-0">
+      <div className="flex flex-wrap items-center justify-between gap-3 lg:justify-end">
+        {beforeJoining ? null : <ConnectionStatus state={state} onRetry={onRetry} className="lg:justify-end" />}
+        {INSIDE.has(state.phase) ? (
+          <Button variant="secondary" onClick={onLeave} data-testid="leave">
+            <DoorIcon className="size-4" />
+            Leave
+          </Button>
+        ) : null}
+      </div>
+      {host}
+    </div>
+  );
+}
+
+/** The course's instructor (or an admin) in the room: End for everyone, and the control page in a tab of its own. */
+function HostControls({ session, peopleInRoom }: { session: Session; peopleInRoom: number }) {
+  return (
+    <div className="flex flex-wrap items-center gap-2 lg:justify-end" data-testid="host-controls">
+      <a
+        href={`/teach/sessions/${session.id}`}
+        target="_blank"
+        rel="noopener"
+        className="inline-flex min-h-11 items-center gap-1.5 rounded-control px-2 text-sm font-semibold text-brand-700 underline-offset-4 hover:underline"
+        data-testid="control-page-link"
+      >
+        Open the control page
+        <ArrowRightIcon className="size-4 -rotate-45" />
+        <span className="sr-only"> (opens in a new tab)</span>
+      </a>
+      <SessionActions session={session} endOnly peopleInRoom={peopleInRoom} />
     </div>
   );
 }
@@ -397,10 +475,11 @@ function RoomNotices({ state, sessionId, onRejoin }: { state: RoomState; session
     return (
       <Card as="section" aria-labelledby="left-title" className="p-5 sm:p-6" data-testid="left-notice">
         <h2 id="left-title" className="text-lg font-semibold text-slate-900">
-          You left the room
+          You left this session
         </h2>
         <p className="mt-1 text-sm text-slate-600">
-          Others no longer see you in the list. The session is still live — come back any time.
+          {state.error?.message ? `${state.error.message} ` : ""}Others no longer see you in the list. The session is
+          still live — come back any time.
         </p>
         <div className="mt-4 flex flex-wrap gap-3">
           <Button ref={rejoinRef} variant="live" onClick={onRejoin}>
@@ -424,6 +503,24 @@ function RoomNotices({ state, sessionId, onRejoin }: { state: RoomState; session
       </Alert>
     );
   }
+  if (state.phase === "removed") {
+    return (
+      <Alert tone="error" title="The instructor removed you from this session" className="p-5">
+        <p data-testid="removed-message">
+          You can&rsquo;t join this session again unless the instructor lets you back in. If you think this was a
+          mistake, ask them.
+        </p>
+        <div className="mt-4 flex flex-wrap gap-3">
+          <Button variant="secondary" onClick={onRejoin}>
+            Try to join again
+          </Button>
+          <ButtonLink to="/sessions" variant="secondary">
+            Back to sessions
+          </ButtonLink>
+        </div>
+      </Alert>
+    );
+  }
   if (state.phase === "failed") {
     return (
       <Alert tone="error" title="You could not join this room" className="p-5">
@@ -442,6 +539,85 @@ function RoomNotices({ state, sessionId, onRejoin }: { state: RoomState; session
     );
   }
   return null;
+}
+
+/** The pre-join screen: nothing joins until the Join button (a link, a reload or Back only open this). */
+function PreJoin({
+  session,
+  participants,
+  count,
+  waitingForInstructor,
+  ready,
+  stream,
+  onJoin,
+}: {
+  session: Session;
+  participants: ParticipantView[];
+  count: number;
+  waitingForInstructor: boolean;
+  /** Hydrated and following the room: the Join button works. */
+  ready: boolean;
+  stream: RoomState["stream"];
+  onJoin: () => void;
+}) {
+  const faces = participants.slice(0, 5);
+  return (
+    <Card
+      as="section"
+      aria-labelledby="pre-join-title"
+      className="p-5 ring-1 ring-live-200 sm:p-8"
+      data-testid="pre-join"
+      data-stream={stream}
+    >
+      <h2 id="pre-join-title" className="text-2xl font-bold tracking-tight text-slate-900">
+        Ready to join?
+      </h2>
+      <p className="mt-1 text-sm text-slate-600">
+        <span className="font-semibold text-slate-900">{session.title}</span> with {session.instructor.name}
+      </p>
+      <div className="mt-5 flex items-center gap-3">
+        {faces.length > 0 ? (
+          <div className="flex -space-x-2" aria-hidden="true">
+            {faces.map((participant) => (
+              <Avatar
+                key={participant.userId}
+                name={participant.name}
+                userId={participant.userId}
+                instructor={participant.isInstructor}
+              />
+            ))}
+          </div>
+        ) : (
+          <UsersIcon className="size-6 text-slate-500" />
+        )}
+        <p className="text-sm text-slate-700" data-testid="pre-join-who">
+          {whoIsHere(
+            participants.map((participant) => participant.name),
+            count,
+          )}
+        </p>
+      </div>
+      {waitingForInstructor ? (
+        <p className="mt-4 text-sm font-medium text-warning-800" data-testid="waiting-for-instructor">
+          Waiting for the instructor: {session.instructor.name} hasn&rsquo;t joined yet.
+        </p>
+      ) : null}
+      <Button variant="live" onClick={onJoin} disabled={!ready} className="mt-6 w-full sm:w-auto" data-testid="join">
+        Join now
+      </Button>
+    </Card>
+  );
+}
+
+/** In the room while the course's instructor is not (their control page open does not count). */
+function WaitingForInstructor({ name }: { name: string }) {
+  return (
+    <div data-testid="waiting-for-instructor">
+      <Alert tone="info" title="Waiting for the instructor" className="p-5">
+        {name} hasn&rsquo;t joined yet. Stay here: you&rsquo;ll see them in the list as soon as they arrive.
+      </Alert>
+    </div>
+  );
 }
 
 function SignInToJoin({ sessionId, count }: { sessionId: string; count: number }) {

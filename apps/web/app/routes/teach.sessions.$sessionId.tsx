@@ -1,6 +1,6 @@
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { useLoaderData } from "@remix-run/react";
-import { useCallback } from "react";
+import { useCallback, useState } from "react";
 import { AreaErrorBoundary } from "../components/forbidden";
 import { forbidden, managesCourse, orPageError, requireArea } from "../components/forbidden.server";
 import { BroadcastIcon, CalendarIcon, ChatIcon, ClockIcon, StarIcon, UsersIcon } from "../components/icons";
@@ -10,11 +10,13 @@ import { useNow } from "../components/sessions/use-now";
 import { actionErrorFrom } from "../components/teach/action-errors.server";
 import { formatElapsed, formatSpan, plural } from "../components/teach/format";
 import { skipNoticeRevalidation, useNotice, withNotice } from "../components/teach/notice";
-import { AttendanceTable, CleanupParticipants, ParticipantsTable } from "../components/teach/people";
+import { AttendanceTable, CleanupParticipants, ParticipantsTable, RemovedList } from "../components/teach/people";
 import { RatingsPanel } from "../components/teach/ratings";
 import { SessionActions } from "../components/teach/session-actions";
 import { SessionStatusBadge } from "../components/sessions/status-badge";
 import type { TeachActionResult } from "../components/teach/types";
+import { initialParticipants, sortedParticipants } from "../lib/room/participants";
+import { useRoom } from "../lib/room/use-room";
 import { useAutoRevalidate } from "../lib/use-auto-revalidate";
 import { Alert, ButtonLink, Card, LiveDot } from "../components/ui";
 import { PageHeader, Section } from "../components/ui/page-header";
@@ -25,8 +27,8 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: `${data?.session.title ?? "Session"} · Teach · Livehall` },
 ];
 
-/** How often an open live session's participants refresh, at most (the sessions page's period, capped). */
-const MAX_POLL_MS = 3_000;
+/** The most rows the live list shows (the count stays exact). */
+const LISTED = 500;
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const user = requireArea(request, context, "teach");
@@ -37,27 +39,35 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
 
   const live = session.status === "LIVE";
   const over = session.status === "ENDED" || session.status === "CANCELLED";
-  // The first page of the list (at most 500) and the whole room's count.
-  const [participants, participantCount, attendance, ratings] = await Promise.all([
+  // The first paint of the live list (its first page); the event stream's snapshot takes over after
+  // hydration and keeps it live.
+  const [participants, removals, attendance, ratings] = await Promise.all([
     live ? context.caller.session.participants({ sessionId }) : null,
-    live ? context.caller.session.participantCount({ sessionId }) : null,
+    live ? context.caller.session.removals({ sessionId }) : null,
     live || over ? context.caller.session.attendance({ sessionId }) : null,
     over ? context.caller.session.ratings({ sessionId }) : null,
   ]);
+  const { sessionsRefreshMs, heartbeatIntervalMs, clientBackoff } = context.services.config.timings;
   return {
     session,
     participants,
-    participantCount: participantCount?.count ?? 0,
+    removals,
     attendance,
     ratings,
     now: new Date().toISOString(),
-    pollMs: Math.min(context.services.config.timings.sessionsRefreshMs, MAX_POLL_MS),
+    /** Attendance and the removed list refresh at the other teach pages' pace; the live list streams. */
+    refreshMs: sessionsRefreshMs,
+    heartbeatIntervalMs,
+    backoff: clientBackoff,
   };
 }
 
 export const shouldRevalidate = skipNoticeRevalidation;
 
-/** start, end, cancel and cleanup of this session (the course page's buttons post here too). */
+/**
+ * start, end, cancel, cleanup, remove and readmit (let back in) of this session (the course page's
+ * and the room's buttons post here too).
+ */
 export async function action({ request, params, context }: ActionFunctionArgs) {
   requireArea(request, context, "teach");
   const sessionId = params.sessionId!;
@@ -81,6 +91,13 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
       case "cancel": {
         const session = await context.caller.session.cancel({ sessionId });
         return data<TeachActionResult>({ ok: true, intent, message: `“${session.title}” is cancelled` });
+      }
+      case "remove":
+      case "readmit": {
+        const userId = String(form.get("userId") ?? "");
+        if (intent === "remove") await context.caller.session.removeParticipant({ sessionId, userId });
+        else await context.caller.session.readmitParticipant({ sessionId, userId });
+        return data<TeachActionResult>({ ok: true, intent });
       }
       case "cleanup": {
         const counts = await context.caller.session.cleanupParticipants({ sessionId });
@@ -108,7 +125,17 @@ export default function TeachSessionPage() {
   const live = session.status === "LIVE";
   const now = useNow(data.now, live ? 1_000 : 15_000);
   const { toasts, push, dismiss } = useToasts();
-  useAutoRevalidate(data.pollMs, live);
+  useAutoRevalidate(data.refreshMs, live);
+  // The live list follows the room's event stream (this page never joins the room).
+  const [seed] = useState(() => initialParticipants(data.participants?.items ?? null, session.status));
+  const { state: room } = useRoom({
+    sessionId: session.id,
+    enabled: live,
+    userId: null,
+    heartbeatIntervalMs: data.heartbeatIntervalMs,
+    backoff: data.backoff,
+    participants: seed,
+  });
   useNotice(useCallback((notice: string) => NOTICES[notice] && push({ tone: "success", ...NOTICES[notice]! }), [push]));
   const onDone = useCallback(
     (result: Extract<TeachActionResult, { ok: true }>) =>
@@ -120,9 +147,10 @@ export default function TeachSessionPage() {
   const endedAt = session.endedAt ? new Date(session.endedAt) : null;
   // How long it ran (or has run so far), for attendance shares.
   const ranMs = startedAt ? (endedAt ?? now).getTime() - startedAt.getTime() : 0;
-  const listed = data.participants?.items ?? [];
-  const connections = listed.reduce((sum, participant) => sum + participant.connections, 0);
-  const more = data.participants?.nextCursor != null;
+  const everyone = sortedParticipants(room.participants);
+  const listed = everyone.slice(0, LISTED);
+  const participantCount = room.participants.participantCount;
+  const removals = data.removals ?? [];
 
   return (
     <div className="relative isolate">
@@ -167,12 +195,21 @@ export default function TeachSessionPage() {
           actions={
             <>
               {live ? (
-                <ButtonLink to={`/sessions/${session.id}`} variant="secondary" size="sm">
+                // A tab of its own: this page stays open beside the room.
+                <ButtonLink
+                  to={`/sessions/${session.id}`}
+                  target="_blank"
+                  rel="noopener"
+                  variant="secondary"
+                  size="sm"
+                  data-testid="open-room"
+                >
                   Open the room
+                  <span className="sr-only"> (opens in a new tab)</span>
                 </ButtonLink>
               ) : null}
               {/* Always mounted, so ending reports its result after the page has switched to Ended. */}
-              <SessionActions session={session} onDone={onDone} />
+              <SessionActions session={session} onDone={onDone} peopleInRoom={live ? participantCount : undefined} />
             </>
           }
         />
@@ -206,20 +243,20 @@ export default function TeachSessionPage() {
                   label="In the room"
                   value={
                     <span className="inline-flex items-center gap-2.5" data-testid="participant-count">
-                      {data.participantCount}
+                      {participantCount}
                       <LiveDot tone="red" />
                     </span>
                   }
-                  detail={data.participantCount === 1 ? "participant" : "participants"}
+                  detail={participantCount === 1 ? "person" : "people"}
                   icon={<UsersIcon className="size-5" />}
                   tone="live"
                 />
               </li>
               <li>
                 <StatCard
-                  label="Open connections"
-                  value={connections}
-                  detail={more ? `tabs across the first ${listed.length} participants` : "tabs across all participants"}
+                  label="Removed"
+                  value={removals.length}
+                  detail={removals.length === 1 ? "person can't rejoin" : "people can't rejoin"}
                   icon={<BroadcastIcon className="size-5" />}
                 />
               </li>
@@ -246,17 +283,32 @@ export default function TeachSessionPage() {
               className="mt-10"
               id="participants"
               title="Participants"
-              count={data.participantCount}
+              count={participantCount}
               description={
-                <span className="inline-flex items-center gap-2">
+                <span
+                  className="inline-flex items-center gap-2"
+                  data-testid="participants-live"
+                  data-stream={room.stream}
+                >
                   <LiveDot tone="red" />
-                  Updates live, every {formatSpan(data.pollMs)}.
-                  {more ? ` Showing the first ${listed.length}, in the order they joined.` : null}
+                  {room.stream === "reconnecting" ? "Updating the list…" : "Updates live as people join and leave."}
+                  {everyone.length > listed.length ? ` Showing the first ${listed.length}.` : null}
                 </span>
               }
             >
-              <ParticipantsTable participants={listed} now={now} />
+              <ParticipantsTable sessionId={session.id} participants={listed} now={now} />
             </Section>
+            {removals.length > 0 ? (
+              <Section
+                className="mt-10"
+                id="removed"
+                title="Removed"
+                count={removals.length}
+                description="They cannot join this session again until you let them back in."
+              >
+                <RemovedList sessionId={session.id} removals={removals} now={now} />
+              </Section>
+            ) : null}
             <div className="mt-6">
               <CleanupParticipants sessionId={session.id} />
             </div>

@@ -7,6 +7,7 @@ const { services, context, close } = createTestServices();
 afterAll(close);
 
 let valid: { sessionId: string; connectionId: string };
+let person: { sessionId: string; userId: string };
 let admin: ReturnType<typeof asSessionUser>;
 
 beforeAll(async () => {
@@ -14,26 +15,38 @@ beforeAll(async () => {
   const [user] = await insertUsers(services, 1, { role: "ADMIN" });
   admin = asSessionUser(user!);
   valid = { sessionId: session.id, connectionId: "fuzz-tab-0001" };
+  const [student] = await insertUsers(services, 1);
+  person = { sessionId: session.id, userId: student!.id };
 });
 
 describe("session presence procedures never answer malformed input with a 500", () => {
   const procedures = [
-    { path: "session.join", type: "mutation", connection: true },
-    { path: "session.leave", type: "mutation", connection: true },
-    { path: "session.heartbeat", type: "mutation", connection: true },
-    { path: "session.participants", type: "query", connection: false },
-    { path: "session.participantCount", type: "query", connection: false },
-    { path: "session.end", type: "mutation", connection: false },
-    { path: "session.cancel", type: "mutation", connection: false },
-    { path: "session.cleanupParticipants", type: "mutation", connection: false },
+    { path: "session.join", type: "mutation", input: "connection" },
+    { path: "session.leave", type: "mutation", input: "connection" },
+    { path: "session.leave", type: "mutation", input: "leaveEverywhere" },
+    { path: "session.heartbeat", type: "mutation", input: "connection" },
+    { path: "session.participants", type: "query", input: "session" },
+    { path: "session.participantCount", type: "query", input: "session" },
+    { path: "session.end", type: "mutation", input: "session" },
+    { path: "session.cancel", type: "mutation", input: "session" },
+    { path: "session.cleanupParticipants", type: "mutation", input: "session" },
+    { path: "session.removeParticipant", type: "mutation", input: "person" },
+    { path: "session.readmitParticipant", type: "mutation", input: "person" },
+    { path: "session.removals", type: "query", input: "session" },
   ] as const;
 
   for (const procedure of procedures) {
-    test(procedure.path, async () => {
+    test(`${procedure.path} (${procedure.input})`, async () => {
+      const inputs = {
+        connection: valid,
+        leaveEverywhere: { ...valid, everywhere: true },
+        session: { sessionId: valid.sessionId },
+        person,
+      };
       await assertRejectsMalformedInput({
         path: procedure.path,
         type: procedure.type,
-        valid: procedure.connection ? valid : { sessionId: valid.sessionId },
+        valid: inputs[procedure.input],
         context: () => context(admin),
       });
     });

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import * as participants from "../services/participants";
 import { reconcileParticipants } from "../services/reconcile";
+import { listRemovals, readmitParticipant, removeParticipant } from "../services/removals";
 import { findManagedSession } from "../services/session-catalog";
 import { cancelSession, endSession } from "../services/session-ending";
 import { authedProcedure, createTRPCRouter, instructorProcedure } from "../trpc";
@@ -13,7 +14,10 @@ const connectionId = z
   .max(64)
   .regex(/^[\w-]+$/, { error: "Invalid connection id." });
 const sessionInput = z.strictObject({ sessionId });
+const personInput = z.strictObject({ sessionId, userId: z.uuid() });
 const connectionInput = z.strictObject({ sessionId, connectionId });
+/** `everywhere`: the Leave button — every tab of the user leaves, not only this one. */
+const leaveInput = connectionInput.extend({ everywhere: z.boolean().optional() });
 const pageInput = z.strictObject({
   sessionId,
   cursor: participants.participantCursor.optional(),
@@ -27,8 +31,10 @@ export const sessionPresenceRouter = createTRPCRouter({
     .mutation(({ ctx, input }) => participants.join(ctx, ctx.user, input.sessionId, input.connectionId)),
 
   leave: authedProcedure
-    .input(connectionInput)
-    .mutation(({ ctx, input }) => participants.leave(ctx, ctx.user, input.sessionId, input.connectionId)),
+    .input(leaveInput)
+    .mutation(({ ctx, input }) =>
+      participants.leave(ctx, ctx.user, input.sessionId, input.connectionId, input.everywhere),
+    ),
 
   heartbeat: authedProcedure
     .input(connectionInput)
@@ -56,6 +62,21 @@ export const sessionPresenceRouter = createTRPCRouter({
     await findManagedSession(ctx, ctx.user, input.sessionId);
     return reconcileParticipants(ctx, { sessionId: input.sessionId });
   }),
+
+  /** The course's instructor or an admin: all the person's tabs leave and they cannot join again until let back in. */
+  removeParticipant: instructorProcedure
+    .input(personInput)
+    .mutation(({ ctx, input }) => removeParticipant(ctx, ctx.user, input.sessionId, input.userId)),
+
+  /** Lets a removed person join again. */
+  readmitParticipant: instructorProcedure
+    .input(personInput)
+    .mutation(({ ctx, input }) => readmitParticipant(ctx, ctx.user, input.sessionId, input.userId)),
+
+  /** Who was removed from the session (the course's instructor or an admin). */
+  removals: instructorProcedure
+    .input(sessionInput)
+    .query(({ ctx, input }) => listRemovals(ctx, ctx.user, input.sessionId)),
 
   onParticipants: authedProcedure.input(sessionInput).subscription(async function* ({ ctx, input, signal }) {
     yield* participants.participantEvents(ctx, ctx.user, input.sessionId, signal);

@@ -9,7 +9,7 @@ export interface ParticipantView {
 }
 
 export type SessionStatusValue = "SCHEDULED" | "LIVE" | "ENDED" | "CANCELLED";
-export type LeaveReasonValue = "LEFT" | "TIMEOUT" | "ENDED" | "DUPLICATE";
+export type LeaveReasonValue = "LEFT" | "TIMEOUT" | "ENDED" | "DUPLICATE" | "REMOVED";
 
 export type ParticipantEvent =
   | {

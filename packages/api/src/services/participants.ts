@@ -14,6 +14,8 @@ import {
 } from "./participant-events";
 import { groupCommit, type Outcome } from "./join-batch";
 import {
+  LEFT,
+  REMOVED,
   REPLACED,
   TOUCHED,
   UNKNOWN,
@@ -22,6 +24,7 @@ import {
   connectionCountsOf,
   removeConnection,
   removeUser,
+  removeUserRemembered,
   touchConnection,
 } from "./presence";
 import { roomRateLimited, spendRoomBudget } from "./room-limits";
@@ -33,7 +36,7 @@ type ParticipantServices = Pick<Services, "db" | "redis" | "keys" | "config" | "
  * each changes Redis (connections) and Postgres (the participant row) inside it. Without it a leave
  * from one tab could close the row just as another tab joins, leaving a connection with no row.
  */
-const LOCK_WAIT = { maxWait: 30_000, timeout: 15_000 };
+export const LOCK_WAIT = { maxWait: 30_000, timeout: 15_000 };
 
 /**
  * The participant locks of `userIds` (distinct), taken in sorted order: join, leave, sign-out and the
@@ -158,6 +161,11 @@ export function publishParticipantEvent(
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
+/** The answer to a join of a user the instructor removed from the session (until they are let back in). */
+export function removedByHost() {
+  return appError("FORBIDDEN", Reason.REMOVED_BY_HOST, "The instructor removed you from this session.");
+}
+
 async function sessionMissingOrNotLive(services: Pick<Services, "db">, sessionId: string): Promise<never> {
   const session = await services.db.liveSession.findUnique({ where: { id: sessionId }, select: { status: true } });
   if (!session) throw appError("NOT_FOUND", Reason.SESSION_NOT_FOUND, "This session does not exist.");
@@ -208,6 +216,8 @@ export async function join(
 }
 
 interface JoinedRow {
+  /** Users of the batch the instructor removed from the session: they get no row. */
+  removedUserIds: string[];
   userId: string | null;
   joinedAt: Date | null;
   inserted: boolean | null;
@@ -220,15 +230,20 @@ function insertParticipants(tx: Prisma.TransactionClient, sessionId: string, use
   // One statement inserts (or finds) every row and reads what the answers and the events need:
   // names, whether a user is the course's instructor and the active count (seen from this
   // statement, so the batch's new rows are added). No row at all: the session is not live. A row
-  // with no user: the session is live but none of these users exists.
+  // with no user: the session is live but none of these users exists. Users the instructor removed
+  // get no row (read under their participant locks, which a removal holds while it writes).
   return tx.$queryRaw<JoinedRow[]>`
     WITH live AS (
       SELECT s.id, c."instructorId" FROM "LiveSession" s JOIN "Course" c ON c.id = s."courseId"
       WHERE s.id = ${sessionId}::uuid AND s.status = 'LIVE' FOR SHARE OF s
+    ), removed AS (
+      SELECT r."userId" FROM "SessionRemoval" r
+      WHERE r."sessionId" = ${sessionId}::uuid AND r."userId" = ANY(${userIds}::uuid[])
     ), joined AS (
       INSERT INTO "SessionParticipant" ("sessionId", "userId", "joinedAt", "lastSeenAt")
       SELECT live.id, u.id, ${now}, ${now}
       FROM live CROSS JOIN unnest(${userIds}::uuid[]) AS wanted(id) JOIN "User" u ON u.id = wanted.id
+      WHERE u.id NOT IN (SELECT "userId" FROM removed)
       ON CONFLICT ("sessionId", "userId") WHERE "leftAt" IS NULL
       DO UPDATE SET "lastSeenAt" = EXCLUDED."lastSeenAt"
       RETURNING "userId", "joinedAt", (xmax = 0) AS inserted
@@ -236,7 +251,8 @@ function insertParticipants(tx: Prisma.TransactionClient, sessionId: string, use
       SELECT ((SELECT count(*) FROM "SessionParticipant" p WHERE p."sessionId" = ${sessionId}::uuid AND p."leftAt" IS NULL)
               + (SELECT count(*) FROM joined WHERE joined.inserted))::int AS n
     )
-    SELECT j."userId", j."joinedAt", j.inserted, j.name, (j."userId" = live."instructorId") AS "isInstructor", counted.n AS "participantCount"
+    SELECT j."userId", j."joinedAt", j.inserted, j.name, (j."userId" = live."instructorId") AS "isInstructor", counted.n AS "participantCount",
+           ARRAY(SELECT "userId"::text FROM removed) AS "removedUserIds"
     FROM live CROSS JOIN counted
     LEFT JOIN (SELECT joined.*, u.name FROM joined JOIN "User" u ON u.id = joined."userId") AS j ON true`;
 }
@@ -280,7 +296,12 @@ async function runJoinBatch(
     const byUser = new Map(rows.filter((row) => row.userId !== null).map((row) => [row.userId!, row]));
     const unknown = requests.filter((request) => !byUser.has(request.userId));
     if (unknown.length > 0) await undo(unknown);
-    return { byUser, connections, participantCount: rows[0]!.participantCount };
+    return {
+      byUser,
+      connections,
+      participantCount: rows[0]!.participantCount,
+      removed: new Set(rows[0]!.removedUserIds),
+    };
   }, LOCK_WAIT);
   // Committed: the next batch of this session may start while this one answers.
   release();
@@ -298,6 +319,10 @@ async function runJoinBatch(
   const announced = new Set<string>();
   const events: DistributiveOmit<ParticipantEvent, "seq">[] = [];
   const outcomes = requests.map((request): Outcome<JoinAnswer> => {
+    if (joined.removed.has(request.userId)) {
+      presenceCounters.joins.inc({ outcome: "refused" });
+      return { ok: false, error: removedByHost() };
+    }
     const row = joined.byUser.get(request.userId);
     if (!row) return { ok: false, error: new Error(`join: user ${request.userId} does not exist`) };
     // The first tab of a new participant is its "joined"; every other answer is an update.
@@ -353,13 +378,15 @@ function copyError(error: unknown): unknown {
 }
 
 export type HeartbeatAnswer =
-  | { status: "ok" | "rejoin"; heartbeatIntervalMs: number }
-  | { status: "replaced"; reason: typeof Reason.TOO_MANY_TABS; heartbeatIntervalMs: number };
+  | { status: "ok" | "rejoin" | "left"; heartbeatIntervalMs: number }
+  | { status: "replaced"; reason: typeof Reason.TOO_MANY_TABS; heartbeatIntervalMs: number }
+  | { status: "removed"; reason: typeof Reason.REMOVED_BY_HOST; heartbeatIntervalMs: number };
 
 /**
  * session.heartbeat — Redis only, one script call (the connection's budget and the touch). "rejoin"
  * when the server no longer knows this connection; "replaced" when a newer tab of the user took its
- * place (the tab stops instead of joining back); 429 RATE_LIMITED past the connection's budget.
+ * place, "left" when the user left the session everywhere, "removed" when the instructor removed
+ * them (in those three the tab stops instead of joining back); 429 RATE_LIMITED past the budget.
  */
 export async function heartbeat(
   services: ParticipantServices,
@@ -379,13 +406,19 @@ export async function heartbeat(
     case REPLACED:
       presenceCounters.heartbeats.inc({ answer: "replaced" });
       return { status: "replaced", reason: Reason.TOO_MANY_TABS, heartbeatIntervalMs };
+    case LEFT:
+      presenceCounters.heartbeats.inc({ answer: "left" });
+      return { status: "left", heartbeatIntervalMs };
+    case REMOVED:
+      presenceCounters.heartbeats.inc({ answer: "removed" });
+      return { status: "removed", reason: Reason.REMOVED_BY_HOST, heartbeatIntervalMs };
     default:
       presenceCounters.heartbeats.inc({ answer: "rate_limited" });
       throw roomRateLimited(answer);
   }
 }
 
-async function closeRow(
+export async function closeRow(
   tx: Prisma.TransactionClient,
   sessionId: string,
   userId: string,
@@ -402,14 +435,24 @@ async function closeRow(
 
 /**
  * session.leave — removes this connection; the row closes (LEFT) only when the user's last
- * connection is gone, so closing one tab never removes a user who still has another. Repeatable.
+ * connection is gone, so closing one tab never removes a user who still has another (a page being
+ * hidden leaves this way). `everywhere` (the Leave button) removes all the user's connections in
+ * the session and closes the row, and their other tabs' heartbeats answer "left". Repeatable.
  */
-export async function leave(services: ParticipantServices, user: SessionUser, sessionId: string, connectionId: string) {
+export async function leave(
+  services: ParticipantServices,
+  user: SessionUser,
+  sessionId: string,
+  connectionId: string,
+  everywhere = false,
+) {
   await spendRoomBudget(services, "leave", user.id);
   const now = services.clock();
   const outcome = await services.db.$transaction(async (tx) => {
     await lockParticipants(tx, sessionId, [user.id]);
-    const remaining = await removeConnection(services, sessionId, user.id, connectionId);
+    const remaining = everywhere
+      ? (await removeUserRemembered(services, sessionId, user.id, "left", now.getTime()), 0)
+      : await removeConnection(services, sessionId, user.id, connectionId);
     const closed = remaining === 0 ? await closeRow(tx, sessionId, user.id, "LEFT", now) : false;
     return { remaining, closed };
   }, LOCK_WAIT);

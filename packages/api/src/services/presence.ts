@@ -15,7 +15,9 @@ import { TAKE_TOKEN_LUA } from "./room-limits";
  *
  * A user has at most `maxTabsPerSession` connections in a session: a join beyond it closes the
  * oldest, which is remembered for a while (`presenceReplaced`) so its next heartbeat answers
- * "replaced" instead of "rejoin" and the tab stops instead of joining back.
+ * "replaced" instead of "rejoin" and the tab stops instead of joining back. Connections closed because
+ * their user left everywhere (`presenceLeft`) or was removed by the instructor (`presenceRemoved`) are
+ * remembered the same way and answer "left" / "removed". Joining again on purpose forgets the tab.
  */
 type PresenceServices = Pick<Services, "redis" | "keys">;
 
@@ -26,13 +28,18 @@ export const userOfMember = (value: string) => value.slice(0, value.indexOf(":")
 export const TOUCHED = 0;
 export const UNKNOWN = -1;
 export const REPLACED = -2;
+export const LEFT = -3;
+export const REMOVED = -4;
 
 // A heartbeat, in one round trip: touches a connection only if the server still knows it (else
-// UNKNOWN: the client re-joins; REPLACED: a newer tab took its place), spending a token of the
-// connection's own budget first (a positive answer: no token, retry after that many ms).
-// KEYS: presence set, the connection's budget, replaced. ARGV: member, score, burst, per second.
+// UNKNOWN: the client re-joins; REPLACED: a newer tab took its place; LEFT: its user left everywhere;
+// REMOVED: the instructor removed its user), spending a token of the connection's own budget first
+// (a positive answer: no token, retry after that many ms).
+// KEYS: presence set, the connection's budget, replaced, left, removed. ARGV: member, score, burst, per second.
 const TOUCH_IF_PRESENT = `${TAKE_TOKEN_LUA}
 if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+  if redis.call('ZSCORE', KEYS[5], ARGV[1]) then return ${REMOVED} end
+  if redis.call('ZSCORE', KEYS[4], ARGV[1]) then return ${LEFT} end
   if redis.call('ZSCORE', KEYS[3], ARGV[1]) then return ${REPLACED} end
   return ${UNKNOWN}
 end
@@ -66,27 +73,34 @@ local function with_connection(set, index, userId, id)
   ids[#ids + 1] = id
   return ids
 end
+-- Remembers a closed connection (member → when) in a memory set for memoryMs, forgetting older ones.
+local function remember(memory, member, now, memoryMs)
+  redis.call('ZADD', memory, now, member)
+  redis.call('ZREMRANGEBYSCORE', memory, '-inf', '(' .. (now - memoryMs))
+  redis.call('PEXPIRE', memory, memoryMs)
+end
 `;
 
 // Adds or refreshes a connection; returns how many connections the user now has in the session,
 // from the index (O(tabs), however many people are in the session), each checked against the set.
 // Beyond the tab limit the oldest connections (first in the index) are removed and remembered as
 // replaced until the memory's time is up; a tab that joins again on purpose is no longer replaced.
-// KEYS: presence set, index, replaced. ARGV: member, score, userId, connectionId, tab limit, memory (ms).
+// A tab that joins again on purpose is no longer replaced, left or removed.
+// KEYS: presence set, index, replaced, left, removed. ARGV: member, score, userId, connectionId, tab limit, memory (ms).
 const ADD_AND_COUNT = `${INDEX_HELPERS}
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('ZREM', KEYS[4], ARGV[1])
+redis.call('ZREM', KEYS[5], ARGV[1])
 local ids = with_connection(KEYS[1], KEYS[2], ARGV[3], ARGV[4])
 local excess = #ids - tonumber(ARGV[5])
 if excess > 0 then
   for i = 1, excess do
     local old = ARGV[3] .. ':' .. ids[i]
     redis.call('ZREM', KEYS[1], old)
-    redis.call('ZADD', KEYS[3], ARGV[2], old)
+    remember(KEYS[3], old, tonumber(ARGV[2]), tonumber(ARGV[6]))
   end
   ids = {unpack(ids, excess + 1)}
-  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. (tonumber(ARGV[2]) - tonumber(ARGV[6])))
-  redis.call('PEXPIRE', KEYS[3], ARGV[6])
 end
 store(KEYS[2], ARGV[3], ids)
 return #ids`;
@@ -108,6 +122,19 @@ local ids = split(redis.call('HGET', KEYS[2], ARGV[1]))
 for i = 2, #ARGV do ids[#ids + 1] = ARGV[i] end
 local removed = 0
 for _, id in ipairs(ids) do removed = removed + redis.call('ZREM', KEYS[1], ARGV[1] .. ':' .. id) end
+redis.call('HDEL', KEYS[2], ARGV[1])
+return removed`;
+
+// Removes every connection of one user in its index and remembers each in a memory set (left
+// everywhere, removed by the instructor), so their tabs' heartbeats say why instead of "rejoin".
+// KEYS: presence set, index, memory. ARGV: userId, now, memory (ms). Returns how many were removed.
+const REMOVE_USER_REMEMBERED = `${INDEX_HELPERS}
+local removed = 0
+for _, id in ipairs(split(redis.call('HGET', KEYS[2], ARGV[1]))) do
+  local value = ARGV[1] .. ':' .. id
+  removed = removed + redis.call('ZREM', KEYS[1], value)
+  remember(KEYS[3], value, tonumber(ARGV[2]), tonumber(ARGV[3]))
+end
 redis.call('HDEL', KEYS[2], ARGV[1])
 return removed`;
 
@@ -147,6 +174,7 @@ type PresenceScripts = {
   presenceAdd(key: string, ...args: ScriptArg[]): Promise<number>;
   presenceRemove(key: string, ...args: ScriptArg[]): Promise<number>;
   presenceRemoveUser(key: string, ...args: ScriptArg[]): Promise<number>;
+  presenceRemoveUserRemembered(key: string, ...args: ScriptArg[]): Promise<number>;
   presenceRemoveStale(key: string, ...args: ScriptArg[]): Promise<[number, string, string]>;
   presenceRestore(key: string, ...args: ScriptArg[]): Promise<number>;
   presenceConnectionCounts(key: string, ...args: ScriptArg[]): Promise<number[]>;
@@ -157,10 +185,11 @@ const withScripts = new WeakSet<Services["redis"]>();
 /** The Lua scripts, registered once per connection so calls go by EVALSHA. */
 function scripts(redis: Services["redis"]): PresenceScripts {
   if (!withScripts.has(redis)) {
-    redis.defineCommand("presenceTouch", { numberOfKeys: 3, lua: TOUCH_IF_PRESENT });
-    redis.defineCommand("presenceAdd", { numberOfKeys: 3, lua: ADD_AND_COUNT });
+    redis.defineCommand("presenceTouch", { numberOfKeys: 5, lua: TOUCH_IF_PRESENT });
+    redis.defineCommand("presenceAdd", { numberOfKeys: 5, lua: ADD_AND_COUNT });
     redis.defineCommand("presenceRemove", { numberOfKeys: 2, lua: REMOVE_AND_COUNT });
     redis.defineCommand("presenceRemoveUser", { numberOfKeys: 2, lua: REMOVE_USER });
+    redis.defineCommand("presenceRemoveUserRemembered", { numberOfKeys: 3, lua: REMOVE_USER_REMEMBERED });
     redis.defineCommand("presenceRemoveStale", { numberOfKeys: 2, lua: REMOVE_STALE });
     redis.defineCommand("presenceRestore", { numberOfKeys: 2, lua: RESTORE });
     redis.defineCommand("presenceConnectionCounts", { numberOfKeys: 2, lua: CONNECTION_COUNTS });
@@ -170,7 +199,7 @@ function scripts(redis: Services["redis"]): PresenceScripts {
 }
 
 /**
- * A heartbeat: TOUCHED, UNKNOWN, REPLACED, or (a positive number) refused by the connection's
+ * A heartbeat: TOUCHED, UNKNOWN, REPLACED, LEFT, REMOVED, or (a positive number) refused by the connection's
  * budget, retry after that many ms. One script call: the budget and the touch together.
  */
 export async function touchConnection(
@@ -187,6 +216,8 @@ export async function touchConnection(
     keys.presence(sessionId),
     keys.rateLimit("room-heartbeat", `${sessionId}:${value}`),
     keys.presenceReplaced(sessionId),
+    keys.presenceLeft(sessionId),
+    keys.presenceRemoved(sessionId),
     value,
     now,
     burst,
@@ -194,8 +225,8 @@ export async function touchConnection(
   );
 }
 
-/** How long a connection closed for a newer tab answers "replaced" (then "rejoin", as any unknown one). */
-const replacedMemoryMs = (services: Pick<Services, "config">) => 10 * services.config.timings.presenceTimeoutMs;
+/** How long a closed connection answers "replaced", "left" or "removed" (then "rejoin", as any unknown one). */
+const closedMemoryMs = (services: Pick<Services, "config">) => 10 * services.config.timings.presenceTimeoutMs;
 
 /** Adds (or refreshes) a connection, closing the user's oldest beyond the tab limit; returns the user's connections. */
 export async function addConnection(
@@ -210,12 +241,14 @@ export async function addConnection(
     keys.presence(sessionId),
     keys.presenceUsers(sessionId),
     keys.presenceReplaced(sessionId),
+    keys.presenceLeft(sessionId),
+    keys.presenceRemoved(sessionId),
     member(userId, connectionId),
     now,
     userId,
     connectionId,
     services.config.maxTabsPerSession,
-    replacedMemoryMs(services),
+    closedMemoryMs(services),
   );
 }
 
@@ -251,6 +284,29 @@ export async function removeUser(
     keys.presenceUsers(sessionId),
     userId,
     ...alsoConnectionIds,
+  );
+}
+
+/**
+ * Removes every connection of the user in the session and remembers them, so the tabs' heartbeats
+ * answer "left" (the user left everywhere) or "removed" (the instructor removed them) for a while
+ * instead of "rejoin". Returns how many were removed.
+ */
+export async function removeUserRemembered(
+  services: PresenceServices & Pick<Services, "config">,
+  sessionId: string,
+  userId: string,
+  why: "left" | "removed",
+  now: number,
+): Promise<number> {
+  const { keys } = services;
+  return scripts(services.redis).presenceRemoveUserRemembered(
+    keys.presence(sessionId),
+    keys.presenceUsers(sessionId),
+    why === "left" ? keys.presenceLeft(sessionId) : keys.presenceRemoved(sessionId),
+    userId,
+    now,
+    closedMemoryMs(services),
   );
 }
 
@@ -298,7 +354,13 @@ export async function scanConnections(services: PresenceServices, sessionId: str
 
 export async function clearSession(services: PresenceServices, sessionId: string): Promise<void> {
   const { keys } = services;
-  await services.redis.del(keys.presence(sessionId), keys.presenceUsers(sessionId), keys.presenceReplaced(sessionId));
+  await services.redis.del(
+    keys.presence(sessionId),
+    keys.presenceUsers(sessionId),
+    keys.presenceReplaced(sessionId),
+    keys.presenceLeft(sessionId),
+    keys.presenceRemoved(sessionId),
+  );
 }
 
 /** Connection id given to participants restored after Redis lost presence (see ensurePresenceBuilt). */

@@ -121,7 +121,12 @@ export async function findManagedSession(services: Pick<Services, "db">, actor: 
   });
   if (!session) throw appError("NOT_FOUND", Reason.SESSION_NOT_FOUND, "This session does not exist.");
   assertCanManageCourse(actor, session.course);
-  return { id: session.id, status: session.status as SessionStatus, courseId: session.courseId };
+  return {
+    id: session.id,
+    status: session.status as SessionStatus,
+    courseId: session.courseId,
+    instructorId: session.course.instructorId,
+  };
 }
 
 export interface CreateSessionInput {

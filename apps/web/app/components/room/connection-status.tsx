@@ -17,8 +17,10 @@ export function statusWords(phase: RoomPhase): string {
     case "connected":
       return "Connected";
     case "joining":
+      return "Joining…";
     case "idle":
-      return "Connecting…";
+    case "ready":
+      return "Not joined yet";
     case "reconnecting":
       return "Reconnecting";
     case "offline":
@@ -27,6 +29,8 @@ export function statusWords(phase: RoomPhase): string {
       return "Not in the room";
     case "replaced":
       return "Closed: too many tabs";
+    case "removed":
+      return "Removed by the instructor";
     case "ended":
       return "Session ended";
     case "signed-out":
@@ -95,6 +99,6 @@ function Dot({ phase }: { phase: RoomPhase }) {
     );
   }
   if (phase === "offline") return <WifiOffIcon className="size-4" />;
-  if (phase === "joining" || phase === "reconnecting" || phase === "idle") return <Spinner className="size-3.5" />;
+  if (phase === "joining" || phase === "reconnecting") return <Spinner className="size-3.5" />;
   return <span className="size-2.5 rounded-full bg-slate-400" aria-hidden="true" />;
 }

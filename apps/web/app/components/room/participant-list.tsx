@@ -1,4 +1,5 @@
 import type { ParticipantView } from "@livehall/api";
+import type { ReactNode } from "react";
 import { initials } from "../initials";
 import { UsersIcon } from "../icons";
 import { Card, cn } from "../ui";
@@ -49,8 +50,8 @@ export function Avatar({
 
 /**
  * Who is in the room, as tiles: one per user (however many tabs), the instructor first and marked,
- * the viewer marked "you", a tab count when someone has more than one open. The count is the
- * server's (active participants in Postgres), carried by every event.
+ * the viewer marked "you", and `action` (the host's "Remove") under each. The count is the server's
+ * (active participants in Postgres), carried by every event.
  */
 export function ParticipantList({
   participants,
@@ -58,6 +59,7 @@ export function ParticipantList({
   viewerId,
   live,
   updating,
+  action,
 }: {
   participants: ParticipantView[];
   count: number;
@@ -65,6 +67,7 @@ export function ParticipantList({
   live: boolean;
   /** The event stream is (re)connecting: the list may be behind. */
   updating: boolean;
+  action?: ((participant: ParticipantView) => ReactNode) | undefined;
 }) {
   const shown = participants.slice(0, SHOWN);
   const more = Math.max(0, count - shown.length);
@@ -137,15 +140,8 @@ export function ParticipantList({
                       Instructor
                     </span>
                   ) : null}
-                  {participant.connections > 1 ? (
-                    <span
-                      className="rounded-full bg-slate-100 px-2 py-0.5 text-xs font-medium text-slate-700"
-                      data-testid="participant-connections"
-                    >
-                      {participant.connections} tabs open
-                    </span>
-                  ) : null}
                 </div>
+                {action ? <div className="mt-2">{action(participant)}</div> : null}
               </li>
             );
           })}

@@ -4,8 +4,9 @@ import { initials } from "../initials";
 import { AbsoluteTime, RelativeTime } from "../sessions/session-time";
 import { Alert, Badge, Button, EmptyState, cn } from "../ui";
 import { countLabel, driftTotal, formatElapsed, isContextCount, plural } from "./format";
+import { ReadmitButton, RemoveParticipantButton } from "./removal-actions";
 import { sessionActionPath } from "./session-actions";
-import type { AttendanceRow, Participant, TeachActionResult } from "./types";
+import type { AttendanceRow, Participant, Removal, TeachActionResult } from "./types";
 
 export function Avatar({ name, className }: { name: string; className?: string }) {
   return (
@@ -42,19 +43,27 @@ const th =
   "px-3 py-3 text-left text-xs font-semibold tracking-wide text-slate-600 uppercase first:pl-4 last:pr-4 sm:px-4 sm:first:pl-5 sm:last:pr-5";
 const td = "px-3 py-3 align-middle first:pl-4 last:pr-4 sm:px-4 sm:first:pl-5 sm:last:pr-5";
 
-/** Who is in the room now (one row per person) and how many tabs each has open. */
-export function ParticipantsTable({ participants, now }: { participants: Participant[]; now: Date }) {
+/** Who is in the room now (one row per person), each but the instructor with "Remove". */
+export function ParticipantsTable({
+  sessionId,
+  participants,
+  now,
+}: {
+  sessionId: string;
+  participants: Participant[];
+  now: Date;
+}) {
   if (participants.length === 0) {
     return (
       <EmptyState icon={<UsersIcon className="size-6" />} title="Nobody is in the room yet">
-        Students who open the session show up here within seconds.
+        Students who join show up here within seconds.
       </EmptyState>
     );
   }
   return (
     <div className={tableShell}>
       <table className="w-full min-w-[20rem] text-sm" data-testid="participants-table">
-        <caption className="sr-only">People in the room now, with their open connections</caption>
+        <caption className="sr-only">People in the room now</caption>
         <thead className="border-b border-slate-200/80">
           <tr>
             <th scope="col" className={th}>
@@ -63,8 +72,8 @@ export function ParticipantsTable({ participants, now }: { participants: Partici
             <th scope="col" className={th}>
               Joined
             </th>
-            <th scope="col" className={th}>
-              Connections
+            <th scope="col" className={cn(th, "text-right")}>
+              <span className="sr-only">Actions</span>
             </th>
           </tr>
         </thead>
@@ -72,7 +81,7 @@ export function ParticipantsTable({ participants, now }: { participants: Partici
           {participants.map((participant) => {
             const joinedAt = new Date(participant.joinedAt);
             return (
-              <tr key={participant.userId} data-testid="participant-row">
+              <tr key={participant.userId} data-testid="participant-row" data-user-id={participant.userId}>
                 <td className={td}>
                   <PersonCell name={participant.name} isInstructor={participant.isInstructor} />
                 </td>
@@ -82,17 +91,9 @@ export function ParticipantsTable({ participants, now }: { participants: Partici
                     <AbsoluteTime date={joinedAt} />
                   </span>
                 </td>
-                <td className={td} data-testid="participant-connections">
-                  {participant.connections > 0 ? (
-                    <span className="inline-flex items-center gap-2 font-medium text-slate-900">
-                      <span className="size-2 rounded-full bg-success-600" aria-hidden="true" />
-                      {plural(participant.connections, "tab")} open
-                    </span>
-                  ) : (
-                    <span className="inline-flex items-center gap-2 font-medium text-warning-800">
-                      <span className="size-2 rounded-full bg-amber-500" aria-hidden="true" />
-                      No open connection
-                    </span>
+                <td className={cn(td, "text-right")}>
+                  {participant.isInstructor ? null : (
+                    <RemoveParticipantButton sessionId={sessionId} person={participant} />
                   )}
                 </td>
               </tr>
@@ -101,6 +102,33 @@ export function ParticipantsTable({ participants, now }: { participants: Partici
         </tbody>
       </table>
     </div>
+  );
+}
+
+/** Who was removed from the session, latest first, each with "Let back in". */
+export function RemovedList({ sessionId, removals, now }: { sessionId: string; removals: Removal[]; now: Date }) {
+  return (
+    <ul className={cn(tableShell, "divide-y divide-slate-200/70")} data-testid="removed-list">
+      {removals.map((removal) => (
+        <li
+          key={removal.userId}
+          className="flex flex-wrap items-center justify-between gap-3 px-4 py-3 sm:px-5"
+          data-testid="removed-row"
+          data-user-id={removal.userId}
+        >
+          <div className="flex items-center gap-3">
+            <Avatar name={removal.name} />
+            <span className="min-w-0">
+              <span className="block truncate text-sm font-medium text-slate-900">{removal.name}</span>
+              <span className="block text-xs text-slate-600">
+                <RelativeTime date={new Date(removal.removedAt)} now={now} prefix="Removed" />
+              </span>
+            </span>
+          </div>
+          <ReadmitButton sessionId={sessionId} person={removal} />
+        </li>
+      ))}
+    </ul>
   );
 }
 
@@ -166,6 +194,7 @@ const LEAVE_REASON: Record<NonNullable<AttendanceRow["leaveReason"]>, { label: s
   ENDED: { label: "Until the end", className: "bg-success-50 text-success-800 ring-success-100" },
   TIMEOUT: { label: "Timed out", className: "bg-warning-50 text-warning-800 ring-warning-200" },
   DUPLICATE: { label: "Duplicate closed", className: "bg-slate-100 text-slate-700 ring-slate-200" },
+  REMOVED: { label: "Removed", className: "bg-live-50 text-live-700 ring-live-200" },
 };
 
 /** Who attended and for how long, with a bar against the length of the session. */

@@ -2,12 +2,22 @@ import { useFetcher } from "@remix-run/react";
 import { useEffect, useRef } from "react";
 import { Alert, Button, cn } from "../ui";
 import { ConfirmButton } from "../ui/confirm-dialog";
+import { plural } from "./format";
 import type { SessionStatus, TeachActionResult } from "./types";
 
 export type SessionIntent = "start" | "end" | "cancel";
 
 /** The action every session command goes to (the session page's), from whichever page it is pressed. */
 export const sessionActionPath = (sessionId: string) => `/teach/sessions/${sessionId}`;
+
+/** What ending does to the people in the room, with their number when the page knows it. */
+function endDescription(peopleInRoom: number | undefined): string {
+  const who =
+    peopleInRoom === undefined
+      ? "Everyone in the room"
+      : `Everyone in the room (${plural(peopleInRoom, "person", "people")})`;
+  return `${who} will see that the session has ended. It moves to Ended and its attendance becomes final.`;
+}
 
 /**
  * Start, end and cancel for one session, as its status allows: start at once, end and cancel after a
@@ -17,12 +27,18 @@ export const sessionActionPath = (sessionId: string) => `/teach/sessions/${sessi
 export function SessionActions({
   session,
   compact = false,
+  endOnly = false,
+  peopleInRoom,
   onDone,
   className,
 }: {
   session: { id: string; title: string; status: SessionStatus };
   /** In a list row: short labels, no End (the live session's own page has it). */
   compact?: boolean;
+  /** In the room: only End (cancelling is for the control page). */
+  endOnly?: boolean;
+  /** How many people are in the room now, for the End confirmation. */
+  peopleInRoom?: number;
   onDone?: (result: Extract<TeachActionResult, { ok: true }>) => void;
   className?: string;
 }) {
@@ -59,7 +75,7 @@ export function SessionActions({
             confirmVariant="live"
             pending={busy === "end"}
             title="End this session for everyone?"
-            description="Everyone in the room is signed out of it, the session moves to Ended and its attendance becomes final."
+            description={endDescription(peopleInRoom)}
             confirmLabel="End session"
             cancelLabel="Keep it live"
             onConfirm={() => submit("end")}
@@ -67,7 +83,7 @@ export function SessionActions({
             {busy === "end" ? "Ending…" : "End session"}
           </ConfirmButton>
         ) : null}
-        {session.status === "SCHEDULED" || (session.status === "LIVE" && !compact) ? (
+        {!endOnly && (session.status === "SCHEDULED" || (session.status === "LIVE" && !compact)) ? (
           <ConfirmButton
             variant={compact ? "ghost" : "secondary"}
             confirmVariant="live"

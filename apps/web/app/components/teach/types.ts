@@ -5,6 +5,7 @@ export type ManagedCourse = Outputs["course"]["mine"]["items"][number];
 export type TeachSession = Outputs["session"]["list"]["items"][number];
 export type SessionStatus = TeachSession["status"];
 export type Participant = Outputs["session"]["participants"]["items"][number];
+export type Removal = Outputs["session"]["removals"][number];
 export type Attendance = Outputs["session"]["attendance"];
 export type AttendanceRow = Attendance["items"][number];
 export type Ratings = Outputs["session"]["ratings"];

@@ -5,6 +5,7 @@ import {
   type ConnectionInput,
   type HeartbeatAnswer,
   type JoinAnswer,
+  type LeaveInput,
   type RoomApi,
   type StreamHandlers,
   type TelemetryType,
@@ -22,6 +23,7 @@ interface FakeApi extends RoomApi {
   joins: ConnectionInput[];
   heartbeats: number;
   leaves: number;
+  leaveInputs: LeaveInput[];
   exitLeaves: number;
   subscriptions: StreamHandlers[];
   unsubscribed: number;
@@ -36,6 +38,7 @@ function fakeApi(): FakeApi {
     joins: [],
     heartbeats: 0,
     leaves: 0,
+    leaveInputs: [],
     exitLeaves: 0,
     subscriptions: [],
     unsubscribed: 0,
@@ -54,8 +57,9 @@ function fakeApi(): FakeApi {
       api.heartbeats++;
       return api.nextHeartbeat();
     },
-    leave: async () => {
+    leave: async (input) => {
       api.leaves++;
+      api.leaveInputs.push(input);
     },
     leaveOnExit: () => {
       api.exitLeaves++;
@@ -320,13 +324,15 @@ describe("the room's connection state machine", () => {
     expect(connection.getState().phase).toBe("connected");
   });
 
-  test("Leave: this tab leaves, heartbeats stop, the list keeps updating; Rejoin joins again", async () => {
+  test("Leave: every tab of the user leaves, heartbeats stop, the list keeps updating; Rejoin joins again", async () => {
     const connection = room();
     connection.start();
     await vi.advanceTimersByTimeAsync(0);
     await connection.leave();
     expect(connection.getState().phase).toBe("left");
-    expect(api.leaves).toBe(1);
+    expect(api.leaveInputs).toEqual([
+      { sessionId: expect.any(String), connectionId: "tab-aaaaaaaa", everywhere: true },
+    ]);
     await vi.advanceTimersByTimeAsync(5_000);
     expect(api.heartbeats).toBe(0);
     expect(api.unsubscribed).toBe(0);
@@ -336,18 +342,107 @@ describe("the room's connection state machine", () => {
     expect(api.joins).toHaveLength(2);
   });
 
-  test("pagehide leaves with the exit path (beacon); a page restored from the back-forward cache joins again", async () => {
+  test("pagehide leaves with the exit path (beacon); a page restored from the back-forward cache is ready, not joined", async () => {
     const connection = room();
+    connection.open();
     connection.start();
     await vi.advanceTimersByTimeAsync(0);
     connection.suspend();
     expect(api.exitLeaves).toBe(1);
+    expect(api.unsubscribed).toBe(1);
     await vi.advanceTimersByTimeAsync(5_000);
     expect(api.heartbeats).toBe(0);
     connection.resume();
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(connection.getState().phase).toBe("ready");
+    expect(api.joins).toHaveLength(1);
+    expect(api.heartbeats).toBe(0);
+    // Back on the pre-join screen: the list follows the room again.
+    expect(api.subscriptions).toHaveLength(2);
+  });
+
+  test("opening the room only follows who is there; nothing joins until the Join button", async () => {
+    const connection = room();
+    connection.open();
+    expect(connection.getState().phase).toBe("ready");
+    expect(api.subscriptions).toHaveLength(1);
+    api.subscriptions[0]!.onData(snapshot(2, ["a", "b"]));
+    expect(connection.getState()).toMatchObject({ stream: "open", participants: { participantCount: 2 } });
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(api.joins).toHaveLength(0);
+    expect(api.heartbeats).toBe(0);
+    expect(connection.active).toBe(false);
+    // Opening again (a re-render, StrictMode) changes nothing.
+    connection.open();
+    expect(api.subscriptions).toHaveLength(1);
+
+    connection.start();
     await vi.advanceTimersByTimeAsync(0);
     expect(connection.getState().phase).toBe("connected");
+    expect(api.joins).toHaveLength(1);
+    // The same stream goes on: joining does not re-subscribe.
+    expect(api.subscriptions).toHaveLength(1);
+  });
+
+  test("heartbeat answers left (Leave pressed in another tab): the tab says so and never re-joins by itself", async () => {
+    const connection = room();
+    connection.open();
+    connection.start();
+    await vi.advanceTimersByTimeAsync(0);
+    api.nextHeartbeat = () => ({ status: "left", heartbeatIntervalMs: HEARTBEAT_MS });
+    await vi.advanceTimersByTimeAsync(HEARTBEAT_MS);
+    expect(connection.getState()).toMatchObject({
+      phase: "left",
+      error: { message: "You left this session in another tab." },
+    });
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(api.joins).toHaveLength(1);
+    expect(api.heartbeats).toBe(1);
+    // The list keeps following the room; Rejoin joins.
+    expect(api.unsubscribed).toBe(0);
+    api.nextHeartbeat = () => ({ status: "ok", heartbeatIntervalMs: HEARTBEAT_MS });
+    connection.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(connection.getState()).toMatchObject({ phase: "connected", error: null });
+  });
+
+  test("removed by the instructor (a heartbeat, a refused join or the stream): out, no stream, no re-join by itself", async () => {
+    const connection = room();
+    connection.start();
+    await vi.advanceTimersByTimeAsync(0);
+    api.nextHeartbeat = () => ({ status: "removed", reason: "REMOVED_BY_HOST", heartbeatIntervalMs: HEARTBEAT_MS });
+    await vi.advanceTimersByTimeAsync(HEARTBEAT_MS);
+    expect(connection.getState()).toMatchObject({
+      phase: "removed",
+      stream: "idle",
+      error: { message: "The instructor removed you from this session.", reason: "REMOVED_BY_HOST" },
+    });
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(api.joins).toHaveLength(1);
+
+    // Trying again while still removed: refused, and still removed (no retries).
+    api.nextJoin = () => {
+      throw answerError("REMOVED_BY_HOST", 403);
+    };
+    connection.start();
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(connection.getState().phase).toBe("removed");
     expect(api.joins).toHaveLength(2);
+  });
+
+  test("the stream's removal of this user closes the tab; someone else's removal only updates the list", async () => {
+    const connection = room({ userId: "me" });
+    connection.start();
+    await vi.advanceTimersByTimeAsync(0);
+    api.subscriptions[0]!.onData(snapshot(1, ["me", "other"]));
+    api.subscriptions[0]!.onData({ type: "left", seq: 2, userIds: ["other"], reason: "REMOVED", participantCount: 1 });
+    expect(connection.getState()).toMatchObject({ phase: "connected", participants: { participantCount: 1 } });
+    api.subscriptions[0]!.onData({ type: "left", seq: 3, userIds: ["me"], reason: "LEFT", participantCount: 0 });
+    expect(connection.getState().phase).toBe("connected");
+    api.subscriptions[0]!.onData({ type: "left", seq: 4, userIds: ["me"], reason: "REMOVED", participantCount: 0 });
+    expect(connection.getState().phase).toBe("removed");
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(api.heartbeats).toBe(0);
   });
 
   test("Leave during a join in flight: the leave waits for the join, whose answer is then ignored", async () => {
@@ -424,7 +519,8 @@ describe("the room's connection state machine", () => {
     await vi.advanceTimersByTimeAsync(0);
     connection.dispose();
     await vi.advanceTimersByTimeAsync(5_000);
-    expect(api.leaves).toBe(1);
+    // Only this tab: leaving the page is not the Leave button.
+    expect(api.leaveInputs).toEqual([{ sessionId: expect.any(String), connectionId: "tab-aaaaaaaa" }]);
     expect(api.heartbeats).toBe(0);
     expect(api.unsubscribed).toBe(1);
   });

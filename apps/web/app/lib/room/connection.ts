@@ -19,8 +19,8 @@ import {
  * participant stream. Framework-free (the React hook in use-room.ts subscribes to it), with every
  * effect behind `RoomApi` so the whole state machine runs under fake timers in unit tests.
  *
- *                       join ok                       heartbeat "rejoin"
- *   idle ──start──▶ joining ─────▶ connected ◀──────┐ ─────────────────▶ reconnecting (join now)
+ *              Join button          join ok                       heartbeat "rejoin"
+ *   idle ─open─▶ ready ──start──▶ joining ─────▶ connected ◀──────┐ ───────────────▶ reconnecting (join now)
  *                     │              │   ▲  │ heartbeat ok (every interval the server gives)
  *                     │ network/5xx  │   └──┘
  *                     ▼              ▼ network/5xx/SERVICE_UNAVAILABLE/timeout
@@ -30,11 +30,18 @@ import {
  *                   ▼   │    │
  *                 offline ───┘
  *
+ *   ready: the pre-join screen. Opening the page (a link, a reload, Back/Forward, a bfcache restore)
+ *   only opens the event stream (who is there); nothing joins until the Join button (`start`).
+ *   Only a tab that had joined re-joins by itself, when the server answers "rejoin".
+ *
  *   connected ──heartbeat "replaced" (a newer tab of the user took this one's place)──▶ replaced
  *                (stays out: no re-join by itself, that would close another tab; "Use this tab" = start)
+ *   connected ──heartbeat "left" (the user pressed Leave in another tab)──▶ left
+ *   any ──heartbeat "removed", join REMOVED_BY_HOST, or the stream's "left" (REMOVED) of this user──▶ removed
  *   any ──definite auth answer (revoked, reused, no credentials)──▶ signed-out   (never a redirect)
  *   any ──status ENDED/CANCELLED (stream) or SESSION_NOT_LIVE + status check──▶ ended
- *   any ──Leave──▶ left ──Rejoin──▶ joining          any ──other 4xx──▶ failed ──Try again──▶ joining
+ *   any ──Leave (every tab of the user leaves)──▶ left ──Rejoin──▶ joining
+ *   any ──other 4xx──▶ failed ──Try again──▶ joining
  *
  * The event stream runs beside it (idle → connecting → open ⇄ reconnecting): each (re)connect starts
  * with a snapshot that replaces the list; deltas apply by seq; a stream that fails is re-subscribed
@@ -44,12 +51,14 @@ import {
 
 export type RoomPhase =
   | "idle"
+  | "ready"
   | "joining"
   | "connected"
   | "reconnecting"
   | "offline"
   | "left"
   | "replaced"
+  | "removed"
   | "ended"
   | "signed-out"
   | "failed";
@@ -64,11 +73,15 @@ export interface JoinAnswer {
   heartbeatIntervalMs: number;
 }
 export type HeartbeatAnswer =
-  | { status: "ok" | "rejoin"; heartbeatIntervalMs: number }
-  | { status: "replaced"; reason: string; heartbeatIntervalMs: number };
+  | { status: "ok" | "rejoin" | "left"; heartbeatIntervalMs: number }
+  | { status: "replaced" | "removed"; reason: string; heartbeatIntervalMs: number };
 export interface ConnectionInput {
   sessionId: string;
   connectionId: string;
+}
+export interface LeaveInput extends ConnectionInput {
+  /** Every tab of the user leaves (the Leave button), not only this one (a page going away). */
+  everywhere?: boolean;
 }
 export interface StreamHandlers {
   onData(event: ParticipantEvent): void;
@@ -82,7 +95,7 @@ export interface StreamHandlers {
 export interface RoomApi {
   join(input: ConnectionInput, signal: AbortSignal): Promise<JoinAnswer>;
   heartbeat(input: ConnectionInput, signal: AbortSignal): Promise<HeartbeatAnswer>;
-  leave(input: ConnectionInput): Promise<unknown>;
+  leave(input: LeaveInput): Promise<unknown>;
   /** Leave while the page is being hidden or unloaded (sendBeacon / keepalive fetch). */
   leaveOnExit(input: ConnectionInput): void;
   status(sessionId: string): Promise<SessionStatus>;
@@ -115,7 +128,7 @@ export interface RoomState {
   retryAt: number | null;
   /** Consecutive failed attempts of the current outage. */
   attempt: number;
-  /** Why the room failed (failed), was signed out (signed-out) or closed this tab (replaced). */
+  /** Why the room failed (failed), was signed out (signed-out), closed this tab (replaced, left) or removed the user (removed). */
   error: { message: string; reason: string | null } | null;
   endedStatus: "ENDED" | "CANCELLED" | null;
   /** This user's open tabs in the room, as of the last join. */
@@ -130,6 +143,8 @@ export interface RoomState {
 export interface RoomConnectionOptions {
   sessionId: string;
   connectionId: string;
+  /** The signed-in user: the stream telling that they were removed closes this tab too. */
+  userId?: string;
   api: RoomApi;
   backoff: Backoff;
   /** Used until the server's join answer says otherwise. */
@@ -177,6 +192,11 @@ export function initialRoomState({
 const JOIN_TIMEOUT_MS = 15_000;
 /** What a tab closed for a newer one of the same user says (the server's reason: TOO_MANY_TABS). */
 export const REPLACED_MESSAGE = "You opened this class in too many tabs; this one was closed.";
+/** What a tab says when the user pressed Leave in another tab. */
+export const LEFT_ELSEWHERE_MESSAGE = "You left this session in another tab.";
+/** What every tab of a removed user says (the server's reason: REMOVED_BY_HOST). */
+export const REMOVED_MESSAGE = "The instructor removed you from this session.";
+const REMOVED_BY_HOST = "REMOVED_BY_HOST";
 const ACTIVE: ReadonlySet<RoomPhase> = new Set(["joining", "connected", "reconnecting", "offline"]);
 /** Answers that mean there is no usable sign-in in this browser any more. */
 const NO_CREDENTIALS = new Set(["UNAUTHENTICATED"]);
@@ -199,8 +219,8 @@ export function heartbeatTimeoutMs(intervalMs: number): number {
 export class RoomConnection {
   private state: RoomState;
   private readonly listeners = new Set<() => void>();
-  private readonly options: Required<Omit<RoomConnectionOptions, "participants" | "telemetry">> &
-    Pick<RoomConnectionOptions, "telemetry">;
+  private readonly options: Required<Omit<RoomConnectionOptions, "participants" | "telemetry" | "userId">> &
+    Pick<RoomConnectionOptions, "telemetry" | "userId">;
   private readonly input: ConnectionInput;
 
   /** Bumped whenever in-flight work must be ignored (leave, stop, a new connect). */
@@ -214,7 +234,6 @@ export class RoomConnection {
   private connectStartedAt: number | null = null;
   private outageStartedAt: number | null = null;
   private suspended = false;
-  private suspendedWhileActive = false;
   private inflightJoin: Promise<JoinAnswer> | null = null;
   private disposed = false;
 
@@ -276,7 +295,14 @@ export class RoomConnection {
   // Commands
   // -------------------------------------------------------------------------------------------
 
-  /** Opens the room: joins (idle, left, replaced, failed) and starts the event stream. */
+  /** Opens the pre-join screen: the event stream (who is there), no join. */
+  open(): void {
+    if (this.disposed || this.state.phase !== "idle") return;
+    this.set({ phase: "ready" });
+    this.startStream();
+  }
+
+  /** Joins (the Join button; Rejoin from left, replaced, removed, failed) and keeps the event stream. */
   start(): void {
     if (this.disposed) return;
     if (this.state.phase === "ended" || this.state.phase === "signed-out" || this.active) return;
@@ -287,12 +313,12 @@ export class RoomConnection {
     void this.connect();
   }
 
-  /** The Leave button: this tab leaves; other tabs of the user stay in. The stream keeps running. */
+  /** The Leave button: every tab of the user leaves (theirs hear "left"). The stream keeps running. */
   leave(): Promise<void> {
     if (!this.active) return Promise.resolve();
     this.halt();
-    this.set({ phase: "left", retryAt: null, attempt: 0 });
-    return this.sendLeave().then(
+    this.set({ phase: "left", retryAt: null, attempt: 0, error: null });
+    return this.sendLeave(true).then(
       () => undefined,
       (error: unknown) => this.recordError("leave", error),
     );
@@ -302,9 +328,9 @@ export class RoomConnection {
    * A leave sent while a join is still in flight could reach the server first and leave the join's
    * connection behind (until the worker evicts it): it waits for that join to settle.
    */
-  private async sendLeave(): Promise<unknown> {
+  private async sendLeave(everywhere = false): Promise<unknown> {
     await this.inflightJoin?.catch(() => undefined);
-    return this.options.api.leave(this.input);
+    return this.options.api.leave(everywhere ? { ...this.input, everywhere } : this.input);
   }
 
   /** Skips the wait of a scheduled retry (the "Retry now" button, the browser coming online). */
@@ -335,6 +361,13 @@ export class RoomConnection {
     this.set({ phase: "ended", endedStatus: status, retryAt: null, error: null });
   }
 
+  /** The instructor removed the user: out, without the stream, until they try again (refused until let back in). */
+  private removed(): void {
+    this.halt();
+    this.stopStream();
+    this.set({ phase: "removed", retryAt: null, error: { message: REMOVED_MESSAGE, reason: REMOVED_BY_HOST } });
+  }
+
   browserOffline(): void {
     if (this.state.phase !== "connected" && this.state.phase !== "joining" && this.state.phase !== "reconnecting")
       return;
@@ -350,15 +383,17 @@ export class RoomConnection {
     if (this.state.stream !== "open" && this.streamWanted()) this.restartStream();
   }
 
-  /** pagehide: leave now (a beacon outlives the page); if the page comes back (bfcache), `resume`. */
+  /**
+   * pagehide: leave now (a beacon outlives the page); if the page comes back (bfcache), `resume`
+   * shows the pre-join screen again: coming back is not joining.
+   */
   suspend(): void {
     if (this.suspended || this.disposed) return;
     this.suspended = true;
     if (this.active) {
       this.options.api.leaveOnExit(this.input);
       this.halt();
-      this.set({ phase: "idle", retryAt: null });
-      this.suspendedWhileActive = true;
+      this.set({ phase: "ready", retryAt: null });
     }
     this.stopStream();
   }
@@ -366,12 +401,7 @@ export class RoomConnection {
   resume(): void {
     if (!this.suspended || this.disposed) return;
     this.suspended = false;
-    if (this.suspendedWhileActive) {
-      this.suspendedWhileActive = false;
-      this.start();
-    } else if (this.streamWanted()) {
-      this.startStream();
-    }
+    if (this.streamWanted()) this.startStream();
   }
 
   /** The component went away (navigation inside the app): leave if still in, stop everything. */
@@ -464,6 +494,21 @@ export class RoomConnection {
         this.set({ phase: "replaced", retryAt: null, error: { message: REPLACED_MESSAGE, reason: answer.reason } });
         return;
       }
+      if (answer.status === "left") {
+        // The user pressed Leave in another tab: this one is out too, and stays out until Rejoin.
+        this.halt();
+        this.set({
+          phase: "left",
+          retryAt: null,
+          attempt: 0,
+          error: { message: LEFT_ELSEWHERE_MESSAGE, reason: null },
+        });
+        return;
+      }
+      if (answer.status === "removed") {
+        this.removed();
+        return;
+      }
       if (answer.status === "rejoin") {
         // The server no longer knows this tab (evicted while it was away): join again by itself.
         this.outageStartedAt ??= at;
@@ -498,6 +543,10 @@ export class RoomConnection {
     }
     if (reason === "SESSION_NOT_LIVE") {
       void this.checkStatus(error);
+      return;
+    }
+    if (reason === REMOVED_BY_HOST) {
+      this.removed();
       return;
     }
     const transient =
@@ -550,7 +599,9 @@ export class RoomConnection {
   // -------------------------------------------------------------------------------------------
 
   private streamWanted(): boolean {
-    return !this.disposed && !this.suspended && (this.active || this.state.phase === "left");
+    return (
+      !this.disposed && !this.suspended && (this.active || this.state.phase === "ready" || this.state.phase === "left")
+    );
   }
 
   private startStream(): void {
@@ -635,6 +686,11 @@ export class RoomConnection {
     const status = participants.status;
     if (status === "ENDED" || status === "CANCELLED") {
       this.ended(status);
+      return;
+    }
+    const { userId } = this.options;
+    if (event.type === "left" && event.reason === "REMOVED" && userId && event.userIds.includes(userId)) {
+      this.removed();
       return;
     }
     clearTimeout(this.gapTimer);

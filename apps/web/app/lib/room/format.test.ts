@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { roomConnectionId } from "./connection-id";
-import { describeElapsed, formatElapsed, secondsUntil } from "./format";
+import { describeElapsed, formatElapsed, secondsUntil, whoIsHere } from "./format";
 
 describe("the room's formats", () => {
   test.each([
@@ -38,5 +38,17 @@ describe("the tab's connection id", () => {
     expect(roomConnectionId("s2", storage)).not.toBe(first);
     // Without storage each call is a new tab.
     expect(roomConnectionId("s1", null)).not.toBe(first);
+  });
+});
+
+describe("who is here (the pre-join screen)", () => {
+  test("names the first two and counts the rest, in plain words", () => {
+    expect(whoIsHere([], 0)).toBe("Nobody is here yet.");
+    expect(whoIsHere(["Ann"], 1)).toBe("Ann is here.");
+    expect(whoIsHere(["Ann", "Bo"], 2)).toBe("Ann and Bo are here.");
+    expect(whoIsHere(["Ann", "Bo", "Cy"], 3)).toBe("Ann, Bo and 1 other are here.");
+    expect(whoIsHere(["Ann", "Bo", "Cy"], 12)).toBe("Ann, Bo and 10 others are here.");
+    // The list not loaded yet: the count alone.
+    expect(whoIsHere([], 4)).toBe("4 people are here.");
   });
 });

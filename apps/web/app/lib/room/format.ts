@@ -43,3 +43,17 @@ export function signedOutText(reason: string | null): string {
       return "Your sign-in is no longer valid.";
   }
 }
+
+/**
+ * Who is already in the room, for the pre-join screen: "Nobody is here yet.", "Ann is here.",
+ * "Ann and Bo are here.", "Ann, Bo and 3 others are here." — `count` is the room's exact count,
+ * `names` the first few of them.
+ */
+export function whoIsHere(names: string[], count: number): string {
+  if (count <= 0) return "Nobody is here yet.";
+  const shown = names.slice(0, Math.min(names.length, count, 2));
+  const others = count - shown.length;
+  if (shown.length === 0) return `${count} ${count === 1 ? "person is" : "people are"} here.`;
+  if (others === 0) return `${shown.join(" and ")} ${shown.length === 1 ? "is" : "are"} here.`;
+  return `${shown.join(", ")} and ${others} ${others === 1 ? "other" : "others"} are here.`;
+}

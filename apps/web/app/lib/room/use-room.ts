@@ -16,8 +16,10 @@ import { trpcRoomApi } from "./trpc-room-api";
 
 export interface UseRoomOptions {
   sessionId: string;
-  /** Signed in and the session is live: join and stay. */
+  /** Signed in and the session is live: follow who is there, ready to join (the page's Join button). */
   enabled: boolean;
+  /** The signed-in user (the stream telling they were removed closes their tabs). */
+  userId: string | null;
   heartbeatIntervalMs: number;
   backoff: Backoff;
   participants: ParticipantsState;
@@ -56,10 +58,11 @@ function release(key: string): void {
 const noopSubscribe = () => () => undefined;
 
 /**
- * The room of this tab for a live session: joins when enabled, heartbeats, recovers, follows the
- * participant stream, leaves on pagehide (sendBeacon) and when the page unmounts.
+ * The room of this tab for a live session: when enabled it follows the participant stream and waits
+ * on the pre-join screen (`ready`) until `room.start()` (the Join button); once in, it heartbeats,
+ * recovers, and leaves on pagehide (sendBeacon) and when the page unmounts.
  */
-export function useRoom({ sessionId, enabled, heartbeatIntervalMs, backoff, participants }: UseRoomOptions) {
+export function useRoom({ sessionId, enabled, userId, heartbeatIntervalMs, backoff, participants }: UseRoomOptions) {
   const [room, setRoom] = useState<RoomConnection | null>(null);
   const fallback = useMemo(
     () => initialRoomState({ heartbeatIntervalMs, participants }),
@@ -77,6 +80,7 @@ export function useRoom({ sessionId, enabled, heartbeatIntervalMs, backoff, part
         new RoomConnection({
           sessionId,
           connectionId,
+          ...(userId ? { userId } : {}),
           api: trpcRoomApi({
             presence: presenceClient(),
             other: apiClient(),
@@ -90,8 +94,8 @@ export function useRoom({ sessionId, enabled, heartbeatIntervalMs, backoff, part
         }),
     );
     setRoom(current);
-    // A tab closed for a newer one stays closed when the effect runs again: only "Use this tab" rejoins.
-    if (current.getState().phase !== "replaced") current.start();
+    // Opening the page never joins: only the Join button does (a room that exists already keeps its phase).
+    current.open();
 
     const onOnline = () => current.browserOnline();
     const onOffline = () => current.browserOffline();
@@ -124,7 +128,7 @@ export function useRoom({ sessionId, enabled, heartbeatIntervalMs, backoff, part
       setRoom(null);
     };
     // The participants seed and interval only matter when the room is created.
-  }, [sessionId, enabled, baseMs, capMs]);
+  }, [sessionId, enabled, userId, baseMs, capMs]);
 
   const state: RoomState = useSyncExternalStore(
     room ? room.subscribe : noopSubscribe,
