@@ -258,7 +258,11 @@ describe("/teach in the browser", () => {
     expect(await student.getByText("You are signed in as Sam Student, a student.").isVisible()).toBe(true);
     // No Teach link in the navigation for a student, and a way back.
     expect(
-      await student.getByRole("navigation", { name: "Main" }).first().getByRole("link", { name: "Teach" }).count(),
+      await student
+        .getByRole("navigation", { name: "Main" })
+        .first()
+        .getByRole("link", { name: "Teach", exact: true })
+        .count(),
     ).toBe(0);
     await student.getByRole("link", { name: "Back to live sessions" }).click();
     await student.waitForURL((url) => url.pathname === "/sessions");
