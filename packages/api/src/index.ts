@@ -32,6 +32,7 @@ export {
   type EvictionCounts,
   type ReconcileCounts,
 } from "./services/reconcile";
+export { endOverrunSessions } from "./services/session-ending";
 export { recordJobRun, lastJobRuns, type JobRun } from "./jobs/history";
 export { presenceCounters, jobMetrics } from "./metrics";
 export { countConnections } from "./services/admin";
