@@ -23,7 +23,7 @@ export {
   requestOrigin,
   type IncomingRequestLike,
 } from "./http-context";
-export type { ParticipantEvent, ParticipantView } from "./services/participant-events";
+export { participantsChannel, type ParticipantEvent, type ParticipantView } from "./services/participant-events";
 export {
   EVICTION_BATCH,
   EVICTION_LANES,
