@@ -105,7 +105,7 @@ describe("worker across a Redis restart", () => {
     await redis.stop();
     await redis.start();
     // The restarted Redis kept nothing; the worker must put the schedules back by itself.
-    await waitFor(async () => (await worker.queue.getJobSchedulersCount().catch(() => 0)) === 3, {
+    await waitFor(async () => (await worker.queue.getJobSchedulersCount().catch(() => 0)) === JOB_NAMES.length, {
       timeoutMs: 15_000,
       what: "schedulers to be registered again",
     });
