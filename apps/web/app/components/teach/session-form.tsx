@@ -99,7 +99,7 @@ function SessionFields({ kind, errors, values, startsAt, pending }: Omit<Session
         error={errors?.fields?.title}
         autoComplete="off"
       />
-      <div className="grid gap-4 sm:grid-cols-[minmax(0,1fr)_9rem] lg:grid-cols-1 xl:grid-cols-[minmax(0,1fr)_9rem]">
+      <div className="grid gap-4 sm:grid-cols-[minmax(0,1fr)_9rem] lg:grid-cols-1">
         <Field
           label={kind === "series" ? "First session starts at" : "Starts at"}
           name="startsAtLocal"
