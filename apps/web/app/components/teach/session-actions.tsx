@@ -32,16 +32,22 @@ export function SessionActions({
 }) {
   const fetcher = useFetcher<TeachActionResult>({ key: `session-action:${session.id}` });
   const busy = fetcher.state !== "idle" ? (fetcher.formData?.get("intent") as SessionIntent | null) : null;
-  const submit = (intent: SessionIntent, extra: Record<string, string> = {}) =>
-    fetcher.submit({ intent, ...extra }, { method: "post", action: sessionActionPath(session.id) });
   const earlyStart = useRef<HTMLDialogElement>(null);
+  // Only an answer to a start sent from here asks: the fetcher (shared by key) keeps its last answer
+  // after the start's redirect, and the session page mounts these buttons again.
+  const askIfEarly = useRef(false);
+  const submit = (intent: SessionIntent, extra: Record<string, string> = {}) => {
+    askIfEarly.current = intent === "start";
+    fetcher.submit({ intent, ...extra }, { method: "post", action: sessionActionPath(session.id) });
+  };
 
   const reported = useRef<unknown>(null);
   useEffect(() => {
     if (fetcher.state !== "idle" || !fetcher.data || reported.current === fetcher.data) return;
     reported.current = fetcher.data;
     if (fetcher.data.ok) onDone?.(fetcher.data);
-    else if (fetcher.data.reason === "STARTS_LATER") earlyStart.current?.showModal();
+    else if (fetcher.data.reason === "STARTS_LATER" && askIfEarly.current) earlyStart.current?.showModal();
+    askIfEarly.current = false;
   }, [fetcher.state, fetcher.data, onDone]);
   const failure = fetcher.state === "idle" && fetcher.data && !fetcher.data.ok ? fetcher.data : null;
   const plannedAt = failure?.reason === "STARTS_LATER" && failure.at ? new Date(failure.at) : null;
