@@ -119,8 +119,12 @@ describe("/teach in the browser", () => {
     // The form starts again empty.
     await expect.poll(() => schedule.getByLabel("Session title").inputValue()).toBe("");
 
-    // Start it: the session's own page, live.
+    // Start it: it is planned for tomorrow, so the page asks first; then the session's own page, live.
     await teacher.getByRole("button", { name: "Start: Kick-off: presence at scale" }).click();
+    await teacher
+      .getByRole("dialog", { name: "Start this session early?" })
+      .getByRole("button", { name: "Start now" })
+      .click();
     await teacher.waitForURL((url) => url.pathname === `/teach/sessions/${stored.id}`);
     await toast(teacher, "The session is live").waitFor();
     expect(await teacher.getByTestId("session-status").getAttribute("data-status")).toBe("LIVE");

@@ -25,6 +25,7 @@ beforeAll(async () => {
     TOKENS_EXPIRE_EVERY_SECONDS: "3600",
     PARTICIPANTS_DEDUPE_EVERY_SECONDS: "3600",
     HEARTBEATS_EVICT_EVERY_SECONDS: "3600",
+    SESSIONS_END_OVERRUN_EVERY_SECONDS: "3600",
   });
   services = createServices(config);
   const recorded = recordRuns(createJobHandlers(services));

@@ -1,6 +1,7 @@
 import {
   JobName,
   cleanupTokens,
+  endOverrunSessions,
   evictStaleConnections,
   reconcileParticipants,
   type JobCounts,
@@ -19,5 +20,6 @@ export function createJobHandlers(services: Services): JobHandlers {
     [JobName.tokensExpire]: () => cleanupTokens(services),
     [JobName.participantsDedupe]: async () => ({ ...(await reconcileParticipants(services)) }),
     [JobName.heartbeatsEvict]: async () => ({ ...(await evictStaleConnections(services)) }),
+    [JobName.sessionsEndOverrun]: () => endOverrunSessions(services),
   };
 }

@@ -9,6 +9,7 @@ const EVERY_MS: Record<JobName, number> = {
   [JobName.heartbeatsEvict]: 250,
   [JobName.tokensExpire]: 500,
   [JobName.participantsDedupe]: 500,
+  [JobName.sessionsEndOverrun]: 500,
 };
 
 test("two worker processes on one queue: every scheduled slot runs once, about elapsed/interval runs per scheduler", async () => {
@@ -16,6 +17,7 @@ test("two worker processes on one queue: every scheduled slot runs once, about e
     HEARTBEATS_EVICT_EVERY_SECONDS: String(EVERY_MS[JobName.heartbeatsEvict] / 1000),
     TOKENS_EXPIRE_EVERY_SECONDS: String(EVERY_MS[JobName.tokensExpire] / 1000),
     PARTICIPANTS_DEDUPE_EVERY_SECONDS: String(EVERY_MS[JobName.participantsDedupe] / 1000),
+    SESSIONS_END_OVERRUN_EVERY_SECONDS: String(EVERY_MS[JobName.sessionsEndOverrun] / 1000),
   };
   const workers = [spawnWorker(env, spawned), spawnWorker(env, spawned)];
   await Promise.all(

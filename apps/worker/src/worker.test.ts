@@ -11,6 +11,7 @@ const fastSchedules = {
   TOKENS_EXPIRE_EVERY_SECONDS: "0.3",
   PARTICIPANTS_DEDUPE_EVERY_SECONDS: "0.5",
   HEARTBEATS_EVICT_EVERY_SECONDS: "0.2",
+  SESSIONS_END_OVERRUN_EVERY_SECONDS: "0.4",
 };
 
 function config(overrides: Record<string, string> = {}) {
@@ -27,6 +28,7 @@ function recordingHandlers(runs: Map<string, string[]>, workerTag: string): JobH
     [JobName.tokensExpire]: record(JobName.tokensExpire),
     [JobName.participantsDedupe]: record(JobName.participantsDedupe),
     [JobName.heartbeatsEvict]: record(JobName.heartbeatsEvict),
+    [JobName.sessionsEndOverrun]: record(JobName.sessionsEndOverrun),
   };
 }
 
@@ -36,7 +38,7 @@ afterEach(async () => {
 });
 
 describe("worker", () => {
-  test("registers the three job schedulers with the configured intervals and runs them", async () => {
+  test("registers the four job schedulers with the configured intervals and runs them", async () => {
     const cfg = config();
     const runs = new Map<string, string[]>();
     const worker = await startWorker({
@@ -52,6 +54,7 @@ describe("worker", () => {
       [JobName.tokensExpire]: 300,
       [JobName.participantsDedupe]: 500,
       [JobName.heartbeatsEvict]: 200,
+      [JobName.sessionsEndOverrun]: 400,
     });
     await waitFor(() => JOB_NAMES.every((name) => (runs.get(name)?.length ?? 0) >= 2), {
       what: "every job to run twice",
@@ -66,7 +69,7 @@ describe("worker", () => {
     const second = await startWorker({ config: cfg, logger, handlers: recordingHandlers(runs, "w2") });
     started.push(first, second);
     await Promise.all([first.schedulersReady(), second.schedulersReady()]);
-    expect(await first.queue.getJobSchedulersCount()).toBe(3);
+    expect(await first.queue.getJobSchedulersCount()).toBe(JOB_NAMES.length);
 
     const windowStart = Date.now();
     await new Promise((resolve) => setTimeout(resolve, 2_000));
@@ -97,12 +100,12 @@ describe("worker across a Redis restart", () => {
     });
     started.push(worker);
     await worker.schedulersReady();
-    expect(await worker.queue.getJobSchedulersCount()).toBe(3);
+    expect(await worker.queue.getJobSchedulersCount()).toBe(JOB_NAMES.length);
 
     await redis.stop();
     await redis.start();
     // The restarted Redis kept nothing; the worker must put the schedules back by itself.
-    await waitFor(async () => (await worker.queue.getJobSchedulersCount().catch(() => 0)) === 3, {
+    await waitFor(async () => (await worker.queue.getJobSchedulersCount().catch(() => 0)) === JOB_NAMES.length, {
       timeoutMs: 15_000,
       what: "schedulers to be registered again",
     });

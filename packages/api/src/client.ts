@@ -31,6 +31,7 @@ export const RETRYABLE_MUTATIONS = new Set([
   "session.heartbeat",
   "session.rate",
   "session.start",
+  "session.update",
   "session.end",
   "session.cancel",
 ]);

@@ -32,6 +32,12 @@ const timingsSchema = z.object({
   TOKENS_EXPIRE_EVERY_SECONDS: seconds(10 * 60),
   PARTICIPANTS_DEDUPE_EVERY_SECONDS: seconds(5 * 60),
   HEARTBEATS_EVICT_EVERY_SECONDS: seconds(15),
+  SESSIONS_END_OVERRUN_EVERY_SECONDS: seconds(60),
+  /**
+   * A live session is ended by the sessions.endOverrun job this long after its planned end, if its
+   * instructor is not in the room (a forgotten End button). Fractions allowed, so tests can use seconds.
+   */
+  SESSION_OVERRUN_GRACE_MINUTES: z.coerce.number().min(0).default(30),
   CLIENT_BACKOFF_BASE_MS: milliseconds(CLIENT_BACKOFF_DEFAULTS.baseMs),
   CLIENT_BACKOFF_CAP_MS: milliseconds(CLIENT_BACKOFF_DEFAULTS.capMs),
   /** How long admin.runJob waits for a worker to finish a job before answering. */
@@ -56,7 +62,13 @@ export type Timings = {
   refreshTokenRetentionMs: number;
   heartbeatIntervalMs: number;
   presenceTimeoutMs: number;
-  schedulerEveryMs: { tokensExpire: number; participantsDedupe: number; heartbeatsEvict: number };
+  schedulerEveryMs: {
+    tokensExpire: number;
+    participantsDedupe: number;
+    heartbeatsEvict: number;
+    sessionsEndOverrun: number;
+  };
+  sessionOverrunGraceMs: number;
   clientBackoff: { baseMs: number; capMs: number };
   runJobTimeoutMs: number;
   sessionsRefreshMs: number;
@@ -227,7 +239,9 @@ function toTimings(env: z.output<typeof timingsSchema>): Timings {
       tokensExpire: s(env.TOKENS_EXPIRE_EVERY_SECONDS),
       participantsDedupe: s(env.PARTICIPANTS_DEDUPE_EVERY_SECONDS),
       heartbeatsEvict: s(env.HEARTBEATS_EVICT_EVERY_SECONDS),
+      sessionsEndOverrun: s(env.SESSIONS_END_OVERRUN_EVERY_SECONDS),
     },
+    sessionOverrunGraceMs: Math.round(env.SESSION_OVERRUN_GRACE_MINUTES * 60_000),
     clientBackoff: { baseMs: env.CLIENT_BACKOFF_BASE_MS, capMs: env.CLIENT_BACKOFF_CAP_MS },
     runJobTimeoutMs: env.RUN_JOB_TIMEOUT_MS,
     sessionsRefreshMs: s(env.SESSIONS_REFRESH_SECONDS),

@@ -24,6 +24,10 @@ export const Reason = {
   SLUG_TAKEN: "SLUG_TAKEN",
   SESSION_NOT_STARTABLE: "SESSION_NOT_STARTABLE",
   SESSION_NOT_CANCELLABLE: "SESSION_NOT_CANCELLABLE",
+  /** Only a scheduled session can be edited (a live or past one is what happened). */
+  SESSION_NOT_EDITABLE: "SESSION_NOT_EDITABLE",
+  /** A start well before the planned time needs `early: true`; the answer's `at` is the planned time. */
+  STARTS_LATER: "STARTS_LATER",
   SESSION_NOT_RATEABLE: "SESSION_NOT_RATEABLE",
   NOT_AN_ATTENDEE: "NOT_AN_ATTENDEE",
   USER_NOT_FOUND: "USER_NOT_FOUND",
@@ -65,6 +69,8 @@ export class ReasonCause extends Error {
     readonly retryAfterMs?: number,
     /** For a failed sign-in: how many more failures pause sign-in, and for how long. */
     readonly attempts?: AttemptsLeft,
+    /** The time the answer is about (STARTS_LATER: when the session is planned to start), ISO. */
+    readonly at?: string,
   ) {
     super(message);
     this.name = "ReasonCause";
@@ -80,12 +86,12 @@ export function appError(
   code: TRPCError["code"],
   reason: Reason,
   message: string,
-  options: { retryAfterMs?: number; attempts?: AttemptsLeft } = {},
+  options: { retryAfterMs?: number; attempts?: AttemptsLeft; at?: Date } = {},
 ): TRPCError {
   return new TRPCError({
     code,
     message,
-    cause: new ReasonCause(reason, message, options.retryAfterMs, options.attempts),
+    cause: new ReasonCause(reason, message, options.retryAfterMs, options.attempts, options.at?.toISOString()),
   });
 }
 
@@ -115,6 +121,10 @@ export function retryAfterOf(error: TRPCError): number | undefined {
 
 export function attemptsLeftOf(error: TRPCError): AttemptsLeft | undefined {
   return error.cause instanceof ReasonCause ? error.cause.attempts : undefined;
+}
+
+export function atOf(error: TRPCError): string | undefined {
+  return error.cause instanceof ReasonCause ? error.cause.at : undefined;
 }
 
 const UNAVAILABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "57P01", "57P03"]);

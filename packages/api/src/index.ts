@@ -23,7 +23,7 @@ export {
   requestOrigin,
   type IncomingRequestLike,
 } from "./http-context";
-export type { ParticipantEvent, ParticipantView } from "./services/participant-events";
+export { participantsChannel, type ParticipantEvent, type ParticipantView } from "./services/participant-events";
 export {
   EVICTION_BATCH,
   EVICTION_LANES,
@@ -32,6 +32,7 @@ export {
   type EvictionCounts,
   type ReconcileCounts,
 } from "./services/reconcile";
+export { endOverrunSessions } from "./services/session-ending";
 export { recordJobRun, lastJobRuns, type JobRun } from "./jobs/history";
 export { presenceCounters, jobMetrics } from "./metrics";
 export { countConnections } from "./services/admin";

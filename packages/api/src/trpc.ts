@@ -2,7 +2,7 @@ import { initTRPC, type TRPCProcedureType as ProcedureType } from "@trpc/server"
 import superjson from "superjson";
 import { ZodError, z } from "zod";
 import type { Context } from "./context";
-import { Reason, appError, attemptsLeftOf, isInfrastructureOutage, reasonOf, retryAfterOf } from "./errors";
+import { Reason, appError, atOf, attemptsLeftOf, isInfrastructureOutage, reasonOf, retryAfterOf } from "./errors";
 
 /** How inputs and outputs travel (Dates, Maps…): one definition for the router and any transport. */
 export const transformer = superjson;
@@ -30,6 +30,7 @@ const t = initTRPC.context<Context>().create({
         reason: reasonOf(error),
         retryAfterMs: retryAfterOf(error) ?? null,
         attempts: attemptsLeftOf(error) ?? null,
+        at: atOf(error) ?? null,
         zodError,
       },
     };

@@ -10,10 +10,11 @@ import { formatLocal } from "../lib/time";
 import { useNow } from "../components/sessions/use-now";
 import { actionErrorFrom } from "../components/teach/action-errors.server";
 import type { FormErrors } from "../lib/form-errors.server";
+import { readSessionForm, sessionFormError } from "../components/teach/session-form.server";
 import { CourseForm } from "../components/teach/course-form";
 import { plural } from "../components/teach/format";
 import { skipNoticeRevalidation, useNotice } from "../components/teach/notice";
-import { DURATION_MAX, DURATION_MIN, ScheduleSessionForm } from "../components/teach/schedule-form";
+import { SessionForm } from "../components/teach/session-form";
 import { SessionRow } from "../components/teach/session-row";
 import type { TeachActionResult, TeachSession } from "../components/teach/types";
 import { useAutoRevalidate } from "../lib/use-auto-revalidate";
@@ -86,33 +87,26 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     }
   }
 
-  if (intent === "schedule") {
-    const values = stringValues(form, ["title", "description", "startsAt", "startsAtLocal", "plannedDurationMinutes"]);
-    const fields: Record<string, string> = {};
-    // The browser sends the instant it read in the instructor's time zone; without JavaScript the
-    // server has only the local date and time, and reads it as UTC.
-    const startsAt = values.startsAt || (values.startsAtLocal ? `${values.startsAtLocal}Z` : "");
-    if (!startsAt || Number.isNaN(new Date(startsAt).getTime()))
-      fields.startsAt = "Choose the date and time the session starts.";
-    const minutes = Number(values.plannedDurationMinutes);
-    const durationError = `Enter a length between ${DURATION_MIN} and ${DURATION_MAX} minutes.`;
-    if (
-      !values.plannedDurationMinutes ||
-      !Number.isInteger(minutes) ||
-      minutes < DURATION_MIN ||
-      minutes > DURATION_MAX
-    )
-      fields.plannedDurationMinutes = durationError;
-    if (!values.title.trim()) fields.title = "Enter a title.";
-    if (Object.keys(fields).length > 0) return fail({ fields }, 400, values);
+  if (intent === "schedule" || intent === "series") {
+    const series = intent === "series";
+    const read = readSessionForm(form, { series });
+    if (read.errors) return fail(read.errors, 400, read.values);
     try {
-      const session = await context.caller.session.create({
-        courseId,
-        title: values.title,
-        description: values.description,
-        startsAt: new Date(startsAt),
-        plannedDurationMinutes: minutes,
-      });
+      if (series) {
+        const { items } = await context.caller.session.createSeries({
+          courseId,
+          ...read.session,
+          count: read.count,
+          timeZone: read.timeZone,
+        });
+        return data<TeachActionResult>({
+          ok: true,
+          intent,
+          message: `${items.length} weekly sessions of “${items[0]!.title}” are scheduled`,
+          detail: items[0]!.startsAt.toISOString(),
+        });
+      }
+      const session = await context.caller.session.create({ courseId, ...read.session });
       return data<TeachActionResult>({
         ok: true,
         intent,
@@ -120,16 +114,8 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
         detail: session.startsAt.toISOString(),
       });
     } catch (error) {
-      const { errors, status } = actionErrorFrom(error, {
-        fieldMessages: {
-          plannedDurationMinutes: durationError,
-          startsAt: "Choose the date and time the session starts.",
-        },
-        // "The start time is in the past…" belongs next to the start field.
-        fieldFor: (reason, trpcError) =>
-          reason === "INVALID_INPUT" && /start time/i.test(trpcError.message) ? "startsAt" : undefined,
-      });
-      return fail(errors, status, values);
+      const { errors, status } = sessionFormError(error);
+      return fail(errors, status, read.values);
     }
   }
 
@@ -150,18 +136,21 @@ export default function CoursePage() {
   useAutoRevalidate(data.refreshMs);
   useNotice(useCallback((notice: string) => NOTICES[notice] && push({ tone: "success", ...NOTICES[notice]! }), [push]));
 
-  // Success of this page's own forms: a toast, and the schedule form starts again empty.
+  // Success of this page's own forms: a toast, and the form that was sent starts again empty.
   const [scheduleKey, setScheduleKey] = useState(0);
+  const [seriesKey, setSeriesKey] = useState(0);
   const reported = useRef<unknown>(null);
   useEffect(() => {
     if (!answer || reported.current === answer || !answer.ok) return;
     reported.current = answer;
-    if (answer.intent === "schedule") {
-      setScheduleKey((key) => key + 1);
+    if (answer.intent === "schedule" || answer.intent === "series") {
+      (answer.intent === "schedule" ? setScheduleKey : setSeriesKey)((key) => key + 1);
       push({
         tone: "success",
         title: answer.message ?? "Session scheduled",
-        body: answer.detail ? `Starts ${formatLocal(new Date(answer.detail))}.` : undefined,
+        body: answer.detail
+          ? `${answer.intent === "series" ? "The first starts" : "Starts"} ${formatLocal(new Date(answer.detail))}.`
+          : undefined,
       });
     } else {
       push({ tone: "success", title: answer.message ?? "Saved" });
@@ -193,9 +182,14 @@ export default function CoursePage() {
             </>
           }
           actions={
-            <ButtonLink to="#schedule" variant="primary">
-              Schedule a session
-            </ButtonLink>
+            <>
+              <ButtonLink to="#schedule" variant="primary">
+                Schedule a session
+              </ButtonLink>
+              <ButtonLink to="#series" variant="secondary">
+                Schedule a series
+              </ButtonLink>
+            </>
           }
         />
         {course.description ? (
@@ -261,11 +255,26 @@ export default function CoursePage() {
               <p className="mt-1 mb-5 text-sm text-slate-600">
                 Students see it under Upcoming at once. You start it from this page when it is time.
               </p>
-              <ScheduleSessionForm
+              <SessionForm
+                kind="schedule"
                 resetKey={scheduleKey}
                 pending={submitting === "schedule"}
                 errors={failed?.intent === "schedule" ? failed.errors : undefined}
                 values={failed?.intent === "schedule" ? failed.values : undefined}
+              />
+            </Card>
+            <Card className="scroll-mt-24 p-5 sm:p-6" id="series">
+              <h2 className="text-lg font-semibold tracking-tight text-slate-900">Schedule a series</h2>
+              <p className="mt-1 mb-5 text-sm text-slate-600">
+                A session every week at the same time of day, also when the clocks change. Each one can be edited or
+                cancelled on its own afterwards.
+              </p>
+              <SessionForm
+                kind="series"
+                resetKey={seriesKey}
+                pending={submitting === "series"}
+                errors={failed?.intent === "series" ? failed.errors : undefined}
+                values={failed?.intent === "series" ? failed.values : undefined}
               />
             </Card>
             <Card className="p-5 sm:p-6">

@@ -1,6 +1,6 @@
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
-import { useLoaderData } from "@remix-run/react";
-import { useCallback, useState } from "react";
+import { useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { AreaErrorBoundary } from "../components/forbidden";
 import { forbidden, managesCourse, orPageError, requireArea } from "../components/forbidden.server";
 import { BroadcastIcon, CalendarIcon, ChatIcon, ClockIcon, StarIcon, UsersIcon } from "../components/icons";
@@ -13,8 +13,10 @@ import { skipNoticeRevalidation, useNotice, withNotice } from "../components/tea
 import { AttendanceTable, CleanupParticipants, ParticipantsTable, RemovedList } from "../components/teach/people";
 import { RatingsPanel } from "../components/teach/ratings";
 import { SessionActions } from "../components/teach/session-actions";
+import { SessionForm } from "../components/teach/session-form";
+import { readSessionForm, sessionFormError } from "../components/teach/session-form.server";
 import { SessionStatusBadge } from "../components/sessions/status-badge";
-import type { TeachActionResult } from "../components/teach/types";
+import type { AttendanceRow, TeachActionResult } from "../components/teach/types";
 import { initialParticipants, sortedParticipants } from "../lib/room/participants";
 import { useRoom } from "../lib/room/use-room";
 import { useAutoRevalidate } from "../lib/use-auto-revalidate";
@@ -76,8 +78,36 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   try {
     switch (intent) {
       case "start": {
-        await context.caller.session.start({ sessionId });
+        await context.caller.session.start({ sessionId, early: form.get("early") === "1" });
         return redirect(withNotice(`/teach/sessions/${sessionId}`, "session-started"));
+      }
+      case "update": {
+        const read = readSessionForm(form);
+        if (read.errors) {
+          return data<TeachActionResult>(
+            { ok: false, intent, errors: read.errors, values: read.values },
+            { status: 400 },
+          );
+        }
+        try {
+          await context.caller.session.update({ sessionId, ...read.session });
+        } catch (error) {
+          const { errors, status } = sessionFormError(error);
+          return data<TeachActionResult>({ ok: false, intent, errors, values: read.values }, { status });
+        }
+        return data<TeachActionResult>({
+          ok: true,
+          intent,
+          message: "Changes saved",
+          detail: "Students see them now.",
+        });
+      }
+      case "duplicate": {
+        const copy = await context.caller.session.duplicate({
+          sessionId,
+          timeZone: String(form.get("timeZone") || "UTC"),
+        });
+        return redirect(withNotice(`/teach/sessions/${copy.id}`, "session-duplicated"));
       }
       case "end": {
         const session = await context.caller.session.end({ sessionId });
@@ -110,13 +140,20 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
         );
     }
   } catch (error) {
-    const { errors, status } = actionErrorFrom(error);
-    return data<TeachActionResult>({ ok: false, intent, errors }, { status });
+    const { errors, status, reason, at } = actionErrorFrom(error);
+    return data<TeachActionResult>(
+      { ok: false, intent, errors, ...(reason ? { reason } : {}), ...(at ? { at } : {}) },
+      { status },
+    );
   }
 }
 
 const NOTICES: Record<string, { title: string; body?: string }> = {
   "session-started": { title: "The session is live", body: "Students can join now. They appear below as they arrive." },
+  "session-duplicated": {
+    title: "Copy scheduled",
+    body: "Same title, description and length. Change anything below before it starts.",
+  },
 };
 
 export default function TeachSessionPage() {
@@ -142,6 +179,16 @@ export default function TeachSessionPage() {
       push({ tone: "success", title: result.message ?? "Done", body: result.detail }),
     [push],
   );
+  // The edit form posts to this page (not a fetcher): its answer is the action data.
+  const answer = useActionData<typeof action>();
+  const navigation = useNavigation();
+  const reported = useRef<unknown>(null);
+  useEffect(() => {
+    if (!answer || reported.current === answer || !answer.ok) return;
+    reported.current = answer;
+    onDone(answer);
+  }, [answer, onDone]);
+  const editFailed = answer && !answer.ok && answer.intent === "update" ? answer : null;
 
   const startedAt = session.startedAt ? new Date(session.startedAt) : null;
   const endedAt = session.endedAt ? new Date(session.endedAt) : null;
@@ -218,21 +265,44 @@ export default function TeachSessionPage() {
         ) : null}
 
         {session.status === "SCHEDULED" ? (
-          <Card className="mt-10 flex flex-col items-start gap-4 p-6 sm:flex-row sm:items-center">
-            <span
-              className="flex size-12 shrink-0 items-center justify-center rounded-2xl bg-brand-50 text-brand-700 ring-1 ring-brand-100"
-              aria-hidden="true"
-            >
-              <BroadcastIcon className="size-6" />
-            </span>
-            <div>
-              <h2 className="text-base font-semibold text-slate-900">Not started yet</h2>
-              <p className="mt-1 text-sm text-slate-600">
-                Start the session when you are ready: students can join as soon as it is live, and you will see them
-                here, live.
+          <div className="mt-10 grid gap-8 lg:grid-cols-[minmax(0,1fr)_26rem]">
+            <Card className="flex flex-col items-start gap-4 self-start p-6 sm:flex-row sm:items-center">
+              <span
+                className="flex size-12 shrink-0 items-center justify-center rounded-2xl bg-brand-50 text-brand-700 ring-1 ring-brand-100"
+                aria-hidden="true"
+              >
+                <BroadcastIcon className="size-6" />
+              </span>
+              <div>
+                <h2 className="text-base font-semibold text-slate-900">Not started yet</h2>
+                <p className="mt-1 text-sm text-slate-600">
+                  Start the session when you are ready: students can join as soon as it is live, and you will see them
+                  here, live. Until then you can change its details.
+                </p>
+              </div>
+            </Card>
+            <Card className="scroll-mt-24 p-5 sm:p-6" id="edit">
+              <h2 className="text-lg font-semibold tracking-tight text-slate-900">Edit session</h2>
+              <p className="mt-1 mb-5 text-sm text-slate-600">
+                Students see the changes on the session page and in the list of sessions.
               </p>
-            </div>
-          </Card>
+              <SessionForm
+                kind="update"
+                // After a save the form shows the saved values (from the reloaded session).
+                resetKey={`${session.title}\u0000${session.description}\u0000${String(session.startsAt)}\u0000${session.plannedDurationMinutes}`}
+                startsAt={editFailed ? undefined : String(session.startsAt)}
+                pending={navigation.state !== "idle" && navigation.formData?.get("intent") === "update"}
+                errors={editFailed?.errors}
+                values={
+                  editFailed?.values ?? {
+                    title: session.title,
+                    description: session.description,
+                    plannedDurationMinutes: String(session.plannedDurationMinutes),
+                  }
+                }
+              />
+            </Card>
+          </div>
         ) : null}
 
         {live && data.participants ? (
@@ -318,7 +388,11 @@ export default function TeachSessionPage() {
                 id="attendance"
                 title="Attendance so far"
                 count={data.attendance.total}
-                description="Everyone who joined, including those who left."
+                description={
+                  <>
+                    Everyone who joined, including those who left. <HostNote host={data.attendance.host} />
+                  </>
+                }
               >
                 <AttendanceTable rows={data.attendance.items} total={data.attendance.total} sessionMs={ranMs} />
               </Section>
@@ -328,6 +402,12 @@ export default function TeachSessionPage() {
 
         {(session.status === "ENDED" || session.status === "CANCELLED") && data.attendance && data.ratings ? (
           <>
+            {session.endedReason === "OVERRUN" ? (
+              <Alert tone="info" className="mt-8" title="This session ended by itself">
+                It ran well past its planned length while its instructor was not in the room, so Livehall ended it for
+                everyone.
+              </Alert>
+            ) : null}
             {session.status === "CANCELLED" ? (
               <Alert tone="info" className="mt-8" title="This session was cancelled">
                 {data.attendance.total > 0
@@ -380,7 +460,11 @@ export default function TeachSessionPage() {
               id="attendance"
               title="Attendance"
               count={data.attendance.total}
-              description="Who attended and for how long, over all their visits."
+              description={
+                <>
+                  Who attended and for how long, over all their visits. <HostNote host={data.attendance.host} />
+                </>
+              }
             >
               <AttendanceTable rows={data.attendance.items} total={data.attendance.total} sessionMs={ranMs} />
             </Section>
@@ -392,6 +476,16 @@ export default function TeachSessionPage() {
       </div>
       <ToastRegion toasts={toasts} onDismiss={dismiss} />
     </div>
+  );
+}
+
+/** The instructor's own time: shown apart, never counted among the attendees. */
+function HostNote({ host }: { host: AttendanceRow | null }) {
+  if (!host) return null;
+  return (
+    <span data-testid="host-attendance">
+      The host, {host.name}, was in the room for {formatElapsed(host.attendedMs)} (not counted as an attendee).
+    </span>
   );
 }
 

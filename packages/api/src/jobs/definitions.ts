@@ -7,11 +7,17 @@ export const JobName = {
   tokensExpire: "tokens.expire",
   participantsDedupe: "participants.dedupe",
   heartbeatsEvict: "heartbeats.evict",
+  sessionsEndOverrun: "sessions.endOverrun",
 } as const;
 
 export type JobName = (typeof JobName)[keyof typeof JobName];
 
-export const JOB_NAMES = [JobName.tokensExpire, JobName.participantsDedupe, JobName.heartbeatsEvict] as const;
+export const JOB_NAMES = [
+  JobName.tokensExpire,
+  JobName.participantsDedupe,
+  JobName.heartbeatsEvict,
+  JobName.sessionsEndOverrun,
+] as const;
 
 /** Job scheduler id → how often it runs, from the one timings config. */
 export function jobSchedule(timings: Timings): Record<JobName, number> {
@@ -19,6 +25,7 @@ export function jobSchedule(timings: Timings): Record<JobName, number> {
     [JobName.tokensExpire]: timings.schedulerEveryMs.tokensExpire,
     [JobName.participantsDedupe]: timings.schedulerEveryMs.participantsDedupe,
     [JobName.heartbeatsEvict]: timings.schedulerEveryMs.heartbeatsEvict,
+    [JobName.sessionsEndOverrun]: timings.schedulerEveryMs.sessionsEndOverrun,
   };
 }
 

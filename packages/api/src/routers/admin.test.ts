@@ -42,7 +42,12 @@ describe("admin", () => {
     });
     const overview = await createCaller(context(asSessionUser(admin!))).admin.overview();
     expect(overview.tokens).toEqual({ active: 2, expiredAwaitingCleanup: 1, familiesRevokedForReuse24h: 1 });
-    expect(overview.jobs.map((job) => job.name)).toEqual(["tokens.expire", "participants.dedupe", "heartbeats.evict"]);
+    expect(overview.jobs.map((job) => job.name)).toEqual([
+      "tokens.expire",
+      "participants.dedupe",
+      "heartbeats.evict",
+      "sessions.endOverrun",
+    ]);
     expect(overview.workers).toBe(0);
   });
 

@@ -142,31 +142,32 @@ describe("session.create", () => {
 });
 
 describe("session.start", () => {
+  // These sessions are planned an hour ahead: starting them is an early start, confirmed.
   test("SCHEDULED → LIVE with startedAt; starting again answers the same live session", async () => {
     const { id } = await newSession(adaCourse);
-    const first = await as(ada).session.start({ sessionId: id });
+    const first = await as(ada).session.start({ sessionId: id, early: true });
     expect(first).toMatchObject({ id, status: "LIVE" });
     expect(first.startedAt).toBeInstanceOf(Date);
-    const again = await as(ada).session.start({ sessionId: id });
+    const again = await as(ada).session.start({ sessionId: id, early: true });
     expect(again.startedAt).toEqual(first.startedAt);
   });
 
   test("only the course's instructor or an admin", async () => {
     const { id } = await newSession(adaCourse);
-    expect(await failureOf(as(grace).session.start({ sessionId: id }))).toEqual({
+    expect(await failureOf(as(grace).session.start({ sessionId: id, early: true }))).toEqual({
       code: "FORBIDDEN",
       reason: "FORBIDDEN",
     });
-    expect(await failureOf(as(student).session.start({ sessionId: id }))).toEqual({
+    expect(await failureOf(as(student).session.start({ sessionId: id, early: true }))).toEqual({
       code: "FORBIDDEN",
       reason: "FORBIDDEN",
     });
-    expect(await failureOf(anonymous.session.start({ sessionId: id }))).toEqual({
+    expect(await failureOf(anonymous.session.start({ sessionId: id, early: true }))).toEqual({
       code: "UNAUTHORIZED",
       reason: "UNAUTHENTICATED",
     });
     expect((await services.db.liveSession.findUniqueOrThrow({ where: { id } })).status).toBe("SCHEDULED");
-    await expect(as(admin).session.start({ sessionId: id })).resolves.toMatchObject({ status: "LIVE" });
+    await expect(as(admin).session.start({ sessionId: id, early: true })).resolves.toMatchObject({ status: "LIVE" });
     expect(await failureOf(as(ada).session.start({ sessionId: UNKNOWN_ID }))).toEqual({
       code: "NOT_FOUND",
       reason: "SESSION_NOT_FOUND",
@@ -176,7 +177,7 @@ describe("session.start", () => {
   test("an ended or cancelled session cannot start again", async () => {
     for (const status of ["ENDED", "CANCELLED"] as const) {
       const id = await sessionWithStatus(status);
-      expect(await failureOf(as(ada).session.start({ sessionId: id }))).toEqual({
+      expect(await failureOf(as(ada).session.start({ sessionId: id, early: true }))).toEqual({
         code: "CONFLICT",
         reason: "SESSION_NOT_STARTABLE",
       });
@@ -187,7 +188,7 @@ describe("session.start", () => {
   test("20 concurrent starts: one transition, startedAt written once, every caller sees the same live session", async () => {
     const { id } = await newSession(adaCourse);
     const answers = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => as(i % 2 ? ada : admin).session.start({ sessionId: id })),
+      Array.from({ length: 20 }, (_, i) => as(i % 2 ? ada : admin).session.start({ sessionId: id, early: true })),
     );
     const row = await services.db.liveSession.findUniqueOrThrow({ where: { id } });
     expect(row.status).toBe("LIVE");

@@ -10,10 +10,26 @@ import {
   sessionStats,
   startSession,
 } from "../services/session-catalog";
+import { SERIES_MAX, SERIES_MIN, createSeries, duplicateSession, updateSession } from "../services/session-scheduling";
+import { isTimeZone } from "../services/time-zone";
 import { authedProcedure, createTRPCRouter, instructorProcedure, publicProcedure } from "../trpc";
 import { plainText } from "./inputs";
 
 const sessionId = z.strictObject({ sessionId: z.uuid() });
+
+/** What a session is: one definition for scheduling, series and edits. */
+const sessionFields = {
+  title: plainText(200, "A title").min(1, { error: "Enter a title." }),
+  description: plainText(5_000, "A description"),
+  startsAt: z.coerce.date({ error: "Enter a valid start time." }),
+  plannedDurationMinutes: z.number().int().min(5).max(600),
+};
+
+/** An IANA time zone name as the browser reports it (Intl.DateTimeFormat().resolvedOptions().timeZone). */
+const timeZone = z
+  .string()
+  .max(64)
+  .refine(isTimeZone, { error: "This time zone is not known. Reload the page and try again." });
 
 /** The catalog half of `session` (scheduling, starting, listing, rating); merged with presence. */
 export const sessionCatalogRouter = createTRPCRouter({
@@ -22,18 +38,50 @@ export const sessionCatalogRouter = createTRPCRouter({
     .input(
       z.strictObject({
         courseId: z.uuid(),
-        title: plainText(200, "A title").min(1, { error: "Enter a title." }),
-        description: plainText(5_000, "A description").default(""),
-        startsAt: z.coerce.date({ error: "Enter a valid start time." }),
-        plannedDurationMinutes: z.number().int().min(5).max(600),
+        ...sessionFields,
+        description: sessionFields.description.default(""),
       }),
     )
     .mutation(({ ctx, input }) => createSession(ctx, ctx.user, input)),
 
-  /** SCHEDULED → LIVE; repeating it (or racing it) answers the live session. */
+  /** `count` weekly sessions at the same local time in `timeZone` (across daylight saving changes). */
+  createSeries: instructorProcedure
+    .input(
+      z.strictObject({
+        courseId: z.uuid(),
+        ...sessionFields,
+        description: sessionFields.description.default(""),
+        count: z.number().int().min(SERIES_MIN).max(SERIES_MAX),
+        timeZone,
+      }),
+    )
+    .mutation(({ ctx, input }) => createSeries(ctx, ctx.user, input)),
+
+  /** Title, description, start and length of a session that has not started (SESSION_NOT_EDITABLE otherwise). */
+  update: instructorProcedure
+    .input(
+      z.strictObject({
+        sessionId: z.uuid(),
+        title: sessionFields.title.optional(),
+        description: sessionFields.description.optional(),
+        startsAt: sessionFields.startsAt.optional(),
+        plannedDurationMinutes: sessionFields.plannedDurationMinutes.optional(),
+      }),
+    )
+    .mutation(({ ctx, input }) => updateSession(ctx, ctx.user, input)),
+
+  /** A new scheduled copy; by default a week later at the same local time in `timeZone`. */
+  duplicate: instructorProcedure
+    .input(z.strictObject({ sessionId: z.uuid(), startsAt: sessionFields.startsAt.optional(), timeZone }))
+    .mutation(({ ctx, input }) => duplicateSession(ctx, ctx.user, input)),
+
+  /**
+   * SCHEDULED → LIVE; repeating it (or racing it) answers the live session. Well before the planned
+   * time it needs `early: true` (STARTS_LATER otherwise, so the page can ask).
+   */
   start: instructorProcedure
-    .input(sessionId)
-    .mutation(({ ctx, input }) => startSession(ctx, ctx.user, input.sessionId)),
+    .input(z.strictObject({ sessionId: z.uuid(), early: z.boolean().optional() }))
+    .mutation(({ ctx, input }) => startSession(ctx, ctx.user, input.sessionId, { early: input.early })),
 
   byId: publicProcedure.input(sessionId).query(({ ctx, input }) => getSession(ctx, input.sessionId)),
 

@@ -259,6 +259,7 @@ describe("session.list tabs", () => {
       plannedDurationMinutes: 60,
       startedAt: minutes(-30),
       endedAt: null,
+      endedReason: null,
       course: { id: fx.engines.id, title: "Analytical Engines", slug: "analytical-engines" },
       instructor: { id: fx.ada.id, name: "Ada Lovelace" },
       participantCount: 3,

@@ -122,19 +122,40 @@ describe("session.attendance", () => {
     expect(first).toMatchObject({ total: 3, items: [{ userId: cy.id }] });
   });
 
-  test("an ended session counts an unclosed row up to its end; the instructor's own visits are flagged", async () => {
+  test("an ended session counts an unclosed row up to its end; the instructor is the host, not an attendee", async () => {
     const sessionId = await session("ENDED", at(45));
-    const [ana] = students as [Person];
+    const [ana, ben] = students as [Person, Person];
     await visits(sessionId, [
       { user: ana, joined: 5 },
+      { user: ben, joined: 15, left: 35, reason: "LEFT" },
       { user: teacher, joined: 0, left: 45, reason: "ENDED" },
     ]);
     now = at(600).getTime();
     const attendance = await as(admin).session.attendance({ sessionId });
+    // Two attendees (40 and 20 minutes): the instructor's 45 minutes count in neither the total nor the average.
+    expect(attendance).toMatchObject({ total: 2, averageAttendedMs: 30 * MINUTE });
     expect(attendance.items).toMatchObject([
-      { userId: teacher.id, isInstructor: true, attendedMs: 45 * MINUTE, leaveReason: "ENDED" },
       { userId: ana.id, isInstructor: false, attendedMs: 40 * MINUTE },
+      { userId: ben.id, isInstructor: false, attendedMs: 20 * MINUTE },
     ]);
+    expect(attendance.host).toMatchObject({
+      userId: teacher.id,
+      isInstructor: true,
+      attendedMs: 45 * MINUTE,
+      leaveReason: "ENDED",
+    });
+    // `limit` counts attendees only, whether or not the host joined.
+    expect((await as(teacher).session.attendance({ sessionId, limit: 1 })).items.map((row) => row.userId)).toEqual([
+      ana.id,
+    ]);
+  });
+
+  test("a session only its instructor joined has no attendees", async () => {
+    const sessionId = await session("ENDED", at(30));
+    await visits(sessionId, [{ user: teacher, joined: 0, left: 30, reason: "ENDED" }]);
+    const attendance = await as(teacher).session.attendance({ sessionId });
+    expect(attendance).toMatchObject({ total: 0, averageAttendedMs: null, items: [] });
+    expect(attendance.host).toMatchObject({ userId: teacher.id, attendedMs: 30 * MINUTE });
   });
 
   test("a session nobody joined has an empty attendance", async () => {
@@ -143,6 +164,7 @@ describe("session.attendance", () => {
       total: 0,
       averageAttendedMs: null,
       items: [],
+      host: null,
     });
   });
 });

@@ -16,6 +16,8 @@ export type SessionTab = (typeof SESSION_TABS)[number];
 export const START_GRACE_MS = 5 * 60_000;
 /** …and at most this far ahead. */
 export const MAX_SCHEDULE_AHEAD_MS = 2 * 365 * 24 * 60 * 60_000;
+/** Starting more than this long before the planned time asks for confirmation (`early`). */
+export const EARLY_START_CONFIRM_MS = 15 * 60_000;
 /** List items carry a description preview of at most this many characters; byId has it in full. */
 export const DESCRIPTION_PREVIEW_LENGTH = 280;
 
@@ -32,6 +34,7 @@ interface SessionRow {
   plannedDurationMinutes: number;
   startedAt: Date | null;
   endedAt: Date | null;
+  endedReason: "HOST" | "OVERRUN" | null;
   courseId: string;
   courseTitle: string;
   courseSlug: string;
@@ -52,6 +55,8 @@ function toSessionView(row: SessionRow) {
     plannedDurationMinutes: row.plannedDurationMinutes,
     startedAt: row.startedAt,
     endedAt: row.endedAt,
+    /** Who ended or cancelled it: its host, or OVERRUN (ended automatically, nobody hosting). */
+    endedReason: row.endedReason,
     course: { id: row.courseId, title: row.courseTitle, slug: row.courseSlug },
     instructor: { id: row.instructorId, name: row.instructorName },
     participantCount: row.participantCount,
@@ -74,7 +79,7 @@ function sessionViewQuery(
 ) {
   return Prisma.sql`
     SELECT ${extraColumns} s.id, s.title, ${description} AS description, s.status::text AS status, s."startsAt",
-           s."plannedDurationMinutes", s."startedAt", s."endedAt",
+           s."plannedDurationMinutes", s."startedAt", s."endedAt", s."endedReason"::text AS "endedReason",
            c.id AS "courseId", c.title AS "courseTitle", c.slug AS "courseSlug",
            u.id AS "instructorId", u.name AS "instructorName",
            (SELECT count(*)::int FROM "SessionParticipant" p WHERE p."sessionId" = s.id AND p."leftAt" IS NULL) AS "participantCount",
@@ -129,6 +134,17 @@ export async function findManagedSession(services: Pick<Services, "db">, actor: 
   };
 }
 
+/** A new start time must be from about now (START_GRACE_MS) to two years ahead. */
+export function assertStartAllowed(services: Pick<Services, "clock">, startsAt: Date): void {
+  const now = services.clock().getTime();
+  if (startsAt.getTime() < now - START_GRACE_MS) {
+    throw appError("BAD_REQUEST", Reason.INVALID_INPUT, "The start time is in the past. Choose a time from now on.");
+  }
+  if (startsAt.getTime() > now + MAX_SCHEDULE_AHEAD_MS) {
+    throw appError("BAD_REQUEST", Reason.INVALID_INPUT, "The start time is too far ahead (two years at most).");
+  }
+}
+
 export interface CreateSessionInput {
   courseId: string;
   title: string;
@@ -143,13 +159,7 @@ export async function createSession(
   actor: Actor,
   input: CreateSessionInput,
 ): Promise<SessionView> {
-  const now = services.clock().getTime();
-  if (input.startsAt.getTime() < now - START_GRACE_MS) {
-    throw appError("BAD_REQUEST", Reason.INVALID_INPUT, "The start time is in the past. Choose a time from now on.");
-  }
-  if (input.startsAt.getTime() > now + MAX_SCHEDULE_AHEAD_MS) {
-    throw appError("BAD_REQUEST", Reason.INVALID_INPUT, "The start time is too far ahead (two years at most).");
-  }
+  assertStartAllowed(services, input.startsAt);
   await findManagedCourse(services, actor, input.courseId);
   const created = await services.db.liveSession.create({
     data: { ...input, status: "SCHEDULED" },
@@ -161,14 +171,34 @@ export async function createSession(
 /**
  * SCHEDULED → LIVE. The conditional UPDATE makes concurrent starts safe: exactly one of them moves
  * the session and sets startedAt; the others (and any later call) find it LIVE and answer the same.
+ * More than EARLY_START_CONFIRM_MS before the planned time it starts only with `early` (the page
+ * asks first): otherwise CONFLICT STARTS_LATER, with the planned time in `at`.
  */
-export async function startSession(services: CatalogServices, actor: Actor, sessionId: string): Promise<SessionView> {
+export async function startSession(
+  services: CatalogServices,
+  actor: Actor,
+  sessionId: string,
+  { early = false }: { early?: boolean } = {},
+): Promise<SessionView> {
   await findManagedSession(services, actor, sessionId);
+  const now = services.clock();
   const { count } = await services.db.liveSession.updateMany({
-    where: { id: sessionId, status: "SCHEDULED" },
-    data: { status: "LIVE", startedAt: services.clock() },
+    where: {
+      id: sessionId,
+      status: "SCHEDULED",
+      ...(early ? {} : { startsAt: { lte: new Date(now.getTime() + EARLY_START_CONFIRM_MS) } }),
+    },
+    data: { status: "LIVE", startedAt: now },
   });
   const session = await getSession(services, sessionId);
+  if (count === 0 && session.status === "SCHEDULED") {
+    throw appError(
+      "CONFLICT",
+      Reason.STARTS_LATER,
+      "This session is planned to start later. Confirm that you want to start it early.",
+      { at: session.startsAt },
+    );
+  }
   if (count === 0 && session.status !== "LIVE") {
     throw appError(
       "CONFLICT",

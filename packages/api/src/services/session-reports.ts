@@ -24,16 +24,20 @@ export interface AttendanceRow {
 }
 
 export interface Attendance {
-  /** Everyone who ever joined (the items may be fewer: `limit`). */
+  /** Everyone but the course's instructor who ever joined (the items may be fewer: `limit`). */
   total: number;
-  /** Mean attended time over everyone who joined; null without attendees. */
+  /** Mean attended time over those attendees; null without attendees. */
   averageAttendedMs: number | null;
+  /** The attendees, the instructor left out. */
   items: AttendanceRow[];
+  /** The course's instructor's own time in the session, when they joined it: the host, not an attendee. */
+  host: AttendanceRow | null;
 }
 
 /**
  * session.attendance — who attended a session and for how long, from the participant history (one
- * row per visit), each user's time as `attendedMsSql` defines it. First joiners first.
+ * row per visit), each user's time as `attendedMsSql` defines it. First joiners first. The course's
+ * instructor hosts the session: their time is reported apart and never counted as attendance.
  * The course's instructor or an admin.
  */
 export async function sessionAttendance(
@@ -72,26 +76,34 @@ export async function sessionAttendance(
            pu."firstJoinedAt", CASE WHEN pu.active THEN NULL ELSE pu."lastLeftAt" END AS "lastLeftAt",
            CASE WHEN pu.active THEN NULL ELSE pu."leaveReason" END AS "leaveReason",
            pu."attendedMs", pu.visits, pu.active,
-           count(*) OVER ()::int AS total, avg(pu."attendedMs") OVER ()::float8 AS "averageAttendedMs"
+           count(*) FILTER (WHERE pu."userId" <> session."instructorId") OVER ()::int AS total,
+           avg(pu."attendedMs") FILTER (WHERE pu."userId" <> session."instructorId") OVER ()::float8 AS "averageAttendedMs"
       FROM per_user pu
       JOIN "User" u ON u.id = pu."userId"
       CROSS JOIN session
-     ORDER BY pu."firstJoinedAt", pu."userId"
-     LIMIT ${limit}::int`;
+     -- The host first, so "limit" attendees follow whether or not the host joined.
+     ORDER BY (pu."userId" = session."instructorId") DESC, pu."firstJoinedAt", pu."userId"
+     LIMIT ${limit + 1}::int`;
+  const toRow = (row: (typeof rows)[number]): AttendanceRow => ({
+    userId: row.userId,
+    name: row.name,
+    isInstructor: row.isInstructor,
+    firstJoinedAt: row.firstJoinedAt,
+    lastLeftAt: row.lastLeftAt,
+    leaveReason: row.leaveReason as LeaveReasonValue | null,
+    attendedMs: Math.round(row.attendedMs),
+    visits: row.visits,
+    active: row.active,
+  });
+  const host = rows[0]?.isInstructor ? rows[0] : null;
   return {
     total: rows[0]?.total ?? 0,
     averageAttendedMs: rows[0]?.averageAttendedMs == null ? null : Math.round(rows[0].averageAttendedMs),
-    items: rows.map((row) => ({
-      userId: row.userId,
-      name: row.name,
-      isInstructor: row.isInstructor,
-      firstJoinedAt: row.firstJoinedAt,
-      lastLeftAt: row.lastLeftAt,
-      leaveReason: row.leaveReason as LeaveReasonValue | null,
-      attendedMs: Math.round(row.attendedMs),
-      visits: row.visits,
-      active: row.active,
-    })),
+    items: rows
+      .filter((row) => !row.isInstructor)
+      .slice(0, limit)
+      .map(toRow),
+    host: host ? toRow(host) : null,
   };
 }
 

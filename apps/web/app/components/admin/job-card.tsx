@@ -20,6 +20,11 @@ export const JOB_INFO: Record<string, { title: string; description: string }> = 
     title: "Heartbeat eviction",
     description: "Evicts connections that stopped sending heartbeats, and times out participants left without any.",
   },
+  "sessions.endOverrun": {
+    title: "End forgotten sessions",
+    description:
+      "Ends live sessions that ran past their planned length plus the grace period while their instructor was not in the room.",
+  },
 };
 
 function Counts({ counts, className }: { counts: Record<string, number>; className?: string }) {

@@ -3,6 +3,7 @@ import type { FormErrors } from "../../lib/form-errors.server";
 
 interface ReasonCauseLike {
   reason?: string;
+  at?: string;
 }
 interface ZodIssueLike {
   path: PropertyKey[];
@@ -26,6 +27,8 @@ export interface ActionError {
   status: number;
   /** The API's machine-readable reason (NO_WORKER, SESSION_NOT_LIVE, SLUG_TAKEN…). */
   reason: string | undefined;
+  /** The time the answer is about (STARTS_LATER: the planned start), ISO. */
+  at?: string | undefined;
 }
 
 export interface ActionErrorOptions {
@@ -42,7 +45,7 @@ export interface ActionErrorOptions {
  */
 export function actionErrorFrom(error: unknown, options: ActionErrorOptions = {}): ActionError {
   if (!(error instanceof TRPCError)) throw error;
-  const reason = (error.cause as ReasonCauseLike | undefined)?.reason;
+  const { reason, at } = (error.cause as ReasonCauseLike | undefined) ?? {};
   const issues = (error.cause as { issues?: unknown } | undefined)?.issues;
   if (error.code === "BAD_REQUEST" && Array.isArray(issues)) {
     const fields: Record<string, string> = {};
@@ -57,5 +60,5 @@ export function actionErrorFrom(error: unknown, options: ActionErrorOptions = {}
   const status = reason === "JOB_FAILED" ? 502 : STATUS[error.code];
   if (status === undefined) throw error;
   const field = options.fieldFor?.(reason, error);
-  return { errors: field ? { fields: { [field]: error.message } } : { form: error.message }, status, reason };
+  return { errors: field ? { fields: { [field]: error.message } } : { form: error.message }, status, reason, at };
 }

@@ -44,6 +44,7 @@ const COUNT_LABELS: Record<string, string> = {
   connectionsEvicted: "Connections evicted",
   participantsTimedOut: "Participants timed out",
   sessions: "Sessions checked",
+  ended: "Sessions ended",
 };
 
 /** A job count's name for people: "connectionsEvicted" → "Connections evicted". */

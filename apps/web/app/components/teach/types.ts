@@ -19,4 +19,8 @@ export type TeachActionResult =
       intent: string;
       errors: { form?: string; fields?: Partial<Record<string, string>> };
       values?: Record<string, string>;
+      /** The API's reason, where the page reacts to it (STARTS_LATER asks to start early). */
+      reason?: string;
+      /** STARTS_LATER: when the session is planned to start (ISO). */
+      at?: string;
     };

@@ -1,4 +1,4 @@
-import { useId, useRef, type ReactNode } from "react";
+import { forwardRef, useId, useRef, type ReactNode } from "react";
 import { Button, type ButtonVariant } from "./button";
 import { cn } from "./cn";
 
@@ -33,7 +33,6 @@ export function ConfirmButton({
   "aria-label"?: string;
 }) {
   const dialog = useRef<HTMLDialogElement>(null);
-  const id = useId();
   return (
     <>
       <Button
@@ -47,40 +46,72 @@ export function ConfirmButton({
       >
         {children}
       </Button>
-      <dialog
+      <ConfirmDialog
         ref={dialog}
-        aria-labelledby={`${id}-title`}
-        aria-describedby={`${id}-description`}
-        className={cn(
-          "m-auto w-[calc(100%-2rem)] max-w-md rounded-card border border-white/70 bg-white p-6 text-slate-900 shadow-card-hover",
-          "backdrop:bg-slate-900/40 backdrop:backdrop-blur-sm",
-        )}
-        // A click on the backdrop (the dialog element itself, outside its content) closes it.
-        onClick={(event) => {
-          if (event.target === event.currentTarget) event.currentTarget.close();
-        }}
-      >
-        <h2 id={`${id}-title`} className="text-lg font-semibold tracking-tight">
-          {title}
-        </h2>
-        <div id={`${id}-description`} className="mt-2 text-sm text-slate-600">
-          {description}
-        </div>
-        <div className="mt-6 flex flex-col-reverse gap-2 sm:flex-row sm:justify-end">
-          <Button variant="secondary" autoFocus onClick={() => dialog.current?.close()}>
-            {cancelLabel}
-          </Button>
-          <Button
-            variant={confirmVariant}
-            onClick={() => {
-              dialog.current?.close();
-              onConfirm();
-            }}
-          >
-            {confirmLabel}
-          </Button>
-        </div>
-      </dialog>
+        title={title}
+        description={description}
+        confirmLabel={confirmLabel}
+        cancelLabel={cancelLabel}
+        confirmVariant={confirmVariant}
+        onConfirm={onConfirm}
+      />
     </>
   );
 }
+
+export interface ConfirmDialogProps {
+  title: string;
+  description: ReactNode;
+  confirmLabel: string;
+  cancelLabel?: string;
+  confirmVariant?: ButtonVariant;
+  onConfirm: () => void;
+}
+
+/**
+ * The question itself, for a caller that opens it (`ref.current.showModal()`) when it needs to ask:
+ * ConfirmButton's, or one an answer from the server asks for (an early start).
+ */
+export const ConfirmDialog = forwardRef<HTMLDialogElement, ConfirmDialogProps>(function ConfirmDialog(
+  { title, description, confirmLabel, cancelLabel = "Cancel", confirmVariant = "primary", onConfirm },
+  ref,
+) {
+  const id = useId();
+  const close = (event: { currentTarget: HTMLElement }) => event.currentTarget.closest("dialog")?.close();
+  return (
+    <dialog
+      ref={ref}
+      aria-labelledby={`${id}-title`}
+      aria-describedby={`${id}-description`}
+      className={cn(
+        "m-auto w-[calc(100%-2rem)] max-w-md rounded-card border border-white/70 bg-white p-6 text-slate-900 shadow-card-hover",
+        "backdrop:bg-slate-900/40 backdrop:backdrop-blur-sm",
+      )}
+      // A click on the backdrop (the dialog element itself, outside its content) closes it.
+      onClick={(event) => {
+        if (event.target === event.currentTarget) event.currentTarget.close();
+      }}
+    >
+      <h2 id={`${id}-title`} className="text-lg font-semibold tracking-tight">
+        {title}
+      </h2>
+      <div id={`${id}-description`} className="mt-2 text-sm text-slate-600">
+        {description}
+      </div>
+      <div className="mt-6 flex flex-col-reverse gap-2 sm:flex-row sm:justify-end">
+        <Button variant="secondary" autoFocus onClick={close}>
+          {cancelLabel}
+        </Button>
+        <Button
+          variant={confirmVariant}
+          onClick={(event) => {
+            close(event);
+            onConfirm();
+          }}
+        >
+          {confirmLabel}
+        </Button>
+      </div>
+    </dialog>
+  );
+});
