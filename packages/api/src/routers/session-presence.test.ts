@@ -47,6 +47,8 @@ describe("session presence procedures never answer malformed input with a 500", 
         path: procedure.path,
         type: procedure.type,
         valid: inputs[procedure.input],
+        // `everywhere: false` is a valid value, not a malformed one.
+        lenient: { everywhere: (value) => typeof value === "boolean" },
         context: () => context(admin),
       });
     });
