@@ -163,7 +163,7 @@ describe("/admin in the browser", () => {
     await signInQuickly(page, "admin@livehall.dev");
     await visit(page, "/admin");
     expect(await page.getByTestId("worker-status").textContent()).toBe("1 worker online");
-    expect(await page.getByRole("article").count()).toBe(3);
+    expect(await page.getByRole("article").count()).toBe(4);
     const before = {
       expired: await figure(page, "figure-tokens-expired"),
       active: await figure(page, "figure-participants-active"),
