@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from "vitest";
 import { expectNoProblems, signIn, startE2E, visit, type E2E } from "./harness";
-import { createLiveSession } from "./room-helpers";
+import { createLiveSession, joinRoom } from "./room-helpers";
 
 const started: E2E[] = [];
 afterAll(() => Promise.all(started.map((e2e) => e2e.close())));
@@ -26,6 +26,7 @@ describe.each([
     const student = await e2e.newPage();
     await signIn(student, "student@livehall.dev");
     await visit(student, `/sessions/${session.id}`);
+    await joinRoom(student);
     // The room joined and its live stream (connect-src) delivered the student's own arrival.
     await expect.poll(() => student.getByTestId("participant-name").allTextContents()).toContain("Sam Student");
     expectNoProblems(student);
