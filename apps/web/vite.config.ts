@@ -11,6 +11,10 @@ declare module "@remix-run/node" {
 }
 
 export default defineConfig({
+  // Browser dependencies reached through the workspace's own packages (@livehall/api/client), which
+  // Vite's start-up scan does not follow: listed, they are optimized before the first page instead of
+  // on first use, when each discovery reloads the page mid-hydration.
+  optimizeDeps: { include: ["@trpc/client", "@trpc/server", "@trpc/server/observable", "superjson"] },
   plugins: [
     tailwindcss(),
     remix({

@@ -19,13 +19,16 @@ describe.each([
     started.push(e2e);
     const { session } = await createLiveSession(e2e.server.services, "CSP check");
 
+    // Behind the dev server the first visit of each page compiles it, and Vite may reload the page
+    // once it has optimized a newly found dependency: a generous deadline, not a timing.
+    const deadline = { timeoutMs: dev ? 180_000 : 30_000 };
     const visitor = await e2e.newPage();
-    for (const path of ["/sessions", "/login", "/signup"]) await visit(visitor, path);
+    for (const path of ["/sessions", "/login", "/signup"]) await visit(visitor, path, deadline);
     expectNoProblems(visitor);
 
     const student = await e2e.newPage();
     await signIn(student, "student@livehall.dev");
-    await visit(student, `/sessions/${session.id}`);
+    await visit(student, `/sessions/${session.id}`, deadline);
     await joinRoom(student);
     // The room joined and its live stream (connect-src) delivered the student's own arrival.
     await expect.poll(() => student.getByTestId("participant-name").allTextContents()).toContain("Sam Student");
@@ -33,12 +36,12 @@ describe.each([
 
     const instructor = await e2e.newPage();
     await signIn(instructor, "instructor@livehall.dev");
-    await visit(instructor, "/teach");
+    await visit(instructor, "/teach", deadline);
     expectNoProblems(instructor);
 
     const admin = await e2e.newPage();
     await signIn(admin, "admin@livehall.dev");
-    await visit(admin, "/admin");
+    await visit(admin, "/admin", deadline);
     expectNoProblems(admin);
-  });
+  }, 300_000);
 });

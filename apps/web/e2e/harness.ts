@@ -106,13 +106,13 @@ export async function startE2E({
 }
 
 /** Goes to `path` and waits until React has hydrated the page (JS features work from then on). */
-export async function visit(page: Page, path: string): Promise<void> {
-  await page.goto(path);
-  await waitForHydration(page);
+export async function visit(page: Page, path: string, { timeoutMs = 30_000 } = {}): Promise<void> {
+  await page.goto(path, { timeout: timeoutMs });
+  await waitForHydration(page, timeoutMs);
 }
 
-export async function waitForHydration(page: Page): Promise<void> {
-  await page.waitForSelector("html[data-hydrated]", { state: "attached", timeout: 30_000 });
+export async function waitForHydration(page: Page, timeoutMs = 30_000): Promise<void> {
+  await page.waitForSelector("html[data-hydrated]", { state: "attached", timeout: timeoutMs });
 }
 
 /**
