@@ -185,7 +185,7 @@ describe("/admin in the browser", () => {
     });
     await expect.poll(() => figure(page, "figure-participants-active")).toBe(before.active - 1);
     await expect.poll(() => figure(page, "figure-drift")).toBe(1);
-    expect(await page.getByTestId("drift-detail").textContent()).toContain("Rows of ended sessions closed: 1");
+    expect(await page.getByTestId("drift-detail").textContent()).toContain("People taken out of ended sessions: 1");
 
     // heartbeats.evict evicts the silent tab and times its participant out.
     expect(await runNow(page, "heartbeats.evict")).toMatchObject({ connectionsEvicted: 1, participantsTimedOut: 1 });

@@ -144,7 +144,7 @@ export default function TeachPage() {
             <StatCard
               label="In your rooms"
               value={inRooms}
-              detail="participants right now"
+              detail="people, right now"
               icon={<UsersIcon className="size-5" />}
               tone="success"
             />
