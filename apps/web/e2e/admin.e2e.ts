@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { createCaller, createContext } from "@livehall/api";
+import { JOB_NAMES, createCaller, createContext } from "@livehall/api";
 import { seedId } from "@livehall/db/seed";
 import { waitFor } from "@livehall/testing";
 import type { Page } from "playwright-core";
@@ -163,7 +163,7 @@ describe("/admin in the browser", () => {
     await signInQuickly(page, "admin@livehall.dev");
     await visit(page, "/admin");
     expect(await page.getByTestId("worker-status").textContent()).toBe("1 worker online");
-    expect(await page.getByRole("article").count()).toBe(4);
+    expect(await page.getByRole("article").count()).toBe(JOB_NAMES.length);
     const before = {
       expired: await figure(page, "figure-tokens-expired"),
       active: await figure(page, "figure-participants-active"),
@@ -185,7 +185,7 @@ describe("/admin in the browser", () => {
     });
     await expect.poll(() => figure(page, "figure-participants-active")).toBe(before.active - 1);
     await expect.poll(() => figure(page, "figure-drift")).toBe(1);
-    expect(await page.getByTestId("drift-detail").textContent()).toContain("Rows of ended sessions closed: 1");
+    expect(await page.getByTestId("drift-detail").textContent()).toContain("People taken out of ended sessions: 1");
 
     // heartbeats.evict evicts the silent tab and times its participant out.
     expect(await runNow(page, "heartbeats.evict")).toMatchObject({ connectionsEvicted: 1, participantsTimedOut: 1 });

@@ -1,3 +1,4 @@
+import { NAME_MAX_LENGTH } from "@livehall/api/limits";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createCaller, createContext } from "@livehall/api";
 import { expectNoProblems, pathOf, signIn, startE2E, visit, type E2E } from "./harness";
@@ -135,6 +136,8 @@ describe("sign-up, sign-out and sign-in in the browser", () => {
   test("sign-up shows field errors from the API's validation and EMAIL_TAKEN", async () => {
     const page = await e2e.newPage();
     await visit(page, "/signup");
+    // The browser stops at the API's limit (one definition: @livehall/api/limits).
+    expect(await page.getByLabel("Name").getAttribute("maxlength")).toBe(String(NAME_MAX_LENGTH));
     await page.getByLabel("Name").fill("   ");
     await page.getByLabel("Email").fill("not-an-email");
     await page.getByLabel("Password").fill("short");

@@ -7,6 +7,7 @@ import {
   artifactsDir,
   expectNoProblems,
   repoRoot,
+  screenshot,
   seriousViolations,
   signIn,
   startE2E,
@@ -54,11 +55,14 @@ describe("accessibility and layout", () => {
     await visit(page, "/sessions");
     found.push(...(await seriousViolations(page, "/sessions")));
 
-    // Signed in as an admin (every navigation link), on a narrow screen (navigation row, one column).
+    // Signed in as an admin (every navigation link), on a narrow screen (the menu, one column).
     await signIn(page, "admin@livehall.dev");
     await page.setViewportSize({ width: 375, height: 800 });
     await visit(page, "/sessions?tab=ended");
     found.push(...(await seriousViolations(page, "/sessions?tab=ended, signed in, 375 px")));
+    await page.getByRole("button", { name: "Menu" }).click();
+    await page.getByTestId("mobile-menu").waitFor();
+    found.push(...(await seriousViolations(page, "/sessions?tab=ended, signed in, 375 px, menu open")));
 
     expect(found).toEqual([]);
     expectNoProblems(page);
@@ -149,6 +153,101 @@ describe("accessibility and layout", () => {
       await mkdir(path.dirname(documented), { recursive: true });
       await copyFile(path.join(artifactsDir, "sessions-1280.png"), documented);
     }
+    expectNoProblems(page);
+  });
+});
+
+/** The header's height and the element that has focus, described by role and name. */
+const headerHeight = (page: Page) =>
+  page.getByRole("banner").evaluate((header) => Math.round(header.getBoundingClientRect().height));
+const focused = (page: Page) =>
+  page.evaluate(() => {
+    const element = document.activeElement as HTMLElement | null;
+    return element ? `${element.tagName.toLowerCase()} ${element.textContent?.trim() ?? ""}` : "";
+  });
+
+describe("the header", () => {
+  for (const [who, email, links] of [
+    ["a student", "student@livehall.dev", ["Sessions", "Teach on Livehall"]],
+    ["an admin", "admin@livehall.dev", ["Sessions", "Teach", "Admin"]],
+  ] as const) {
+    test(`on a phone it is one row for ${who}; the menu reaches every link by keyboard and Escape closes it`, async () => {
+      const page = await e2e.newPage({ viewport: { width: 375, height: 812 } });
+      const found = [];
+      await signIn(page, email);
+      await visit(page, "/sessions");
+      expect(await headerHeight(page)).toBeLessThanOrEqual(72);
+      // Nothing of the navigation shows until the menu opens.
+      expect(await page.getByRole("navigation", { name: "Main" }).count()).toBe(0);
+      expect(await page.getByRole("button", { name: "Sign out" }).count()).toBe(0);
+
+      // Keyboard only: Tab to Menu, open it, and Tab through every link to Sign out.
+      const menu = page.getByRole("button", { name: "Menu" });
+      for (let i = 0; i < 5 && !(await menu.evaluate((button) => button === document.activeElement)); i++)
+        await page.keyboard.press("Tab");
+      expect(await focused(page)).toBe("button Menu");
+      expect(await menu.getAttribute("aria-expanded")).toBe("false");
+      await page.keyboard.press("Enter");
+      expect(await menu.getAttribute("aria-expanded")).toBe("true");
+      const panel = page.locator(`[id="${await menu.getAttribute("aria-controls")}"]`);
+      expect(await panel.isVisible()).toBe(true);
+      const reached = [await focused(page)];
+      for (let i = 0; i < links.length; i++) {
+        await page.keyboard.press("Tab");
+        reached.push(await focused(page));
+      }
+      expect(reached).toEqual([...links.map((link) => `a ${link}`), "button Sign out"]);
+      await screenshot(page, `header-menu-${email.split("@")[0]}`, 375);
+      found.push(...(await seriousViolations(page, `menu open, ${who}, 375 px`)));
+
+      // Escape closes it and gives focus back to Menu; the page under it did not move.
+      await page.keyboard.press("Escape");
+      expect(await menu.getAttribute("aria-expanded")).toBe("false");
+      expect(await panel.isVisible()).toBe(false);
+      expect(await focused(page)).toBe("button Menu");
+
+      // A link followed from the menu (the last one, by keyboard) closes it.
+      await page.keyboard.press("Enter");
+      for (let i = 1; i < links.length; i++) await page.keyboard.press("Tab");
+      expect(await focused(page)).toBe(`a ${links[links.length - 1]}`);
+      await page.keyboard.press("Enter");
+      await page.waitForURL((url) => url.pathname !== "/sessions");
+      await expect.poll(() => menu.getAttribute("aria-expanded")).toBe("false");
+      expect(await headerHeight(page)).toBeLessThanOrEqual(72);
+
+      for (const width of [375, 390]) {
+        await visit(page, "/sessions");
+        await screenshot(page, `header-${email.split("@")[0]}`, width);
+        expect(await headerHeight(page)).toBeLessThanOrEqual(72);
+      }
+      // From 640 px the desktop header is as before: the links and Sign out in the bar, no Menu.
+      await screenshot(page, `header-${email.split("@")[0]}`, 1280);
+      expect(await headerHeight(page)).toBeLessThanOrEqual(72);
+      expect(await menu.isVisible()).toBe(false);
+      for (const link of links)
+        expect(
+          await page
+            .getByRole("navigation", { name: "Main" })
+            .getByRole("link", { name: link, exact: true })
+            .isVisible(),
+        ).toBe(true);
+      expect(await page.getByRole("button", { name: "Sign out" }).isVisible()).toBe(true);
+
+      expect(found).toEqual([]);
+      expectNoProblems(page);
+    });
+  }
+
+  test("a missing page keeps the signed-in header (the name, and the menu on a phone)", async () => {
+    const page = await e2e.newPage();
+    await signIn(page, "student@livehall.dev");
+    const answer = await page.goto("/no-such-page");
+    expect(answer?.status()).toBe(404);
+    await page.getByRole("heading", { name: "Page not found" }).waitFor();
+    expect(await page.getByTestId("signed-in-user").textContent()).toContain("Sam Student");
+    expect(await page.getByRole("link", { name: "Sign in" }).count()).toBe(0);
+    await screenshot(page, "not-found", 375);
+    expect(await page.getByRole("button", { name: "Menu" }).isVisible()).toBe(true);
     expectNoProblems(page);
   });
 });

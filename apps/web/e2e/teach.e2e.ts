@@ -156,11 +156,12 @@ describe("/teach in the browser", () => {
     expect(await row.isVisible()).toBe(true);
     expect(await teacher.getByTestId("participant-count").textContent()).toBe("1");
 
-    // Clean up participants: shows what it did, count by count.
-    await teacher.getByRole("button", { name: "Clean up participants" }).click();
+    // Fix the list: shows what it did, count by count, in plain words.
+    await teacher.getByRole("button", { name: "Fix the list" }).click();
     const cleanup = teacher.getByTestId("cleanup-result");
     await cleanup.getByText("Clean-up finished: nothing to fix").waitFor();
-    expect(await cleanup.textContent()).toContain("Duplicate rows closed0");
+    expect(await cleanup.textContent()).toContain("People listed twice, now once0");
+    expect(await cleanup.textContent()).not.toMatch(/\b(rows?|connections?|reconcile)\b/i);
     await screenshot(teacher, "teach-session-live");
     expect(await seriousViolations(teacher, "/teach/sessions/:id (live)")).toEqual([]);
 

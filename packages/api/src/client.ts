@@ -18,7 +18,6 @@ import type { AppRouter } from "./root";
 export { AuthSession, type TokenSet, type Delivery } from "./client/auth-session";
 export { backoffDelay, CLIENT_BACKOFF_DEFAULTS, type Backoff } from "./client/backoff";
 export { definiteSignOutReason, failureReason, isRetryableFailure } from "./client/failures";
-export { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "./auth/password-rules";
 
 /**
  * Mutations that are safe to send again after a network failure or 5xx: the server makes them

@@ -1,7 +1,8 @@
 import type { Role } from "@livehall/api";
 import { Form, Link, NavLink, useLocation, useNavigation } from "@remix-run/react";
-import type { ReactNode } from "react";
+import { useEffect, useRef, useState, type ReactNode } from "react";
 import { withRedirectTo } from "../lib/redirect";
+import { MenuIcon, XIcon } from "./icons";
 import { initials } from "./initials";
 import { LogoMark } from "./logo";
 import { ROLE_LABEL } from "./roles";
@@ -29,11 +30,19 @@ const NAV: NavItem[] = [
   { to: "/admin", label: "Admin", roles: ["ADMIN"] },
 ];
 
-function MainNav({ user, className }: { user: ShellUser | null; className?: string }) {
+function MainNav({
+  user,
+  className,
+  stacked = false,
+}: {
+  user: ShellUser | null;
+  className?: string;
+  stacked?: boolean;
+}) {
   const items = NAV.filter((item) => !item.roles || (user && item.roles.includes(user.role)));
   return (
     <nav aria-label="Main" className={className}>
-      <ul className="flex items-center gap-1">
+      <ul className={cn("flex gap-1", stacked ? "flex-col" : "items-center")}>
         {items.map((item) => (
           <li key={item.to}>
             <NavLink
@@ -60,10 +69,22 @@ function MainNav({ user, className }: { user: ShellUser | null; className?: stri
   );
 }
 
-function UserMenu({ user }: { user: ShellUser }) {
+function SignOutForm({ className }: { className?: string }) {
   const location = useLocation();
   const navigation = useNavigation();
   const signingOut = navigation.state !== "idle" && navigation.formAction === "/logout";
+  return (
+    <Form method="post" action="/logout" className={className}>
+      {/* Signing in again brings the user back here. */}
+      <input type="hidden" name="redirectTo" value={`${location.pathname}${location.search}`} />
+      <Button type="submit" variant="secondary" size="sm" pending={signingOut} className="w-full sm:w-auto">
+        Sign out
+      </Button>
+    </Form>
+  );
+}
+
+function UserMenu({ user }: { user: ShellUser }) {
   return (
     <div className="flex items-center gap-2 sm:gap-3">
       <div className="flex items-center gap-2.5" data-testid="signed-in-user">
@@ -80,13 +101,77 @@ function UserMenu({ user }: { user: ShellUser }) {
         </span>
         <span className="sr-only md:hidden">Signed in as {user.name}</span>
       </div>
-      <Form method="post" action="/logout">
-        {/* Signing in again brings the user back here. */}
-        <input type="hidden" name="redirectTo" value={`${location.pathname}${location.search}`} />
-        <Button type="submit" variant="secondary" size="sm" pending={signingOut}>
-          Sign out
-        </Button>
-      </Form>
+      {/* On phones Sign out is in the menu. */}
+      <SignOutForm className="hidden sm:block" />
+    </div>
+  );
+}
+
+/**
+ * Phones (< 640 px): the navigation and Sign out behind one "Menu" button, so the header stays one
+ * row. Escape, a click outside and following a link close it; focus moves into it and back.
+ */
+function MobileMenu({ user }: { user: ShellUser }) {
+  const [open, setOpen] = useState(false);
+  const button = useRef<HTMLButtonElement>(null);
+  const panel = useRef<HTMLDivElement>(null);
+  const container = useRef<HTMLDivElement>(null);
+  const location = useLocation();
+
+  useEffect(() => setOpen(false), [location.pathname, location.search]);
+  useEffect(() => {
+    if (open) panel.current?.querySelector<HTMLElement>("a[href], button")?.focus();
+  }, [open]);
+  useEffect(() => {
+    if (!open) return;
+    const onPointer = (event: PointerEvent) => {
+      if (!container.current?.contains(event.target as Node)) setOpen(false);
+    };
+    document.addEventListener("pointerdown", onPointer);
+    return () => document.removeEventListener("pointerdown", onPointer);
+  }, [open]);
+
+  return (
+    <div
+      ref={container}
+      className="sm:hidden"
+      onKeyDown={(event) => {
+        if (event.key === "Escape" && open) {
+          setOpen(false);
+          button.current?.focus();
+        }
+      }}
+      onBlur={(event) => {
+        // Tabbing past the last item leaves the menu: close it behind the user.
+        if (open && !container.current?.contains(event.relatedTarget as Node | null)) setOpen(false);
+      }}
+    >
+      <Button
+        ref={button}
+        type="button"
+        variant="secondary"
+        size="sm"
+        aria-expanded={open}
+        aria-controls="mobile-menu"
+        onClick={() => setOpen((value) => !value)}
+      >
+        {open ? <XIcon className="size-5" /> : <MenuIcon className="size-5" />}
+        Menu
+      </Button>
+      <div
+        ref={panel}
+        id="mobile-menu"
+        hidden={!open}
+        data-testid="mobile-menu"
+        className="absolute inset-x-0 top-full border-b border-slate-200/70 bg-white px-4 pt-3 pb-4 shadow-card-hover"
+      >
+        <p className="px-3.5 pb-2 text-sm leading-tight">
+          <span className="block font-semibold text-slate-900">{user.name}</span>
+          <span className="text-xs text-slate-600">{ROLE_LABEL[user.role]}</span>
+        </p>
+        <MainNav user={user} stacked />
+        <SignOutForm className="mt-3 border-t border-slate-200/70 pt-3" />
+      </div>
     </div>
   );
 }
@@ -116,7 +201,10 @@ export function AppShell({ user, children }: { user: ShellUser | null; children:
           <MainNav user={user} className="hidden sm:block" />
           <div className="ml-auto flex items-center gap-2">
             {user ? (
-              <UserMenu user={user} />
+              <>
+                <UserMenu user={user} />
+                <MobileMenu user={user} />
+              </>
             ) : onAuthPage ? null : (
               <>
                 <ButtonLink to={withRedirectTo("/login", here)} variant="ghost" size="sm">
@@ -129,8 +217,6 @@ export function AppShell({ user, children }: { user: ShellUser | null; children:
             )}
           </div>
         </div>
-        {/* On small screens the navigation gets its own row. */}
-        <MainNav user={user} className="border-t border-slate-200/70 px-2 py-1 sm:hidden" />
       </header>
       <main id="main" tabIndex={-1} className="flex-1 focus:outline-none">
         {children}

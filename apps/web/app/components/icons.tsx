@@ -59,6 +59,12 @@ export const XIcon = (props: SVGProps<SVGSVGElement>) => (
   </Icon>
 );
 
+export const MenuIcon = (props: SVGProps<SVGSVGElement>) => (
+  <Icon {...props}>
+    <path d="M4 7h16M4 12h16M4 17h16" />
+  </Icon>
+);
+
 export const BroadcastIcon = (props: SVGProps<SVGSVGElement>) => (
   <Icon {...props}>
     <circle cx="12" cy="12" r="2" />

@@ -1,3 +1,4 @@
+import { SEARCH_MAX_LENGTH } from "@livehall/api/limits";
 import type { SessionTab } from "../components/sessions/types";
 
 export const SESSION_TABS: { value: SessionTab; label: string }[] = [
@@ -7,14 +8,11 @@ export const SESSION_TABS: { value: SessionTab; label: string }[] = [
   { value: "ended", label: "Ended" },
 ];
 
-/** The longest search the API accepts. */
-export const SEARCH_MAX_LENGTH = 100;
-
 export function parseTab(value: string | null): SessionTab {
   return SESSION_TABS.some((tab) => tab.value === value) ? (value as SessionTab) : "all";
 }
 
-/** The search as the API takes it: trimmed, no control characters, at most 100 characters. */
+/** The search as the API takes it: trimmed, no control characters, at most SEARCH_MAX_LENGTH characters. */
 export function parseSearch(value: string | null): string {
   return (
     (value ?? "")

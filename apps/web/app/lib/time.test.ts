@@ -36,4 +36,22 @@ describe("absolute times", () => {
     expect(text).toContain("4:05");
     expect(text).toContain("GMT+9");
   });
+
+  test("a date in the current year leaves the year out; another year shows it", () => {
+    const thisYear = new Date("2026-11-05T09:30:00Z");
+    const nextYear = new Date("2027-01-05T09:30:00Z");
+    const lastYear = new Date("2025-12-31T09:30:00Z");
+    expect(formatUtc(thisYear, now)).toBe("Thu, Nov 5, 09:30 UTC");
+    expect(formatUtc(nextYear, now)).toBe("Tue, Jan 5, 2027, 09:30 UTC");
+    expect(formatUtc(lastYear, now)).toBe("Wed, Dec 31, 2025, 09:30 UTC");
+    expect(formatLocal(thisYear, "UTC", now)).not.toContain("2026");
+    expect(formatLocal(nextYear, "UTC", now)).toContain("2027");
+    expect(formatLocal(lastYear, "UTC", now)).toContain("2025");
+  });
+
+  test("the year is the viewer's: New Year's Eve in UTC is already next year in Tokyo", () => {
+    const eve = new Date("2026-12-31T20:00:00Z");
+    expect(formatLocal(eve, "UTC", now)).not.toContain("2026");
+    expect(formatLocal(eve, "Asia/Tokyo", now)).toContain("2027");
+  });
 });

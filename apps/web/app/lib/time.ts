@@ -33,17 +33,27 @@ const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "
 const WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 const pad = (value: number) => String(value).padStart(2, "0");
 
-/** "Tue, Mar 4, 17:00 UTC" — identical on every engine (used before hydration). */
-export function formatUtc(date: Date): string {
-  return `${WEEKDAYS[date.getUTCDay()]}, ${MONTHS[date.getUTCMonth()]} ${date.getUTCDate()}, ${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())} UTC`;
+/**
+ * "Tue, Mar 4, 17:00 UTC" ("Tue, Mar 4, 2025, 17:00 UTC" outside `now`'s year): identical on every
+ * engine (used before hydration).
+ */
+export function formatUtc(date: Date, now = new Date()): string {
+  const year = date.getUTCFullYear() === now.getUTCFullYear() ? "" : `, ${date.getUTCFullYear()}`;
+  return `${WEEKDAYS[date.getUTCDay()]}, ${MONTHS[date.getUTCMonth()]} ${date.getUTCDate()}${year}, ${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())} UTC`;
 }
 
-/** The viewer's own time zone and locale (browser only). */
-export function formatLocal(date: Date, timeZone?: string): string {
+/** The year of `date` where the viewer is: New Year's Eve in London is already January in Tokyo. */
+function yearIn(date: Date, timeZone: string | undefined): string {
+  return new Intl.DateTimeFormat("en-US", { year: "numeric", timeZone }).format(date);
+}
+
+/** The viewer's own time zone and locale (browser only), with the year when it is not `now`'s. */
+export function formatLocal(date: Date, timeZone?: string, now = new Date()): string {
   return new Intl.DateTimeFormat(undefined, {
     weekday: "short",
     month: "short",
     day: "numeric",
+    ...(yearIn(date, timeZone) === yearIn(now, timeZone) ? {} : { year: "numeric" }),
     hour: "numeric",
     minute: "2-digit",
     timeZoneName: "short",

@@ -1,3 +1,4 @@
+import { ROLE_REQUEST_NOTE_MAX_LENGTH } from "@livehall/api/limits";
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { Backdrop } from "../components/backdrop";
@@ -9,8 +10,6 @@ import { TextareaField } from "../components/ui/textarea";
 import { withRedirectTo } from "../lib/redirect";
 
 export const meta: MetaFunction = () => [{ title: "Teach on Livehall · Livehall" }];
-
-const NOTE_MAX = 500;
 
 export async function loader({ context }: LoaderFunctionArgs) {
   const user = context.auth.user;
@@ -96,9 +95,9 @@ export default function TeachOnLivehall() {
                   <TextareaField
                     label="What would you like to teach? (optional)"
                     name="note"
-                    maxLength={NOTE_MAX}
+                    maxLength={ROLE_REQUEST_NOTE_MAX_LENGTH}
                     rows={4}
-                    hint={`A sentence or two is enough, at most ${NOTE_MAX} characters.`}
+                    hint={`A sentence or two is enough, at most ${ROLE_REQUEST_NOTE_MAX_LENGTH} characters.`}
                     error={answer && !answer.ok ? answer.fieldError : undefined}
                   />
                   <Button type="submit" pending={sending}>

@@ -1,4 +1,5 @@
 import type { Role } from "@livehall/api";
+import { SEARCH_MAX_LENGTH } from "@livehall/api/limits";
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useFetcher, useLoaderData, useNavigation } from "@remix-run/react";
 import { AdminTabs } from "../components/admin/admin-tabs";
@@ -221,7 +222,13 @@ export default function AdminUsersPage() {
             <label htmlFor="user-search" className="mb-1.5 block text-sm font-semibold text-slate-900">
               Search by name or e-mail
             </label>
-            <Input id="user-search" name="q" type="search" maxLength={100} defaultValue={filters.search ?? ""} />
+            <Input
+              id="user-search"
+              name="q"
+              type="search"
+              maxLength={SEARCH_MAX_LENGTH}
+              defaultValue={filters.search ?? ""}
+            />
           </div>
           <div>
             <label htmlFor="user-role" className="mb-1.5 block text-sm font-semibold text-slate-900">

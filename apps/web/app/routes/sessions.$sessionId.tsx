@@ -628,7 +628,9 @@ function SignInToJoin({ sessionId, count }: { sessionId: string; count: number }
           <h2 id="join-title" className="text-lg font-semibold text-slate-900">
             This class is live now
           </h2>
-          <p className="mt-1 text-sm text-slate-600">Sign in to join the room and appear in the participant list.</p>
+          <p className="mt-1 text-sm text-slate-600">
+            Sign in to join the room and appear in the list of people in it.
+          </p>
         </div>
         <p className="flex shrink-0 items-center gap-2 text-sm text-slate-700">
           <UsersIcon className="size-5 text-live-600" />

@@ -1,4 +1,5 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { SEARCH_MAX_LENGTH } from "@livehall/api/limits";
 import { Form, Link, useFetcher, useLoaderData, useNavigation, useNavigate } from "@remix-run/react";
 import { TRPCError } from "@trpc/server";
 import { useEffect, useMemo, useRef, useState, type FormEvent } from "react";
@@ -9,7 +10,7 @@ import { SessionStatsBar } from "../components/sessions/stats";
 import type { SessionItem, SessionPage, SessionTab } from "../components/sessions/types";
 import { useNow } from "../components/sessions/use-now";
 import { Alert, Button, ButtonLink, EmptyState, Input, LinkTabs, LiveDot, TabPanel } from "../components/ui";
-import { SEARCH_MAX_LENGTH, SESSION_TABS, parseSearch, parseTab, sessionsHref } from "../lib/sessions-url";
+import { SESSION_TABS, parseSearch, parseTab, sessionsHref } from "../lib/sessions-url";
 import { useAutoRevalidate } from "../lib/use-auto-revalidate";
 
 export const meta: MetaFunction = () => [

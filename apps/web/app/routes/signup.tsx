@@ -1,6 +1,6 @@
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { PASSWORD_MIN_LENGTH } from "@livehall/api/client";
+import { NAME_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "@livehall/api/limits";
 import { AuthLayout, FormErrorSummary, linkClasses } from "../components/auth-form";
 import { Button, Field } from "../components/ui";
 import { formErrorsFrom, type FormErrors } from "../lib/form-errors.server";
@@ -59,6 +59,7 @@ export default function Signup() {
           name="name"
           autoComplete="name"
           required
+          maxLength={NAME_MAX_LENGTH}
           defaultValue={answer?.values.name}
           error={errors?.fields?.name}
         />

@@ -144,7 +144,7 @@ export default function TeachPage() {
             <StatCard
               label="In your rooms"
               value={inRooms}
-              detail="participants right now"
+              detail="people, right now"
               icon={<UsersIcon className="size-5" />}
               tone="success"
             />
@@ -224,7 +224,7 @@ function CourseCard({ course, showInstructor }: { course: ManagedCourse; showIns
   const to = `/teach/courses/${course.id}`;
   return (
     <Card interactive className="flex h-full flex-col p-5" data-testid="course-card">
-      <h3 className="text-base font-semibold text-slate-900">
+      <h3 title={course.title} className="line-clamp-2 text-base font-semibold wrap-anywhere text-slate-900">
         <Link to={to} className="rounded underline-offset-4 hover:text-brand-700 hover:underline">
           {course.title}
         </Link>
@@ -255,12 +255,14 @@ function LiveSessionItem({ session, now }: { session: TeachSession; now: Date })
           <LiveDot tone="red" />
           Live · <RelativeTime date={started} now={now} prefix="started" />
         </p>
-        <h3 className="mt-1.5 text-base font-semibold text-slate-900">
+        <h3 title={session.title} className="mt-1.5 line-clamp-2 text-base font-semibold wrap-anywhere text-slate-900">
           <Link to={to} className="rounded underline-offset-4 hover:text-brand-700 hover:underline">
             {session.title}
           </Link>
         </h3>
-        <p className="mt-0.5 text-sm text-slate-600">{session.course.title}</p>
+        <p title={session.course.title} className="mt-0.5 line-clamp-1 text-sm wrap-anywhere text-slate-600">
+          {session.course.title}
+        </p>
       </div>
       <div className="flex items-center gap-4">
         <span className="inline-flex items-center gap-1.5 text-sm font-medium text-live-700">

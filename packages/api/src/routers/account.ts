@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { ROLE_REQUEST_NOTE_MAX, latestRoleRequest, requestInstructorRole } from "../services/role-requests";
+import { ROLE_REQUEST_NOTE_MAX_LENGTH } from "../limits";
+import { latestRoleRequest, requestInstructorRole } from "../services/role-requests";
 import { authedProcedure, createTRPCRouter } from "../trpc";
 import { plainText } from "./inputs";
 
@@ -8,6 +9,6 @@ export const accountRouter = createTRPCRouter({
   roleRequest: authedProcedure.query(({ ctx }) => latestRoleRequest(ctx, ctx.user.id)),
 
   requestToTeach: authedProcedure
-    .input(z.strictObject({ note: plainText(ROLE_REQUEST_NOTE_MAX, "Your note").default("") }))
+    .input(z.strictObject({ note: plainText(ROLE_REQUEST_NOTE_MAX_LENGTH, "Your note").default("") }))
     .mutation(({ ctx, input }) => requestInstructorRole(ctx, ctx.user, input)),
 });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { JOB_NAMES } from "../jobs/definitions";
+import { ROLE_REQUEST_MESSAGE_MAX_LENGTH, SEARCH_MAX_LENGTH } from "../limits";
 import {
   AUDIT_PAGE_SIZE,
   USER_PAGE_SIZE,
@@ -9,7 +10,7 @@ import {
   setRole,
 } from "../services/accounts";
 import { adminOverview } from "../services/admin";
-import { ROLE_REQUEST_MESSAGE_MAX, decideRoleRequest, pendingRoleRequests } from "../services/role-requests";
+import { decideRoleRequest, pendingRoleRequests } from "../services/role-requests";
 import { adminProcedure, createTRPCRouter } from "../trpc";
 import { plainText } from "./inputs";
 
@@ -27,7 +28,7 @@ export const adminRouter = createTRPCRouter({
   users: adminProcedure
     .input(
       z.strictObject({
-        search: plainText(100, "Search").optional(),
+        search: plainText(SEARCH_MAX_LENGTH, "Search").optional(),
         role: role.optional(),
         state: z.enum(["active", "disabled"]).optional(),
         cursor: z.string().max(200).optional(),
@@ -59,7 +60,7 @@ export const adminRouter = createTRPCRouter({
       z.strictObject({
         requestId: z.uuid(),
         approve: z.boolean(),
-        message: plainText(ROLE_REQUEST_MESSAGE_MAX, "Your message").default(""),
+        message: plainText(ROLE_REQUEST_MESSAGE_MAX_LENGTH, "Your message").default(""),
       }),
     )
     .mutation(({ ctx, input }) => decideRoleRequest(ctx, ctx.user, input)),

@@ -3,6 +3,7 @@ import { hashPassword } from "../auth/passwords";
 import { authenticateRequest } from "../auth/request-auth";
 import { createContext, type Context } from "../context";
 import { requestOrigin } from "../http-context";
+import { NAME_MAX_LENGTH } from "../limits";
 import { createCaller } from "../root";
 import { assertRejectsMalformedInput } from "../testing/fuzz";
 import { callOverHttp } from "../testing/http";
@@ -115,10 +116,26 @@ describe("auth.signup: the name is plain text on one line", () => {
       expect(answer.status).toBe(400);
       expect(answer.error?.data).toMatchObject({ reason: "INVALID_INPUT" });
       expect(answer.error?.data.zodError).toMatchObject({
-        fieldErrors: { name: ["A name contains a character that is not allowed."] },
+        fieldErrors: { name: ["Your name contains a character that is not allowed."] },
       });
     });
   }
+});
+
+describe("auth.signup: messages written for people", () => {
+  test("a name one character over the limit is refused with the limit in words", async () => {
+    const answer = await callOverHttp({
+      path: "auth.signup",
+      type: "mutation",
+      input: { email: "long-name@example.test", name: "A".repeat(NAME_MAX_LENGTH + 1), password: "long enough pw" },
+      context: (headers) => browser(headers, { ip: "192.0.2.151" }),
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.error?.data).toMatchObject({ reason: "INVALID_INPUT" });
+    expect(answer.error?.data.zodError).toMatchObject({
+      fieldErrors: { name: ["Your name can be at most 100 characters."] },
+    });
+  });
 });
 
 describe("auth.login", () => {

@@ -1,10 +1,10 @@
 import { z } from "zod";
 import { authCookies, clearedAuthCookies } from "../auth/cookies";
-import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "../auth/password-rules";
 import { cookieOptions } from "../auth/request-auth";
 import * as auth from "../auth/service";
 import type { Context } from "../context";
 import { isLoopbackAddress } from "../http-context";
+import { NAME_MAX_LENGTH, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "../limits";
 import { Reason, appError } from "../errors";
 import { leaveAllSessions } from "../services/participants";
 import { plainText } from "./inputs";
@@ -59,7 +59,7 @@ export const authRouter = createTRPCRouter({
     .input(
       z.strictObject({
         email,
-        name: plainText(100, "A name", { singleLine: true }).min(1, { error: "Enter your name." }),
+        name: plainText(NAME_MAX_LENGTH, "Your name", { singleLine: true }).min(1, { error: "Enter your name." }),
         password,
         delivery,
       }),

@@ -1,7 +1,9 @@
 import type { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import type { z } from "zod";
 import type { SessionUser } from "../context";
 import { reasonOf } from "../errors";
+import { COURSE_SLUG_MAX_LENGTH, COURSE_TITLE_MAX_LENGTH } from "../limits";
 import { createCaller } from "../root";
 import { slugify } from "../services/course";
 import { assertRejectsMalformedInput } from "../testing/fuzz";
@@ -113,6 +115,21 @@ describe("course management", () => {
           reason: "INVALID_INPUT",
         });
       }
+    });
+
+    test("a title or slug over its limit is refused with the limit in words", async () => {
+      const messages = async (input: { title: string; slug?: string }) =>
+        (
+          (await as(ada)
+            .course.create(input)
+            .catch((error: unknown) => error)) as { cause: z.ZodError }
+        ).cause.issues.map((issue) => issue.message);
+      expect(await messages({ title: "x".repeat(COURSE_TITLE_MAX_LENGTH + 1) })).toEqual([
+        "Title can be at most 120 characters.",
+      ]);
+      expect(await messages({ title: "Fine", slug: "x".repeat(COURSE_SLUG_MAX_LENGTH + 1) })).toEqual([
+        "The address can be at most 60 characters.",
+      ]);
     });
 
     test("titles without letters or digits, and accented titles, still get a usable slug", async () => {

@@ -1,16 +1,17 @@
 import { z } from "zod";
+import { COURSE_SLUG_MAX_LENGTH, COURSE_TITLE_MAX_LENGTH, DESCRIPTION_MAX_LENGTH } from "../limits";
 import { createCourse, getCourse, listCourses, listManagedCourses, updateCourse } from "../services/course";
 import { createTRPCRouter, instructorProcedure, publicProcedure } from "../trpc";
 import { plainText } from "./inputs";
 
 const courseId = z.uuid();
-const title = plainText(120, "A title").min(1, { error: "Enter a title." });
-const description = plainText(5_000, "A description");
+const title = plainText(COURSE_TITLE_MAX_LENGTH, "Title").min(1, { error: "Enter a title." });
+const description = plainText(DESCRIPTION_MAX_LENGTH, "Description");
 const slug = z
   .string()
   .trim()
   .toLowerCase()
-  .max(60)
+  .max(COURSE_SLUG_MAX_LENGTH, { error: `The address can be at most ${COURSE_SLUG_MAX_LENGTH} characters.` })
   .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, { error: "Use lowercase letters, digits and single dashes." });
 const page = z
   .strictObject({

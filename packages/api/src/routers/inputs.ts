@@ -9,13 +9,14 @@ const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**
  * Trimmed user text of at most `max` characters. NUL is always refused; `singleLine` text (names)
- * refuses every control character.
+ * refuses every control character. `label` starts the messages, written as the form names the
+ * field: "Your name can be at most 100 characters.", "Title can be at most 200 characters."
  */
 export function plainText(max: number, label: string, { singleLine = false }: { singleLine?: boolean } = {}) {
   const refused = singleLine ? CONTROL_CHARACTERS : NUL;
   return z
     .string()
     .trim()
-    .max(max, { error: `${label} is at most ${max.toLocaleString("en-US")} characters.` })
+    .max(max, { error: `${label} can be at most ${max.toLocaleString("en-US")} characters.` })
     .refine((value) => !refused.test(value), { error: `${label} contains a character that is not allowed.` });
 }

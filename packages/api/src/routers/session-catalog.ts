@@ -1,5 +1,11 @@
 import { z } from "zod";
 import {
+  DESCRIPTION_MAX_LENGTH,
+  RATING_COMMENT_MAX_LENGTH,
+  SEARCH_MAX_LENGTH,
+  SESSION_TITLE_MAX_LENGTH,
+} from "../limits";
+import {
   SESSION_TABS,
   createSession,
   getSession,
@@ -19,8 +25,8 @@ const sessionId = z.strictObject({ sessionId: z.uuid() });
 
 /** What a session is: one definition for scheduling, series and edits. */
 const sessionFields = {
-  title: plainText(200, "A title").min(1, { error: "Enter a title." }),
-  description: plainText(5_000, "A description"),
+  title: plainText(SESSION_TITLE_MAX_LENGTH, "Title").min(1, { error: "Enter a title." }),
+  description: plainText(DESCRIPTION_MAX_LENGTH, "Description"),
   startsAt: z.coerce.date({ error: "Enter a valid start time." }),
   plannedDurationMinutes: z.number().int().min(5).max(600),
 };
@@ -90,7 +96,7 @@ export const sessionCatalogRouter = createTRPCRouter({
       z
         .strictObject({
           tab: z.enum(SESSION_TABS).default("all"),
-          search: plainText(100, "A search").optional(),
+          search: plainText(SEARCH_MAX_LENGTH, "Search").optional(),
           courseId: z.uuid().optional(),
           cursor: z.string().max(512).optional(),
           limit: z.number().int().min(1).max(50).default(12),
@@ -107,7 +113,7 @@ export const sessionCatalogRouter = createTRPCRouter({
       z.strictObject({
         sessionId: z.uuid(),
         stars: z.number().int().min(1).max(5),
-        comment: plainText(2_000, "A comment").nullish(),
+        comment: plainText(RATING_COMMENT_MAX_LENGTH, "Your comment").nullish(),
       }),
     )
     .mutation(({ ctx, input }) => rateSession(ctx, ctx.user.id, input)),

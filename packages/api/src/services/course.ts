@@ -2,6 +2,7 @@ import { randomInt } from "node:crypto";
 import { Prisma, type Db } from "@livehall/db";
 import type { Services, SessionUser } from "../context";
 import { Reason, appError } from "../errors";
+import { COURSE_SLUG_MAX_LENGTH } from "../limits";
 
 type CourseServices = Pick<Services, "db">;
 
@@ -110,7 +111,6 @@ export async function getCourse(services: CourseServices, courseId: string) {
   };
 }
 
-const SLUG_MAX_LENGTH = 60;
 const SLUG_ATTEMPTS = 5;
 
 /** A URL slug from a title: ASCII lowercase words joined by dashes ("Intro to C++" → "intro-to-c"). */
@@ -120,7 +120,7 @@ export function slugify(title: string): string {
     .replace(/[\u0300-\u036f]/g, "")
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, "-")
-    .slice(0, SLUG_MAX_LENGTH)
+    .slice(0, COURSE_SLUG_MAX_LENGTH)
     .replace(/^-+|-+$/g, "");
   return slug || "course";
 }
@@ -150,7 +150,7 @@ export async function createCourse(
     throw appError("FORBIDDEN", Reason.FORBIDDEN, "Only instructors and admins can create courses.");
   const base = input.slug ?? slugify(input.title);
   for (let attempt = 0; ; attempt++) {
-    const slug = attempt === 0 ? base : `${base.slice(0, SLUG_MAX_LENGTH)}-${slugSuffix()}`;
+    const slug = attempt === 0 ? base : `${base.slice(0, COURSE_SLUG_MAX_LENGTH)}-${slugSuffix()}`;
     try {
       const created = await services.db.course.create({
         data: { slug, title: input.title, description: input.description, instructorId: actor.id },

@@ -12,8 +12,6 @@ import { accountTransaction, writeAudit, type Admin } from "./accounts";
 
 type RoleRequestServices = Pick<Services, "db" | "redis" | "keys" | "config" | "clock">;
 
-export const ROLE_REQUEST_NOTE_MAX = 500;
-export const ROLE_REQUEST_MESSAGE_MAX = 500;
 const ASK_AGAIN_AFTER_MS = 24 * 60 * 60 * 1000;
 
 const requestSelect = {

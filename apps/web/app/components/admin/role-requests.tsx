@@ -1,4 +1,5 @@
 import type { AppRouter, inferRouterOutputs } from "@livehall/api";
+import { ROLE_REQUEST_MESSAGE_MAX_LENGTH } from "@livehall/api/limits";
 import { Form, useNavigation } from "@remix-run/react";
 import { AbsoluteTime } from "../sessions/session-time";
 import { Button, Card, EmptyState } from "../ui";
@@ -12,8 +13,6 @@ export interface DecideAnswer {
   ok: boolean;
   message: string;
 }
-
-export const DECISION_MESSAGE_MAX = 500;
 
 function RequestCard({ request }: { request: PendingRequest }) {
   const navigation = useNavigation();
@@ -40,7 +39,7 @@ function RequestCard({ request }: { request: PendingRequest }) {
           <TextareaField
             label="Message to them (optional)"
             name="message"
-            maxLength={DECISION_MESSAGE_MAX}
+            maxLength={ROLE_REQUEST_MESSAGE_MAX_LENGTH}
             rows={2}
             hint="They see it the next time they open Livehall."
           />

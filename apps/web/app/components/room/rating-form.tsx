@@ -1,3 +1,4 @@
+import { RATING_COMMENT_MAX_LENGTH } from "@livehall/api/limits";
 import { useFetcher } from "@remix-run/react";
 import { useEffect, useId, useRef, useState } from "react";
 import { Alert, Button, Card, FieldError, Label, cn, inputClasses } from "../ui";
@@ -126,7 +127,7 @@ export function RatingForm({ sessionId, saved }: { sessionId: string; saved: Sav
             id={`${id}-comment`}
             name="comment"
             rows={3}
-            maxLength={2_000}
+            maxLength={RATING_COMMENT_MAX_LENGTH}
             defaultValue={saved?.comment ?? ""}
             placeholder="What worked well? What could be better?"
             className={cn(inputClasses, "mt-1.5 resize-y")}

@@ -112,10 +112,20 @@ export function SessionCard({ session, now }: { session: SessionItem; now: Date 
         <SessionStatusBadge status={session.status} />
         <When session={session} now={now} />
       </div>
-      <h3 id={titleId} className="mt-4 text-lg leading-snug font-semibold text-slate-900">
+      {/* Long titles stop at two lines (one for the course); the whole title is in the tooltip and on the session's page. */}
+      <h3
+        id={titleId}
+        title={session.title}
+        className="mt-4 line-clamp-2 text-lg leading-snug font-semibold wrap-anywhere text-slate-900"
+      >
         {session.title}
       </h3>
-      <p className="mt-1.5 text-sm font-semibold text-brand-700">{session.course.title}</p>
+      <p
+        title={session.course.title}
+        className="mt-1.5 line-clamp-1 text-sm font-semibold wrap-anywhere text-brand-700"
+      >
+        {session.course.title}
+      </p>
       <p className="mt-2 flex items-center gap-2 text-sm text-slate-700">
         <span
           className="flex size-6 shrink-0 items-center justify-center rounded-full bg-gradient-to-br from-brand-100 to-accent-100 text-[0.625rem] font-bold text-brand-800"

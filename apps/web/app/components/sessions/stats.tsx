@@ -39,7 +39,7 @@ export function SessionStatsBar({ stats }: { stats: SessionStats }) {
       />
       <Stat
         testId="stat-participants"
-        label="Participants now"
+        label="People in rooms now"
         value={stats.participantsNow}
         detail="in live rooms"
         icon={<UsersIcon className="size-5" />}

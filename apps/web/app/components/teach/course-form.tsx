@@ -1,3 +1,4 @@
+import { COURSE_SLUG_MAX_LENGTH, COURSE_TITLE_MAX_LENGTH, DESCRIPTION_MAX_LENGTH } from "@livehall/api/limits";
 import { Form } from "@remix-run/react";
 import { useEffect, useRef } from "react";
 import { Alert, Button, Field } from "../ui";
@@ -43,7 +44,7 @@ export function CourseForm({ intent, errors, values, pending, resetKey }: Course
         label="Title"
         name="title"
         required
-        maxLength={120}
+        maxLength={COURSE_TITLE_MAX_LENGTH}
         defaultValue={values?.title}
         error={errors?.fields?.title}
         autoComplete="off"
@@ -52,7 +53,7 @@ export function CourseForm({ intent, errors, values, pending, resetKey }: Course
         <Field
           label="Address (optional)"
           name="slug"
-          maxLength={60}
+          maxLength={COURSE_SLUG_MAX_LENGTH}
           defaultValue={values?.slug}
           error={errors?.fields?.slug}
           autoComplete="off"
@@ -64,7 +65,7 @@ export function CourseForm({ intent, errors, values, pending, resetKey }: Course
         label="Description"
         name="description"
         rows={creating ? 3 : 4}
-        maxLength={5000}
+        maxLength={DESCRIPTION_MAX_LENGTH}
         defaultValue={values?.description}
         error={errors?.fields?.description}
         hint="What students will learn. Optional."

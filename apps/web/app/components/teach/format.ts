@@ -36,18 +36,18 @@ export function plural(count: number, one: string, many = `${one}s`): string {
 const COUNT_LABELS: Record<string, string> = {
   expired: "Expired tokens deleted",
   revoked: "Revoked tokens deleted",
-  presenceRestored: "Connections restored",
-  duplicatesClosed: "Duplicate rows closed",
-  endedSessionRowsClosed: "Rows of ended sessions closed",
-  disconnectedRowsClosed: "Rows without a connection closed",
-  orphanConnectionsDropped: "Orphan connections dropped",
-  connectionsEvicted: "Connections evicted",
-  participantsTimedOut: "Participants timed out",
+  presenceRestored: "People put back in the room after a restart",
+  duplicatesClosed: "People listed twice, now once",
+  endedSessionRowsClosed: "People taken out of ended sessions",
+  disconnectedRowsClosed: "People taken out who had closed the session",
+  orphanConnectionsDropped: "Open tabs that belonged to nobody",
+  connectionsEvicted: "Tabs that stopped answering, closed",
+  participantsTimedOut: "People who stopped answering, taken out",
   sessions: "Sessions checked",
   ended: "Sessions ended",
 };
 
-/** A job count's name for people: "connectionsEvicted" → "Connections evicted". */
+/** A job count's name for people: "participantsTimedOut" → "People who stopped answering, taken out". */
 export function countLabel(key: string): string {
   const known = COUNT_LABELS[key];
   if (known) return known;
@@ -58,7 +58,7 @@ export function countLabel(key: string): string {
 /** Counts that describe the sweep itself rather than something it fixed. */
 const CONTEXT_COUNTS = new Set(["sessions"]);
 
-/** The drift a reconcile found: everything it fixed (not how many sessions it looked at). */
+/** Everything a clean-up fixed (not how many sessions it looked at). */
 export function driftTotal(counts: object): number {
   return Object.entries(counts as Record<string, number>).reduce(
     (sum, [key, value]) => (CONTEXT_COUNTS.has(key) ? sum : sum + value),

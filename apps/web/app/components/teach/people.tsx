@@ -133,8 +133,8 @@ export function RemovedList({ sessionId, removals, now }: { sessionId: string; r
 }
 
 /**
- * "Clean up participants": runs the reconcile of participants.dedupe for this session and shows what
- * it fixed, count by count.
+ * "Fix the list": runs the participants.dedupe clean-up for this session and shows what it fixed,
+ * count by count, in words an instructor uses.
  */
 export function CleanupParticipants({ sessionId }: { sessionId: string }) {
   const fetcher = useFetcher<TeachActionResult>({ key: `cleanup:${sessionId}` });
@@ -147,17 +147,17 @@ export function CleanupParticipants({ sessionId }: { sessionId: string }) {
     <div className="rounded-card border border-white/70 bg-white/60 p-5 shadow-card backdrop-blur-sm">
       <div className="flex flex-col gap-4 sm:flex-row sm:items-start sm:justify-between">
         <div className="max-w-xl">
-          <h3 className="text-base font-semibold text-slate-900">Clean up participants</h3>
+          <h3 className="text-base font-semibold text-slate-900">Fix the list of people in the room</h3>
           <p className="mt-1 text-sm text-slate-600">
-            Checks this session&rsquo;s participants against the open connections: closes duplicate rows and rows left
-            without a connection, and drops connections nobody owns. The worker does this on a schedule; run it now if
-            the list looks wrong.
+            Checks who the list shows against who really has the session open: takes out anyone listed twice or who has
+            closed the session, and forgets open tabs that belong to nobody. Livehall does this every few minutes on its
+            own; run it now if the list looks wrong.
           </p>
         </div>
         <fetcher.Form method="post" action={sessionActionPath(sessionId)}>
           <input type="hidden" name="intent" value="cleanup" />
           <Button type="submit" variant="secondary" size="sm" pending={pending}>
-            {pending ? "Cleaning up…" : "Clean up participants"}
+            {pending ? "Fixing the list…" : "Fix the list"}
           </Button>
         </fetcher.Form>
       </div>

@@ -1,3 +1,4 @@
+import { DESCRIPTION_MAX_LENGTH, SESSION_TITLE_MAX_LENGTH } from "@livehall/api/limits";
 import { Form } from "@remix-run/react";
 import { useEffect, useRef, useState } from "react";
 import { useHydrated } from "../../lib/use-hydrated";
@@ -94,7 +95,7 @@ function SessionFields({ kind, errors, values, startsAt, pending }: Omit<Session
         label="Session title"
         name="title"
         required
-        maxLength={200}
+        maxLength={SESSION_TITLE_MAX_LENGTH}
         defaultValue={values?.title}
         error={errors?.fields?.title}
         autoComplete="off"
@@ -142,7 +143,7 @@ function SessionFields({ kind, errors, values, startsAt, pending }: Omit<Session
         label="Description"
         name="description"
         rows={3}
-        maxLength={5000}
+        maxLength={DESCRIPTION_MAX_LENGTH}
         defaultValue={values?.description}
         error={errors?.fields?.description}
         hint={

@@ -53,7 +53,7 @@ export function SessionRow({
           <SessionStatusBadge status={session.status} />
           <When session={session} now={now} />
         </div>
-        <h3 className="mt-2 text-base font-semibold text-slate-900">
+        <h3 title={session.title} className="mt-2 line-clamp-2 text-base font-semibold wrap-anywhere text-slate-900">
           <Link to={to} className="rounded underline-offset-4 hover:text-brand-700 hover:underline">
             {session.title}
           </Link>

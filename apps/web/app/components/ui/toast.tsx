@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState, type ReactNode } from "react";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState, type ReactNode } from "react";
 import { cn } from "./cn";
 
 export interface ToastMessage {
@@ -40,17 +40,56 @@ const tones = {
   info: { ring: "ring-brand-100", icon: "bg-brand-50 text-brand-700", path: "M10 6.5v.01M10 9.5v4" },
 } as const;
 
+// Server rendering has no layout to measure; the effect is only needed in the browser.
+const useBrowserLayoutEffect = typeof document === "undefined" ? useEffect : useLayoutEffect;
+
 /**
- * Where toasts appear (bottom right; bottom centre on phones). The region is always in the page and
- * polite, so screen readers announce each toast as it arrives without interrupting.
+ * The control a toast reports on: the last button or link pressed outside a dialog (a confirm
+ * dialog's own button stands for the one that opened it), with where it was when pressed, since a
+ * finished action often re-renders or removes it.
+ */
+function useLastControl() {
+  const last = useRef<{ element: Element; rect: DOMRect } | null>(null);
+  useEffect(() => {
+    const onClick = (event: MouseEvent) => {
+      const control = (event.target as Element | null)?.closest("button, a, [role=button]");
+      if (control && !control.closest("dialog, [role=dialog], [data-toast-region]"))
+        last.current = { element: control, rect: control.getBoundingClientRect() };
+    };
+    document.addEventListener("click", onClick, true);
+    return () => document.removeEventListener("click", onClick, true);
+  }, []);
+  return last;
+}
+
+/**
+ * Where toasts appear: at the bottom (right; centred on phones), unless the control they report on
+ * is in the lower half of the window; then at the top, under the header, so they never cover it.
+ * The region is always in the page and polite, so screen readers announce each toast as it arrives
+ * without interrupting.
  */
 export function ToastRegion({ toasts, onDismiss }: { toasts: ToastMessage[]; onDismiss: (id: number) => void }) {
+  const lastControl = useLastControl();
+  const [atTop, setAtTop] = useState(false);
+  const newest = toasts.at(-1)?.id;
+  useBrowserLayoutEffect(() => {
+    if (newest === undefined || !lastControl.current) return;
+    const { element, rect } = lastControl.current;
+    const box = element.isConnected ? element.getBoundingClientRect() : rect;
+    setAtTop(box.top + box.height / 2 > window.innerHeight / 2);
+  }, [newest, lastControl]);
   return (
     <div
       role="status"
       aria-live="polite"
       aria-label="Notifications"
-      className="pointer-events-none fixed inset-x-0 bottom-0 z-50 flex flex-col items-center gap-3 p-4 sm:items-end sm:p-6"
+      data-toast-region
+      data-placement={atTop ? "top" : "bottom"}
+      className={cn(
+        "pointer-events-none fixed inset-x-0 z-50 flex gap-3 p-4 sm:p-6",
+        // At the top the newest toast is nearest the header, away from the control.
+        atTop ? "top-16 flex-col-reverse items-center sm:items-end" : "bottom-0 flex-col items-center sm:items-end",
+      )}
     >
       {toasts.map((toast) => {
         const tone = tones[toast.tone];

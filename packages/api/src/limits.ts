@@ -1,0 +1,19 @@
+/**
+ * The longest text each field takes. Browser-safe (no server imports), so the forms' maxLength and
+ * the API's zod schemas use the same numbers.
+ */
+export const NAME_MAX_LENGTH = 100;
+export const COURSE_TITLE_MAX_LENGTH = 120;
+/** A course's address: /courses/<slug>. */
+export const COURSE_SLUG_MAX_LENGTH = 60;
+export const SESSION_TITLE_MAX_LENGTH = 200;
+/** Course and session descriptions. */
+export const DESCRIPTION_MAX_LENGTH = 5_000;
+/** The sessions search and the admin's user search. */
+export const SEARCH_MAX_LENGTH = 100;
+export const RATING_COMMENT_MAX_LENGTH = 2_000;
+/** A student's note with a request to teach, and the admin's message with the answer. */
+export const ROLE_REQUEST_NOTE_MAX_LENGTH = 500;
+export const ROLE_REQUEST_MESSAGE_MAX_LENGTH = 500;
+
+export { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "./auth/password-rules";
