@@ -72,6 +72,7 @@ describe("config", () => {
       leave: { burst: 60, perSecond: 2 },
       participants: { burst: 20, perSecond: 1 },
       participantCount: { burst: 60, perSecond: 2 },
+      stream: { burst: 60, perSecond: 1 },
     });
     expect(defaults.maxTabsPerSession).toBe(10);
     const tuned = loadCoreConfig({

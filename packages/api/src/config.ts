@@ -95,6 +95,9 @@ const roomLimitsSchema = z.object({
   ROOM_RATE_PARTICIPANTS_PER_SECOND: perSecond(1),
   ROOM_RATE_PARTICIPANT_COUNT_BURST: count(60),
   ROOM_RATE_PARTICIPANT_COUNT_PER_SECOND: perSecond(2),
+  /** Opening the room stream (each opening reads the whole room): reconnects fit well inside. */
+  ROOM_RATE_STREAM_BURST: count(60),
+  ROOM_RATE_STREAM_PER_SECOND: perSecond(1),
   /** Open connections (tabs) one user may have in one session; a join beyond it closes the oldest. */
   MAX_TABS_PER_SESSION: count(10),
 });
@@ -105,7 +108,7 @@ export interface RoomRate {
   /** Calls the bucket refills per second. */
   perSecond: number;
 }
-export type RoomProcedure = "join" | "heartbeat" | "leave" | "participants" | "participantCount";
+export type RoomProcedure = "join" | "heartbeat" | "leave" | "participants" | "participantCount" | "stream";
 
 function toRoomRates(env: z.output<typeof roomLimitsSchema>): Record<RoomProcedure, RoomRate> {
   return {
@@ -117,6 +120,7 @@ function toRoomRates(env: z.output<typeof roomLimitsSchema>): Record<RoomProcedu
       burst: env.ROOM_RATE_PARTICIPANT_COUNT_BURST,
       perSecond: env.ROOM_RATE_PARTICIPANT_COUNT_PER_SECOND,
     },
+    stream: { burst: env.ROOM_RATE_STREAM_BURST, perSecond: env.ROOM_RATE_STREAM_PER_SECOND },
   };
 }
 

@@ -66,10 +66,16 @@ describe("admin: users", () => {
     expect(disabled.items.map((item) => item.id)).toEqual([users[0]!.id]);
     const byName = await caller.admin.users({ search: "Test User 7", role: "STUDENT" });
     expect(byName.items.some((item) => item.email === `${prefix}-7@example.test`)).toBe(true);
-    await expect(caller.admin.users({ cursor: "not-a-cursor" })).rejects.toMatchObject({
-      code: "BAD_REQUEST",
-      cause: { reason: "INVALID_INPUT" },
-    });
+    for (const cursor of [
+      "not-a-cursor",
+      Buffer.from(`${new Date().toISOString()}|${"-".repeat(36)}`).toString("base64url"),
+      Buffer.from(`-100000-01-01T00:00:00.000Z|${crypto.randomUUID()}`).toString("base64url"),
+    ]) {
+      await expect(caller.admin.users({ cursor })).rejects.toMatchObject({
+        code: "BAD_REQUEST",
+        cause: { reason: "INVALID_INPUT" },
+      });
+    }
   });
 
   test("an admin cannot demote or disable themselves", async () => {

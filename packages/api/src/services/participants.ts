@@ -554,6 +554,13 @@ export async function* participantEvents(
   // Refused before anything is held: an unknown session costs one indexed read.
   const exists = await services.db.liveSession.findUnique({ where: { id: sessionId }, select: { id: true } });
   if (!exists) throw appError("NOT_FOUND", Reason.SESSION_NOT_FOUND, "This session does not exist.");
+  // Every opening reads the whole room: budgeted like the list, and not for someone the host removed.
+  await spendRoomBudget(services, "stream", user.id);
+  const removed = await services.db.sessionRemoval.findUnique({
+    where: { sessionId_userId: { sessionId, userId: user.id } },
+    select: { sessionId: true },
+  });
+  if (removed) throw removedByHost();
   const releaseSlot = services.events.acquireStream(user.id, services.config.maxStreamsPerUser);
   if (!releaseSlot) {
     throw appError("TOO_MANY_REQUESTS", Reason.RATE_LIMITED, "Too many open rooms. Close a tab and try again.", {

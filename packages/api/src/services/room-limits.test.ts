@@ -30,6 +30,33 @@ const refusals = (results: Settled[]) =>
   results.filter((result): result is PromiseRejectedResult => result.status === "rejected").map((r) => r.reason);
 
 describe("room budgets", () => {
+  test("opening the room stream is budgeted per user; someone the host removed cannot open it", async () => {
+    const { session, student, caller } = await studentIn();
+    const { burst } = services.config.roomRates.stream;
+    const open = async () => {
+      const stream = (await caller.session.onParticipants({ sessionId: session.id })) as AsyncIterable<unknown>;
+      const events = stream[Symbol.asyncIterator]();
+      try {
+        await events.next();
+      } finally {
+        await events.return?.();
+      }
+    };
+    for (let i = 0; i < burst; i++) await open();
+    await expect(open()).rejects.toMatchObject({ code: "TOO_MANY_REQUESTS", cause: { reason: "RATE_LIMITED" } });
+    expect(services.events.stats().streams).toBe(0);
+
+    const { session: other, instructor } = await createSessionFixture(services, "LIVE");
+    await createCaller(context(instructor)).session.removeParticipant({ sessionId: other.id, userId: student.id });
+    const another = createCaller(context(asSessionUser(student)));
+    clock.advance(60_000);
+    const stream = (await another.session.onParticipants({ sessionId: other.id })) as AsyncIterable<unknown>;
+    await expect(stream[Symbol.asyncIterator]().next()).rejects.toMatchObject({
+      code: "FORBIDDEN",
+      cause: { reason: "REMOVED_BY_HOST" },
+    });
+  });
+
   test("200 leaves by one user: exactly the leave burst is served, the rest answer 429 RATE_LIMITED with a retry hint", async () => {
     const { session, caller } = await studentIn();
     const { burst, perSecond } = services.config.roomRates.leave;

@@ -3,13 +3,16 @@
  * class keeps its local start time when daylight saving time begins or ends between two weeks.
  */
 
+// Keyed by the canonical zone name: Intl accepts any letter case ("europe/BERLIN"), and a cache
+// keyed by what callers send would grow with every spelling.
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
 function formatter(timeZone: string): Intl.DateTimeFormat {
-  let format = formatters.get(timeZone);
+  const canonical = new Intl.DateTimeFormat("en-US", { timeZone }).resolvedOptions().timeZone;
+  let format = formatters.get(canonical);
   if (!format) {
     format = new Intl.DateTimeFormat("en-US", {
-      timeZone,
+      timeZone: canonical,
       hourCycle: "h23",
       year: "numeric",
       month: "numeric",
@@ -18,7 +21,7 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
       minute: "numeric",
       second: "numeric",
     });
-    formatters.set(timeZone, format);
+    formatters.set(canonical, format);
   }
   return format;
 }
