@@ -9,7 +9,6 @@ import { waitFor } from "@livehall/testing";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
-  DEMO_PASSWORD,
   artifactsDir,
   expectNoProblems,
   pathOf,
@@ -20,6 +19,7 @@ import {
   waitForPaint,
   type E2E,
 } from "./harness";
+import { signInThroughApi } from "./room-helpers";
 
 // Schedules far apart, for the web server (what the page shows) and the worker alike: after their
 // first runs at start-up, jobs run only when the admin runs them, so every count below is exact.
@@ -94,18 +94,6 @@ async function runNow(page: Page, name: string): Promise<Record<string, number>>
   ) as Record<string, number>;
 }
 
-/**
- * Signs a browser context in through the API (auth.login, cookie delivery, as the sign-in form's action
- * does) for the users whose sign-in is not what a test is about; the form is covered by auth.e2e.ts.
- */
-async function signInQuickly(page: Page, email: string) {
-  const response = await page.context().request.post(`${e2e.url}/api/trpc/auth.login`, {
-    data: { json: { email, password: DEMO_PASSWORD } },
-    headers: { origin: e2e.url },
-  });
-  expect(response.status(), await response.text()).toBe(200);
-}
-
 describe("/admin in the browser", () => {
   test("without a worker, Run now says so clearly", async () => {
     const page = await e2e.newPage();
@@ -160,7 +148,7 @@ describe("/admin in the browser", () => {
     );
 
     const page = await e2e.newPage();
-    await signInQuickly(page, "admin@livehall.dev");
+    await signInThroughApi(page, e2e.url, "admin@livehall.dev");
     await visit(page, "/admin");
     expect(await page.getByTestId("worker-status").textContent()).toBe("1 worker online");
     expect(await page.getByRole("article").count()).toBe(JOB_NAMES.length);
@@ -226,7 +214,7 @@ describe("/admin in the browser", () => {
       ["instructor@livehall.dev", "an instructor"],
     ] as const) {
       const page = await e2e.newPage();
-      await signInQuickly(page, email);
+      await signInThroughApi(page, e2e.url, email);
       const answer = await page.goto("/admin");
       expect(answer?.status()).toBe(403);
       await page.getByRole("heading", { level: 1, name: "This page is for admins" }).waitFor();

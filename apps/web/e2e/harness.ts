@@ -177,3 +177,6 @@ export async function screenshot(page: Page, name: string, width = 1280): Promis
   });
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
 }
+
+/** The toast whose text contains `text`. */
+export const toastWith = (page: Page, text: string) => page.getByTestId("toast").filter({ hasText: text });

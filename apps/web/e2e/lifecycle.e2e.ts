@@ -1,19 +1,19 @@
 import { mkdir } from "node:fs/promises";
 import { seedId } from "@livehall/db/seed";
-import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
-  DEMO_PASSWORD,
-  TEST_REFRESH_SECONDS,
   artifactsDir,
   expectNoProblems,
   pathOf,
   screenshot,
   seriousViolations,
   startE2E,
+  TEST_REFRESH_SECONDS,
+  toastWith,
   visit,
   type E2E,
 } from "./harness";
+import { signInThroughApi } from "./room-helpers";
 
 let e2e: E2E;
 
@@ -24,15 +24,6 @@ beforeAll(async () => {
 afterAll(() => e2e?.close());
 
 const DAY = 86_400_000;
-const toast = (page: Page, text: string) => page.getByTestId("toast").filter({ hasText: text });
-
-async function signInQuickly(page: Page, email: string) {
-  const response = await page.context().request.post(`${e2e.url}/api/trpc/auth.login`, {
-    data: { json: { email, password: DEMO_PASSWORD } },
-    headers: { origin: e2e.url },
-  });
-  expect(response.status(), await response.text()).toBe(200);
-}
 
 /** The wall-clock time ("18:30"), weekday and offset name ("GMT+1") of `instant` in `timeZone`, by Intl. */
 function local(instant: Date, timeZone: string) {
@@ -65,7 +56,7 @@ function firstStartBeforeOffsetChange(): string {
 describe("session lifecycle on /teach", () => {
   test("edit a scheduled session: the form, its checks, and /sessions shows the new title", async () => {
     const teacher = await e2e.newPage({ timezoneId: "America/New_York" });
-    await signInQuickly(teacher, "instructor@livehall.dev");
+    await signInThroughApi(teacher, e2e.url, "instructor@livehall.dev");
     const session = await e2e.server.services.db.liveSession.findFirstOrThrow({
       where: { status: "SCHEDULED", courseId: seedId("course:typescript-in-practice") },
       orderBy: { startsAt: "asc" },
@@ -91,7 +82,7 @@ describe("session lifecycle on /teach", () => {
     await form.getByLabel("Session title").fill("Generics, renamed for the edit test");
     await form.getByLabel("Length (minutes)").fill("75");
     await form.getByRole("button", { name: "Save changes" }).click();
-    await toast(teacher, "Changes saved").waitFor();
+    await toastWith(teacher, "Changes saved").waitFor();
     await teacher.getByRole("heading", { level: 1, name: "Generics, renamed for the edit test" }).waitFor();
     const stored = await e2e.server.services.db.liveSession.findUniqueOrThrow({ where: { id: session.id } });
     expect(stored).toMatchObject({
@@ -114,7 +105,7 @@ describe("session lifecycle on /teach", () => {
   test("schedule a weekly series of 4 from the course page, across a daylight saving change; starting early asks first", async () => {
     const zone = "Europe/Berlin";
     const teacher = await e2e.newPage({ timezoneId: zone });
-    await signInQuickly(teacher, "instructor@livehall.dev");
+    await signInThroughApi(teacher, e2e.url, "instructor@livehall.dev");
     const courseId = seedId("course:typescript-in-practice");
     await visit(teacher, `/teach/courses/${courseId}`);
     const form = teacher.getByRole("form", { name: "Schedule a weekly series" });
@@ -137,7 +128,7 @@ describe("session lifecycle on /teach", () => {
     expect(await seriousViolations(teacher, "/teach/courses/:id (series form)")).toEqual([]);
 
     await form.getByRole("button", { name: "Schedule series" }).click();
-    await toast(teacher, "4 weekly sessions of “Office hours” are scheduled").waitFor();
+    await toastWith(teacher, "4 weekly sessions of “Office hours” are scheduled").waitFor();
     const series = await e2e.server.services.db.liveSession.findMany({
       where: { courseId, title: "Office hours" },
       orderBy: { startsAt: "asc" },
@@ -169,7 +160,7 @@ describe("session lifecycle on /teach", () => {
     await rows.first().getByRole("button", { name: "Start: Office hours" }).click();
     await ask.getByRole("button", { name: "Start now" }).click();
     await teacher.waitForURL((url) => url.pathname === `/teach/sessions/${series[0]!.id}`);
-    await toast(teacher, "The session is live").waitFor();
+    await toastWith(teacher, "The session is live").waitFor();
     expect(await teacher.getByTestId("session-status").getAttribute("data-status")).toBe("LIVE");
     // Live: End is offered, Cancel is not.
     await teacher.getByRole("button", { name: "End session" }).waitFor();

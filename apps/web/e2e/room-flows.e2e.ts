@@ -1,8 +1,6 @@
-import { mkdir } from "node:fs/promises";
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
-import { artifactsDir, screenshot, seriousViolations, startE2E, visit, type E2E, type E2EPage } from "./harness";
+import { describe, expect, test } from "vitest";
+import { screenshot, seriousViolations, visit, type E2EPage } from "./harness";
 import {
-  ROOM_TIMINGS,
   createLiveSession,
   expectNoProblemsBut,
   expectRoom,
@@ -11,38 +9,14 @@ import {
   phaseOf,
   settled,
   signInThroughApi,
-  startWorker,
+  roomSuite,
 } from "./room-helpers";
 
-let e2e: E2E;
-let worker: Awaited<ReturnType<typeof startWorker>>;
-
-beforeAll(async () => {
-  Object.assign(process.env, ROOM_TIMINGS);
-  [e2e, worker] = await Promise.all([startE2E(), startWorker()]);
-  await mkdir(artifactsDir, { recursive: true });
-});
-afterAll(async () => {
-  await worker?.stop();
-  await e2e?.close();
-});
-
-const opened: E2EPage[] = [];
-afterEach(async () => {
-  await Promise.all(
-    opened.splice(0).map((page) =>
-      page
-        .context()
-        .close()
-        .catch(() => undefined),
-    ),
-  );
-});
+const suite = roomSuite();
 
 async function signedIn(email: string): Promise<E2EPage> {
-  const page = await e2e.newPage();
-  opened.push(page);
-  await signInThroughApi(page, e2e.url, email);
+  const page = await suite.newPage();
+  await signInThroughApi(page, suite.e2e.url, email);
   return page;
 }
 
@@ -54,7 +28,7 @@ async function anotherTab(page: E2EPage): Promise<E2EPage> {
 }
 
 const rowsOf = (sessionId: string, email: string) =>
-  e2e.server.services.db.sessionParticipant.findMany({
+  suite.e2e.server.services.db.sessionParticipant.findMany({
     where: { sessionId, user: { email } },
     orderBy: { joinedAt: "asc" },
     select: { leftAt: true, leaveReason: true },
@@ -75,7 +49,7 @@ function seen(what: string, since: number) {
 
 describe("room flows", () => {
   test("opening the room URL, reloading, and Back after leaving never join: no participant row until Join", async () => {
-    const { session } = await createLiveSession(e2e.server.services, "Flows: the pre-join screen");
+    const { session } = await createLiveSession(suite.e2e.server.services, "Flows: the pre-join screen");
     const email = "priya.raman@livehall.dev";
     const priya = await signedIn(email);
     const other = await signedIn("mei.tanaka@livehall.dev");
@@ -128,7 +102,7 @@ describe("room flows", () => {
   });
 
   test("Leave in one of two tabs leaves both, and the instructor's control page drops the student", async () => {
-    const { session } = await createLiveSession(e2e.server.services, "Flows: leave means leave");
+    const { session } = await createLiveSession(suite.e2e.server.services, "Flows: leave means leave");
     const email = "lucas.oliveira@livehall.dev";
     const teacher = await signedIn("instructor@livehall.dev");
     await visit(teacher, `/teach/sessions/${session.id}`);
@@ -168,7 +142,7 @@ describe("room flows", () => {
   });
 
   test("the instructor removes a student in the room: every tab of theirs is out, and they stay out until let back in", async () => {
-    const { session } = await createLiveSession(e2e.server.services, "Flows: remove and let back in");
+    const { session } = await createLiveSession(suite.e2e.server.services, "Flows: remove and let back in");
     const email = "noah.kim@livehall.dev";
     const host = await signedIn("instructor@livehall.dev");
     const noah = await signedIn(email);
@@ -225,7 +199,7 @@ describe("room flows", () => {
     await removed.waitFor();
     await removed.getByRole("button", { name: "Let Noah Kim back in" }).click();
     await expect.poll(() => removed.count(), { timeout: 10_000 }).toBe(0);
-    expect(await e2e.server.services.db.sessionRemoval.count({ where: { sessionId: session.id } })).toBe(0);
+    expect(await suite.e2e.server.services.db.sessionRemoval.count({ where: { sessionId: session.id } })).toBe(0);
     await noah.getByRole("button", { name: "Try to join again" }).click();
     await expectRoom(noah, ["Ines Instructor", "Noah Kim"]);
     await expect.poll(() => control.getByTestId("participant-row").filter({ hasText: "Noah Kim" }).count()).toBe(1);

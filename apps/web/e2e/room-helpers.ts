@@ -5,8 +5,10 @@ import { waitFor } from "@livehall/testing";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import type { Page } from "playwright-core";
-import { expect } from "vitest";
-import { DEMO_PASSWORD, type E2EPage } from "./harness";
+import { mkdir } from "node:fs/promises";
+import type { BrowserContextOptions } from "playwright-core";
+import { afterAll, afterEach, beforeAll, expect } from "vitest";
+import { DEMO_PASSWORD, artifactsDir, startE2E, type E2E, type E2EPage } from "./harness";
 
 /**
  * Short timings for the room spec's web server and worker (docs/architecture.md#timings: every timing comes from
@@ -150,4 +152,44 @@ export async function stillSameDocument(page: Page): Promise<boolean> {
 export async function settled(page: Page): Promise<Page> {
   await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
   return page;
+}
+
+/**
+ * The room specs' set-up, called once at the top of a spec: this file's web server and the real
+ * worker with ROOM_TIMINGS, and the pages of each test closed after it (an open room heartbeats every
+ * second and refreshes its 5-second token, which would only slow the next tests down).
+ */
+export function roomSuite() {
+  const running: { e2e?: E2E; worker?: { stop(): Promise<void> } } = {};
+  const opened: E2EPage[] = [];
+  beforeAll(async () => {
+    Object.assign(process.env, ROOM_TIMINGS);
+    [running.e2e, running.worker] = await Promise.all([startE2E(), startWorker()]);
+    await mkdir(artifactsDir, { recursive: true });
+  });
+  afterAll(async () => {
+    await running.worker?.stop();
+    await running.e2e?.close();
+  });
+  afterEach(async () => {
+    await Promise.all(
+      opened.splice(0).map((page) =>
+        page
+          .context()
+          .close()
+          .catch(() => undefined),
+      ),
+    );
+  });
+  return {
+    get e2e(): E2E {
+      return running.e2e!;
+    },
+    /** A page in a browser context of its own, closed after the test. */
+    async newPage(options?: BrowserContextOptions): Promise<E2EPage> {
+      const page = await running.e2e!.newPage(options);
+      opened.push(page);
+      return page;
+    },
+  };
 }

@@ -1,11 +1,8 @@
-import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import type { BrowserContextOptions } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { createCaller, createContext } from "@livehall/api";
-import { DEMO_PASSWORD, artifactsDir, seriousViolations, startE2E, visit, type E2E, type E2EPage } from "./harness";
+import { DEMO_PASSWORD, artifactsDir, seriousViolations, visit, type E2EPage } from "./harness";
 import {
-  ROOM_TIMINGS,
   countOf,
   createLiveSession,
   expectNoProblemsBut,
@@ -18,57 +15,24 @@ import {
   roomStatus,
   settled,
   signInThroughApi,
-  startWorker,
+  roomSuite,
   stillSameDocument,
   tabsIn,
 } from "./room-helpers";
 
-let e2e: E2E;
-let worker: Awaited<ReturnType<typeof startWorker>>;
-
-beforeAll(async () => {
-  Object.assign(process.env, ROOM_TIMINGS);
-  [e2e, worker] = await Promise.all([startE2E(), startWorker()]);
-  await mkdir(artifactsDir, { recursive: true });
-});
-afterAll(async () => {
-  await worker?.stop();
-  await e2e?.close();
-});
-
-/**
- * Pages of the running test. Closed after it: an open room heartbeats every second and refreshes its
- * 5-second token, which would only slow the next tests down on a shared machine.
- */
-const opened: E2EPage[] = [];
-afterEach(async () => {
-  await Promise.all(
-    opened.splice(0).map((page) =>
-      page
-        .context()
-        .close()
-        .catch(() => undefined),
-    ),
-  );
-});
-
-async function newPage(options?: BrowserContextOptions): Promise<E2EPage> {
-  const page = await e2e.newPage(options);
-  opened.push(page);
-  return page;
-}
+const suite = roomSuite();
 
 /** A signed-in user's page in a context of its own (own cookies), opened on the room and joined. */
 async function openRoom(email: string, sessionId: string): Promise<E2EPage> {
-  const page = await newPage();
-  await signInThroughApi(page, e2e.url, email);
+  const page = await suite.newPage();
+  await signInThroughApi(page, suite.e2e.url, email);
   await visit(page, `/sessions/${sessionId}`);
   await joinRoom(page);
   return page;
 }
 
 const participantRow = (sessionId: string, email: string) =>
-  e2e.server.services.db.sessionParticipant.findFirst({
+  suite.e2e.server.services.db.sessionParticipant.findFirst({
     where: { sessionId, user: { email } },
     orderBy: { joinedAt: "desc" },
     select: { leftAt: true, leaveReason: true },
@@ -76,7 +40,7 @@ const participantRow = (sessionId: string, email: string) =>
 
 describe("the session room", () => {
   test("a student is listed; another user's join, Leave, Rejoin and closed tab show live, without a reload", async () => {
-    const { session } = await createLiveSession(e2e.server.services, "Room: joining and leaving");
+    const { session } = await createLiveSession(suite.e2e.server.services, "Room: joining and leaving");
     const sam = await openRoom("student@livehall.dev", session.id);
     await expectRoom(sam, ["Sam Student"]);
     await markDocument(sam);
@@ -117,7 +81,7 @@ describe("the session room", () => {
   });
 
   test("the same user in two tabs is one participant; closing one tab keeps them listed", async () => {
-    const { session } = await createLiveSession(e2e.server.services, "Room: two tabs");
+    const { session } = await createLiveSession(suite.e2e.server.services, "Room: two tabs");
     const first = await openRoom("lucas.oliveira@livehall.dev", session.id);
     await expectRoom(first, ["Lucas Oliveira"]);
 
@@ -126,14 +90,14 @@ describe("the session room", () => {
     await visit(second, `/sessions/${session.id}`);
     await joinRoom(second);
     await expectRoom(second, ["Lucas Oliveira"]);
-    await expect.poll(() => tabsIn(e2e.server.services, session.id)).toBe(2);
+    await expect.poll(() => tabsIn(suite.e2e.server.services, session.id)).toBe(2);
     expect(await countOf(first)).toBe(1);
     expect(
-      await e2e.server.services.db.sessionParticipant.count({ where: { sessionId: session.id, leftAt: null } }),
+      await suite.e2e.server.services.db.sessionParticipant.count({ where: { sessionId: session.id, leftAt: null } }),
     ).toBe(1);
 
     await second.close({ runBeforeUnload: true });
-    await expect.poll(() => tabsIn(e2e.server.services, session.id)).toBe(1);
+    await expect.poll(() => tabsIn(suite.e2e.server.services, session.id)).toBe(1);
     expect(await namesOf(first)).toEqual(["Lucas Oliveira"]);
     expect(await countOf(first)).toBe(1);
     expect(await participantRow(session.id, "lucas.oliveira@livehall.dev")).toMatchObject({ leftAt: null });
@@ -142,7 +106,7 @@ describe("the session room", () => {
   });
 
   test("with a 5-second access token, 30 s in the room: no redirect, no error, still connected and listed", async () => {
-    const { session } = await createLiveSession(e2e.server.services, "Room: a long stay");
+    const { session } = await createLiveSession(suite.e2e.server.services, "Room: a long stay");
     const page = await openRoom("amara.okafor@livehall.dev", session.id);
     await expectRoom(page, ["Amara Okafor"]);
     await markDocument(page);
@@ -174,7 +138,7 @@ describe("the session room", () => {
   }, 60_000);
 
   test("a network outage longer than two heartbeats shows reconnecting, then recovers by itself; offline too", async () => {
-    const { session } = await createLiveSession(e2e.server.services, "Room: outage");
+    const { session } = await createLiveSession(suite.e2e.server.services, "Room: outage");
     const noah = await openRoom("noah.kim@livehall.dev", session.id);
     await expectRoom(noah, ["Noah Kim"]);
     const watcher = await openRoom("mei.tanaka@livehall.dev", session.id);
@@ -209,18 +173,20 @@ describe("the session room", () => {
   });
 
   test("signed out elsewhere: a clear message and a sign-in link back to the room, never a redirect", async () => {
-    const { session } = await createLiveSession(e2e.server.services, "Room: signed out elsewhere");
+    const { session } = await createLiveSession(suite.e2e.server.services, "Room: signed out elsewhere");
     const page = await openRoom("jonas.weber@livehall.dev", session.id);
     await expectRoom(page, ["Jonas Weber"]);
     const url = page.url();
 
     // "Sign out everywhere" from another device: the family is revoked; the room's next call hears it.
-    const jonas = await e2e.server.services.db.user.findUniqueOrThrow({
+    const jonas = await suite.e2e.server.services.db.user.findUniqueOrThrow({
       where: { email: "jonas.weber@livehall.dev" },
       select: { id: true },
     });
     await createCaller(
-      createContext(e2e.server.services, { user: { id: jonas.id, role: "STUDENT", familyId: crypto.randomUUID() } }),
+      createContext(suite.e2e.server.services, {
+        user: { id: jonas.id, role: "STUDENT", familyId: crypto.randomUUID() },
+      }),
     ).auth.logoutAll();
     const alert = page.getByRole("alert");
     await alert.waitFor();
@@ -247,22 +213,22 @@ describe("the session room", () => {
   });
 
   test("the instructor ends the session: the room says so and offers the rating form; the rating shows on /sessions", async () => {
-    const { session, instructorId } = await createLiveSession(e2e.server.services, "Room: the end and a rating");
+    const { session, instructorId } = await createLiveSession(suite.e2e.server.services, "Room: the end and a rating");
     // Diego signs in now but opens the room only after it ended: he never attends.
-    const diego = await newPage();
+    const diego = await suite.newPage();
     const [sofia] = await Promise.all([
       openRoom("sofia.rossi@livehall.dev", session.id),
-      signInThroughApi(diego, e2e.url, "diego.santos@livehall.dev"),
+      signInThroughApi(diego, suite.e2e.url, "diego.santos@livehall.dev"),
     ]);
     await expectRoom(sofia, ["Sofia Rossi"]);
     await markDocument(sofia);
     // Rating takes a minute of attendance: Sofia has been in the room for two.
-    await e2e.server.services.db.sessionParticipant.updateMany({
+    await suite.e2e.server.services.db.sessionParticipant.updateMany({
       where: { sessionId: session.id },
       data: { joinedAt: new Date(Date.now() - 2 * 60_000) },
     });
 
-    await instructorCaller(e2e.server.services, instructorId).session.end({ sessionId: session.id });
+    await instructorCaller(suite.e2e.server.services, instructorId).session.end({ sessionId: session.id });
     await sofia.getByTestId("ended-notice").waitFor();
     expect(await sofia.getByRole("heading", { name: "This session has ended" }).isVisible()).toBe(true);
     expect(await stillSameDocument(sofia)).toBe(true);
@@ -283,7 +249,7 @@ describe("the session room", () => {
     await stars.getByRole("radio", { name: "5 stars" }).check();
     await sofia.getByRole("button", { name: "Update rating" }).click();
     await expect.poll(() => sofia.getByTestId("saved-rating").textContent()).toContain("5 out of 5");
-    const saved = await e2e.server.services.db.sessionRating.findMany({
+    const saved = await suite.e2e.server.services.db.sessionRating.findMany({
       where: { sessionId: session.id },
       select: { stars: true, comment: true },
     });
@@ -307,11 +273,11 @@ describe("the session room", () => {
   });
 
   test("axe-core finds no serious or critical violations in the room; screenshots at 375 and 1280 px", async () => {
-    const { session } = await createLiveSession(e2e.server.services, "Generics without the headache — live Q&A");
-    const phone = await newPage({ viewport: { width: 375, height: 812 } });
+    const { session } = await createLiveSession(suite.e2e.server.services, "Generics without the headache — live Q&A");
+    const phone = await suite.newPage({ viewport: { width: 375, height: 812 } });
     const [jonas] = await Promise.all([
       openRoom("jonas.weber@livehall.dev", session.id),
-      signInThroughApi(phone, e2e.url, "student@livehall.dev")
+      signInThroughApi(phone, suite.e2e.url, "student@livehall.dev")
         .then(() => visit(phone, `/sessions/${session.id}`))
         .then(() => joinRoom(phone)),
     ]);
@@ -345,7 +311,7 @@ describe("the session room", () => {
     expect(await jonas.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle)).toBe("solid");
 
     // Signed out: the anonymous page of the room links to sign-in and back.
-    const anonymous = await newPage();
+    const anonymous = await suite.newPage();
     await visit(anonymous, `/sessions/${session.id}`);
     const signInLink = anonymous.getByRole("link", { name: "Sign in to join" });
     expect(await signInLink.getAttribute("href")).toBe(

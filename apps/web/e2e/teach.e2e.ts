@@ -5,7 +5,6 @@ import { seedId } from "@livehall/db/seed";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
-  DEMO_PASSWORD,
   artifactsDir,
   expectNoProblems,
   pathOf,
@@ -13,11 +12,12 @@ import {
   seriousViolations,
   signIn,
   startE2E,
+  toastWith,
   visit,
   type E2E,
   type E2EPage,
 } from "./harness";
-import { joinRoom, tabsIn } from "./room-helpers";
+import { joinRoom, signInThroughApi, tabsIn } from "./room-helpers";
 
 let e2e: E2E;
 
@@ -54,20 +54,6 @@ function localValue(instant: Date, offsetMinutes: number) {
   return new Date(instant.getTime() + offsetMinutes * 60_000).toISOString().slice(0, 16);
 }
 
-const toast = (page: Page, text: string) => page.getByTestId("toast").filter({ hasText: text });
-
-/**
- * Signs a browser context in through the API (auth.login, cookie delivery, as the sign-in form's action
- * does) for the users whose sign-in is not what a test is about; the form is covered by auth.e2e.ts.
- */
-async function signInQuickly(page: Page, email: string) {
-  const response = await page.context().request.post(`${e2e.url}/api/trpc/auth.login`, {
-    data: { json: { email, password: DEMO_PASSWORD } },
-    headers: { origin: e2e.url },
-  });
-  expect(response.status(), await response.text()).toBe(200);
-}
-
 describe("/teach in the browser", () => {
   test("create a course, schedule (in the instructor's time zone), start; a student joins and shows live; end; attendance and ratings", async () => {
     // The instructor works from India (UTC+05:30, no daylight saving time) to check time-zone handling.
@@ -90,7 +76,7 @@ describe("/teach in the browser", () => {
     await teacher.getByLabel("Description").fill("WebSockets, SSE and presence, built live.");
     await teacher.getByRole("button", { name: "Create course" }).click();
     await teacher.waitForURL((url) => url.pathname.startsWith("/teach/courses/"));
-    await toast(teacher, "Course created").waitFor();
+    await toastWith(teacher, "Course created").waitFor();
     expect(await teacher.getByRole("heading", { level: 1 }).textContent()).toBe("Realtime Systems");
     await expect.poll(() => pathOf(teacher)).not.toContain("notice=");
     const courseUrl = pathOf(teacher);
@@ -110,7 +96,7 @@ describe("/teach in the browser", () => {
     await schedule.getByLabel("Starts at").fill(localValue(startsAt, 330));
     await schedule.getByLabel("Length (minutes)").fill("45");
     await schedule.getByRole("button", { name: "Schedule session" }).click();
-    await toast(teacher, "“Kick-off: presence at scale” is scheduled").waitFor();
+    await toastWith(teacher, "“Kick-off: presence at scale” is scheduled").waitFor();
     const stored = await e2e.server.services.db.liveSession.findFirstOrThrow({
       where: { title: "Kick-off: presence at scale" },
     });
@@ -126,13 +112,13 @@ describe("/teach in the browser", () => {
       .getByRole("button", { name: "Start now" })
       .click();
     await teacher.waitForURL((url) => url.pathname === `/teach/sessions/${stored.id}`);
-    await toast(teacher, "The session is live").waitFor();
+    await toastWith(teacher, "The session is live").waitFor();
     expect(await teacher.getByTestId("session-status").getAttribute("data-status")).toBe("LIVE");
     await teacher.getByText("Nobody is in the room yet").waitFor();
 
     // A student opens the room (the real room page) in two tabs of another browser.
     const student = await e2e.newPage();
-    await signInQuickly(student, "student@livehall.dev");
+    await signInThroughApi(student, e2e.url, "student@livehall.dev");
     const roomConnected = (page: Page) =>
       page.locator('[data-testid="connection-status"][data-phase="connected"]').waitFor({ timeout: 15_000 });
     await visit(student, `/sessions/${stored.id}`);
@@ -170,7 +156,7 @@ describe("/teach in the browser", () => {
     const dialog = teacher.getByRole("dialog", { name: "End this session for everyone?" });
     await dialog.waitFor();
     await dialog.getByRole("button", { name: "End session" }).click();
-    await toast(teacher, "“Kick-off: presence at scale” has ended").waitFor();
+    await toastWith(teacher, "“Kick-off: presence at scale” has ended").waitFor();
     expect(await teacher.getByTestId("session-status").getAttribute("data-status")).toBe("ENDED");
     // The student's room learns it at once.
     await student.getByTestId("ended-notice").waitFor({ timeout: 10_000 });
@@ -220,7 +206,7 @@ describe("/teach in the browser", () => {
 
   test("an upcoming session can be cancelled from the course page, after confirming", async () => {
     const teacher = await e2e.newPage();
-    await signInQuickly(teacher, "instructor@livehall.dev");
+    await signInThroughApi(teacher, e2e.url, "instructor@livehall.dev");
     await visit(teacher, `/teach/courses/${seedId("course:typescript-in-practice")}`);
     // A course with a live, an upcoming and a past session (the demo data), for the screenshot.
     await teacher.getByTestId("teach-session").first().waitFor();
@@ -237,7 +223,7 @@ describe("/teach in the browser", () => {
       .getByRole("dialog", { name: "Cancel this session?" })
       .getByRole("button", { name: "Cancel session" })
       .click();
-    await toast(teacher, "“Indexes that actually help” is cancelled").waitFor();
+    await toastWith(teacher, "“Indexes that actually help” is cancelled").waitFor();
     await expect
       .poll(() =>
         teacher
@@ -255,7 +241,7 @@ describe("/teach in the browser", () => {
     expect(pathOf(anonymous)).toBe(`/login?${new URLSearchParams({ redirectTo: "/teach" })}`);
 
     const student = await e2e.newPage();
-    await signInQuickly(student, "student@livehall.dev");
+    await signInThroughApi(student, e2e.url, "student@livehall.dev");
     const answer = await student.goto("/teach");
     expect(answer?.status()).toBe(403);
     await student.getByRole("heading", { level: 1, name: "Teaching tools are for instructors" }).waitFor();
@@ -275,7 +261,7 @@ describe("/teach in the browser", () => {
     const course = await e2e.server.services.db.course.findUniqueOrThrow({ where: { slug: "typescript-in-practice" } });
     const session = await e2e.server.services.db.liveSession.findFirstOrThrow({ where: { courseId: course.id } });
     const otherInstructor = await e2e.newPage();
-    await signInQuickly(otherInstructor, "marcus.chen@livehall.dev");
+    await signInThroughApi(otherInstructor, e2e.url, "marcus.chen@livehall.dev");
     expect((await otherInstructor.goto(`/teach/courses/${course.id}`))?.status()).toBe(403);
     expect((await otherInstructor.goto(`/teach/sessions/${session.id}`))?.status()).toBe(403);
     expect((await otherInstructor.goto("/teach/courses/not-a-course"))?.status()).toBe(404);

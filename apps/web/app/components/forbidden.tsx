@@ -3,6 +3,7 @@ import type { Role } from "@livehall/api";
 import type { ReactNode } from "react";
 import { useRootData } from "../root";
 import { Backdrop } from "./backdrop";
+import { CompassIcon, LockIcon } from "./icons";
 import { ROLE_IN_SENTENCE } from "./roles";
 import { Alert, ButtonLink, Card } from "./ui";
 
@@ -50,39 +51,6 @@ function Panel({
   );
 }
 
-const LockIcon = () => (
-  <svg
-    viewBox="0 0 24 24"
-    className="size-7"
-    fill="none"
-    stroke="currentColor"
-    strokeWidth={1.75}
-    strokeLinecap="round"
-    strokeLinejoin="round"
-    aria-hidden="true"
-  >
-    <rect x="4.5" y="10.5" width="15" height="10" rx="2.5" />
-    <path d="M8 10.5V7.5a4 4 0 0 1 8 0v3" />
-    <path d="M12 14.5v2.5" />
-  </svg>
-);
-
-const CompassIcon = () => (
-  <svg
-    viewBox="0 0 24 24"
-    className="size-7"
-    fill="none"
-    stroke="currentColor"
-    strokeWidth={1.75}
-    strokeLinecap="round"
-    strokeLinejoin="round"
-    aria-hidden="true"
-  >
-    <circle cx="12" cy="12" r="8.5" />
-    <path d="m15 9-1.8 4.2L9 15l1.8-4.2L15 9Z" />
-  </svg>
-);
-
 /** What the 403 page says to each role, and the way forward from there. */
 function forbiddenText(area: AreaErrorData["area"], role: Role | null) {
   if (area === "admin") {
@@ -113,7 +81,7 @@ export function Forbidden({ area }: { area: AreaErrorData["area"] }) {
   return (
     <Panel
       code="403 · No access"
-      icon={<LockIcon />}
+      icon={<LockIcon className="size-7" />}
       title={text.title}
       actions={
         <>
@@ -156,7 +124,7 @@ export function AreaErrorBoundary({ area }: { area: AreaErrorData["area"] }) {
     return (
       <Panel
         code="404 · Not found"
-        icon={<CompassIcon />}
+        icon={<CompassIcon className="size-7" />}
         title="Nothing here"
         actions={
           <ButtonLink to={text.home} variant="primary">

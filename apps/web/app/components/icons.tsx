@@ -156,3 +156,10 @@ export const DriftIcon = (props: SVGProps<SVGSVGElement>) => (
     <path d="M4 7h11M4 7l3-3M4 7l3 3M20 17H9M20 17l-3-3M20 17l-3 3" />
   </Icon>
 );
+
+export const CompassIcon = (props: SVGProps<SVGSVGElement>) => (
+  <Icon {...props}>
+    <circle cx="12" cy="12" r="8.5" />
+    <path d="m15 9-1.8 4.2L9 15l1.8-4.2L15 9Z" />
+  </Icon>
+);

@@ -10,7 +10,7 @@ import { AreaErrorBoundary } from "../components/forbidden";
 import { requireArea } from "../components/forbidden.server";
 import { BroadcastIcon, ClockIcon, DriftIcon, KeyIcon, ShieldIcon, UsersIcon } from "../components/icons";
 import { useNow } from "../components/sessions/use-now";
-import { actionErrorFrom } from "../components/teach/action-errors.server";
+import { actionMessageFrom } from "../components/teach/action-errors.server";
 import { countLabel, driftTotal, isContextCount } from "../components/teach/format";
 import { useAutoRevalidate } from "../lib/use-auto-revalidate";
 import { Alert, cn } from "../components/ui";
@@ -49,8 +49,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     const result = await context.caller.admin.runJob({ name: name as JobName });
     return data<RunJobResult>({ ok: true, name, counts: result.counts, ranAt: new Date().toISOString() });
   } catch (error) {
-    const { errors, status, reason } = actionErrorFrom(error);
-    const message = errors.form ?? Object.values(errors.fields ?? {})[0] ?? "The job did not run.";
+    const { message, status, reason } = actionMessageFrom(error, "The job did not run.");
     return data<RunJobResult>({ ok: false, name, reason, message }, { status });
   }
 }
@@ -69,8 +68,7 @@ async function decideRequest(context: ActionFunctionArgs["context"], form: FormD
         : `Declined: ${name} sees your message the next time they look.`,
     });
   } catch (error) {
-    const { errors, status } = actionErrorFrom(error);
-    const message = errors.form ?? Object.values(errors.fields ?? {})[0] ?? "That did not work. Try again.";
+    const { message, status } = actionMessageFrom(error, "That did not work. Try again.");
     return data<DecideAnswer>({ intent: "decide-request", ok: false, message }, { status });
   }
 }

@@ -9,7 +9,7 @@ import { ROLES, ROLE_IN_SENTENCE, ROLE_LABEL } from "../components/roles";
 import { AreaErrorBoundary } from "../components/forbidden";
 import { requireArea } from "../components/forbidden.server";
 import { AbsoluteTime } from "../components/sessions/session-time";
-import { actionErrorFrom } from "../components/teach/action-errors.server";
+import { actionMessageFrom } from "../components/teach/action-errors.server";
 import { Alert, Badge, Button, ButtonLink, Card, EmptyState, Input, cn } from "../components/ui";
 import { ConfirmButton } from "../components/ui/confirm-dialog";
 import { EyebrowPill, PageHeader, Section } from "../components/ui/page-header";
@@ -66,8 +66,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
       { status: 400 },
     );
   } catch (error) {
-    const { errors, status } = actionErrorFrom(error);
-    const message = errors.form ?? Object.values(errors.fields ?? {})[0] ?? "That did not work. Try again.";
+    const { message, status } = actionMessageFrom(error, "That did not work. Try again.");
     return data<ActionAnswer>({ ok: false, userId, message }, { status });
   }
 }

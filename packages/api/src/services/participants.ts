@@ -551,16 +551,15 @@ export async function* participantEvents(
   sessionId: string,
   signal: AbortSignal | undefined,
 ): AsyncGenerator<ParticipantEvent> {
-  // Refused before anything is held: an unknown session costs one indexed read.
-  const exists = await services.db.liveSession.findUnique({ where: { id: sessionId }, select: { id: true } });
+  // Refused before anything is held: the session and the user's removal from it in one indexed read.
+  const exists = await services.db.liveSession.findUnique({
+    where: { id: sessionId },
+    select: { id: true, removals: { where: { userId: user.id }, select: { userId: true } } },
+  });
   if (!exists) throw appError("NOT_FOUND", Reason.SESSION_NOT_FOUND, "This session does not exist.");
   // Every opening reads the whole room: budgeted like the list, and not for someone the host removed.
   await spendRoomBudget(services, "stream", user.id);
-  const removed = await services.db.sessionRemoval.findUnique({
-    where: { sessionId_userId: { sessionId, userId: user.id } },
-    select: { sessionId: true },
-  });
-  if (removed) throw removedByHost();
+  if (exists.removals.length > 0) throw removedByHost();
   const releaseSlot = services.events.acquireStream(user.id, services.config.maxStreamsPerUser);
   if (!releaseSlot) {
     throw appError("TOO_MANY_REQUESTS", Reason.RATE_LIMITED, "Too many open rooms. Close a tab and try again.", {

@@ -62,3 +62,9 @@ export function actionErrorFrom(error: unknown, options: ActionErrorOptions = {}
   const field = options.fieldFor?.(reason, error);
   return { errors: field ? { fields: { [field]: error.message } } : { form: error.message }, status, reason, at };
 }
+
+/** One sentence for an action that shows one message (a card, a row): the form's, else the first field's. */
+export function actionMessageFrom(error: unknown, fallback: string): ActionError & { message: string } {
+  const answer = actionErrorFrom(error);
+  return { ...answer, message: answer.errors.form ?? Object.values(answer.errors.fields ?? {})[0] ?? fallback };
+}
