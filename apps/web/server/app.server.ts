@@ -8,6 +8,7 @@ import compression from "compression";
 import express, { type Request } from "express";
 import { healthRouter } from "./health.server";
 import { hotMutations } from "./hot-mutations.server";
+import { mediaRouter } from "./media.server";
 import { createMetricsServer, requestObservability } from "./observability.server";
 import { mountRemix } from "./remix.server";
 import { assignRequestId, createRequestContext } from "./request-context.server";
@@ -168,6 +169,7 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
   app.use((req, res, next) => (isTrpcMutation(req) ? next() : compress(req, res, next)));
   app.use(securityHeaders);
   app.use(healthRouter(services));
+  app.use(mediaRouter(services));
   app.use(
     "/api/trpc",
     createExpressMiddleware({

@@ -1,4 +1,4 @@
-import type { Logger, Services } from "@livehall/api";
+import { mediaServersStatus, type Logger, type Services } from "@livehall/api";
 import { Router } from "express";
 
 // A probe must answer before the orchestrator's own timeout, even when a dependency hangs.
@@ -22,22 +22,32 @@ async function check(logger: Logger, name: string, probe: () => Promise<unknown>
   }
 }
 
-/** `/healthz`: the process is alive. `/readyz`: it can serve traffic (Postgres and Redis answer). */
-export function healthRouter({ db, redis, logger }: Services): Router {
+/**
+ * `/healthz`: the process is alive. `/readyz`: it can serve traffic (Postgres and Redis answer). It
+ * also reports the media servers, without depending on them: a class without video still runs.
+ */
+export function healthRouter(services: Services): Router {
+  const { db, redis, logger } = services;
   const router = Router();
   router.get("/healthz", (_req, res) => {
     res.set("cache-control", "no-store").type("text/plain").send("ok");
   });
   router.get("/readyz", async (_req, res) => {
-    const [postgresStatus, redisStatus] = await Promise.all([
+    const [postgresStatus, redisStatus, media] = await Promise.all([
       check(logger, "postgres", () => db.$queryRaw`SELECT 1`),
       check(logger, "redis", () => redis.ping()),
+      mediaServersStatus(services, { detail: false }),
     ]);
     const ready = postgresStatus === "ok" && redisStatus === "ok";
+    const mediaCheck = media.length === 0 ? "off" : media.every((server) => server.up) ? "ok" : "down";
     res
       .status(ready ? 200 : 503)
       .set("cache-control", "no-store")
-      .json({ status: ready ? "ready" : "unavailable", checks: { postgres: postgresStatus, redis: redisStatus } });
+      .json({
+        status: ready ? "ready" : "unavailable",
+        checks: { postgres: postgresStatus, redis: redisStatus, media: mediaCheck },
+        media: Object.fromEntries(media.map((server) => [server.id, server.up ? "ok" : "down"])),
+      });
   });
   return router;
 }

@@ -3,6 +3,8 @@ import {
   cleanupTokens,
   endOverrunSessions,
   evictStaleConnections,
+  mediaReconcileTotals,
+  reconcileMedia,
   reconcileParticipants,
   type JobCounts,
   type Services,
@@ -21,5 +23,6 @@ export function createJobHandlers(services: Services): JobHandlers {
     [JobName.participantsDedupe]: async () => ({ ...(await reconcileParticipants(services)) }),
     [JobName.heartbeatsEvict]: async () => ({ ...(await evictStaleConnections(services)) }),
     [JobName.sessionsEndOverrun]: () => endOverrunSessions(services),
+    [JobName.mediaReconcile]: async () => mediaReconcileTotals(await reconcileMedia(services)),
   };
 }

@@ -10,6 +10,7 @@ const EVERY_MS: Record<JobName, number> = {
   [JobName.tokensExpire]: 500,
   [JobName.participantsDedupe]: 500,
   [JobName.sessionsEndOverrun]: 500,
+  [JobName.mediaReconcile]: 500,
 };
 
 test("two worker processes on one queue: every scheduled slot runs once, about elapsed/interval runs per scheduler", async () => {
@@ -18,6 +19,7 @@ test("two worker processes on one queue: every scheduled slot runs once, about e
     TOKENS_EXPIRE_EVERY_SECONDS: String(EVERY_MS[JobName.tokensExpire] / 1000),
     PARTICIPANTS_DEDUPE_EVERY_SECONDS: String(EVERY_MS[JobName.participantsDedupe] / 1000),
     SESSIONS_END_OVERRUN_EVERY_SECONDS: String(EVERY_MS[JobName.sessionsEndOverrun] / 1000),
+    MEDIA_RECONCILE_EVERY_SECONDS: String(EVERY_MS[JobName.mediaReconcile] / 1000),
   };
   const workers = [spawnWorker(env, spawned), spawnWorker(env, spawned)];
   await Promise.all(

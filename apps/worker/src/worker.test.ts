@@ -12,6 +12,7 @@ const fastSchedules = {
   PARTICIPANTS_DEDUPE_EVERY_SECONDS: "0.5",
   HEARTBEATS_EVICT_EVERY_SECONDS: "0.2",
   SESSIONS_END_OVERRUN_EVERY_SECONDS: "0.4",
+  MEDIA_RECONCILE_EVERY_SECONDS: "0.45",
 };
 
 function config(overrides: Record<string, string> = {}) {
@@ -29,6 +30,7 @@ function recordingHandlers(runs: Map<string, string[]>, workerTag: string): JobH
     [JobName.participantsDedupe]: record(JobName.participantsDedupe),
     [JobName.heartbeatsEvict]: record(JobName.heartbeatsEvict),
     [JobName.sessionsEndOverrun]: record(JobName.sessionsEndOverrun),
+    [JobName.mediaReconcile]: record(JobName.mediaReconcile),
   };
 }
 
@@ -38,7 +40,7 @@ afterEach(async () => {
 });
 
 describe("worker", () => {
-  test("registers the four job schedulers with the configured intervals and runs them", async () => {
+  test("registers the five job schedulers with the configured intervals and runs them", async () => {
     const cfg = config();
     const runs = new Map<string, string[]>();
     const worker = await startWorker({
@@ -55,6 +57,7 @@ describe("worker", () => {
       [JobName.participantsDedupe]: 500,
       [JobName.heartbeatsEvict]: 200,
       [JobName.sessionsEndOverrun]: 400,
+      [JobName.mediaReconcile]: 450,
     });
     await waitFor(() => JOB_NAMES.every((name) => (runs.get(name)?.length ?? 0) >= 2), {
       what: "every job to run twice",

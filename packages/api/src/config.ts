@@ -1,4 +1,10 @@
-import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, defaultHost } from "@livehall/db/defaults";
+import {
+  DEFAULT_DATABASE_URL,
+  DEFAULT_MEDIA_SERVERS,
+  DEFAULT_REDIS_URL,
+  defaultHost,
+  deriveMediaSecrets,
+} from "@livehall/db/defaults";
 
 /** Entry points call it before loading their configuration. */
 export { loadEnvFile } from "@livehall/db/defaults";
@@ -33,6 +39,8 @@ const timingsSchema = z.object({
   PARTICIPANTS_DEDUPE_EVERY_SECONDS: seconds(5 * 60),
   HEARTBEATS_EVICT_EVERY_SECONDS: seconds(15),
   SESSIONS_END_OVERRUN_EVERY_SECONDS: seconds(60),
+  /** How often media.reconcile makes the media servers match the sessions (rooms, tokens, handles). */
+  MEDIA_RECONCILE_EVERY_SECONDS: seconds(10),
   /**
    * A live session is ended by the sessions.endOverrun job this long after its planned end, if its
    * instructor is not in the room (a forgotten End button). Fractions allowed, so tests can use seconds.
@@ -67,6 +75,7 @@ export type Timings = {
     participantsDedupe: number;
     heartbeatsEvict: number;
     sessionsEndOverrun: number;
+    mediaReconcile: number;
   };
   sessionOverrunGraceMs: number;
   clientBackoff: { baseMs: number; capMs: number };
@@ -98,6 +107,9 @@ const roomLimitsSchema = z.object({
   /** Opening the room stream (each opening reads the whole room): reconnects fit well inside. */
   ROOM_RATE_STREAM_BURST: count(60),
   ROOM_RATE_STREAM_PER_SECOND: perSecond(1),
+  /** Media rights (each registers a token with Janus): a tab asks on joining and after each media reconnect. */
+  ROOM_RATE_MEDIA_BURST: count(30),
+  ROOM_RATE_MEDIA_PER_SECOND: perSecond(0.5),
   /** Open connections (tabs) one user may have in one session; a join beyond it closes the oldest. */
   MAX_TABS_PER_SESSION: count(10),
 });
@@ -108,7 +120,14 @@ export interface RoomRate {
   /** Calls the bucket refills per second. */
   perSecond: number;
 }
-export type RoomProcedure = "join" | "heartbeat" | "leave" | "participants" | "participantCount" | "stream";
+export type RoomProcedure =
+  | "join"
+  | "heartbeat"
+  | "leave"
+  | "participants"
+  | "participantCount"
+  | "stream"
+  | "media";
 
 function toRoomRates(env: z.output<typeof roomLimitsSchema>): Record<RoomProcedure, RoomRate> {
   return {
@@ -121,6 +140,7 @@ function toRoomRates(env: z.output<typeof roomLimitsSchema>): Record<RoomProcedu
       perSecond: env.ROOM_RATE_PARTICIPANT_COUNT_PER_SECOND,
     },
     stream: { burst: env.ROOM_RATE_STREAM_BURST, perSecond: env.ROOM_RATE_STREAM_PER_SECOND },
+    media: { burst: env.ROOM_RATE_MEDIA_BURST, perSecond: env.ROOM_RATE_MEDIA_PER_SECOND },
   };
 }
 
@@ -178,9 +198,80 @@ function toLimits(env: z.output<typeof limitsSchema>): Limits {
 
 const DEVELOPMENT_SECRET = "livehall-development-secret-change-me-in-production";
 
+/** Media servers (docs/decisions/017): Janus instances Livehall places rooms on and controls. */
+const mediaSchema = z.object({
+  /** Comma-separated servers, each "id apiUrl adminUrl" (the Janus HTTP API and its admin API); empty: no media. */
+  MEDIA_SERVERS: z.string().default(DEFAULT_MEDIA_SERVERS),
+  /** Janus's admin_secret and VideoRoom admin_key; derived from AUTH_SECRET when unset (deriveMediaSecrets). */
+  MEDIA_ADMIN_SECRET: z.string().min(16).optional(),
+  MEDIA_ROOM_ADMIN_KEY: z.string().min(16).optional(),
+  /** Where browsers reach the Janus API instead of this server's /media/<serverId>/janus ("{server}" = the id). */
+  MEDIA_PUBLIC_URL: z.string().default(""),
+  /** Comma-separated ICE server URLs handed to browsers (stun:…, turn:…). */
+  MEDIA_ICE_SERVERS: z.string().default(""),
+  /** coturn's static-auth-secret: TURN credentials handed to browsers are time-limited HMACs of it. */
+  MEDIA_TURN_SECRET: z.string().default(""),
+});
+
+export interface MediaServerConfig {
+  id: string;
+  /** The Janus HTTP API (…/janus). */
+  apiUrl: string;
+  /** The Janus admin API (…/admin): loopback or a private network only. */
+  adminUrl: string;
+}
+
+export interface MediaConfig {
+  servers: MediaServerConfig[];
+  adminSecret: string;
+  roomAdminKey: string;
+  publicUrl: string | null;
+  iceServers: string[];
+  turnSecret: string | null;
+}
+
+function parseMediaServers(value: string): MediaServerConfig[] {
+  const servers = value
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const [id, apiUrl, adminUrl, ...rest] = entry.split(/\s+/);
+      const valid = (url: string | undefined) => url != null && z.url().safeParse(url).success;
+      if (!id || !/^[a-z0-9-]{1,32}$/.test(id) || !valid(apiUrl) || !valid(adminUrl) || rest.length > 0) {
+        throw new ConfigError(
+          `Invalid configuration: MEDIA_SERVERS entry "${entry}" must be "id apiUrl adminUrl" (id: lowercase letters, digits, dashes)`,
+        );
+      }
+      return { id, apiUrl: apiUrl!.replace(/\/$/, ""), adminUrl: adminUrl!.replace(/\/$/, "") };
+    });
+  if (new Set(servers.map((server) => server.id)).size !== servers.length) {
+    throw new ConfigError("Invalid configuration: MEDIA_SERVERS has the same id twice");
+  }
+  return servers;
+}
+
+function toMedia(env: z.output<typeof mediaSchema>, authSecret: string): MediaConfig {
+  const derived = deriveMediaSecrets(authSecret);
+  const list = (value: string) =>
+    value
+      .split(",")
+      .map((item) => item.trim())
+      .filter(Boolean);
+  return {
+    servers: parseMediaServers(env.MEDIA_SERVERS),
+    adminSecret: env.MEDIA_ADMIN_SECRET ?? derived.adminSecret,
+    roomAdminKey: env.MEDIA_ROOM_ADMIN_KEY ?? derived.roomAdminKey,
+    publicUrl: env.MEDIA_PUBLIC_URL || null,
+    iceServers: list(env.MEDIA_ICE_SERVERS),
+    turnSecret: env.MEDIA_TURN_SECRET || null,
+  };
+}
+
 const coreSchema = timingsSchema.extend({
   ...roomLimitsSchema.shape,
   ...limitsSchema.shape,
+  ...mediaSchema.shape,
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
   DATABASE_URL: z.url().default(DEFAULT_DATABASE_URL),
   REDIS_URL: z.url().default(DEFAULT_REDIS_URL),
@@ -244,6 +335,7 @@ function toTimings(env: z.output<typeof timingsSchema>): Timings {
       participantsDedupe: s(env.PARTICIPANTS_DEDUPE_EVERY_SECONDS),
       heartbeatsEvict: s(env.HEARTBEATS_EVICT_EVERY_SECONDS),
       sessionsEndOverrun: s(env.SESSIONS_END_OVERRUN_EVERY_SECONDS),
+      mediaReconcile: s(env.MEDIA_RECONCILE_EVERY_SECONDS),
     },
     sessionOverrunGraceMs: Math.round(env.SESSION_OVERRUN_GRACE_MINUTES * 60_000),
     clientBackoff: { baseMs: env.CLIENT_BACKOFF_BASE_MS, capMs: env.CLIENT_BACKOFF_CAP_MS },
@@ -269,6 +361,7 @@ export interface CoreConfig {
   roomRates: Record<RoomProcedure, RoomRate>;
   maxTabsPerSession: number;
   limits: Limits;
+  media: MediaConfig;
 }
 
 /**
@@ -312,6 +405,7 @@ function toCore(env: z.output<typeof coreSchema>, host: string | null): CoreConf
     roomRates: toRoomRates(env),
     maxTabsPerSession: env.MAX_TABS_PER_SESSION,
     limits: toLimits(env),
+    media: toMedia(env, env.AUTH_SECRET ?? DEVELOPMENT_SECRET),
   };
 }
 

@@ -5,6 +5,7 @@ import type { JobRunner } from "./jobs/runner";
 import type { CoreConfig } from "./config";
 import type { Reason } from "./errors";
 import type { Logger } from "./logger";
+import type { MediaServers } from "./media/servers";
 import type { Redis, RedisKeys } from "./redis";
 
 /** Long-lived dependencies, built once per process. */
@@ -18,6 +19,8 @@ export interface Services {
   events: EventBus;
   /** On-demand maintenance jobs and their schedules (BullMQ). */
   jobs: JobRunner;
+  /** The media servers (Janus) rooms are placed on. */
+  media: MediaServers;
   logger: Logger;
   /** The current time; tests substitute a fake clock. */
   clock: () => Date;
@@ -75,6 +78,7 @@ export function createContext(services: Services, request: Partial<Omit<Context,
     tokenKeys: services.tokenKeys,
     events: services.events,
     jobs: services.jobs,
+    media: services.media,
     logger: services.logger,
     clock: services.clock,
     user: request.user ?? null,

@@ -50,6 +50,10 @@ export const Reason = {
   CANNOT_REMOVE_INSTRUCTOR: "CANNOT_REMOVE_INSTRUCTOR",
   /** A batched HTTP request with more calls than TRPC_MAX_BATCH. */
   BATCH_TOO_LARGE: "BATCH_TOO_LARGE",
+  /** session.media for a tab that is not in the (live) session: join first. */
+  NOT_IN_SESSION: "NOT_IN_SESSION",
+  /** The session's media server does not answer; the room retries by itself. */
+  MEDIA_UNAVAILABLE: "MEDIA_UNAVAILABLE",
   /** A batched HTTP request with an auth.* call: each of those is one attempt, one request. */
   BATCH_NOT_ALLOWED: "BATCH_NOT_ALLOWED",
   SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",

@@ -23,7 +23,13 @@ export {
   requestOrigin,
   type IncomingRequestLike,
 } from "./http-context";
-export { participantsChannel, type ParticipantEvent, type ParticipantView } from "./services/participant-events";
+export {
+  participantsChannel,
+  type MediaFeedView,
+  type MediaStateView,
+  type ParticipantEvent,
+  type ParticipantView,
+} from "./services/participant-events";
 export {
   EVICTION_BATCH,
   EVICTION_LANES,
@@ -33,6 +39,9 @@ export {
   type ReconcileCounts,
 } from "./services/reconcile";
 export { endOverrunSessions } from "./services/session-ending";
+export { mediaReconcileTotals, reconcileMedia, type MediaServerCounts } from "./services/media-reconcile";
+export { handleMediaEvents } from "./services/media-events";
+export { mediaServersStatus, type MediaServerStatus } from "./services/media-status";
 export { recordJobRun, lastJobRuns, type JobRun } from "./jobs/history";
 export { presenceCounters, jobMetrics } from "./metrics";
 export { countConnections } from "./services/admin";

@@ -71,6 +71,10 @@ export function redisKeys(prefix: string) {
     presenceMarker: () => `${prefix}presence:built`,
     /** Sequence of participant events per session, so a snapshot can drop deltas it already includes. */
     participantEventSeq: (sessionId: string) => `${prefix}presence:seq:${sessionId}`,
+    /** Media rights of a session's tabs: hash connectionId → grant (services/media-access.ts). */
+    mediaGrants: (sessionId: string) => `${prefix}media:grants:${sessionId}`,
+    /** The session's media as subscribers see it: hash feedId → feed, and "available" (services/media-state.ts). */
+    mediaState: (sessionId: string) => `${prefix}media:state:${sessionId}`,
     rateLimit: (bucket: string, id: string) => `${prefix}rl:${bucket}:${id}`,
     channel: (name: string) => `${prefix}ch:${name}`,
     bullPrefix: () => `${prefix}bull`,

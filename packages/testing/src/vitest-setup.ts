@@ -14,6 +14,8 @@ process.env.HOST ??= "127.0.0.1";
 process.env.DATABASE_URL = database.url;
 process.env.REDIS_URL = TEST_REDIS_URL;
 process.env.REDIS_KEY_PREFIX = namespace.prefix;
+// No media server unless the run started one for its media suites (MEDIA_SERVERS set by their global setup).
+process.env.MEDIA_SERVERS ??= "";
 
 afterAll(async () => {
   await Promise.allSettled([database.drop(), namespace.clear()]);

@@ -8,6 +8,7 @@ export const JobName = {
   participantsDedupe: "participants.dedupe",
   heartbeatsEvict: "heartbeats.evict",
   sessionsEndOverrun: "sessions.endOverrun",
+  mediaReconcile: "media.reconcile",
 } as const;
 
 export type JobName = (typeof JobName)[keyof typeof JobName];
@@ -17,6 +18,7 @@ export const JOB_NAMES = [
   JobName.participantsDedupe,
   JobName.heartbeatsEvict,
   JobName.sessionsEndOverrun,
+  JobName.mediaReconcile,
 ] as const;
 
 /** Job scheduler id → how often it runs, from the one timings config. */
@@ -26,6 +28,7 @@ export function jobSchedule(timings: Timings): Record<JobName, number> {
     [JobName.participantsDedupe]: timings.schedulerEveryMs.participantsDedupe,
     [JobName.heartbeatsEvict]: timings.schedulerEveryMs.heartbeatsEvict,
     [JobName.sessionsEndOverrun]: timings.schedulerEveryMs.sessionsEndOverrun,
+    [JobName.mediaReconcile]: timings.schedulerEveryMs.mediaReconcile,
   };
 }
 

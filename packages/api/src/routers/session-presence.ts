@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { mediaAccess } from "../services/media-access";
 import * as participants from "../services/participants";
 import { reconcileParticipants } from "../services/reconcile";
 import { listRemovals, readmitParticipant, removeParticipant } from "../services/removals";
@@ -77,6 +78,14 @@ export const sessionPresenceRouter = createTRPCRouter({
   removals: instructorProcedure
     .input(sessionInput)
     .query(({ ctx, input }) => listRemovals(ctx, ctx.user, input.sessionId)),
+
+  /**
+   * The media right of a joined tab: where its browser reaches Janus, the room, its token and role
+   * (publisher for the course's instructor and admins). 403 NOT_IN_SESSION for a tab not in the session.
+   */
+  media: authedProcedure
+    .input(connectionInput)
+    .mutation(({ ctx, input }) => mediaAccess(ctx, ctx.user, input.sessionId, input.connectionId)),
 
   onParticipants: authedProcedure.input(sessionInput).subscription(async function* ({ ctx, input, signal }) {
     yield* participants.participantEvents(ctx, ctx.user, input.sessionId, signal);

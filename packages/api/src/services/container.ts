@@ -5,6 +5,7 @@ import type { Services } from "../context";
 import { createEventBus } from "../events";
 import { createJobRunner } from "../jobs/runner";
 import { createLogger, type Logger } from "../logger";
+import { createMediaServers } from "../media/servers";
 import { createRedis, redisKeys } from "../redis";
 
 /** Builds the process-wide services from validated config. */
@@ -17,6 +18,7 @@ export function createServices(config: CoreConfig, options: { logger?: Logger; c
     keys,
     events: createEventBus(redis, config.redisUrl, keys),
     jobs: createJobRunner(config, keys),
+    media: createMediaServers(config.media, config.authSecret),
     config,
     tokenKeys: deriveTokenKeys(config.authSecret),
     logger: options.logger ?? createLogger(config, "api"),

@@ -11,6 +11,18 @@ export interface ParticipantView {
 export type SessionStatusValue = "SCHEDULED" | "LIVE" | "ENDED" | "CANCELLED";
 export type LeaveReasonValue = "LEFT" | "TIMEOUT" | "ENDED" | "DUPLICATE" | "REMOVED";
 
+/** A feed the room's publisher sends: its camera (with microphone) or a shared screen. */
+export interface MediaFeedView {
+  id: number;
+  kind: "camera" | "screen";
+}
+
+/** The session's media as subscribers see it: whether its room can be reached, and what is live. */
+export interface MediaStateView {
+  available: boolean;
+  feeds: MediaFeedView[];
+}
+
 export type ParticipantEvent =
   | {
       type: "snapshot";
@@ -18,7 +30,9 @@ export type ParticipantEvent =
       status: SessionStatusValue;
       participants: ParticipantView[];
       participantCount: number;
+      media: MediaStateView;
     }
+  | { type: "media"; seq: number; media: MediaStateView }
   | { type: "joined" | "updated"; seq: number; participant: ParticipantView; participantCount: number }
   | { type: "left"; seq: number; userIds: string[]; reason: LeaveReasonValue; participantCount: number }
   | { type: "status"; seq: number; status: SessionStatusValue; participantCount: number };

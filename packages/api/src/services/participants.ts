@@ -27,9 +27,11 @@ import {
   removeUserRemembered,
   touchConnection,
 } from "./presence";
+import { mediaGrantsChanged } from "./media-access";
+import { readMediaState } from "./media-state";
 import { roomRateLimited, spendRoomBudget } from "./room-limits";
 
-type ParticipantServices = Pick<Services, "db" | "redis" | "keys" | "config" | "clock" | "events">;
+type ParticipantServices = Pick<Services, "db" | "redis" | "keys" | "config" | "clock" | "events" | "media" | "logger">;
 
 /**
  * Join and leave of one (session, user) are serialized by a transaction-scoped advisory lock, and
@@ -353,6 +355,10 @@ async function runJoinBatch(
     };
   });
   await publishParticipantEvents(services, sessionId, events);
+  // A user at the tab limit had their oldest tab replaced: its media right goes with it.
+  if ([...connectionsOf.values()].some((count) => count >= services.config.maxTabsPerSession)) {
+    mediaGrantsChanged(services, sessionId);
+  }
   return outcomes;
 }
 
@@ -456,6 +462,7 @@ export async function leave(
     const closed = remaining === 0 ? await closeRow(tx, sessionId, user.id, "LEFT", now) : false;
     return { remaining, closed };
   }, LOCK_WAIT);
+  mediaGrantsChanged(services, sessionId);
   const participantCount = await activeParticipantCount(services, sessionId);
   if (outcome.closed) {
     await publishParticipantEvent(services, sessionId, {
@@ -496,6 +503,7 @@ export async function leaveAllSessions(services: ParticipantServices, userId: st
       await removeUser(services, sessionId, userId);
       return closeRow(tx, sessionId, userId, "LEFT", now);
     }, LOCK_WAIT);
+    mediaGrantsChanged(services, sessionId);
     if (closed) {
       const participantCount = await activeParticipantCount(services, sessionId);
       await publishParticipantEvent(services, sessionId, {
@@ -599,6 +607,7 @@ export async function* participantEvents(
       status: session.status,
       participants,
       participantCount: participants.length,
+      media: await readMediaState(services, sessionId),
     };
     for await (const event of deltas) {
       // Deltas up to the snapshot's sequence are already part of it.

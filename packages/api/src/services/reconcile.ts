@@ -1,6 +1,7 @@
 import type { Services } from "../context";
 import { presenceCounters } from "../metrics";
 import type { LeaveReasonValue } from "./participant-events";
+import { mediaGrantsChanged } from "./media-access";
 import { activeParticipantCount, lockParticipants, publishParticipantEvent } from "./participants";
 import {
   clearSession,
@@ -12,7 +13,7 @@ import {
   usersWithConnections,
 } from "./presence";
 
-type ReconcileServices = Pick<Services, "db" | "redis" | "keys" | "config" | "clock" | "events">;
+type ReconcileServices = Pick<Services, "db" | "redis" | "keys" | "config" | "clock" | "events" | "media" | "logger">;
 
 /** Rows or connections handled per statement/transaction, so no job holds long locks or loads a table. */
 const RECONCILE_BATCH = 1_000;
@@ -136,6 +137,7 @@ export async function evictStaleConnections(
   const counts: EvictionCounts = { presenceRestored, connectionsEvicted: 0, participantsTimedOut: 0, sessions: 0 };
   for (const sessionId of await sessionsWithPresence(services)) {
     const timedOut: string[] = [];
+    const evictedBefore = counts.connectionsEvicted;
     let exhausted = false;
     // One batch: remove, then close. False once no stale connection is left.
     const sweepBatch = async (): Promise<boolean> => {
@@ -161,6 +163,7 @@ export async function evictStaleConnections(
     // More lanes only if the first batch was full: most sessions have a few stale connections or none.
     if (await sweepBatch()) await settleAll(Array.from({ length: EVICTION_LANES }, lane));
     if (timedOut.length > 0) counts.sessions++;
+    if (counts.connectionsEvicted > evictedBefore) mediaGrantsChanged(services, sessionId);
     counts.participantsTimedOut += timedOut.length;
     await announceLeft(services, sessionId, timedOut, "TIMEOUT");
   }

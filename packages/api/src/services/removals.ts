@@ -1,11 +1,12 @@
 import type { Services, SessionUser } from "../context";
 import { Reason, appError } from "../errors";
 import type { Actor } from "./course";
+import { mediaGrantsChanged } from "./media-access";
 import { LOCK_WAIT, activeParticipantCount, closeRow, lockParticipants, publishParticipantEvent } from "./participants";
 import { removeUserRemembered } from "./presence";
 import { findManagedSession } from "./session-catalog";
 
-type RemovalServices = Pick<Services, "db" | "redis" | "keys" | "config" | "clock" | "events">;
+type RemovalServices = Pick<Services, "db" | "redis" | "keys" | "config" | "clock" | "events" | "media" | "logger">;
 
 /**
  * The course's instructor (or an admin) may remove someone from a session; the removal is stored
@@ -49,6 +50,7 @@ export async function removeParticipant(
     await removeUserRemembered(services, sessionId, userId, "removed", now.getTime());
     return closeRow(tx, sessionId, userId, "REMOVED", now);
   }, LOCK_WAIT);
+  mediaGrantsChanged(services, sessionId);
   const participantCount = await activeParticipantCount(services, sessionId);
   if (closed) {
     await publishParticipantEvent(services, sessionId, {

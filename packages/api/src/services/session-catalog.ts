@@ -5,6 +5,7 @@ import type { Services } from "../context";
 import { Reason, appError } from "../errors";
 import { attendedMsSql } from "./attendance";
 import { assertCanManageCourse, findManagedCourse, type Actor } from "./course";
+import { newRoomPlacement, openRoomSoon } from "./media-rooms";
 
 type CatalogServices = Pick<Services, "db" | "clock">;
 
@@ -175,7 +176,7 @@ export async function createSession(
  * asks first): otherwise CONFLICT STARTS_LATER, with the planned time in `at`.
  */
 export async function startSession(
-  services: CatalogServices,
+  services: CatalogServices & Pick<Services, "redis" | "keys" | "media" | "logger">,
   actor: Actor,
   sessionId: string,
   { early = false }: { early?: boolean } = {},
@@ -188,8 +189,10 @@ export async function startSession(
       status: "SCHEDULED",
       ...(early ? {} : { startsAt: { lte: new Date(now.getTime() + EARLY_START_CONFIRM_MS) } }),
     },
-    data: { status: "LIVE", startedAt: now },
+    // Its media room is placed in the same statement, and created on the media server right after.
+    data: { status: "LIVE", startedAt: now, ...(await newRoomPlacement(services)) },
   });
+  if (count === 1) await openRoomSoon(services, sessionId);
   const session = await getSession(services, sessionId);
   if (count === 0 && session.status === "SCHEDULED") {
     throw appError(

@@ -2,10 +2,11 @@ import { Prisma } from "@livehall/db";
 import type { Services } from "../context";
 import { Reason, appError } from "../errors";
 import type { Actor } from "./course";
+import { mediaSessionFinished } from "./media-rooms";
 import { clearPresenceAndAnnounce, closeAllParticipants } from "./participants";
 import { findManagedSession, getSession, type SessionView } from "./session-catalog";
 
-type EndingServices = Pick<Services, "db" | "redis" | "keys" | "config" | "clock" | "events">;
+type EndingServices = Pick<Services, "db" | "redis" | "keys" | "config" | "clock" | "events" | "media" | "logger">;
 type Finished = "ENDED" | "CANCELLED";
 type EndReason = "HOST" | "OVERRUN";
 
@@ -34,7 +35,10 @@ async function finish(
     await closeAllParticipants(tx, sessionId, now);
     return true;
   });
-  if (changed) await clearPresenceAndAnnounce(services, sessionId, to);
+  if (changed) {
+    await clearPresenceAndAnnounce(services, sessionId, to);
+    mediaSessionFinished(services, sessionId);
+  }
   return changed;
 }
 

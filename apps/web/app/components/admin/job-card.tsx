@@ -25,6 +25,11 @@ export const JOB_INFO: Record<string, { title: string; description: string }> = 
     description:
       "Ends live sessions that ran past their planned length plus the grace period while their instructor was not in the room.",
   },
+  "media.reconcile": {
+    title: "Media reconcile",
+    description:
+      "Makes each media server match the sessions: creates rooms of live sessions (after a media server restart), destroys rooms of ended ones, and disconnects video from people no longer in the room.",
+  },
 };
 
 function Counts({ counts, className }: { counts: Record<string, number>; className?: string }) {

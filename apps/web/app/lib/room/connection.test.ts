@@ -79,6 +79,7 @@ const snapshot = (seq: number, userIds: string[]): ParticipantEvent => ({
   type: "snapshot",
   seq,
   status: "LIVE",
+  media: { available: true, feeds: [] },
   participants: userIds.map((userId) => ({
     userId,
     name: userId,

@@ -22,6 +22,7 @@ const snapshot = (seq: number, participants: ParticipantView[]): ParticipantEven
   type: "snapshot",
   seq,
   status: "LIVE",
+  media: { available: true, feeds: [] },
   participants,
   participantCount: participants.length,
 });

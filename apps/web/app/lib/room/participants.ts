@@ -1,4 +1,4 @@
-import type { ParticipantEvent, ParticipantView } from "@livehall/api";
+import type { MediaStateView, ParticipantEvent, ParticipantView } from "@livehall/api";
 
 export type SessionStatus = "SCHEDULED" | "LIVE" | "ENDED" | "CANCELLED";
 
@@ -15,6 +15,8 @@ export interface ParticipantsState {
   /** By user id: one entry per participant however many tabs they have. */
   participants: ReadonlyMap<string, ParticipantView>;
   participantCount: number;
+  /** The session's media (which feeds are live); null until the first snapshot. */
+  media: MediaStateView | null;
   /** Deltas that arrived ahead of a gap, by seq. */
   pending: ReadonlyMap<number, ParticipantEvent>;
   /** When the oldest pending delta arrived (ms), null without any. */
@@ -26,6 +28,7 @@ export const EMPTY_PARTICIPANTS: ParticipantsState = {
   status: null,
   participants: new Map(),
   participantCount: 0,
+  media: null,
   pending: new Map(),
   pendingSince: null,
 };
@@ -50,7 +53,10 @@ function applyOne(state: ParticipantsState, event: ParticipantEvent): Participan
         status: event.status,
         participants: new Map(event.participants.map((p) => [p.userId, p])),
         participantCount: event.participantCount,
+        media: event.media,
       };
+    case "media":
+      return { ...state, seq: event.seq, media: event.media };
     case "joined":
     case "updated": {
       const participants = new Map(state.participants);

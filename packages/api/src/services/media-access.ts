@@ -1,0 +1,279 @@
+import { createHmac, randomInt } from "node:crypto";
+import type { Services, SessionUser } from "../context";
+import { Reason, appError } from "../errors";
+import type { HandleSummary, JanusAdmin } from "../media/janus";
+import { JanusError } from "../media/janus";
+import { mintMediaToken, readMediaToken } from "../media/tokens";
+import { adminOf, createRoom, roomOf, type MediaRoom } from "./media-rooms";
+import { feedsStopped } from "./media-state";
+import { member } from "./presence";
+import { spendRoomBudget } from "./room-limits";
+
+// Media rights come from presence (docs/decisions/017). A joined tab asks session.media and gets a
+// Janus token of its own (registered with Janus and in its room's allow list) and, for the course's
+// instructor or an admin, the two feed ids it may publish under. The grant lives as long as the tab
+// is in the session: when the tab leaves, is removed, replaced, evicted or signed out, or the session
+// ends, the grant is revoked — token removed from Janus and the tab's handles detached.
+
+export type AccessServices = Pick<Services, "db" | "redis" | "keys" | "media" | "events" | "config" | "logger" | "clock">;
+
+export type MediaRole = "publisher" | "subscriber";
+
+/** One tab's media right, as kept in the session's grants hash. */
+export interface MediaGrant {
+  userId: string;
+  role: MediaRole;
+  /** The feed ids a publisher may use; none for a subscriber. */
+  feeds: { camera: number; screen: number } | null;
+}
+
+export interface MediaAccess {
+  serverId: string;
+  /** Where the browser sends Janus API requests: this server's proxy, or MEDIA_PUBLIC_URL. */
+  apiUrl: string;
+  roomId: number;
+  token: string;
+  role: MediaRole;
+  feeds: { camera: number; screen: number } | null;
+  iceServers: { urls: string[]; username?: string; credential?: string }[];
+}
+
+const NOT_IN_SESSION_MESSAGE = "Join the session first: media is for people in the room.";
+/** TURN credentials handed to a browser last this long (coturn's time-limited credentials). */
+const TURN_CREDENTIAL_TTL_SECONDS = 12 * 60 * 60;
+
+export async function readGrants(
+  services: Pick<Services, "redis" | "keys">,
+  sessionId: string,
+): Promise<Map<string, MediaGrant>> {
+  const hash = await services.redis.hgetall(services.keys.mediaGrants(sessionId));
+  const grants = new Map<string, MediaGrant>();
+  for (const [connectionId, value] of Object.entries(hash)) {
+    try {
+      grants.set(connectionId, JSON.parse(value) as MediaGrant);
+    } catch {
+      // A grant that cannot be read grants nothing; the next sync deletes it.
+      grants.set(connectionId, { userId: "", role: "subscriber", feeds: null });
+    }
+  }
+  return grants;
+}
+
+/** A feed id Janus accepts (a positive integer) that is exact in JSON. */
+const newFeedId = () => randomInt(1, 2 ** 48 - 1);
+
+function iceServers(services: Pick<Services, "config" | "clock">, userId: string): MediaAccess["iceServers"] {
+  const { iceServers: urls, turnSecret } = services.config.media;
+  if (urls.length === 0) return [];
+  const stun = urls.filter((url) => url.startsWith("stun:"));
+  const turn = urls.filter((url) => url.startsWith("turn:") || url.startsWith("turns:"));
+  const servers: MediaAccess["iceServers"] = [];
+  if (stun.length > 0) servers.push({ urls: stun });
+  if (turn.length > 0) {
+    if (turnSecret) {
+      // coturn's REST API scheme: username "<expiry>:<user>", password base64(HMAC-SHA1(secret, username)).
+      const username = `${Math.floor(services.clock().getTime() / 1000) + TURN_CREDENTIAL_TTL_SECONDS}:${userId}`;
+      const credential = createHmac("sha1", turnSecret).update(username).digest("base64");
+      servers.push({ urls: turn, username, credential });
+    } else servers.push({ urls: turn });
+  }
+  return servers;
+}
+
+function apiUrlOf(services: Pick<Services, "config">, serverId: string): string {
+  const { publicUrl } = services.config.media;
+  return publicUrl ? publicUrl.replaceAll("{server}", serverId) : `/media/${serverId}/janus`;
+}
+
+async function isPresent(services: Pick<Services, "redis" | "keys">, sessionId: string, userId: string, connectionId: string) {
+  return (await services.redis.zscore(services.keys.presence(sessionId), member(userId, connectionId))) != null;
+}
+
+/**
+ * session.media — the media right of one joined tab: its Janus token (the same for the tab's whole
+ * stay), the room, and its role. 403 NOT_IN_SESSION for a tab that is not in the session; 503
+ * MEDIA_UNAVAILABLE when the session's media server does not answer (the room says so and retries).
+ */
+export async function mediaAccess(
+  services: AccessServices,
+  user: SessionUser,
+  sessionId: string,
+  connectionId: string,
+): Promise<MediaAccess> {
+  await spendRoomBudget(services, "media", user.id);
+  if (!(await isPresent(services, sessionId, user.id, connectionId))) {
+    throw appError("FORBIDDEN", Reason.NOT_IN_SESSION, NOT_IN_SESSION_MESSAGE);
+  }
+  const session = await services.db.liveSession.findUnique({
+    where: { id: sessionId },
+    select: { status: true, course: { select: { instructorId: true } } },
+  });
+  if (session?.status !== "LIVE") throw appError("FORBIDDEN", Reason.NOT_IN_SESSION, NOT_IN_SESSION_MESSAGE);
+  const room = await roomOf(services, sessionId);
+  if (!room) throw mediaUnavailable();
+  const role: MediaRole = user.role === "ADMIN" || session.course.instructorId === user.id ? "publisher" : "subscriber";
+
+  const key = services.keys.mediaGrants(sessionId);
+  const previous = (await readGrants(services, sessionId)).get(connectionId);
+  const grant: MediaGrant = {
+    userId: user.id,
+    role,
+    feeds:
+      role === "publisher"
+        ? previous?.role === "publisher" && previous.feeds
+          ? previous.feeds
+          : { camera: newFeedId(), screen: newFeedId() }
+        : null,
+  };
+  await services.redis.hset(key, connectionId, JSON.stringify(grant));
+  const token = mintMediaToken(services.media.tokenKey, sessionId, connectionId);
+  try {
+    const admin = adminOf(services, room);
+    await admin.addToken(token);
+    await allowInRoom(services, admin, room, token);
+  } catch (error) {
+    if (error instanceof JanusError) {
+      services.logger.warn({ err: error, sessionId }, "media server unavailable for session.media");
+      throw mediaUnavailable();
+    }
+    throw error;
+  }
+  // The tab may have left while the token was being registered: then the grant goes with it.
+  if (!(await isPresent(services, sessionId, user.id, connectionId))) {
+    await syncMediaGrants(services, sessionId);
+    throw appError("FORBIDDEN", Reason.NOT_IN_SESSION, NOT_IN_SESSION_MESSAGE);
+  }
+  return {
+    serverId: room.serverId,
+    apiUrl: apiUrlOf(services, room.serverId),
+    roomId: room.roomId,
+    token,
+    role,
+    feeds: grant.feeds,
+    iceServers: iceServers(services, user.id),
+  };
+}
+
+function mediaUnavailable() {
+  return appError(
+    "SERVICE_UNAVAILABLE",
+    Reason.MEDIA_UNAVAILABLE,
+    "Video is not available right now. The room keeps trying; you can stay in the session meanwhile.",
+  );
+}
+
+/** Adds a token to the room's allow list; a room Janus lost (a restart) is created again first. */
+async function allowInRoom(services: AccessServices, admin: JanusAdmin, room: MediaRoom, token: string) {
+  try {
+    await admin.allowTokens(room.roomId, room.secret, "add", [token]);
+  } catch (error) {
+    if (!(error instanceof JanusError) || error.code !== 426) throw error;
+    await createRoom(services, room);
+  }
+}
+
+/** Every handle on a media server, with what the admin API tells about it. */
+export async function listHandles(admin: JanusAdmin): Promise<HandleSummary[]> {
+  const handles: HandleSummary[] = [];
+  for (const sessionId of await admin.listSessions()) {
+    for (const handleId of await admin.listHandles(sessionId)) {
+      const info = await admin.handleInfo(sessionId, handleId);
+      if (info) handles.push(info);
+    }
+  }
+  return handles;
+}
+
+/**
+ * Takes the media rights of these tabs away: their grants are deleted first (so nothing re-grants
+ * from them), then their tokens leave Janus and the room's allow list, their handles are detached,
+ * and feeds they published stop.
+ */
+export async function revokeGrants(
+  services: AccessServices,
+  sessionId: string,
+  revoked: Map<string, MediaGrant>,
+): Promise<void> {
+  if (revoked.size === 0) return;
+  await services.redis.hdel(services.keys.mediaGrants(sessionId), ...revoked.keys());
+  const room = await roomOf(services, sessionId);
+  if (!room) return;
+  const admin = adminOf(services, room);
+  const tokens = new Set(
+    [...revoked.keys()].map((connectionId) => mintMediaToken(services.media.tokenKey, sessionId, connectionId)),
+  );
+  await admin.allowTokens(room.roomId, room.secret, "remove", [...tokens]).catch((error: unknown) => {
+    if (!(error instanceof JanusError) || error.code !== 426) throw error; // the room is gone already
+  });
+  for (const token of tokens) await admin.removeToken(token);
+  for (const handle of await listHandles(admin)) {
+    if (handle.token && tokens.has(handle.token)) await admin.detachHandle(handle.sessionId, handle.handleId);
+  }
+  const feedIds = [...revoked.values()].flatMap((grant) => (grant.feeds ? [grant.feeds.camera, grant.feeds.screen] : []));
+  await feedsStopped(services, sessionId, feedIds);
+}
+
+/**
+ * Revokes the grants of tabs no longer in the session (all of them once it is not live). Safe to
+ * run any time, as often as wanted: what it revokes is decided from presence, not from the caller.
+ */
+export async function syncMediaGrants(services: AccessServices, sessionId: string): Promise<number> {
+  const grants = await readGrants(services, sessionId);
+  if (grants.size === 0) return 0;
+  const entries = [...grants.entries()];
+  const scores = await services.redis.zmscore(
+    services.keys.presence(sessionId),
+    ...entries.map(([connectionId, grant]) => member(grant.userId, connectionId)),
+  );
+  const revoked = new Map(entries.filter((_, index) => scores[index] == null));
+  await revokeGrants(services, sessionId, revoked);
+  return revoked.size;
+}
+
+/** Media rights of a session are being synced in this process (per services container and session). */
+const syncing = new Map<string, { again: boolean }>();
+
+/**
+ * Called after tabs left the session (leave, removal, replacement, eviction, sign-out, end): runs
+ * syncMediaGrants in the background, at most one per session at a time in this process, and once
+ * more if asked again meanwhile. Failures are logged; media.reconcile repeats the same work.
+ */
+export function mediaGrantsChanged(services: AccessServices, sessionId: string): void {
+  const id = `${services.keys.prefix}${sessionId}`;
+  const running = syncing.get(id);
+  if (running) {
+    running.again = true;
+    return;
+  }
+  const state = { again: false };
+  syncing.set(id, state);
+  void (async () => {
+    try {
+      do {
+        state.again = false;
+        await syncMediaGrants(services, sessionId);
+      } while (state.again);
+    } catch (error) {
+      services.logger.warn({ err: error, sessionId }, "media rights not revoked yet; media.reconcile will retry");
+    } finally {
+      syncing.delete(id);
+    }
+  })();
+}
+
+/** Whether a handle's token may publish `feedId` in this session (Livehall minted it, for a publisher tab holding that feed). */
+export function mayPublish(
+  services: Pick<Services, "media">,
+  grants: Map<string, MediaGrant>,
+  sessionId: string,
+  token: string | null,
+  feedId: number,
+): { kind: "camera" | "screen" } | null {
+  const holder = readMediaToken(services.media.tokenKey, token);
+  if (!holder || holder.sessionId !== sessionId) return null;
+  const feeds = grants.get(holder.connectionId)?.feeds;
+  if (!feeds) return null;
+  if (feeds.camera === feedId) return { kind: "camera" };
+  if (feeds.screen === feedId) return { kind: "screen" };
+  return null;
+}

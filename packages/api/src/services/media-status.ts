@@ -1,0 +1,61 @@
+import type { Services } from "../context";
+import { ROOM_DESCRIPTION_PREFIX } from "./media-rooms";
+
+export interface MediaServerStatus {
+  id: string;
+  /** The Janus API address the server is reached at (never the admin API's). */
+  apiUrl: string;
+  up: boolean;
+  version: string | null;
+  /** Livehall's rooms on it, with their sessions and the handles in each (admin view only). */
+  rooms: { roomId: number; sessionId: string; participants: number; publishers: number }[];
+  /** Janus sessions and handles on the server (every browser tab with media holds one session). */
+  janusSessions: number;
+  handles: number;
+}
+
+/**
+ * Each media server's state. `detail: false` only asks whether it answers (readiness probes);
+ * `detail: true` also lists its rooms and counts its handles (the admin page).
+ */
+export async function mediaServersStatus(
+  services: Pick<Services, "media">,
+  { detail }: { detail: boolean },
+): Promise<MediaServerStatus[]> {
+  return Promise.all(
+    services.media.ids.map(async (id): Promise<MediaServerStatus> => {
+      const admin = services.media.admin(id)!;
+      const status: MediaServerStatus = {
+        id,
+        apiUrl: admin.server.apiUrl,
+        up: false,
+        version: null,
+        rooms: [],
+        janusSessions: 0,
+        handles: 0,
+      };
+      try {
+        status.version = (await admin.info()).version;
+        status.up = true;
+        if (!detail) return status;
+        const rooms = (await admin.listRooms()).filter((room) => room.description.startsWith(ROOM_DESCRIPTION_PREFIX));
+        for (const room of rooms) {
+          const participants = await admin.listParticipants(room.room);
+          status.rooms.push({
+            roomId: room.room,
+            sessionId: room.description.slice(ROOM_DESCRIPTION_PREFIX.length),
+            participants: participants.length,
+            publishers: participants.filter((participant) => participant.publisher).length,
+          });
+        }
+        const sessions = await admin.listSessions();
+        status.janusSessions = sessions.length;
+        for (const session of sessions) status.handles += (await admin.listHandles(session)).length;
+      } catch {
+        // A server that stops answering half-way is reported as down.
+        status.up = status.up && !detail;
+      }
+      return status;
+    }),
+  );
+}
