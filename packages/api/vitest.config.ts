@@ -1,4 +1,7 @@
 import { integrationTestConfig } from "@livehall/testing/vitest-preset";
 import { defineConfig } from "vitest/config";
 
-export default defineConfig({ test: integrationTestConfig });
+// The media suites need a Janus: vitest.media.config.ts runs them.
+export default defineConfig({
+  test: { ...integrationTestConfig, exclude: [...(integrationTestConfig!.exclude ?? []), "**/*.media.test.ts"] },
+});

@@ -19,7 +19,11 @@ test("/healthz answers 200 ok", async () => {
 test("/readyz answers 200 when Postgres and Redis answer", async () => {
   const response = await fetch(`${healthy.url}/readyz`);
   expect(response.status).toBe(200);
-  expect(await response.json()).toEqual({ status: "ready", checks: { postgres: "ok", redis: "ok", media: "off" }, media: {} });
+  expect(await response.json()).toEqual({
+    status: "ready",
+    checks: { postgres: "ok", redis: "ok", media: "off" },
+    media: {},
+  });
 });
 
 test("/readyz answers 503 naming Redis when Redis is unreachable", async () => {
@@ -27,7 +31,11 @@ test("/readyz answers 503 naming Redis when Redis is unreachable", async () => {
   try {
     const response = await fetch(`${server.url}/readyz`);
     expect(response.status).toBe(503);
-    expect(await response.json()).toEqual({ status: "unavailable", checks: { postgres: "ok", redis: "failed", media: "off" }, media: {} });
+    expect(await response.json()).toEqual({
+      status: "unavailable",
+      checks: { postgres: "ok", redis: "failed", media: "off" },
+      media: {},
+    });
     // Liveness is about the process, not its dependencies.
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   } finally {
@@ -44,7 +52,11 @@ test("/readyz answers 503 naming Postgres when Postgres is unreachable", async (
     await waitFor(() => server.services.redis.status === "ready", { what: "Redis to connect" });
     const response = await fetch(`${server.url}/readyz`);
     expect(response.status).toBe(503);
-    expect(await response.json()).toEqual({ status: "unavailable", checks: { postgres: "failed", redis: "ok", media: "off" }, media: {} });
+    expect(await response.json()).toEqual({
+      status: "unavailable",
+      checks: { postgres: "failed", redis: "ok", media: "off" },
+      media: {},
+    });
   } finally {
     await server.close();
   }

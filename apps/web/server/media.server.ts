@@ -42,7 +42,8 @@ function forward(req: Request, res: Response, target: URL): void {
     },
   );
   const fail = () => {
-    if (!res.headersSent) res.status(502).json({ reason: "MEDIA_UNAVAILABLE", message: "The media server did not answer." });
+    if (!res.headersSent)
+      res.status(502).json({ reason: "MEDIA_UNAVAILABLE", message: "The media server did not answer." });
     else res.destroy();
   };
   upstream.on("timeout", () => upstream.destroy(new Error("timeout")));
@@ -67,24 +68,20 @@ function forward(req: Request, res: Response, target: URL): void {
  */
 export function mediaRouter(services: Services): Router {
   const router = Router();
-  router.post(
-    "/media/events",
-    express.json({ limit: "2mb", type: () => true }),
-    async (req, res) => {
-      if (!isJanus(req, services.config.media.adminSecret)) {
-        res.status(401).json({ reason: "UNAUTHENTICATED" });
-        return;
-      }
-      try {
-        await handleMediaEvents(services, req.body);
-        res.status(204).end();
-      } catch (error) {
-        // Janus retries a failed delivery; media.reconcile repairs what is still missed.
-        services.logger.error({ err: error }, "media: event handling failed");
-        res.status(500).json({ reason: "INTERNAL" });
-      }
-    },
-  );
+  router.post("/media/events", express.json({ limit: "2mb", type: () => true }), async (req, res) => {
+    if (!isJanus(req, services.config.media.adminSecret)) {
+      res.status(401).json({ reason: "UNAUTHENTICATED" });
+      return;
+    }
+    try {
+      await handleMediaEvents(services, req.body);
+      res.status(204).end();
+    } catch (error) {
+      // Janus retries a failed delivery; media.reconcile repairs what is still missed.
+      services.logger.error({ err: error }, "media: event handling failed");
+      res.status(500).json({ reason: "INTERNAL" });
+    }
+  });
   router.all(/^\/media\/([a-z0-9-]{1,32})\/janus(\/[0-9/]*)?$/, (req, res) => {
     const admin = services.media.admin(req.params[0]!);
     if (!admin || (req.method !== "GET" && req.method !== "POST")) {

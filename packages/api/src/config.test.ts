@@ -73,6 +73,7 @@ describe("config", () => {
       participants: { burst: 20, perSecond: 1 },
       participantCount: { burst: 60, perSecond: 2 },
       stream: { burst: 60, perSecond: 1 },
+      media: { burst: 30, perSecond: 0.5 },
     });
     expect(defaults.maxTabsPerSession).toBe(10);
     const tuned = loadCoreConfig({
@@ -135,5 +136,32 @@ describe("config", () => {
     );
     expect(loadWorkerConfig(assigned)).toEqual(loadWorkerConfig({}));
     expect(loadWebConfig(assigned)).toEqual(loadWebConfig({}));
+  });
+
+  test("media servers: parsed, empty means none, bad entries refused; secrets derive from AUTH_SECRET unless set", () => {
+    const two = loadCoreConfig({
+      MEDIA_SERVERS:
+        "a http://10.0.0.1:8088/janus/ http://10.0.0.1:7088/admin, b https://b.example/janus http://10.0.0.2:7088/admin",
+    });
+    expect(two.media.servers).toEqual([
+      { id: "a", apiUrl: "http://10.0.0.1:8088/janus", adminUrl: "http://10.0.0.1:7088/admin" },
+      { id: "b", apiUrl: "https://b.example/janus", adminUrl: "http://10.0.0.2:7088/admin" },
+    ]);
+    expect(loadCoreConfig({ MEDIA_SERVERS: "" }).media.servers).toEqual([]);
+    for (const bad of [
+      "local http://x/janus",
+      "Local http://x/janus http://x/admin",
+      "a b c",
+      "a http://x/j http://x/a,a http://y/j http://y/a",
+    ]) {
+      expect(() => loadCoreConfig({ MEDIA_SERVERS: bad }), bad).toThrow(/MEDIA_SERVERS/);
+    }
+    const one = loadCoreConfig({ AUTH_SECRET: "1".repeat(32) }).media;
+    const other = loadCoreConfig({ AUTH_SECRET: "2".repeat(32) }).media;
+    expect(one.adminSecret).not.toBe(other.adminSecret);
+    expect(one.adminSecret).not.toBe(one.roomAdminKey);
+    expect(one.adminSecret).not.toContain("1111");
+    expect(loadCoreConfig({ MEDIA_ADMIN_SECRET: "s".repeat(16) }).media.adminSecret).toBe("s".repeat(16));
+    expect(() => loadCoreConfig({ MEDIA_ADMIN_SECRET: "short" })).toThrow(/MEDIA_ADMIN_SECRET/);
   });
 });

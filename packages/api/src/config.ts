@@ -120,14 +120,7 @@ export interface RoomRate {
   /** Calls the bucket refills per second. */
   perSecond: number;
 }
-export type RoomProcedure =
-  | "join"
-  | "heartbeat"
-  | "leave"
-  | "participants"
-  | "participantCount"
-  | "stream"
-  | "media";
+export type RoomProcedure = "join" | "heartbeat" | "leave" | "participants" | "participantCount" | "stream" | "media";
 
 function toRoomRates(env: z.output<typeof roomLimitsSchema>): Record<RoomProcedure, RoomRate> {
   return {

@@ -5,3 +5,4 @@ export { freePort, closedPortUrl } from "./ports";
 export { startPrivatePostgres, startPrivateRedis, type PrivateServer } from "./private-servers";
 export { waitFor } from "./wait";
 export { runToCompletion, type ProcessResult } from "./process";
+export { JanusRequestError, openJanusTab, type JanusTab } from "./janus-client";

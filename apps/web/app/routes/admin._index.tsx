@@ -3,6 +3,7 @@ import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFuncti
 import { useActionData, useLoaderData } from "@remix-run/react";
 import { AdminTabs } from "../components/admin/admin-tabs";
 import { JobCard } from "../components/admin/job-card";
+import { MediaServerCard } from "../components/admin/media-servers";
 import { RoleRequestList, type DecideAnswer } from "../components/admin/role-requests";
 import type { RunJobResult } from "../components/admin/types";
 import { Backdrop } from "../components/backdrop";
@@ -21,13 +22,15 @@ export const meta: MetaFunction = () => [{ title: "Maintenance · Admin · Liveh
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   requireArea(request, context, "admin");
-  const [overview, requests] = await Promise.all([
+  const [overview, requests, mediaServers] = await Promise.all([
     context.caller.admin.overview(),
     context.caller.admin.roleRequests({ limit: 50 }),
+    context.caller.admin.mediaServers(),
   ]);
   return {
     overview,
     requests,
+    mediaServers,
     now: new Date().toISOString(),
     refreshMs: Math.min(context.services.config.timings.sessionsRefreshMs, 10_000),
   };
@@ -74,7 +77,7 @@ async function decideRequest(context: ActionFunctionArgs["context"], form: FormD
 }
 
 export default function AdminPage() {
-  const { overview, requests, now: serverNow, refreshMs } = useLoaderData<typeof loader>();
+  const { overview, requests, mediaServers, now: serverNow, refreshMs } = useLoaderData<typeof loader>();
   const answer = useActionData<typeof action>();
   const decision = answer && "intent" in answer ? answer : null;
   const now = useNow(serverNow, 5_000);
@@ -211,6 +214,22 @@ export default function AdminPage() {
             </p>
           </Section>
         </div>
+
+        {mediaServers.length > 0 ? (
+          <Section
+            className="mt-10"
+            title="Media servers"
+            count={mediaServers.length}
+            id="media"
+            description="Janus forwards each session's audio and video; Livehall decides who may send or watch."
+          >
+            <div className="space-y-4">
+              {mediaServers.map((server) => (
+                <MediaServerCard key={server.id} server={server} />
+              ))}
+            </div>
+          </Section>
+        ) : null}
 
         <Section
           className="mt-10"

@@ -10,6 +10,7 @@ import {
   setRole,
 } from "../services/accounts";
 import { adminOverview } from "../services/admin";
+import { mediaServersStatus } from "../services/media-status";
 import { decideRoleRequest, pendingRoleRequests } from "../services/role-requests";
 import { adminProcedure, createTRPCRouter } from "../trpc";
 import { plainText } from "./inputs";
@@ -19,6 +20,11 @@ const userId = z.uuid();
 
 export const adminRouter = createTRPCRouter({
   overview: adminProcedure.input(z.strictObject({}).optional()).query(({ ctx }) => adminOverview(ctx)),
+
+  /** Each media server: up or down, its rooms (with their sessions) and its connections. */
+  mediaServers: adminProcedure
+    .input(z.strictObject({}).optional())
+    .query(({ ctx }) => mediaServersStatus(ctx, { detail: true })),
 
   /** Runs a maintenance job now through the worker; answers within RUN_JOB_TIMEOUT_MS. */
   runJob: adminProcedure

@@ -15,7 +15,10 @@ import { spendRoomBudget } from "./room-limits";
 // is in the session: when the tab leaves, is removed, replaced, evicted or signed out, or the session
 // ends, the grant is revoked — token removed from Janus and the tab's handles detached.
 
-export type AccessServices = Pick<Services, "db" | "redis" | "keys" | "media" | "events" | "config" | "logger" | "clock">;
+export type AccessServices = Pick<
+  Services,
+  "db" | "redis" | "keys" | "media" | "events" | "config" | "logger" | "clock"
+>;
 
 export type MediaRole = "publisher" | "subscriber";
 
@@ -85,7 +88,12 @@ function apiUrlOf(services: Pick<Services, "config">, serverId: string): string 
   return publicUrl ? publicUrl.replaceAll("{server}", serverId) : `/media/${serverId}/janus`;
 }
 
-async function isPresent(services: Pick<Services, "redis" | "keys">, sessionId: string, userId: string, connectionId: string) {
+async function isPresent(
+  services: Pick<Services, "redis" | "keys">,
+  sessionId: string,
+  userId: string,
+  connectionId: string,
+) {
   return (await services.redis.zscore(services.keys.presence(sessionId), member(userId, connectionId))) != null;
 }
 
@@ -209,7 +217,9 @@ export async function revokeGrants(
   for (const handle of await listHandles(admin)) {
     if (handle.token && tokens.has(handle.token)) await admin.detachHandle(handle.sessionId, handle.handleId);
   }
-  const feedIds = [...revoked.values()].flatMap((grant) => (grant.feeds ? [grant.feeds.camera, grant.feeds.screen] : []));
+  const feedIds = [...revoked.values()].flatMap((grant) =>
+    grant.feeds ? [grant.feeds.camera, grant.feeds.screen] : [],
+  );
   await feedsStopped(services, sessionId, feedIds);
 }
 

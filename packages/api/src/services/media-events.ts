@@ -46,7 +46,10 @@ export async function handleMediaEvents(services: EventServices, body: unknown):
     if (!allowed) {
       await admin.kick(room.roomId, room.secret, event.feedId);
       if (handle) await admin.detachHandle(handle.sessionId, handle.handleId);
-      services.logger.warn({ sessionId: room.sessionId, feedId: event.feedId }, "media: kicked a publisher without the right to publish");
+      services.logger.warn(
+        { sessionId: room.sessionId, feedId: event.feedId },
+        "media: kicked a publisher without the right to publish",
+      );
       outcome.kicked++;
       continue;
     }

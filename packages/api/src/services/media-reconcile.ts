@@ -11,10 +11,7 @@ import type { MediaFeedView } from "./participant-events";
 // (Janus restarted or was down when a session started or ended, an event was lost, a web process
 // died mid-revocation). Idempotent: running it twice in a row changes nothing the second time.
 
-type ReconcileServices = Pick<
-  Services,
-  "db" | "redis" | "keys" | "media" | "events" | "config" | "logger" | "clock"
->;
+type ReconcileServices = Pick<Services, "db" | "redis" | "keys" | "media" | "events" | "config" | "logger" | "clock">;
 
 export interface MediaServerCounts {
   serverId: string;

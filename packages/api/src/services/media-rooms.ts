@@ -47,7 +47,11 @@ async function chooseServer(services: Pick<Services, "db" | "media">): Promise<s
 export async function newRoomPlacement(services: Pick<Services, "db" | "media">) {
   const serverId = await chooseServer(services);
   if (!serverId) return {};
-  return { mediaServerId: serverId, mediaRoomId: BigInt(newRoomId()), mediaRoomSecret: randomBytes(24).toString("base64url") };
+  return {
+    mediaServerId: serverId,
+    mediaRoomId: BigInt(newRoomId()),
+    mediaRoomSecret: randomBytes(24).toString("base64url"),
+  };
 }
 
 /** The room of a session; a live session placed before media existed (or on a removed server) is placed now. */

@@ -55,7 +55,11 @@ export function replaceMediaState(services: StateServices, sessionId: string, st
   return changeState(services, sessionId, async (key) => {
     const fields: string[] = [AVAILABLE, state.available ? "1" : "0"];
     for (const feed of state.feeds) fields.push(String(feed.id), feed.kind);
-    await services.redis.multi().del(key).hset(key, ...fields).exec();
+    await services.redis
+      .multi()
+      .del(key)
+      .hset(key, ...fields)
+      .exec();
   });
 }
 
