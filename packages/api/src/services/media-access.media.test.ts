@@ -12,7 +12,7 @@ import { evictStaleConnections } from "./reconcile";
 // loopback: signalling only, no WebRTC, so no media leaves this machine's loopback).
 
 const clock = fakeClock();
-const { services, context, close } = createTestServices({}, { clock: clock.now });
+const { services, context, close } = createTestServices({ MAX_TABS_PER_SESSION: "2" }, { clock: clock.now });
 afterAll(close);
 
 const server = services.media.admin(services.media.ids[0]!)!;
@@ -165,6 +165,29 @@ describe("the right ends with the tab's presence", () => {
     await waitFor(async () => !(await server.listRooms()).some((room) => room.room === tabsByCase.end.access.roomId), {
       what: "the room destroyed",
     });
+  });
+
+  test("a tab replaced by the user's newest one, and a user who signs out: their rights go too", async () => {
+    const { session } = await createSessionFixture(services);
+    const [multiTab, signingOut] = await insertUsers(services, 2);
+    const oldest = await joinedTab(asSessionUser(multiTab!), session.id);
+    const oldestRoom = await enterRoom(oldest.access.token, oldest.access.roomId);
+    await joinedTab(asSessionUser(multiTab!), session.id);
+    const newest = await joinedTab(asSessionUser(multiTab!), session.id); // a third tab: the oldest is replaced
+    const leaving = await joinedTab(asSessionUser(signingOut!), session.id);
+    const leavingRoom = await enterRoom(leaving.access.token, leaving.access.roomId);
+    await leaving.caller.auth.logout({});
+
+    for (const [tab, room] of [
+      [oldest, oldestRoom],
+      [leaving, leavingRoom],
+    ] as const) {
+      await waitFor(
+        async () => !(await server.listTokens()).includes(tab.access.token) && (await handlesOf(room.tab)).length === 0,
+        { what: "token and handle gone" },
+      );
+    }
+    expect(await server.listTokens()).toContain(newest.access.token);
   });
 
   test("starting a session places it on a media server and creates its room", async () => {
