@@ -2,4 +2,7 @@ import { integrationTestConfig } from "@livehall/testing/vitest-preset";
 import { defineConfig } from "vitest/config";
 
 // Kept apart from vite.config.ts: the Remix Vite plugin is not meant to run under Vitest.
-export default defineConfig({ test: integrationTestConfig });
+// The media suites need Janus and the media namespace: vitest.media.config.ts runs them.
+export default defineConfig({
+  test: { ...integrationTestConfig, exclude: [...(integrationTestConfig!.exclude ?? []), "**/*.media.test.ts"] },
+});

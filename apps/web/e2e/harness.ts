@@ -50,18 +50,32 @@ const IGNORED_CONSOLE = [
 export async function startE2E({
   refreshSeconds,
   dev = false,
+  env = {},
+  port,
+  chromiumArgs = [],
 }: {
   refreshSeconds?: number;
   /** Serve the app through the Vite dev server, as `npm run dev` does, instead of the build. */
   dev?: boolean;
+  /** Environment overrides for the web server. */
+  env?: Record<string, string>;
+  /** The web server's port (default: a free one). */
+  port?: number;
+  /** Chromium flags on top of CHROMIUM_ARGS. */
+  chromiumArgs?: string[];
 } = {}): Promise<E2E> {
   const [server, browser] = await Promise.all([
     startTestServer({
       // The production build of this run (e2e/global-setup.ts), as `npm start` serves it.
       ...(dev ? { remix: "vite", appRoot } : { remix: "build", appRoot: inject("e2eAppRoot") }),
-      env: { LOG_LEVEL: "warn", ...(refreshSeconds ? { SESSIONS_REFRESH_SECONDS: String(refreshSeconds) } : {}) },
+      env: {
+        LOG_LEVEL: "warn",
+        ...(refreshSeconds ? { SESSIONS_REFRESH_SECONDS: String(refreshSeconds) } : {}),
+        ...env,
+      },
+      port,
     }),
-    chromium.launch({ executablePath: chromiumPath(), headless: true, args: CHROMIUM_ARGS }),
+    chromium.launch({ executablePath: chromiumPath(), headless: true, args: [...CHROMIUM_ARGS, ...chromiumArgs] }),
   ]);
   // The server listens on a random port; its own origin sends the sign-in forms (the CSRF rule).
   server.services.config.appOrigins.push(server.url);

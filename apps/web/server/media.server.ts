@@ -82,7 +82,8 @@ export function mediaRouter(services: Services): Router {
       res.status(500).json({ reason: "INTERNAL" });
     }
   });
-  router.all(/^\/media\/([a-z0-9-]{1,32})\/janus(\/[0-9/]*)?$/, (req, res) => {
+  // The Janus API's own paths only: the root, /info, /<session> and /<session>/<handle>.
+  router.all(/^\/media\/([a-z0-9-]{1,32})\/janus(\/info|\/[0-9]{1,20}(?:\/[0-9]{1,20})?)?$/, (req, res) => {
     const admin = services.media.admin(req.params[0]!);
     if (!admin || (req.method !== "GET" && req.method !== "POST")) {
       res.status(404).json({ reason: "NOT_FOUND", message: "No such media server." });

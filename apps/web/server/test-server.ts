@@ -30,6 +30,8 @@ export type TestServerOptions = RemixOptions & {
   waitUntilReady?: boolean;
   /** The services' clock (default: the real time). */
   clock?: () => Date;
+  /** The port to listen on (default: a free one). */
+  port?: number;
 };
 
 /**
@@ -40,13 +42,14 @@ export async function startTestServer({
   env,
   waitUntilReady = true,
   clock,
+  port = 0,
   ...remix
 }: TestServerOptions = {}): Promise<TestServer> {
   // Several test servers run at once: each /metrics listener takes a free port.
   const config = loadWebConfig({ ...process.env, METRICS_PORT: "0", ...env });
   const services = createServices(config, clock ? { clock } : {});
   const web = await createWebServer({ config, services, ...remix });
-  const url = await web.listen(0, "127.0.0.1");
+  const url = await web.listen(port, "127.0.0.1");
   const trpcUrl = `${url}/api/trpc`;
   if (waitUntilReady) {
     await waitFor(async () => (await fetch(`${url}/readyz`)).ok, { what: "the test server to be ready" });

@@ -52,8 +52,8 @@ export function MediaServerCard({ server }: { server: MediaServerStatus }) {
         </>
       ) : (
         <p className="mt-3 text-sm text-slate-700">
-          It does not answer. Sessions on it go on without video; rooms come back by themselves once it is up (the
-          media reconcile job re-creates them). Check that Janus is running at {server.apiUrl}.
+          It does not answer. Sessions on it go on without video; rooms come back by themselves once it is up (the media
+          reconcile job re-creates them). Check that Janus is running at {server.apiUrl}.
         </p>
       )}
     </Card>

@@ -1,0 +1,160 @@
+import { createCaller, createContext, reconcileMedia, type Services } from "@livehall/api";
+import { waitFor } from "@livehall/testing";
+import { crashTestJanus } from "@livehall/testing/janus-setup";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { startE2E, type E2E } from "./harness";
+import { connectPeer, peerStats, stopPeer } from "./media-peer";
+import { createLiveSession } from "./room-helpers";
+
+// Media end to end, inside the media namespace (vitest.media.config.ts): Janus, this web server and
+// Chromium with a fake camera and microphone, all on the namespace's own interfaces. Tests wait for
+// outcomes with deadlines and print the times they saw; they assert none.
+
+/** The port Janus's event handler posts to (the media run's Janus is configured with it). */
+const APP_PORT = Number(process.env.MEDIA_APP_PORT ?? 3000);
+const FAKE_DEVICES = [
+  "--use-fake-device-for-media-stream",
+  "--use-fake-ui-for-media-stream",
+  "--autoplay-policy=no-user-gesture-required",
+];
+
+let e2e: E2E;
+let services: Services;
+beforeAll(async () => {
+  e2e = await startE2E({ port: APP_PORT, chromiumArgs: FAKE_DEVICES });
+  services = e2e.server.services;
+});
+afterAll(() => e2e?.close());
+
+type Role = "STUDENT" | "INSTRUCTOR" | "ADMIN";
+const callerFor = (id: string, role: Role) =>
+  createCaller(createContext(services, { user: { id, role, familyId: crypto.randomUUID() } }));
+
+/** A person in the session: joined through the API with a tab id, holding that tab's media right. */
+async function inSession(userId: string, role: Role, sessionId: string) {
+  const caller = callerFor(userId, role);
+  const connectionId = `tab-${crypto.randomUUID()}`;
+  await caller.session.join({ sessionId, connectionId });
+  const access = await caller.session.media({ sessionId, connectionId });
+  return { caller, connectionId, access };
+}
+
+async function students(count: number) {
+  const rows = await services.db.user.findMany({ where: { role: "STUDENT" }, take: count, orderBy: { email: "asc" } });
+  expect(rows).toHaveLength(count);
+  return rows;
+}
+
+/** A page at the app's origin (a secure context: 127.0.0.1), where peers run. */
+async function mediaPage(): Promise<Page> {
+  const page = await e2e.newPage();
+  await page.goto("/login");
+  return page;
+}
+
+const mediaState = (sessionId: string) => services.redis.hgetall(services.keys.mediaState(sessionId));
+
+/** Waits until the peer has decoded video frames (growing) and received audio packets; returns when. */
+async function receives(page: Page, name: string, what: string) {
+  const started = Date.now();
+  let first = 0;
+  await waitFor(
+    async () => {
+      const stats = await peerStats(page, name);
+      if (!first && stats.framesDecoded > 0) first = stats.framesDecoded;
+      return first > 0 && stats.framesDecoded > first && stats.audioPacketsReceived > 0;
+    },
+    { what, timeoutMs: 30_000, intervalMs: 200 },
+  );
+  const stats = await peerStats(page, name);
+  console.log(
+    `${what}: after ${Date.now() - started} ms, ${stats.framesDecoded} frames decoded, ${stats.audioPacketsReceived} audio packets`,
+  );
+  return stats;
+}
+
+describe("media in the room", () => {
+  test("the instructor publishes; two students receive video and audio; a student's own publishing is kicked", async () => {
+    const { session, instructorId } = await createLiveSession(services, "Media: publish and watch");
+    const [ana, ben] = await students(2);
+    const teacher = await inSession(instructorId, "INSTRUCTOR", session.id);
+    const first = await inSession(ana!.id, "STUDENT", session.id);
+    const second = await inSession(ben!.id, "STUDENT", session.id);
+    expect(teacher.access.role).toBe("publisher");
+    expect(first.access.role).toBe("subscriber");
+
+    const [teacherPage, firstPage, secondPage] = await Promise.all([mediaPage(), mediaPage(), mediaPage()]);
+    const camera = teacher.access.feeds!.camera;
+    const published = Date.now();
+    await connectPeer(teacherPage, { ...teacher.access, role: "publish", feedId: camera, name: "camera" });
+    await waitFor(async () => (await mediaState(session.id))[String(camera)] === "camera", {
+      what: "the camera in the session's media state",
+    });
+    console.log(`camera listed in the media state ${Date.now() - published} ms after publishing began`);
+
+    await Promise.all([
+      connectPeer(firstPage, { ...first.access, role: "subscribe", feedId: camera, name: "teacher" }),
+      connectPeer(secondPage, { ...second.access, role: "subscribe", feedId: camera, name: "teacher" }),
+    ]);
+    await receives(firstPage, "teacher", "first student receives the instructor");
+    await receives(secondPage, "teacher", "second student receives the instructor");
+
+    // A student publishes with their own (subscriber) token: Janus reports it, the server kicks it.
+    const rogueFeed = await connectPeer(firstPage, { ...first.access, role: "publish", name: "rogue" });
+    expect(rogueFeed).not.toBeNull();
+    const kickedAt = Date.now();
+    const server = services.media.admin(first.access.serverId)!;
+    await waitFor(async () => !(await server.listParticipants(first.access.roomId)).some((p) => p.id === rogueFeed), {
+      what: "the student's feed gone from the room",
+    });
+    console.log(`student's publisher kicked within ${Date.now() - kickedAt} ms`);
+    expect(Object.keys(await mediaState(session.id))).not.toContain(String(rogueFeed));
+    // Nobody can subscribe to it: the feed does not exist any more.
+    await expect(
+      connectPeer(secondPage, { ...second.access, role: "subscribe", feedId: rogueFeed!, name: "rogue" }),
+    ).rejects.toThrow(/No such feed|428/);
+    // The instructor's feed is untouched.
+    await receives(secondPage, "teacher", "second student still receives the instructor");
+  });
+
+  test("Janus crashes mid-session: readiness says media down, it comes back, rooms are re-created, video resumes", async () => {
+    const { session, instructorId } = await createLiveSession(services, "Media: a crash");
+    const [ana] = await students(1);
+    const teacher = await inSession(instructorId, "INSTRUCTOR", session.id);
+    const learner = await inSession(ana!.id, "STUDENT", session.id);
+    const [teacherPage, learnerPage] = await Promise.all([mediaPage(), mediaPage()]);
+    const camera = teacher.access.feeds!.camera;
+    await connectPeer(teacherPage, { ...teacher.access, role: "publish", feedId: camera, name: "camera" });
+    await connectPeer(learnerPage, { ...learner.access, role: "subscribe", feedId: camera, name: "teacher" });
+    await receives(learnerPage, "teacher", "before the crash");
+
+    const crashedAt = Date.now();
+    await crashTestJanus();
+    const readiness = async () => (await (await fetch(`${e2e.url}/readyz`)).json()) as { checks: { media: string } };
+    await waitFor(async () => (await readiness()).checks.media === "down", { what: "/readyz to report media down" });
+    const readyz = await fetch(`${e2e.url}/readyz`);
+    expect(readyz.status).toBe(200);
+    console.log(`/readyz reported media down ${Date.now() - crashedAt} ms after the crash`);
+
+    await waitFor(async () => (await readiness()).checks.media === "ok", {
+      what: "the supervisor to restart Janus",
+      timeoutMs: 30_000,
+    });
+    console.log(`Janus answered again ${Date.now() - crashedAt} ms after the crash`);
+    const [counts] = await reconcileMedia(services);
+    expect(counts).toMatchObject({ up: true });
+    expect(counts!.roomsCreated).toBeGreaterThanOrEqual(1);
+
+    // The tabs reconnect (the room's own reconnect does the same): same tokens, new Janus sessions.
+    await stopPeer(teacherPage, "camera");
+    await stopPeer(learnerPage, "teacher");
+    const again = await teacher.caller.session.media({ sessionId: session.id, connectionId: teacher.connectionId });
+    expect(again.feeds).toEqual(teacher.access.feeds);
+    await learner.caller.session.media({ sessionId: session.id, connectionId: learner.connectionId });
+    await connectPeer(teacherPage, { ...again, role: "publish", feedId: camera, name: "camera" });
+    await connectPeer(learnerPage, { ...learner.access, role: "subscribe", feedId: camera, name: "teacher" });
+    await receives(learnerPage, "teacher", "after the crash");
+    console.log(`video back ${Date.now() - crashedAt} ms after the crash`);
+  });
+});

@@ -1,0 +1,42 @@
+import { describe, expect, test } from "vitest";
+import { publisherEvents } from "./janus";
+
+// The events Janus's HTTP event handler posts (sampleevh, grouped): plugin events are type 64.
+const pluginEvent = (data: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+  emitter: "livehall",
+  type: 64,
+  timestamp: 1,
+  session_id: 11,
+  handle_id: 22,
+  opaque_id: "x",
+  event: { plugin: "janus.plugin.videoroom", data },
+  ...extra,
+});
+
+describe("publisherEvents", () => {
+  test("keeps VideoRoom publishers starting and stopping, nothing else", () => {
+    const events = publisherEvents([
+      pluginEvent({ event: "published", room: 5, id: 7 }),
+      pluginEvent({ event: "unpublished", room: 5, id: 7 }),
+      pluginEvent({ event: "leaving", room: 5, id: 8 }),
+      pluginEvent({ event: "kicked", room: 5, id: 9 }),
+      pluginEvent({ event: "joined", room: 5, id: 7 }),
+      pluginEvent({ event: "subscribed", room: 5 }),
+      pluginEvent({ event: "published", room: "5", id: 7 }),
+      { ...pluginEvent({ event: "published", room: 5, id: 7 }), type: 2 },
+      { ...pluginEvent({ event: "published", room: 5, id: 7 }), event: { plugin: "janus.plugin.echotest", data: {} } },
+      { type: 64 },
+      null,
+      "junk",
+    ]);
+    expect(events).toEqual([
+      { kind: "published", sessionId: 11, handleId: 22, room: 5, feedId: 7 },
+      { kind: "unpublished", sessionId: 11, handleId: 22, room: 5, feedId: 7 },
+      { kind: "unpublished", sessionId: 11, handleId: 22, room: 5, feedId: 8 },
+      { kind: "unpublished", sessionId: 11, handleId: 22, room: 5, feedId: 9 },
+    ]);
+    // One event alone (grouping off) is read the same way; nonsense gives nothing.
+    expect(publisherEvents(pluginEvent({ event: "published", room: 5, id: 7 }))).toHaveLength(1);
+    expect(publisherEvents(undefined)).toEqual([]);
+  });
+});
