@@ -29,7 +29,9 @@ try {
   }));
   if (!values["config-dir"]) throw new UserError("--config-dir is required");
 } catch (error) {
-  console.error(`✖ ${error.message}. Usage: supervise-janus --config-dir DIR [--api-url URL] [--no-prefix] [--from-env [--bind ADDRESS] [--events-url URL]]`);
+  console.error(
+    `✖ ${error.message}. Usage: supervise-janus --config-dir DIR [--api-url URL] [--no-prefix] [--from-env [--bind ADDRESS] [--events-url URL]]`,
+  );
   process.exit(2);
 }
 
@@ -39,7 +41,8 @@ try {
   let apiUrl = values["api-url"];
   if (values["from-env"]) {
     const options = localJanusOptions(mediaSettings(), { eventsUrl: values["events-url"] });
-    if (!options) throw new UserError("--from-env needs the first of MEDIA_SERVERS to be a local server (its ports are used).");
+    if (!options)
+      throw new UserError("--from-env needs the first of MEDIA_SERVERS to be a local server (its ports are used).");
     files = janusConfigFiles({ ...options, libDir: janus.libDir, bindAddress: values.bind ?? options.bindAddress });
     apiUrl ??= `http://127.0.0.1:${options.apiPort}${options.apiBasePath}`;
   }

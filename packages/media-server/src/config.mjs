@@ -40,7 +40,11 @@ export function findJanusLibDir(janusPath = which("janus", SBIN)) {
 export function listJanusModules(libDir) {
   const list = (folder) => {
     const dir = path.join(libDir, folder);
-    return existsSync(dir) ? readdirSync(dir).filter((name) => name.endsWith(".so")).sort() : [];
+    return existsSync(dir)
+      ? readdirSync(dir)
+          .filter((name) => name.endsWith(".so"))
+          .sort()
+      : [];
   };
   return Object.fromEntries(FOLDERS.map((folder) => [folder, list(folder)]));
 }

@@ -101,8 +101,7 @@ export interface JanusServerInfo {
   [key: string]: unknown;
 }
 export type JanusProbe =
-  | { state: "ready"; version: string }
-  | { state: "unreachable" | "other" | "wrong-secret"; detail: string };
+  { state: "ready"; version: string } | { state: "unreachable" | "other" | "wrong-secret"; detail: string };
 
 export declare function writeJanusConfig(dir: string, files: Record<string, string>): void;
 export declare function startJanus(options: {
@@ -138,7 +137,9 @@ export interface MediaSettings {
   iceInterface?: string;
   stunServer?: string;
 }
-export type LocalJanusOptions = Required<Pick<JanusConfigOptions, "apiPort" | "adminPort" | "apiBasePath" | "adminBasePath" | "bindAddress">> &
+export type LocalJanusOptions = Required<
+  Pick<JanusConfigOptions, "apiPort" | "adminPort" | "apiBasePath" | "adminBasePath" | "bindAddress">
+> &
   Omit<JanusConfigOptions, "libDir" | "modules"> & { id: string; apiUrl: string; adminUrl: string };
 
 export declare const MEDIA_DEFAULTS: Readonly<{

@@ -35,8 +35,7 @@ export async function janusVersion(janusPath) {
 export async function ensureJanusInstalled({ log = console.log, logFile } = {}) {
   const found = findJanus();
   if (found) return { ...found, installed: false };
-  if (!canInstallWithApt())
-    throw new UserError(`Janus (the media server) is not installed — ${INSTALL_HINT}.`);
+  if (!canInstallWithApt()) throw new UserError(`Janus (the media server) is not installed — ${INSTALL_HINT}.`);
   await aptInstall(["janus"], {
     logFile: logFile ?? path.join(tmpdir(), "livehall-janus-apt.log"),
     wayOut: INSTALL_HINT,
@@ -45,7 +44,9 @@ export async function ensureJanusInstalled({ log = console.log, logFile } = {}) 
   await stopPackagedService(log);
   const installed = findJanus();
   if (!installed)
-    throw new UserError(`apt-get installed janus, but no janus program with its VideoRoom plugin was found — ${INSTALL_HINT}.`);
+    throw new UserError(
+      `apt-get installed janus, but no janus program with its VideoRoom plugin was found — ${INSTALL_HINT}.`,
+    );
   return { ...installed, installed: true };
 }
 

@@ -93,7 +93,11 @@ export function mediaNamespaceEnv(env = process.env, { socketDirs } = {}) {
   const inside = {
     ...env,
     REDIS_URL: redisUrl,
-    TEST_DATABASE_URL: socketDatabaseUrl(testDatabaseUrl, env.TEST_DATABASE_URL ? "TEST_DATABASE_URL" : "DATABASE_URL", socketDirs),
+    TEST_DATABASE_URL: socketDatabaseUrl(
+      testDatabaseUrl,
+      env.TEST_DATABASE_URL ? "TEST_DATABASE_URL" : "DATABASE_URL",
+      socketDirs,
+    ),
     MEDIA_ICE_INTERFACE: MEDIA_NAMESPACE.hostInterface,
     MEDIA_HOST_ADDRESS: MEDIA_NAMESPACE.hostAddress,
     MEDIA_PEER_ADDRESS: MEDIA_NAMESPACE.peerAddress,

@@ -55,7 +55,7 @@ describe("in-media-namespace", () => {
       "echo ---",
       "ip -o -4 addr",
       "echo ---",
-      "redis-cli -u \"$REDIS_URL\" ping",
+      'redis-cli -u "$REDIS_URL" ping',
       "echo ---",
       'psql "$TEST_DATABASE_URL" -XAtc "select current_database()"',
       "echo ---",

@@ -96,12 +96,17 @@ export async function probeJanus(apiUrl, { adminUrl, adminSecret, timeoutMs = 2_
       const response = await fetch(adminUrl, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ janus: "get_status", transaction: randomBytes(6).toString("hex"), admin_secret: adminSecret }),
+        body: JSON.stringify({
+          janus: "get_status",
+          transaction: randomBytes(6).toString("hex"),
+          admin_secret: adminSecret,
+        }),
         signal: AbortSignal.timeout(timeoutMs),
       });
       const body = await response.json().catch(() => null);
       if (body?.janus === "error") return { state: "wrong-secret", detail: body.error?.reason ?? "refused" };
-      if (body?.janus !== "success") return { state: "other", detail: `${adminUrl} did not answer like Janus's admin API` };
+      if (body?.janus !== "success")
+        return { state: "other", detail: `${adminUrl} did not answer like Janus's admin API` };
     } catch (error) {
       return { state: "other", detail: `its admin API at ${adminUrl} is not answering (${reasonOf(error)})` };
     }

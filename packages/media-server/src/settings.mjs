@@ -51,7 +51,7 @@ export function parseMediaServers(value = MEDIA_DEFAULTS.MEDIA_SERVERS) {
     .split(",")
     .map((entry) => entry.trim())
     .filter(Boolean);
-  if (!entries.length) throw new UserError("MEDIA_SERVERS is empty: give at least one \"id apiUrl adminUrl\".");
+  if (!entries.length) throw new UserError('MEDIA_SERVERS is empty: give at least one "id apiUrl adminUrl".');
   const servers = entries.map((entry) => {
     const parts = entry.split(/\s+/);
     if (parts.length !== 3)

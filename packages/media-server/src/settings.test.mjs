@@ -6,7 +6,9 @@ import { eventsUrlFor, localJanusOptions, mediaSettings, parseMediaServers } fro
 describe("parseMediaServers", () => {
   test("reads comma-separated 'id apiUrl adminUrl' entries", () => {
     assert.deepEqual(
-      parseMediaServers(" a http://127.0.0.1:8088/janus/ http://127.0.0.1:7088/admin , b https://m.example.org/janus https://m.example.org/admin"),
+      parseMediaServers(
+        " a http://127.0.0.1:8088/janus/ http://127.0.0.1:7088/admin , b https://m.example.org/janus https://m.example.org/admin",
+      ),
       [
         { id: "a", apiUrl: "http://127.0.0.1:8088/janus", adminUrl: "http://127.0.0.1:7088/admin" },
         { id: "b", apiUrl: "https://m.example.org/janus", adminUrl: "https://m.example.org/admin" },
@@ -43,7 +45,8 @@ describe("localJanusOptions", () => {
   test("takes ports, paths and settings from the environment", () => {
     const options = localJanusOptions(
       mediaSettings({
-        MEDIA_SERVERS: "m1 http://localhost:18088/j http://localhost:17088/adm, m2 https://x.example.org/j https://x.example.org/a",
+        MEDIA_SERVERS:
+          "m1 http://localhost:18088/j http://localhost:17088/adm, m2 https://x.example.org/j https://x.example.org/a",
         MEDIA_ADMIN_SECRET: "s3cret",
         MEDIA_ICE_INTERFACE: "va",
         MEDIA_PUBLIC_IP: "203.0.113.1",

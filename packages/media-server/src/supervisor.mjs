@@ -126,7 +126,9 @@ export function createJanusSupervisor(options) {
     });
     events.emit("spawn", current);
     if (!apiUrl) return;
-    waitForJanus(apiUrl, readyTimeoutMs, { cancelled: () => (exited ? "it exited" : stopping ? "stopping" : null) }).then(
+    waitForJanus(apiUrl, readyTimeoutMs, {
+      cancelled: () => (exited ? "it exited" : stopping ? "stopping" : null),
+    }).then(
       (info) => {
         if (child !== current) return;
         ready = true;
@@ -183,7 +185,11 @@ export function createJanusSupervisor(options) {
         const timer = setTimeout(() => {
           cleanup();
           const tail = recent.slice(-5).join(" | ");
-          reject(new Error(`Janus was not ready at ${apiUrl} within ${seconds(timeoutMs)}${tail ? `; last output: ${tail}` : ""}`));
+          reject(
+            new Error(
+              `Janus was not ready at ${apiUrl} within ${seconds(timeoutMs)}${tail ? `; last output: ${tail}` : ""}`,
+            ),
+          );
         }, timeoutMs);
         const onReady = () => (cleanup(), resolve(undefined));
         const onStop = () => (cleanup(), reject(new Error("the Janus supervisor was stopped")));
@@ -225,7 +231,7 @@ export function createJanusSupervisor(options) {
         }, stopTimeoutMs);
         await exited;
         clearTimeout(timer);
-        say("stopped");
+        say("Janus stopped");
       }
       if (handleSignals) for (const signal of ["SIGINT", "SIGTERM"]) process.off(signal, onSignal);
       stopped = true;

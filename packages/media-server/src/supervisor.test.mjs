@@ -52,7 +52,10 @@ describe("createJanusSupervisor", () => {
       assert.equal((await janusInfo(setup.apiUrl)).version_string.split(".")[0], "1");
       assert.deepEqual(await probeJanus(setup.apiUrl, setup), { state: "ready", version: "1.1.2" });
       assert.equal((await probeJanus(setup.apiUrl, { ...setup, adminSecret: "wrong" })).state, "wrong-secret");
-      assert.ok(lines.every((line) => line.startsWith("[janus] ")), "every line is prefixed");
+      assert.ok(
+        lines.every((line) => line.startsWith("[janus] ")),
+        "every line is prefixed",
+      );
       assert.ok(!lines.some((line) => /has been disabled/.test(line)), "the skipped-module lines are hidden");
 
       await supervisor.kill("SIGKILL");
@@ -64,7 +67,9 @@ describe("createJanusSupervisor", () => {
       assert.equal(exits[0].signal, "SIGKILL");
       assert.equal(exits[0].restartInMs, 100);
       assert.ok(
-        lines.some((line) => /^\[janus\] Janus was killed by SIGKILL after .* — restarting in 0\.1s \(restart 1\)$/.test(line)),
+        lines.some((line) =>
+          /^\[janus\] Janus was killed by SIGKILL after .* — restarting in 0\.1s \(restart 1\)$/.test(line),
+        ),
         lines.join("\n"),
       );
       assert.equal((await probeJanus(setup.apiUrl, setup)).state, "ready");
@@ -140,7 +145,7 @@ describe("supervise-janus (the CLI npm start runs)", () => {
     cli.child.kill("SIGINT");
     assert.deepEqual(await cli.closed, { code: 0, signal: null });
     assert.ok(!isAlive(cli.janusPid), "no Janus left running");
-    assert.match(cli.output(), /\[janus\] stopped/);
+    assert.match(cli.output(), /\[janus\] Janus stopped/);
   });
 
   test("a killed supervisor takes its Janus with it", async () => {
