@@ -1,7 +1,7 @@
 // The network namespace media tests run in. Janus never gathers ICE candidates on `lo`, so in the
 // machine's own namespace it would offer (and send media to) the external address. Inside a
-// private namespace there is only loopback and a veth pair (va 10.77.0.1 ⇄ vb 10.77.0.2): media
-// between Janus and a browser stays in it. Node built-ins only.
+// private namespace there is only loopback and a veth pair (va 10.77.0.1 ⇄ vb 10.77.0.2, the
+// default route on va): media between Janus and a browser stays in it. Node built-ins only.
 //
 // Layout: in-media-namespace (this process) → setpriv --pdeathsig SIGKILL → unshare --net --pid
 // --fork --mount-proc --kill-child → node namespace-inside.mjs (PID 1 of its own PID namespace:
@@ -205,6 +205,10 @@ export async function runInside(command, args) {
   await run("ip", ["addr", "add", `${peerAddress}/${prefixLength}`, "dev", peerInterface]);
   await run("ip", ["link", "set", hostInterface, "up"]);
   await run("ip", ["link", "set", peerInterface, "up"]);
+  // A default route through va, so that programs asking "which address would I use outside?"
+  // (Janus's local IP, Chromium's default address) get 10.77.0.1 instead of none. It leads nowhere:
+  // the namespace has no other link, so nothing can leave it.
+  await run("ip", ["route", "add", "default", "dev", hostInterface]);
 
   const redisDir = mkdtempSync(path.join(tmpdir(), "lh-media-redis-"));
   const redisArgs = ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];

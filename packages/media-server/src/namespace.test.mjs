@@ -7,9 +7,10 @@ import { fileURLToPath } from "node:url";
 import { describe, test } from "node:test";
 import { capture } from "./system.mjs";
 import { mediaNamespaceEnv, socketDatabaseUrl } from "./namespace.mjs";
-import { until } from "./test-helpers.mjs";
+import { until } from "./fixtures.mjs";
 
 const CLI = fileURLToPath(new URL("../bin/in-media-namespace.mjs", import.meta.url));
+const INDEX = new URL("./index.mjs", import.meta.url).href;
 const DATABASE_URL = process.env.TEST_DATABASE_URL || "postgresql://postgres@127.0.0.1:5432/postgres";
 
 /** Runs the CLI; resolves { code, stdout, stderr }. */
@@ -55,6 +56,8 @@ describe("in-media-namespace", () => {
       "echo ---",
       "ip -o -4 addr",
       "echo ---",
+      "ip route show default",
+      "echo ---",
       'redis-cli -u "$REDIS_URL" ping',
       "echo ---",
       'psql "$TEST_DATABASE_URL" -XAtc "select current_database()"',
@@ -66,7 +69,7 @@ describe("in-media-namespace", () => {
     ].join("; ");
     const result = await runCli(["sh", "-c", script]);
     assert.equal(result.code, 0, result.stderr);
-    const [link, addr, redis, postgres, env, ns] = result.stdout.split("---\n").map((part) => part.trim());
+    const [link, addr, route, redis, postgres, env, ns] = result.stdout.split("---\n").map((part) => part.trim());
 
     assert.deepEqual(interfaces(link).sort(), ["lo", "va", "vb"]);
     for (const name of interfaces(outside.output).filter((n) => n !== "lo"))
@@ -75,6 +78,8 @@ describe("in-media-namespace", () => {
     assert.match(addr, /\bvb\s+inet 10\.77\.0\.2\/24/);
     for (const [, address] of outsideAddresses.output.matchAll(/inet (\d+\.\d+\.\d+\.\d+)/g))
       if (address !== "127.0.0.1") assert.ok(!addr.includes(`inet ${address}/`), `${address} must not be inside`);
+
+    assert.match(route, /^default dev va\b/);
 
     assert.equal(redis, "PONG");
     assert.equal(postgres, new URL(DATABASE_URL).pathname.slice(1));
@@ -86,6 +91,30 @@ describe("in-media-namespace", () => {
     assert.match(ns, /^net:\[\d+\]$/);
     assert.ok(!namespacesInUse().has(ns), `${ns} is still in use`);
     assert.ok(namespacesInUse().has(readlinkSync("/proc/self/ns/net")), "the machine's namespace is unchanged");
+  });
+
+  test("Janus started inside uses va: its local IP is 10.77.0.1", async () => {
+    const script = `
+      import { mkdtempSync } from "node:fs";
+      import { tmpdir } from "node:os";
+      import path from "node:path";
+      import { createJanusSupervisor, ensureJanusInstalled, janusConfigFiles, janusInfo, localJanusOptions, mediaSettings } from ${JSON.stringify(INDEX)};
+      const janus = await ensureJanusInstalled();
+      const options = localJanusOptions(mediaSettings());
+      const supervisor = createJanusSupervisor({
+        dir: mkdtempSync(path.join(tmpdir(), "lh-ns-janus-")),
+        files: janusConfigFiles({ ...options, libDir: janus.libDir }),
+        janusPath: janus.path,
+        apiUrl: options.apiUrl,
+        log: () => {},
+      });
+      await supervisor.start();
+      const info = await janusInfo(options.apiUrl);
+      console.log(JSON.stringify({ localIp: info["local-ip"], iceInterface: options.iceInterface }));
+      await supervisor.stop();`;
+    const result = await runCli([process.execPath, "--input-type=module", "-e", script]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(JSON.parse(result.stdout), { localIp: "10.77.0.1", iceInterface: "va" });
   });
 
   test("exits with the command's exit code", async () => {

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { after, describe, test } from "node:test";
 import { probeJanus, janusInfo, writeJanusConfig } from "./process.mjs";
 import { createJanusSupervisor, restartDelay } from "./supervisor.mjs";
-import { isAlive, testJanusSetup, until } from "./test-helpers.mjs";
+import { isAlive, testJanusSetup, until } from "./fixtures.mjs";
 
 const CLI = fileURLToPath(new URL("../bin/supervise-janus.mjs", import.meta.url));
 const dirs = [];

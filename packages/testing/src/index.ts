@@ -5,3 +5,4 @@ export { freePort, closedPortUrl } from "./ports";
 export { startPrivatePostgres, startPrivateRedis, type PrivateServer } from "./private-servers";
 export { waitFor } from "./wait";
 export { runToCompletion, type ProcessResult } from "./process";
+export { startTestJanus, type TestJanus, type TestJanusCoordinates, type TestJanusOptions } from "./janus";

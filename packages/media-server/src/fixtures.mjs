@@ -1,4 +1,4 @@
-// Helpers for this package's tests.
+// Fixtures for this package's tests (not a test file itself).
 import { mkdtempSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
