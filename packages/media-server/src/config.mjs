@@ -54,6 +54,7 @@ export function listJanusModules(libDir) {
  * escaped (libconfig reads \\ \" \n \r \t \f and \xNN).
  */
 export function libconfigString(value) {
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   const escaped = String(value).replace(/[\\"\u0000-\u001f\u007f]/g, (char) => {
     if (char === "\\") return "\\\\";
     if (char === '"') return '\\"';
