@@ -133,8 +133,10 @@ async function main() {
 
   if (janus) processes.push(janus.process);
 
+  const parts = mode === "cluster" ? ["2 web instances", "a proxy", "2 workers"] : ["web", "worker"];
+  if (janus) parts.push("Janus");
   log.step(
-    `Starting ${mode === "cluster" ? "2 web instances, a proxy and 2 workers" : "web and worker"}${janus ? " and Janus" : ""} (${mode === "dev" ? "development" : "production"} mode; prepared in ${elapsed(startedAt)})…`,
+    `Starting ${parts.slice(0, -1).join(", ")} and ${parts.at(-1)} (${mode === "dev" ? "development" : "production"} mode; prepared in ${elapsed(startedAt)})…`,
   );
   let finished = false;
   const running = runTogether(processes, { env, cwd: ROOT }).finally(() => {
