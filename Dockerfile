@@ -15,6 +15,7 @@ COPY apps/web/package.json apps/web/
 COPY apps/worker/package.json apps/worker/
 COPY packages/api/package.json packages/api/
 COPY packages/db/package.json packages/db/
+COPY packages/media-server/package.json packages/media-server/
 COPY packages/testing/package.json packages/testing/
 COPY bench/package.json bench/
 RUN npm ci --include=dev --ignore-scripts

@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // `npm start` — prepare everything on a fresh clone and run Livehall (web + worker) in production mode.
 // `npm run dev` (--dev) — the same preparation without the build, running both in watch mode.
-// `node scripts/start.mjs --check-services` — only make sure Postgres and Redis are reachable.
+// `node scripts/start.mjs --check-services` — only make sure Postgres and Redis are reachable, and
+// Janus installed (or the media server answering).
 //
 // Node built-ins only: this runs before `npm install`.
 import path from "node:path";
 import { ROOT, color, exitWithError, log, runTogether } from "./lib/proc.mjs";
 import { loadEnvFile } from "../packages/db/src/defaults.mjs";
 import { appServices, ensureServices } from "./lib/services.mjs";
+import { mediaConfig, prepareMedia } from "./lib/media.mjs";
 import {
   NPM,
   NPX,
@@ -25,13 +27,14 @@ import {
 
 const USAGE = `Usage: node scripts/start.mjs [--dev | --cluster | --check-services]
 
-  (no flag)         install if needed, start Postgres/Redis if needed, migrate, seed, build,
-                    then run web and worker in production mode until Ctrl-C   (npm start)
+  (no flag)         install if needed, start Postgres/Redis if needed, install Janus if needed,
+                    migrate, seed, build, then run web, worker and Janus (supervised) in
+                    production mode until Ctrl-C                              (npm start)
   --dev             the same without the build, web and worker in watch mode (npm run dev)
   --cluster         like npm start, but 2 web instances behind a round-robin proxy on PORT
                     and 2 workers                                         (npm run start:cluster)
-  --check-services  only make sure Postgres and Redis are reachable, then exit 0 or 1
-                    (alias: --check-only)
+  --check-services  only make sure Postgres and Redis are reachable and Janus is installed
+                    (or the media server answers), then exit 0 or 1       (alias: --check-only)
 `;
 
 const args = new Set(process.argv.slice(2));
@@ -68,10 +71,21 @@ async function main() {
       .map(({ target, action }) => `${target.label} ${action === "ready" ? "ready" : action} at ${target.redacted}`)
       .join(" · "),
   );
-  if (mode === "check") return 0;
 
   // The web server runs with NODE_ENV set by the mode, so its default HOST follows the mode.
   const address = webAddress({ ...process.env, NODE_ENV: mode === "dev" ? "development" : "production" });
+
+  // 1b. The media server: Janus installed, configured in .cache/janus/, run below with the others.
+  // Its events go to the web app's port (the proxy's in cluster mode).
+  const media = mediaConfig(mode);
+  const janus = await prepareMedia({ mode, webPort: address.port || 3000, settings: media.settings });
+  if (mode === "check") return 0;
+  if (media.generated.length)
+    log.info(
+      color.dim(
+        `MEDIA_ADMIN_SECRET / MEDIA_ROOM_ADMIN_KEY are not set: generated local ones in ${media.generated.join(" and ")} (set them in a real deployment).`,
+      ),
+    );
   await assertPortFree(address);
 
   // 2. Dependencies.
@@ -79,7 +93,7 @@ async function main() {
   if (install === "up to date") log.ok("Dependencies up to date");
 
   // Every child sees the same URLs, defaults included.
-  const env = childEnv({ DATABASE_URL: services.postgres.url, REDIS_URL: services.redis.url });
+  const env = childEnv({ DATABASE_URL: services.postgres.url, REDIS_URL: services.redis.url, ...media.env });
 
   // 3. Database: client code, schema, demo data.
   await runStep("Generating the Prisma client…", NPX, ["turbo", "run", "generate", "--output-logs=errors-only"], {
@@ -117,14 +131,18 @@ async function main() {
     ];
   }
 
+  if (janus) processes.push(janus.process);
+
+  const parts = mode === "cluster" ? ["2 web instances", "a proxy", "2 workers"] : ["web", "worker"];
+  if (janus) parts.push("Janus");
   log.step(
-    `Starting ${mode === "cluster" ? "2 web instances, a proxy and 2 workers" : "web and worker"} (${mode === "dev" ? "development" : "production"} mode; prepared in ${elapsed(startedAt)})…`,
+    `Starting ${parts.slice(0, -1).join(", ")} and ${parts.at(-1)} (${mode === "dev" ? "development" : "production"} mode; prepared in ${elapsed(startedAt)})…`,
   );
   let finished = false;
   const running = runTogether(processes, { env, cwd: ROOT }).finally(() => {
     finished = true;
   });
-  void announce(address, demo, () => finished);
+  void announce(address, demo, media.settings.servers[0], () => finished);
   return running;
 }
 
@@ -161,7 +179,7 @@ function clusterProcesses(address, production) {
 }
 
 /** Prints the address, and whether this is demo mode (with its logins), once the web server accepts connections. */
-async function announce(address, demo, finished) {
+async function announce(address, demo, mediaServer, finished) {
   const up = address.port ? await waitForPort(address.connectHost, address.port, { cancelled: finished }) : true;
   if (finished()) return;
   const lines = [
@@ -169,6 +187,7 @@ async function announce(address, demo, finished) {
     up
       ? color.bold(`  Livehall is running at ${address.url}`)
       : color.bold(`  Livehall should be at ${address.url} (not answering yet)`),
+    `  Media server (Janus): ${mediaServer.apiUrl}`,
     ...demoNotice(demo),
     color.dim("  Press Ctrl-C to stop."),
     "",

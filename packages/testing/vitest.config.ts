@@ -1,4 +1,6 @@
-import { integrationTestConfig } from "@livehall/testing/vitest-preset";
+import { integrationTestConfig, janusGlobalSetup } from "@livehall/testing/vitest-preset";
 import { defineConfig } from "vitest/config";
 
-export default defineConfig({ test: integrationTestConfig });
+export default defineConfig({
+  test: { ...integrationTestConfig, globalSetup: [...(integrationTestConfig?.globalSetup ?? []), janusGlobalSetup] },
+});

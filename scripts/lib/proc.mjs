@@ -1,9 +1,11 @@
 // Process helpers for the repository scripts (npm start, npm run dev, npm test).
 // Node built-ins only: these run before `npm install` has put anything in node_modules.
 import { spawn } from "node:child_process";
-import { accessSync, constants, statSync } from "node:fs";
-import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { UserError } from "../../packages/media-server/src/system.mjs";
+
+// Shared with packages/media-server (Janus), which needs them before `npm install` too.
+export { UserError, which } from "../../packages/media-server/src/system.mjs";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -33,11 +35,6 @@ export const log = {
   fail: (text) => console.error(`${color.red("✖")} ${text}`),
 };
 
-/** An error whose message is meant for the user as is: printed as one line, never with a stack. */
-export class UserError extends Error {
-  name = "UserError";
-}
-
 /** Exits with code 1 after printing a UserError (or any error) as readable lines, never a stack trace. */
 export function exitWithError(error) {
   const message = error instanceof Error ? error.message : String(error);
@@ -52,21 +49,6 @@ export function seconds(ms) {
     : ms < 120_000
       ? `${Math.round(ms / 1000)}s`
       : `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`;
-}
-
-/** An executable on PATH (or one of `extraDirs`), or null. */
-export function which(command, extraDirs = []) {
-  const dirs = [...(process.env.PATH ?? "").split(path.delimiter), ...extraDirs].filter(Boolean);
-  for (const dir of dirs) {
-    const candidate = path.join(dir, command);
-    try {
-      accessSync(candidate, constants.X_OK);
-      if (statSync(candidate).isFile()) return candidate;
-    } catch {
-      /* not here */
-    }
-  }
-  return null;
 }
 
 /**
@@ -173,7 +155,9 @@ export function runTogether(
         signalAll("SIGKILL");
         return;
       }
-      console.log(color.dim(`\n${signal} received: stopping ${processes.map((p) => p.name).join(" and ")}…`));
+      const names = processes.map((p) => p.name);
+      const list = names.length > 1 ? `${names.slice(0, -1).join(", ")} and ${names.at(-1)}` : names[0];
+      console.log(color.dim(`\n${signal} received: stopping ${list}…`));
       stopAll(signal, signal);
     };
     for (const signal of signals) process.on(signal, onSignal);

@@ -8,11 +8,18 @@
 //   service. If it is not installed, it is installed with apt-get when running as root on
 //   Debian/Ubuntu;
 // - anything else fails within seconds with one readable line naming the URL (password masked).
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import tls from "node:tls";
 import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, TEST_DATABASE_NAME } from "../../packages/db/src/defaults.mjs";
+import {
+  SBIN,
+  aptInstall as aptInstallPackages,
+  canInstallWithApt,
+  isRoot,
+  lastLine,
+} from "../../packages/media-server/src/system.mjs";
 import { ROOT, UserError, log, run, which } from "./proc.mjs";
 
 export { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL };
@@ -21,7 +28,6 @@ const DEFAULT_PORT = { postgres: 5432, redis: 6379 };
 const LABEL = { postgres: "Postgres", redis: "Redis" };
 const PACKAGE = { postgres: "postgresql", redis: "redis-server" };
 const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost", "::1"]);
-const SBIN = ["/usr/sbin", "/sbin", "/usr/local/sbin"];
 
 /** A database or Redis URL with its password hidden, safe for logs and error messages. */
 export function redactUrl(url) {
@@ -243,12 +249,6 @@ function answerMessage(target, result) {
 // ---------------------------------------------------------------------------------------------
 // Starting and installing local services.
 
-const isRoot = () => process.getuid?.() === 0;
-
-export function canInstallWithApt() {
-  return isRoot() && existsSync("/etc/debian_version") && which("apt-get", SBIN) != null;
-}
-
 /** Postgres clusters known to postgresql-common: [{ version, name, port }], newest version first. */
 function postgresClusters() {
   const base = "/etc/postgresql";
@@ -286,30 +286,21 @@ export function isInstalled(kind) {
   );
 }
 
-function lastLine(output) {
-  return (output ?? "").trim().split("\n").filter(Boolean).at(-1)?.trim() ?? "";
-}
-
 function cacheDir(...parts) {
   const dir = path.join(ROOT, ".cache", ...parts);
   mkdirSync(dir, { recursive: true });
   return dir;
 }
 
-async function aptInstall(targets) {
-  const packages = targets.map((t) => PACKAGE[t.kind]);
-  const logFile = path.join(cacheDir(), "apt-install.log");
-  log.step(`Installing ${packages.join(" and ")} with apt-get (running as root; this takes a minute or two)…`);
-  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  const update = await run("apt-get", ["update"], { env, capture: true });
-  const install =
-    update.code === 0 ? await run("apt-get", ["install", "-y", ...packages], { env, capture: true }) : update;
-  writeFileSync(logFile, `${update.output}\n${install === update ? "" : install.output}`);
-  if (install.code !== 0) {
-    throw new UserError(
-      `apt-get could not install ${packages.join(" and ")} (${lastLine(install.output) || `exit ${install.code}`}; full log in ${path.relative(process.cwd(), logFile)}) — install them yourself, or ${COMPOSE}.`,
-    );
-  }
+function aptInstall(targets) {
+  return aptInstallPackages(
+    targets.map((t) => PACKAGE[t.kind]),
+    {
+      logFile: path.join(cacheDir(), "apt-install.log"),
+      wayOut: `install them yourself, or ${COMPOSE}`,
+      log: log.step,
+    },
+  );
 }
 
 /** Runs a command as the `postgres` OS user (directly when we already are that user). */

@@ -66,13 +66,13 @@ export async function runStep(title, command, args, { env = childEnv() } = {}) {
 }
 
 /**
- * AUTH_SECRET for production mode on a developer machine: the environment's when set, else one
- * generated once and kept in .cache/auth-secret (git-ignored), so sign-ins survive restarts.
+ * A secret for production mode on a developer machine: the environment's variable `name` when set,
+ * else one generated once and kept in .cache/<fileName> (git-ignored), so it survives restarts.
  */
-export function localAuthSecret() {
-  if (process.env.AUTH_SECRET) return { secret: process.env.AUTH_SECRET, generated: false };
+export function localSecret(name, fileName) {
+  if (process.env[name]) return { secret: process.env[name], generated: false };
   const dir = path.join(ROOT, ".cache");
-  const file = path.join(dir, "auth-secret");
+  const file = path.join(dir, fileName);
   if (existsSync(file)) {
     const secret = readFileSync(file, "utf8").trim();
     if (secret.length >= 32) return { secret, generated: false, file };
@@ -82,6 +82,11 @@ export function localAuthSecret() {
   writeFileSync(file, `${secret}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);
   return { secret, generated: true, file };
+}
+
+/** AUTH_SECRET for production mode: the environment's, else .cache/auth-secret (sign-ins survive restarts). */
+export function localAuthSecret() {
+  return localSecret("AUTH_SECRET", "auth-secret");
 }
 
 /** Where the web server listens, and the address a browser on the same host should open. */
@@ -95,17 +100,21 @@ export function webAddress(env = process.env) {
   return { port, host, connectHost, url: `http://${shownHost}:${port}` };
 }
 
-/** Fails early, with one line, when something else already listens on the web port. */
-export async function assertPortFree({ port, host }) {
-  if (!port) return;
-  const free = await new Promise((resolve) => {
+/** Whether nothing listens on host:port (tried by listening there for a moment). */
+export function isPortFree({ port, host }) {
+  return new Promise((resolve) => {
     const server = net.createServer();
     server.once("error", (error) => resolve(error.code !== "EADDRINUSE"));
     server.listen({ port, host: ["", "[::]"].includes(host) ? undefined : host }, () =>
       server.close(() => resolve(true)),
     );
   });
-  if (!free)
+}
+
+/** Fails early, with one line, when something else already listens on the web port. */
+export async function assertPortFree({ port, host }) {
+  if (!port) return;
+  if (!(await isPortFree({ port, host })))
     throw new UserError(`Port ${port} is already in use — stop what is listening there, or set PORT to another port.`);
 }
 

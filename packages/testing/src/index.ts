@@ -6,3 +6,4 @@ export { startPrivatePostgres, startPrivateRedis, type PrivateServer } from "./p
 export { waitFor } from "./wait";
 export { runToCompletion, type ProcessResult } from "./process";
 export { JanusRequestError, openJanusTab, type JanusTab } from "./janus-client";
+export { startTestJanus, type TestJanus, type TestJanusCoordinates, type TestJanusOptions } from "./janus";

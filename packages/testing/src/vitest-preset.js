@@ -4,6 +4,9 @@ import { fileURLToPath } from "node:url";
 
 const here = (file) => fileURLToPath(new URL(file, import.meta.url));
 
+/** Vitest globalSetup starting one Janus for the run (add it to `globalSetup` where media is tested). */
+export const janusGlobalSetup = here("./janus-setup.ts");
+
 /**
  * Shared Vitest settings for integration tests: a migrated template before the run, a private
  * database and Redis namespace per file, files in parallel in separate processes.

@@ -1,0 +1,142 @@
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import {
+  createJanusSupervisor,
+  ensureJanusInstalled,
+  janusConfigFiles,
+  type JanusSupervisor,
+  type JanusSupervisorOptions,
+} from "@livehall/media-server";
+import { freePort } from "./ports";
+
+/** What a test needs to reach one test Janus (plain data: handed from globalSetup to test files). */
+export interface TestJanusCoordinates {
+  /** The media server's id in MEDIA_SERVERS. */
+  id: string;
+  apiUrl: string;
+  adminUrl: string;
+  adminSecret: string;
+  roomAdminKey: string;
+  /** The interface ICE gathers on ("lo" outside the media namespace: no candidate, no media). */
+  iceInterface: string;
+}
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** The run's Janus, started by @livehall/testing/janus-setup. */
+    janus: TestJanusCoordinates;
+  }
+}
+
+export interface TestJanus extends TestJanusCoordinates {
+  /** Its configuration folder (deleted by stop()). */
+  dir: string;
+  /** The current supervisor (a new one after restart()). */
+  readonly supervisor: JanusSupervisor;
+  /** The environment the app's config reads to use this Janus. */
+  env(): Record<"MEDIA_SERVERS" | "MEDIA_ADMIN_SECRET" | "MEDIA_ROOM_ADMIN_KEY", string>;
+  /** Resolves once the running Janus answers (e.g. after kill()). */
+  waitUntilReady(timeoutMs?: number): Promise<void>;
+  /** Clean stop, then a fresh start on the same ports and configuration; resolves once it answers. */
+  restart(): Promise<void>;
+  /** SIGKILL, as a crash: resolves once it died. Its supervisor then brings it back (waitUntilReady). */
+  kill(): Promise<void>;
+  /** Stops it for good and deletes its folder. */
+  stop(): Promise<void>;
+}
+
+export interface TestJanusOptions {
+  /** Where Janus posts its events (the sample event handler); none when left out. */
+  eventsUrl?: string;
+  /**
+   * The ICE interface. Default: MEDIA_ICE_INTERFACE (va inside the media namespace), else "lo",
+   * where Janus gathers no candidate at all, so no media can ever leave the machine.
+   */
+  iceInterface?: string;
+  /** Default MEDIA_RTP_PORT_RANGE, else 20000-20200. */
+  rtpPortRange?: string;
+  /** Receives Janus's output lines (default: kept quietly; the last ones appear in errors). */
+  log?: (line: string) => void;
+  /** Restart timings of the supervisor (defaults: quick, for tests). */
+  supervisor?: Pick<JanusSupervisorOptions, "minDelayMs" | "maxDelayMs" | "resetAfterMs" | "readyTimeoutMs">;
+}
+
+/**
+ * A private, supervised Janus for tests: free loopback ports, a temporary configuration folder
+ * and a random admin secret and room key. Janus is installed first when it is missing (as root on
+ * Debian/Ubuntu), else this fails with one line saying how to install it.
+ */
+export async function startTestJanus(options: TestJanusOptions = {}): Promise<TestJanus> {
+  const janus = await ensureJanusInstalled({ log: () => undefined });
+  const [apiPort, adminPort] = [await freePort(), await freePort()];
+  const dir = await mkdtemp(path.join(tmpdir(), "lh-janus-"));
+  const iceInterface = options.iceInterface ?? (process.env.MEDIA_ICE_INTERFACE || "lo");
+  const coordinates: TestJanusCoordinates = {
+    id: `test-${apiPort}`,
+    apiUrl: `http://127.0.0.1:${apiPort}/janus`,
+    adminUrl: `http://127.0.0.1:${adminPort}/admin`,
+    adminSecret: randomBytes(18).toString("base64url"),
+    roomAdminKey: randomBytes(18).toString("base64url"),
+    iceInterface,
+  };
+  const files = janusConfigFiles({
+    apiPort,
+    adminPort,
+    adminSecret: coordinates.adminSecret,
+    roomAdminKey: coordinates.roomAdminKey,
+    rtpPortRange: options.rtpPortRange ?? (process.env.MEDIA_RTP_PORT_RANGE || "20000-20200"),
+    iceInterface,
+    libDir: janus.libDir,
+    ...(options.eventsUrl
+      ? { eventsUrl: options.eventsUrl, eventsUser: "janus", eventsPassword: coordinates.adminSecret }
+      : {}),
+  });
+
+  const supervise = (withFiles: boolean) =>
+    createJanusSupervisor({
+      dir,
+      files: withFiles ? files : undefined,
+      janusPath: janus.path,
+      apiUrl: coordinates.apiUrl,
+      log: options.log ?? (() => undefined),
+      minDelayMs: 100,
+      maxDelayMs: 2_000,
+      readyTimeoutMs: 20_000,
+      ...options.supervisor,
+    });
+
+  let supervisor = supervise(true);
+  try {
+    await supervisor.start();
+  } catch (error) {
+    await supervisor.stop();
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+
+  return {
+    ...coordinates,
+    dir,
+    get supervisor() {
+      return supervisor;
+    },
+    env: () => ({
+      MEDIA_SERVERS: `${coordinates.id} ${coordinates.apiUrl} ${coordinates.adminUrl}`,
+      MEDIA_ADMIN_SECRET: coordinates.adminSecret,
+      MEDIA_ROOM_ADMIN_KEY: coordinates.roomAdminKey,
+    }),
+    waitUntilReady: (timeoutMs) => supervisor.waitUntilReady(timeoutMs),
+    async restart() {
+      await supervisor.stop();
+      supervisor = supervise(false);
+      await supervisor.start();
+    },
+    kill: () => supervisor.kill("SIGKILL"),
+    async stop() {
+      await supervisor.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
