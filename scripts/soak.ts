@@ -48,6 +48,8 @@ const env = {
   PORT: String(port),
   HOST: "127.0.0.1",
   ACCESS_TOKEN_TTL_SECONDS: "60",
+  // The soak measures presence and sign-ins, not media: no media server.
+  MEDIA_SERVERS: "",
   WORKER_METRICS_PORT: "0",
   METRICS_PORT: "0",
 };

@@ -1,4 +1,4 @@
-import { integrationTestConfig } from "@livehall/testing/vitest-preset";
+import { integrationTestConfig, janusGlobalSetup } from "@livehall/testing/vitest-preset";
 import { defineConfig } from "vitest/config";
 
 const shared = integrationTestConfig!;
@@ -11,6 +11,7 @@ export default defineConfig({
   test: {
     ...shared,
     include: ["src/**/*.media.test.ts"],
+    globalSetup: [...[shared.globalSetup ?? []].flat(), janusGlobalSetup],
     fileParallelism: false,
   },
 });

@@ -36,17 +36,22 @@ export function healthRouter(services: Services): Router {
     const [postgresStatus, redisStatus, media] = await Promise.all([
       check(logger, "postgres", () => db.$queryRaw`SELECT 1`),
       check(logger, "redis", () => redis.ping()),
-      mediaServersStatus(services, { detail: false }),
+      // Within the probe's budget too: a hung media server counts as down.
+      Promise.race([
+        mediaServersStatus(services, { detail: false }),
+        new Promise<null>((resolve) => setTimeout(resolve, CHECK_TIMEOUT_MS, null).unref()),
+      ]),
     ]);
     const ready = postgresStatus === "ok" && redisStatus === "ok";
-    const mediaCheck = media.length === 0 ? "off" : media.every((server) => server.up) ? "ok" : "down";
+    const servers = media ?? services.media.ids.map((id) => ({ id, up: false }));
+    const mediaCheck = servers.length === 0 ? "off" : servers.every((server) => server.up) ? "ok" : "down";
     res
       .status(ready ? 200 : 503)
       .set("cache-control", "no-store")
       .json({
         status: ready ? "ready" : "unavailable",
         checks: { postgres: postgresStatus, redis: redisStatus, media: mediaCheck },
-        media: Object.fromEntries(media.map((server) => [server.id, server.up ? "ok" : "down"])),
+        media: Object.fromEntries(servers.map((server) => [server.id, server.up ? "ok" : "down"])),
       });
   });
   return router;

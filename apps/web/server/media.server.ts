@@ -1,14 +1,12 @@
 import { timingSafeEqual } from "node:crypto";
 import http from "node:http";
-import { handleMediaEvents, type Services } from "@livehall/api";
+import { MEDIA_EVENTS_USER, handleMediaEvents, type Services } from "@livehall/api";
 import express, { Router, type Request, type Response } from "express";
 
 /** SDP offers and trickled candidates are a few kB; nothing a browser sends Janus comes near this. */
 const MAX_MEDIA_REQUEST_BYTES = 64 * 1024;
 /** Janus holds a long poll for up to 30 s; a request quiet for longer than this is dead. */
 const PROXY_TIMEOUT_MS = 45_000;
-/** The user Janus's event handler signs in as; its password is the media admin secret. */
-const EVENTS_USER = "janus";
 
 function sameSecret(given: string, expected: string): boolean {
   const a = Buffer.from(given);
@@ -22,7 +20,9 @@ function isJanus(req: Request, adminSecret: string): boolean {
   if (!header.startsWith("Basic ")) return false;
   const decoded = Buffer.from(header.slice(6), "base64").toString("utf8");
   const colon = decoded.indexOf(":");
-  return colon > 0 && decoded.slice(0, colon) === EVENTS_USER && sameSecret(decoded.slice(colon + 1), adminSecret);
+  return (
+    colon > 0 && decoded.slice(0, colon) === MEDIA_EVENTS_USER && sameSecret(decoded.slice(colon + 1), adminSecret)
+  );
 }
 
 /** Forwards one browser request to a media server's Janus API, streaming both ways. */
@@ -83,7 +83,7 @@ export function mediaRouter(services: Services): Router {
     }
   });
   // The Janus API's own paths only: the root, /info, /<session> and /<session>/<handle>.
-  router.all(/^\/media\/([a-z0-9-]{1,32})\/janus(\/info|\/[0-9]{1,20}(?:\/[0-9]{1,20})?)?$/, (req, res) => {
+  router.all(/^\/media\/([A-Za-z0-9_-]{1,64})\/janus(\/info|\/[0-9]{1,20}(?:\/[0-9]{1,20})?)?$/, (req, res) => {
     const admin = services.media.admin(req.params[0]!);
     if (!admin || (req.method !== "GET" && req.method !== "POST")) {
       res.status(404).json({ reason: "NOT_FOUND", message: "No such media server." });

@@ -24,6 +24,8 @@ export const BASE_ENV: Record<string, string> = {
   REDIS_URL: TEST_REDIS_URL,
   HOST: "127.0.0.1",
   APP_ORIGINS: "http://127.0.0.1",
+  // The scenarios measure presence and events, not media: no media server.
+  MEDIA_SERVERS: "",
   // The heartbeat scenario beats one connection as fast as it can: a budget it never runs out of,
   // so it measures the answer a tab gets (the budget's script still runs on every beat).
   ROOM_RATE_HEARTBEAT_BURST: "1000000000",

@@ -2,13 +2,18 @@ import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import { CONFIG_VARIABLES, ConfigError, loadCoreConfig, loadWebConfig, loadWorkerConfig } from "./config";
 
+/** Media credentials of one's own, as production requires. */
+const PRODUCTION_MEDIA = { MEDIA_ADMIN_SECRET: "a".repeat(24), MEDIA_ROOM_ADMIN_KEY: "k".repeat(24) };
+
 describe("config", () => {
   test("defaults work on a developer machine", () => {
     const config = loadWebConfig({});
     expect(config.databaseUrl).toBe("postgresql://postgres:postgres@127.0.0.1:5432/livehall");
     // Development listens on loopback only; production on every interface unless HOST says otherwise.
     expect(config.host).toBe("127.0.0.1");
-    expect(loadWebConfig({ NODE_ENV: "production", AUTH_SECRET: "x".repeat(32) }).host).toBe("0.0.0.0");
+    expect(loadWebConfig({ NODE_ENV: "production", AUTH_SECRET: "x".repeat(32), ...PRODUCTION_MEDIA }).host).toBe(
+      "0.0.0.0",
+    );
     expect(loadWebConfig({ HOST: "0.0.0.0", AUTH_SECRET: "y".repeat(32) }).host).toBe("0.0.0.0");
     expect(config.redisUrl).toBe("redis://127.0.0.1:6379");
     expect(config.port).toBe(3000);
@@ -89,7 +94,9 @@ describe("config", () => {
 
   test("production refuses to run with the development secret", () => {
     expect(() => loadCoreConfig({ NODE_ENV: "production" })).toThrow(/AUTH_SECRET/);
-    expect(loadCoreConfig({ NODE_ENV: "production", AUTH_SECRET: "s".repeat(32) }).authSecret).toBe("s".repeat(32));
+    expect(
+      loadCoreConfig({ NODE_ENV: "production", AUTH_SECRET: "s".repeat(32), ...PRODUCTION_MEDIA }).authSecret,
+    ).toBe("s".repeat(32));
     // Set explicitly, the committed secret is no better than a missing one.
     const committed = loadCoreConfig({ NODE_ENV: "test" }).authSecret;
     expect(() => loadWorkerConfig({ NODE_ENV: "production", AUTH_SECRET: committed })).toThrow(ConfigError);
@@ -138,7 +145,7 @@ describe("config", () => {
     expect(loadWebConfig(assigned)).toEqual(loadWebConfig({}));
   });
 
-  test("media servers: parsed, empty means none, bad entries refused; secrets derive from AUTH_SECRET unless set", () => {
+  test("media servers: parsed, empty means none, bad entries refused; production needs its own media secrets", () => {
     const two = loadCoreConfig({
       MEDIA_SERVERS:
         "a http://10.0.0.1:8088/janus/ http://10.0.0.1:7088/admin, b https://b.example/janus http://10.0.0.2:7088/admin",
@@ -150,18 +157,18 @@ describe("config", () => {
     expect(loadCoreConfig({ MEDIA_SERVERS: "" }).media.servers).toEqual([]);
     for (const bad of [
       "local http://x/janus",
-      "Local http://x/janus http://x/admin",
+      "a/b http://x/janus http://x/admin",
       "a b c",
       "a http://x/j http://x/a,a http://y/j http://y/a",
     ]) {
       expect(() => loadCoreConfig({ MEDIA_SERVERS: bad }), bad).toThrow(/MEDIA_SERVERS/);
     }
-    const one = loadCoreConfig({ AUTH_SECRET: "1".repeat(32) }).media;
-    const other = loadCoreConfig({ AUTH_SECRET: "2".repeat(32) }).media;
-    expect(one.adminSecret).not.toBe(other.adminSecret);
-    expect(one.adminSecret).not.toBe(one.roomAdminKey);
-    expect(one.adminSecret).not.toContain("1111");
-    expect(loadCoreConfig({ MEDIA_ADMIN_SECRET: "s".repeat(16) }).media.adminSecret).toBe("s".repeat(16));
+    const production = { NODE_ENV: "production", AUTH_SECRET: "p".repeat(32) };
+    expect(() => loadCoreConfig(production)).toThrow(/MEDIA_ADMIN_SECRET/);
+    expect(() => loadCoreConfig({ ...production, MEDIA_ADMIN_SECRET: "a".repeat(24) })).toThrow(/MEDIA_ROOM_ADMIN_KEY/);
+    expect(loadCoreConfig({ ...production, ...PRODUCTION_MEDIA }).media.adminSecret).toBe("a".repeat(24));
+    // Without a media server there is nothing to guard.
+    expect(loadCoreConfig({ ...production, MEDIA_SERVERS: "" }).media.servers).toEqual([]);
     expect(() => loadCoreConfig({ MEDIA_ADMIN_SECRET: "short" })).toThrow(/MEDIA_ADMIN_SECRET/);
   });
 });

@@ -1,10 +1,5 @@
-import {
-  DEFAULT_DATABASE_URL,
-  DEFAULT_MEDIA_SERVERS,
-  DEFAULT_REDIS_URL,
-  defaultHost,
-  deriveMediaSecrets,
-} from "@livehall/db/defaults";
+import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, defaultHost } from "@livehall/db/defaults";
+import { MEDIA_DEFAULTS, parseMediaServers } from "@livehall/media-server";
 
 /** Entry points call it before loading their configuration. */
 export { loadEnvFile } from "@livehall/db/defaults";
@@ -194,10 +189,10 @@ const DEVELOPMENT_SECRET = "livehall-development-secret-change-me-in-production"
 /** Media servers (docs/decisions/017): Janus instances Livehall places rooms on and controls. */
 const mediaSchema = z.object({
   /** Comma-separated servers, each "id apiUrl adminUrl" (the Janus HTTP API and its admin API); empty: no media. */
-  MEDIA_SERVERS: z.string().default(DEFAULT_MEDIA_SERVERS),
-  /** Janus's admin_secret and VideoRoom admin_key; derived from AUTH_SECRET when unset (deriveMediaSecrets). */
-  MEDIA_ADMIN_SECRET: z.string().min(16).optional(),
-  MEDIA_ROOM_ADMIN_KEY: z.string().min(16).optional(),
+  MEDIA_SERVERS: z.string().default(MEDIA_DEFAULTS.MEDIA_SERVERS),
+  /** Janus's admin_secret and VideoRoom admin_key: development values by default, refused in production. */
+  MEDIA_ADMIN_SECRET: z.string().min(16).default(MEDIA_DEFAULTS.MEDIA_ADMIN_SECRET),
+  MEDIA_ROOM_ADMIN_KEY: z.string().min(16).default(MEDIA_DEFAULTS.MEDIA_ROOM_ADMIN_KEY),
   /** Where browsers reach the Janus API instead of this server's /media/<serverId>/janus ("{server}" = the id). */
   MEDIA_PUBLIC_URL: z.string().default(""),
   /** Comma-separated ICE server URLs handed to browsers (stun:…, turn:…). */
@@ -223,38 +218,33 @@ export interface MediaConfig {
   turnSecret: string | null;
 }
 
-function parseMediaServers(value: string): MediaServerConfig[] {
-  const servers = value
-    .split(",")
-    .map((entry) => entry.trim())
-    .filter(Boolean)
-    .map((entry) => {
-      const [id, apiUrl, adminUrl, ...rest] = entry.split(/\s+/);
-      const valid = (url: string | undefined) => url != null && z.url().safeParse(url).success;
-      if (!id || !/^[a-z0-9-]{1,32}$/.test(id) || !valid(apiUrl) || !valid(adminUrl) || rest.length > 0) {
-        throw new ConfigError(
-          `Invalid configuration: MEDIA_SERVERS entry "${entry}" must be "id apiUrl adminUrl" (id: lowercase letters, digits, dashes)`,
-        );
-      }
-      return { id, apiUrl: apiUrl!.replace(/\/$/, ""), adminUrl: adminUrl!.replace(/\/$/, "") };
-    });
-  if (new Set(servers.map((server) => server.id)).size !== servers.length) {
-    throw new ConfigError("Invalid configuration: MEDIA_SERVERS has the same id twice");
+function mediaServers(value: string): MediaServerConfig[] {
+  try {
+    return parseMediaServers(value);
+  } catch (error) {
+    throw new ConfigError(`Invalid configuration: ${(error as Error).message}`);
   }
-  return servers;
 }
 
-function toMedia(env: z.output<typeof mediaSchema>, authSecret: string): MediaConfig {
-  const derived = deriveMediaSecrets(authSecret);
+function toMedia(env: z.output<typeof mediaSchema>, production: boolean): MediaConfig {
+  const servers = mediaServers(env.MEDIA_SERVERS);
+  for (const name of ["MEDIA_ADMIN_SECRET", "MEDIA_ROOM_ADMIN_KEY"] as const) {
+    // The committed values would guard Janus's admin API and room creation: never in production.
+    if (production && servers.length > 0 && env[name] === MEDIA_DEFAULTS[name]) {
+      throw new ConfigError(
+        `Invalid configuration: ${name} is the development value; set your own (16+ random characters) in production`,
+      );
+    }
+  }
   const list = (value: string) =>
     value
       .split(",")
       .map((item) => item.trim())
       .filter(Boolean);
   return {
-    servers: parseMediaServers(env.MEDIA_SERVERS),
-    adminSecret: env.MEDIA_ADMIN_SECRET ?? derived.adminSecret,
-    roomAdminKey: env.MEDIA_ROOM_ADMIN_KEY ?? derived.roomAdminKey,
+    servers,
+    adminSecret: env.MEDIA_ADMIN_SECRET,
+    roomAdminKey: env.MEDIA_ROOM_ADMIN_KEY,
     publicUrl: env.MEDIA_PUBLIC_URL || null,
     iceServers: list(env.MEDIA_ICE_SERVERS),
     turnSecret: env.MEDIA_TURN_SECRET || null,
@@ -398,7 +388,7 @@ function toCore(env: z.output<typeof coreSchema>, host: string | null): CoreConf
     roomRates: toRoomRates(env),
     maxTabsPerSession: env.MAX_TABS_PER_SESSION,
     limits: toLimits(env),
-    media: toMedia(env, env.AUTH_SECRET ?? DEVELOPMENT_SECRET),
+    media: toMedia(env, env.NODE_ENV === "production"),
   };
 }
 

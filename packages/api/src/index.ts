@@ -41,6 +41,8 @@ export {
 export { endOverrunSessions } from "./services/session-ending";
 export { mediaReconcileTotals, reconcileMedia, type MediaServerCounts } from "./services/media-reconcile";
 export { handleMediaEvents } from "./services/media-events";
+/** The user Janus's event handler posts as (its password is the media admin secret). */
+export { EVENTS_USER as MEDIA_EVENTS_USER } from "@livehall/media-server";
 export { mediaServersStatus, type MediaServerStatus } from "./services/media-status";
 export { recordJobRun, lastJobRuns, type JobRun } from "./jobs/history";
 export { presenceCounters, jobMetrics } from "./metrics";

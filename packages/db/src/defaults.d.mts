@@ -3,5 +3,3 @@ export declare const DEFAULT_REDIS_URL: string;
 export declare const TEST_DATABASE_NAME: string;
 export declare function defaultHost(nodeEnv: string | undefined): string;
 export declare function loadEnvFile(from?: string): void;
-export declare const DEFAULT_MEDIA_SERVERS: string;
-export declare function deriveMediaSecrets(authSecret: string): { adminSecret: string; roomAdminKey: string };

@@ -1,4 +1,3 @@
-import { createHmac } from "node:crypto";
 import { existsSync } from "node:fs";
 import path from "node:path";
 
@@ -17,19 +16,6 @@ export const TEST_DATABASE_NAME = "livehall_test";
 /** Where the web server listens when HOST is not set: every interface in production, loopback otherwise. */
 export function defaultHost(nodeEnv) {
   return nodeEnv === "production" ? "0.0.0.0" : "127.0.0.1";
-}
-
-/** The media server list when MEDIA_SERVERS is not set: the Janus `npm start` runs on this machine. */
-export const DEFAULT_MEDIA_SERVERS = "local http://127.0.0.1:8088/janus http://127.0.0.1:7088/admin";
-
-/**
- * Janus's admin secret and VideoRoom admin key when MEDIA_ADMIN_SECRET / MEDIA_ROOM_ADMIN_KEY are not
- * set: derived from AUTH_SECRET, so a deployment with its own AUTH_SECRET never runs Janus with
- * guessable credentials, and `npm start` can write the same values into the config of the Janus it runs.
- */
-export function deriveMediaSecrets(authSecret) {
-  const derive = (purpose) => createHmac("sha256", authSecret).update(`livehall:${purpose}`).digest("base64url");
-  return { adminSecret: derive("janus-admin-secret"), roomAdminKey: derive("janus-room-admin-key") };
 }
 
 /**

@@ -43,7 +43,8 @@ function httpUrl(value, what) {
 }
 
 /**
- * MEDIA_SERVERS: comma-separated servers, each "id apiUrl adminUrl" (spaces between).
+ * MEDIA_SERVERS: comma-separated servers, each "id apiUrl adminUrl" (spaces between); empty: none
+ * (Livehall runs without video).
  * @returns {{ id: string, apiUrl: string, adminUrl: string }[]}
  */
 export function parseMediaServers(value = MEDIA_DEFAULTS.MEDIA_SERVERS) {
@@ -51,7 +52,6 @@ export function parseMediaServers(value = MEDIA_DEFAULTS.MEDIA_SERVERS) {
     .split(",")
     .map((entry) => entry.trim())
     .filter(Boolean);
-  if (!entries.length) throw new UserError('MEDIA_SERVERS is empty: give at least one "id apiUrl adminUrl".');
   const servers = entries.map((entry) => {
     const parts = entry.split(/\s+/);
     if (parts.length !== 3)
@@ -73,7 +73,8 @@ export function parseMediaServers(value = MEDIA_DEFAULTS.MEDIA_SERVERS) {
 export function mediaSettings(env = process.env) {
   const value = (name) => env[name] || MEDIA_DEFAULTS[name];
   return {
-    servers: parseMediaServers(value("MEDIA_SERVERS")),
+    // Set but empty means "no media server", not "the default one".
+    servers: parseMediaServers(env.MEDIA_SERVERS ?? MEDIA_DEFAULTS.MEDIA_SERVERS),
     adminSecret: value("MEDIA_ADMIN_SECRET"),
     roomAdminKey: value("MEDIA_ROOM_ADMIN_KEY"),
     rtpPortRange: value("MEDIA_RTP_PORT_RANGE"),

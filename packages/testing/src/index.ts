@@ -6,4 +6,11 @@ export { startPrivatePostgres, startPrivateRedis, type PrivateServer } from "./p
 export { waitFor } from "./wait";
 export { runToCompletion, type ProcessResult } from "./process";
 export { JanusRequestError, openJanusTab, type JanusTab } from "./janus-client";
-export { startTestJanus, type TestJanus, type TestJanusCoordinates, type TestJanusOptions } from "./janus";
+export {
+  crashJanus,
+  freezeJanus,
+  startTestJanus,
+  type TestJanus,
+  type TestJanusCoordinates,
+  type TestJanusOptions,
+} from "./janus";

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import {
@@ -10,6 +10,7 @@ import {
   type JanusSupervisorOptions,
 } from "@livehall/media-server";
 import { freePort } from "./ports";
+import { waitFor } from "./wait";
 
 /** What a test needs to reach one test Janus (plain data: handed from globalSetup to test files). */
 export interface TestJanusCoordinates {
@@ -21,6 +22,8 @@ export interface TestJanusCoordinates {
   roomAdminKey: string;
   /** The interface ICE gathers on ("lo" outside the media namespace: no candidate, no media). */
   iceInterface: string;
+  /** Its configuration folder: names its process (see crashJanus). */
+  dir: string;
 }
 
 declare module "vitest" {
@@ -31,8 +34,6 @@ declare module "vitest" {
 }
 
 export interface TestJanus extends TestJanusCoordinates {
-  /** Its configuration folder (deleted by stop()). */
-  dir: string;
   /** The current supervisor (a new one after restart()). */
   readonly supervisor: JanusSupervisor;
   /** The environment the app's config reads to use this Janus. */
@@ -80,6 +81,7 @@ export async function startTestJanus(options: TestJanusOptions = {}): Promise<Te
     adminSecret: randomBytes(18).toString("base64url"),
     roomAdminKey: randomBytes(18).toString("base64url"),
     iceInterface,
+    dir,
   };
   const files = janusConfigFiles({
     apiPort,
@@ -118,7 +120,6 @@ export async function startTestJanus(options: TestJanusOptions = {}): Promise<Te
 
   return {
     ...coordinates,
-    dir,
     get supervisor() {
       return supervisor;
     },
@@ -139,4 +140,36 @@ export async function startTestJanus(options: TestJanusOptions = {}): Promise<Te
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The pids of the Janus processes running from `dir` (its configuration folder). */
+async function janusPids(dir: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const argv = (await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "")).split("\0");
+    if (path.basename(argv[0] ?? "") === "janus" && argv.includes(dir)) pids.push(Number(entry));
+  }
+  if (pids.length === 0) throw new Error(`no Janus runs from ${dir}`);
+  return pids;
+}
+
+/**
+ * SIGSTOPs the Janus running from `dir`: it stops answering, as a hung server does, until
+ * crashJanus kills it. From any process (a test file cannot reach the run's supervisor).
+ */
+export async function freezeJanus(dir: string): Promise<void> {
+  for (const pid of await janusPids(dir)) process.kill(pid, "SIGSTOP");
+}
+
+/**
+ * SIGKILLs the Janus running from `dir` (a crash), from any process — a test file cannot reach the
+ * supervisor of the run's Janus, which lives in the Vitest main process and brings Janus back.
+ * Resolves once it is gone; throws when no such Janus runs.
+ */
+export async function crashJanus(dir: string): Promise<void> {
+  const pids = await janusPids(dir);
+  for (const pid of pids) process.kill(pid, "SIGKILL");
+  const gone = async () => !(await janusPids(dir).catch(() => [])).some((pid) => pids.includes(pid));
+  await waitFor(gone, { what: "Janus to die" });
 }
