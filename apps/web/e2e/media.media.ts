@@ -2,9 +2,9 @@ import { createCaller, createContext, reconcileMedia, type Services } from "@liv
 import { crashJanus, freezeJanus, waitFor } from "@livehall/testing";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
-import { startE2E, type E2E } from "./harness";
+import { screenshot, seriousViolations, startE2E, visit, type E2E } from "./harness";
 import { connectPeer, peerStats, stopPeer } from "./media-peer";
-import { createLiveSession } from "./room-helpers";
+import { createLiveSession, signInThroughApi } from "./room-helpers";
 
 // Media end to end, inside the media namespace (vitest.media.config.ts): Janus, this web server and
 // Chromium with a fake camera and microphone, all on the namespace's own interfaces. Tests wait for
@@ -98,6 +98,18 @@ describe("media in the room", () => {
     ]);
     await receives(firstPage, "teacher", "first student receives the instructor");
     await receives(secondPage, "teacher", "second student receives the instructor");
+
+    // The admin page shows the server, the session's room and who is in it.
+    const adminPage = await e2e.newPage();
+    await signInThroughApi(adminPage, e2e.url, "admin@livehall.dev");
+    await visit(adminPage, "/admin");
+    const card = adminPage.getByTestId(`media-server-${teacher.access.serverId}`);
+    await expect.poll(() => card.textContent()).toContain("Up");
+    await expect.poll(() => card.textContent()).toContain(`Session room ${teacher.access.roomId}`);
+    await expect.poll(() => card.textContent()).toContain("1 feed sent · 2 watching");
+    expect(await seriousViolations(adminPage, "admin with a media server")).toEqual([]);
+    await card.scrollIntoViewIfNeeded();
+    await screenshot(adminPage, "admin-media-server");
 
     // A student publishes with their own (subscriber) token: Janus reports it, the server kicks it.
     const rogueFeed = await connectPeer(firstPage, { ...first.access, role: "publish", name: "rogue" });

@@ -1,4 +1,5 @@
 import type { Services } from "../context";
+import { listHandles } from "./media-access";
 import { ROOM_DESCRIPTION_PREFIX } from "./media-rooms";
 
 export interface MediaServerStatus {
@@ -7,8 +8,8 @@ export interface MediaServerStatus {
   apiUrl: string;
   up: boolean;
   version: string | null;
-  /** Livehall's rooms on it, with their sessions and the handles in each (admin view only). */
-  rooms: { roomId: number; sessionId: string; participants: number; publishers: number }[];
+  /** Livehall's rooms on it, with their sessions: feeds being sent and tabs watching (admin view only). */
+  rooms: { roomId: number; sessionId: string; sending: number; watching: number }[];
   /** Janus sessions and handles on the server (every browser tab with media holds one session). */
   janusSessions: number;
   handles: number;
@@ -39,18 +40,18 @@ export async function mediaServersStatus(
         status.up = true;
         if (!detail) return status;
         const rooms = (await admin.listRooms()).filter((room) => room.description.startsWith(ROOM_DESCRIPTION_PREFIX));
+        const handles = await listHandles(admin);
         for (const room of rooms) {
-          const participants = await admin.listParticipants(room.room);
+          const inRoom = handles.filter((handle) => handle.room === room.room);
           status.rooms.push({
             roomId: room.room,
             sessionId: room.description.slice(ROOM_DESCRIPTION_PREFIX.length),
-            participants: participants.length,
-            publishers: participants.filter((participant) => participant.publisher).length,
+            sending: inRoom.filter((handle) => handle.publishing).length,
+            watching: inRoom.filter((handle) => handle.role === "subscriber").length,
           });
         }
-        const sessions = await admin.listSessions();
-        status.janusSessions = sessions.length;
-        for (const session of sessions) status.handles += (await admin.listHandles(session)).length;
+        status.janusSessions = new Set(handles.map((handle) => handle.sessionId)).size;
+        status.handles = handles.length;
       } catch {
         // A server that stops answering half-way is reported as down.
         status.up = status.up && !detail;

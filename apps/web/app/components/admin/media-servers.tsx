@@ -41,7 +41,7 @@ export function MediaServerCard({ server }: { server: MediaServerStatus }) {
                     Session room {room.roomId}
                   </Link>
                   <span className="text-slate-600">
-                    {room.participants} in the room · {room.publishers} sending video
+                    {room.sending} {room.sending === 1 ? "feed" : "feeds"} sent · {room.watching} watching
                   </span>
                 </li>
               ))}
