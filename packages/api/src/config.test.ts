@@ -73,6 +73,9 @@ describe("config", () => {
       participants: { burst: 20, perSecond: 1 },
       participantCount: { burst: 60, perSecond: 2 },
       stream: { burst: 60, perSecond: 1 },
+      chat: { burst: 5, perSecond: 0.5 },
+      reaction: { burst: 10, perSecond: 2 },
+      action: { burst: 30, perSecond: 2 },
     });
     expect(defaults.maxTabsPerSession).toBe(10);
     const tuned = loadCoreConfig({

@@ -98,6 +98,15 @@ const roomLimitsSchema = z.object({
   /** Opening the room stream (each opening reads the whole room): reconnects fit well inside. */
   ROOM_RATE_STREAM_BURST: count(60),
   ROOM_RATE_STREAM_PER_SECOND: perSecond(1),
+  /** Chat messages and questions per user (docs/decisions/018): 5 at once, then one per 2 s (5 per 10 s). */
+  ROOM_RATE_CHAT_BURST: count(5),
+  ROOM_RATE_CHAT_PER_SECOND: perSecond(0.5),
+  /** Reactions per user (aggregated per second and session before anyone receives them). */
+  ROOM_RATE_REACTION_BURST: count(10),
+  ROOM_RATE_REACTION_PER_SECOND: perSecond(2),
+  /** Other room actions per user: hands, upvotes, moderation, older chat pages. */
+  ROOM_RATE_ACTION_BURST: count(30),
+  ROOM_RATE_ACTION_PER_SECOND: perSecond(2),
   /** Open connections (tabs) one user may have in one session; a join beyond it closes the oldest. */
   MAX_TABS_PER_SESSION: count(10),
 });
@@ -108,7 +117,16 @@ export interface RoomRate {
   /** Calls the bucket refills per second. */
   perSecond: number;
 }
-export type RoomProcedure = "join" | "heartbeat" | "leave" | "participants" | "participantCount" | "stream";
+export type RoomProcedure =
+  | "join"
+  | "heartbeat"
+  | "leave"
+  | "participants"
+  | "participantCount"
+  | "stream"
+  | "chat"
+  | "reaction"
+  | "action";
 
 function toRoomRates(env: z.output<typeof roomLimitsSchema>): Record<RoomProcedure, RoomRate> {
   return {
@@ -121,6 +139,9 @@ function toRoomRates(env: z.output<typeof roomLimitsSchema>): Record<RoomProcedu
       perSecond: env.ROOM_RATE_PARTICIPANT_COUNT_PER_SECOND,
     },
     stream: { burst: env.ROOM_RATE_STREAM_BURST, perSecond: env.ROOM_RATE_STREAM_PER_SECOND },
+    chat: { burst: env.ROOM_RATE_CHAT_BURST, perSecond: env.ROOM_RATE_CHAT_PER_SECOND },
+    reaction: { burst: env.ROOM_RATE_REACTION_BURST, perSecond: env.ROOM_RATE_REACTION_PER_SECOND },
+    action: { burst: env.ROOM_RATE_ACTION_BURST, perSecond: env.ROOM_RATE_ACTION_PER_SECOND },
   };
 }
 

@@ -71,6 +71,12 @@ export function redisKeys(prefix: string) {
     presenceMarker: () => `${prefix}presence:built`,
     /** Sequence of participant events per session, so a snapshot can drop deltas it already includes. */
     participantEventSeq: (sessionId: string) => `${prefix}presence:seq:${sessionId}`,
+    /** The session's room stream (Redis Stream, ~2,000 entries): every room event, resumable by id (docs/decisions/018). */
+    roomStream: (sessionId: string) => `${prefix}room:${sessionId}`,
+    /** Reactions of the current second per session (hash emoji → count), sent on by one flush a second. */
+    roomReactions: (sessionId: string) => `${prefix}room:reactions:${sessionId}`,
+    /** Set (for one second) by the instance that flushes the session's reactions. */
+    roomReactionsFlush: (sessionId: string) => `${prefix}room:reactions:flush:${sessionId}`,
     rateLimit: (bucket: string, id: string) => `${prefix}rl:${bucket}:${id}`,
     channel: (name: string) => `${prefix}ch:${name}`,
     bullPrefix: () => `${prefix}bull`,
