@@ -118,15 +118,7 @@ export interface RoomRate {
   perSecond: number;
 }
 export type RoomProcedure =
-  | "join"
-  | "heartbeat"
-  | "leave"
-  | "participants"
-  | "participantCount"
-  | "stream"
-  | "chat"
-  | "reaction"
-  | "action";
+  "join" | "heartbeat" | "leave" | "participants" | "participantCount" | "stream" | "chat" | "reaction" | "action";
 
 function toRoomRates(env: z.output<typeof roomLimitsSchema>): Record<RoomProcedure, RoomRate> {
   return {

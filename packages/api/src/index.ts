@@ -24,13 +24,7 @@ export {
   type IncomingRequestLike,
 } from "./http-context";
 export { participantsChannel, type ParticipantEvent, type ParticipantView } from "./services/participant-events";
-export type {
-  ChatMessageView,
-  HandView,
-  InteractionState,
-  Reaction,
-  RoomEvent,
-} from "./services/room-events";
+export type { ChatMessageView, HandView, InteractionState, Reaction, RoomEvent } from "./services/room-events";
 export {
   EVICTION_BATCH,
   EVICTION_LANES,

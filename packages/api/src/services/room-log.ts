@@ -49,11 +49,7 @@ return {'resume', redis.call('XRANGE', KEYS[1], '(' .. after, '+', 'COUNT', ARGV
 
 interface RoomScripts {
   roomAppend(key: string, maxLength: number, event: string, ttlMs: number, channel: string): Promise<string>;
-  roomReplay(
-    key: string,
-    after: string,
-    max: number,
-  ): Promise<["snapshot", string] | ["resume", [string, string[]][]]>;
+  roomReplay(key: string, after: string, max: number): Promise<["snapshot", string] | ["resume", [string, string[]][]]>;
 }
 
 const withScripts = new WeakSet<Services["redis"]>();
@@ -96,4 +92,3 @@ export interface RoomMessage {
   id?: string;
   event: StoredRoomEvent | ReactionsEvent;
 }
-

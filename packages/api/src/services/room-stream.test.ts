@@ -34,17 +34,16 @@ async function openRoom(user: SessionUser, sessionId: string, lastEventId?: stri
     close: () => abort.abort(),
     lastId: () => received.at(-1)!.id,
     of: <T extends RoomEvent["type"]>(type: T) =>
-      received.map((entry) => entry.event).filter((event): event is Extract<RoomEvent, { type: T }> => event.type === type),
-    chatIds: () =>
-      received.flatMap((entry) => (entry.event.type === "chat.posted" ? [entry.event.message.id] : [])),
+      received
+        .map((entry) => entry.event)
+        .filter((event): event is Extract<RoomEvent, { type: T }> => event.type === type),
+    chatIds: () => received.flatMap((entry) => (entry.event.type === "chat.posted" ? [entry.event.message.id] : [])),
   };
 }
 
 async function joined(count: number, sessionId: string) {
   const users = (await insertUsers(services, count)).map(asSessionUser);
-  await Promise.all(
-    users.map((user) => createCaller(context(user)).session.join({ sessionId, connectionId: tab(1) })),
-  );
+  await Promise.all(users.map((user) => createCaller(context(user)).session.join({ sessionId, connectionId: tab(1) })));
   return users;
 }
 

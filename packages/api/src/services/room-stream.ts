@@ -96,7 +96,10 @@ export async function* roomEvents(
       joined = joinedAfter(joined, event, user.id);
       if (wasJoined || OPEN_ROOM_EVENTS.has(event.type)) yield tracked(position, event);
       if (joined && !wasJoined) {
-        yield tracked(position, { type: "interaction", interaction: await loadInteraction(services, sessionId, user.id) });
+        yield tracked(position, {
+          type: "interaction",
+          interaction: await loadInteraction(services, sessionId, user.id),
+        });
       }
     }
     signOut.assertSignedIn();
