@@ -47,7 +47,7 @@ async function joined(count: number, sessionId: string) {
   return users;
 }
 
-const send = (user: SessionUser, sessionId: string, body: string, clientMessageId = crypto.randomUUID()) =>
+const send = (user: SessionUser, sessionId: string, body: string, clientMessageId: string = crypto.randomUUID()) =>
   createCaller(context(user)).session.sendMessage({ sessionId, clientMessageId, body });
 
 describe("session.onRoom", () => {
