@@ -1,6 +1,7 @@
 import { Prisma } from "@livehall/db";
 import type { Services, SessionUser } from "../context";
 import { Reason, appError } from "../errors";
+import { roomCounters } from "../metrics";
 import { connectionCountsOf } from "./presence";
 import {
   CHAT_SNAPSHOT_SIZE,
@@ -438,6 +439,7 @@ export async function react(
   // In the room = a connection in presence: one Redis read, no Postgres on the busiest path.
   const connections = await connectionCountsOf(services, sessionId, [user.id]);
   if (!connections.get(user.id)) throw appError("FORBIDDEN", Reason.NOT_IN_ROOM, "Join the session to react.");
+  roomCounters.reactions.inc();
   const keys = services.keys;
   const first = await reactionScripts(services.redis).roomReact(
     keys.roomReactions(sessionId),

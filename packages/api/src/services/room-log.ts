@@ -1,4 +1,5 @@
 import type { Services } from "../context";
+import { roomCounters } from "../metrics";
 import { roomChannel, type ReactionsEvent, type StoredRoomEvent } from "./room-events";
 
 /**
@@ -64,18 +65,20 @@ export function roomScripts(redis: Services["redis"]): RoomScripts {
 }
 
 /** Stores a room event and sends it to every instance's subscribers; returns its id. */
-export function appendRoomEvent(
+export async function appendRoomEvent(
   services: Pick<Services, "redis" | "keys">,
   sessionId: string,
   event: StoredRoomEvent,
 ): Promise<string> {
-  return roomScripts(services.redis).roomAppend(
+  const id = await roomScripts(services.redis).roomAppend(
     services.keys.roomStream(sessionId),
     ROOM_STREAM_MAX_LENGTH,
     JSON.stringify(event),
     ROOM_STREAM_TTL_MS,
     services.keys.channel(roomChannel(sessionId)),
   );
+  roomCounters.appended.inc({ type: event.type });
+  return id;
 }
 
 /** Sends an event to the tabs subscribed now, without storing it (reactions). */

@@ -5,7 +5,11 @@ import { createCaller } from "../root";
 import { asSessionUser, createSessionFixture } from "../testing/fixtures";
 import { createTestServices, insertUsers } from "../testing/services";
 import type { RoomEvent } from "./room-events";
+import { roomCounters } from "../metrics";
 import { appendRoomEvent, ROOM_STREAM_MAX_LENGTH } from "./room-log";
+
+const opens = async (start: "snapshot" | "resume") =>
+  (await roomCounters.opened.get()).values.find((value) => value.labels.start === start)?.value ?? 0;
 
 const { services, context, close } = createTestServices();
 afterAll(close);
@@ -114,7 +118,9 @@ describe("session.onRoom", () => {
     const sent = await Promise.all(
       users.slice(1).flatMap((user) => [1, 2, 3, 4, 5].map((n) => send(user, session.id, `while away ${n}`))),
     );
+    const resumesBefore = await opens("resume");
     const resumed = await openRoom(users[0]!, session.id, lastId);
+    expect(await opens("resume")).toBe(resumesBefore + 1);
     expect(resumed.first.event).toEqual({ type: "resumed", joined: true });
     await waitFor(() => resumed.chatIds().length >= 100, { what: "the 100 missed messages" });
     // One more message, sent after the resume: it comes right after the 100, nothing in between.

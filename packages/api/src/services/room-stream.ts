@@ -1,6 +1,7 @@
 import { tracked, type TrackedEnvelope } from "@trpc/server";
 import type { Services, SessionUser } from "../context";
 import type { EventSubscription } from "../events";
+import { roomCounters } from "../metrics";
 import type { ParticipantEvent } from "./participant-events";
 import { admitStream, participantSnapshot, streamEnds, watchSignOut } from "./participants";
 import { loadInteraction } from "./room-interaction";
@@ -69,6 +70,7 @@ export async function* roomEvents(
     const replay = await roomScripts(services.redis).roomReplay(services.keys.roomStream(sessionId), after, REPLAY_MAX);
     let position: string;
     let joined: boolean;
+    roomCounters.opened.inc({ start: replay[0] });
     if (replay[0] === "resume") {
       joined = await isInRoom(services, sessionId, user.id);
       position = after;
