@@ -57,6 +57,13 @@ describe("room interaction", () => {
     await screenshot(await settled(teacher), "room-interaction-instructor");
     await screenshot(await settled(student), "room-interaction-student", 375);
     expect(await seriousViolations(student, "student's room at 375 px")).toEqual([]);
+    // At 375 px the panels are tabs: a message while Questions is open shows as unread on Chat.
+    await student.getByTestId("room-tab-questions").click();
+    await say(teacher, "Welcome, everyone");
+    await expect.poll(() => student.getByTestId("unread-badge").textContent()).toBe("1 unread");
+    await student.getByTestId("room-tab-chat").click();
+    await expect.poll(() => student.getByTestId("unread-badge").count()).toBe(0);
+    expect(await chatBodies(student)).toContain("Welcome, everyone");
     await student.setViewportSize({ width: 1280, height: 900 });
     expect(await seriousViolations(teacher, "instructor's room")).toEqual([]);
 
