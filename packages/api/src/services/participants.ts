@@ -28,6 +28,7 @@ import {
   touchConnection,
 } from "./presence";
 import { roomRateLimited, spendRoomBudget } from "./room-limits";
+import { lowerHandsOfLeavers } from "./room-interaction";
 import { appendRoomEvent } from "./room-log";
 
 type ParticipantServices = Pick<Services, "db" | "redis" | "keys" | "config" | "clock" | "events">;
@@ -153,7 +154,7 @@ export async function participantCount(
 
 /** Publishes a participant event with the next sequence number of the session. */
 export function publishParticipantEvent(
-  services: Pick<Services, "redis" | "keys" | "events">,
+  services: Pick<Services, "db" | "redis" | "keys" | "clock" | "events">,
   sessionId: string,
   event: DistributiveOmit<ParticipantEvent, "seq">,
 ): Promise<void> {
@@ -359,7 +360,7 @@ async function runJoinBatch(
 
 /** Publishes events of one session with consecutive sequence numbers (one INCRBY, pipelined publishes). */
 async function publishParticipantEvents(
-  services: Pick<Services, "redis" | "keys" | "events">,
+  services: Pick<Services, "db" | "redis" | "keys" | "clock" | "events">,
   sessionId: string,
   events: DistributiveOmit<ParticipantEvent, "seq">[],
 ): Promise<void> {
@@ -370,6 +371,9 @@ async function publishParticipantEvents(
   await Promise.all(numbered.map((event) => services.events.publish(participantsChannel(sessionId), event)));
   // The room stream stores the whole publish as one event (a batch of joins is one entry).
   await appendRoomEvent(services, sessionId, { type: "participants", events: numbered });
+  // Whoever is no longer in the room has no hand up.
+  const leavers = numbered.flatMap((event) => (event.type === "left" ? event.userIds : []));
+  if (leavers.length > 0) await lowerHandsOfLeavers(services, sessionId, leavers);
 }
 
 /** Each caller of a refused batch gets its own copy of the refusal (same code, reason and message). */

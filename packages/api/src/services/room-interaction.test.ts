@@ -151,6 +151,11 @@ describe("questions, hands and reactions", () => {
     expect(await caller(instructor).session.lowerHands({ sessionId })).toEqual({ lowered: 2 });
     expect(await services.db.raisedHand.count({ where: { sessionId } })).toBe(4);
     expect(await services.db.raisedHand.count({ where: { sessionId, loweredAt: null } })).toBe(0);
+
+    // Leaving the room lowers one's hand by itself.
+    await caller(student).session.raiseHand({ sessionId });
+    await caller(student).session.leave({ sessionId, connectionId: "interaction-1-tab", everywhere: true });
+    expect(await services.db.raisedHand.count({ where: { sessionId, loweredAt: null } })).toBe(0);
   });
 
   test("60 reactions at once reach a tab as a few per-second sums, not 60 events", async () => {

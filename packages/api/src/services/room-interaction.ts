@@ -352,14 +352,33 @@ async function lower(
     WHERE "sessionId" = ${sessionId}::uuid AND "loweredAt" IS NULL
       ${userId ? Prisma.sql`AND "userId" = ${userId}::uuid` : Prisma.empty}
     RETURNING id, "userId"`;
-  if (rows.length > 0) {
-    await appendRoomEvent(services, sessionId, {
-      type: "hand.lowered",
-      handIds: rows.map((row) => row.id),
-      userIds: rows.map((row) => row.userId),
-    });
-  }
+  if (rows.length > 0) await announceLowered(services, sessionId, rows);
   return { lowered: rows.length };
+}
+
+/** The hands of people who left the room (any reason) go down by themselves. */
+export async function lowerHandsOfLeavers(
+  services: Pick<Services, "db" | "redis" | "keys" | "clock">,
+  sessionId: string,
+  userIds: string[],
+): Promise<void> {
+  const rows = await services.db.$queryRaw<{ id: string; userId: string }[]>`
+    UPDATE "RaisedHand" SET "loweredAt" = ${services.clock()}
+    WHERE "sessionId" = ${sessionId}::uuid AND "loweredAt" IS NULL AND "userId" = ANY(${userIds}::uuid[])
+    RETURNING id, "userId"`;
+  if (rows.length > 0) await announceLowered(services, sessionId, rows);
+}
+
+async function announceLowered(
+  services: Pick<Services, "redis" | "keys">,
+  sessionId: string,
+  rows: { id: string; userId: string }[],
+): Promise<void> {
+  await appendRoomEvent(services, sessionId, {
+    type: "hand.lowered",
+    handIds: rows.map((row) => row.id),
+    userIds: rows.map((row) => row.userId),
+  });
 }
 
 export async function lowerOwnHand(services: InteractionServices, user: SessionUser, sessionId: string) {
