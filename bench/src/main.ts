@@ -1,7 +1,7 @@
 /**
  * `npm run bench` — Livehall's benchmarks, each beside its limit, in one run (issue 9). Not part of
  * `npm test`. Options:
- *   --only=1,4     run only these scenarios (1 heartbeat … 6 fan-out)
+ *   --only=1,4     run only these scenarios (1 heartbeat … 6 fan-out, 7 room stream fan-out)
  *   --profile      instead: profile the heartbeat path with node --cpu-prof and print where time goes
  *                  (--profile=join: the join path, under back-to-back join storms)
  *   --build        rebuild the web app for scenario 5 even when it looks fresh; --no-build never builds
@@ -20,6 +20,7 @@ import { heartbeatScenario } from "./scenarios/heartbeat";
 import { joinStormScenario } from "./scenarios/join-storm";
 import { printProfile, profileHeartbeat } from "./scenarios/profile";
 import { refreshStormScenario } from "./scenarios/refresh-storm";
+import { roomFanoutScenario } from "./scenarios/room-fanout";
 import { sessionsPageScenario } from "./scenarios/sessions-page";
 
 const args = process.argv.slice(2);
@@ -93,6 +94,12 @@ async function main(): Promise<number> {
       id: 6,
       title: "event fan-out across two web instances",
       run: () => fanoutScenario({ joins: 500, warmupJoins: 50 }, log),
+    },
+    {
+      id: 7,
+      title: "room stream: one chat message to 1,000 tabs of a session across two web instances",
+      run: () =>
+        roomFanoutScenario({ subscribers: 1_000, messages: quick ? 5 : 20, joins: quick ? 5 : 20, warmup: 3 }, log),
     },
   ];
 

@@ -62,21 +62,36 @@ interface RawStream {
   next(event: "message" | "serialized-error" | "return"): Promise<string>;
   /** Reads until `message` or `serialized-error`, whichever comes first. */
   first(): Promise<{ event: string; data: string }>;
+  /** The SSE id of the last event read (tRPC's tracked id), if any. */
+  lastId(): string | null;
   /** The client goes away (closes the connection). */
   close(): void;
 }
 
-/** session.onParticipants as a raw SSE request, so the test controls exactly when the client leaves. */
-async function openStream(on: TestServer, token: string, sessionId: string): Promise<RawStream> {
+/**
+ * session.onParticipants (or `path`) as a raw SSE request, so the test controls exactly when the
+ * client leaves; `lastEventId` is sent as the browser's EventSource sends it on a reconnect.
+ */
+async function openStream(
+  on: TestServer,
+  token: string,
+  sessionId: string,
+  { path = "session.onParticipants", lastEventId }: { path?: string; lastEventId?: string } = {},
+): Promise<RawStream> {
   const abort = new AbortController();
   const input = encodeURIComponent(JSON.stringify(superjson.serialize({ sessionId })));
-  const response = await fetch(`${on.trpcUrl}/session.onParticipants?input=${input}`, {
-    headers: { accept: "text/event-stream", authorization: `Bearer ${token}` },
+  const response = await fetch(`${on.trpcUrl}/${path}?input=${input}`, {
+    headers: {
+      accept: "text/event-stream",
+      authorization: `Bearer ${token}`,
+      ...(lastEventId ? { "last-event-id": lastEventId } : {}),
+    },
     signal: abort.signal,
   });
   expect(response.headers.get("content-type")).toContain("text/event-stream");
   const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";
+  let lastId: string | null = null;
   const read = async (wanted: string[]) => {
     for (;;) {
       const end = buffer.indexOf("\n\n");
@@ -85,6 +100,7 @@ async function openStream(on: TestServer, token: string, sessionId: string): Pro
         buffer = buffer.slice(end + 2);
         const event = /^event: ?(.*)$/m.exec(block)?.[1] ?? "message";
         const data = /^data: ?(.*)$/m.exec(block)?.[1] ?? "";
+        lastId = /^id: ?(.*)$/m.exec(block)?.[1] ?? lastId;
         if (wanted.includes(event) && (event !== "message" || data)) return { event, data };
         continue;
       }
@@ -96,9 +112,37 @@ async function openStream(on: TestServer, token: string, sessionId: string): Pro
   return {
     next: async (event) => (await read([event])).data,
     first: () => read(["message", "serialized-error"]),
+    lastId: () => lastId,
     close: () => abort.abort(),
   };
 }
+
+describe("session.onRoom", () => {
+  test("a reconnect with Last-Event-ID resumes after it; clients that leave leave nothing behind", async () => {
+    const { session } = await createSessionFixture(server.services);
+    const token = await accessToken(server, "room-visitor@example.test");
+    const [joiner] = await insertUsers(server.services, 1);
+    const first = await openStream(server, token, session.id, { path: "session.onRoom" });
+    let again: RawStream | undefined;
+    try {
+      expect(JSON.parse(await first.next("message"))).toMatchObject({ json: { type: "snapshot", joined: false } });
+      await createCaller(createContext(server.services, { user: asSessionUser(joiner!) })).session.join({
+        sessionId: session.id,
+        connectionId: "room-joiner-tab",
+      });
+      expect(JSON.parse(await first.next("message"))).toMatchObject({ json: { type: "participants" } });
+      const position = first.lastId();
+      expect(position).toMatch(/^\d+-\d+$/);
+      first.close();
+      again = await openStream(server, token, session.id, { path: "session.onRoom", lastEventId: position! });
+      expect(JSON.parse(await again.next("message"))).toMatchObject({ json: { type: "resumed", joined: false } });
+    } finally {
+      first.close();
+      again?.close();
+    }
+    await expectNothingHeld(server);
+  });
+});
 
 describe("session.onParticipants", () => {
   test("500 subscriptions to unknown sessions answer SESSION_NOT_FOUND and leave nothing behind", async () => {

@@ -1,4 +1,4 @@
-import type { ParticipantEvent } from "@livehall/api";
+import type { ParticipantEvent, RoomEvent } from "@livehall/api";
 import { createSessionFixture } from "@livehall/api/testing";
 import { waitFor } from "@livehall/testing";
 import { afterAll, beforeAll, expect, test } from "vitest";
@@ -46,4 +46,32 @@ test("a subscriber on instance A sees a join made through instance B; a reconnec
   await waitFor(() => second.events[0]?.type === "snapshot", { what: "the snapshot after reconnecting" });
   expect(second.events[0]).toMatchObject({ type: "snapshot", participantCount: 0, participants: [] });
   second.stop();
+});
+
+test("the room stream: a message sent through instance A reaches a tab on instance B, with its stream id", async () => {
+  const { session } = await createSessionFixture(instanceA.services);
+  const sender = await signedUpClient(instanceA, "sender@example.test");
+  const reader = await signedUpClient(instanceB, "reader@example.test");
+  for (const [i, client] of [sender, reader].entries()) {
+    await client.session.join.mutate({ sessionId: session.id, connectionId: `room-tab-${i}-xxxx` });
+  }
+  const received: { id: string; data: RoomEvent }[] = [];
+  const subscription = reader.session.onRoom.subscribe(
+    { sessionId: session.id },
+    { onData: (envelope) => void received.push(envelope as { id: string; data: RoomEvent }) },
+  );
+  await waitFor(() => received[0]?.data.type === "snapshot", { what: "the room snapshot on B" });
+  expect(received[0]!.data).toMatchObject({ type: "snapshot", joined: true, interaction: { messages: [] } });
+
+  const sent = await sender.session.sendMessage.mutate({
+    sessionId: session.id,
+    clientMessageId: "across-instances-1",
+    body: "hello from A",
+  });
+  const posted = await waitFor(() => received.find((entry) => entry.data.type === "chat.posted"), {
+    what: "the message on B",
+  });
+  expect(posted.data).toMatchObject({ message: { id: sent.id, body: "hello from A", authorName: "sender" } });
+  expect(posted.id).toMatch(/^\d+-\d+$/);
+  subscription.unsubscribe();
 });

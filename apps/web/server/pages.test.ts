@@ -192,6 +192,40 @@ describe("pages rendered on the server", () => {
     expect(response.headers.getSetCookie()).toEqual([]);
   });
 
+  test("the attendance CSV downloads for the course's instructor, not for a student", async () => {
+    const { db } = server.services;
+    await db.user.update({ where: { email: "ada@example.test" }, data: { passwordHash: DEMO_PASSWORD_HASH } });
+    await db.user.create({
+      data: { email: "csv-student@example.test", name: "Csv Student", passwordHash: DEMO_PASSWORD_HASH },
+    });
+    const ended = await db.liveSession.findFirstOrThrow({ where: { title: "Punched cards" } });
+    const cookiesOf = async (email: string) => {
+      const response = await fetch(`${server.url}/login`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { "content-type": "application/x-www-form-urlencoded", origin: server.url },
+        body: new URLSearchParams({ email, password: DEMO_PASSWORD, redirectTo: "/" }),
+      });
+      return response.headers
+        .getSetCookie()
+        .map((cookie) => cookie.split(";")[0])
+        .join("; ");
+    };
+    const download = async (email: string) =>
+      fetch(`${server.url}/teach/sessions/${ended.id}/attendance.csv`, {
+        headers: { cookie: await cookiesOf(email) },
+        redirect: "manual",
+      });
+    const csv = await download("ada@example.test");
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get("content-type")).toBe("text/csv; charset=utf-8");
+    expect(csv.headers.get("content-disposition")).toBe(`attachment; filename="attendance-${ended.id}.csv"`);
+    const bytes = new Uint8Array(await csv.arrayBuffer());
+    expect([...bytes.slice(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    expect(new TextDecoder().decode(bytes)).toContain("Name,Role,Minutes attended,Visits,");
+    expect((await download("csv-student@example.test")).status).toBe(403);
+  });
+
   test("an unknown page answers 404 with the app's own page", async () => {
     const response = await fetch(`${server.url}/no-such-page`);
     expect(response.status).toBe(404);

@@ -15,6 +15,17 @@ const pool = new Agent({ connections: CONNECTIONS_PER_SERVER, keepAliveTimeout: 
 const pooledFetch = ((input: string | URL, init?: RequestInit) =>
   undiciFetch(input, { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher: pool })) as unknown as typeof fetch;
 
+/**
+ * Long-lived event streams get their own unpooled connections (one per stream, as one per browser
+ * tab): on the 100-connection pool above, the 101st stream would wait forever for a free connection.
+ */
+const streamAgent = new Agent({ keepAliveTimeout: 30_000, pipelining: 1 });
+const streamFetch = ((input: string | URL, init?: RequestInit) =>
+  undiciFetch(input, {
+    ...(init as Parameters<typeof undiciFetch>[1]),
+    dispatcher: streamAgent,
+  })) as unknown as typeof fetch;
+
 export interface BenchUser {
   id: string;
   role: "STUDENT" | "INSTRUCTOR" | "ADMIN";
@@ -39,7 +50,11 @@ export async function accessTokenFor(
  * The typed client a script or a teammate would use, holding one user's access token (Bearer).
  * Retries are off (maxAttempts 1): a benchmark counts failures, it never hides them.
  */
-export function clientFor(baseUrl: string, accessToken?: { token: string; expiresAt: Date }): ApiClient {
+export function clientFor(
+  baseUrl: string,
+  accessToken?: { token: string; expiresAt: Date },
+  { streams = false }: { streams?: boolean } = {},
+): ApiClient {
   const url = `${baseUrl}/api/trpc`;
   const session = new AuthSession({
     url,
@@ -53,7 +68,7 @@ export function clientFor(baseUrl: string, accessToken?: { token: string; expire
     url,
     session,
     maxAttempts: 1,
-    fetch: pooledFetch,
+    fetch: streams ? streamFetch : pooledFetch,
     EventSource: EventSource as unknown as typeof globalThis.EventSource,
   });
 }

@@ -33,6 +33,16 @@ export const RETRYABLE_MUTATIONS = new Set([
   "session.update",
   "session.end",
   "session.cancel",
+  // The room's (docs/decisions/018): a message is stored once per client message id, a vote once per
+  // user, a hand once while up; deleting, muting, answering and lowering are repeatable.
+  "session.sendMessage",
+  "session.upvoteQuestion",
+  "session.raiseHand",
+  "session.lowerHand",
+  "session.lowerHands",
+  "session.deleteMessage",
+  "session.setChatMuted",
+  "session.answerQuestion",
 ]);
 
 export interface ApiClientOptions extends Omit<AuthSessionOptions, "delivery"> {

@@ -79,6 +79,9 @@ describe("config", () => {
       participantCount: { burst: 60, perSecond: 2 },
       stream: { burst: 60, perSecond: 1 },
       media: { burst: 30, perSecond: 0.5 },
+      chat: { burst: 5, perSecond: 0.5 },
+      reaction: { burst: 10, perSecond: 2 },
+      action: { burst: 30, perSecond: 2 },
     });
     expect(defaults.maxTabsPerSession).toBe(10);
     const tuned = loadCoreConfig({

@@ -105,6 +105,15 @@ const roomLimitsSchema = z.object({
   /** Media rights (each registers a token with Janus): a tab asks on joining and after each media reconnect. */
   ROOM_RATE_MEDIA_BURST: count(30),
   ROOM_RATE_MEDIA_PER_SECOND: perSecond(0.5),
+  /** Chat messages and questions per user (docs/decisions/018): 5 at once, then one per 2 s (5 per 10 s). */
+  ROOM_RATE_CHAT_BURST: count(5),
+  ROOM_RATE_CHAT_PER_SECOND: perSecond(0.5),
+  /** Reactions per user (aggregated per second and session before anyone receives them). */
+  ROOM_RATE_REACTION_BURST: count(10),
+  ROOM_RATE_REACTION_PER_SECOND: perSecond(2),
+  /** Other room actions per user: hands, upvotes, moderation, older chat pages. */
+  ROOM_RATE_ACTION_BURST: count(30),
+  ROOM_RATE_ACTION_PER_SECOND: perSecond(2),
   /** Open connections (tabs) one user may have in one session; a join beyond it closes the oldest. */
   MAX_TABS_PER_SESSION: count(10),
 });
@@ -115,7 +124,17 @@ export interface RoomRate {
   /** Calls the bucket refills per second. */
   perSecond: number;
 }
-export type RoomProcedure = "join" | "heartbeat" | "leave" | "participants" | "participantCount" | "stream" | "media";
+export type RoomProcedure =
+  | "join"
+  | "heartbeat"
+  | "leave"
+  | "participants"
+  | "participantCount"
+  | "stream"
+  | "media"
+  | "chat"
+  | "reaction"
+  | "action";
 
 function toRoomRates(env: z.output<typeof roomLimitsSchema>): Record<RoomProcedure, RoomRate> {
   return {
@@ -129,6 +148,9 @@ function toRoomRates(env: z.output<typeof roomLimitsSchema>): Record<RoomProcedu
     },
     stream: { burst: env.ROOM_RATE_STREAM_BURST, perSecond: env.ROOM_RATE_STREAM_PER_SECOND },
     media: { burst: env.ROOM_RATE_MEDIA_BURST, perSecond: env.ROOM_RATE_MEDIA_PER_SECOND },
+    chat: { burst: env.ROOM_RATE_CHAT_BURST, perSecond: env.ROOM_RATE_CHAT_PER_SECOND },
+    reaction: { burst: env.ROOM_RATE_REACTION_BURST, perSecond: env.ROOM_RATE_REACTION_PER_SECOND },
+    action: { burst: env.ROOM_RATE_ACTION_BURST, perSecond: env.ROOM_RATE_ACTION_PER_SECOND },
   };
 }
 

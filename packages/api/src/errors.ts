@@ -48,6 +48,12 @@ export const Reason = {
   REMOVED_BY_HOST: "REMOVED_BY_HOST",
   /** Removing the course's own instructor from their session is never allowed. */
   CANNOT_REMOVE_INSTRUCTOR: "CANNOT_REMOVE_INSTRUCTOR",
+  /** Chat, questions, hands and reactions are for people in the room (joined), not onlookers. */
+  NOT_IN_ROOM: "NOT_IN_ROOM",
+  /** The host muted this participant's chat for the session. */
+  CHAT_MUTED: "CHAT_MUTED",
+  /** No such (undeleted) message or question in this session. */
+  MESSAGE_NOT_FOUND: "MESSAGE_NOT_FOUND",
   /** A batched HTTP request with more calls than TRPC_MAX_BATCH. */
   BATCH_TOO_LARGE: "BATCH_TOO_LARGE",
   /** session.media for a tab that is not in the (live) session: join first. */

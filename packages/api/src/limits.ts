@@ -16,4 +16,9 @@ export const RATING_COMMENT_MAX_LENGTH = 2_000;
 export const ROLE_REQUEST_NOTE_MAX_LENGTH = 500;
 export const ROLE_REQUEST_MESSAGE_MAX_LENGTH = 500;
 
+/** A chat message or question (plain text). */
+export const CHAT_MAX_LENGTH = 2_000;
+/** The reactions a participant can send in a room, in the order the room shows them. */
+export const REACTIONS = ["👍", "❤️", "😂", "🎉", "👏", "❓"] as const;
+
 export { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "./auth/password-rules";

@@ -60,6 +60,27 @@ export const presenceCounters = {
   }),
 };
 
+/** The room stream (docs/decisions/018). */
+export const roomCounters = {
+  appended: new Counter({
+    name: "livehall_room_events_total",
+    help: "Room events stored in a session's room stream, by type (participants, chat.posted, hand.raised…)",
+    labelNames: ["type"] as const,
+    registers: [metricsRegistry],
+  }),
+  opened: new Counter({
+    name: "livehall_room_stream_opens_total",
+    help: "session.onRoom openings, by how they started (snapshot, resume)",
+    labelNames: ["start"] as const,
+    registers: [metricsRegistry],
+  }),
+  reactions: new Counter({
+    name: "livehall_room_reactions_total",
+    help: "Reactions sent (each click), before they are summed per second",
+    registers: [metricsRegistry],
+  }),
+};
+
 export const jobMetrics = {
   runs: new Counter({
     name: "livehall_job_runs_total",

@@ -75,6 +75,12 @@ export function redisKeys(prefix: string) {
     mediaGrants: (sessionId: string) => `${prefix}media:grants:${sessionId}`,
     /** The session's media as subscribers see it: hash feedId → feed, and "available" (services/media-state.ts). */
     mediaState: (sessionId: string) => `${prefix}media:state:${sessionId}`,
+    /** The session's room stream (Redis Stream, ~2,000 entries): every room event, resumable by id (docs/decisions/018). */
+    roomStream: (sessionId: string) => `${prefix}room:${sessionId}`,
+    /** Reactions of the current second per session (hash emoji → count), sent on by one flush a second. */
+    roomReactions: (sessionId: string) => `${prefix}room:reactions:${sessionId}`,
+    /** Set (for one second) by the instance that flushes the session's reactions. */
+    roomReactionsFlush: (sessionId: string) => `${prefix}room:reactions:flush:${sessionId}`,
     rateLimit: (bucket: string, id: string) => `${prefix}rl:${bucket}:${id}`,
     channel: (name: string) => `${prefix}ch:${name}`,
     bullPrefix: () => `${prefix}bull`,

@@ -5,6 +5,7 @@ import { courseRouter } from "./routers/course";
 import { sessionCatalogRouter } from "./routers/session-catalog";
 import { sessionPresenceRouter } from "./routers/session-presence";
 import { sessionReportsRouter } from "./routers/session-reports";
+import { sessionRoomRouter } from "./routers/session-room";
 import { telemetryRouter } from "./routers/telemetry";
 import { createCallerFactory, createTRPCRouter, mergeRouters } from "./trpc";
 
@@ -13,7 +14,7 @@ export const appRouter = createTRPCRouter({
   admin: adminRouter,
   auth: authRouter,
   course: courseRouter,
-  session: mergeRouters(sessionCatalogRouter, sessionPresenceRouter, sessionReportsRouter),
+  session: mergeRouters(sessionCatalogRouter, sessionPresenceRouter, sessionReportsRouter, sessionRoomRouter),
   telemetry: telemetryRouter,
 });
 

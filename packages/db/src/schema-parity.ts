@@ -79,6 +79,14 @@ export const DATABASE_ONLY_OBJECTS: DatabaseOnlyObjects = {
       why: "at most one pending request to teach per user; Prisma cannot express partial indexes",
     },
     {
+      name: "RaisedHand_up_key",
+      table: "RaisedHand",
+      columns: ["sessionId", "userId"],
+      unique: true,
+      predicate: '("loweredAt" IS NULL)',
+      why: "at most one hand up per (session, user); Prisma cannot express partial indexes",
+    },
+    {
       name: "LiveSession_ended_order_idx",
       table: "LiveSession",
       columns: ["status", '(COALESCE("endedAt", "startsAt")) DESC', "id DESC"],

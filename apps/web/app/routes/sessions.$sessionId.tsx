@@ -19,6 +19,7 @@ import { initials } from "../components/initials";
 import { ConnectionStatus } from "../components/room/connection-status";
 import { ElapsedClock } from "../components/room/elapsed-clock";
 import { Avatar, ParticipantList } from "../components/room/participant-list";
+import { FloatingReactions, RoomInteraction } from "../components/room/room-interaction";
 import { RatingForm, type RateAnswer } from "../components/room/rating-form";
 import { AbsoluteTime, RelativeTime } from "../components/sessions/session-time";
 import { RatingSummary } from "../components/sessions/stars";
@@ -157,7 +158,7 @@ export default function SessionRoomPage() {
   // The list as the server rendered it, until the stream's first snapshot replaces it.
   const [seed] = useState(() => initialParticipants(loaded.participants, session.status));
   const [skewMs] = useState(() => (typeof window === "undefined" ? 0 : loaded.now - Date.now()));
-  const { room, state } = useRoom({
+  const { room, state, outbox, pending } = useRoom({
     sessionId: session.id,
     enabled: signedIn && session.status === "LIVE",
     userId: viewer?.id ?? null,
@@ -243,6 +244,17 @@ export default function SessionRoomPage() {
             ) : null}
             {inRoom ? <RoomNotices state={state} sessionId={session.id} onRejoin={() => room?.start()} /> : null}
             {inRoom && inside && waitingForInstructor ? <WaitingForInstructor name={session.instructor.name} /> : null}
+            {inRoom && inside && viewer && hydrated ? (
+              <RoomInteraction
+                sessionId={session.id}
+                room={room}
+                state={state}
+                outbox={outbox}
+                pending={pending}
+                viewerId={viewer.id}
+                host={loaded.canHost}
+              />
+            ) : null}
             {!signedIn && signedOutReason ? (
               <SignedOutNotice reason={signedOutReason} here={`/sessions/${session.id}`} />
             ) : null}
@@ -295,6 +307,8 @@ export default function SessionRoomPage() {
             <InstructorCard session={session} />
           </aside>
         </div>
+
+        {inRoom && inside ? <FloatingReactions reactions={state.reactions} /> : null}
 
         {/* Browser only (it reads the tab's AuthSession): never rendered on the server. */}
         {RoomDebugPanel && inRoom && hydrated ? (

@@ -394,7 +394,12 @@ export default function TeachSessionPage() {
                   </>
                 }
               >
-                <AttendanceTable rows={data.attendance.items} total={data.attendance.total} sessionMs={ranMs} />
+                <AttendanceTable
+                  rows={data.attendance.items}
+                  total={data.attendance.total}
+                  sessionMs={ranMs}
+                  csvHref={`/teach/sessions/${session.id}/attendance.csv`}
+                />
               </Section>
             ) : null}
           </>
@@ -466,7 +471,12 @@ export default function TeachSessionPage() {
                 </>
               }
             >
-              <AttendanceTable rows={data.attendance.items} total={data.attendance.total} sessionMs={ranMs} />
+              <AttendanceTable
+                rows={data.attendance.items}
+                total={data.attendance.total}
+                sessionMs={ranMs}
+                csvHref={`/teach/sessions/${session.id}/attendance.csv`}
+              />
             </Section>
             <Section className="mt-10" id="ratings" title="Ratings" count={data.ratings.count}>
               <RatingsPanel ratings={data.ratings} now={now} />

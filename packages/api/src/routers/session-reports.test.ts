@@ -169,6 +169,51 @@ describe("session.attendance", () => {
   });
 });
 
+describe("attendance: room interaction and the CSV export", () => {
+  test("messages, questions and hands per student; the CSV is RFC 4180, UTF-8 with the host first", async () => {
+    const sessionId = await session("ENDED", at(30));
+    const [ana, ben] = students as [Person, Person];
+    await visits(sessionId, [
+      { user: teacher, joined: 0, left: 30, reason: "ENDED" },
+      { user: ana, joined: 1, left: 30, reason: "ENDED" },
+      { user: ben, joined: 2, left: 12, reason: "TIMEOUT" },
+    ]);
+    await services.db.chatMessage.createMany({
+      data: [
+        { sessionId, authorId: ana.id, clientMessageId: "a-1", body: "hi" },
+        { sessionId, authorId: ana.id, clientMessageId: "a-2", body: "why?", isQuestion: true },
+        { sessionId, authorId: ana.id, clientMessageId: "a-3", body: "gone", deletedAt: at(5) },
+        { sessionId, authorId: teacher.id, clientMessageId: "t-1", body: "welcome" },
+      ],
+    });
+    await services.db.raisedHand.createMany({
+      data: [
+        { sessionId, userId: ben.id, raisedAt: at(3), loweredAt: at(4) },
+        { sessionId, userId: ben.id, raisedAt: at(6), loweredAt: at(7) },
+      ],
+    });
+    await services.db.user.update({ where: { id: ben.id }, data: { name: '=HYPERLINK("x"), "Ben"' } });
+
+    const attendance = await as(teacher).session.attendance({ sessionId });
+    expect(attendance.items).toMatchObject([
+      { userId: ana.id, messagesSent: 3, questionsAsked: 1, handsRaised: 0 },
+      { userId: ben.id, messagesSent: 0, questionsAsked: 0, handsRaised: 2 },
+    ]);
+    expect(attendance.host).toMatchObject({ messagesSent: 1 });
+
+    const { csv, filename } = await as(admin).session.attendanceCsv({ sessionId });
+    expect(filename).toBe(`attendance-${sessionId}.csv`);
+    expect(csv.startsWith("\uFEFFName,Role,Minutes attended,")).toBe(true);
+    const lines = csv.slice(1).split("\r\n");
+    expect(lines).toHaveLength(5);
+    expect(lines[4]).toBe("");
+    expect(lines[1]).toMatch(/^Test User \d+,Host,30,1,/);
+    expect(lines[2]).toMatch(/^Test User \d+,Student,29,1,.*,Session ended,3,1,0$/);
+    // Quotes doubled, the field quoted, and a formula defused with an apostrophe.
+    expect(lines[3]).toMatch(/^"'=HYPERLINK\(""x""\), ""Ben""",Student,10,1,.*,Connection lost,0,0,2$/);
+  });
+});
+
 describe("session.ratings", () => {
   test("average, distribution and every rating with its comment, latest first", async () => {
     const sessionId = await session("ENDED", at(60));
@@ -204,7 +249,7 @@ describe("session.ratings", () => {
 describe("who may read the reports", () => {
   test("the course's instructor and admins; other instructors and students are FORBIDDEN; unknown sessions NOT_FOUND", async () => {
     const sessionId = await session("ENDED", at(60));
-    for (const procedure of ["attendance", "ratings"] as const) {
+    for (const procedure of ["attendance", "ratings", "attendanceCsv"] as const) {
       await expect(as(teacher).session[procedure]({ sessionId })).resolves.toBeDefined();
       await expect(as(admin).session[procedure]({ sessionId })).resolves.toBeDefined();
       expect(await failureOf(as(otherTeacher).session[procedure]({ sessionId }))).toEqual({

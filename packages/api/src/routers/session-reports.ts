@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { sessionAttendance, sessionRatings } from "../services/session-reports";
+import { attendanceCsv, sessionAttendance, sessionRatings } from "../services/session-reports";
 import { createTRPCRouter, instructorProcedure } from "../trpc";
 
 const reportInput = z.strictObject({
@@ -13,6 +13,11 @@ export const sessionReportsRouter = createTRPCRouter({
   attendance: instructorProcedure
     .input(reportInput)
     .query(({ ctx, input }) => sessionAttendance(ctx, ctx.user, input.sessionId, input.limit)),
+
+  /** The attendance report as a CSV file's text, every attendee (the course's instructor or an admin). */
+  attendanceCsv: instructorProcedure
+    .input(z.strictObject({ sessionId: z.uuid() }))
+    .query(({ ctx, input }) => attendanceCsv(ctx, ctx.user, input.sessionId)),
 
   /** The ratings with their comments, average and distribution (the course's instructor or an admin). */
   ratings: instructorProcedure

@@ -30,6 +30,8 @@ import {
 import { mediaGrantsChanged } from "./media-access";
 import { readMediaState } from "./media-state";
 import { roomRateLimited, spendRoomBudget } from "./room-limits";
+import { lowerHandsOfLeavers } from "./room-interaction";
+import { appendRoomEvent } from "./room-log";
 
 type ParticipantServices = Pick<Services, "db" | "redis" | "keys" | "config" | "clock" | "events" | "media" | "logger">;
 
@@ -154,7 +156,7 @@ export async function participantCount(
 
 /** Publishes a participant event with the next sequence number of the session. */
 export function publishParticipantEvent(
-  services: Pick<Services, "redis" | "keys" | "events">,
+  services: Pick<Services, "db" | "redis" | "keys" | "clock" | "events">,
   sessionId: string,
   event: DistributiveOmit<ParticipantEvent, "seq">,
 ): Promise<void> {
@@ -364,16 +366,20 @@ async function runJoinBatch(
 
 /** Publishes events of one session with consecutive sequence numbers (one INCRBY, pipelined publishes). */
 async function publishParticipantEvents(
-  services: Pick<Services, "redis" | "keys" | "events">,
+  services: Pick<Services, "db" | "redis" | "keys" | "clock" | "events">,
   sessionId: string,
   events: DistributiveOmit<ParticipantEvent, "seq">[],
 ): Promise<void> {
   if (events.length === 0) return;
   const last = await services.redis.incrby(services.keys.participantEventSeq(sessionId), events.length);
   const first = last - events.length + 1;
-  await Promise.all(
-    events.map((event, i) => services.events.publish(participantsChannel(sessionId), { ...event, seq: first + i })),
-  );
+  const numbered = events.map((event, i) => ({ ...event, seq: first + i }) as ParticipantEvent);
+  await Promise.all(numbered.map((event) => services.events.publish(participantsChannel(sessionId), event)));
+  // The room stream stores the whole publish as one event (a batch of joins is one entry).
+  await appendRoomEvent(services, sessionId, { type: "participants", events: numbered });
+  // Whoever is no longer in the room has no hand up.
+  const leavers = numbered.flatMap((event) => (event.type === "left" ? event.userIds : []));
+  if (leavers.length > 0) await lowerHandsOfLeavers(services, sessionId, leavers);
 }
 
 /** Each caller of a refused batch gets its own copy of the refusal (same code, reason and message). */
@@ -548,18 +554,17 @@ function streamLifetimeMs(services: ParticipantServices): number {
 const STREAM_LIMIT_RETRY_MS = 30_000;
 
 /**
- * session.onParticipants — a snapshot on every (re)connect, then the deltas after it, until the
- * client goes away or the stream's lifetime ends (the client then re-subscribes for a fresh
- * snapshot). Everything it holds (the user's stream slot, the channel) is released in `finally`,
- * whether it fails before the snapshot, after it, or the client leaves at any point.
+ * Admits one event stream of `user` on `sessionId` (session.onParticipants, session.onRoom): refused
+ * before anything is held when the session does not exist, the user's stream budget is spent or the
+ * host removed them, or when they hold MAX_STREAMS_PER_USER streams on this instance. Returns the
+ * release of the stream's slot (idempotent): the caller releases it in a `finally`.
  */
-export async function* participantEvents(
+export async function admitStream(
   services: ParticipantServices,
   user: SessionUser,
   sessionId: string,
-  signal: AbortSignal | undefined,
-): AsyncGenerator<ParticipantEvent> {
-  // Refused before anything is held: the session and the user's removal from it in one indexed read.
+): Promise<() => void> {
+  // The session and the user's removal from it in one indexed read.
   const exists = await services.db.liveSession.findUnique({
     where: { id: sessionId },
     select: { id: true, removals: { where: { userId: user.id }, select: { userId: true } } },
@@ -574,50 +579,102 @@ export async function* participantEvents(
       retryAfterMs: STREAM_LIMIT_RETRY_MS,
     });
   }
+  return releaseSlot;
+}
+
+/** A stream's end: the client leaving (`signal`) or its lifetime running out; `clear()` in a `finally`. */
+export function streamEnds(services: ParticipantServices, signal: AbortSignal | undefined) {
   const lifetime = new AbortController();
   const timer = setTimeout(() => lifetime.abort(), streamLifetimeMs(services));
-  const ends = signal ? AbortSignal.any([signal, lifetime.signal]) : lifetime.signal;
-  let deltas: EventSubscription<ParticipantEvent> | undefined;
-  let signOuts: EventSubscription<SignOutNotice> | undefined;
+  return {
+    signal: signal ? AbortSignal.any([signal, lifetime.signal]) : lifetime.signal,
+    clear: () => clearTimeout(timer),
+  };
+}
+
+/**
+ * Follows the user's sign-out notices (here or on another instance): `signal` aborts when one ends
+ * this sign-in, and `reason()` says why. Subscribed before it returns; `close()` in a `finally`.
+ */
+export async function watchSignOut(services: ParticipantServices, user: SessionUser, ends: AbortSignal) {
+  const signOut = new AbortController();
   let signedOut: SignOutNotice["reason"] | null = null;
+  const notices: EventSubscription<SignOutNotice> = await services.events.subscribe<SignOutNotice>(
+    signOutChannel(user.id),
+    ends,
+  );
+  void (async () => {
+    for await (const notice of notices) {
+      if (!endsSignIn(notice, user.familyId)) continue;
+      signedOut = notice.reason;
+      signOut.abort();
+      return;
+    }
+  })().catch(() => undefined);
+  return {
+    signal: signOut.signal,
+    close: () => notices.close(),
+    /** Throws UNAUTHORIZED with the notice's reason when a notice ended the sign-in. */
+    assertSignedIn: () => {
+      if (signedOut) throw appError("UNAUTHORIZED", signedOut, "You have been signed out. Sign in again.");
+    },
+  };
+}
+
+/**
+ * session.onParticipants — a snapshot on every (re)connect, then the deltas after it, until the
+ * client goes away or the stream's lifetime ends (the client then re-subscribes for a fresh
+ * snapshot). Everything it holds (the user's stream slot, the channel) is released in `finally`,
+ * whether it fails before the snapshot, after it, or the client leaves at any point.
+ */
+export async function* participantEvents(
+  services: ParticipantServices,
+  user: SessionUser,
+  sessionId: string,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<ParticipantEvent> {
+  const releaseSlot = await admitStream(services, user, sessionId);
+  const ends = streamEnds(services, signal);
+  let deltas: EventSubscription<ParticipantEvent> | undefined;
+  let signOut: Awaited<ReturnType<typeof watchSignOut>> | undefined;
   try {
     // This sign-in ending (here or on another instance) ends the stream with its reason.
-    const signOut = new AbortController();
-    signOuts = await services.events.subscribe<SignOutNotice>(signOutChannel(user.id), ends);
-    void (async () => {
-      for await (const notice of signOuts) {
-        if (!endsSignIn(notice, user.familyId)) continue;
-        signedOut = notice.reason;
-        signOut.abort();
-        return;
-      }
-    })().catch(() => undefined);
+    signOut = await watchSignOut(services, user, ends.signal);
     // Subscribe before reading the snapshot, so no delta published in between is lost.
     deltas = await services.events.subscribe<ParticipantEvent>(
       participantsChannel(sessionId),
-      AbortSignal.any([ends, signOut.signal]),
+      AbortSignal.any([ends.signal, signOut.signal]),
     );
-    const snapshotSeq = Number((await services.redis.get(services.keys.participantEventSeq(sessionId))) ?? 0);
-    const session = await services.db.liveSession.findUnique({ where: { id: sessionId }, select: { status: true } });
-    if (!session) throw appError("NOT_FOUND", Reason.SESSION_NOT_FOUND, "This session does not exist.");
-    const participants = await listParticipants(services, sessionId);
-    yield {
-      type: "snapshot",
-      seq: snapshotSeq,
-      status: session.status,
-      participants,
-      participantCount: participants.length,
-      media: await readMediaState(services, sessionId),
-    };
+    const snapshot = await participantSnapshot(services, sessionId);
+    yield snapshot;
     for await (const event of deltas) {
       // Deltas up to the snapshot's sequence are already part of it.
-      if (event.seq > snapshotSeq) yield event;
+      if (event.seq > snapshot.seq) yield event;
     }
-    if (signedOut) throw appError("UNAUTHORIZED", signedOut, "You have been signed out. Sign in again.");
+    signOut.assertSignedIn();
   } finally {
-    clearTimeout(timer);
+    ends.clear();
     deltas?.close();
-    signOuts?.close();
+    signOut?.close();
     releaseSlot();
   }
+}
+
+/** The participant side of a snapshot: the sequence first, then the status and the list (so no delta is missed). */
+export async function participantSnapshot(
+  services: ParticipantServices,
+  sessionId: string,
+): Promise<Extract<ParticipantEvent, { type: "snapshot" }>> {
+  const seq = Number((await services.redis.get(services.keys.participantEventSeq(sessionId))) ?? 0);
+  const session = await services.db.liveSession.findUnique({ where: { id: sessionId }, select: { status: true } });
+  if (!session) throw appError("NOT_FOUND", Reason.SESSION_NOT_FOUND, "This session does not exist.");
+  const participants = await listParticipants(services, sessionId);
+  return {
+    type: "snapshot",
+    seq,
+    status: session.status,
+    participants,
+    participantCount: participants.length,
+    media: await readMediaState(services, sessionId),
+  };
 }

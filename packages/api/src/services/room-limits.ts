@@ -35,17 +35,22 @@ const withScript = new WeakSet<Services["redis"]>();
 type LimitServices = Pick<Services, "redis" | "keys" | "config" | "clock">;
 
 /** The answer to a call over its budget: 429 RATE_LIMITED, with when to retry. */
-export function roomRateLimited(retryAfterMs: number) {
-  return appError("TOO_MANY_REQUESTS", Reason.RATE_LIMITED, "Too many requests from this account. Try again shortly.", {
-    retryAfterMs,
-  });
+export function roomRateLimited(
+  retryAfterMs: number,
+  message = "Too many requests from this account. Try again shortly.",
+) {
+  return appError("TOO_MANY_REQUESTS", Reason.RATE_LIMITED, message, { retryAfterMs });
 }
 
-/** Spends one call of `userId`'s budget for `procedure`, or throws 429 RATE_LIMITED with a retry hint. */
+/**
+ * Spends one call of `userId`'s budget for `procedure`, or throws 429 RATE_LIMITED with a retry hint
+ * (and `message`, when the procedure has words of its own for it).
+ */
 export async function spendRoomBudget(
   services: LimitServices,
   procedure: RoomProcedure,
   userId: string,
+  message?: string,
 ): Promise<void> {
   const { redis } = services;
   if (!withScript.has(redis)) {
@@ -56,5 +61,5 @@ export async function spendRoomBudget(
   const wait = await (
     redis as unknown as { roomTakeToken(key: string, ...args: (string | number)[]): Promise<number> }
   ).roomTakeToken(services.keys.rateLimit(`room-${procedure}`, userId), burst, perSecond, services.clock().getTime());
-  if (wait > 0) throw roomRateLimited(wait);
+  if (wait > 0) throw roomRateLimited(wait, message);
 }

@@ -21,6 +21,10 @@ export interface AttendanceRow {
   /** How many times they joined (a rejoin after leaving or a timeout is a new visit). */
   visits: number;
   active: boolean;
+  /** Chat messages they sent (questions included, deleted ones too: what they did). */
+  messagesSent: number;
+  questionsAsked: number;
+  handsRaised: number;
 }
 
 export interface Attendance {
@@ -60,6 +64,18 @@ export async function sessionAttendance(
         FROM "LiveSession" s JOIN "Course" c ON c.id = s."courseId"
        WHERE s.id = ${sessionId}::uuid
     ),
+    chat AS (
+      SELECT m."authorId" AS "userId", count(*)::int AS messages, (count(*) FILTER (WHERE m."isQuestion"))::int AS questions
+        FROM "ChatMessage" m CROSS JOIN session
+       WHERE m."sessionId" = session.id
+       GROUP BY m."authorId"
+    ),
+    hands AS (
+      SELECT h."userId", count(*)::int AS raised
+        FROM "RaisedHand" h CROSS JOIN session
+       WHERE h."sessionId" = session.id
+       GROUP BY h."userId"
+    ),
     per_user AS (
       SELECT p."userId",
              min(p."joinedAt") AS "firstJoinedAt",
@@ -76,10 +92,14 @@ export async function sessionAttendance(
            pu."firstJoinedAt", CASE WHEN pu.active THEN NULL ELSE pu."lastLeftAt" END AS "lastLeftAt",
            CASE WHEN pu.active THEN NULL ELSE pu."leaveReason" END AS "leaveReason",
            pu."attendedMs", pu.visits, pu.active,
+           COALESCE(chat.messages, 0) AS "messagesSent", COALESCE(chat.questions, 0) AS "questionsAsked",
+           COALESCE(hands.raised, 0) AS "handsRaised",
            count(*) FILTER (WHERE pu."userId" <> session."instructorId") OVER ()::int AS total,
            avg(pu."attendedMs") FILTER (WHERE pu."userId" <> session."instructorId") OVER ()::float8 AS "averageAttendedMs"
       FROM per_user pu
       JOIN "User" u ON u.id = pu."userId"
+      LEFT JOIN chat ON chat."userId" = pu."userId"
+      LEFT JOIN hands ON hands."userId" = pu."userId"
       CROSS JOIN session
      -- The host first, so "limit" attendees follow whether or not the host joined.
      ORDER BY (pu."userId" = session."instructorId") DESC, pu."firstJoinedAt", pu."userId"
@@ -94,6 +114,9 @@ export async function sessionAttendance(
     attendedMs: Math.round(row.attendedMs),
     visits: row.visits,
     active: row.active,
+    messagesSent: row.messagesSent,
+    questionsAsked: row.questionsAsked,
+    handsRaised: row.handsRaised,
   });
   const host = rows[0]?.isInstructor ? rows[0] : null;
   return {
@@ -155,4 +178,72 @@ export async function sessionRatings(
       ratedAt: item.updatedAt,
     })),
   };
+}
+
+/** The most rows an attendance export holds (one per person who ever joined). */
+export const ATTENDANCE_EXPORT_MAX = 50_000;
+
+/**
+ * One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break, quotes doubled. Text
+ * a spreadsheet would read as a formula (=, +, -, @, tab, CR first) gets a leading apostrophe.
+ */
+export function csvField(value: string | number | null): string {
+  if (value === null) return "";
+  let text = String(value);
+  if (typeof value === "string" && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+const LEFT_BECAUSE: Record<LeaveReasonValue, string> = {
+  LEFT: "Left",
+  TIMEOUT: "Connection lost",
+  ENDED: "Session ended",
+  DUPLICATE: "Duplicate visit closed",
+  REMOVED: "Removed by the host",
+};
+
+const CSV_HEADER = [
+  "Name",
+  "Role",
+  "Minutes attended",
+  "Visits",
+  "First joined (UTC)",
+  "Last left (UTC)",
+  "Left because",
+  "Messages sent",
+  "Questions asked",
+  "Hands raised",
+];
+
+/**
+ * session.attendanceCsv — the attendance report as CSV (UTF-8 with a byte-order mark, CRLF lines,
+ * RFC 4180 quoting): the host's row first, marked "Host", then one row per student.
+ */
+export async function attendanceCsv(
+  services: ReportServices,
+  actor: Actor,
+  sessionId: string,
+): Promise<{ filename: string; csv: string }> {
+  const report = await sessionAttendance(services, actor, sessionId, ATTENDANCE_EXPORT_MAX);
+  const line = (row: AttendanceRow, role: string) =>
+    [
+      row.name,
+      role,
+      Math.round(row.attendedMs / 6_000) / 10,
+      row.visits,
+      row.firstJoinedAt.toISOString(),
+      row.lastLeftAt?.toISOString() ?? null,
+      row.active ? "Still in the room" : row.leaveReason && LEFT_BECAUSE[row.leaveReason],
+      row.messagesSent,
+      row.questionsAsked,
+      row.handsRaised,
+    ]
+      .map(csvField)
+      .join(",");
+  const rows = [
+    CSV_HEADER.join(","),
+    ...(report.host ? [line(report.host, "Host")] : []),
+    ...report.items.map((row) => line(row, "Student")),
+  ];
+  return { filename: `attendance-${sessionId}.csv`, csv: `\uFEFF${rows.join("\r\n")}\r\n` };
 }

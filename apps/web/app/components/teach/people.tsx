@@ -202,10 +202,13 @@ export function AttendanceTable({
   rows,
   sessionMs,
   total,
+  csvHref,
 }: {
   rows: AttendanceRow[];
   sessionMs: number;
   total: number;
+  /** The CSV export of the whole report. */
+  csvHref: string;
 }) {
   if (rows.length === 0) {
     return (
@@ -217,7 +220,7 @@ export function AttendanceTable({
   return (
     <div>
       <div className={tableShell}>
-        <table className="w-full min-w-[44rem] text-sm" data-testid="attendance-table">
+        <table className="w-full min-w-[56rem] text-sm" data-testid="attendance-table">
           <caption className="sr-only">Attendance: who joined, when, and for how long</caption>
           <thead className="border-b border-slate-200/80">
             <tr>
@@ -235,6 +238,15 @@ export function AttendanceTable({
               </th>
               <th scope="col" className={cn(th, "text-right")}>
                 Visits
+              </th>
+              <th scope="col" className={cn(th, "text-right")}>
+                Messages
+              </th>
+              <th scope="col" className={cn(th, "text-right")}>
+                Questions
+              </th>
+              <th scope="col" className={cn(th, "text-right")}>
+                Hands raised
               </th>
             </tr>
           </thead>
@@ -284,17 +296,26 @@ export function AttendanceTable({
                     )}
                   </td>
                   <td className={cn(td, "text-right font-medium text-slate-900 tabular-nums")}>{row.visits}</td>
+                  <td className={cn(td, "text-right text-slate-900 tabular-nums")}>{row.messagesSent}</td>
+                  <td className={cn(td, "text-right text-slate-900 tabular-nums")}>{row.questionsAsked}</td>
+                  <td className={cn(td, "text-right text-slate-900 tabular-nums")}>{row.handsRaised}</td>
                 </tr>
               );
             })}
           </tbody>
         </table>
       </div>
-      {total > rows.length ? (
-        <p className="mt-3 text-sm text-slate-600">
-          Showing the first {rows.length} of {total} attendees.
-        </p>
-      ) : null}
+      <div className="mt-3 flex flex-wrap items-center justify-between gap-3 text-sm text-slate-600">
+        <p>{total > rows.length ? `Showing the first ${rows.length} of ${total} attendees.` : null}</p>
+        <a
+          href={csvHref}
+          download
+          className="inline-flex min-h-11 items-center font-semibold text-brand-700 underline-offset-4 hover:underline"
+          data-testid="attendance-csv"
+        >
+          Download the attendance (CSV)
+        </a>
+      </div>
     </div>
   );
 }

@@ -7,6 +7,7 @@ import {
   type JoinAnswer,
   type LeaveInput,
   type RoomApi,
+  type RoomEnvelope,
   type StreamHandlers,
   type TelemetryType,
 } from "./connection";
@@ -26,6 +27,8 @@ interface FakeApi extends RoomApi {
   leaveInputs: LeaveInput[];
   exitLeaves: number;
   subscriptions: StreamHandlers[];
+  /** The lastEventId each subscription resumed after (null: fresh). */
+  resumedAfter: (string | null)[];
   unsubscribed: number;
   /** What the next calls answer; a function may throw. */
   nextJoin: () => JoinAnswer;
@@ -41,6 +44,7 @@ function fakeApi(): FakeApi {
     leaveInputs: [],
     exitLeaves: 0,
     subscriptions: [],
+    resumedAfter: [],
     unsubscribed: 0,
     nextJoin: () => ({
       joinedAt: new Date(0).toISOString(),
@@ -65,8 +69,9 @@ function fakeApi(): FakeApi {
       api.exitLeaves++;
     },
     status: async () => "LIVE",
-    subscribe: (_sessionId, handlers) => {
+    subscribe: (_sessionId, lastEventId, handlers) => {
       api.subscriptions.push(handlers);
+      api.resumedAfter.push(lastEventId);
       return () => {
         api.unsubscribed++;
       };
@@ -75,19 +80,37 @@ function fakeApi(): FakeApi {
   return api;
 }
 
-const snapshot = (seq: number, userIds: string[]): ParticipantEvent => ({
-  type: "snapshot",
-  seq,
-  status: "LIVE",
-  media: { available: true, feeds: [] },
-  participants: userIds.map((userId) => ({
-    userId,
-    name: userId,
-    joinedAt: new Date(0).toISOString(),
-    connections: 1,
-    isInstructor: false,
-  })),
-  participantCount: userIds.length,
+let streamIds = 0;
+const nextId = () => `1000-${++streamIds}`;
+
+/** A fresh room-stream snapshot (not in the room: no chat). */
+const snapshot = (seq: number, userIds: string[]): RoomEnvelope => ({
+  id: nextId(),
+  data: {
+    type: "snapshot",
+    joined: false,
+    interaction: null,
+    participants: {
+      type: "snapshot",
+      seq,
+      status: "LIVE",
+      media: { available: true, feeds: [] },
+      participants: userIds.map((userId) => ({
+        userId,
+        name: userId,
+        joinedAt: new Date(0).toISOString(),
+        connections: 1,
+        isInstructor: false,
+      })),
+      participantCount: userIds.length,
+    },
+  },
+});
+
+/** Participant deltas as the room stream carries them. */
+const delta = (...events: ParticipantEvent[]): RoomEnvelope => ({
+  id: nextId(),
+  data: { type: "participants", events },
 });
 
 let api: FakeApi;
@@ -436,11 +459,15 @@ describe("the room's connection state machine", () => {
     connection.start();
     await vi.advanceTimersByTimeAsync(0);
     api.subscriptions[0]!.onData(snapshot(1, ["me", "other"]));
-    api.subscriptions[0]!.onData({ type: "left", seq: 2, userIds: ["other"], reason: "REMOVED", participantCount: 1 });
+    api.subscriptions[0]!.onData(
+      delta({ type: "left", seq: 2, userIds: ["other"], reason: "REMOVED", participantCount: 1 }),
+    );
     expect(connection.getState()).toMatchObject({ phase: "connected", participants: { participantCount: 1 } });
-    api.subscriptions[0]!.onData({ type: "left", seq: 3, userIds: ["me"], reason: "LEFT", participantCount: 0 });
+    api.subscriptions[0]!.onData(delta({ type: "left", seq: 3, userIds: ["me"], reason: "LEFT", participantCount: 0 }));
     expect(connection.getState().phase).toBe("connected");
-    api.subscriptions[0]!.onData({ type: "left", seq: 4, userIds: ["me"], reason: "REMOVED", participantCount: 0 });
+    api.subscriptions[0]!.onData(
+      delta({ type: "left", seq: 4, userIds: ["me"], reason: "REMOVED", participantCount: 0 }),
+    );
     expect(connection.getState().phase).toBe("removed");
     await vi.advanceTimersByTimeAsync(10_000);
     expect(api.heartbeats).toBe(0);
@@ -479,7 +506,7 @@ describe("the room's connection state machine", () => {
     api.subscriptions[1]!.onData(snapshot(7, ["a"]));
     expect(connection.getState().participants.participantCount).toBe(1);
 
-    api.subscriptions[1]!.onData({ type: "status", seq: 8, status: "ENDED", participantCount: 0 });
+    api.subscriptions[1]!.onData(delta({ type: "status", seq: 8, status: "ENDED", participantCount: 0 }));
     expect(connection.getState()).toMatchObject({ phase: "ended", endedStatus: "ENDED", stream: "idle" });
     await vi.advanceTimersByTimeAsync(10_000);
     expect(api.heartbeats).toBe(0);
@@ -503,15 +530,59 @@ describe("the room's connection state machine", () => {
     connection.start();
     await vi.advanceTimersByTimeAsync(0);
     api.subscriptions[0]!.onData(snapshot(1, []));
-    api.subscriptions[0]!.onData({
-      type: "joined",
-      seq: 3,
-      participant: { userId: "x", name: "x", joinedAt: new Date(0).toISOString(), connections: 1, isInstructor: false },
-      participantCount: 2,
-    });
+    api.subscriptions[0]!.onData(
+      delta({
+        type: "joined",
+        seq: 3,
+        participant: {
+          userId: "x",
+          name: "x",
+          joinedAt: new Date(0).toISOString(),
+          connections: 1,
+          isInstructor: false,
+        },
+        participantCount: 2,
+      }),
+    );
     expect(api.subscriptions).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1_000);
     expect(api.subscriptions).toHaveLength(2);
+  });
+
+  test("a failed stream resumes after the last event it had; chat applies by id and a repeat changes nothing", async () => {
+    const connection = room({ userId: "me" });
+    connection.start();
+    await vi.advanceTimersByTimeAsync(0);
+    const first = snapshot(1, ["me"]);
+    api.subscriptions[0]!.onData({
+      ...first,
+      data: {
+        ...(first.data as Extract<RoomEnvelope["data"], { type: "snapshot" }>),
+        joined: true,
+        interaction: { messages: [], hasOlder: false, openQuestions: [], hands: [], mutedUserIds: [], myVotes: [] },
+      },
+    });
+    const message = {
+      id: "m1",
+      clientMessageId: "c1",
+      authorId: "other",
+      authorName: "Other",
+      authorIsHost: false,
+      body: "hi",
+      isQuestion: false,
+      votes: 0,
+      answeredAt: null,
+      createdAt: new Date(0).toISOString(),
+    };
+    api.subscriptions[0]!.onData({ id: "2000-1", data: { type: "chat.posted", message } });
+    api.subscriptions[0]!.onData({ id: "2000-2", data: { type: "chat.posted", message } });
+    expect(connection.getState().interaction).toMatchObject({ loaded: true, unread: 1 });
+    expect([...connection.getState().interaction.messages.keys()]).toEqual(["m1"]);
+    api.subscriptions[0]!.onError(networkError());
+    await vi.advanceTimersByTimeAsync(8_000);
+    expect(api.resumedAfter).toEqual([null, "2000-2"]);
+    connection.markChatRead();
+    expect(connection.getState().interaction.unread).toBe(0);
   });
 
   test("dispose leaves if still in and stops everything", async () => {

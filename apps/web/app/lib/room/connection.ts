@@ -1,4 +1,4 @@
-import type { ParticipantEvent } from "@livehall/api";
+import type { ParticipantEvent, Reaction, RoomEvent } from "@livehall/api";
 import {
   backoffDelay,
   definiteSignOutReason,
@@ -6,6 +6,13 @@ import {
   isRetryableFailure,
   type Backoff,
 } from "@livehall/api/client";
+import {
+  applyInteractionEvent,
+  EMPTY_INTERACTION,
+  interactionFrom,
+  markRead,
+  type InteractionView,
+} from "./interaction";
 import {
   applyParticipantEvent,
   EMPTY_PARTICIPANTS,
@@ -43,10 +50,12 @@ import {
  *   any ──Leave (every tab of the user leaves)──▶ left ──Rejoin──▶ joining
  *   any ──other 4xx──▶ failed ──Try again──▶ joining
  *
- * The event stream runs beside it (idle → connecting → open ⇄ reconnecting): each (re)connect starts
- * with a snapshot that replaces the list; deltas apply by seq; a stream that fails is re-subscribed
- * with backoff, and after every recovery of the presence side the stream is restarted too, so a stream
- * that silently missed events during an outage is replaced by a fresh snapshot.
+ * The room stream (`session.onRoom`) runs beside it (idle → connecting → open ⇄ reconnecting): a fresh
+ * subscription starts with a snapshot that replaces the list and the chat; participant deltas apply by
+ * seq, chat, questions and hands by id. The tab keeps the id of the last event it has: a stream that
+ * fails is re-subscribed with backoff from that id (the server sends exactly the events missed, or a
+ * snapshot when it can no longer), and after every recovery of the presence side the stream is
+ * restarted fresh, so a stream that silently missed events during an outage is replaced by a snapshot.
  */
 
 export type RoomPhase =
@@ -83,8 +92,13 @@ export interface LeaveInput extends ConnectionInput {
   /** Every tab of the user leaves (the Leave button), not only this one (a page going away). */
   everywhere?: boolean;
 }
+/** One event of `session.onRoom` as tRPC delivers it: the data and the stream id of the tab's position. */
+export interface RoomEnvelope {
+  id: string;
+  data: RoomEvent;
+}
 export interface StreamHandlers {
-  onData(event: ParticipantEvent): void;
+  onData(envelope: RoomEnvelope): void;
   /** The transport's own state: "connecting" while (re)connecting, "pending" once the stream is open. */
   onStateChange(state: "idle" | "connecting" | "pending", error: unknown): void;
   onError(error: unknown): void;
@@ -99,7 +113,8 @@ export interface RoomApi {
   /** Leave while the page is being hidden or unloaded (sendBeacon / keepalive fetch). */
   leaveOnExit(input: ConnectionInput): void;
   status(sessionId: string): Promise<SessionStatus>;
-  subscribe(sessionId: string, handlers: StreamHandlers): () => void;
+  /** Opens `session.onRoom`, resuming after `lastEventId` when given. */
+  subscribe(sessionId: string, lastEventId: string | null, handlers: StreamHandlers): () => void;
 }
 
 export interface RoomError {
@@ -137,7 +152,17 @@ export interface RoomState {
   heartbeatIntervalMs: number;
   stream: StreamState;
   participants: ParticipantsState;
+  /** Chat, questions and hands (only while this user is in the room). */
+  interaction: InteractionView;
+  /** Reactions to show floating, newest last (each shown for a moment). */
+  reactions: ReactionBurst[];
   debug: RoomDebug;
+}
+
+export interface ReactionBurst {
+  key: number;
+  reaction: Reaction;
+  count: number;
 }
 
 export interface RoomConnectionOptions {
@@ -177,6 +202,8 @@ export function initialRoomState({
     heartbeatIntervalMs,
     stream: "idle",
     participants: participants ?? EMPTY_PARTICIPANTS,
+    interaction: EMPTY_INTERACTION,
+    reactions: [],
     debug: {
       heartbeats: [],
       errors: [],
@@ -190,6 +217,8 @@ export function initialRoomState({
   };
 }
 const JOIN_TIMEOUT_MS = 15_000;
+/** How long a reaction floats on screen. */
+export const REACTION_SHOWN_MS = 3_000;
 /** What a tab closed for a newer one of the same user says (the server's reason: TOO_MANY_TABS). */
 export const REPLACED_MESSAGE = "You opened this class in too many tabs; this one was closed.";
 /** What a tab says when the user pressed Leave in another tab. */
@@ -230,6 +259,9 @@ export class RoomConnection {
   private gapTimer: ReturnType<typeof setTimeout> | undefined;
   private unsubscribeStream: (() => void) | null = null;
   private streamAttempt = 0;
+  /** The stream id of the last event this tab has: a re-subscription resumes after it. */
+  private lastEventId: string | null = null;
+  private reactionKey = 0;
   private everConnected = false;
   private connectStartedAt: number | null = null;
   private outageStartedAt: number | null = null;
@@ -453,7 +485,7 @@ export class RoomConnection {
         heartbeatIntervalMs: answer.heartbeatIntervalMs,
       });
       // Whatever the stream did during the outage, a fresh snapshot is the truth now.
-      if (recovering) this.restartStream();
+      if (recovering) this.restartStream(true);
       this.scheduleHeartbeat();
     } catch (error) {
       if (epoch !== this.epoch) return;
@@ -609,10 +641,10 @@ export class RoomConnection {
     clearTimeout(this.streamTimer);
     this.set({ stream: this.state.stream === "idle" ? "connecting" : "reconnecting" });
     let closed = false;
-    const unsubscribe = this.options.api.subscribe(this.input.sessionId, {
-      onData: (event) => {
+    const unsubscribe = this.options.api.subscribe(this.input.sessionId, this.lastEventId, {
+      onData: (envelope) => {
         if (closed) return;
-        this.onEvent(event);
+        this.onEvent(envelope);
       },
       onStateChange: (transport) => {
         if (closed) return;
@@ -666,22 +698,81 @@ export class RoomConnection {
     if (this.state.stream !== "idle") this.set({ stream: "idle" });
   }
 
-  private restartStream(): void {
+  /** `fresh`: forget the position, so the server answers with a snapshot instead of a resume. */
+  private restartStream(fresh = false): void {
+    if (fresh) this.lastEventId = null;
     this.stopStream();
     this.debug((debug) => ({ streamRestarts: debug.streamRestarts + 1 }));
     this.startStream();
   }
 
-  private onEvent(event: ParticipantEvent): void {
+  private onEvent({ id, data }: RoomEnvelope): void {
+    this.lastEventId = id;
     const now = this.options.now();
-    const participants = applyParticipantEvent(this.state.participants, event, now);
     this.debug((debug) => ({
       events: debug.events + 1,
       lastEventAt: now,
-      snapshots: debug.snapshots + (event.type === "snapshot" ? 1 : 0),
+      snapshots: debug.snapshots + (data.type === "snapshot" ? 1 : 0),
     }));
-    if (event.type === "snapshot") this.streamAttempt = 0;
-    this.set({ participants, ...(event.type === "snapshot" ? { stream: "open" as const } : {}) });
+    switch (data.type) {
+      case "snapshot":
+        this.streamAttempt = 0;
+        this.set({
+          stream: "open",
+          interaction: data.interaction ? interactionFrom(data.interaction, this.state.interaction) : EMPTY_INTERACTION,
+        });
+        this.onParticipantEvents([data.participants], now);
+        return;
+      case "resumed":
+        this.streamAttempt = 0;
+        this.set({ stream: "open" });
+        // In the room but without its chat (the tab missed the moment it joined): start over.
+        if (data.joined && !this.state.interaction.loaded) this.restartStream(true);
+        return;
+      case "participants":
+        this.onParticipantEvents(data.events, now);
+        return;
+      case "interaction":
+        this.set({ interaction: interactionFrom(data.interaction, this.state.interaction) });
+        return;
+      case "reactions":
+        this.showReactions(data.counts);
+        return;
+      default:
+        this.set({ interaction: applyInteractionEvent(this.state.interaction, data, this.options.userId ?? null) });
+    }
+  }
+
+  /** The chat panel was seen: no unread messages. */
+  markChatRead(): void {
+    const interaction = markRead(this.state.interaction);
+    if (interaction !== this.state.interaction) this.set({ interaction });
+  }
+
+  /** Applies an answer of the API (a sent message, older messages…) as the stream would. */
+  updateInteraction(update: (view: InteractionView) => InteractionView): void {
+    this.set({ interaction: update(this.state.interaction) });
+  }
+
+  private showReactions(counts: Partial<Record<Reaction, number>>): void {
+    const bursts = Object.entries(counts).map(([reaction, count]) => ({
+      key: ++this.reactionKey,
+      reaction: reaction as Reaction,
+      count: count ?? 0,
+    }));
+    if (bursts.length === 0) return;
+    this.set({ reactions: [...this.state.reactions, ...bursts].slice(-12) });
+    const keys = new Set(bursts.map((burst) => burst.key));
+    setTimeout(() => {
+      if (this.disposed) return;
+      this.set({ reactions: this.state.reactions.filter((burst) => !keys.has(burst.key)) });
+    }, REACTION_SHOWN_MS);
+  }
+
+  private onParticipantEvents(events: ParticipantEvent[], now: number): void {
+    let participants = this.state.participants;
+    for (const event of events) participants = applyParticipantEvent(participants, event, now);
+    this.set({ participants });
 
     const status = participants.status;
     if (status === "ENDED" || status === "CANCELLED") {
@@ -689,15 +780,23 @@ export class RoomConnection {
       return;
     }
     const { userId } = this.options;
-    if (event.type === "left" && event.reason === "REMOVED" && userId && event.userIds.includes(userId)) {
+    const removed = events.some(
+      (event) => event.type === "left" && event.reason === "REMOVED" && userId && event.userIds.includes(userId),
+    );
+    if (removed) {
       this.removed();
       return;
+    }
+    // Out of the room, the chat stops: on joining again the server sends it afresh.
+    if (userId && events.some((event) => event.type === "left" && event.userIds.includes(userId))) {
+      this.set({ interaction: { ...this.state.interaction, loaded: false } });
     }
     clearTimeout(this.gapTimer);
     if (participants.pendingSince !== null) {
       // A delta is missing: wait a moment for it, then take a fresh snapshot instead.
       this.gapTimer = setTimeout(() => {
-        if (hasStaleGap(this.state.participants, this.options.now(), this.options.gapGraceMs - 1)) this.restartStream();
+        if (hasStaleGap(this.state.participants, this.options.now(), this.options.gapGraceMs - 1))
+          this.restartStream(true);
       }, this.options.gapGraceMs);
     }
   }

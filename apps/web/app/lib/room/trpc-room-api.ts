@@ -1,6 +1,5 @@
-import type { ParticipantEvent } from "@livehall/api";
 import type { ApiClient } from "@livehall/api/client";
-import type { RoomApi } from "./connection";
+import type { RoomApi, RoomEnvelope } from "./connection";
 
 /**
  * The room's API over the typed tRPC client. `presence` should be a client without link-level
@@ -21,11 +20,11 @@ export function trpcRoomApi({
     leave: (input) => other.session.leave.mutate(input),
     leaveOnExit,
     status: async (sessionId) => (await other.session.byId.query({ sessionId })).status,
-    subscribe: (sessionId, handlers) => {
-      const subscription = presence.session.onParticipants.subscribe(
-        { sessionId },
+    subscribe: (sessionId, lastEventId, handlers) => {
+      const subscription = presence.session.onRoom.subscribe(
+        { sessionId, lastEventId },
         {
-          onData: (event) => handlers.onData(event as ParticipantEvent),
+          onData: (envelope) => handlers.onData(envelope as RoomEnvelope),
           onError: (error) => handlers.onError(error),
           onComplete: () => handlers.onComplete(),
           onConnectionStateChange: (state) => handlers.onStateChange(state.state, state.error),

@@ -11,6 +11,8 @@ import {
 } from "../api.client";
 import { initialRoomState, RoomConnection, type RoomState } from "./connection";
 import { roomConnectionId } from "./connection-id";
+import { applyInteractionEvent } from "./interaction";
+import { ChatOutbox, type PendingMessage } from "./outbox";
 import type { ParticipantsState } from "./participants";
 import { trpcRoomApi } from "./trpc-room-api";
 
@@ -30,18 +32,24 @@ export interface UseRoomOptions {
  * StrictMode (development) mounts, unmounts and mounts again at once, which must not send a leave
  * and a join that race each other.
  */
-const rooms = new Map<string, { room: RoomConnection; users: number; release?: ReturnType<typeof setTimeout> }>();
+interface RoomEntry {
+  room: RoomConnection;
+  outbox: ChatOutbox;
+  users: number;
+  release?: ReturnType<typeof setTimeout>;
+}
+const rooms = new Map<string, RoomEntry>();
 
-function acquire(key: string, create: () => RoomConnection): RoomConnection {
+function acquire(key: string, create: () => Omit<RoomEntry, "users">): RoomEntry {
   const existing = rooms.get(key);
   if (existing) {
     clearTimeout(existing.release);
     existing.users++;
-    return existing.room;
+    return existing;
   }
-  const room = create();
-  rooms.set(key, { room, users: 1 });
-  return room;
+  const entry = { ...create(), users: 1 };
+  rooms.set(key, entry);
+  return entry;
 }
 
 function release(key: string): void {
@@ -52,8 +60,19 @@ function release(key: string): void {
   entry.release = setTimeout(() => {
     rooms.delete(key);
     entry.room.dispose();
+    entry.outbox.dispose();
   }, 0);
 }
+
+function safeSessionStorage(): Storage | null {
+  try {
+    return window.sessionStorage;
+  } catch {
+    return null;
+  }
+}
+
+const NO_PENDING: PendingMessage[] = [];
 
 const noopSubscribe = () => () => undefined;
 
@@ -64,6 +83,7 @@ const noopSubscribe = () => () => undefined;
  */
 export function useRoom({ sessionId, enabled, userId, heartbeatIntervalMs, backoff, participants }: UseRoomOptions) {
   const [room, setRoom] = useState<RoomConnection | null>(null);
+  const [outbox, setOutbox] = useState<ChatOutbox | null>(null);
   const fallback = useMemo(
     () => initialRoomState({ heartbeatIntervalMs, participants }),
     [heartbeatIntervalMs, participants],
@@ -74,30 +94,43 @@ export function useRoom({ sessionId, enabled, userId, heartbeatIntervalMs, backo
     if (!enabled) return;
     const connectionId = roomConnectionId(sessionId);
     const key = `${sessionId}:${connectionId}`;
-    const current = acquire(
-      key,
-      () =>
-        new RoomConnection({
-          sessionId,
-          connectionId,
-          ...(userId ? { userId } : {}),
-          api: trpcRoomApi({
-            presence: presenceClient(),
-            other: apiClient(),
-            leaveOnExit: (input) => void sendMutationOnExit("session.leave", input),
-          }),
-          backoff: { baseMs, capMs },
-          heartbeatIntervalMs,
-          participants,
-          telemetry: record,
-          isOnline: () => navigator.onLine,
+    const { room: current, outbox: chat } = acquire(key, () => {
+      const created = new RoomConnection({
+        sessionId,
+        connectionId,
+        ...(userId ? { userId } : {}),
+        api: trpcRoomApi({
+          presence: presenceClient(),
+          other: apiClient(),
+          leaveOnExit: (input) => void sendMutationOnExit("session.leave", input),
         }),
-    );
+        backoff: { baseMs, capMs },
+        heartbeatIntervalMs,
+        participants,
+        telemetry: record,
+        isOnline: () => navigator.onLine,
+      });
+      const pending = new ChatOutbox({
+        sessionId,
+        send: (input) => presenceClient().session.sendMessage.mutate(input),
+        onSent: (message) =>
+          created.updateInteraction((view) =>
+            applyInteractionEvent(view, { type: "chat.posted", message }, userId ?? null),
+          ),
+        backoff: { baseMs, capMs },
+        storage: safeSessionStorage(),
+      });
+      return { room: created, outbox: pending };
+    });
     setRoom(current);
+    setOutbox(chat);
     // Opening the page never joins: only the Join button does (a room that exists already keeps its phase).
     current.open();
 
-    const onOnline = () => current.browserOnline();
+    const onOnline = () => {
+      current.browserOnline();
+      chat.retryAll();
+    };
     const onOffline = () => current.browserOffline();
     const onPageHide = () => {
       current.suspend();
@@ -116,6 +149,8 @@ export function useRoom({ sessionId, enabled, userId, heartbeatIntervalMs, backo
     const stopWatching = current.subscribe(() => {
       const { phase, error } = current.getState();
       if (phase === "signed-out") authSession().signOut(error?.reason ?? "SESSION_REVOKED");
+      // In the room: what a previous load of this page had not sent goes out again (same ids: stored once).
+      if (phase === "connected") chat.restore();
     });
     return () => {
       window.removeEventListener("online", onOnline);
@@ -126,6 +161,7 @@ export function useRoom({ sessionId, enabled, userId, heartbeatIntervalMs, backo
       stopWatching();
       release(key);
       setRoom(null);
+      setOutbox(null);
     };
     // The participants seed and interval only matter when the room is created.
   }, [sessionId, enabled, userId, baseMs, capMs]);
@@ -135,5 +171,10 @@ export function useRoom({ sessionId, enabled, userId, heartbeatIntervalMs, backo
     room ? room.getState : () => fallback,
     () => fallback,
   );
-  return { room, state };
+  const pending = useSyncExternalStore(
+    outbox ? outbox.subscribe : noopSubscribe,
+    outbox ? outbox.getState : () => NO_PENDING,
+    () => NO_PENDING,
+  );
+  return { room, state, outbox, pending };
 }

@@ -1,0 +1,112 @@
+import type { Locator } from "playwright-core";
+import { describe, expect, test } from "vitest";
+import { screenshot, seriousViolations, visit, type E2EPage } from "./harness";
+import {
+  createLiveSession,
+  expectNoProblemsBut,
+  expectRoom,
+  joinRoom,
+  roomSuite,
+  settled,
+  signInThroughApi,
+} from "./room-helpers";
+
+const suite = roomSuite();
+
+async function inRoom(email: string, sessionId: string, names: string[]): Promise<E2EPage> {
+  const page = await suite.newPage();
+  await signInThroughApi(page, suite.e2e.url, email);
+  await visit(page, `/sessions/${sessionId}`);
+  await joinRoom(page);
+  await page.getByTestId("interaction").waitFor({ timeout: 15_000 });
+  if (names.length > 0) await expectRoom(page, names);
+  return page;
+}
+
+const texts = (locator: Locator) => locator.allTextContents();
+const chatBodies = async (page: E2EPage) =>
+  (await texts(page.getByTestId("chat-message").locator("p"))).map((text) => text.trim());
+
+async function say(page: E2EPage, text: string, { asQuestion = false } = {}) {
+  if (asQuestion) await page.getByTestId("ask-as-question").check();
+  await page.getByTestId("chat-input").fill(text);
+  await page.getByTestId("chat-send").click();
+}
+
+describe("room interaction", () => {
+  test("a question and a hand reach the instructor, who answers and lowers; reactions cross; chat survives a drop and a reload", async () => {
+    const services = suite.e2e.server.services;
+    const { session } = await createLiveSession(services, "Interaction: questions and hands");
+    const teacher = await inRoom("instructor@livehall.dev", session.id, []);
+    const student = await inRoom("priya.raman@livehall.dev", session.id, ["Ines Instructor", "Priya Raman"]);
+
+    // The student asks and raises a hand; the instructor sees both.
+    await say(student, "How do generics narrow here?", { asQuestion: true });
+    await student.getByTestId("my-hand").click();
+    await expect.poll(() => student.getByTestId("my-hand").getAttribute("aria-pressed")).toBe("true");
+    const question = teacher.getByTestId("questions").getByTestId("question");
+    await expect.poll(() => texts(question)).toEqual([expect.stringContaining("How do generics narrow here?")]);
+    await expect.poll(() => texts(teacher.getByTestId("hand"))).toEqual([expect.stringContaining("Priya Raman")]);
+    // Links are links, markup is text.
+    await say(student, "<b>see</b> https://example.test/docs");
+    await expect.poll(() => chatBodies(teacher)).toContain("<b>see</b> https://example.test/docs");
+    const link = teacher.getByTestId("chat-message").getByRole("link", { name: "https://example.test/docs" });
+    expect(await link.getAttribute("rel")).toBe("noopener noreferrer nofollow");
+    expect(await teacher.locator("[data-testid=chat-message] b").count()).toBe(0);
+
+    await screenshot(await settled(teacher), "room-interaction-instructor");
+    await screenshot(await settled(student), "room-interaction-student", 375);
+    expect(await seriousViolations(student, "student's room at 375 px")).toEqual([]);
+    // At 375 px the panels are tabs: a message while Questions is open shows as unread on Chat.
+    await student.getByTestId("room-tab-questions").click();
+    await say(teacher, "Welcome, everyone");
+    await expect.poll(() => student.getByTestId("unread-badge").textContent()).toBe("1 unread");
+    await student.getByTestId("room-tab-chat").click();
+    await expect.poll(() => student.getByTestId("unread-badge").count()).toBe(0);
+    expect(await chatBodies(student)).toContain("Welcome, everyone");
+    await student.setViewportSize({ width: 1280, height: 900 });
+    expect(await seriousViolations(teacher, "instructor's room")).toEqual([]);
+
+    // Answered and lowered: the student sees both.
+    await question.getByTestId("mark-answered").click();
+    await teacher.getByTestId("hand").getByRole("button", { name: /Lower/ }).click();
+    await expect.poll(() => student.getByTestId("my-hand").getAttribute("aria-pressed")).toBe("false");
+    await expect.poll(() => student.getByTestId("questions").getByTestId("question").count()).toBe(0);
+    expect(await services.db.chatMessage.count({ where: { sessionId: session.id, answeredAt: { not: null } } })).toBe(
+      1,
+    );
+
+    // A reaction appears on the other side.
+    await student.getByRole("button", { name: "Applause" }).click();
+    await expect.poll(() => texts(teacher.getByTestId("floating-reaction"))).toEqual([expect.stringContaining("👏")]);
+
+    // A network drop: the message waits, then goes once; a reload with one unsent sends it once.
+    await student.context().setOffline(true);
+    await say(student, "sent while offline");
+    await student.getByTestId("pending-message").waitFor();
+    await student.context().setOffline(false);
+    await student.evaluate(() => window.dispatchEvent(new Event("online")));
+    await expect.poll(() => chatBodies(teacher)).toContain("sent while offline");
+    // A send that never reaches the server (held until the page goes), then a reload: sent again, stored once.
+    await student.route("**/api/trpc/session.sendMessage**", () => undefined);
+    await say(student, "sent before a reload");
+    await student.getByTestId("pending-message").waitFor();
+    await student.unroute("**/api/trpc/session.sendMessage**");
+    await student.reload();
+    await joinRoom(student);
+    await expect.poll(() => chatBodies(teacher)).toContain("sent before a reload");
+    await expect.poll(() => chatBodies(student)).toContain("sent before a reload");
+    for (const page of [teacher, student]) {
+      const bodies = await chatBodies(page);
+      expect(bodies.filter((body) => body === "sent while offline")).toHaveLength(1);
+      expect(bodies.filter((body) => body === "sent before a reload")).toHaveLength(1);
+    }
+    expect(
+      await services.db.chatMessage.count({
+        where: { sessionId: session.id, body: { in: ["sent while offline", "sent before a reload"] } },
+      }),
+    ).toBe(2);
+    expectNoProblemsBut(teacher);
+    expectNoProblemsBut(student);
+  });
+});
