@@ -15,6 +15,8 @@ export interface PeerOptions {
   feedId?: number;
   /** A name for the peer in the page (stats and stop use it). */
   name: string;
+  /** Where a subscriber's own publisher-type join happens (its private_id's room): roomId unless a test says otherwise. */
+  anchorRoomId?: number;
 }
 
 export interface PeerStats {
@@ -47,13 +49,16 @@ export function connectPeer(page: Page, options: PeerOptions): Promise<number | 
     const created = await post("", { janus: "create", transaction: tx() });
     if (created.janus !== "success") throw new Error(`create: ${JSON.stringify(created.error)}`);
     const session = created.data.id as number;
-    const attached = await post(`/${session}`, {
-      janus: "attach",
-      plugin: "janus.plugin.videoroom",
-      transaction: tx(),
-    });
-    if (attached.janus !== "success") throw new Error(`attach: ${JSON.stringify(attached.error)}`);
-    const handle = attached.data.id as number;
+    const attach = async (): Promise<number> => {
+      const attached = await post(`/${session}`, {
+        janus: "attach",
+        plugin: "janus.plugin.videoroom",
+        transaction: tx(),
+      });
+      if (attached.janus !== "success") throw new Error(`attach: ${JSON.stringify(attached.error)}`);
+      return attached.data.id as number;
+    };
+    const handle = await attach();
 
     const events: Json[] = [];
     let polling = true;
@@ -87,9 +92,9 @@ export function connectPeer(page: Page, options: PeerOptions): Promise<number | 
       }
       throw new Error(`no answer to ${transaction}`);
     };
-    const send = async (body: Json, jsep?: RTCSessionDescriptionInit): Promise<Json> => {
+    const send = async (body: Json, jsep?: RTCSessionDescriptionInit, on = handle): Promise<Json> => {
       const transaction = tx();
-      const answer = await post(`/${session}/${handle}`, { janus: "message", body, jsep, transaction });
+      const answer = await post(`/${session}/${on}`, { janus: "message", body, jsep, transaction });
       if (answer.janus === "error") throw new Error(`message: ${JSON.stringify(answer.error)}`);
       return eventFor(transaction);
     };
@@ -125,11 +130,20 @@ export function connectPeer(page: Page, options: PeerOptions): Promise<number | 
         const configured = await send({ request: "configure", audio: true, video: true }, offer);
         await pc.setRemoteDescription(configured.jsep);
       } else {
+        // The room requires a private_id: that of this tab's own (silent) publisher-type join, which
+        // only a token allowed in this room can make.
+        const anchor = await attach();
+        const present = await send(
+          { request: "join", ptype: "publisher", room: args.anchorRoomId ?? args.roomId, token: args.token },
+          undefined,
+          anchor,
+        );
         const joined = await send({
           request: "join",
           ptype: "subscriber",
           room: args.roomId,
           token: args.token,
+          private_id: present.plugindata.data.private_id,
           streams: [{ feed: args.feedId }],
         });
         await pc.setRemoteDescription(joined.jsep);

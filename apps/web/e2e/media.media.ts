@@ -1,10 +1,10 @@
-import { createCaller, createContext, reconcileMedia, type Services } from "@livehall/api";
+import { createCaller, createContext, participantsChannel, type ParticipantEvent, type Services } from "@livehall/api";
 import { crashJanus, freezeJanus, waitFor } from "@livehall/testing";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { screenshot, seriousViolations, startE2E, visit, type E2E } from "./harness";
 import { connectPeer, peerStats, stopPeer } from "./media-peer";
-import { createLiveSession, signInThroughApi } from "./room-helpers";
+import { createLiveSession, signInThroughApi, startWorker } from "./room-helpers";
 
 // Media end to end, inside the media namespace (vitest.media.config.ts): Janus, this web server and
 // Chromium with a fake camera and microphone, all on the namespace's own interfaces. Tests wait for
@@ -20,11 +20,22 @@ const FAKE_DEVICES = [
 
 let e2e: E2E;
 let services: Services;
+let worker: { stop(): Promise<void> } | undefined;
 beforeAll(async () => {
   e2e = await startE2E({ port: APP_PORT, chromiumArgs: FAKE_DEVICES });
   services = e2e.server.services;
+  // The real worker, running media.reconcile every second.
+  worker = await startWorker({
+    MEDIA_RECONCILE_EVERY_SECONDS: "1",
+    // The specs join through the API without heartbeats: nobody is evicted meanwhile.
+    PRESENCE_TIMEOUT_SECONDS: "600",
+    HEARTBEATS_EVICT_EVERY_SECONDS: "3600",
+  });
 });
-afterAll(() => e2e?.close());
+afterAll(async () => {
+  await worker?.stop();
+  await e2e?.close();
+});
 
 type Role = "STUDENT" | "INSTRUCTOR" | "ADMIN";
 const callerFor = (id: string, role: Role) =>
@@ -105,11 +116,43 @@ describe("media in the room", () => {
     await visit(adminPage, "/admin");
     const card = adminPage.getByTestId(`media-server-${teacher.access.serverId}`);
     await expect.poll(() => card.textContent()).toContain("Up");
-    await expect.poll(() => card.textContent()).toContain(`Session room ${teacher.access.roomId}`);
+    await expect.poll(() => card.textContent()).toContain("Media: publish and watch");
     await expect.poll(() => card.textContent()).toContain("1 feed sent · 2 watching");
     expect(await seriousViolations(adminPage, "admin with a media server")).toEqual([]);
     await card.scrollIntoViewIfNeeded();
     await screenshot(adminPage, "admin-media-server");
+
+    // Someone in another session cannot watch this one: their token is not allowed in this room, and
+    // a subscription here needs the private_id of a join in this very room (theirs is from their own).
+    const elsewhere = await createLiveSession(services, "Media: another class");
+    const [cara] = await students(3).then((rows) => rows.slice(2));
+    const outsider = await inSession(cara!.id, "STUDENT", elsewhere.session.id);
+    await expect(
+      connectPeer(secondPage, {
+        ...outsider.access,
+        roomId: first.access.roomId,
+        anchorRoomId: outsider.access.roomId,
+        role: "subscribe",
+        feedId: camera,
+        name: "outsider",
+      }),
+    ).rejects.toThrow(/requires a valid private_id/);
+    await expect(
+      connectPeer(secondPage, {
+        ...outsider.access,
+        roomId: first.access.roomId,
+        role: "subscribe",
+        feedId: camera,
+        name: "outsider",
+      }),
+    ).rejects.toThrow(/Unauthorized/);
+
+    // Everything the session's tabs are told about media from here on.
+    const told: ParticipantEvent[] = [];
+    const events = await services.events.subscribe<ParticipantEvent>(participantsChannel(session.id), undefined);
+    void (async () => {
+      for await (const event of events) told.push(event);
+    })();
 
     // A student publishes with their own (subscriber) token: Janus reports it, the server kicks it.
     const rogueFeed = await connectPeer(firstPage, { ...first.access, role: "publish", name: "rogue" });
@@ -121,6 +164,9 @@ describe("media in the room", () => {
     });
     console.log(`student's publisher kicked within ${Date.now() - kickedAt} ms`);
     expect(Object.keys(await mediaState(session.id))).not.toContain(String(rogueFeed));
+    events.close();
+    const announced = told.flatMap((event) => (event.type === "media" ? event.media.feeds.map((feed) => feed.id) : []));
+    expect(announced, "no tab was ever told the student's feed exists").not.toContain(rogueFeed);
     // Nobody can subscribe to it: the feed does not exist any more.
     await expect(
       connectPeer(secondPage, { ...second.access, role: "subscribe", feedId: rogueFeed!, name: "rogue" }),
@@ -140,10 +186,10 @@ describe("media in the room", () => {
     await connectPeer(learnerPage, { ...learner.access, role: "subscribe", feedId: camera, name: "teacher" });
     await receives(learnerPage, "teacher", "before the crash");
 
-    // Janus hangs (SIGSTOP), so the outage lasts until the test ends it; then it is killed, as a
-    // crash, and the run's supervisor brings it back.
+    // Janus hangs (SIGSTOP): /readyz says media down (and stays 200); the run's supervisor notices
+    // that it no longer answers, kills it and starts a new one.
     const { dir } = inject("janus");
-    const frozenAt = Date.now();
+    const crashedAt = Date.now();
     await freezeJanus(dir);
     const readiness = async () => {
       const response = await fetch(`${e2e.url}/readyz`);
@@ -152,21 +198,25 @@ describe("media in the room", () => {
     try {
       await waitFor(async () => (await readiness()).checks.media === "down", { what: "/readyz to report media down" });
       expect((await readiness()).httpStatus).toBe(200);
-      console.log(`/readyz reported media down (still 200) ${Date.now() - frozenAt} ms after Janus hung`);
-    } finally {
-      // Whatever happened above, the hung Janus is killed, so the supervisor restarts it for what follows.
-      await crashJanus(dir);
+      console.log(`/readyz reported media down (still 200) ${Date.now() - crashedAt} ms after Janus hung`);
+    } catch (error) {
+      // Never leave a hung Janus behind for the next spec.
+      await crashJanus(dir).catch(() => undefined);
+      throw error;
     }
-    const crashedAt = Date.now();
 
     await waitFor(async () => (await readiness()).checks.media === "ok", {
       what: "the supervisor to restart Janus",
       timeoutMs: 30_000,
     });
     console.log(`Janus answered again ${Date.now() - crashedAt} ms after the crash`);
-    const [counts] = await reconcileMedia(services);
-    expect(counts).toMatchObject({ up: true });
-    expect(counts!.roomsCreated).toBeGreaterThanOrEqual(1);
+    // The worker's scheduled media.reconcile job re-creates the room Janus lost.
+    const server = services.media.admin(teacher.access.serverId)!;
+    await waitFor(async () => (await server.listRooms()).some((room) => room.room === teacher.access.roomId), {
+      what: "media.reconcile to re-create the room",
+      timeoutMs: 30_000,
+    });
+    console.log(`room re-created by media.reconcile ${Date.now() - crashedAt} ms after the crash`);
 
     // The tabs reconnect (the room's own reconnect does the same): same tokens, new Janus sessions.
     await stopPeer(teacherPage, "camera");

@@ -30,10 +30,10 @@ export const ROOM_TIMINGS = {
 } as const;
 
 /** The real worker process (evicts silent connections), on this file's database and Redis namespace. */
-export async function startWorker(): Promise<{ stop(): Promise<void> }> {
+export async function startWorker(env: Record<string, string> = {}): Promise<{ stop(): Promise<void> }> {
   const entry = fileURLToPath(new URL("../../worker/src/main.ts", import.meta.url));
   const worker: ChildProcess = spawn(process.execPath, ["--import", "tsx", entry], {
-    env: { ...process.env, ...ROOM_TIMINGS, WORKER_METRICS_PORT: "0", LOG_LEVEL: "warn" },
+    env: { ...process.env, ...ROOM_TIMINGS, WORKER_METRICS_PORT: "0", LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "ignore", "inherit"],
   });
   const connection = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: null });

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import http from "node:http";
 import { MEDIA_EVENTS_USER, handleMediaEvents, type Services } from "@livehall/api";
-import express, { Router, type Request, type Response } from "express";
+import express, { Router, type Request, type RequestHandler, type Response } from "express";
 
 /** SDP offers and trickled candidates are a few kB; nothing a browser sends Janus comes near this. */
 const MAX_MEDIA_REQUEST_BYTES = 64 * 1024;
@@ -41,7 +41,9 @@ function forward(req: Request, res: Response, target: URL): void {
       answer.pipe(res);
     },
   );
+  let refused = false;
   const fail = () => {
+    if (refused) return;
     if (!res.headersSent)
       res.status(502).json({ reason: "MEDIA_UNAVAILABLE", message: "The media server did not answer." });
     else res.destroy();
@@ -53,10 +55,15 @@ function forward(req: Request, res: Response, target: URL): void {
   let size = 0;
   req.on("data", (chunk: Buffer) => {
     size += chunk.length;
-    if (size > MAX_MEDIA_REQUEST_BYTES) {
+    if (size > MAX_MEDIA_REQUEST_BYTES && !refused) {
+      // Janus gets nothing; the rest of the body is read and dropped, then the connection closes.
+      refused = true;
+      req.unpipe(upstream);
       upstream.destroy();
-      if (!res.headersSent) res.status(413).json({ reason: "PAYLOAD_TOO_LARGE", message: "Request too large." });
-      req.destroy();
+      if (!res.headersSent) {
+        res.status(413).set("connection", "close").json({ reason: "PAYLOAD_TOO_LARGE", message: "Request too large." });
+      }
+      req.resume();
     }
   });
   req.pipe(upstream);
@@ -68,11 +75,12 @@ function forward(req: Request, res: Response, target: URL): void {
  */
 export function mediaRouter(services: Services): Router {
   const router = Router();
-  router.post("/media/events", express.json({ limit: "2mb", type: () => true }), async (req, res) => {
-    if (!isJanus(req, services.config.media.adminSecret)) {
-      res.status(401).json({ reason: "UNAUTHENTICATED" });
-      return;
-    }
+  // Who posts is checked before anything is read.
+  const onlyJanus: RequestHandler = (req, res, next) => {
+    if (isJanus(req, services.config.media.adminSecret)) next();
+    else res.status(401).json({ reason: "UNAUTHENTICATED" });
+  };
+  router.post("/media/events", onlyJanus, express.json({ limit: "2mb", type: () => true }), async (req, res) => {
     try {
       await handleMediaEvents(services, req.body);
       res.status(204).end();

@@ -30,7 +30,6 @@ export {
   type ParticipantEvent,
   type ParticipantView,
 } from "./services/participant-events";
-export { participantsChannel, type ParticipantEvent, type ParticipantView } from "./services/participant-events";
 export type { ChatMessageView, HandView, InteractionState, Reaction, RoomEvent } from "./services/room-events";
 export {
   EVICTION_BATCH,

@@ -75,6 +75,8 @@ export function redisKeys(prefix: string) {
     mediaGrants: (sessionId: string) => `${prefix}media:grants:${sessionId}`,
     /** The session's media as subscribers see it: hash feedId → feed, and "available" (services/media-state.ts). */
     mediaState: (sessionId: string) => `${prefix}media:state:${sessionId}`,
+    /** Held by the worker reconciling one media server (one run per server at a time). */
+    mediaReconcileLock: (serverId: string) => `${prefix}media:reconcile:${serverId}`,
     /** The session's room stream (Redis Stream, ~2,000 entries): every room event, resumable by id (docs/decisions/018). */
     roomStream: (sessionId: string) => `${prefix}room:${sessionId}`,
     /** Reactions of the current second per session (hash emoji → count), sent on by one flush a second. */

@@ -186,6 +186,9 @@ export interface JanusSupervisorOptions {
   resetAfterMs?: number;
   /** A Janus not answering this long after starting is killed (and restarted). Default 30 s. */
   readyTimeoutMs?: number;
+  /** How often a running Janus is asked `info` (default 5 s), and after how many failures in a row it is killed (3). */
+  livenessIntervalMs?: number;
+  livenessFailures?: number;
   /** SIGKILL this long after SIGTERM when stopping. Default 10 s. */
   stopTimeoutMs?: number;
   random?: () => number;

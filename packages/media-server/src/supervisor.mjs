@@ -1,7 +1,7 @@
 // Keeps one Janus running: restarts it after a crash with exponential backoff and jitter, logs
 // every line it prints (prefixed), and stops it cleanly. Node built-ins only.
 import { EventEmitter } from "node:events";
-import { startJanus, waitForJanus } from "./process.mjs";
+import { janusInfo, startJanus, waitForJanus } from "./process.mjs";
 
 /** Output lines hidden from the log: blank ones, and Janus naming every module it skips on purpose. */
 const NOISE = /^\s*$|has been disabled, skipping\.\.\.$/;
@@ -54,6 +54,8 @@ export function createJanusSupervisor(options) {
     maxDelayMs = 30_000,
     resetAfterMs = 60_000,
     readyTimeoutMs = 30_000,
+    livenessIntervalMs = 5_000,
+    livenessFailures = 3,
     stopTimeoutMs = 10_000,
     random = Math.random,
     handleSignals = false,
@@ -87,6 +89,7 @@ export function createJanusSupervisor(options) {
     ready = false;
     let exited = false;
     let spawnError = null;
+    let liveness = null;
     const onLine = (line) => {
       remember(line);
       if (!(quiet && NOISE.test(line))) say(line);
@@ -98,6 +101,7 @@ export function createJanusSupervisor(options) {
     });
     current.on("close", (code, signal) => {
       exited = true;
+      clearInterval(liveness);
       const uptimeMs = Date.now() - startedAt;
       if (child === current) {
         child = null;
@@ -134,6 +138,11 @@ export function createJanusSupervisor(options) {
         ready = true;
         say(`ready at ${apiUrl} (Janus ${info.version_string}, pid ${current.pid})`);
         events.emit("ready", info);
+        watchLiveness(
+          current,
+          () => exited,
+          (timer) => (liveness = timer),
+        );
       },
       (error) => {
         if (exited || stopping || child !== current) return;
@@ -142,6 +151,34 @@ export function createJanusSupervisor(options) {
         current.kill("SIGKILL");
       },
     );
+  }
+
+  /**
+   * A Janus that runs but stops answering (a deadlock, a hung process) is no better than a crash:
+   * after `livenessFailures` failed checks in a row it is killed, so that it restarts.
+   */
+  function watchLiveness(current, hasExited, keep) {
+    let failures = 0;
+    let checking = false;
+    const timer = setInterval(async () => {
+      if (checking || hasExited() || stopping || child !== current) return;
+      checking = true;
+      try {
+        await janusInfo(apiUrl, { timeoutMs: Math.min(2_000, livenessIntervalMs) });
+        failures = 0;
+      } catch (error) {
+        failures += 1;
+        if (failures >= livenessFailures && !hasExited() && !stopping) {
+          say(`not answering (${failures} checks: ${error.message}): killing it so that it restarts`);
+          ready = false;
+          current.kill("SIGKILL");
+        }
+      } finally {
+        checking = false;
+      }
+    }, livenessIntervalMs);
+    timer.unref?.();
+    keep(timer);
   }
 
   const onSignal = (signal) => {

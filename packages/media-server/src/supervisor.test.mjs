@@ -92,6 +92,41 @@ describe("createJanusSupervisor", () => {
     }
   });
 
+  test("a Janus that hangs (SIGSTOP) is killed after failed checks and comes back", async () => {
+    const setup = await testJanusSetup();
+    dirs.push(setup.dir);
+    const lines = [];
+    const supervisor = createJanusSupervisor({
+      dir: setup.dir,
+      files: setup.files,
+      janusPath: setup.janusPath,
+      apiUrl: setup.apiUrl,
+      log: (line) => lines.push(line),
+      minDelayMs: 100,
+      livenessIntervalMs: 300,
+      livenessFailures: 3,
+      random: () => 1,
+    });
+    try {
+      await supervisor.start();
+      const hung = supervisor.pid;
+      process.kill(hung, "SIGSTOP");
+      await until(() => supervisor.restarts === 1 && supervisor.ready, {
+        what: "the hung Janus replaced",
+        timeoutMs: 20_000,
+      });
+      assert.notEqual(supervisor.pid, hung);
+      assert.ok(!isAlive(hung), "the hung process was killed");
+      assert.ok(
+        lines.some((line) => /^\[janus\] not answering \(3 checks: .*\): killing it so that it restarts$/.test(line)),
+        lines.join("\n"),
+      );
+      assert.equal((await probeJanus(setup.apiUrl)).state, "ready");
+    } finally {
+      await supervisor.stop();
+    }
+  });
+
   test("a run longer than resetAfterMs starts the delays again from the minimum", async () => {
     const setup = await testJanusSetup();
     dirs.push(setup.dir);

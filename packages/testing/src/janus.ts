@@ -61,7 +61,10 @@ export interface TestJanusOptions {
   /** Receives Janus's output lines (default: kept quietly; the last ones appear in errors). */
   log?: (line: string) => void;
   /** Restart timings of the supervisor (defaults: quick, for tests). */
-  supervisor?: Pick<JanusSupervisorOptions, "minDelayMs" | "maxDelayMs" | "resetAfterMs" | "readyTimeoutMs">;
+  supervisor?: Pick<
+    JanusSupervisorOptions,
+    "minDelayMs" | "maxDelayMs" | "resetAfterMs" | "readyTimeoutMs" | "livenessIntervalMs" | "livenessFailures"
+  >;
 }
 
 /**
@@ -106,6 +109,9 @@ export async function startTestJanus(options: TestJanusOptions = {}): Promise<Te
       minDelayMs: 100,
       maxDelayMs: 2_000,
       readyTimeoutMs: 20_000,
+      // A hung test Janus is replaced within about 1.5 s.
+      livenessIntervalMs: 500,
+      livenessFailures: 3,
       ...options.supervisor,
     });
 

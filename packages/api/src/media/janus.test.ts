@@ -14,13 +14,19 @@ const pluginEvent = (data: Record<string, unknown>, extra: Record<string, unknow
 });
 
 describe("publisherEvents", () => {
-  test("keeps VideoRoom publishers starting and stopping, nothing else", () => {
+  test("keeps VideoRoom publishers joining, starting and stopping, nothing else", () => {
+    // Janus sends a stop without naming a handle (janus_videoroom.c notifies it with none).
+    const handleless = (data: Record<string, unknown>) => {
+      const { session_id: _s, handle_id: _h, opaque_id: _o, ...rest } = pluginEvent(data);
+      return rest;
+    };
     const events = publisherEvents([
       pluginEvent({ event: "published", room: 5, id: 7 }),
-      pluginEvent({ event: "unpublished", room: 5, id: 7 }),
-      pluginEvent({ event: "leaving", room: 5, id: 8 }),
-      pluginEvent({ event: "kicked", room: 5, id: 9 }),
+      handleless({ event: "unpublished", room: 5, id: 7 }),
+      handleless({ event: "leaving", room: 5, id: 8 }),
+      handleless({ event: "kicked", room: 5, id: 9 }),
       pluginEvent({ event: "joined", room: 5, id: 7 }),
+      handleless({ event: "published", room: 5, id: 7 }),
       pluginEvent({ event: "subscribed", room: 5 }),
       pluginEvent({ event: "published", room: "5", id: 7 }),
       { ...pluginEvent({ event: "published", room: 5, id: 7 }), type: 2 },
@@ -31,9 +37,10 @@ describe("publisherEvents", () => {
     ]);
     expect(events).toEqual([
       { kind: "published", sessionId: 11, handleId: 22, room: 5, feedId: 7 },
-      { kind: "unpublished", sessionId: 11, handleId: 22, room: 5, feedId: 7 },
-      { kind: "unpublished", sessionId: 11, handleId: 22, room: 5, feedId: 8 },
-      { kind: "unpublished", sessionId: 11, handleId: 22, room: 5, feedId: 9 },
+      { kind: "unpublished", room: 5, feedId: 7 },
+      { kind: "unpublished", room: 5, feedId: 8 },
+      { kind: "unpublished", room: 5, feedId: 9 },
+      { kind: "joined", sessionId: 11, handleId: 22, room: 5, feedId: 7 },
     ]);
     // One event alone (grouping off) is read the same way; nonsense gives nothing.
     expect(publisherEvents(pluginEvent({ event: "published", room: 5, id: 7 }))).toHaveLength(1);

@@ -25,7 +25,8 @@ export class JanusError extends Error {
 const ALREADY_GONE = new Set([426, 428]);
 /** Janus core's "no such session" (458) and "no such handle" (459). */
 const NO_SUCH_SESSION_OR_HANDLE = new Set([458, 459]);
-const TOKEN_NOT_FOUND = 470;
+/** What Janus 1.1.2 answers remove_token for a token it does not have ("Error removing token"). */
+const TOKEN_NOT_REMOVED = 490;
 const ROOM_EXISTS = 427;
 
 export interface RoomOptions {
@@ -149,7 +150,7 @@ export function createJanusAdmin(
     },
     async removeToken(token) {
       // Removing a token Janus does not know answers an error; the outcome is the same.
-      await admin("remove_token", { token }).catch(ignoring(new Set([TOKEN_NOT_FOUND])));
+      await admin("remove_token", { token }).catch(ignoring(new Set([TOKEN_NOT_REMOVED])));
     },
     async listTokens() {
       const answer = await admin("list_tokens");
@@ -206,6 +207,9 @@ export function createJanusAdmin(
         is_private: true,
         permanent: false,
         allowed: options.allowed,
+        // VideoRoom checks `allowed` on a publisher's join only: a subscription must name the
+        // private_id of its own tab's (allowed) publisher-type join in this very room.
+        require_pvtid: true,
         // Janus tells publishers about each other, never who is watching.
         notify_joining: false,
       }).catch(ignoring(new Set([ROOM_EXISTS])));
@@ -234,17 +238,21 @@ export function createJanusAdmin(
 // ---------------------------------------------------------------------------------------------
 // Events pushed by Janus's HTTP event handler (sampleevh), reduced to what Livehall acts on.
 
-/** A VideoRoom publisher started, changed or stopped sending, or left. */
-export interface PublisherEvent {
-  kind: "published" | "unpublished";
-  sessionId: number;
-  handleId: number;
-  room: number;
-  feedId: number;
-}
+/**
+ * What a VideoRoom participant did: joined as a publisher (not sending yet), started sending, or
+ * stopped / left. Janus names the handle of the first two; a stop comes without one.
+ */
+export type PublisherEvent =
+  | { kind: "joined" | "published"; sessionId: number; handleId: number; room: number; feedId: number }
+  | { kind: "unpublished"; room: number; feedId: number };
 
-const PUBLISHED = new Set(["published"]);
-const UNPUBLISHED = new Set(["unpublished", "leaving", "kicked"]);
+const KINDS: Record<string, PublisherEvent["kind"]> = {
+  joined: "joined",
+  published: "published",
+  unpublished: "unpublished",
+  leaving: "unpublished",
+  kicked: "unpublished",
+};
 /** Event type of plugin events in Janus's event handler protocol. */
 const PLUGIN_EVENT_TYPE = 64;
 
@@ -259,9 +267,12 @@ export function publisherEvents(body: unknown): PublisherEvent[] {
     const inner = (event.event ?? {}) as Json;
     if (inner.plugin !== VIDEOROOM_PLUGIN) continue;
     const data = (inner.data ?? {}) as Json;
-    const name = String(data.event ?? "");
-    const kind = PUBLISHED.has(name) ? "published" : UNPUBLISHED.has(name) ? "unpublished" : null;
+    const kind = KINDS[String(data.event ?? "")];
     if (!kind || typeof data.room !== "number" || typeof data.id !== "number") continue;
+    if (kind === "unpublished") {
+      found.push({ kind, room: data.room, feedId: data.id });
+      continue;
+    }
     if (typeof event.session_id !== "number" || typeof event.handle_id !== "number") continue;
     found.push({ kind, sessionId: event.session_id, handleId: event.handle_id, room: data.room, feedId: data.id });
   }

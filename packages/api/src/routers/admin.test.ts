@@ -47,6 +47,7 @@ describe("admin", () => {
       "participants.dedupe",
       "heartbeats.evict",
       "sessions.endOverrun",
+      "media.reconcile",
     ]);
     expect(overview.workers).toBe(0);
   });

@@ -5,6 +5,7 @@ import { createCaller } from "../root";
 import { asSessionUser, createSessionFixture } from "../testing/fixtures";
 import { createTestServices, fakeClock, insertUsers } from "../testing/services";
 import { handleMediaEvents } from "./media-events";
+import { syncMediaGrants } from "./media-access";
 import { reconcileMedia } from "./media-reconcile";
 import { evictStaleConnections } from "./reconcile";
 
@@ -190,12 +191,33 @@ describe("the right ends with the tab's presence", () => {
     expect(await server.listTokens()).toContain(newest.access.token);
   });
 
+  test("a tab that leaves and comes straight back gets a new token, which the old stay's revocation leaves alone", async () => {
+    const { session } = await createSessionFixture(services);
+    const [student] = await insertUsers(services, 1);
+    const first = await joinedTab(asSessionUser(student!), session.id);
+    const ids = { sessionId: session.id, connectionId: first.connectionId };
+    await first.caller.session.leave(ids);
+    await first.caller.session.join(ids);
+    const second = await first.caller.session.media(ids);
+    expect(second.token).not.toBe(first.access.token);
+    await waitFor(async () => !(await server.listTokens()).includes(first.access.token), {
+      what: "the old stay's token gone",
+    });
+    // Whatever order the leave's revocation and the new grant ran in, the new stay keeps its right.
+    await syncMediaGrants(services, session.id);
+    expect(await server.listTokens()).toContain(second.token);
+    const { joined } = await enterRoom(second.token, second.roomId);
+    expect(joined.videoroom).toBe("joined");
+  });
+
   test("starting a session places it on a media server and creates its room", async () => {
     const { session, instructor } = await createSessionFixture(services, "SCHEDULED");
     await createCaller(context(instructor)).session.start({ sessionId: session.id, early: true });
     const placed = await services.db.liveSession.findUniqueOrThrow({ where: { id: session.id } });
     expect(placed.mediaServerId).toBe(services.media.ids[0]);
-    expect((await server.listRooms()).map((room) => room.room)).toContain(Number(placed.mediaRoomId));
+    await waitFor(async () => (await server.listRooms()).some((room) => room.room === Number(placed.mediaRoomId)), {
+      what: "the room on the media server",
+    });
   });
 });
 

@@ -3,9 +3,9 @@ import type { Services, SessionUser } from "../context";
 import { Reason, appError } from "../errors";
 import type { HandleSummary, JanusAdmin } from "../media/janus";
 import { JanusError } from "../media/janus";
-import { mintMediaToken, readMediaToken } from "../media/tokens";
+import { mintMediaToken, newStay, readMediaToken, type MediaTokenHolder } from "../media/tokens";
 import { adminOf, createRoom, roomOf, type MediaRoom } from "./media-rooms";
-import { feedsStopped } from "./media-state";
+import { MEDIA_KEYS_TTL_SECONDS, feedsStopped } from "./media-state";
 import { member } from "./presence";
 import { spendRoomBudget } from "./room-limits";
 
@@ -13,7 +13,9 @@ import { spendRoomBudget } from "./room-limits";
 // Janus token of its own (registered with Janus and in its room's allow list) and, for the course's
 // instructor or an admin, the two feed ids it may publish under. The grant lives as long as the tab
 // is in the session: when the tab leaves, is removed, replaced, evicted or signed out, or the session
-// ends, the grant is revoked — token removed from Janus and the tab's handles detached.
+// ends, the grant is revoked — token removed from Janus and the tab's handles detached. Each stay of
+// a tab (from joining to leaving) has a token of its own, so revoking a stay that ended never touches
+// the next one.
 
 export type AccessServices = Pick<
   Services,
@@ -25,6 +27,8 @@ export type MediaRole = "publisher" | "subscriber";
 /** One tab's media right, as kept in the session's grants hash. */
 export interface MediaGrant {
   userId: string;
+  /** This stay's id, part of its token. */
+  stay: string;
   role: MediaRole;
   /** The feed ids a publisher may use; none for a subscriber. */
   feeds: { camera: number; screen: number } | null;
@@ -42,6 +46,7 @@ export interface MediaAccess {
 }
 
 const NOT_IN_SESSION_MESSAGE = "Join the session first: media is for people in the room.";
+
 /** TURN credentials handed to a browser last this long (coturn's time-limited credentials). */
 const TURN_CREDENTIAL_TTL_SECONDS = 12 * 60 * 60;
 
@@ -56,10 +61,17 @@ export async function readGrants(
       grants.set(connectionId, JSON.parse(value) as MediaGrant);
     } catch {
       // A grant that cannot be read grants nothing; the next sync deletes it.
-      grants.set(connectionId, { userId: "", role: "subscriber", feeds: null });
+      grants.set(connectionId, { userId: "", stay: "", role: "subscriber", feeds: null });
     }
   }
   return grants;
+}
+
+/** Every feed id issued in the session: the ones a participant may only use with the token it was issued to. */
+export function issuedFeeds(grants: Map<string, MediaGrant>): Set<number> {
+  return new Set(
+    [...grants.values()].flatMap((grant) => (grant.feeds ? [grant.feeds.camera, grant.feeds.screen] : [])),
+  );
 }
 
 /** A feed id Janus accepts (a positive integer) that is exact in JSON. */
@@ -122,19 +134,26 @@ export async function mediaAccess(
   const role: MediaRole = user.role === "ADMIN" || session.course.instructorId === user.id ? "publisher" : "subscriber";
 
   const key = services.keys.mediaGrants(sessionId);
+  // The same stay asking again (a media reconnect) keeps its token and feeds.
   const previous = (await readGrants(services, sessionId)).get(connectionId);
+  const sameStay = previous?.userId === user.id && previous.stay !== "";
   const grant: MediaGrant = {
     userId: user.id,
+    stay: sameStay ? previous.stay : newStay(),
     role,
     feeds:
       role === "publisher"
-        ? previous?.role === "publisher" && previous.feeds
+        ? sameStay && previous.feeds
           ? previous.feeds
           : { camera: newFeedId(), screen: newFeedId() }
         : null,
   };
-  await services.redis.hset(key, connectionId, JSON.stringify(grant));
-  const token = mintMediaToken(services.media.tokenKey, sessionId, connectionId);
+  await services.redis
+    .multi()
+    .hset(key, connectionId, JSON.stringify(grant))
+    .expire(key, MEDIA_KEYS_TTL_SECONDS)
+    .exec();
+  const token = tokenOf(services, sessionId, connectionId, grant);
   try {
     const admin = adminOf(services, room);
     await admin.addToken(token);
@@ -192,10 +211,38 @@ export async function listHandles(admin: JanusAdmin): Promise<HandleSummary[]> {
   return handles;
 }
 
+export function tokenOf(
+  services: Pick<Services, "media">,
+  sessionId: string,
+  connectionId: string,
+  grant: Pick<MediaGrant, "stay">,
+): string {
+  return mintMediaToken(services.media.tokenKey, { sessionId, connectionId, stay: grant.stay });
+}
+
+/** Whether this token's stay still holds its grant (read now, not from an earlier snapshot). */
+export async function holdsGrant(services: Pick<Services, "redis" | "keys">, holder: MediaTokenHolder | null) {
+  if (!holder) return false;
+  const value = await services.redis.hget(services.keys.mediaGrants(holder.sessionId), holder.connectionId);
+  try {
+    return value != null && (JSON.parse(value) as MediaGrant).stay === holder.stay;
+  } catch {
+    return false;
+  }
+}
+
+/** Janus said the thing is gone already (a room, a token): the outcome we wanted. */
+function alreadyGone(codes: number[]) {
+  return (error: unknown) => {
+    if (error instanceof JanusError && error.code != null && codes.includes(error.code)) return;
+    throw error;
+  };
+}
+
 /**
- * Takes the media rights of these tabs away: their grants are deleted first (so nothing re-grants
- * from them), then their tokens leave Janus and the room's allow list, their handles are detached,
- * and feeds they published stop.
+ * Takes the media rights of these stays away, their grants already deleted: their tokens leave the
+ * room's allow list and Janus, every handle holding one is detached, and feeds they published stop.
+ * Each step runs for every token whatever happened to the others; the first failure is thrown at the end.
  */
 export async function revokeGrants(
   services: AccessServices,
@@ -203,17 +250,16 @@ export async function revokeGrants(
   revoked: Map<string, MediaGrant>,
 ): Promise<void> {
   if (revoked.size === 0) return;
-  await services.redis.hdel(services.keys.mediaGrants(sessionId), ...revoked.keys());
   const room = await roomOf(services, sessionId);
   if (!room) return;
   const admin = adminOf(services, room);
   const tokens = new Set(
-    [...revoked.keys()].map((connectionId) => mintMediaToken(services.media.tokenKey, sessionId, connectionId)),
+    [...revoked].map(([connectionId, grant]) => tokenOf(services, sessionId, connectionId, grant)),
   );
-  await admin.allowTokens(room.roomId, room.secret, "remove", [...tokens]).catch((error: unknown) => {
-    if (!(error instanceof JanusError) || error.code !== 426) throw error; // the room is gone already
-  });
-  for (const token of tokens) await admin.removeToken(token);
+  const outcomes = await Promise.allSettled([
+    admin.allowTokens(room.roomId, room.secret, "remove", [...tokens]).catch(alreadyGone([426])),
+    ...[...tokens].map((token) => admin.removeToken(token)),
+  ]);
   for (const handle of await listHandles(admin)) {
     if (handle.token && tokens.has(handle.token)) await admin.detachHandle(handle.sessionId, handle.handleId);
   }
@@ -221,21 +267,47 @@ export async function revokeGrants(
     grant.feeds ? [grant.feeds.camera, grant.feeds.screen] : [],
   );
   await feedsStopped(services, sessionId, feedIds);
+  const failed = outcomes.find((outcome) => outcome.status === "rejected");
+  if (failed) throw failed.reason;
 }
 
+// Deletes, in one step, the grants whose tab is not in the presence set, and returns them: a tab that
+// joins again meanwhile either is present (kept) or gets a new stay after this (never revoked here).
+// KEYS: grants, presence. Returns [connectionId, grant, connectionId, grant, …].
+const TAKE_ABSENT_GRANTS = `
+local taken = {}
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do
+  local ok, grant = pcall(cjson.decode, all[i + 1])
+  local userId = ok and type(grant) == 'table' and grant.userId or ''
+  if userId == '' or not redis.call('ZSCORE', KEYS[2], userId .. ':' .. all[i]) then
+    redis.call('HDEL', KEYS[1], all[i])
+    taken[#taken + 1] = all[i]
+    taken[#taken + 1] = all[i + 1]
+  end
+end
+return taken`;
+
 /**
- * Revokes the grants of tabs no longer in the session (all of them once it is not live). Safe to
- * run any time, as often as wanted: what it revokes is decided from presence, not from the caller.
+ * Revokes the grants of tabs no longer in the session (all of them once it ended: its presence is
+ * cleared). Safe to run any time, as often as wanted, from any process: what it revokes is decided
+ * from presence, atomically, not from the caller.
  */
 export async function syncMediaGrants(services: AccessServices, sessionId: string): Promise<number> {
-  const grants = await readGrants(services, sessionId);
-  if (grants.size === 0) return 0;
-  const entries = [...grants.entries()];
-  const scores = await services.redis.zmscore(
+  const taken = (await services.redis.eval(
+    TAKE_ABSENT_GRANTS,
+    2,
+    services.keys.mediaGrants(sessionId),
     services.keys.presence(sessionId),
-    ...entries.map(([connectionId, grant]) => member(grant.userId, connectionId)),
-  );
-  const revoked = new Map(entries.filter((_, index) => scores[index] == null));
+  )) as string[];
+  const revoked = new Map<string, MediaGrant>();
+  for (let i = 0; i < taken.length; i += 2) {
+    try {
+      revoked.set(taken[i]!, JSON.parse(taken[i + 1]!) as MediaGrant);
+    } catch {
+      // An unreadable grant minted no token anyone holds.
+    }
+  }
   await revokeGrants(services, sessionId, revoked);
   return revoked.size;
 }
@@ -271,7 +343,10 @@ export function mediaGrantsChanged(services: AccessServices, sessionId: string):
   })();
 }
 
-/** Whether a handle's token may publish `feedId` in this session (Livehall minted it, for a publisher tab holding that feed). */
+/**
+ * Whether a handle's token may use `feedId` in this session: Livehall minted it, for the stay of a
+ * publisher tab that was issued that feed.
+ */
 export function mayPublish(
   services: Pick<Services, "media">,
   grants: Map<string, MediaGrant>,
@@ -281,7 +356,9 @@ export function mayPublish(
 ): { kind: "camera" | "screen" } | null {
   const holder = readMediaToken(services.media.tokenKey, token);
   if (!holder || holder.sessionId !== sessionId) return null;
-  const feeds = grants.get(holder.connectionId)?.feeds;
+  const grant = grants.get(holder.connectionId);
+  if (grant?.stay !== holder.stay) return null;
+  const feeds = grant.feeds;
   if (!feeds) return null;
   if (feeds.camera === feedId) return { kind: "camera" };
   if (feeds.screen === feedId) return { kind: "screen" };

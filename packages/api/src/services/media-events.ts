@@ -1,16 +1,16 @@
 import type { Services } from "../context";
 import { publisherEvents } from "../media/janus";
-import { mayPublish, readGrants } from "./media-access";
+import { issuedFeeds, mayPublish, readGrants } from "./media-access";
 import { adminOf, type MediaRoom } from "./media-rooms";
 import { feedStarted, feedsStopped } from "./media-state";
 
 // Janus's event handler posts what happens in its rooms to the web server (POST /media/events).
 // VideoRoom's tokens decide who may enter a room, not who may publish in it: so every new publisher
-// is checked here against the grants (docs/decisions/017). A publisher that is not the session's
-// instructor (or an admin) publishing a feed id issued to that very tab is kicked and its handle
-// detached before subscribers are told the feed exists; allowed feeds become the session's media state.
+// is checked here against the grants (docs/decisions/017). Anything but the instructor's (or an
+// admin's) tab sending a feed id issued to that very tab is kicked and its handle detached before
+// subscribers are told the feed exists; allowed feeds become the session's media state.
 
-type EventServices = Pick<Services, "db" | "redis" | "keys" | "media" | "events" | "logger">;
+type EventServices = Pick<Services, "db" | "redis" | "keys" | "media" | "events" | "logger" | "clock">;
 
 export interface MediaEventOutcome {
   published: number;
@@ -38,23 +38,27 @@ export async function handleMediaEvents(services: EventServices, body: unknown):
       outcome.stopped++;
       continue;
     }
+    const grants = await readGrants(services, room.sessionId);
+    // Every tab joins as a (silent) publisher to watch: only a join under an issued feed id is checked,
+    // so nobody can hold the instructor's feed id to keep them from going live.
+    if (event.kind === "joined" && !issuedFeeds(grants).has(event.feedId)) continue;
     const admin = adminOf(services, room);
     const handle = await admin.handleInfo(event.sessionId, event.handleId);
-    const allowed = handle
-      ? mayPublish(services, await readGrants(services, room.sessionId), room.sessionId, handle.token, event.feedId)
-      : null;
+    const allowed = handle ? mayPublish(services, grants, room.sessionId, handle.token, event.feedId) : null;
     if (!allowed) {
       await admin.kick(room.roomId, room.secret, event.feedId);
       if (handle) await admin.detachHandle(handle.sessionId, handle.handleId);
       services.logger.warn(
-        { sessionId: room.sessionId, feedId: event.feedId },
-        "media: kicked a publisher without the right to publish",
+        { sessionId: room.sessionId, feedId: event.feedId, event: event.kind },
+        "media: kicked a publisher without the right to that feed",
       );
       outcome.kicked++;
       continue;
     }
-    await feedStarted(services, room.sessionId, { id: event.feedId, kind: allowed.kind });
-    outcome.published++;
+    if (event.kind === "published") {
+      await feedStarted(services, room.sessionId, { id: event.feedId, kind: allowed.kind });
+      outcome.published++;
+    }
   }
   return outcome;
 }

@@ -2,9 +2,17 @@ import type { Services } from "../context";
 import type { HandleSummary, JanusAdmin } from "../media/janus";
 import { VIDEOROOM_PLUGIN } from "../media/janus";
 import { readMediaToken } from "../media/tokens";
-import { listHandles, mayPublish, readGrants, syncMediaGrants, type MediaGrant } from "./media-access";
+import {
+  holdsGrant,
+  issuedFeeds,
+  listHandles,
+  mayPublish,
+  readGrants,
+  syncMediaGrants,
+  type MediaGrant,
+} from "./media-access";
 import { ROOM_DESCRIPTION_PREFIX, createRoom, roomOf } from "./media-rooms";
-import { clearMediaState, replaceMediaState } from "./media-state";
+import { clearMediaState, mergeMediaState, readMediaState, replaceMediaState } from "./media-state";
 import type { MediaFeedView } from "./participant-events";
 
 // The media.reconcile job: makes every media server match Postgres and presence, whatever was missed
@@ -40,9 +48,16 @@ async function reconcileServer(services: ReconcileServices, admin: JanusAdmin): 
     where: { mediaServerId: serverId, status: "LIVE", mediaRoomId: { not: null } },
     select: { id: true, mediaRoomId: true, mediaRoomSecret: true },
   });
-  try {
-    await admin.info();
-  } catch {
+  // One slow answer is not an outage: asked twice before every class on it is marked unavailable.
+  const answers = await admin.info().then(
+    () => true,
+    () =>
+      admin.info().then(
+        () => true,
+        () => false,
+      ),
+  );
+  if (!answers) {
     counts.up = false;
     for (const session of live) await replaceMediaState(services, session.id, { available: false, feeds: [] });
     return counts;
@@ -80,36 +95,43 @@ async function reconcileServer(services: ReconcileServices, admin: JanusAdmin): 
     } else services.logger.warn({ serverId, room: room.room }, "media: a Livehall room no session knows; left alone");
   }
 
-  // Handles: only tabs holding a grant keep theirs; only their own feeds may publish.
+  // Handles: only stays holding a grant keep theirs, in their own session's room; only their own
+  // feeds may publish or be held. What the scan found is checked again just before acting on it.
   const grantsBySession = new Map(
     await Promise.all(live.map(async (session) => [session.id, await readGrants(services, session.id)] as const)),
   );
-  const feedsBySession = new Map<string, MediaFeedView[]>(live.map((session) => [session.id, []]));
+  const stateBefore = new Map(
+    await Promise.all(live.map(async (session) => [session.id, await readMediaState(services, session.id)] as const)),
+  );
+  const seenFeeds = new Map<string, MediaFeedView[]>(live.map((session) => [session.id, []]));
   for (const handle of await listHandles(admin)) {
     if (handle.plugin !== VIDEOROOM_PLUGIN) continue;
     const verdict = judgeHandle(services, handle, grantsBySession, liveByRoom);
     if (verdict === "keep") continue;
     if (typeof verdict === "object") {
-      feedsBySession.get(verdict.sessionId)?.push(verdict.feed);
+      seenFeeds.get(verdict.sessionId)?.push(verdict.feed);
       continue;
     }
+    // A grant given after the snapshot (a tab that just asked) is no reason to detach.
+    if (verdict === "detach" && (await holdsGrant(services, readMediaToken(services.media.tokenKey, handle.token)))) {
+      const holder = readMediaToken(services.media.tokenKey, handle.token)!;
+      const session = live.find((candidate) => candidate.id === holder.sessionId);
+      if (handle.room == null || Number(session?.mediaRoomId) === handle.room) continue;
+    }
     if (verdict === "kick" && handle.room != null && handle.feedId != null) {
-      const session = liveByRoom.get(handle.room);
-      if (session) await admin.kick(handle.room, session.mediaRoomSecret ?? "", handle.feedId);
+      await admin.kick(handle.room, liveByRoom.get(handle.room)?.mediaRoomSecret ?? "", handle.feedId);
       counts.publishersKicked++;
     }
     await admin.detachHandle(handle.sessionId, handle.handleId);
     counts.handlesDetached++;
   }
   for (const session of live) {
-    await replaceMediaState(services, session.id, { available: true, feeds: feedsBySession.get(session.id) ?? [] });
+    await mergeMediaState(services, session.id, stateBefore.get(session.id)!, seenFeeds.get(session.id)!);
   }
 
-  // Tokens: only those of live grants stay registered.
+  // Tokens: only those of live stays stay registered.
   for (const token of await admin.listTokens()) {
-    const holder = readMediaToken(services.media.tokenKey, token);
-    const grants = holder ? grantsBySession.get(holder.sessionId) : undefined;
-    if (holder && grants?.has(holder.connectionId)) continue;
+    if (await holdsGrant(services, readMediaToken(services.media.tokenKey, token))) continue;
     await admin.removeToken(token);
     counts.tokensRemoved++;
   }
@@ -126,15 +148,17 @@ function judgeHandle(
 ): Verdict {
   const holder = readMediaToken(services.media.tokenKey, handle.token);
   const grants = holder ? grantsBySession.get(holder.sessionId) : undefined;
-  if (!holder || !grants?.has(holder.connectionId)) return "detach";
-  if (handle.role !== "publisher" || handle.room == null || handle.feedId == null) return "keep";
+  if (!holder || grants?.get(holder.connectionId)?.stay !== holder.stay) return "detach";
+  // In a room at all, then only in its own session's room.
+  if (handle.room == null) return "keep";
   const session = liveByRoom.get(handle.room);
-  const allowed =
-    session && session.id === holder.sessionId
-      ? mayPublish(services, grants, session.id, handle.token, handle.feedId)
-      : null;
-  if (!allowed) return "kick";
-  return handle.publishing ? { sessionId: session!.id, feed: { id: handle.feedId, kind: allowed.kind } } : "keep";
+  if (session?.id !== holder.sessionId) return "detach";
+  if (handle.role !== "publisher" || handle.feedId == null) return "keep";
+  const allowed = mayPublish(services, grants, session.id, handle.token, handle.feedId);
+  // A silent publisher-type join is how every tab watches; holding an issued feed id, or sending,
+  // needs the right to that feed.
+  if (!allowed) return handle.publishing || issuedFeeds(grants).has(handle.feedId) ? "kick" : "keep";
+  return handle.publishing ? { sessionId: session.id, feed: { id: handle.feedId, kind: allowed.kind } } : "keep";
 }
 
 /** The job's report: the servers' counts added up, and how many servers did not answer. */
@@ -147,6 +171,9 @@ export function mediaReconcileTotals(results: MediaServerCounts[]): Record<strin
   return totals;
 }
 
+/** Longest one server's reconcile may hold its lock (a run that dies keeps others out no longer). */
+const RECONCILE_LOCK_MS = 60_000;
+
 /** The media.reconcile job: every configured server, one after the other. */
 export async function reconcileMedia(services: ReconcileServices): Promise<MediaServerCounts[]> {
   // Live sessions placed nowhere yet (started while no server was configured) get a room first.
@@ -157,7 +184,15 @@ export async function reconcileMedia(services: ReconcileServices): Promise<Media
   for (const session of unplaced) await roomOf(services, session.id);
   const results: MediaServerCounts[] = [];
   for (const serverId of services.media.ids) {
-    results.push(await reconcileServer(services, services.media.admin(serverId)!));
+    // One run per server at a time, across workers (a scheduled run and an admin's Run now).
+    const lock = services.keys.mediaReconcileLock(serverId);
+    const token = crypto.randomUUID();
+    if ((await services.redis.set(lock, token, "PX", RECONCILE_LOCK_MS, "NX")) !== "OK") continue;
+    try {
+      results.push(await reconcileServer(services, services.media.admin(serverId)!));
+    } finally {
+      if ((await services.redis.get(lock)) === token) await services.redis.del(lock);
+    }
   }
   return results;
 }

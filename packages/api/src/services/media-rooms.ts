@@ -1,8 +1,7 @@
 import { randomBytes, randomInt } from "node:crypto";
 import type { Services } from "../context";
 import type { JanusAdmin } from "../media/janus";
-import { mintMediaToken } from "../media/tokens";
-import { readGrants, syncMediaGrants, type AccessServices } from "./media-access";
+import { readGrants, syncMediaGrants, tokenOf, type AccessServices } from "./media-access";
 import { clearMediaState } from "./media-state";
 
 // Rooms follow sessions: a session that goes live is placed on a media server and gets a VideoRoom
@@ -93,9 +92,7 @@ export function adminOf(services: Pick<Services, "media">, room: MediaRoom): Jan
 export async function createRoom(services: RoomServices, room: MediaRoom): Promise<void> {
   const admin = adminOf(services, room);
   const grants = await readGrants(services, room.sessionId);
-  const tokens = [...grants.keys()].map((connectionId) =>
-    mintMediaToken(services.media.tokenKey, room.sessionId, connectionId),
-  );
+  const tokens = [...grants].map(([connectionId, grant]) => tokenOf(services, room.sessionId, connectionId, grant));
   for (const token of tokens) await admin.addToken(token);
   await admin.createRoom({
     room: room.roomId,

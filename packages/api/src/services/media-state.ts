@@ -2,12 +2,15 @@ import type { Services } from "../context";
 import type { MediaFeedView, MediaStateView } from "./participant-events";
 import { publishParticipantEvent } from "./participants";
 
+/** A session's media keys (state, grants) expire this long after their last write; an ended session's go sooner. */
+export const MEDIA_KEYS_TTL_SECONDS = 24 * 60 * 60;
+
 // What subscribers of a session see of its media: one Redis hash per session, field "available"
 // ("1" or "0": its room exists on a reachable server) and one field per live feed (feed id → kind).
 // Written by the Janus event handler (a feed starts or stops) and the reconcile job (the truth read
 // back from Janus); each change is published on the participant stream as a "media" event.
 
-type StateServices = Pick<Services, "redis" | "keys" | "events">;
+type StateServices = Pick<Services, "db" | "redis" | "keys" | "events" | "clock">;
 
 const AVAILABLE = "available";
 
@@ -42,7 +45,9 @@ async function changeState(
 }
 
 export function feedStarted(services: StateServices, sessionId: string, feed: MediaFeedView) {
-  return changeState(services, sessionId, (key) => services.redis.hset(key, String(feed.id), feed.kind));
+  return changeState(services, sessionId, (key) =>
+    services.redis.multi().hset(key, String(feed.id), feed.kind).expire(key, MEDIA_KEYS_TTL_SECONDS).exec(),
+  );
 }
 
 export function feedsStopped(services: StateServices, sessionId: string, feedIds: number[]) {
@@ -60,6 +65,27 @@ export function replaceMediaState(services: StateServices, sessionId: string, st
       .del(key)
       .hset(key, ...fields)
       .exec();
+  });
+}
+
+/**
+ * The reconcile job's view of a session's feeds, applied without losing what happened during its scan:
+ * a feed that was live before the scan and not seen in it stopped; a feed seen sending is live; a feed
+ * that started during the scan (in neither) stays. The room answers, so the media is available.
+ */
+export function mergeMediaState(
+  services: StateServices,
+  sessionId: string,
+  before: MediaStateView,
+  seen: MediaFeedView[],
+) {
+  const seenIds = new Set(seen.map((feed) => feed.id));
+  const stopped = before.feeds.filter((feed) => !seenIds.has(feed.id)).map((feed) => String(feed.id));
+  return changeState(services, sessionId, async (key) => {
+    const multi = services.redis.multi().hset(key, AVAILABLE, "1");
+    if (stopped.length > 0) multi.hdel(key, ...stopped);
+    for (const feed of seen) multi.hset(key, String(feed.id), feed.kind);
+    await multi.expire(key, MEDIA_KEYS_TTL_SECONDS).exec();
   });
 }
 

@@ -9,7 +9,7 @@ export interface MediaServerStatus {
   up: boolean;
   version: string | null;
   /** Livehall's rooms on it, with their sessions: feeds being sent and tabs watching (admin view only). */
-  rooms: { roomId: number; sessionId: string; sending: number; watching: number }[];
+  rooms: { roomId: number; sessionId: string; title: string | null; sending: number; watching: number }[];
   /** Janus sessions and handles on the server (every browser tab with media holds one session). */
   janusSessions: number;
   handles: number;
@@ -20,7 +20,7 @@ export interface MediaServerStatus {
  * `detail: true` also lists its rooms and counts its handles (the admin page).
  */
 export async function mediaServersStatus(
-  services: Pick<Services, "media">,
+  services: Pick<Services, "media" | "db">,
   { detail }: { detail: boolean },
 ): Promise<MediaServerStatus[]> {
   return Promise.all(
@@ -41,11 +41,18 @@ export async function mediaServersStatus(
         if (!detail) return status;
         const rooms = (await admin.listRooms()).filter((room) => room.description.startsWith(ROOM_DESCRIPTION_PREFIX));
         const handles = await listHandles(admin);
-        for (const room of rooms) {
+        const sessionIds = rooms.map((room) => room.description.slice(ROOM_DESCRIPTION_PREFIX.length));
+        const sessions = await services.db.liveSession.findMany({
+          where: { id: { in: sessionIds.filter((id) => /^[0-9a-f-]{36}$/.test(id)) } },
+          select: { id: true, title: true },
+        });
+        const titles = new Map(sessions.map((session) => [session.id, session.title]));
+        for (const [index, room] of rooms.entries()) {
           const inRoom = handles.filter((handle) => handle.room === room.room);
           status.rooms.push({
             roomId: room.room,
-            sessionId: room.description.slice(ROOM_DESCRIPTION_PREFIX.length),
+            sessionId: sessionIds[index]!,
+            title: titles.get(sessionIds[index]!) ?? null,
             sending: inRoom.filter((handle) => handle.publishing).length,
             watching: inRoom.filter((handle) => handle.role === "subscriber").length,
           });

@@ -8,7 +8,7 @@ import { loadInteraction } from "./room-interaction";
 import { OPEN_ROOM_EVENTS, roomChannel, type RoomEvent, type StoredRoomEvent } from "./room-events";
 import { REPLAY_MAX, roomScripts, type RoomMessage } from "./room-log";
 
-type RoomServices = Pick<Services, "db" | "redis" | "keys" | "config" | "clock" | "events">;
+type RoomServices = Pick<Services, "db" | "redis" | "keys" | "config" | "clock" | "events" | "media" | "logger">;
 
 /** A stream id ("ms-seq"), as the client hands it back; anything else means "no usable id". */
 const STREAM_ID = /^\d{1,16}-\d{1,16}$/;

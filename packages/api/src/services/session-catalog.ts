@@ -189,10 +189,11 @@ export async function startSession(
       status: "SCHEDULED",
       ...(early ? {} : { startsAt: { lte: new Date(now.getTime() + EARLY_START_CONFIRM_MS) } }),
     },
-    // Its media room is placed in the same statement, and created on the media server right after.
+    // Its media room is placed in the same statement, and created on the media server right after, in
+    // the background: a slow media server never holds up the start (media.reconcile retries).
     data: { status: "LIVE", startedAt: now, ...(await newRoomPlacement(services)) },
   });
-  if (count === 1) await openRoomSoon(services, sessionId);
+  if (count === 1) void openRoomSoon(services, sessionId);
   const session = await getSession(services, sessionId);
   if (count === 0 && session.status === "SCHEDULED") {
     throw appError(

@@ -38,7 +38,7 @@ export function MediaServerCard({ server }: { server: MediaServerStatus }) {
               {server.rooms.slice(0, ROOMS_SHOWN).map((room) => (
                 <li key={room.roomId} className="flex flex-wrap items-center justify-between gap-2 py-2">
                   <Link to={`/sessions/${room.sessionId}`} className="font-medium text-brand-700 hover:underline">
-                    Session room {room.roomId}
+                    {room.title ?? "A session of another deployment"}
                   </Link>
                   <span className="text-slate-600">
                     {room.sending} {room.sending === 1 ? "feed" : "feeds"} sent · {room.watching} watching
