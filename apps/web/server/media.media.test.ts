@@ -39,6 +39,24 @@ describe("/media/<serverId>/janus: the browser's way to Janus", () => {
   });
 });
 
+describe("/media/<serverId>/janus: a budget per client address", () => {
+  test("past the burst, 429 RATE_LIMITED with Retry-After; Janus is not asked", async () => {
+    const limited = await startTestServer({
+      env: { ROOM_RATE_MEDIA_PROXY_BURST: "3", ROOM_RATE_MEDIA_PROXY_PER_SECOND: "0.01" },
+    });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) statuses.push((await fetch(`${limited.url}/media/${serverId()}/janus/info`)).status);
+      expect(statuses).toEqual([200, 200, 200, 429, 429]);
+      const refused = await fetch(`${limited.url}/media/${serverId()}/janus/info`);
+      expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+      expect(await refused.json()).toMatchObject({ reason: "RATE_LIMITED" });
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
 describe("/media/events: Janus's event handler", () => {
   test("only Janus, with the media admin secret, may post; its events are handled", async () => {
     const post = (authorization?: string) =>

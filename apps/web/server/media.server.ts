@@ -1,6 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import http from "node:http";
-import { MEDIA_EVENTS_USER, handleMediaEvents, type Services } from "@livehall/api";
+import { MEDIA_EVENTS_USER, handleMediaEvents, spendRoomBudget, type Services } from "@livehall/api";
+import { TRPCError } from "@trpc/server";
 import express, { Router, type Request, type RequestHandler, type Response } from "express";
 
 /** SDP offers and trickled candidates are a few kB; nothing a browser sends Janus comes near this. */
@@ -91,10 +92,25 @@ export function mediaRouter(services: Services): Router {
     }
   });
   // The Janus API's own paths only: the root, /info, /<session> and /<session>/<handle>.
-  router.all(/^\/media\/([A-Za-z0-9_-]{1,64})\/janus(\/info|\/[0-9]{1,20}(?:\/[0-9]{1,20})?)?$/, (req, res) => {
+  router.all(/^\/media\/([A-Za-z0-9_-]{1,64})\/janus(\/info|\/[0-9]{1,20}(?:\/[0-9]{1,20})?)?$/, async (req, res) => {
     const admin = services.media.admin(req.params[0]!);
     if (!admin || (req.method !== "GET" && req.method !== "POST")) {
       res.status(404).json({ reason: "NOT_FOUND", message: "No such media server." });
+      return;
+    }
+    try {
+      await spendRoomBudget(services, "mediaProxy", req.ip ?? "unknown");
+    } catch (error) {
+      if (!(error instanceof TRPCError) || error.code !== "TOO_MANY_REQUESTS") {
+        // Redis is down: no budget can be kept, and the room is failing anyway.
+        res.status(503).json({ reason: "SERVICE_UNAVAILABLE", message: "Try again in a moment." });
+        return;
+      }
+      const retryAfterMs = (error.cause as { retryAfterMs?: number } | undefined)?.retryAfterMs ?? 1_000;
+      res
+        .status(429)
+        .set("retry-after", String(Math.ceil(retryAfterMs / 1000)))
+        .json({ reason: "RATE_LIMITED", message: "Too many media requests from this address. Try again shortly." });
       return;
     }
     const target = new URL(`${admin.server.apiUrl}${req.params[1] ?? ""}`);

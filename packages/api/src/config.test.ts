@@ -79,6 +79,7 @@ describe("config", () => {
       participantCount: { burst: 60, perSecond: 2 },
       stream: { burst: 60, perSecond: 1 },
       media: { burst: 30, perSecond: 0.5 },
+      mediaProxy: { burst: 300, perSecond: 30 },
       chat: { burst: 5, perSecond: 0.5 },
       reaction: { burst: 10, perSecond: 2 },
       action: { burst: 30, perSecond: 2 },

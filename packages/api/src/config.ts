@@ -105,6 +105,12 @@ const roomLimitsSchema = z.object({
   /** Media rights (each registers a token with Janus): a tab asks on joining and after each media reconnect. */
   ROOM_RATE_MEDIA_BURST: count(30),
   ROOM_RATE_MEDIA_PER_SECOND: perSecond(0.5),
+  /**
+   * Requests through the /media proxy to Janus, per client IP (a classroom behind one address shares
+   * it): each tab long-polls and trickles candidates, a few requests a second at most.
+   */
+  ROOM_RATE_MEDIA_PROXY_BURST: count(300),
+  ROOM_RATE_MEDIA_PROXY_PER_SECOND: perSecond(30),
   /** Chat messages and questions per user (docs/decisions/018): 5 at once, then one per 2 s (5 per 10 s). */
   ROOM_RATE_CHAT_BURST: count(5),
   ROOM_RATE_CHAT_PER_SECOND: perSecond(0.5),
@@ -132,6 +138,7 @@ export type RoomProcedure =
   | "participantCount"
   | "stream"
   | "media"
+  | "mediaProxy"
   | "chat"
   | "reaction"
   | "action";
@@ -148,6 +155,7 @@ function toRoomRates(env: z.output<typeof roomLimitsSchema>): Record<RoomProcedu
     },
     stream: { burst: env.ROOM_RATE_STREAM_BURST, perSecond: env.ROOM_RATE_STREAM_PER_SECOND },
     media: { burst: env.ROOM_RATE_MEDIA_BURST, perSecond: env.ROOM_RATE_MEDIA_PER_SECOND },
+    mediaProxy: { burst: env.ROOM_RATE_MEDIA_PROXY_BURST, perSecond: env.ROOM_RATE_MEDIA_PROXY_PER_SECOND },
     chat: { burst: env.ROOM_RATE_CHAT_BURST, perSecond: env.ROOM_RATE_CHAT_PER_SECOND },
     reaction: { burst: env.ROOM_RATE_REACTION_BURST, perSecond: env.ROOM_RATE_REACTION_PER_SECOND },
     action: { burst: env.ROOM_RATE_ACTION_BURST, perSecond: env.ROOM_RATE_ACTION_PER_SECOND },

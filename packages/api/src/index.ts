@@ -42,6 +42,7 @@ export {
 export { endOverrunSessions } from "./services/session-ending";
 export { mediaReconcileTotals, reconcileMedia, type MediaServerCounts } from "./services/media-reconcile";
 export { handleMediaEvents } from "./services/media-events";
+export { spendRoomBudget } from "./services/room-limits";
 /** The user Janus's event handler posts as (its password is the media admin secret). */
 export { EVENTS_USER as MEDIA_EVENTS_USER } from "@livehall/media-server";
 export { mediaServersStatus, type MediaServerStatus } from "./services/media-status";
