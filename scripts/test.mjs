@@ -56,11 +56,16 @@ function record(name, ok, ms, note = "") {
   results.push({ name, ok, ms, note });
 }
 
-/** A check step: runs to the end whatever happens, recorded as passed or failed. */
-async function check(name, command, args, env, { runsTests = false } = {}) {
-  console.log(`\n${color.cyan("▸")} ${color.bold(name)}: ${[command, ...args].join(" ")}`);
+/**
+ * A check step: runs to the end whatever happens, recorded as passed or failed. `buffered`: its output
+ * is printed whole when it ends (for checks that run side by side).
+ */
+async function check(name, command, args, env, { runsTests = false, buffered = false } = {}) {
+  const header = `\n${color.cyan("▸")} ${color.bold(name)}: ${[command, ...args].join(" ")}`;
+  if (!buffered) console.log(header);
   const started = Date.now();
-  const result = await run(command, args, { env, cwd: ROOT, tee: runsTests });
+  const result = await run(command, args, { env, cwd: ROOT, tee: runsTests, capture: buffered });
+  if (buffered) process.stdout.write(`${header}\n${result.output}`);
   const ok = result.code === 0;
   const counted = runsTests ? countTests(result.output) : { passed: 0, failed: 0 };
   testCounts.passed += counted.passed;
@@ -154,14 +159,23 @@ async function main() {
   await check("scripts", process.execPath, ["--test", "--test-reporter=spec", "scripts/lib/"], env, {
     runsTests: true,
   });
-  await check("typecheck", NPX, ["turbo", "run", "typecheck", "--continue", "--output-logs=new-only"], env);
-  // The root scripts are not a workspace: checked here directly.
-  await check("typecheck scripts", NPX, ["tsc", "-p", "scripts"], env);
-  await check("lint", NPX, ["turbo", "run", "lint", "--continue", "--output-logs=new-only"], env);
-  await check("lint scripts", NPX, ["eslint", "scripts", "eslint.config.js"], env);
-  await check("format", NPX, ["prettier", "--check", "--log-level=warn", "."], env);
-  await check("unused code", NPX, ["knip"], env);
-  await check("copy-paste", NPX, ["jscpd", "--silent", "apps", "packages", "scripts", "bench"], env);
+  // The static checks, two at a time: most are one process on one core, and this machine has two.
+  const staticChecks = [
+    ["typecheck", NPX, ["turbo", "run", "typecheck", "--continue", "--output-logs=new-only"]],
+    // The root scripts are not a workspace: checked here directly.
+    ["typecheck scripts", NPX, ["tsc", "-p", "scripts"]],
+    ["lint", NPX, ["turbo", "run", "lint", "--continue", "--output-logs=new-only"]],
+    ["lint scripts", NPX, ["eslint", "scripts", "eslint.config.js"]],
+    ["format", NPX, ["prettier", "--check", "--log-level=warn", "."]],
+    ["unused code", NPX, ["knip"]],
+    ["copy-paste", NPX, ["jscpd", "--silent", "apps", "packages", "scripts", "bench"]],
+  ];
+  const nextCheck = async () => {
+    for (let step = staticChecks.shift(); step; step = staticChecks.shift()) {
+      await check(step[0], step[1], step[2], env, { buffered: true });
+    }
+  };
+  await Promise.all([nextCheck(), nextCheck()]);
   // One workspace at a time: each Vitest run already spreads its files over the cores.
   await check("test", NPX, ["turbo", "run", "test", "--continue", "--concurrency=1"], env, { runsTests: true });
   return summary();
