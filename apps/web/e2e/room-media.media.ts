@@ -1,0 +1,381 @@
+import { mkdir } from "node:fs/promises";
+import type { Services } from "@livehall/api";
+import { waitFor } from "@livehall/testing";
+import type { Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import {
+  artifactsDir,
+  expectNoProblems,
+  screenshot,
+  seriousViolations,
+  startE2E,
+  visit,
+  type E2E,
+  type E2EPage,
+} from "./harness";
+import {
+  createLiveSession,
+  joinRoom,
+  markDocument,
+  phaseOf,
+  signInThroughApi,
+  stillSameDocument,
+} from "./room-helpers";
+
+// The room's media end to end, through the real page (apps/web/app/lib/media, components/room/media):
+// inside the media namespace, with this web server, the run's Janus and Chromium's fake camera,
+// microphone and screen. Each page records what it opened and created (an init script wraps
+// getUserMedia, getDisplayMedia and RTCPeerConnection; the app itself has no test hooks), so the
+// tests can read the received stats and see that tracks ended and connections closed. Tests wait
+// for outcomes with deadlines and print the times they saw; they assert none.
+
+/** The port Janus's event handler posts to (vitest.media.config.ts configures the run's Janus with it). */
+const APP_PORT = Number(new URL(process.env.LIVEHALL_MEDIA_EVENTS_URL!).port);
+const FAKE_DEVICES = [
+  "--use-fake-device-for-media-stream",
+  "--use-fake-ui-for-media-stream",
+  "--auto-select-desktop-capture-source=Entire screen",
+  "--autoplay-policy=no-user-gesture-required",
+];
+
+let e2e: E2E;
+let services: Services;
+const opened: E2EPage[] = [];
+beforeAll(async () => {
+  e2e = await startE2E({ port: APP_PORT, chromiumArgs: FAKE_DEVICES });
+  services = e2e.server.services;
+  await mkdir(artifactsDir, { recursive: true });
+});
+afterAll(() => e2e?.close());
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((page) => page.context().close().catch(() => undefined)));
+});
+
+/** Runs in every page before the app: keeps what the page opened (tracks) and created (PeerConnections). */
+function recordMedia() {
+  const media = { tracks: [] as MediaStreamTrack[], pcs: [] as RTCPeerConnection[] };
+  Object.assign(window, { __media: media });
+  const devices = navigator.mediaDevices;
+  const getUserMedia = devices.getUserMedia.bind(devices);
+  devices.getUserMedia = async (constraints) => {
+    const stream = await getUserMedia(constraints);
+    media.tracks.push(...stream.getTracks());
+    return stream;
+  };
+  const getDisplayMedia = devices.getDisplayMedia.bind(devices);
+  devices.getDisplayMedia = async (constraints) => {
+    const stream = await getDisplayMedia(constraints);
+    media.tracks.push(...stream.getTracks());
+    return stream;
+  };
+  const captureStream = HTMLCanvasElement.prototype.captureStream;
+  HTMLCanvasElement.prototype.captureStream = function (frameRate?: number) {
+    const stream = captureStream.call(this, frameRate);
+    media.tracks.push(...stream.getTracks());
+    return stream;
+  };
+  const Native = window.RTCPeerConnection;
+  window.RTCPeerConnection = class extends Native {
+    constructor(configuration?: RTCConfiguration) {
+      super(configuration);
+      media.pcs.push(this);
+    }
+  };
+}
+
+interface Received {
+  /** Per open PeerConnection that receives video: frames decoded so far. */
+  videoFrames: number[];
+  audioPackets: number;
+  openPcs: number;
+  livePcs: number;
+}
+
+/** What the page receives right now, over its PeerConnections that are not closed. */
+function received(page: Page): Promise<Received> {
+  return page.evaluate(async () => {
+    const { pcs } = (window as unknown as { __media: { pcs: RTCPeerConnection[] } }).__media;
+    const result = { videoFrames: [] as number[], audioPackets: 0, openPcs: 0, livePcs: 0 };
+    for (const pc of pcs) {
+      if (pc.connectionState === "closed") continue;
+      result.openPcs++;
+      if (pc.connectionState === "connected") result.livePcs++;
+      let frames: number | null = null;
+      (await pc.getStats()).forEach((report: Record<string, unknown>) => {
+        if (report.type !== "inbound-rtp") return;
+        if (report.kind === "video") frames = (frames ?? 0) + Number(report.framesDecoded ?? 0);
+        if (report.kind === "audio") result.audioPackets += Number(report.packetsReceived ?? 0);
+      });
+      if (frames !== null) result.videoFrames.push(frames);
+    }
+    return result;
+  });
+}
+
+/** The states of every track the page opened, and of every PeerConnection it created. */
+function localMedia(page: Page): Promise<{ tracks: string[]; pcs: string[] }> {
+  return page.evaluate(() => {
+    const media = (window as unknown as { __media: { tracks: MediaStreamTrack[]; pcs: RTCPeerConnection[] } })
+      .__media;
+    return {
+      tracks: media.tracks.map((track) => track.readyState),
+      pcs: media.pcs.map((pc) => pc.connectionState),
+    };
+  });
+}
+
+/**
+ * Waits until the page decodes `feeds` video feeds with growing frame counts (and audio packets
+ * arrive); prints how long that took.
+ */
+async function receives(page: Page, feeds: number, what: string, since = Date.now()) {
+  let first: number[] = [];
+  await waitFor(
+    async () => {
+      const now = await received(page);
+      const decoding = now.videoFrames.filter((frames) => frames > 0);
+      if (first.length < feeds) {
+        first = decoding.length >= feeds ? now.videoFrames : [];
+        return false;
+      }
+      const growing = now.videoFrames.filter((frames, index) => frames > (first[index] ?? Infinity)).length;
+      return growing >= feeds && now.audioPackets > 0;
+    },
+    { what, timeoutMs: 30_000, intervalMs: 250 },
+  );
+  const now = await received(page);
+  console.log(
+    `${what}: after ${Date.now() - since} ms, frames decoded per feed ${now.videoFrames.join(" / ")}, ${now.audioPackets} audio packets`,
+  );
+  return now;
+}
+
+async function emailOf(userId: string) {
+  return (await services.db.user.findUniqueOrThrow({ where: { id: userId }, select: { email: true } })).email;
+}
+
+async function studentEmails(count: number) {
+  const rows = await services.db.user.findMany({
+    where: { role: "STUDENT" },
+    take: count,
+    orderBy: { email: "asc" },
+    select: { id: true, email: true },
+  });
+  expect(rows).toHaveLength(count);
+  return rows;
+}
+
+/** A signed-in page (own browser context) on the session's room, joined. */
+async function inRoom(email: string, sessionId: string, { join = true } = {}): Promise<E2EPage> {
+  const page = await e2e.newPage();
+  opened.push(page);
+  await page.context().addInitScript(recordMedia);
+  await signInThroughApi(page, e2e.url, email);
+  await visit(page, `/sessions/${sessionId}`);
+  if (join) {
+    await joinRoom(page);
+    await expect.poll(() => phaseOf(page), { timeout: 15_000 }).toBe("connected");
+  }
+  return page;
+}
+
+const mediaStatus = (page: Page) => page.getByTestId("media-status").getAttribute("data-media");
+const controls = (page: Page) => page.getByTestId("broadcast-controls");
+
+async function goLive(page: Page, sessionId: string) {
+  const started = Date.now();
+  await page.getByTestId("go-live").click();
+  await expect.poll(() => controls(page).getAttribute("data-camera"), { timeout: 20_000 }).toBe("live");
+  await waitFor(async () => (await mediaFeeds(sessionId)).includes("camera"), {
+    what: "the camera in the session's media state",
+  });
+  console.log(`instructor live (camera listed) ${Date.now() - started} ms after Go live`);
+}
+
+const mediaFeeds = async (sessionId: string) =>
+  Object.entries(await services.redis.hgetall(services.keys.mediaState(sessionId)))
+    .filter(([field]) => field !== "available")
+    .map(([, kind]) => kind);
+
+/** The Janus handles of one tab (its token names the session and the connection). */
+async function handlesOf(sessionId: string, connectionId: string) {
+  const session = await services.db.liveSession.findUniqueOrThrow({
+    where: { id: sessionId },
+    select: { mediaServerId: true },
+  });
+  const admin = services.media.admin(session.mediaServerId!)!;
+  const prefix = `lh1.${sessionId}.${connectionId}.`;
+  const found: { sessionId: number; handleId: number }[] = [];
+  for (const janusSession of await admin.listSessions()) {
+    for (const handleId of await admin.listHandles(janusSession)) {
+      const info = await admin.handleInfo(janusSession, handleId);
+      if (info?.token?.startsWith(prefix)) found.push({ sessionId: info.sessionId, handleId: info.handleId });
+    }
+  }
+  return { admin, handles: found };
+}
+
+const connectionIdOf = (page: Page, sessionId: string) =>
+  page.evaluate((id) => window.sessionStorage.getItem(`livehall:room:${id}:connection`)!, sessionId);
+
+/** Waits until every track the page opened has ended and every PeerConnection is closed. */
+async function released(page: Page, what: string, since: number) {
+  await waitFor(
+    async () => {
+      const { tracks, pcs } = await localMedia(page);
+      return tracks.every((state) => state === "ended") && pcs.every((state) => state === "closed");
+    },
+    { what, timeoutMs: 10_000 },
+  );
+  const { tracks, pcs } = await localMedia(page);
+  console.log(`${what}: ${tracks.length} tracks ended, ${pcs.length} connections closed after ${Date.now() - since} ms`);
+}
+
+async function noHandlesLeft(sessionId: string, connectionId: string, what: string, since: number) {
+  await waitFor(async () => (await handlesOf(sessionId, connectionId)).handles.length === 0, {
+    what,
+    timeoutMs: 15_000,
+  });
+  console.log(`${what}: Janus lists none ${Date.now() - since} ms after`);
+}
+
+describe("the room's video", () => {
+  test("the instructor goes live and shares a screen; two students watch and listen; Stop shows the placeholder", async () => {
+    const { session, instructorId } = await createLiveSession(services, "Media: the class you can see and hear");
+    const [ana, ben] = await studentEmails(2);
+
+    const teacher = await inRoom(await emailOf(instructorId), session.id, { join: false });
+    // The device check on the pre-join screen: preview and microphone level.
+    const checkStarted = Date.now();
+    await teacher.getByTestId("device-check").waitFor();
+    if (await teacher.getByTestId("start-device-check").isVisible()) await teacher.getByTestId("start-device-check").click();
+    await teacher.getByTestId("device-preview").waitFor({ timeout: 15_000 });
+    await expect
+      .poll(async () => Number(await teacher.getByTestId("microphone-level").getAttribute("aria-valuenow")), {
+        timeout: 15_000,
+      })
+      .toBeGreaterThan(0);
+    console.log(`device check: preview and a moving level meter ${Date.now() - checkStarted} ms after it started`);
+    await screenshot(teacher, "room-media-device-check", 1280);
+    expect(await seriousViolations(teacher, "device check")).toEqual([]);
+    await joinRoom(teacher);
+    await expect.poll(() => phaseOf(teacher), { timeout: 15_000 }).toBe("connected");
+    // Joining closed the check's preview: the camera is off until Go live.
+    await released(teacher, "the device check's preview after Join", Date.now());
+
+    const [first, second] = await Promise.all([inRoom(ana!.email, session.id), inRoom(ben!.email, session.id)]);
+    await expect(first.getByTestId("stage-placeholder")).toContainText("The instructor hasn't started the video yet");
+    const live = Date.now();
+    await goLive(teacher, session.id);
+    await Promise.all([
+      receives(first, 1, "first student receives the instructor's camera and microphone", live),
+      receives(second, 1, "second student receives the instructor's camera and microphone", live),
+    ]);
+    await expect.poll(() => mediaStatus(first)).toBe("live");
+
+    const shared = Date.now();
+    await teacher.getByTestId("share-screen").click();
+    await expect.poll(() => controls(teacher).getAttribute("data-screen"), { timeout: 20_000 }).toBe("live");
+    await Promise.all([
+      receives(first, 2, "first student receives the shared screen as a second feed", shared),
+      receives(second, 2, "second student receives the shared screen as a second feed", shared),
+    ]);
+    await expect(first.getByTestId("stage-layout")).toHaveAttribute("data-layout", "screen");
+    await expect(teacher.getByTestId("stage-layout")).toHaveAttribute("data-layout", "screen");
+
+    for (const width of [375, 1280]) {
+      await screenshot(teacher, "room-media-instructor-live", width);
+      await screenshot(first, "room-media-student-watching", width);
+    }
+    expect([
+      ...(await seriousViolations(teacher, "instructor live with a shared screen")),
+      ...(await seriousViolations(first, "student watching")),
+    ]).toEqual([]);
+
+    const stopped = Date.now();
+    await teacher.getByTestId("stop-broadcast").click();
+    await Promise.all(
+      [first, second].map((page) =>
+        expect(page.getByTestId("stage-placeholder")).toContainText("The instructor hasn't started the video yet", {
+          timeout: 15_000,
+        }),
+      ),
+    );
+    console.log(`students see the placeholder ${Date.now() - stopped} ms after Stop broadcast`);
+    // The instructor's camera, microphone and screen are off.
+    await released(teacher, "the instructor's devices after Stop broadcast", stopped);
+    for (const page of [teacher, first, second]) expectNoProblems(page);
+  });
+
+  test("a student's video reconnects by itself after Janus drops its handle: no reload, the same participant row", async () => {
+    const { session, instructorId } = await createLiveSession(services, "Media: reconnect");
+    const [ana] = await studentEmails(1);
+    const teacher = await inRoom(await emailOf(instructorId), session.id);
+    await goLive(teacher, session.id);
+    const student = await inRoom(ana!.email, session.id);
+    await receives(student, 1, "the student receives the instructor");
+    await markDocument(student);
+    const rowsBefore = await services.db.sessionParticipant.findMany({
+      where: { sessionId: session.id, userId: ana!.id },
+      select: { id: true, joinedAt: true, leftAt: true },
+    });
+    expect(rowsBefore).toHaveLength(1);
+
+    const connectionId = await connectionIdOf(student, session.id);
+    const { admin, handles } = await handlesOf(session.id, connectionId);
+    expect(handles.length).toBeGreaterThan(0);
+    const killed = Date.now();
+    for (const handle of handles) await admin.detachHandle(handle.sessionId, handle.handleId);
+    const pcsBefore = (await localMedia(student)).pcs.length;
+    // A new PeerConnection (a new Janus session and subscription) decodes the instructor again.
+    await waitFor(async () => (await localMedia(student)).pcs.length > pcsBefore, {
+      what: "a new connection after the handle was killed",
+      timeoutMs: 30_000,
+    });
+    await receives(student, 1, "the student receives the instructor again after the handle was killed", killed);
+    expect(await stillSameDocument(student)).toBe(true);
+    expect(await phaseOf(student)).toBe("connected");
+    const rowsAfter = await services.db.sessionParticipant.findMany({
+      where: { sessionId: session.id, userId: ana!.id },
+      select: { id: true, joinedAt: true, leftAt: true },
+    });
+    expect(rowsAfter).toEqual(rowsBefore);
+    expect((await handlesOf(session.id, connectionId)).handles.length).toBeGreaterThan(0);
+    for (const page of [teacher, student]) expectNoProblems(page);
+  });
+
+  test("Leave and pagehide end every local track, close the connections and leave no Janus handle of the tab", async () => {
+    const { session, instructorId } = await createLiveSession(services, "Media: release");
+    const [ana] = await studentEmails(1);
+    const teacher = await inRoom(await emailOf(instructorId), session.id);
+    const teacherTab = await connectionIdOf(teacher, session.id);
+    await goLive(teacher, session.id);
+    await teacher.getByTestId("share-screen").click();
+    await expect.poll(() => controls(teacher).getAttribute("data-screen"), { timeout: 20_000 }).toBe("live");
+    expect((await handlesOf(session.id, teacherTab)).handles.length).toBeGreaterThan(0);
+
+    const left = Date.now();
+    await teacher.getByTestId("leave").click();
+    await released(teacher, "after Leave, the instructor's tracks and connections", left);
+    await noHandlesLeft(session.id, teacherTab, "after Leave, the instructor tab's handles", left);
+
+    // Back in, live again, a student watching; then both pages are hidden (pagehide).
+    await teacher.getByRole("button", { name: "Rejoin" }).click();
+    await expect.poll(() => phaseOf(teacher), { timeout: 15_000 }).toBe("connected");
+    await goLive(teacher, session.id);
+    const student = await inRoom(ana!.email, session.id);
+    const studentTab = await connectionIdOf(student, session.id);
+    await receives(student, 1, "the student receives the instructor");
+
+    for (const [page, tab, who] of [
+      [student, studentTab, "student"],
+      [teacher, teacherTab, "instructor"],
+    ] as const) {
+      const hidden = Date.now();
+      await page.evaluate(() => window.dispatchEvent(new PageTransitionEvent("pagehide", { persisted: false })));
+      await released(page, `after pagehide, the ${who}'s tracks and connections`, hidden);
+      await noHandlesLeft(session.id, tab, `after pagehide, the ${who} tab's handles`, hidden);
+    }
+    for (const page of [teacher, student]) expectNoProblems(page);
+  });
+});
