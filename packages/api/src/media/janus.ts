@@ -235,13 +235,14 @@ export function createJanusAdmin(
 // Events pushed by Janus's HTTP event handler (sampleevh), reduced to what Livehall acts on.
 
 /** A VideoRoom publisher started, changed or stopped sending, or left. */
-export interface PublisherEvent {
-  kind: "published" | "unpublished";
-  sessionId: number;
-  handleId: number;
-  room: number;
-  feedId: number;
-}
+/**
+ * A publisher starting (with the Janus session and handle that publish) or stopping. A stop caused by
+ * the handle going away (detached, its session destroyed or timed out) comes without session and
+ * handle: Janus has already forgotten them.
+ */
+export type PublisherEvent =
+  | { kind: "published"; sessionId: number; handleId: number; room: number; feedId: number }
+  | { kind: "unpublished"; sessionId: number | null; handleId: number | null; room: number; feedId: number };
 
 const PUBLISHED = new Set(["published"]);
 const UNPUBLISHED = new Set(["unpublished", "leaving", "kicked"]);
@@ -262,8 +263,12 @@ export function publisherEvents(body: unknown): PublisherEvent[] {
     const name = String(data.event ?? "");
     const kind = PUBLISHED.has(name) ? "published" : UNPUBLISHED.has(name) ? "unpublished" : null;
     if (!kind || typeof data.room !== "number" || typeof data.id !== "number") continue;
-    if (typeof event.session_id !== "number" || typeof event.handle_id !== "number") continue;
-    found.push({ kind, sessionId: event.session_id, handleId: event.handle_id, room: data.room, feedId: data.id });
+    const sessionId = typeof event.session_id === "number" ? event.session_id : null;
+    const handleId = typeof event.handle_id === "number" ? event.handle_id : null;
+    if (kind === "unpublished") found.push({ kind, sessionId, handleId, room: data.room, feedId: data.id });
+    // Who publishes must be known: the handle's token decides whether it may.
+    else if (sessionId !== null && handleId !== null)
+      found.push({ kind, sessionId, handleId, room: data.room, feedId: data.id });
   }
   return found;
 }
