@@ -96,6 +96,8 @@ export async function loader({ params, context }: LoaderFunctionArgs) {
     now: Date.now(),
     heartbeatIntervalMs,
     backoff: clientBackoff,
+    /** This deployment has media servers: the room shows the class's video. */
+    media: context.services.config.media.servers.length > 0,
   };
 }
 
@@ -174,6 +176,7 @@ export default function SessionRoomPage() {
   // The class's video: from Join until the tab is out of the room (leave, end, removal, sign-out, pagehide).
   const media = useRoomMedia({
     sessionId: session.id,
+    enabled: loaded.media,
     phase: state.phase,
     media: state.participants.media,
     backoff: loaded.backoff,
@@ -259,13 +262,13 @@ export default function SessionRoomPage() {
                 onJoin={() => room?.start()}
               />
             ) : null}
-            {inRoom && beforeJoining && loaded.canHost && hydrated ? <DeviceCheck /> : null}
+            {inRoom && beforeJoining && loaded.media && loaded.canHost && hydrated ? <DeviceCheck /> : null}
             {inRoom ? <RoomNotices state={state} sessionId={session.id} onRejoin={() => room?.start()} /> : null}
             {inRoom && inside && waitingForInstructor ? <WaitingForInstructor name={session.instructor.name} /> : null}
             {!signedIn && signedOutReason ? (
               <SignedOutNotice reason={signedOutReason} here={`/sessions/${session.id}`} />
             ) : null}
-            {inRoom && inside ? (
+            {inRoom && inside && loaded.media ? (
               <MediaStage
                 connection={media.connection}
                 state={media.state}

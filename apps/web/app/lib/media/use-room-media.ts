@@ -21,11 +21,14 @@ const initial = () => INITIAL_MEDIA_STATE;
  */
 export function useRoomMedia({
   sessionId,
+  enabled,
   phase,
   media,
   backoff,
 }: {
   sessionId: string;
+  /** The deployment has media servers. */
+  enabled: boolean;
   phase: RoomPhase;
   /** The session's media state from the participant stream. */
   media: MediaStateView | null;
@@ -33,7 +36,7 @@ export function useRoomMedia({
 }): { connection: MediaConnection | null; state: MediaConnectionState } {
   const [connection, setConnection] = useState<MediaConnection | null>(null);
   // Started by "connected"; kept through the room's own reconnects.
-  const wanted = phase === "connected" || (connection !== null && KEEPS_MEDIA.has(phase));
+  const wanted = enabled && (phase === "connected" || (connection !== null && KEEPS_MEDIA.has(phase)));
   const { baseMs, capMs } = backoff;
 
   useEffect(() => {
