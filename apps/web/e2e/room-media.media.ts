@@ -48,7 +48,14 @@ beforeAll(async () => {
 });
 afterAll(() => e2e?.close());
 afterEach(async () => {
-  await Promise.all(opened.splice(0).map((page) => page.context().close().catch(() => undefined)));
+  await Promise.all(
+    opened.splice(0).map((page) =>
+      page
+        .context()
+        .close()
+        .catch(() => undefined),
+    ),
+  );
 });
 
 /** Runs in every page before the app: keeps what the page opened (tracks) and created (PeerConnections). */
@@ -115,8 +122,7 @@ function received(page: Page): Promise<Received> {
 /** The states of every track the page opened, and of every PeerConnection it created. */
 function localMedia(page: Page): Promise<{ tracks: string[]; pcs: string[] }> {
   return page.evaluate(() => {
-    const media = (window as unknown as { __media: { tracks: MediaStreamTrack[]; pcs: RTCPeerConnection[] } })
-      .__media;
+    const media = (window as unknown as { __media: { tracks: MediaStreamTrack[]; pcs: RTCPeerConnection[] } }).__media;
     return {
       tracks: media.tracks.map((track) => track.readyState),
       pcs: media.pcs.map((pc) => pc.connectionState),
@@ -229,7 +235,9 @@ async function released(page: Page, what: string, since: number) {
     { what, timeoutMs: 10_000 },
   );
   const { tracks, pcs } = await localMedia(page);
-  console.log(`${what}: ${tracks.length} tracks ended, ${pcs.length} connections closed after ${Date.now() - since} ms`);
+  console.log(
+    `${what}: ${tracks.length} tracks ended, ${pcs.length} connections closed after ${Date.now() - since} ms`,
+  );
 }
 
 async function noHandlesLeft(sessionId: string, connectionId: string, what: string, since: number) {
@@ -249,7 +257,8 @@ describe("the room's video", () => {
     // The device check on the pre-join screen: preview and microphone level.
     const checkStarted = Date.now();
     await teacher.getByTestId("device-check").waitFor();
-    if (await teacher.getByTestId("start-device-check").isVisible()) await teacher.getByTestId("start-device-check").click();
+    if (await teacher.getByTestId("start-device-check").isVisible())
+      await teacher.getByTestId("start-device-check").click();
     await teacher.getByTestId("device-preview").waitFor({ timeout: 15_000 });
     await expect
       .poll(async () => Number(await teacher.getByTestId("microphone-level").getAttribute("aria-valuenow")), {

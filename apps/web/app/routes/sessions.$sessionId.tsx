@@ -440,7 +440,9 @@ function RoomActions({
   return (
     <div className="flex flex-col gap-3 border-t border-slate-900/5 pt-5 lg:items-end lg:border-0 lg:pt-0">
       <div className="flex flex-wrap items-center justify-between gap-3 lg:justify-end">
-        {beforeJoining ? null : <ConnectionStatus state={state} onRetry={onRetry} media={media} className="lg:justify-end" />}
+        {beforeJoining ? null : (
+          <ConnectionStatus state={state} onRetry={onRetry} media={media} className="lg:justify-end" />
+        )}
         {INSIDE.has(state.phase) ? (
           <Button variant="secondary" onClick={onLeave} data-testid="leave">
             <DoorIcon className="size-4" />

@@ -1,5 +1,12 @@
 import { describe, expect, test } from "vitest";
-import { DEVICE_CHOICE_KEY, constraintsFor, describeDeviceError, levelOf, loadDeviceChoice, saveDeviceChoice } from "./devices";
+import {
+  DEVICE_CHOICE_KEY,
+  constraintsFor,
+  describeDeviceError,
+  levelOf,
+  loadDeviceChoice,
+  saveDeviceChoice,
+} from "./devices";
 
 function memoryStore(initial: Record<string, string> = {}) {
   const values = new Map(Object.entries(initial));

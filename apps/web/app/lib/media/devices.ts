@@ -67,7 +67,10 @@ export function constraintsFor(choice: DeviceChoice, { audio = true, video = tru
 export type DeviceProblemKind = "blocked" | "missing" | "busy" | "insecure" | "cancelled" | "unknown";
 
 /** What went wrong opening a device, in words a person can act on. */
-export function describeDeviceError(error: unknown, what: "devices" | "screen" = "devices"): MediaProblem & {
+export function describeDeviceError(
+  error: unknown,
+  what: "devices" | "screen" = "devices",
+): MediaProblem & {
   kind: DeviceProblemKind;
 } {
   const name = error instanceof Error || error instanceof DOMException ? error.name : "";

@@ -45,7 +45,8 @@ interface Waiter {
 }
 
 let counter = 0;
-const transaction = () => `lh${Date.now().toString(36)}${(counter++).toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+const transaction = () =>
+  `lh${Date.now().toString(36)}${(counter++).toString(36)}${Math.random().toString(36).slice(2, 8)}`;
 
 function errorOf(answer: Json): JanusRequestError {
   const data = answer.plugindata?.data ?? {};
@@ -183,7 +184,8 @@ export class JanusSession {
         for (const event of events) this.dispatch(event);
       } catch (error) {
         if (!this.polling) return;
-        if (++failures >= POLL_FAILURES_LOST) return this.lose(error instanceof Error ? error : new Error(String(error)));
+        if (++failures >= POLL_FAILURES_LOST)
+          return this.lose(error instanceof Error ? error : new Error(String(error)));
         await new Promise((resolve) => setTimeout(resolve, POLL_RETRY_MS));
       }
     }
@@ -232,7 +234,10 @@ export class JanusHandle {
   ) {}
 
   /** A VideoRoom request; resolves with its plugin data and JSEP, rejects with VideoRoom's error. */
-  async message(body: Json, jsep?: RTCSessionDescriptionInit): Promise<{ data: Json; jsep?: RTCSessionDescriptionInit }> {
+  async message(
+    body: Json,
+    jsep?: RTCSessionDescriptionInit,
+  ): Promise<{ data: Json; jsep?: RTCSessionDescriptionInit }> {
     const answer = await this.session.request(`/${this.session.id}/${this.id}`, {
       janus: "message",
       body,

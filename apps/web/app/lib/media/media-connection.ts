@@ -490,13 +490,12 @@ export class MediaConnection {
         },
         onGone: () => {
           // Our own feed closed by the server (a restart, a revoked right): reconnect and publish again.
-          if (this.publications.get(kind) === publication) this.fail(epoch, new Error("The broadcast was interrupted."));
+          if (this.publications.get(kind) === publication)
+            this.fail(epoch, new Error("The broadcast was interrupted."));
         },
       });
       if (epoch !== this.epoch || !this.wantLive.has(kind)) return handle.detach();
-      const peer = this.newPeerConnection(handle, epoch, () =>
-        this.dispatch({ type: "local", kind, state: "live" }),
-      );
+      const peer = this.newPeerConnection(handle, epoch, () => this.dispatch({ type: "local", kind, state: "live" }));
       const publication: Publication = { ...peer, kind };
       this.publications.set(kind, publication);
       for (const track of stream.getTracks()) peer.pc.addTrack(track, stream);
@@ -530,8 +529,13 @@ export class MediaConnection {
   /** Numbers per feed for the development debug panel. */
   async stats(): Promise<FeedStatsRow[]> {
     const rows: FeedStatsRow[] = [];
-    const peers: { key: string; feedId: number; kind: FeedKind; direction: "send" | "receive"; pc: RTCPeerConnection }[] =
-      [];
+    const peers: {
+      key: string;
+      feedId: number;
+      kind: FeedKind;
+      direction: "send" | "receive";
+      pc: RTCPeerConnection;
+    }[] = [];
     for (const subscription of this.subscriptions.values()) {
       peers.push({
         key: `r${subscription.feed.id}`,

@@ -136,7 +136,10 @@ describe("the status indicator", () => {
     ).toBe("Video live");
     expect(
       mediaIndicator(
-        state({ status: "connected", local: { ...INITIAL_MEDIA_STATE.local, screen: { state: "live", stream: null } } }),
+        state({
+          status: "connected",
+          local: { ...INITIAL_MEDIA_STATE.local, screen: { state: "live", stream: null } },
+        }),
         null,
       ).kind,
     ).toBe("live");

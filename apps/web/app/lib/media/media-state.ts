@@ -175,7 +175,8 @@ export function mediaRetryDelay(attempt: number, backoff: Backoff, random: () =>
 /** After this many failed attempts in a row the room says plainly that media cannot connect (and keeps trying). */
 export const CANNOT_CONNECT_AFTER = 3;
 
-const MEDIA_SERVER_DOWN = "Video is not available right now. The room keeps trying; you can stay in the session meanwhile.";
+const MEDIA_SERVER_DOWN =
+  "Video is not available right now. The room keeps trying; you can stay in the session meanwhile.";
 
 const TRANSIENT = new Set(["RATE_LIMITED", "ACCESS_TOKEN_EXPIRED"]);
 

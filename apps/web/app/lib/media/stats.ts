@@ -70,7 +70,9 @@ export function summarizeStats(
     : "none yet";
   const seconds = previous ? (now - previous.at) / 1000 : 0;
   const bitrateKbps =
-    previous && seconds > 0 && bytes >= previous.bytes ? Math.round(((bytes - previous.bytes) * 8) / seconds / 1000) : null;
+    previous && seconds > 0 && bytes >= previous.bytes
+      ? Math.round(((bytes - previous.bytes) * 8) / seconds / 1000)
+      : null;
   return {
     stats: { direction, bitrateKbps, packetsLost, framesPerSecond, iceState, candidatePair },
     sample: { bytes, at: now },

@@ -100,7 +100,10 @@ export function DeviceCheck() {
 
   const percent = Math.round(level * 100);
   const current = (kind: "audio" | "video") =>
-    stream?.getTracks().find((track) => track.kind === kind)?.getSettings().deviceId ?? "";
+    stream
+      ?.getTracks()
+      .find((track) => track.kind === kind)
+      ?.getSettings().deviceId ?? "";
 
   return (
     <Card as="section" aria-labelledby="device-check-title" className="p-5 sm:p-6" data-testid="device-check">

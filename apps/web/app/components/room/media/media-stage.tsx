@@ -111,7 +111,9 @@ export function MediaStage({
             />
           ) : null}
           {cameraTile}
-          {!screen && !camera ? <Placeholder publisher={publisher} state={state} indicatorHint={indicator.hint} /> : null}
+          {!screen && !camera ? (
+            <Placeholder publisher={publisher} state={state} indicatorHint={indicator.hint} />
+          ) : null}
         </div>
       </div>
       {publisher && connection ? <BroadcastControls connection={connection} state={state} /> : null}
