@@ -62,25 +62,36 @@ afterEach(async () => {
 
 /** Runs in every page before the app: keeps what the page opened (tracks) and created (PeerConnections). */
 function recordMedia() {
-  const media = { tracks: [] as MediaStreamTrack[], pcs: [] as RTCPeerConnection[] };
+  const media = {
+    tracks: [] as MediaStreamTrack[],
+    /** Where each track came from: "user" (camera, microphone), "display" (screen), "canvas". */
+    sources: [] as string[],
+    pcs: [] as RTCPeerConnection[],
+  };
+  const keep = (stream: MediaStream, source: string) => {
+    for (const track of stream.getTracks()) {
+      media.tracks.push(track);
+      media.sources.push(source);
+    }
+  };
   Object.assign(window, { __media: media });
   const devices = navigator.mediaDevices;
   const getUserMedia = devices.getUserMedia.bind(devices);
   devices.getUserMedia = async (constraints) => {
     const stream = await getUserMedia(constraints);
-    media.tracks.push(...stream.getTracks());
+    keep(stream, "user");
     return stream;
   };
   const getDisplayMedia = devices.getDisplayMedia.bind(devices);
   devices.getDisplayMedia = async (constraints) => {
     const stream = await getDisplayMedia(constraints);
-    media.tracks.push(...stream.getTracks());
+    keep(stream, "display");
     return stream;
   };
   const captureStream = HTMLCanvasElement.prototype.captureStream;
   HTMLCanvasElement.prototype.captureStream = function (frameRate?: number) {
     const stream = captureStream.call(this, frameRate);
-    media.tracks.push(...stream.getTracks());
+    keep(stream, "canvas");
     return stream;
   };
   const Native = window.RTCPeerConnection;
@@ -122,11 +133,15 @@ function received(page: Page): Promise<Received> {
 }
 
 /** The states of every track the page opened, and of every PeerConnection it created. */
-function localMedia(page: Page): Promise<{ tracks: string[]; pcs: string[] }> {
+function localMedia(page: Page): Promise<{ tracks: string[]; cameras: string[]; pcs: string[] }> {
   return page.evaluate(() => {
-    const media = (window as unknown as { __media: { tracks: MediaStreamTrack[]; pcs: RTCPeerConnection[] } }).__media;
+    type Recorded = { tracks: MediaStreamTrack[]; sources: string[]; pcs: RTCPeerConnection[] };
+    const media = (window as unknown as { __media: Recorded }).__media;
     return {
       tracks: media.tracks.map((track) => track.readyState),
+      cameras: media.tracks
+        .filter((track, index) => track.kind === "video" && media.sources[index] === "user")
+        .map((track) => track.readyState),
       pcs: media.pcs.map((pc) => pc.connectionState),
     };
   });
@@ -320,6 +335,20 @@ describe("the room's video", () => {
       ...(await seriousViolations(teacher, "instructor live with a shared screen")),
       ...(await seriousViolations(first, "student watching")),
     ]).toEqual([]);
+
+    // Camera off releases the camera (its light goes off) and back on opens it again; mute and unmute.
+    const cameraOff = Date.now();
+    await teacher.getByTestId("toggle-camera").click();
+    await waitFor(async () => (await localMedia(teacher)).cameras.every((state) => state === "ended"), {
+      what: "the camera released by Camera off",
+    });
+    console.log(`Camera off: the camera track ended after ${Date.now() - cameraOff} ms`);
+    await teacher.getByTestId("toggle-camera").click();
+    await waitFor(async () => (await localMedia(teacher)).cameras.includes("live"), { what: "the camera back on" });
+    await teacher.getByTestId("toggle-microphone").click();
+    expect(await teacher.getByTestId("toggle-microphone").textContent()).toBe("Unmute");
+    await teacher.getByTestId("toggle-microphone").click();
+    await receives(first, 2, "the first student still receives both feeds after camera off and on");
 
     const stopped = Date.now();
     await teacher.getByTestId("stop-broadcast").click();
