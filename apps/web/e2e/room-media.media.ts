@@ -17,6 +17,7 @@ import {
 } from "./harness";
 import {
   createLiveSession,
+  instructorCaller,
   joinRoom,
   markDocument,
   phaseOf,
@@ -436,5 +437,54 @@ describe("the room's video", () => {
       await noHandlesLeft(session.id, tab, `after pagehide, the ${who} tab's handles`, hidden);
     }
     for (const page of [teacher, student]) expectNoProblems(page);
+  });
+
+  test("navigating away, removal, sign-out and the session's end release the students' video too", async () => {
+    const { session, instructorId } = await createLiveSession(services, "Media: every way out");
+    const people = await studentEmails(4);
+    const teacher = await inRoom(await emailOf(instructorId), session.id);
+    await goLive(teacher, session.id);
+    const students = await Promise.all(people.map((person) => inRoom(person.email, session.id)));
+    await Promise.all(students.map((page, index) => receives(page, 1, `student ${index + 1} receives the instructor`)));
+    const tabs = await Promise.all(students.map((page) => connectionIdOf(page, session.id)));
+    for (const page of students) await markDocument(page);
+    const [navigating, removed, signingOut, staying] = students as [E2EPage, E2EPage, E2EPage, E2EPage];
+
+    const ways: [E2EPage, number, string, () => Promise<unknown>][] = [
+      [
+        navigating,
+        0,
+        "navigating to All sessions",
+        () => navigating.getByRole("link", { name: "All sessions" }).click(),
+      ],
+      [
+        removed,
+        1,
+        "being removed by the instructor",
+        () =>
+          instructorCaller(services, instructorId).session.removeParticipant({
+            sessionId: session.id,
+            userId: people[1]!.id,
+          }),
+      ],
+      [signingOut, 2, "signing out", () => signingOut.getByRole("button", { name: "Sign out" }).click()],
+      [
+        staying,
+        3,
+        "the session's end",
+        () => instructorCaller(services, instructorId).session.end({ sessionId: session.id }),
+      ],
+    ];
+    for (const [page, index, way, act] of ways) {
+      const started = Date.now();
+      await act();
+      await released(page, `after ${way}, the student's connections`, started);
+      await noHandlesLeft(session.id, tabs[index]!, `after ${way}, the student tab's handles`, started);
+      // The page that ran the media is the one checked: it was never reloaded.
+      expect(await stillSameDocument(page)).toBe(true);
+    }
+    // The end released the instructor's camera and microphone as well.
+    await released(teacher, "after the session's end, the instructor's tracks and connections", Date.now());
+    for (const page of [teacher, ...students]) expectNoProblems(page);
   });
 });
