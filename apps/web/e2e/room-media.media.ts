@@ -290,10 +290,11 @@ describe("the room's video", () => {
     const teacher = await inRoom(await emailOf(instructorId), session.id, { join: false });
     // The device check on the pre-join screen: preview and microphone level.
     const checkStarted = Date.now();
-    await teacher.getByTestId("device-check").waitFor();
-    if (await teacher.getByTestId("start-device-check").isVisible())
-      await teacher.getByTestId("start-device-check").click();
-    await teacher.getByTestId("device-preview").waitFor({ timeout: 15_000 });
+    const start = teacher.getByTestId("start-device-check");
+    const preview = teacher.getByTestId("device-preview");
+    await start.or(preview).first().waitFor({ timeout: 15_000 });
+    if (await start.isVisible()) await start.click();
+    await preview.waitFor({ timeout: 15_000 });
     await expect
       .poll(async () => Number(await teacher.getByTestId("microphone-level").getAttribute("aria-valuenow")), {
         timeout: 15_000,
@@ -537,6 +538,38 @@ describe("the room's video", () => {
       .poll(() => camera.evaluate((video: HTMLVideoElement) => [video.muted, video.paused]))
       .toEqual([false, false]);
     expect(await button.count()).toBe(0);
+    expectNoProblems(page);
+  });
+
+  test("camera and microphone blocked by the browser: the device check and Go live say what to do, and joining still works", async () => {
+    const { session, instructorId } = await createLiveSession(services, "Media: devices blocked");
+    const page = await e2e.newPage({ viewport: { width: 375, height: 800 } });
+    opened.push(page);
+    // What getUserMedia does once the user said "Block" in the browser's permission prompt.
+    await page.context().addInitScript(() => {
+      navigator.mediaDevices.getUserMedia = () =>
+        Promise.reject(new DOMException("Permission denied", "NotAllowedError"));
+    });
+    await signInThroughApi(page, e2e.url, await emailOf(instructorId));
+    await visit(page, `/sessions/${session.id}`);
+    // Permission looks granted to the page (Chromium's fake prompt), so the check may start by itself.
+    const start = page.getByTestId("start-device-check");
+    const problem = page.getByTestId("device-check-problem");
+    await start.or(problem).first().waitFor();
+    if (await start.isVisible()) await start.click();
+    await problem.waitFor();
+    expect(await problem.textContent()).toMatch(/blocking the camera and microphone.*allow both, then press Try again/);
+    await stageScreenshot(page, "room-media-devices-blocked", 375);
+    expect(await seriousViolations(page, "device check with the devices blocked")).toEqual([]);
+
+    // The way out: join anyway; Go live says the same, and nothing is left open.
+    await joinRoom(page);
+    await expect.poll(() => phaseOf(page), { timeout: 15_000 }).toBe("connected");
+    await page.getByTestId("go-live").click();
+    await page.getByTestId("device-problem").waitFor();
+    expect(await page.getByTestId("device-problem").textContent()).toMatch(/address bar/);
+    expect(await controls(page).getAttribute("data-camera")).toBe("off");
+    expect(await page.getByTestId("stage-placeholder").textContent()).toContain("You're not live yet");
     expectNoProblems(page);
   });
 });
