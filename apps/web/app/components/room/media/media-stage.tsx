@@ -2,6 +2,7 @@ import type { MediaStateView } from "@livehall/api";
 import { Suspense, lazy, useCallback, useEffect, useRef, useState } from "react";
 import type { MediaConnection } from "../../../lib/media/media-connection";
 import { mediaIndicator, stageFeeds, type MediaConnectionState } from "../../../lib/media/media-state";
+import { RefreshIcon } from "../../icons";
 import { Alert, Button, Card, Spinner, cn } from "../../ui";
 import { BroadcastControls } from "./broadcast-controls";
 import { ExpandIcon, SoundIcon, VideoOffIcon } from "./media-icons";
@@ -128,6 +129,20 @@ export function MediaStage({
         <p className="px-5 pb-5 text-sm text-slate-700 sm:px-6" data-testid="media-hint">
           {indicator.hint}
         </p>
+      ) : null}
+      {connection && (indicator.kind === "reconnecting" || indicator.kind === "cannot-connect") ? (
+        <div className="px-5 pb-5 sm:px-6">
+          <Button
+            variant="secondary"
+            size="sm"
+            onClick={() => connection.retryNow()}
+            disabled={state.retryAt === null}
+            data-testid="media-retry"
+          >
+            <RefreshIcon className="size-4" />
+            Try the video again now
+          </Button>
+        </div>
       ) : null}
       {MediaDebugPanel && connection ? (
         <Suspense fallback={null}>
