@@ -1,9 +1,9 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { Services } from "@livehall/api";
-import { waitFor } from "@livehall/testing";
+import { crashJanus, freezeJanus, waitFor } from "@livehall/testing";
 import type { Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from "vitest";
 import {
   artifactsDir,
   expectNoProblems,
@@ -17,6 +17,7 @@ import {
 } from "./harness";
 import {
   createLiveSession,
+  expectNoProblemsBut,
   instructorCaller,
   joinRoom,
   markDocument,
@@ -45,7 +46,12 @@ let e2e: E2E;
 let services: Services;
 const opened: E2EPage[] = [];
 beforeAll(async () => {
-  e2e = await startE2E({ port: APP_PORT, chromiumArgs: FAKE_DEVICES });
+  e2e = await startE2E({
+    port: APP_PORT,
+    chromiumArgs: FAKE_DEVICES,
+    // Reconnects 250 ms · 2^attempt apart with full jitter, at most 2 s (production: CLIENT_BACKOFF_*).
+    env: { CLIENT_BACKOFF_BASE_MS: "250", CLIENT_BACKOFF_CAP_MS: "2000" },
+  });
   services = e2e.server.services;
   await mkdir(artifactsDir, { recursive: true });
 });
@@ -571,5 +577,47 @@ describe("the room's video", () => {
     expect(await controls(page).getAttribute("data-camera")).toBe("off");
     expect(await page.getByTestId("stage-placeholder").textContent()).toContain("You're not live yet");
     expectNoProblems(page);
+  });
+
+  test("Janus hangs: the room says plainly that video cannot connect; once it is back, video returns by itself", async () => {
+    const { session, instructorId } = await createLiveSession(services, "Media: an outage");
+    const [ana] = await studentEmails(1);
+    const teacher = await inRoom(await emailOf(instructorId), session.id);
+    await goLive(teacher, session.id);
+    const student = await inRoom(ana!.email, session.id);
+    await receives(student, 1, "the student receives the instructor");
+    await markDocument(student);
+    const rowsBefore = await services.db.sessionParticipant.findMany({
+      where: { sessionId: session.id },
+      orderBy: { userId: "asc" },
+      select: { id: true, userId: true, leftAt: true },
+    });
+
+    const { dir } = inject("janus");
+    const frozen = Date.now();
+    await freezeJanus(dir);
+    try {
+      await expect.poll(() => mediaStatus(student), { timeout: 60_000, interval: 250 }).toBe("cannot-connect");
+      console.log(`the student's room says "Video cannot connect" ${Date.now() - frozen} ms after Janus hung`);
+      expect(await student.getByTestId("stage-placeholder").textContent()).toMatch(/firewall, VPN/);
+      expect(await phaseOf(student)).toBe("connected");
+    } finally {
+      // Killed as a crash: the run's supervisor brings Janus back for what follows.
+      await crashJanus(dir);
+    }
+    const crashed = Date.now();
+    await expect.poll(() => controls(teacher).getAttribute("data-camera"), { timeout: 60_000 }).toBe("live");
+    console.log(`the instructor is live again ${Date.now() - crashed} ms after Janus was restarted`);
+    await receives(student, 1, "the student receives the instructor again after the outage", crashed);
+    await expect.poll(() => mediaStatus(student)).toBe("live");
+    expect(await stillSameDocument(student)).toBe(true);
+    const rowsAfter = await services.db.sessionParticipant.findMany({
+      where: { sessionId: session.id },
+      orderBy: { userId: "asc" },
+      select: { id: true, userId: true, leftAt: true },
+    });
+    expect(rowsAfter).toEqual(rowsBefore);
+    // session.media answers 503 while Janus is down: Chromium logs each of those answers.
+    for (const page of [teacher, student]) expectNoProblemsBut(page, /status of 50\d|net::ERR_/);
   });
 });
