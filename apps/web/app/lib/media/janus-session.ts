@@ -64,6 +64,8 @@ export class JanusSession {
   private readonly handles = new Map<number, JanusHandle>();
   private lostListener: ((error: Error) => void) | null = null;
   private pollController = new AbortController();
+  /** Whether Janus answered this session's destroy (null until it was sent). */
+  private destroyed: Promise<boolean> = Promise.resolve(true);
 
   private constructor(
     readonly apiUrl: string,
@@ -105,7 +107,21 @@ export class JanusSession {
   destroy({ onExit = false } = {}): void {
     if (!this.polling) return;
     this.stop();
-    void this.post(`/${this.id}`, { janus: "destroy" }, onExit).catch(() => undefined);
+    this.destroyed = this.post(`/${this.id}`, { janus: "destroy" }, onExit).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /**
+   * Makes sure Janus forgot this session: its destroy again when the first one got no answer (the
+   * network was down). Until Janus forgets it, its publishers hold their feed ids, and publishing
+   * under them again would be refused.
+   */
+  async forgotten(timeoutMs = 3_000): Promise<void> {
+    const late = () => new Promise<false>((resolve) => setTimeout(() => resolve(false), timeoutMs));
+    if (await Promise.race([this.destroyed, late()])) return;
+    await Promise.race([this.post(`/${this.id}`, { janus: "destroy" }).catch(() => undefined), late()]);
   }
 
   private stop(): void {
@@ -184,8 +200,11 @@ export class JanusSession {
         for (const event of events) this.dispatch(event);
       } catch (error) {
         if (!this.polling) return;
-        if (++failures >= POLL_FAILURES_LOST)
+        if (++failures >= POLL_FAILURES_LOST) {
+          // Janus may still hold the session: it has to be destroyed once it can be reached again.
+          this.destroyed = Promise.resolve(false);
           return this.lose(error instanceof Error ? error : new Error(String(error)));
+        }
         await new Promise((resolve) => setTimeout(resolve, POLL_RETRY_MS));
       }
     }

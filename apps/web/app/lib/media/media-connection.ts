@@ -92,6 +92,8 @@ export class MediaConnection {
   private running = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private janus: JanusSession | null = null;
+  /** The previous Janus session, destroyed on the way to the next one. */
+  private previous: JanusSession | null = null;
   private accessAnswer: MediaAccessAnswer | null = null;
   private media: MediaStateView | null = null;
   private readonly subscriptions = new Map<number, Subscription>();
@@ -144,6 +146,10 @@ export class MediaConnection {
     try {
       const access = await this.options.access();
       if (epoch !== this.epoch) return;
+      // The previous session's publishers must be gone before the feed ids are used again.
+      await this.previous?.forgotten();
+      if (epoch !== this.epoch) return;
+      this.previous = null;
       janus = await JanusSession.create(access.apiUrl, access.token);
       if (epoch !== this.epoch) {
         janus.destroy();
@@ -223,6 +229,7 @@ export class MediaConnection {
     this.publications.clear();
     this.samples.clear();
     this.janus?.destroy({ onExit });
+    this.previous = this.janus ?? this.previous;
     this.janus = null;
     this.accessAnswer = null;
     for (const kind of ["camera", "screen"] as const) {
