@@ -3,8 +3,12 @@ import path from "node:path";
 import { describe, expect, inject, test } from "vitest";
 import { appRoot } from "./paths";
 
-// The debug panel's own marker (a class on its root element) and its visible title.
-const DEBUG_PANEL_MARKERS = ["lh-room-debug-panel", "Room debug (development build)"];
+// The debug panels' own markers (a class on their root element) and their visible titles, by source file.
+const DEBUG_PANELS = {
+  "components/room/debug-panel.tsx": ["lh-room-debug-panel", "Room debug (development build)"],
+  "components/room/media/media-debug.tsx": ["lh-media-debug-panel", "Media debug (development build)"],
+};
+const DEBUG_PANEL_MARKERS = Object.values(DEBUG_PANELS).flat();
 // A string of the room's connection status, which the production room must contain.
 const ROOM_STATUS_TEXT = "Not in the room";
 
@@ -16,10 +20,12 @@ async function clientScripts(): Promise<{ file: string; text: string }[]> {
 }
 
 describe("the production bundle", () => {
-  test("carries the room but not its development-only debug panel", async () => {
-    // The markers are real: the panel's source has them (so their absence below means something).
-    const source = await readFile(path.join(appRoot, "app", "components", "room", "debug-panel.tsx"), "utf8");
-    for (const marker of DEBUG_PANEL_MARKERS) expect(source).toContain(marker);
+  test("carries the room but not its development-only debug panels", async () => {
+    // The markers are real: the panels' sources have them (so their absence below means something).
+    for (const [file, markers] of Object.entries(DEBUG_PANELS)) {
+      const source = await readFile(path.join(appRoot, "app", file), "utf8");
+      for (const marker of markers) expect(source).toContain(marker);
+    }
 
     const scripts = await clientScripts();
     expect(scripts.filter((script) => script.text.includes(ROOM_STATUS_TEXT)).length).toBeGreaterThan(0);

@@ -134,6 +134,7 @@ export function janusConfigFiles(options) {
     publicIp,
     iceInterface,
     stunServer,
+    iceTcp = false,
     eventsUrl,
     eventsUser = "janus",
     eventsPassword,
@@ -180,6 +181,9 @@ export function janusConfigFiles(options) {
         nat_1_1_mapping: publicIp || undefined,
         stun_server: stun?.host,
         stun_port: stun?.port,
+        // ICE over TCP (networks that block UDP) works only with ICE-lite in Janus.
+        ice_lite: iceTcp || undefined,
+        ice_tcp: iceTcp || undefined,
       },
       plugins: { disable: except(modules.plugins, JANUS_MODULES.plugin) },
       transports: { disable: except(modules.transports, JANUS_MODULES.transport) },

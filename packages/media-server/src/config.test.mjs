@@ -87,18 +87,21 @@ describe("janusConfigFiles", () => {
 
   test("NAT settings appear only when given", () => {
     const plain = janusConfigFiles(BASE)["janus.jcfg"];
-    for (const key of ["ice_enforce_list", "nat_1_1_mapping", "stun_server", "stun_port"])
+    for (const key of ["ice_enforce_list", "nat_1_1_mapping", "stun_server", "stun_port", "ice_lite", "ice_tcp"])
       assert.equal(setting(plain, "nat", key), undefined, key);
     const nat = janusConfigFiles({
       ...BASE,
       iceInterface: "va",
       publicIp: "203.0.113.7",
       stunServer: "stun.example.org:19302",
+      iceTcp: true,
     })["janus.jcfg"];
     assert.equal(setting(nat, "nat", "ice_enforce_list"), '"va"');
     assert.equal(setting(nat, "nat", "nat_1_1_mapping"), '"203.0.113.7"');
     assert.equal(setting(nat, "nat", "stun_server"), '"stun.example.org"');
     assert.equal(setting(nat, "nat", "stun_port"), "19302");
+    assert.equal(setting(nat, "nat", "ice_lite"), "true");
+    assert.equal(setting(nat, "nat", "ice_tcp"), "true");
   });
 
   test("secrets cannot break out of their string", () => {

@@ -32,6 +32,8 @@ export interface JanusConfigOptions {
   iceInterface?: string;
   /** "host:port" (port 3478 when left out). */
   stunServer?: string;
+  /** Accept ICE over TCP too (for networks that block UDP); turns on ICE-lite, which Janus needs for it. */
+  iceTcp?: boolean;
   /** Where the sample event handler posts events; no event handler without it. */
   eventsUrl?: string;
   /** Basic-auth user for eventsUrl (default "janus"; sent only with eventsPassword). */
@@ -136,6 +138,7 @@ export interface MediaSettings {
   publicIp?: string;
   iceInterface?: string;
   stunServer?: string;
+  iceTcp: boolean;
 }
 export type LocalJanusOptions = Required<
   Pick<JanusConfigOptions, "apiPort" | "adminPort" | "apiBasePath" | "adminBasePath" | "bindAddress">

@@ -11,6 +11,7 @@ export const MEDIA_DEFAULTS = Object.freeze({
   MEDIA_PUBLIC_IP: "",
   MEDIA_ICE_INTERFACE: "",
   MEDIA_STUN_SERVER: "",
+  MEDIA_ICE_TCP: "false",
 });
 
 /** The user name Janus's event handler sends with its posts (the password is the admin secret). */
@@ -81,7 +82,14 @@ export function mediaSettings(env = process.env) {
     publicIp: value("MEDIA_PUBLIC_IP") || undefined,
     iceInterface: value("MEDIA_ICE_INTERFACE") || undefined,
     stunServer: value("MEDIA_STUN_SERVER") || undefined,
+    iceTcp: flag("MEDIA_ICE_TCP", value("MEDIA_ICE_TCP")),
   };
+}
+
+function flag(name, value) {
+  if (/^(1|true|yes)$/i.test(value)) return true;
+  if (/^(0|false|no)$/i.test(value)) return false;
+  throw new UserError(`${name} must be true or false, got "${value}".`);
 }
 
 function portOf(url) {
@@ -122,6 +130,7 @@ export function localJanusOptions(settings, { eventsUrl } = {}) {
     publicIp: settings.publicIp,
     iceInterface: settings.iceInterface,
     stunServer: settings.stunServer,
+    iceTcp: settings.iceTcp,
     ...(eventsUrl ? { eventsUrl, eventsUser: EVENTS_USER, eventsPassword: settings.adminSecret } : {}),
   };
 }

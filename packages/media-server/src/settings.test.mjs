@@ -41,6 +41,8 @@ describe("localJanusOptions", () => {
     assert.equal(options.eventsUrl, "http://127.0.0.1:3900/media/events");
     assert.equal(options.eventsPassword, "livehall-dev-media-admin");
     assert.equal(options.iceInterface, undefined);
+    assert.equal(options.iceTcp, false);
+    assert.throws(() => mediaSettings({ MEDIA_ICE_TCP: "maybe" }), /MEDIA_ICE_TCP/);
   });
 
   test("takes ports, paths and settings from the environment", () => {
@@ -52,6 +54,7 @@ describe("localJanusOptions", () => {
         MEDIA_ICE_INTERFACE: "va",
         MEDIA_PUBLIC_IP: "203.0.113.1",
         MEDIA_STUN_SERVER: "stun.example.org:3478",
+        MEDIA_ICE_TCP: "true",
         MEDIA_RTP_PORT_RANGE: "30000-30100",
       }),
     );
@@ -63,6 +66,7 @@ describe("localJanusOptions", () => {
     assert.equal(options.iceInterface, "va");
     assert.equal(options.publicIp, "203.0.113.1");
     assert.equal(options.stunServer, "stun.example.org:3478");
+    assert.equal(options.iceTcp, true);
     assert.equal(options.rtpPortRange, "30000-30100");
     assert.equal(options.eventsUrl, undefined);
   });

@@ -17,6 +17,9 @@ import {
 } from "../components/icons";
 import { initials } from "../components/initials";
 import { ConnectionStatus } from "../components/room/connection-status";
+import { DeviceCheck } from "../components/room/media/device-check";
+import { MediaStage } from "../components/room/media/media-stage";
+import { MediaStatusPill } from "../components/room/media/media-status";
 import { ElapsedClock } from "../components/room/elapsed-clock";
 import { Avatar, ParticipantList } from "../components/room/participant-list";
 import { FloatingReactions, RoomInteraction } from "../components/room/room-interaction";
@@ -35,6 +38,8 @@ import type { RoomState } from "../lib/room/connection";
 import { signedOutText, whoIsHere } from "../lib/room/format";
 import { initialParticipants, sortedParticipants } from "../lib/room/participants";
 import { useRoom } from "../lib/room/use-room";
+import { mediaIndicator } from "../lib/media/media-state";
+import { useRoomMedia } from "../lib/media/use-room-media";
 import { formatDuration } from "../lib/time";
 import { useHydrated } from "../lib/use-hydrated";
 
@@ -92,6 +97,8 @@ export async function loader({ params, context }: LoaderFunctionArgs) {
     now: Date.now(),
     heartbeatIntervalMs,
     backoff: clientBackoff,
+    /** This deployment has media servers: the room shows the class's video. */
+    media: context.services.config.media.servers.length > 0,
   };
 }
 
@@ -167,6 +174,15 @@ export default function SessionRoomPage() {
     participants: seed,
   });
 
+  // The class's video: from Join until the tab is out of the room (leave, end, removal, sign-out, pagehide).
+  const media = useRoomMedia({
+    sessionId: session.id,
+    enabled: loaded.media,
+    phase: state.phase,
+    media: state.participants.media,
+    backoff: loaded.backoff,
+  });
+
   // The stream said the session is over: reload the page's data (status, end time, ratings).
   const revalidator = useRevalidator();
   const revalidate = useRef(revalidator.revalidate);
@@ -220,6 +236,11 @@ export default function SessionRoomPage() {
               state={state}
               onLeave={() => void room?.leave()}
               onRetry={() => room?.retryNow()}
+              media={
+                media.connection ? (
+                  <MediaStatusPill indicator={mediaIndicator(media.state, state.participants.media)} />
+                ) : null
+              }
               host={
                 loaded.canHost ? (
                   <HostControls session={session} peopleInRoom={state.participants.participantCount} />
@@ -242,6 +263,7 @@ export default function SessionRoomPage() {
                 onJoin={() => room?.start()}
               />
             ) : null}
+            {inRoom && beforeJoining && loaded.media && loaded.canHost && hydrated ? <DeviceCheck /> : null}
             {inRoom ? <RoomNotices state={state} sessionId={session.id} onRejoin={() => room?.start()} /> : null}
             {inRoom && inside && waitingForInstructor ? <WaitingForInstructor name={session.instructor.name} /> : null}
             {inRoom && inside && viewer && hydrated ? (
@@ -257,6 +279,15 @@ export default function SessionRoomPage() {
             ) : null}
             {!signedIn && signedOutReason ? (
               <SignedOutNotice reason={signedOutReason} here={`/sessions/${session.id}`} />
+            ) : null}
+            {inRoom && inside && loaded.media ? (
+              <MediaStage
+                connection={media.connection}
+                state={media.state}
+                media={state.participants.media}
+                publisher={loaded.canHost}
+                instructorName={session.instructor.name}
+              />
             ) : null}
             {/* Signed out or removed, the list stops updating: it is not shown as if it were live. */}
             {inRoom && !beforeJoining && state.phase !== "signed-out" && state.phase !== "removed" ? (
@@ -408,11 +439,14 @@ function RoomActions({
   state,
   onLeave,
   onRetry,
+  media,
   host,
 }: {
   state: RoomState;
   onLeave: () => void;
   onRetry: () => void;
+  /** The media half of the status indicator. */
+  media: ReactNode;
   host: ReactNode;
 }) {
   const beforeJoining = state.phase === "idle" || state.phase === "ready";
@@ -420,7 +454,9 @@ function RoomActions({
   return (
     <div className="flex flex-col gap-3 border-t border-slate-900/5 pt-5 lg:items-end lg:border-0 lg:pt-0">
       <div className="flex flex-wrap items-center justify-between gap-3 lg:justify-end">
-        {beforeJoining ? null : <ConnectionStatus state={state} onRetry={onRetry} className="lg:justify-end" />}
+        {beforeJoining ? null : (
+          <ConnectionStatus state={state} onRetry={onRetry} media={media} className="lg:justify-end" />
+        )}
         {INSIDE.has(state.phase) ? (
           <Button variant="secondary" onClick={onLeave} data-testid="leave">
             <DoorIcon className="size-4" />

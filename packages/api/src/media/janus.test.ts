@@ -42,6 +42,10 @@ describe("publisherEvents", () => {
       { kind: "unpublished", room: 5, feedId: 9 },
       { kind: "joined", sessionId: 11, handleId: 22, room: 5, feedId: 7 },
     ]);
+    // A handle detached or destroyed: Janus reports its feed stopping without session and handle.
+    const { session_id: _session, handle_id: _handle, ...detached } = pluginEvent({ event: "leaving", room: 5, id: 8 });
+    const { session_id: _s, handle_id: _h, ...anonymousPublish } = pluginEvent({ event: "published", room: 5, id: 7 });
+    expect(publisherEvents([detached, anonymousPublish])).toEqual([{ kind: "unpublished", room: 5, feedId: 8 }]);
     // One event alone (grouping off) is read the same way; nonsense gives nothing.
     expect(publisherEvents(pluginEvent({ event: "published", room: 5, id: 7 }))).toHaveLength(1);
     expect(publisherEvents(undefined)).toEqual([]);

@@ -1,3 +1,4 @@
+import type { ReactNode } from "react";
 import type { RoomPhase, RoomState } from "../../lib/room/connection";
 import { secondsUntil } from "../../lib/room/format";
 import { useTicker } from "../../lib/room/use-ticker";
@@ -48,10 +49,13 @@ export function statusWords(phase: RoomPhase): string {
 export function ConnectionStatus({
   state,
   onRetry,
+  media,
   className,
 }: {
   state: RoomState;
   onRetry: () => void;
+  /** The media status (a live region of its own), beside the connection's. */
+  media?: ReactNode;
   className?: string;
 }) {
   const { phase, retryAt } = state;
@@ -85,6 +89,7 @@ export function ConnectionStatus({
           Retry now
         </Button>
       ) : null}
+      {media}
     </div>
   );
 }
