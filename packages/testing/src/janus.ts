@@ -109,9 +109,10 @@ export async function startTestJanus(options: TestJanusOptions = {}): Promise<Te
       minDelayMs: 100,
       maxDelayMs: 2_000,
       readyTimeoutMs: 20_000,
-      // A hung test Janus is replaced within about 1.5 s.
-      livenessIntervalMs: 500,
-      livenessFailures: 3,
+      // Tests hang Janus on purpose (SIGSTOP) and decide when it dies: the supervisor's own check
+      // (packages/media-server's tests prove it) would cut their outages short.
+      livenessIntervalMs: 1_000,
+      livenessFailures: 300,
       ...options.supervisor,
     });
 
