@@ -594,7 +594,9 @@ export function streamEnds(services: ParticipantServices, signal: AbortSignal | 
 
 /**
  * Follows the user's sign-out notices (here or on another instance): `signal` aborts when one ends
- * this sign-in, and `reason()` says why. Subscribed before it returns; `close()` in a `finally`.
+ * this sign-in (`assertSignedIn` then throws its reason), and also when the notices can no longer be
+ * followed (the event bus lost its connection: a notice may have been missed), so the stream ends
+ * and is reopened, which checks the sign-in again. Subscribed before it returns; `close()` in a `finally`.
  */
 export async function watchSignOut(services: ParticipantServices, user: SessionUser, ends: AbortSignal) {
   const signOut = new AbortController();
@@ -604,11 +606,14 @@ export async function watchSignOut(services: ParticipantServices, user: SessionU
     ends,
   );
   void (async () => {
-    for await (const notice of notices) {
-      if (!endsSignIn(notice, user.familyId)) continue;
-      signedOut = notice.reason;
+    try {
+      for await (const notice of notices) {
+        if (!endsSignIn(notice, user.familyId)) continue;
+        signedOut = notice.reason;
+        return;
+      }
+    } finally {
       signOut.abort();
-      return;
     }
   })().catch(() => undefined);
   return {

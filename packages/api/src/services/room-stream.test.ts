@@ -3,7 +3,7 @@ import { afterAll, describe, expect, test } from "vitest";
 import type { SessionUser } from "../context";
 import { createCaller } from "../root";
 import { asSessionUser, createSessionFixture } from "../testing/fixtures";
-import { createTestServices, insertUsers } from "../testing/services";
+import { createTestServices, dropEventBusConnection, insertUsers } from "../testing/services";
 import type { RoomEvent } from "./room-events";
 import { roomCounters } from "../metrics";
 import { appendRoomEvent, ROOM_STREAM_MAX_LENGTH } from "./room-log";
@@ -27,14 +27,18 @@ async function openRoom(user: SessionUser, sessionId: string, lastEventId?: stri
   const stream = await createCaller(context(user), { signal: abort.signal }).session.onRoom({ sessionId, lastEventId });
   const received: Received[] = [];
   let failure: unknown = null;
+  const state = { ended: false };
   void (async () => {
     for await (const [id, event] of stream as AsyncIterable<[string, RoomEvent]>) received.push({ id, event });
+    state.ended = true;
   })().catch((error: unknown) => (failure = error));
   const first = await waitFor(() => received[0] ?? failure, { what: "the stream's first event" });
   if (failure) throw failure as Error;
   return {
     first: first as Received,
     received,
+    /** The server ended the stream (the tab would resume from `lastId()`). */
+    ended: () => state.ended,
     close: () => abort.abort(),
     lastId: () => received.at(-1)!.id,
     of: <T extends RoomEvent["type"]>(type: T) =>
@@ -165,5 +169,28 @@ describe("session.onRoom", () => {
     const retries = await Promise.all([1, 2, 3].map(() => send(user!, session.id, "once", "client-id-0001")));
     expect(new Set(retries.map((message) => message.id)).size).toBe(1);
     expect(await services.db.chatMessage.count({ where: { sessionId: session.id } })).toBe(1);
+  });
+  test("when the event bus loses its connection the stream ends, and resuming brings what was sent meanwhile", async () => {
+    const { session } = await createSessionFixture(services);
+    const [user, speaker] = await joined(2, session.id);
+    const room = await openRoom(user!, session.id);
+    await send(speaker!, session.id, "before the drop");
+    await waitFor(() => room.chatIds().length === 1, { what: "the first message" });
+
+    expect(await dropEventBusConnection(services)).toBeGreaterThan(0);
+    const meanwhile = [];
+    for (const n of [1, 2, 3]) meanwhile.push(await send(speaker!, session.id, `during the drop ${n}`));
+    // The stream may have heard none of those: it ends, and the tab resumes from its last id.
+    await waitFor(() => room.ended(), { what: "the stream to end" });
+    const resumed = await openRoom(user!, session.id, room.lastId());
+    expect(resumed.first.event).toEqual({ type: "resumed", joined: true });
+    const after = await send(speaker!, session.id, "after the drop");
+    await waitFor(() => resumed.chatIds().includes(after.id), { what: "the message after the drop" });
+    expect([...room.chatIds(), ...resumed.chatIds()]).toEqual([
+      room.chatIds()[0],
+      ...meanwhile.map((message) => message.id),
+      after.id,
+    ]);
+    resumed.close();
   });
 });
