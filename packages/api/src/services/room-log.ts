@@ -1,5 +1,6 @@
 import type { Services } from "../context";
 import { roomCounters } from "../metrics";
+import { participantsChannel, type ParticipantEvent } from "./participant-events";
 import { roomChannel, type ReactionsEvent, type StoredRoomEvent } from "./room-events";
 
 /**
@@ -22,6 +23,25 @@ local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[2]
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('PUBLISH', ARGV[4], '{"id":"' .. id .. '","event":' .. ARGV[2] .. '}')
 return id`;
+
+// KEYS: the session's participant sequence, the stream. ARGV: max length, ttl (ms), the room channel,
+// the participant channel, then each event's JSON without its seq (an object with at least one field).
+// Numbers the events (INCRBY), publishes each on the participant channel, and stores and publishes
+// them as one `participants` event: seq order is stream order, whatever instance appends.
+// Returns the first seq and the stream id.
+const APPEND_PARTICIPANTS_LUA = `
+local n = #ARGV - 4
+local last = redis.call('INCRBY', KEYS[1], n)
+local numbered = {}
+for i = 1, n do
+  numbered[i] = '{"seq":' .. string.format('%d', last - n + i) .. ',' .. string.sub(ARGV[4 + i], 2)
+  redis.call('PUBLISH', ARGV[4], numbered[i])
+end
+local stored = '{"type":"participants","events":[' .. table.concat(numbered, ',') .. ']}'
+local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', 'e', stored)
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+redis.call('PUBLISH', ARGV[3], '{"id":"' .. id .. '","event":' .. stored .. '}')
+return {last - n + 1, id}`;
 
 // KEYS: the stream. ARGV: the id to resume after ('' for none), the most entries to return.
 // Returns {'resume', entries} when every event after the id is still in the stream, else
@@ -50,6 +70,15 @@ return {'resume', redis.call('XRANGE', KEYS[1], '(' .. after, '+', 'COUNT', ARGV
 
 interface RoomScripts {
   roomAppend(key: string, maxLength: number, event: string, ttlMs: number, channel: string): Promise<string>;
+  roomAppendParticipants(
+    seqKey: string,
+    key: string,
+    maxLength: number,
+    ttlMs: number,
+    roomChannel: string,
+    participantsChannel: string,
+    ...events: string[]
+  ): Promise<[number, string]>;
   roomReplay(key: string, after: string, max: number): Promise<["snapshot", string] | ["resume", [string, string[]][]]>;
 }
 
@@ -58,6 +87,7 @@ const withScripts = new WeakSet<Services["redis"]>();
 export function roomScripts(redis: Services["redis"]): RoomScripts {
   if (!withScripts.has(redis)) {
     redis.defineCommand("roomAppend", { numberOfKeys: 1, lua: APPEND_LUA });
+    redis.defineCommand("roomAppendParticipants", { numberOfKeys: 2, lua: APPEND_PARTICIPANTS_LUA });
     redis.defineCommand("roomReplay", { numberOfKeys: 1, lua: REPLAY_LUA });
     withScripts.add(redis);
   }
@@ -79,6 +109,37 @@ export async function appendRoomEvent(
   );
   roomCounters.appended.inc({ type: event.type });
   return id;
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** A participant event before it has its place in the session's sequence. */
+export type UnnumberedParticipantEvent = DistributiveOmit<ParticipantEvent, "seq">;
+
+/**
+ * Numbers participant events with the session's next sequence numbers and sends them, in one script:
+ * each on the participant channel (session.onParticipants), and all of them as one `participants`
+ * entry of the room stream (a group-committed batch of joins is one entry). Numbering and appending
+ * in one step keeps seq order and stream order the same, so a tab never sees a user's older change
+ * after a newer one. Returns the events as numbered.
+ */
+export async function appendParticipantEvents(
+  services: Pick<Services, "redis" | "keys">,
+  sessionId: string,
+  events: UnnumberedParticipantEvent[],
+): Promise<ParticipantEvent[]> {
+  if (events.length === 0) return [];
+  const { keys } = services;
+  const [first] = await roomScripts(services.redis).roomAppendParticipants(
+    keys.participantEventSeq(sessionId),
+    keys.roomStream(sessionId),
+    ROOM_STREAM_MAX_LENGTH,
+    ROOM_STREAM_TTL_MS,
+    keys.channel(roomChannel(sessionId)),
+    keys.channel(participantsChannel(sessionId)),
+    ...events.map((event) => JSON.stringify(event)),
+  );
+  roomCounters.appended.inc({ type: "participants" });
+  return events.map((event, i) => ({ ...event, seq: first + i }) as ParticipantEvent);
 }
 
 /** Sends an event to the tabs subscribed now, without storing it (reactions). */

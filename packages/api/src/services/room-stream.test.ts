@@ -6,13 +6,20 @@ import { asSessionUser, createSessionFixture } from "../testing/fixtures";
 import { createTestServices, dropEventBusConnection, insertUsers } from "../testing/services";
 import type { RoomEvent } from "./room-events";
 import { roomCounters } from "../metrics";
+import type { ParticipantEvent } from "./participant-events";
+import { publishParticipantEvent } from "./participants";
 import { appendRoomEvent, ROOM_STREAM_MAX_LENGTH } from "./room-log";
 
 const opens = async (start: "snapshot" | "resume") =>
   (await roomCounters.opened.get()).values.find((value) => value.labels.start === start)?.value ?? 0;
 
 const { services, context, close } = createTestServices();
-afterAll(close);
+// A second web instance: its own Redis connections and event bus, the same database and Redis.
+const other = createTestServices();
+afterAll(async () => {
+  await close();
+  await other.close();
+});
 
 const tab = (n: number) => `room-tab-${n}-xxxxxxxx`;
 
@@ -125,7 +132,7 @@ describe("session.onRoom", () => {
     const resumesBefore = await opens("resume");
     const resumed = await openRoom(users[0]!, session.id, lastId);
     expect(await opens("resume")).toBe(resumesBefore + 1);
-    expect(resumed.first.event).toEqual({ type: "resumed", joined: true });
+    expect(resumed.first.event).toEqual({ type: "resumed", joined: true, seq: expect.any(Number) });
     await waitFor(() => resumed.chatIds().length >= 100, { what: "the 100 missed messages" });
     // One more message, sent after the resume: it comes right after the 100, nothing in between.
     const after = await send(users[0]!, session.id, "after the resume");
@@ -183,7 +190,7 @@ describe("session.onRoom", () => {
     // The stream may have heard none of those: it ends, and the tab resumes from its last id.
     await waitFor(() => room.ended(), { what: "the stream to end" });
     const resumed = await openRoom(user!, session.id, room.lastId());
-    expect(resumed.first.event).toEqual({ type: "resumed", joined: true });
+    expect(resumed.first.event).toEqual({ type: "resumed", joined: true, seq: expect.any(Number) });
     const after = await send(speaker!, session.id, "after the drop");
     await waitFor(() => resumed.chatIds().includes(after.id), { what: "the message after the drop" });
     expect([...room.chatIds(), ...resumed.chatIds()]).toEqual([
@@ -192,5 +199,54 @@ describe("session.onRoom", () => {
       after.id,
     ]);
     resumed.close();
+  });
+  test("participant events numbered on two instances at once: seq order is stream order, on both channels", async () => {
+    // Calls started over a few event-loop turns on two instances: with numbering and appending as
+    // two steps, most rounds stored some event before one numbered earlier.
+    for (let round = 0; round < 5; round++) {
+      const { session } = await createSessionFixture(services);
+      const heard: number[] = [];
+      const channel = await services.events.subscribe<ParticipantEvent>(
+        `session:${session.id}:participants`,
+        undefined,
+      );
+      void (async () => {
+        for await (const event of channel) heard.push(event.seq);
+      })();
+      await Promise.all(
+        Array.from({ length: 200 }, async (_, i) => {
+          for (let turn = 0; turn < i % 7; turn++) await new Promise((resolve) => setImmediate(resolve));
+          await publishParticipantEvent(i % 2 ? services : other.services, session.id, {
+            type: "status",
+            status: "LIVE",
+            participantCount: i,
+          });
+        }),
+      );
+      const entries = await services.redis.xrange(services.keys.roomStream(session.id), "-", "+");
+      const stored = entries.flatMap(([, fields]) =>
+        (JSON.parse(fields[1]!) as { events: ParticipantEvent[] }).events.map((event) => event.seq),
+      );
+      const expected = Array.from({ length: 200 }, (_, i) => i + 1);
+      expect(stored).toEqual(expected);
+      await waitFor(() => heard.length === 200, { what: "every event on the participant channel" });
+      expect(heard).toEqual(expected);
+      channel.close();
+    }
+  });
+
+  test("a copy of the viewer's own older leave (seq already counted) does not stop their chat", async () => {
+    const { session } = await createSessionFixture(services);
+    const [user, speaker] = await joined(2, session.id);
+    const room = await openRoom(user!, session.id);
+    const counted = (room.first.event as Extract<RoomEvent, { type: "snapshot" }>).participants.seq;
+    // As a leave numbered before the snapshot but stored after it would arrive.
+    await appendRoomEvent(services, session.id, {
+      type: "participants",
+      events: [{ type: "left", userIds: [user!.id], reason: "TIMEOUT", participantCount: 1, seq: counted }],
+    });
+    const message = await send(speaker!, session.id, "still with us?");
+    await waitFor(() => room.chatIds().includes(message.id), { what: "the message after the old leave" });
+    room.close();
   });
 });
