@@ -109,4 +109,29 @@ describe("room interaction", () => {
     expectNoProblemsBut(teacher);
     expectNoProblemsBut(student);
   });
+  test("the host's room: every older message is reachable by scrolling up, an old open question stays in Questions", async () => {
+    const services = suite.e2e.server.services;
+    const { session } = await createLiveSession(services, "Interaction: the host's room");
+    // 260 messages from a student, a second apart, #10 an open question.
+    await services.db.$executeRaw`
+      INSERT INTO "ChatMessage" ("sessionId", "authorId", "clientMessageId", body, "isQuestion", "createdAt")
+      SELECT ${session.id}::uuid, u.id, 'seeded-' || n, 'message ' || n, n = 10,
+             now() - interval '1 hour' + n * interval '1 second'
+      FROM generate_series(1, 260) AS n, "User" u WHERE u.email = 'priya.raman@livehall.dev'`;
+    const teacher = await inRoom("instructor@livehall.dev", session.id, []);
+    await expect
+      .poll(() => texts(teacher.getByTestId("questions").getByTestId("question")))
+      .toEqual([expect.stringContaining("message 10")]);
+    const log = teacher.getByRole("log", { name: "Chat messages" });
+    const count = () => teacher.getByTestId("chat-message").count();
+    await expect.poll(count).toBe(200);
+    // Scrolled to the top, the earlier messages come in, a page at a time, until there are none.
+    for (const expected of [250, 260]) {
+      await log.evaluate((element) => element.scrollTo({ top: 0 }));
+      await expect.poll(count).toBe(expected);
+    }
+    expect(await teacher.getByTestId("chat-older").count()).toBe(0);
+    expect(await chatBodies(teacher)).toEqual(Array.from({ length: 260 }, (_, i) => `message ${i + 1}`));
+    expectNoProblemsBut(teacher);
+  });
 });

@@ -18,8 +18,8 @@ const timeFormat = new Intl.DateTimeFormat("en-US", { hour: "numeric", minute: "
 const useBrowserLayoutEffect = typeof document === "undefined" ? useEffect : useLayoutEffect;
 
 /**
- * The room's chat: messages oldest first (older ones on request), the viewer's unsent messages with
- * their state, and the composer. Text is shown as text (links made clickable, nothing else).
+ * The room's chat: messages oldest first (older ones when scrolled to the top, or with the button),
+ * the viewer's unsent messages with their state, and the composer. Text is shown as text (links made clickable, nothing else).
  */
 export function ChatPanel({
   view,
@@ -51,8 +51,31 @@ export function ChatPanel({
   const list = useRef<HTMLDivElement>(null);
   const pinned = useRef(true);
   const [loadingOlder, setLoadingOlder] = useState(false);
+  const loading = useRef(false);
+  /** While older messages load: the reader's distance from the bottom, kept when they go in above. */
+  const anchor = useRef<number | null>(null);
   const muted = viewerId !== null && view.muted.has(viewerId);
+  const oldestId = messages[0]?.id;
 
+  const loadOlder = () => {
+    if (loading.current || !view.hasOlder) return;
+    loading.current = true;
+    pinned.current = false;
+    const element = list.current;
+    anchor.current = element ? element.scrollHeight - element.scrollTop : null;
+    setLoadingOlder(true);
+    void onLoadOlder().finally(() => {
+      loading.current = false;
+      setLoadingOlder(false);
+    });
+  };
+
+  // Older messages went in above: the ones the reader was looking at stay where they were.
+  useBrowserLayoutEffect(() => {
+    const element = list.current;
+    if (element && anchor.current !== null) element.scrollTop = element.scrollHeight - anchor.current;
+    anchor.current = null;
+  }, [oldestId]);
   // Follow new messages while the reader is at the bottom; reading older ones is not interrupted.
   useBrowserLayoutEffect(() => {
     const element = list.current;
@@ -75,22 +98,15 @@ export function ChatPanel({
         onScroll={(event) => {
           const element = event.currentTarget;
           pinned.current = element.scrollHeight - element.scrollTop - element.clientHeight < 48;
+          // Scrolled up to the top: the earlier messages come in (the button does the same by keyboard).
+          if (element.scrollTop < 48) loadOlder();
         }}
         className="max-h-[26rem] min-h-40 overflow-y-auto rounded-control bg-slate-50/70 p-3 ring-1 ring-slate-900/5 ring-inset"
       >
         <ol className="space-y-3">
           {view.hasOlder ? (
             <li className="text-center">
-              <Button
-                variant="ghost"
-                size="sm"
-                disabled={loadingOlder}
-                onClick={() => {
-                  pinned.current = false;
-                  setLoadingOlder(true);
-                  void onLoadOlder().finally(() => setLoadingOlder(false));
-                }}
-              >
+              <Button variant="ghost" size="sm" disabled={loadingOlder} onClick={loadOlder} data-testid="chat-older">
                 {loadingOlder ? "Loading…" : "Show earlier messages"}
               </Button>
             </li>

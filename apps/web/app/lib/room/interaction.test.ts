@@ -7,7 +7,9 @@ import {
   chatOrder,
   handQueue,
   interactionFrom,
+  olderCursor,
   openQuestions,
+  withOlder,
 } from "./interaction";
 import { ChatOutbox } from "./outbox";
 
@@ -72,6 +74,36 @@ describe("the room's interaction view", () => {
       "me",
     );
     expect(openQuestions(view).map((q) => q.id)).toEqual(["q1"]);
+  });
+});
+
+describe("paging older chat", () => {
+  test("an old open question is not where paging starts: every older message stays reachable", () => {
+    // 500 messages, #10 an open question: the snapshot has #301–#500 and, as a question, #10.
+    const numbered = (n: number) =>
+      message(`m${String(n).padStart(3, "0")}`, {
+        createdAt: new Date(Date.UTC(2026, 2, 4, 12, 0, n)).toISOString(),
+        isQuestion: n === 10,
+      });
+    const all = Array.from({ length: 500 }, (_, i) => numbered(i + 1));
+    let view = interactionFrom(
+      state({ messages: all.slice(300), openQuestions: [all[9]!], hasOlder: true }),
+      EMPTY_INTERACTION,
+    );
+    expect(openQuestions(view).map((q) => q.id)).toEqual(["m010"]);
+    expect(chatOrder(view)[0]!.id).toBe("m301");
+    // Page as the server would (50 before the cursor) until nothing is older.
+    for (let pages = 0; view.hasOlder; pages++) {
+      expect(pages).toBeLessThan(10);
+      const before = olderCursor(view)!;
+      const older = all.filter((m) => m.createdAt < before.createdAt);
+      view = withOlder(view, older.slice(-50), older.length > 50);
+    }
+    expect(chatOrder(view).map((m) => m.id)).toEqual(all.map((m) => m.id));
+    // A vote on the old question reaches it in both places.
+    view = applyInteractionEvent(view, { type: "question.voted", messageId: "m010", votes: 3, userId: "x" }, "me");
+    expect(openQuestions(view)[0]!.votes).toBe(3);
+    expect(view.messages.get("m010")!.votes).toBe(3);
   });
 });
 
