@@ -170,13 +170,42 @@ describe("session.onRoom", () => {
     }
   });
 
-  test("a retried send with the same client message id stores one message and each tab keeps one copy", async () => {
+  test("a retried send with the same client message id stores one message and reaches a tab once", async () => {
     const { session } = await createSessionFixture(services);
-    const [user] = await joined(1, session.id);
+    const [user, reader] = await joined(2, session.id);
+    const room = await openRoom(reader!, session.id);
     const retries = await Promise.all([1, 2, 3].map(() => send(user!, session.id, "once", "client-id-0001")));
+    retries.push(await send(user!, session.id, "once", "client-id-0001"));
     expect(new Set(retries.map((message) => message.id)).size).toBe(1);
     expect(await services.db.chatMessage.count({ where: { sessionId: session.id } })).toBe(1);
+    // A later message proves the tab has everything sent before it.
+    const later = await send(user!, session.id, "later");
+    await waitFor(() => room.chatIds().includes(later.id), { what: "the later message" });
+    expect(room.chatIds()).toEqual([retries[0]!.id, later.id]);
+    const stored = await services.redis.xrange(services.keys.roomStream(session.id), "-", "+");
+    expect(stored.filter(([, fields]) => fields[1]!.includes('"chat.posted"'))).toHaveLength(2);
+    room.close();
   });
+
+  test("a tab resuming from before a message was deleted gets the deletion, never the text", async () => {
+    const { session, instructor } = await createSessionFixture(services);
+    const [user, speaker] = await joined(2, session.id);
+    const room = await openRoom(user!, session.id);
+    const lastId = room.lastId();
+    room.close();
+    const regretted = await send(speaker!, session.id, "my password is hunter2");
+    const kept = await send(speaker!, session.id, "sorry, wrong window");
+    await createCaller(context(instructor)).session.deleteMessage({
+      sessionId: session.id,
+      messageId: regretted.id,
+    });
+    const resumed = await openRoom(user!, session.id, lastId);
+    await waitFor(() => resumed.of("chat.deleted").length === 1, { what: "the deletion" });
+    expect(resumed.chatIds()).toEqual([kept.id]);
+    expect(JSON.stringify(resumed.received)).not.toContain("hunter2");
+    resumed.close();
+  });
+
   test("when the event bus loses its connection the stream ends, and resuming brings what was sent meanwhile", async () => {
     const { session } = await createSessionFixture(services);
     const [user, speaker] = await joined(2, session.id);

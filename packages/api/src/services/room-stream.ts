@@ -98,9 +98,13 @@ export async function* roomEvents(
       membership = await membershipNow(services, sessionId, user.id);
       position = after;
       yield tracked(position, { type: "resumed", joined: membership.joined, seq: membership.seq });
-      for (const [id, fields] of replay[1]) {
+      const events = replay[1].map(([id, fields]) => [id, JSON.parse(fields[1]!) as StoredRoomEvent] as const);
+      // A message deleted later in what is replayed is not sent: only its deletion is.
+      const deleted = new Set(events.flatMap(([, event]) => (event.type === "chat.deleted" ? [event.messageId] : [])));
+      for (const [id, event] of events) {
         position = id;
-        yield* deliver(id, JSON.parse(fields[1]!) as StoredRoomEvent);
+        if (event.type === "chat.posted" && deleted.has(event.message.id)) continue;
+        yield* deliver(id, event);
       }
     } else {
       position = replay[1];

@@ -3,7 +3,7 @@ import type { ChatMessageView, HandView, InteractionState, RoomEvent } from "@li
 /**
  * The room's chat, questions and hands as this tab knows them, from `session.onRoom`. Every event
  * carries absolute state, so applying one twice (a snapshot overlapping the events after it, a
- * retried send stored again) changes nothing: messages are kept by id, vote counts only grow, and
+ * sent message the stream brings too) changes nothing: messages are kept by id, vote counts only grow, and
  * deleted messages and lowered hands are remembered so a late copy does not bring them back.
  */
 export interface InteractionView {
