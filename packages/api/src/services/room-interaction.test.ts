@@ -3,6 +3,7 @@ import { afterAll, describe, expect, test } from "vitest";
 import type { SessionUser } from "../context";
 import { createCaller } from "../root";
 import { asSessionUser, createSessionFixture } from "../testing/fixtures";
+import { callOverHttp } from "../testing/http";
 import { createTestServices, insertUsers } from "../testing/services";
 import type { RoomEvent } from "./room-events";
 
@@ -56,6 +57,26 @@ describe("who may read and send chat", () => {
     ]);
     await expect(send(student, sessionId, "   ")).rejects.toMatchObject({ code: "BAD_REQUEST" });
     await expect(send(student, sessionId, "x".repeat(2_001))).rejects.toMatchObject({ code: "BAD_REQUEST" });
+  });
+
+  test("older chat before a time Postgres cannot hold (year 0) is refused with 400 INVALID_INPUT, not a 500", async () => {
+    const { sessionId, student } = await room();
+    const ask = (createdAt: string) =>
+      callOverHttp({
+        path: "session.chatHistory",
+        type: "query",
+        input: { sessionId, before: { createdAt, id: crypto.randomUUID() } },
+        raw: true,
+        context: () => context(student),
+      });
+    for (const createdAt of ["0000-01-01T00:00:00Z", "1969-12-31T23:59:59Z"]) {
+      const answer = await ask(createdAt);
+      expect({ status: answer.status, reason: answer.error?.data.reason }).toEqual({
+        status: 400,
+        reason: "INVALID_INPUT",
+      });
+    }
+    expect((await ask("9999-12-31T23:59:59Z")).status).toBe(200);
   });
 
   test("over the chat budget (5 at once) a send is refused with RATE_LIMITED and a retry hint", async () => {
