@@ -57,6 +57,26 @@ describe("room interaction", () => {
     await screenshot(await settled(teacher), "room-interaction-instructor");
     await screenshot(await settled(student), "room-interaction-student", 375);
     expect(await seriousViolations(student, "student's room at 375 px")).toEqual([]);
+    // The host at 375 px: each panel is a tab, with its moderation (delete and mute, mark answered, lower).
+    const teacherTab = (panel: string) => teacher.getByTestId(`room-tab-${panel}`);
+    await teacher.setViewportSize({ width: 375, height: 900 });
+    await teacherTab("chat").click();
+    await teacher
+      .getByRole("button", { name: /Delete the message from Priya Raman/ })
+      .first()
+      .waitFor();
+    await screenshot(await settled(teacher), "room-interaction-instructor-chat", 375);
+    expect(await seriousViolations(teacher, "instructor's chat tab at 375 px")).toEqual([]);
+    await teacherTab("questions").click();
+    await question.getByTestId("mark-answered").waitFor();
+    await screenshot(await settled(teacher), "room-interaction-instructor-questions", 375);
+    expect(await seriousViolations(teacher, "instructor's questions tab at 375 px")).toEqual([]);
+    await teacherTab("hands").click();
+    await teacher.getByTestId("hand").getByRole("button", { name: /Lower/ }).waitFor();
+    await screenshot(await settled(teacher), "room-interaction-instructor-hands", 375);
+    expect(await seriousViolations(teacher, "instructor's hands tab at 375 px")).toEqual([]);
+    await teacherTab("chat").click();
+    await teacher.setViewportSize({ width: 1280, height: 900 });
     // At 375 px the panels are tabs: a message while Questions is open shows as unread on Chat.
     await student.getByTestId("room-tab-questions").click();
     await say(teacher, "Welcome, everyone");
