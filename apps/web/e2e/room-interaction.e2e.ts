@@ -5,6 +5,7 @@ import {
   createLiveSession,
   expectNoProblemsBut,
   expectRoom,
+  instructorCaller,
   joinRoom,
   roomSuite,
   settled,
@@ -129,9 +130,9 @@ describe("room interaction", () => {
     expectNoProblemsBut(teacher);
     expectNoProblemsBut(student);
   });
-  test("the host's room: every older message is reachable by scrolling up, an old open question stays in Questions", async () => {
+  test("the host's room: every older message is reachable by scrolling up (an old open question stays in Questions); a send over the chat budget says so, then goes", async () => {
     const services = suite.e2e.server.services;
-    const { session } = await createLiveSession(services, "Interaction: the host's room");
+    const { session, instructorId } = await createLiveSession(services, "Interaction: the host's room");
     // 260 messages from a student, a second apart, #10 an open question.
     await services.db.$executeRaw`
       INSERT INTO "ChatMessage" ("sessionId", "authorId", "clientMessageId", body, "isQuestion", "createdAt")
@@ -152,6 +153,21 @@ describe("room interaction", () => {
     }
     expect(await teacher.getByTestId("chat-older").count()).toBe(0);
     expect(await chatBodies(teacher)).toEqual(Array.from({ length: 260 }, (_, i) => `message ${i + 1}`));
+
+    // Over the chat budget (5 at once; the first five sent through the API as the same user): the
+    // sixth says so, counts down, then goes out by itself.
+    const host = instructorCaller(services, instructorId);
+    for (let n = 1; n <= 5; n++) {
+      await host.session.sendMessage({ sessionId: session.id, clientMessageId: `quick-${n}-xxxx`, body: `quick ${n}` });
+    }
+    await say(teacher, "quick 6");
+    const throttled = teacher.getByTestId("pending-throttled");
+    await throttled.waitFor({ timeout: 5_000 });
+    expect(await throttled.textContent()).toMatch(/You.re sending messages too fast — sends in \d s/);
+    await expect
+      .poll(async () => (await chatBodies(teacher)).slice(-6))
+      .toEqual(Array.from({ length: 6 }, (_, i) => `quick ${i + 1}`));
+    expect(await throttled.count()).toBe(0);
     expectNoProblemsBut(teacher);
   });
 });

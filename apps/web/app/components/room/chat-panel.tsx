@@ -2,7 +2,8 @@ import type { ChatMessageView } from "@livehall/api";
 import { CHAT_MAX_LENGTH } from "@livehall/api/limits";
 import { useEffect, useId, useLayoutEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import { chatOrder, type InteractionView } from "../../lib/room/interaction";
-import type { PendingMessage } from "../../lib/room/outbox";
+import { pendingNote, type PendingMessage } from "../../lib/room/outbox";
+import { useTicker } from "../../lib/room/use-ticker";
 import { Alert, Button, cn } from "../ui";
 import { LinkifiedText } from "./linkified-text";
 
@@ -48,6 +49,13 @@ export function ChatPanel({
   // A message the stream brought before its send answered is shown once, as sent.
   const delivered = new Set(messages.filter((m) => m.authorId === viewerId).map((m) => m.clientMessageId));
   const unsent = pending.filter((message) => !delivered.has(message.clientMessageId));
+  // Renders every second while a message waits out the chat budget (its countdown); read at render.
+  useTicker(
+    unsent.some((message) => message.status === "throttled"),
+    1_000,
+    0,
+  );
+  const now = Date.now();
   const list = useRef<HTMLDivElement>(null);
   const pinned = useRef(true);
   const [loadingOlder, setLoadingOlder] = useState(false);
@@ -133,7 +141,7 @@ export function ChatPanel({
               {message.status === "failed" ? (
                 <div className="mt-1 flex flex-wrap items-center gap-2 text-xs">
                   <span className="font-medium text-live-700" role="alert">
-                    Not sent: {message.error}
+                    {pendingNote(message, now)}
                   </span>
                   <button
                     type="button"
@@ -150,10 +158,16 @@ export function ChatPanel({
                     Remove
                   </button>
                 </div>
-              ) : (
-                <p className="mt-1 text-xs text-slate-600">
-                  {message.status === "sending" ? "Sending…" : "Waiting for the network…"}
+              ) : message.status === "throttled" ? (
+                <p className="mt-1 text-xs font-medium text-warning-800" data-testid="pending-throttled">
+                  {/* Said once to screen readers; the countdown is for the eyes. */}
+                  <span className="sr-only" role="status">
+                    You&rsquo;re sending messages too fast. This one goes out in a few seconds.
+                  </span>
+                  <span aria-hidden="true">{pendingNote(message, now)}</span>
                 </p>
+              ) : (
+                <p className="mt-1 text-xs text-slate-600">{pendingNote(message, now)}</p>
               )}
             </li>
           ))}

@@ -11,7 +11,7 @@ import {
   openQuestions,
   withOlder,
 } from "./interaction";
-import { ChatOutbox } from "./outbox";
+import { ChatOutbox, pendingNote } from "./outbox";
 
 const message = (id: string, overrides: Partial<ChatMessageView> = {}): ChatMessageView => ({
   id,
@@ -165,6 +165,42 @@ describe("the chat outbox", () => {
     await vi.advanceTimersByTimeAsync(1_000);
     expect(reloaded.getState()).toMatchObject([{ status: "failed", error: "Muted." }]);
     expect(sent).toHaveLength(3);
+    vi.useRealTimers();
+  });
+  test("over the chat budget the message says so with the server's wait, then goes out by itself", async () => {
+    vi.useFakeTimers();
+    let limited = true;
+    const sent: string[] = [];
+    const outbox = new ChatOutbox({
+      sessionId: "s",
+      send: async (input) => {
+        sent.push(input.clientMessageId);
+        if (limited) {
+          throw Object.assign(new Error("You're sending messages too fast. Wait a few seconds, then send again."), {
+            data: { reason: "RATE_LIMITED", httpStatus: 429, retryAfterMs: 3_500 },
+          });
+        }
+        return message("m", { clientMessageId: input.clientMessageId });
+      },
+      onSent: () => undefined,
+      backoff: { baseMs: 100, capMs: 100 },
+      newId: () => "id-1",
+      now: () => Date.now(),
+    });
+    outbox.send("one too many");
+    await vi.advanceTimersByTimeAsync(0);
+    const [waiting] = outbox.getState();
+    expect(waiting).toMatchObject({ status: "throttled", retryAt: Date.now() + 3_500 });
+    expect(pendingNote(waiting!, Date.now())).toBe("You're sending messages too fast — sends in 4 s");
+    expect(pendingNote(waiting!, Date.now() + 2_100)).toBe("You're sending messages too fast — sends in 2 s");
+    // Coming back online does not skip the budget's wait.
+    outbox.retryAll();
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(sent).toEqual(["id-1"]);
+    limited = false;
+    await vi.advanceTimersByTimeAsync(600);
+    expect(sent).toEqual(["id-1", "id-1"]);
+    expect(outbox.getState()).toEqual([]);
     vi.useRealTimers();
   });
 });
