@@ -6,6 +6,7 @@ import { asSessionUser, createSessionFixture } from "../testing/fixtures";
 import { callOverHttp } from "../testing/http";
 import { createTestServices, insertUsers } from "../testing/services";
 import type { RoomEvent } from "./room-events";
+import { loadInteraction } from "./room-interaction";
 
 // Real time, but every reading is later than the one before: raise order is never a tie.
 let last = 0;
@@ -13,7 +14,12 @@ const { services, context, close } = createTestServices(
   {},
   { clock: () => new Date((last = Math.max(Date.now(), last + 1))) },
 );
-afterAll(close);
+// A second web instance whose clock is an hour behind.
+const behind = createTestServices({}, { clock: () => new Date(Date.now() - 60 * 60_000) });
+afterAll(async () => {
+  await close();
+  await behind.close();
+});
 
 const caller = (user: SessionUser) => createCaller(context(user));
 const refused = (reason: string) => ({ cause: { reason } });
@@ -87,6 +93,24 @@ describe("who may read and send chat", () => {
     expect(rejected).toHaveLength(2);
     expect(rejected[0]!.reason).toMatchObject({ code: "TOO_MANY_REQUESTS", cause: { reason: "RATE_LIMITED" } });
     expect(rejected[0]!.reason.cause.retryAfterMs).toBeGreaterThan(0);
+  });
+});
+
+describe("the chat's order", () => {
+  test("a message sent later through an instance with a slow clock still comes later: the time is the database's", async () => {
+    const { sessionId, student, other } = await room();
+    const first = await send(student, sessionId, "first");
+    const second = await createCaller(behind.context(other)).session.sendMessage({
+      sessionId,
+      clientMessageId: `message-${++clientIds}`,
+      body: "second",
+    });
+    expect(Date.parse(second.createdAt)).toBeGreaterThan(Date.parse(first.createdAt));
+    const state = await loadInteraction(services, sessionId, student.id);
+    expect(state.messages.map((message) => message.body)).toEqual(["first", "second"]);
+    const before = { createdAt: new Date(Date.now() + 60_000).toISOString(), id: crypto.randomUUID() };
+    const page = await caller(student).session.chatHistory({ sessionId, before });
+    expect(page.messages.map((message) => message.body)).toEqual(["first", "second"]);
   });
 });
 

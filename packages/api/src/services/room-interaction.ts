@@ -159,10 +159,12 @@ export async function sendMessage(
   );
   const { muted } = await assertInRoom(services, sessionId, user.id);
   if (muted) throw appError("FORBIDDEN", Reason.CHAT_MUTED, "The instructor turned off your chat in this session.");
+  // The time is the database's, not this web instance's: the chat is ordered by it (and paged by it)
+  // on every tab, whichever instance each message went through.
   await services.db.$executeRaw`
     INSERT INTO "ChatMessage" ("sessionId", "authorId", "clientMessageId", body, "isQuestion", "createdAt")
     VALUES (${sessionId}::uuid, ${user.id}::uuid, ${input.clientMessageId}, ${input.body},
-            ${input.asQuestion === true}, ${services.clock()})
+            ${input.asQuestion === true}, clock_timestamp())
     ON CONFLICT ("sessionId", "authorId", "clientMessageId") DO NOTHING`;
   const [message] = await messages(
     services,

@@ -153,7 +153,7 @@ export function applyInteractionEvent(
   }
 }
 
-/** The chat as shown: oldest first (time, then id). */
+/** The chat as shown: oldest first (the database's time, then id: the same order on every tab). */
 export function chatOrder(view: Pick<InteractionView, "messages">): ChatMessageView[] {
   return [...view.messages.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
 }
