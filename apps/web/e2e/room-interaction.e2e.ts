@@ -5,6 +5,7 @@ import {
   createLiveSession,
   expectNoProblemsBut,
   expectRoom,
+  instructorCaller,
   joinRoom,
   roomSuite,
   settled,
@@ -57,6 +58,26 @@ describe("room interaction", () => {
     await screenshot(await settled(teacher), "room-interaction-instructor");
     await screenshot(await settled(student), "room-interaction-student", 375);
     expect(await seriousViolations(student, "student's room at 375 px")).toEqual([]);
+    // The host at 375 px: each panel is a tab, with its moderation (delete and mute, mark answered, lower).
+    const teacherTab = (panel: string) => teacher.getByTestId(`room-tab-${panel}`);
+    await teacher.setViewportSize({ width: 375, height: 900 });
+    await teacherTab("chat").click();
+    await teacher
+      .getByRole("button", { name: /Delete the message from Priya Raman/ })
+      .first()
+      .waitFor();
+    await screenshot(await settled(teacher), "room-interaction-instructor-chat", 375);
+    expect(await seriousViolations(teacher, "instructor's chat tab at 375 px")).toEqual([]);
+    await teacherTab("questions").click();
+    await question.getByTestId("mark-answered").waitFor();
+    await screenshot(await settled(teacher), "room-interaction-instructor-questions", 375);
+    expect(await seriousViolations(teacher, "instructor's questions tab at 375 px")).toEqual([]);
+    await teacherTab("hands").click();
+    await teacher.getByTestId("hand").getByRole("button", { name: /Lower/ }).waitFor();
+    await screenshot(await settled(teacher), "room-interaction-instructor-hands", 375);
+    expect(await seriousViolations(teacher, "instructor's hands tab at 375 px")).toEqual([]);
+    await teacherTab("chat").click();
+    await teacher.setViewportSize({ width: 1280, height: 900 });
     // At 375 px the panels are tabs: a message while Questions is open shows as unread on Chat.
     await student.getByTestId("room-tab-questions").click();
     await say(teacher, "Welcome, everyone");
@@ -108,5 +129,45 @@ describe("room interaction", () => {
     ).toBe(2);
     expectNoProblemsBut(teacher);
     expectNoProblemsBut(student);
+  });
+  test("the host's room: every older message is reachable by scrolling up (an old open question stays in Questions); a send over the chat budget says so, then goes", async () => {
+    const services = suite.e2e.server.services;
+    const { session, instructorId } = await createLiveSession(services, "Interaction: the host's room");
+    // 260 messages from a student, a second apart, #10 an open question.
+    await services.db.$executeRaw`
+      INSERT INTO "ChatMessage" ("sessionId", "authorId", "clientMessageId", body, "isQuestion", "createdAt")
+      SELECT ${session.id}::uuid, u.id, 'seeded-' || n, 'message ' || n, n = 10,
+             now() - interval '1 hour' + n * interval '1 second'
+      FROM generate_series(1, 260) AS n, "User" u WHERE u.email = 'priya.raman@livehall.dev'`;
+    const teacher = await inRoom("instructor@livehall.dev", session.id, []);
+    await expect
+      .poll(() => texts(teacher.getByTestId("questions").getByTestId("question")))
+      .toEqual([expect.stringContaining("message 10")]);
+    const log = teacher.getByRole("log", { name: "Chat messages" });
+    const count = () => teacher.getByTestId("chat-message").count();
+    await expect.poll(count).toBe(200);
+    // Scrolled to the top, the earlier messages come in, a page at a time, until there are none.
+    for (const expected of [250, 260]) {
+      await log.evaluate((element) => element.scrollTo({ top: 0 }));
+      await expect.poll(count).toBe(expected);
+    }
+    expect(await teacher.getByTestId("chat-older").count()).toBe(0);
+    expect(await chatBodies(teacher)).toEqual(Array.from({ length: 260 }, (_, i) => `message ${i + 1}`));
+
+    // Over the chat budget (5 at once; the first five sent through the API as the same user): the
+    // sixth says so, counts down, then goes out by itself.
+    const host = instructorCaller(services, instructorId);
+    for (let n = 1; n <= 5; n++) {
+      await host.session.sendMessage({ sessionId: session.id, clientMessageId: `quick-${n}-xxxx`, body: `quick ${n}` });
+    }
+    await say(teacher, "quick 6");
+    const throttled = teacher.getByTestId("pending-throttled");
+    await throttled.waitFor({ timeout: 5_000 });
+    expect(await throttled.textContent()).toMatch(/You.re sending messages too fast — sends in \d s/);
+    await expect
+      .poll(async () => (await chatBodies(teacher)).slice(-6))
+      .toEqual(Array.from({ length: 6 }, (_, i) => `quick ${i + 1}`));
+    expect(await throttled.count()).toBe(0);
+    expectNoProblemsBut(teacher);
   });
 });

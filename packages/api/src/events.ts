@@ -10,13 +10,20 @@ export interface EventSubscription<T> extends AsyncIterable<T> {
 
 /**
  * Live events across web instances: published to Redis pub/sub, delivered to this process's
- * subscribers through one shared subscriber connection (ioredis re-subscribes after reconnects).
+ * subscribers through one shared subscriber connection.
+ *
+ * Pub/sub keeps nothing: whatever is published while the subscriber connection is down is lost. So
+ * when that connection closes, every open subscription ends (its iteration completes) and its owner
+ * starts over — a room stream resumes from its last id, a participant stream takes a new snapshot,
+ * a stream following sign-out notices ends and is reopened (checking the sign-in again).
  */
 export interface EventBus {
   publish(channel: string, event: unknown): Promise<void>;
   /**
-   * Events of a channel until `signal` aborts or `close()` is called; subscribing happens before
-   * this returns. The caller owns the subscription: it must `close()` it whatever happens next.
+   * Events of a channel until `signal` aborts, `close()` is called or the subscriber connection is
+   * lost (events may have been missed: start over); Redis has confirmed the subscription before this
+   * returns, for every caller, also one that subscribes while another's SUBSCRIBE is in flight. The
+   * caller owns the subscription: it must `close()` it whatever happens next.
    */
   subscribe<T>(channel: string, signal: AbortSignal | undefined): Promise<EventSubscription<T>>;
   /**
@@ -33,12 +40,23 @@ export function createEventBus(publisher: Redis, redisUrl: string, keys: RedisKe
   const local = new EventEmitter();
   local.setMaxListeners(0);
   const refCounts = new Map<string, number>();
+  /** Per channel, its SUBSCRIBE (in flight or done) on the current connection: every subscriber awaits it. */
+  const subscribed = new Map<string, Promise<unknown>>();
+  /** The end of every open subscription: all of them end when the subscriber connection is lost. */
+  const open = new Set<() => void>();
+  /** Bumped whenever the subscriber connection closes. */
+  let connectionLosses = 0;
   const streams = new Map<string, number>();
   let subscriber: Redis | null = null;
 
   const connection = () => {
     if (!subscriber) {
-      subscriber = new Redis(redisUrl, { maxRetriesPerRequest: null, autoResubscribe: true });
+      subscriber = new Redis(redisUrl, {
+        maxRetriesPerRequest: null,
+        autoResubscribe: true,
+        // Named, so an operator (or a test) can tell it in CLIENT LIST.
+        connectionName: `${keys.prefix}events`,
+      });
       subscriber.on("error", () => undefined); // reconnects by itself; outages are reported by the main client
       subscriber.on("message", (channel: string, message: string) => {
         try {
@@ -47,8 +65,28 @@ export function createEventBus(publisher: Redis, redisUrl: string, keys: RedisKe
           // A malformed message on our channel is dropped rather than crashing every stream.
         }
       });
+      subscriber.on("close", () => {
+        // Messages published from now until the channels are subscribed again are lost: subscribe
+        // afresh (queued behind the reconnection) and end every subscription, so owners start over.
+        connectionLosses++;
+        subscribed.clear();
+        for (const end of [...open]) end();
+      });
     }
     return subscriber;
+  };
+
+  const subscribeChannel = (full: string): Promise<unknown> => {
+    let done = subscribed.get(full);
+    if (!done) {
+      const pending = connection().subscribe(full);
+      done = pending;
+      subscribed.set(full, pending);
+      pending.catch(() => {
+        if (subscribed.get(full) === pending) subscribed.delete(full);
+      });
+    }
+    return done;
   };
 
   const release = (full: string) => {
@@ -56,6 +94,7 @@ export function createEventBus(publisher: Redis, redisUrl: string, keys: RedisKe
     if (remaining > 0) refCounts.set(full, remaining);
     else {
       refCounts.delete(full);
+      subscribed.delete(full);
       void subscriber?.unsubscribe(full).catch(() => undefined);
     }
   };
@@ -68,10 +107,12 @@ export function createEventBus(publisher: Redis, redisUrl: string, keys: RedisKe
     },
     async subscribe<T>(channel: string, signal: AbortSignal | undefined) {
       const full = keys.channel(channel);
-      const previous = refCounts.get(full) ?? 0;
-      refCounts.set(full, previous + 1);
+      refCounts.set(full, (refCounts.get(full) ?? 0) + 1);
+      const losses = connectionLosses;
       try {
-        if (previous === 0) await connection().subscribe(full);
+        // Also when another subscriber's SUBSCRIBE is still in flight: until Redis confirms it,
+        // what is published reaches no one here.
+        await subscribeChannel(full);
       } catch (error) {
         release(full);
         throw error;
@@ -84,9 +125,13 @@ export function createEventBus(publisher: Redis, redisUrl: string, keys: RedisKe
       const close = () => {
         if (closed) return;
         closed = true;
+        open.delete(close);
         stop.abort();
         release(full);
       };
+      open.add(close);
+      // The connection was lost while subscribing: this subscription may already have missed events.
+      if (losses !== connectionLosses) close();
       return {
         close,
         async *[Symbol.asyncIterator]() {

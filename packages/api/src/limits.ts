@@ -16,6 +16,15 @@ export const RATING_COMMENT_MAX_LENGTH = 2_000;
 export const ROLE_REQUEST_NOTE_MAX_LENGTH = 500;
 export const ROLE_REQUEST_MESSAGE_MAX_LENGTH = 500;
 
+/**
+ * Whether a time can be a page cursor (the list of users, older chat messages): 1970 to 9999. An ISO
+ * check alone lets "0000-01-01" through, which Postgres refuses (22008): refused as input instead.
+ */
+export function isCursorTime(date: Date): boolean {
+  const year = date.getUTCFullYear();
+  return !Number.isNaN(date.getTime()) && year >= 1970 && year <= 9999;
+}
+
 /** A chat message or question (plain text). */
 export const CHAT_MAX_LENGTH = 2_000;
 /** The reactions a participant can send in a room, in the order the room shows them. */

@@ -79,6 +79,8 @@ export function redisKeys(prefix: string) {
     mediaReconcileLock: (serverId: string) => `${prefix}media:reconcile:${serverId}`,
     /** The session's room stream (Redis Stream, ~2,000 entries): every room event, resumable by id (docs/decisions/018). */
     roomStream: (sessionId: string) => `${prefix}room:${sessionId}`,
+    /** Ids of the chat messages already stored in the session's room stream (a retried send appends nothing). */
+    roomPosted: (sessionId: string) => `${prefix}room:posted:${sessionId}`,
     /** Reactions of the current second per session (hash emoji → count), sent on by one flush a second. */
     roomReactions: (sessionId: string) => `${prefix}room:reactions:${sessionId}`,
     /** Set (for one second) by the instance that flushes the session's reactions. */

@@ -3,7 +3,7 @@ import type { SessionUser } from "../context";
 import { createCaller } from "../root";
 import type { ParticipantEvent } from "../services/participant-events";
 import { asSessionUser, createSessionFixture } from "../testing/fixtures";
-import { createTestServices, insertUsers } from "../testing/services";
+import { createTestServices, dropEventBusConnection, insertUsers } from "../testing/services";
 import { waitFor } from "@livehall/testing";
 import { hashPassword } from "./passwords";
 import { verifyAccessToken } from "./tokens";
@@ -99,5 +99,21 @@ describe("sign-out notices end the signed-out sign-in's streams on every instanc
     await Promise.all(streams.map((stream) => stream.reading));
     for (const stream of streams) expect(stream.outcome).toMatchObject({ ended: "error", reason: "ACCOUNT_DISABLED" });
     await waitFor(() => instanceA.services.events.stats().streams === 0, { timeoutMs: 5_000, what: "slots released" });
+  });
+  test("after the event bus loses its connection, open streams end (to be reopened) and notices still end new ones", async () => {
+    const { session } = await createSessionFixture(instanceA.services);
+    const [user] = await insertUsers(instanceA.services, 1, { passwordHash });
+    const before = await openStream((await signIn(user!.email)).user, session.id);
+
+    expect(await dropEventBusConnection(instanceA.services)).toBeGreaterThan(0);
+    // A notice sent now could be lost: the stream ends (not signed out), and its tab reopens it.
+    await before.reading;
+    expect(before.outcome).toMatchObject({ ended: "done", reason: null });
+
+    const device = await signIn(user!.email);
+    const after = await openStream(device.user, session.id);
+    await createCaller(instanceB.context(null)).auth.logout({ refreshToken: device.refreshToken });
+    await after.reading;
+    expect(after.outcome).toMatchObject({ ended: "error", reason: "SESSION_REVOKED" });
   });
 });

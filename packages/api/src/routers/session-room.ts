@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CHAT_MAX_LENGTH, REACTIONS } from "../limits";
+import { CHAT_MAX_LENGTH, REACTIONS, isCursorTime } from "../limits";
 import * as room from "../services/room-interaction";
 import { roomEvents } from "../services/room-stream";
 import { authedProcedure, createTRPCRouter, instructorProcedure } from "../trpc";
@@ -23,7 +23,12 @@ const sendInput = z.strictObject({
 const historyInput = z.strictObject({
   sessionId,
   /** The oldest message the tab has: the page ends before it. */
-  before: z.strictObject({ createdAt: z.iso.datetime(), id: z.uuid() }),
+  before: z.strictObject({
+    createdAt: z.iso
+      .datetime()
+      .refine((value) => isCursorTime(new Date(value)), { error: "Reload the chat to see earlier messages." }),
+    id: z.uuid(),
+  }),
 });
 const roomInput = z.strictObject({
   sessionId,

@@ -3,6 +3,7 @@ import type { Role, Services, SessionUser } from "../context";
 import { markAccessTokensStale } from "../auth/revocation";
 import { endEverySignIn } from "../auth/service";
 import { Reason, appError } from "../errors";
+import { isCursorTime } from "../limits";
 import { leaveAllSessions } from "./participants";
 
 /**
@@ -175,8 +176,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   const [at, id] = Buffer.from(cursor, "base64url").toString().split("|");
   const createdAt = new Date(at ?? "");
-  const year = createdAt.getUTCFullYear();
-  if (!id || !UUID.test(id) || Number.isNaN(createdAt.getTime()) || year < 1970 || year > 9999) {
+  if (!id || !UUID.test(id) || !isCursorTime(createdAt)) {
     throw appError(
       "BAD_REQUEST",
       Reason.INVALID_INPUT,

@@ -31,7 +31,7 @@ import { mediaGrantsChanged } from "./media-access";
 import { readMediaState } from "./media-state";
 import { roomRateLimited, spendRoomBudget } from "./room-limits";
 import { lowerHandsOfLeavers } from "./room-interaction";
-import { appendRoomEvent } from "./room-log";
+import { appendParticipantEvents, type UnnumberedParticipantEvent } from "./room-log";
 
 type ParticipantServices = Pick<Services, "db" | "redis" | "keys" | "config" | "clock" | "events" | "media" | "logger">;
 
@@ -158,12 +158,10 @@ export async function participantCount(
 export function publishParticipantEvent(
   services: Pick<Services, "db" | "redis" | "keys" | "clock" | "events">,
   sessionId: string,
-  event: DistributiveOmit<ParticipantEvent, "seq">,
+  event: UnnumberedParticipantEvent,
 ): Promise<void> {
   return publishParticipantEvents(services, sessionId, [event]);
 }
-
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** The answer to a join of a user the instructor removed from the session (until they are let back in). */
 export function removedByHost() {
@@ -321,7 +319,7 @@ async function runJoinBatch(
   requests.forEach((request, i) => connectionsOf.set(request.userId, joined.connections[i]!));
   const { participantCount } = joined;
   const announced = new Set<string>();
-  const events: DistributiveOmit<ParticipantEvent, "seq">[] = [];
+  const events: UnnumberedParticipantEvent[] = [];
   const outcomes = requests.map((request): Outcome<JoinAnswer> => {
     if (joined.removed.has(request.userId)) {
       presenceCounters.joins.inc({ outcome: "refused" });
@@ -364,21 +362,19 @@ async function runJoinBatch(
   return outcomes;
 }
 
-/** Publishes events of one session with consecutive sequence numbers (one INCRBY, pipelined publishes). */
+/**
+ * Publishes events of one session with consecutive sequence numbers, numbered and sent in one script
+ * (room-log.ts): on the participant channel, and as one entry of the room stream.
+ */
 async function publishParticipantEvents(
   services: Pick<Services, "db" | "redis" | "keys" | "clock" | "events">,
   sessionId: string,
-  events: DistributiveOmit<ParticipantEvent, "seq">[],
+  events: UnnumberedParticipantEvent[],
 ): Promise<void> {
   if (events.length === 0) return;
-  const last = await services.redis.incrby(services.keys.participantEventSeq(sessionId), events.length);
-  const first = last - events.length + 1;
-  const numbered = events.map((event, i) => ({ ...event, seq: first + i }) as ParticipantEvent);
-  await Promise.all(numbered.map((event) => services.events.publish(participantsChannel(sessionId), event)));
-  // The room stream stores the whole publish as one event (a batch of joins is one entry).
-  await appendRoomEvent(services, sessionId, { type: "participants", events: numbered });
+  await appendParticipantEvents(services, sessionId, events);
   // Whoever is no longer in the room has no hand up.
-  const leavers = numbered.flatMap((event) => (event.type === "left" ? event.userIds : []));
+  const leavers = events.flatMap((event) => (event.type === "left" ? event.userIds : []));
   if (leavers.length > 0) await lowerHandsOfLeavers(services, sessionId, leavers);
 }
 
@@ -594,7 +590,9 @@ export function streamEnds(services: ParticipantServices, signal: AbortSignal | 
 
 /**
  * Follows the user's sign-out notices (here or on another instance): `signal` aborts when one ends
- * this sign-in, and `reason()` says why. Subscribed before it returns; `close()` in a `finally`.
+ * this sign-in (`assertSignedIn` then throws its reason), and also when the notices can no longer be
+ * followed (the event bus lost its connection: a notice may have been missed), so the stream ends
+ * and is reopened, which checks the sign-in again. Subscribed before it returns; `close()` in a `finally`.
  */
 export async function watchSignOut(services: ParticipantServices, user: SessionUser, ends: AbortSignal) {
   const signOut = new AbortController();
@@ -604,11 +602,14 @@ export async function watchSignOut(services: ParticipantServices, user: SessionU
     ends,
   );
   void (async () => {
-    for await (const notice of notices) {
-      if (!endsSignIn(notice, user.familyId)) continue;
-      signedOut = notice.reason;
+    try {
+      for await (const notice of notices) {
+        if (!endsSignIn(notice, user.familyId)) continue;
+        signedOut = notice.reason;
+        return;
+      }
+    } finally {
       signOut.abort();
-      return;
     }
   })().catch(() => undefined);
   return {

@@ -82,8 +82,11 @@ export type RoomEvent =
   | ReactionsEvent
   /** First on every fresh (re)connect: the whole room as of the event's id. */
   | { type: "snapshot"; participants: ParticipantSnapshot; joined: boolean; interaction: InteractionState | null }
-  /** First on a resume: the events missed follow. `joined`: the viewer is in the room now. */
-  | { type: "resumed"; joined: boolean }
+  /**
+   * First on a resume: the events missed follow. `joined`: the viewer is in the room now, as of the
+   * participant sequence `seq` (a change of theirs at or below it is already counted).
+   */
+  | { type: "resumed"; joined: boolean; seq: number }
   /** The viewer just joined (in any tab): what they could not see before. */
   | { type: "interaction"; interaction: InteractionState };
 

@@ -3,8 +3,10 @@ import { afterAll, describe, expect, test } from "vitest";
 import type { SessionUser } from "../context";
 import { createCaller } from "../root";
 import { asSessionUser, createSessionFixture } from "../testing/fixtures";
+import { callOverHttp } from "../testing/http";
 import { createTestServices, insertUsers } from "../testing/services";
 import type { RoomEvent } from "./room-events";
+import { loadInteraction } from "./room-interaction";
 
 // Real time, but every reading is later than the one before: raise order is never a tie.
 let last = 0;
@@ -12,7 +14,12 @@ const { services, context, close } = createTestServices(
   {},
   { clock: () => new Date((last = Math.max(Date.now(), last + 1))) },
 );
-afterAll(close);
+// A second web instance whose clock is an hour behind.
+const behind = createTestServices({}, { clock: () => new Date(Date.now() - 60 * 60_000) });
+afterAll(async () => {
+  await close();
+  await behind.close();
+});
 
 const caller = (user: SessionUser) => createCaller(context(user));
 const refused = (reason: string) => ({ cause: { reason } });
@@ -58,6 +65,26 @@ describe("who may read and send chat", () => {
     await expect(send(student, sessionId, "x".repeat(2_001))).rejects.toMatchObject({ code: "BAD_REQUEST" });
   });
 
+  test("older chat before a time Postgres cannot hold (year 0) is refused with 400 INVALID_INPUT, not a 500", async () => {
+    const { sessionId, student } = await room();
+    const ask = (createdAt: string) =>
+      callOverHttp({
+        path: "session.chatHistory",
+        type: "query",
+        input: { sessionId, before: { createdAt, id: crypto.randomUUID() } },
+        raw: true,
+        context: () => context(student),
+      });
+    for (const createdAt of ["0000-01-01T00:00:00Z", "1969-12-31T23:59:59Z"]) {
+      const answer = await ask(createdAt);
+      expect({ status: answer.status, reason: answer.error?.data.reason }).toEqual({
+        status: 400,
+        reason: "INVALID_INPUT",
+      });
+    }
+    expect((await ask("9999-12-31T23:59:59Z")).status).toBe(200);
+  });
+
   test("over the chat budget (5 at once) a send is refused with RATE_LIMITED and a retry hint", async () => {
     const { sessionId, student } = await room();
     const results = await Promise.allSettled(Array.from({ length: 7 }, (_, i) => send(student, sessionId, `m${i}`)));
@@ -66,6 +93,24 @@ describe("who may read and send chat", () => {
     expect(rejected).toHaveLength(2);
     expect(rejected[0]!.reason).toMatchObject({ code: "TOO_MANY_REQUESTS", cause: { reason: "RATE_LIMITED" } });
     expect(rejected[0]!.reason.cause.retryAfterMs).toBeGreaterThan(0);
+  });
+});
+
+describe("the chat's order", () => {
+  test("a message sent later through an instance with a slow clock still comes later: the time is the database's", async () => {
+    const { sessionId, student, other } = await room();
+    const first = await send(student, sessionId, "first");
+    const second = await createCaller(behind.context(other)).session.sendMessage({
+      sessionId,
+      clientMessageId: `message-${++clientIds}`,
+      body: "second",
+    });
+    expect(Date.parse(second.createdAt)).toBeGreaterThan(Date.parse(first.createdAt));
+    const state = await loadInteraction(services, sessionId, student.id);
+    expect(state.messages.map((message) => message.body)).toEqual(["first", "second"]);
+    const before = { createdAt: new Date(Date.now() + 60_000).toISOString(), id: crypto.randomUUID() };
+    const page = await caller(student).session.chatHistory({ sessionId, before });
+    expect(page.messages.map((message) => message.body)).toEqual(["first", "second"]);
   });
 });
 

@@ -10,7 +10,7 @@ import {
   type InteractionState,
   type Reaction,
 } from "./room-events";
-import { appendRoomEvent, publishRoomEvent } from "./room-log";
+import { appendChatPosted, appendRoomEvent, publishRoomEvent } from "./room-log";
 import { spendRoomBudget } from "./room-limits";
 import { findManagedSession } from "./session-catalog";
 
@@ -18,7 +18,7 @@ import { findManagedSession } from "./session-catalog";
  * The room's interaction (docs/decisions/018): chat, questions, raised hands and reactions. Each
  * change is written to Postgres first and then stored in the room stream (room-log.ts); every
  * event carries absolute state (a message, a vote count, a hand's id), so a tab that sees one twice
- * — a snapshot overlapping the events after it, a retried send — ends in the same state.
+ * — a snapshot overlapping the events after it, a sent message the stream brings too — ends in the same state.
  *
  * Who may: reading and sending chat, voting, raising a hand and reacting need the user in the room
  * (an active participant of the live session; NOT_IN_ROOM otherwise); a muted user's send answers
@@ -141,8 +141,9 @@ export interface SendInput {
 
 /**
  * session.sendMessage — stores a chat message (or a question) once per client message id: a retry
- * answers the stored message and stores it in the stream again (tabs keep one copy per id), so an
- * answer lost on the network never loses the message nor doubles it.
+ * answers the stored message, so an answer lost on the network never loses the message nor doubles
+ * it. The room stream gets it once too (`appendChatPosted`): a retry appends it only if the first
+ * send never did.
  */
 export async function sendMessage(
   services: InteractionServices,
@@ -158,10 +159,12 @@ export async function sendMessage(
   );
   const { muted } = await assertInRoom(services, sessionId, user.id);
   if (muted) throw appError("FORBIDDEN", Reason.CHAT_MUTED, "The instructor turned off your chat in this session.");
+  // The time is the database's, not this web instance's: the chat is ordered by it (and paged by it)
+  // on every tab, whichever instance each message went through.
   await services.db.$executeRaw`
     INSERT INTO "ChatMessage" ("sessionId", "authorId", "clientMessageId", body, "isQuestion", "createdAt")
     VALUES (${sessionId}::uuid, ${user.id}::uuid, ${input.clientMessageId}, ${input.body},
-            ${input.asQuestion === true}, ${services.clock()})
+            ${input.asQuestion === true}, clock_timestamp())
     ON CONFLICT ("sessionId", "authorId", "clientMessageId") DO NOTHING`;
   const [message] = await messages(
     services,
@@ -171,7 +174,7 @@ export async function sendMessage(
   );
   // Deleted by the host between a send and its retry: nothing to show.
   if (!message) throw messageNotFound();
-  await appendRoomEvent(services, sessionId, { type: "chat.posted", message });
+  await appendChatPosted(services, sessionId, message);
   return message;
 }
 

@@ -2,7 +2,6 @@ import { tracked, type TrackedEnvelope } from "@trpc/server";
 import type { Services, SessionUser } from "../context";
 import type { EventSubscription } from "../events";
 import { roomCounters } from "../metrics";
-import type { ParticipantEvent } from "./participant-events";
 import { admitStream, participantSnapshot, streamEnds, watchSignOut } from "./participants";
 import { loadInteraction } from "./room-interaction";
 import { OPEN_ROOM_EVENTS, roomChannel, type RoomEvent, type StoredRoomEvent } from "./room-events";
@@ -19,23 +18,38 @@ function compareIds(a: string, b: string): number {
   return am === bm ? Number(as - bs) : am < bm ? -1 : 1;
 }
 
-/** Whether `userId` is in the room after `event` (their own joins and leaves, the session ending). */
-function joinedAfter(joined: boolean, event: RoomEvent, userId: string): boolean {
-  if (event.type !== "participants") return joined;
-  return event.events.reduce((inRoom: boolean, change: ParticipantEvent) => {
-    if ((change.type === "joined" || change.type === "updated") && change.participant.userId === userId) return true;
-    if (change.type === "left" && change.userIds.includes(userId)) return false;
-    if (change.type === "status" && change.status !== "LIVE") return false;
-    return inRoom;
-  }, joined);
+/**
+ * Whether the viewer is in the room, as the stream tells it: their own joins and leaves and the
+ * session ending, each applied once. `seq` is the last participant event applied (or already part of
+ * what `joined` was read from): a change at or below it is old news — a copy, or one the read already
+ * saw — and changes nothing. The browser keeps the same rule (apps/web/app/lib/room/connection.ts).
+ */
+interface Membership {
+  joined: boolean;
+  seq: number;
 }
 
-async function isInRoom(services: RoomServices, sessionId: string, userId: string): Promise<boolean> {
+function membershipAfter(membership: Membership, event: RoomEvent, userId: string): Membership {
+  if (event.type !== "participants") return membership;
+  let { joined, seq } = membership;
+  for (const change of event.events) {
+    if (change.seq <= seq) continue;
+    seq = change.seq;
+    if ((change.type === "joined" || change.type === "updated") && change.participant.userId === userId) joined = true;
+    else if (change.type === "left" && change.userIds.includes(userId)) joined = false;
+    else if (change.type === "status" && change.status !== "LIVE") joined = false;
+  }
+  return joined === membership.joined && seq === membership.seq ? membership : { joined, seq };
+}
+
+/** The viewer's membership now: the sequence first, then the row (so every change up to it is in the row). */
+async function membershipNow(services: RoomServices, sessionId: string, userId: string): Promise<Membership> {
+  const seq = Number((await services.redis.get(services.keys.participantEventSeq(sessionId))) ?? 0);
   const row = await services.db.sessionParticipant.findFirst({
     where: { sessionId, userId, leftAt: null },
     select: { id: true },
   });
-  return row !== null;
+  return { joined: row !== null, seq };
 }
 
 /**
@@ -69,21 +83,34 @@ export async function* roomEvents(
     const after = lastEventId && STREAM_ID.test(lastEventId) ? lastEventId : "";
     const replay = await roomScripts(services.redis).roomReplay(services.keys.roomStream(sessionId), after, REPLAY_MAX);
     let position: string;
-    let joined: boolean;
+    let membership: Membership;
     roomCounters.opened.inc({ start: replay[0] });
+    /** One stored or live event for this tab: sent if it may see it, then `interaction` on joining. */
+    async function* deliver(id: string, event: RoomEvent): AsyncGenerator<TrackedEnvelope<RoomEvent>> {
+      const wasJoined = membership.joined;
+      membership = membershipAfter(membership, event, user.id);
+      if (wasJoined || OPEN_ROOM_EVENTS.has(event.type)) yield tracked(id, event);
+      if (membership.joined && !wasJoined) {
+        yield tracked(id, { type: "interaction", interaction: await loadInteraction(services, sessionId, user.id) });
+      }
+    }
     if (replay[0] === "resume") {
-      joined = await isInRoom(services, sessionId, user.id);
+      membership = await membershipNow(services, sessionId, user.id);
       position = after;
-      yield tracked(position, { type: "resumed", joined });
-      for (const [id, fields] of replay[1]) {
-        const event = JSON.parse(fields[1]!) as StoredRoomEvent;
+      yield tracked(position, { type: "resumed", joined: membership.joined, seq: membership.seq });
+      const events = replay[1].map(([id, fields]) => [id, JSON.parse(fields[1]!) as StoredRoomEvent] as const);
+      // A message deleted later in what is replayed is not sent: only its deletion is.
+      const deleted = new Set(events.flatMap(([, event]) => (event.type === "chat.deleted" ? [event.messageId] : [])));
+      for (const [id, event] of events) {
         position = id;
-        if (joined || OPEN_ROOM_EVENTS.has(event.type)) yield tracked(id, event);
+        if (event.type === "chat.posted" && deleted.has(event.message.id)) continue;
+        yield* deliver(id, event);
       }
     } else {
       position = replay[1];
       const participants = await participantSnapshot(services, sessionId);
-      joined = participants.participants.some((participant) => participant.userId === user.id);
+      const joined = participants.participants.some((participant) => participant.userId === user.id);
+      membership = { joined, seq: participants.seq };
       const interaction = joined ? await loadInteraction(services, sessionId, user.id) : null;
       yield tracked(position, { type: "snapshot", participants, joined, interaction });
     }
@@ -93,16 +120,7 @@ export async function* roomEvents(
         if (compareIds(message.id, position) <= 0) continue;
         position = message.id;
       }
-      const event = message.event;
-      const wasJoined = joined;
-      joined = joinedAfter(joined, event, user.id);
-      if (wasJoined || OPEN_ROOM_EVENTS.has(event.type)) yield tracked(position, event);
-      if (joined && !wasJoined) {
-        yield tracked(position, {
-          type: "interaction",
-          interaction: await loadInteraction(services, sessionId, user.id),
-        });
-      }
+      yield* deliver(position, message.event);
     }
     signOut.assertSignedIn();
   } finally {

@@ -57,3 +57,18 @@ export async function insertUsers(
     FROM generate_series(1, ${count}::int) AS n
     RETURNING id, email::text AS email, role::text AS role`;
 }
+
+/**
+ * Drops the event bus's subscriber connection from the Redis side, as a network failure or a Redis
+ * restart would (the connection is named after the key prefix: this test file's instances only).
+ */
+export async function dropEventBusConnection(services: Pick<Context, "redis" | "keys">): Promise<number> {
+  const list = String(await services.redis.client("LIST"));
+  const ids = list
+    .split("\n")
+    .filter((line) => line.includes(` name=${services.keys.prefix}events `))
+    .map((line) => /\bid=(\d+)/.exec(line)?.[1])
+    .filter((id): id is string => id !== undefined);
+  for (const id of ids) await services.redis.client("KILL", "ID", id);
+  return ids.length;
+}

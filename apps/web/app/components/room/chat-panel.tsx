@@ -2,7 +2,8 @@ import type { ChatMessageView } from "@livehall/api";
 import { CHAT_MAX_LENGTH } from "@livehall/api/limits";
 import { useEffect, useId, useLayoutEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import { chatOrder, type InteractionView } from "../../lib/room/interaction";
-import type { PendingMessage } from "../../lib/room/outbox";
+import { pendingNote, type PendingMessage } from "../../lib/room/outbox";
+import { useTicker } from "../../lib/room/use-ticker";
 import { Alert, Button, cn } from "../ui";
 import { LinkifiedText } from "./linkified-text";
 
@@ -18,8 +19,8 @@ const timeFormat = new Intl.DateTimeFormat("en-US", { hour: "numeric", minute: "
 const useBrowserLayoutEffect = typeof document === "undefined" ? useEffect : useLayoutEffect;
 
 /**
- * The room's chat: messages oldest first (older ones on request), the viewer's unsent messages with
- * their state, and the composer. Text is shown as text (links made clickable, nothing else).
+ * The room's chat: messages oldest first (older ones when scrolled to the top, or with the button),
+ * the viewer's unsent messages with their state, and the composer. Text is shown as text (links made clickable, nothing else).
  */
 export function ChatPanel({
   view,
@@ -48,11 +49,41 @@ export function ChatPanel({
   // A message the stream brought before its send answered is shown once, as sent.
   const delivered = new Set(messages.filter((m) => m.authorId === viewerId).map((m) => m.clientMessageId));
   const unsent = pending.filter((message) => !delivered.has(message.clientMessageId));
+  // Renders every second while a message waits out the chat budget (its countdown); read at render.
+  useTicker(
+    unsent.some((message) => message.status === "throttled"),
+    1_000,
+    0,
+  );
+  const now = Date.now();
   const list = useRef<HTMLDivElement>(null);
   const pinned = useRef(true);
   const [loadingOlder, setLoadingOlder] = useState(false);
+  const loading = useRef(false);
+  /** While older messages load: the reader's distance from the bottom, kept when they go in above. */
+  const anchor = useRef<number | null>(null);
   const muted = viewerId !== null && view.muted.has(viewerId);
+  const oldestId = messages[0]?.id;
 
+  const loadOlder = () => {
+    if (loading.current || !view.hasOlder) return;
+    loading.current = true;
+    pinned.current = false;
+    const element = list.current;
+    anchor.current = element ? element.scrollHeight - element.scrollTop : null;
+    setLoadingOlder(true);
+    void onLoadOlder().finally(() => {
+      loading.current = false;
+      setLoadingOlder(false);
+    });
+  };
+
+  // Older messages went in above: the ones the reader was looking at stay where they were.
+  useBrowserLayoutEffect(() => {
+    const element = list.current;
+    if (element && anchor.current !== null) element.scrollTop = element.scrollHeight - anchor.current;
+    anchor.current = null;
+  }, [oldestId]);
   // Follow new messages while the reader is at the bottom; reading older ones is not interrupted.
   useBrowserLayoutEffect(() => {
     const element = list.current;
@@ -75,22 +106,15 @@ export function ChatPanel({
         onScroll={(event) => {
           const element = event.currentTarget;
           pinned.current = element.scrollHeight - element.scrollTop - element.clientHeight < 48;
+          // Scrolled up to the top: the earlier messages come in (the button does the same by keyboard).
+          if (element.scrollTop < 48) loadOlder();
         }}
         className="max-h-[26rem] min-h-40 overflow-y-auto rounded-control bg-slate-50/70 p-3 ring-1 ring-slate-900/5 ring-inset"
       >
         <ol className="space-y-3">
           {view.hasOlder ? (
             <li className="text-center">
-              <Button
-                variant="ghost"
-                size="sm"
-                disabled={loadingOlder}
-                onClick={() => {
-                  pinned.current = false;
-                  setLoadingOlder(true);
-                  void onLoadOlder().finally(() => setLoadingOlder(false));
-                }}
-              >
+              <Button variant="ghost" size="sm" disabled={loadingOlder} onClick={loadOlder} data-testid="chat-older">
                 {loadingOlder ? "Loading…" : "Show earlier messages"}
               </Button>
             </li>
@@ -117,7 +141,7 @@ export function ChatPanel({
               {message.status === "failed" ? (
                 <div className="mt-1 flex flex-wrap items-center gap-2 text-xs">
                   <span className="font-medium text-live-700" role="alert">
-                    Not sent: {message.error}
+                    {pendingNote(message, now)}
                   </span>
                   <button
                     type="button"
@@ -134,10 +158,16 @@ export function ChatPanel({
                     Remove
                   </button>
                 </div>
-              ) : (
-                <p className="mt-1 text-xs text-slate-600">
-                  {message.status === "sending" ? "Sending…" : "Waiting for the network…"}
+              ) : message.status === "throttled" ? (
+                <p className="mt-1 text-xs font-medium text-warning-800" data-testid="pending-throttled">
+                  {/* Said once to screen readers; the countdown is for the eyes. */}
+                  <span className="sr-only" role="status">
+                    You&rsquo;re sending messages too fast. This one goes out in a few seconds.
+                  </span>
+                  <span aria-hidden="true">{pendingNote(message, now)}</span>
                 </p>
+              ) : (
+                <p className="mt-1 text-xs text-slate-600">{pendingNote(message, now)}</p>
               )}
             </li>
           ))}

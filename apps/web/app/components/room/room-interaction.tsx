@@ -3,7 +3,7 @@ import { REACTIONS } from "@livehall/api/limits";
 import { useCallback, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
 import { apiClient } from "../../lib/api.client";
 import type { ReactionBurst, RoomConnection, RoomState } from "../../lib/room/connection";
-import { handQueue, openQuestions, withOlder, type InteractionView } from "../../lib/room/interaction";
+import { handQueue, olderCursor, openQuestions, withOlder, type InteractionView } from "../../lib/room/interaction";
 import type { ChatOutbox, PendingMessage } from "../../lib/room/outbox";
 import { Alert, Button, Card, cn } from "../ui";
 import { ChatPanel, type ChatModeration } from "./chat-panel";
@@ -122,14 +122,9 @@ export function RoomInteraction({
             onDiscard={(id) => outbox?.discard(id)}
             onSeen={onSeen}
             onLoadOlder={async () => {
-              const oldest = [...view.messages.values()].sort(
-                (a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id),
-              )[0];
-              if (!oldest) return;
-              const page = await session().chatHistory.query({
-                sessionId,
-                before: { createdAt: oldest.createdAt, id: oldest.id },
-              });
+              const before = olderCursor(view);
+              if (!before) return;
+              const page = await session().chatHistory.query({ sessionId, before });
               room?.updateInteraction((current) => withOlder(current, page.messages, page.hasOlder));
             }}
           />

@@ -585,6 +585,54 @@ describe("the room's connection state machine", () => {
     expect(connection.getState().interaction.unread).toBe(0);
   });
 
+  test("this user's leave at or below the seq already counted (a copy, a replay) keeps the chat; a newer one stops it", async () => {
+    const connection = room({ userId: "me" });
+    connection.start();
+    await vi.advanceTimersByTimeAsync(0);
+    const interaction = { messages: [], hasOlder: false, openQuestions: [], hands: [], mutedUserIds: [], myVotes: [] };
+    const first = snapshot(5, ["me"]);
+    const stream = () => api.subscriptions.at(-1)!;
+    stream().onData({
+      ...first,
+      data: { ...(first.data as Extract<RoomEnvelope["data"], { type: "snapshot" }>), joined: true, interaction },
+    });
+    const left = (seq: number): ParticipantEvent => ({
+      type: "left",
+      userIds: ["me"],
+      reason: "TIMEOUT",
+      participantCount: 0,
+      seq,
+    });
+    const rejoined = (seq: number): ParticipantEvent => ({
+      type: "joined",
+      participant: {
+        userId: "me",
+        name: "me",
+        joinedAt: new Date(0).toISOString(),
+        connections: 1,
+        isInstructor: false,
+      },
+      participantCount: 1,
+      seq,
+    });
+    // Part of the snapshot already: the server keeps sending the chat, so the tab keeps showing it.
+    stream().onData(delta(left(5)));
+    expect(connection.getState().interaction.loaded).toBe(true);
+
+    // A resume from before a leave and a re-join the server has counted (its seq 7): both are old news.
+    stream().onError(networkError());
+    await vi.advanceTimersByTimeAsync(8_000);
+    expect(api.subscriptions).toHaveLength(2);
+    stream().onData({ id: nextId(), data: { type: "resumed", joined: true, seq: 7 } });
+    stream().onData(delta(left(6)));
+    stream().onData(delta(rejoined(7)));
+    expect(connection.getState().interaction.loaded).toBe(true);
+    expect(api.subscriptions).toHaveLength(2);
+
+    stream().onData(delta(left(8)));
+    expect(connection.getState().interaction.loaded).toBe(false);
+  });
+
   test("dispose leaves if still in and stops everything", async () => {
     const connection = room();
     connection.start();

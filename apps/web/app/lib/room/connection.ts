@@ -261,6 +261,12 @@ export class RoomConnection {
   private streamAttempt = 0;
   /** The stream id of the last event this tab has: a re-subscription resumes after it. */
   private lastEventId: string | null = null;
+  /**
+   * The last participant seq this tab counted for its own membership (the server's rule, see
+   * `membershipAfter` in room-stream.ts): a leave of this user at or below it is old news, and the
+   * server keeps sending the chat, so the tab keeps showing it.
+   */
+  private membershipSeq = 0;
   private reactionKey = 0;
   private everConnected = false;
   private connectStartedAt: number | null = null;
@@ -717,6 +723,7 @@ export class RoomConnection {
     switch (data.type) {
       case "snapshot":
         this.streamAttempt = 0;
+        this.membershipSeq = data.participants.seq;
         this.set({
           stream: "open",
           interaction: data.interaction ? interactionFrom(data.interaction, this.state.interaction) : EMPTY_INTERACTION,
@@ -725,9 +732,14 @@ export class RoomConnection {
         return;
       case "resumed":
         this.streamAttempt = 0;
+        this.membershipSeq = data.seq;
         this.set({ stream: "open" });
         // In the room but without its chat (the tab missed the moment it joined): start over.
         if (data.joined && !this.state.interaction.loaded) this.restartStream(true);
+        // Out of the room now: the chat stops.
+        else if (!data.joined && this.state.interaction.loaded) {
+          this.set({ interaction: { ...this.state.interaction, loaded: false } });
+        }
         return;
       case "participants":
         this.onParticipantEvents(data.events, now);
@@ -779,16 +791,27 @@ export class RoomConnection {
       this.ended(status);
       return;
     }
+    // This user's own changes, counted as the server counts them: each once, in seq order; one at or
+    // below the last counted is old news (a copy, or already part of a snapshot) and changes nothing.
     const { userId } = this.options;
-    const removed = events.some(
-      (event) => event.type === "left" && event.reason === "REMOVED" && userId && event.userIds.includes(userId),
-    );
+    let removed = false;
+    let leftRoom = false;
+    for (const event of events) {
+      if (event.type === "snapshot" || event.seq <= this.membershipSeq) continue;
+      this.membershipSeq = event.seq;
+      if (event.type === "left" && userId && event.userIds.includes(userId)) {
+        leftRoom = true;
+        removed ||= event.reason === "REMOVED";
+      } else if ((event.type === "joined" || event.type === "updated") && event.participant.userId === userId) {
+        leftRoom = false;
+      }
+    }
     if (removed) {
       this.removed();
       return;
     }
     // Out of the room, the chat stops: on joining again the server sends it afresh.
-    if (userId && events.some((event) => event.type === "left" && event.userIds.includes(userId))) {
+    if (leftRoom && this.state.interaction.loaded) {
       this.set({ interaction: { ...this.state.interaction, loaded: false } });
     }
     clearTimeout(this.gapTimer);

@@ -7,9 +7,11 @@ import {
   chatOrder,
   handQueue,
   interactionFrom,
+  olderCursor,
   openQuestions,
+  withOlder,
 } from "./interaction";
-import { ChatOutbox } from "./outbox";
+import { ChatOutbox, pendingNote } from "./outbox";
 
 const message = (id: string, overrides: Partial<ChatMessageView> = {}): ChatMessageView => ({
   id,
@@ -75,6 +77,36 @@ describe("the room's interaction view", () => {
   });
 });
 
+describe("paging older chat", () => {
+  test("an old open question is not where paging starts: every older message stays reachable", () => {
+    // 500 messages, #10 an open question: the snapshot has #301–#500 and, as a question, #10.
+    const numbered = (n: number) =>
+      message(`m${String(n).padStart(3, "0")}`, {
+        createdAt: new Date(Date.UTC(2026, 2, 4, 12, 0, n)).toISOString(),
+        isQuestion: n === 10,
+      });
+    const all = Array.from({ length: 500 }, (_, i) => numbered(i + 1));
+    let view = interactionFrom(
+      state({ messages: all.slice(300), openQuestions: [all[9]!], hasOlder: true }),
+      EMPTY_INTERACTION,
+    );
+    expect(openQuestions(view).map((q) => q.id)).toEqual(["m010"]);
+    expect(chatOrder(view)[0]!.id).toBe("m301");
+    // Page as the server would (50 before the cursor) until nothing is older.
+    for (let pages = 0; view.hasOlder; pages++) {
+      expect(pages).toBeLessThan(10);
+      const before = olderCursor(view)!;
+      const older = all.filter((m) => m.createdAt < before.createdAt);
+      view = withOlder(view, older.slice(-50), older.length > 50);
+    }
+    expect(chatOrder(view).map((m) => m.id)).toEqual(all.map((m) => m.id));
+    // A vote on the old question reaches it in both places.
+    view = applyInteractionEvent(view, { type: "question.voted", messageId: "m010", votes: 3, userId: "x" }, "me");
+    expect(openQuestions(view)[0]!.votes).toBe(3);
+    expect(view.messages.get("m010")!.votes).toBe(3);
+  });
+});
+
 describe("links in chat text", () => {
   test("http(s) addresses become links, trailing punctuation stays text, other schemes stay text", () => {
     expect(linkParts("see https://example.test/a?b=1. ok")).toEqual([
@@ -133,6 +165,42 @@ describe("the chat outbox", () => {
     await vi.advanceTimersByTimeAsync(1_000);
     expect(reloaded.getState()).toMatchObject([{ status: "failed", error: "Muted." }]);
     expect(sent).toHaveLength(3);
+    vi.useRealTimers();
+  });
+  test("over the chat budget the message says so with the server's wait, then goes out by itself", async () => {
+    vi.useFakeTimers();
+    let limited = true;
+    const sent: string[] = [];
+    const outbox = new ChatOutbox({
+      sessionId: "s",
+      send: async (input) => {
+        sent.push(input.clientMessageId);
+        if (limited) {
+          throw Object.assign(new Error("You're sending messages too fast. Wait a few seconds, then send again."), {
+            data: { reason: "RATE_LIMITED", httpStatus: 429, retryAfterMs: 3_500 },
+          });
+        }
+        return message("m", { clientMessageId: input.clientMessageId });
+      },
+      onSent: () => undefined,
+      backoff: { baseMs: 100, capMs: 100 },
+      newId: () => "id-1",
+      now: () => Date.now(),
+    });
+    outbox.send("one too many");
+    await vi.advanceTimersByTimeAsync(0);
+    const [waiting] = outbox.getState();
+    expect(waiting).toMatchObject({ status: "throttled", retryAt: Date.now() + 3_500 });
+    expect(pendingNote(waiting!, Date.now())).toBe("You're sending messages too fast — sends in 4 s");
+    expect(pendingNote(waiting!, Date.now() + 2_100)).toBe("You're sending messages too fast — sends in 2 s");
+    // Coming back online does not skip the budget's wait.
+    outbox.retryAll();
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(sent).toEqual(["id-1"]);
+    limited = false;
+    await vi.advanceTimersByTimeAsync(600);
+    expect(sent).toEqual(["id-1", "id-1"]);
+    expect(outbox.getState()).toEqual([]);
     vi.useRealTimers();
   });
 });

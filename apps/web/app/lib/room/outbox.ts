@@ -12,9 +12,14 @@ export interface PendingMessage {
   clientMessageId: string;
   body: string;
   asQuestion: boolean;
-  /** sending: a request is out; waiting: retrying after a failure; failed: refused, see `error`. */
-  status: "sending" | "waiting" | "failed";
+  /**
+   * sending: a request is out; waiting: retrying after a network failure; throttled: over the chat
+   * budget, sent again at `retryAt`; failed: refused, see `error`.
+   */
+  status: "sending" | "waiting" | "throttled" | "failed";
   error: string | null;
+  /** When a throttled message goes out again (ms since the epoch), null otherwise. */
+  retryAt: number | null;
 }
 
 export interface OutboxOptions {
@@ -30,12 +35,31 @@ export interface OutboxOptions {
   backoff: Backoff;
   storage?: Pick<Storage, "getItem" | "setItem" | "removeItem"> | null;
   newId?: () => string;
+  now?: () => number;
 }
 
 type Stored = Pick<PendingMessage, "clientMessageId" | "body" | "asQuestion">;
 
-/** Answers worth waiting out: the network, the server busy or over the budget for a moment. */
-const TRANSIENT = new Set(["SERVICE_UNAVAILABLE", "RATE_LIMITED", "ACCESS_TOKEN_EXPIRED"]);
+/** Answers worth waiting out: the network, the server busy for a moment. */
+const TRANSIENT = new Set(["SERVICE_UNAVAILABLE", "ACCESS_TOKEN_EXPIRED"]);
+/** Over the chat budget: the message waits for the server's retry hint, and the writer is told. */
+const RATE_LIMITED = "RATE_LIMITED";
+
+/** What a message not sent yet says under it (`now` in ms). */
+export function pendingNote(message: PendingMessage, now: number): string {
+  switch (message.status) {
+    case "sending":
+      return "Sending…";
+    case "waiting":
+      return "Waiting for the network…";
+    case "throttled": {
+      const seconds = Math.max(1, Math.ceil(((message.retryAt ?? now) - now) / 1_000));
+      return `You're sending messages too fast — sends in ${seconds} s`;
+    }
+    case "failed":
+      return `Not sent: ${message.error ?? "the message could not be sent."}`;
+  }
+}
 
 export class ChatOutbox {
   private pending: PendingMessage[] = [];
@@ -91,7 +115,7 @@ export class ChatOutbox {
     const known = new Set(this.pending.map((message) => message.clientMessageId));
     const restored = stored
       .filter((message) => typeof message.clientMessageId === "string" && !known.has(message.clientMessageId))
-      .map((message): PendingMessage => ({ ...message, status: "sending", error: null }));
+      .map((message): PendingMessage => ({ ...message, status: "sending", error: null, retryAt: null }));
     if (restored.length === 0) return;
     this.update([...this.pending, ...restored]);
     for (const message of restored) void this.attempt(message.clientMessageId);
@@ -99,7 +123,10 @@ export class ChatOutbox {
 
   send(body: string, asQuestion = false): void {
     const clientMessageId = this.options.newId?.() ?? crypto.randomUUID();
-    this.update([...this.pending, { clientMessageId, body, asQuestion, status: "sending", error: null }]);
+    this.update([
+      ...this.pending,
+      { clientMessageId, body, asQuestion, status: "sending", error: null, retryAt: null },
+    ]);
     void this.attempt(clientMessageId);
   }
 
@@ -109,7 +136,7 @@ export class ChatOutbox {
     void this.attempt(clientMessageId);
   }
 
-  /** Retries every waiting message now (the browser came back online). */
+  /** Retries every message waiting for the network now (the browser came back online). */
   retryAll(): void {
     for (const message of this.pending) if (message.status === "waiting") this.retry(message.clientMessageId);
   }
@@ -125,10 +152,21 @@ export class ChatOutbox {
     this.listeners.clear();
   }
 
+  private now(): number {
+    return this.options.now?.() ?? Date.now();
+  }
+
+  private later(clientMessageId: string, delay: number): void {
+    this.timers.set(
+      clientMessageId,
+      setTimeout(() => void this.attempt(clientMessageId), delay),
+    );
+  }
+
   private async attempt(clientMessageId: string): Promise<void> {
     const message = this.pending.find((pending) => pending.clientMessageId === clientMessageId);
     if (!message || this.disposed) return;
-    this.patch(clientMessageId, { status: "sending", error: null });
+    this.patch(clientMessageId, { status: "sending", error: null, retryAt: null });
     try {
       const stored = await this.options.send({
         sessionId: this.options.sessionId,
@@ -143,16 +181,20 @@ export class ChatOutbox {
     } catch (error) {
       if (this.disposed) return;
       const reason = failureReason(error);
+      const hinted = (error as { data?: { retryAfterMs?: number | null } }).data?.retryAfterMs ?? 0;
+      if (reason === RATE_LIMITED) {
+        // Not the network: say so, and send it again when the budget has a message for it.
+        const delay = Math.max(250, hinted);
+        this.patch(clientMessageId, { status: "throttled", error: null, retryAt: this.now() + delay });
+        this.later(clientMessageId, delay);
+        return;
+      }
       if (isRetryableFailure(error) || (reason !== undefined && TRANSIENT.has(reason))) {
         const attempt = this.attempts.get(clientMessageId) ?? 0;
         this.attempts.set(clientMessageId, attempt + 1);
-        const hinted = (error as { data?: { retryAfterMs?: number | null } }).data?.retryAfterMs ?? 0;
         const delay = Math.max(250, hinted, backoffDelay(attempt, this.options.backoff));
         this.patch(clientMessageId, { status: "waiting", error: null });
-        this.timers.set(
-          clientMessageId,
-          setTimeout(() => void this.attempt(clientMessageId), delay),
-        );
+        this.later(clientMessageId, delay);
         return;
       }
       const text = error instanceof Error && error.message ? error.message : "The message could not be sent.";
