@@ -266,6 +266,16 @@ export default function SessionRoomPage() {
             {inRoom && beforeJoining && loaded.media && loaded.canHost && hydrated ? <DeviceCheck /> : null}
             {inRoom ? <RoomNotices state={state} sessionId={session.id} onRejoin={() => room?.start()} /> : null}
             {inRoom && inside && waitingForInstructor ? <WaitingForInstructor name={session.instructor.name} /> : null}
+            {/* The class itself first: the video, then the conversation around it. */}
+            {inRoom && inside && loaded.media ? (
+              <MediaStage
+                connection={media.connection}
+                state={media.state}
+                media={state.participants.media}
+                publisher={loaded.canHost}
+                instructorName={session.instructor.name}
+              />
+            ) : null}
             {inRoom && inside && viewer && hydrated ? (
               <RoomInteraction
                 sessionId={session.id}
@@ -279,15 +289,6 @@ export default function SessionRoomPage() {
             ) : null}
             {!signedIn && signedOutReason ? (
               <SignedOutNotice reason={signedOutReason} here={`/sessions/${session.id}`} />
-            ) : null}
-            {inRoom && inside && loaded.media ? (
-              <MediaStage
-                connection={media.connection}
-                state={media.state}
-                media={state.participants.media}
-                publisher={loaded.canHost}
-                instructorName={session.instructor.name}
-              />
             ) : null}
             {/* Signed out or removed, the list stops updating: it is not shown as if it were live. */}
             {inRoom && !beforeJoining && state.phase !== "signed-out" && state.phase !== "removed" ? (
