@@ -1,4 +1,5 @@
 import type { Locator } from "playwright-core";
+import { createCaller, createContext } from "@livehall/api";
 import { describe, expect, test } from "vitest";
 import { screenshot, seriousViolations, visit, type E2EPage } from "./harness";
 import {
@@ -130,7 +131,7 @@ describe("room interaction", () => {
     expectNoProblemsBut(teacher);
     expectNoProblemsBut(student);
   });
-  test("the host's room: every older message is reachable by scrolling up (an old open question stays in Questions); a send over the chat budget says so, then goes", async () => {
+  test("the host's room: every older message is reachable by scrolling up (an old open question stays in Questions); a send over the chat budget says so, then goes; the host deletes their own; panels beside the people at lg", async () => {
     const services = suite.e2e.server.services;
     const { session, instructorId } = await createLiveSession(services, "Interaction: the host's room");
     // 260 messages from a student, a second apart, #10 an open question.
@@ -178,6 +179,31 @@ describe("room interaction", () => {
     expect(await throttled.textContent()).toMatch(/You.re sending messages too fast — sends in \d s/);
     await expect.poll(async () => (await chatBodies(teacher)).at(-1)).toBe("over the budget");
     expect(await throttled.count()).toBe(0);
+
+    // The host deletes any message, their own too.
+    await teacher.getByRole("button", { name: "Delete your message" }).last().click();
+    await expect.poll(async () => (await chatBodies(teacher)).includes("over the budget")).toBe(false);
+    // At lg the panels and the people in the room sit side by side.
+    const interaction = await teacher.getByTestId("interaction").boundingBox();
+    const people = await teacher.getByTestId("participants").boundingBox();
+    expect(people!.x).toBeGreaterThanOrEqual(interaction!.x + interaction!.width);
+    expect(people!.y).toBeLessThan(interaction!.y + interaction!.height);
+
+    // Questions picked at 375 px, then the window widened: every panel is on screen, so a message
+    // that arrives is read, and narrowing it again shows no unread count on Chat.
+    await teacher.setViewportSize({ width: 375, height: 900 });
+    await teacher.getByTestId("room-tab-questions").click();
+    await teacher.setViewportSize({ width: 1280, height: 900 });
+    const priya = await services.db.user.findUniqueOrThrow({ where: { email: "priya.raman@livehall.dev" } });
+    const student = createCaller(
+      createContext(services, { user: { id: priya.id, role: "STUDENT", familyId: crypto.randomUUID() } }),
+    );
+    await student.session.join({ sessionId: session.id, connectionId: "priya-api-tab" });
+    await student.session.sendMessage({ sessionId: session.id, clientMessageId: "seen-at-lg-1", body: "seen at lg" });
+    await expect.poll(() => chatBodies(teacher)).toContain("seen at lg");
+    await teacher.setViewportSize({ width: 375, height: 900 });
+    await teacher.getByTestId("room-tab-chat").waitFor();
+    expect(await teacher.getByTestId("unread-badge").count()).toBe(0);
     expectNoProblemsBut(teacher);
   });
 });
