@@ -1,4 +1,5 @@
 import type { Locator } from "playwright-core";
+import { createCaller, createContext } from "@livehall/api";
 import { describe, expect, test } from "vitest";
 import { screenshot, seriousViolations, visit, type E2EPage } from "./harness";
 import {
@@ -130,7 +131,7 @@ describe("room interaction", () => {
     expectNoProblemsBut(teacher);
     expectNoProblemsBut(student);
   });
-  test("the host's room: every older message is reachable by scrolling up (an old open question stays in Questions); a send over the chat budget says so, then goes", async () => {
+  test("the host's room: every older message is reachable by scrolling up (an old open question stays in Questions); a send over the chat budget says so, then goes; the host deletes their own; panels beside the people at lg", async () => {
     const services = suite.e2e.server.services;
     const { session, instructorId } = await createLiveSession(services, "Interaction: the host's room");
     // 260 messages from a student, a second apart, #10 an open question.
@@ -154,20 +155,55 @@ describe("room interaction", () => {
     expect(await teacher.getByTestId("chat-older").count()).toBe(0);
     expect(await chatBodies(teacher)).toEqual(Array.from({ length: 260 }, (_, i) => `message ${i + 1}`));
 
-    // Over the chat budget (5 at once; the first five sent through the API as the same user): the
-    // sixth says so, counts down, then goes out by itself.
+    // Over the chat budget: the send is held until the rest of the host's budget is spent through the
+    // API (same user), so it arrives with none left; it says so, counts down, then goes by itself.
     const host = instructorCaller(services, instructorId);
-    for (let n = 1; n <= 5; n++) {
-      await host.session.sendMessage({ sessionId: session.id, clientMessageId: `quick-${n}-xxxx`, body: `quick ${n}` });
-    }
-    await say(teacher, "quick 6");
+    let spent = 0;
+    await teacher.route(
+      "**/api/trpc/session.sendMessage**",
+      async (route) => {
+        for (;;) {
+          const body = `quick ${++spent}`;
+          const sent = await host.session
+            .sendMessage({ sessionId: session.id, clientMessageId: `quick-${spent}-xxxx`, body })
+            .catch((error: unknown) => error);
+          if (sent instanceof Error) break;
+        }
+        await route.continue();
+      },
+      { times: 1 },
+    );
+    await say(teacher, "over the budget");
     const throttled = teacher.getByTestId("pending-throttled");
-    await throttled.waitFor({ timeout: 5_000 });
+    await throttled.waitFor();
     expect(await throttled.textContent()).toMatch(/You.re sending messages too fast — sends in \d s/);
-    await expect
-      .poll(async () => (await chatBodies(teacher)).slice(-6))
-      .toEqual(Array.from({ length: 6 }, (_, i) => `quick ${i + 1}`));
+    await expect.poll(async () => (await chatBodies(teacher)).at(-1)).toBe("over the budget");
     expect(await throttled.count()).toBe(0);
+
+    // The host deletes any message, their own too.
+    await teacher.getByRole("button", { name: "Delete your message" }).last().click();
+    await expect.poll(async () => (await chatBodies(teacher)).includes("over the budget")).toBe(false);
+    // At lg the panels and the people in the room sit side by side.
+    const interaction = await teacher.getByTestId("interaction").boundingBox();
+    const people = await teacher.getByTestId("participants").boundingBox();
+    expect(people!.x).toBeGreaterThanOrEqual(interaction!.x + interaction!.width);
+    expect(people!.y).toBeLessThan(interaction!.y + interaction!.height);
+
+    // Questions picked at 375 px, then the window widened: every panel is on screen, so a message
+    // that arrives is read, and narrowing it again shows no unread count on Chat.
+    await teacher.setViewportSize({ width: 375, height: 900 });
+    await teacher.getByTestId("room-tab-questions").click();
+    await teacher.setViewportSize({ width: 1280, height: 900 });
+    const priya = await services.db.user.findUniqueOrThrow({ where: { email: "priya.raman@livehall.dev" } });
+    const student = createCaller(
+      createContext(services, { user: { id: priya.id, role: "STUDENT", familyId: crypto.randomUUID() } }),
+    );
+    await student.session.join({ sessionId: session.id, connectionId: "priya-api-tab" });
+    await student.session.sendMessage({ sessionId: session.id, clientMessageId: "seen-at-lg-1", body: "seen at lg" });
+    await expect.poll(() => chatBodies(teacher)).toContain("seen at lg");
+    await teacher.setViewportSize({ width: 375, height: 900 });
+    await teacher.getByTestId("room-tab-chat").waitFor();
+    expect(await teacher.getByTestId("unread-badge").count()).toBe(0);
     expectNoProblemsBut(teacher);
   });
 });

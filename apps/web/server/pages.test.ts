@@ -211,9 +211,10 @@ describe("pages rendered on the server", () => {
         .map((cookie) => cookie.split(";")[0])
         .join("; ");
     };
+    const adaCookies = await cookiesOf("ada@example.test");
     const download = async (email: string) =>
       fetch(`${server.url}/teach/sessions/${ended.id}/attendance.csv`, {
-        headers: { cookie: await cookiesOf(email) },
+        headers: { cookie: email === "ada@example.test" ? adaCookies : await cookiesOf(email) },
         redirect: "manual",
       });
     const csv = await download("ada@example.test");
@@ -224,6 +225,14 @@ describe("pages rendered on the server", () => {
     expect([...bytes.slice(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     expect(new TextDecoder().decode(bytes)).toContain("Name,Role,Minutes attended,Visits,");
     expect((await download("csv-student@example.test")).status).toBe(403);
+    // Downloads are budgeted per user (5 in a row): past it, 429 with when to come back.
+    let answer = csv;
+    for (let n = 1; n <= 10 && answer.status === 200; n++) {
+      answer = await download("ada@example.test");
+      await answer.arrayBuffer();
+    }
+    expect(answer.status).toBe(429);
+    expect(Number(answer.headers.get("retry-after"))).toBeGreaterThan(0);
   });
 
   test("an unknown page answers 404 with the app's own page", async () => {

@@ -83,6 +83,7 @@ describe("config", () => {
       chat: { burst: 5, perSecond: 0.5 },
       reaction: { burst: 10, perSecond: 2 },
       action: { burst: 30, perSecond: 2 },
+      export: { burst: 5, perSecond: 0.1 },
     });
     expect(defaults.maxTabsPerSession).toBe(10);
     const tuned = loadCoreConfig({

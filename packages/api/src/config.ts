@@ -120,6 +120,9 @@ const roomLimitsSchema = z.object({
   /** Other room actions per user: hands, upvotes, moderation, older chat pages. */
   ROOM_RATE_ACTION_BURST: count(30),
   ROOM_RATE_ACTION_PER_SECOND: perSecond(2),
+  /** Attendance CSV downloads per user (each reads every attendee, up to 50,000 rows): 5, then one per 10 s. */
+  ROOM_RATE_EXPORT_BURST: count(5),
+  ROOM_RATE_EXPORT_PER_SECOND: perSecond(0.1),
   /** Open connections (tabs) one user may have in one session; a join beyond it closes the oldest. */
   MAX_TABS_PER_SESSION: count(10),
 });
@@ -141,7 +144,8 @@ export type RoomProcedure =
   | "mediaProxy"
   | "chat"
   | "reaction"
-  | "action";
+  | "action"
+  | "export";
 
 function toRoomRates(env: z.output<typeof roomLimitsSchema>): Record<RoomProcedure, RoomRate> {
   return {
@@ -159,6 +163,7 @@ function toRoomRates(env: z.output<typeof roomLimitsSchema>): Record<RoomProcedu
     chat: { burst: env.ROOM_RATE_CHAT_BURST, perSecond: env.ROOM_RATE_CHAT_PER_SECOND },
     reaction: { burst: env.ROOM_RATE_REACTION_BURST, perSecond: env.ROOM_RATE_REACTION_PER_SECOND },
     action: { burst: env.ROOM_RATE_ACTION_BURST, perSecond: env.ROOM_RATE_ACTION_PER_SECOND },
+    export: { burst: env.ROOM_RATE_EXPORT_BURST, perSecond: env.ROOM_RATE_EXPORT_PER_SECOND },
   };
 }
 

@@ -290,24 +290,6 @@ export default function SessionRoomPage() {
             {!signedIn && signedOutReason ? (
               <SignedOutNotice reason={signedOutReason} here={`/sessions/${session.id}`} />
             ) : null}
-            {/* Signed out or removed, the list stops updating: it is not shown as if it were live. */}
-            {inRoom && !beforeJoining && state.phase !== "signed-out" && state.phase !== "removed" ? (
-              <ParticipantList
-                participants={participants}
-                count={state.participants.participantCount}
-                viewerId={viewer?.id ?? null}
-                live={state.stream === "open"}
-                updating={state.stream === "reconnecting"}
-                action={
-                  loaded.canHost
-                    ? (participant) =>
-                        participant.isInstructor || participant.userId === viewer?.id ? null : (
-                          <RemoveParticipantButton sessionId={session.id} person={participant} />
-                        )
-                    : undefined
-                }
-              />
-            ) : null}
             {status === "LIVE" && !signedIn ? (
               <SignInToJoin sessionId={session.id} count={session.participantCount} />
             ) : null}
@@ -334,10 +316,31 @@ export default function SessionRoomPage() {
             ) : null}
           </div>
 
-          <aside className="space-y-6" aria-label="About this session">
-            <AboutSession session={session} />
-            <InstructorCard session={session} />
-          </aside>
+          {/* In the room, who is there sits beside the chat, questions and hands (at lg; below them on phones). */}
+          <div className="space-y-6">
+            {/* Signed out or removed, the list stops updating: it is not shown as if it were live. */}
+            {inRoom && !beforeJoining && state.phase !== "signed-out" && state.phase !== "removed" ? (
+              <ParticipantList
+                participants={participants}
+                count={state.participants.participantCount}
+                viewerId={viewer?.id ?? null}
+                live={state.stream === "open"}
+                updating={state.stream === "reconnecting"}
+                action={
+                  loaded.canHost
+                    ? (participant) =>
+                        participant.isInstructor || participant.userId === viewer?.id ? null : (
+                          <RemoveParticipantButton sessionId={session.id} person={participant} />
+                        )
+                    : undefined
+                }
+              />
+            ) : null}
+            <aside className="space-y-6" aria-label="About this session">
+              <AboutSession session={session} />
+              <InstructorCard session={session} />
+            </aside>
+          </div>
         </div>
 
         {inRoom && inside ? <FloatingReactions reactions={state.reactions} /> : null}

@@ -20,6 +20,13 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   } catch (error) {
     if (!(error instanceof TRPCError)) throw error;
     if (error.code === "FORBIDDEN") throw new Response("This is not your session.", { status: 403 });
+    if (error.code === "TOO_MANY_REQUESTS") {
+      const retryAfterMs = (error.cause as { retryAfterMs?: number } | undefined)?.retryAfterMs ?? 10_000;
+      throw new Response(error.message, {
+        status: 429,
+        headers: { "Retry-After": String(Math.ceil(retryAfterMs / 1000)) },
+      });
+    }
     if (error.code === "NOT_FOUND" || error.code === "BAD_REQUEST") {
       throw new Response("This session does not exist.", { status: 404 });
     }

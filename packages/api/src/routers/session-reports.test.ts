@@ -212,6 +212,32 @@ describe("attendance: room interaction and the CSV export", () => {
     // Quotes doubled, the field quoted, and a formula defused with an apostrophe.
     expect(lines[3]).toMatch(/^"'=HYPERLINK\(""x""\), ""Ben""",Student,10,1,.*,Connection lost,0,0,2$/);
   });
+
+  test("CSV downloads are budgeted per user: past 5 in a row, 429 RATE_LIMITED with a retry hint", async () => {
+    const sessionId = await session("ENDED", at(30));
+    const [reader, other] = await insertUsers(services, 2, { role: "ADMIN", emailPrefix: "reports-csv-reader" });
+    for (let i = 0; i < 5; i++) await as(reader!).session.attendanceCsv({ sessionId });
+    const over = await callOverHttp({
+      path: "session.attendanceCsv",
+      type: "query",
+      input: { sessionId },
+      context: () => context({ ...reader!, familyId: "00000000-0000-4000-8000-000000000000" }),
+    });
+    expect({ status: over.status, reason: over.error?.data.reason }).toEqual({ status: 429, reason: "RATE_LIMITED" });
+    expect(over.error?.data.retryAfterMs).toBeGreaterThan(0);
+    // Someone else's budget is their own; ten seconds later the reader has one more.
+    await expect(as(other!).session.attendanceCsv({ sessionId })).resolves.toMatchObject({
+      filename: expect.any(String),
+    });
+    now += 10_000;
+    try {
+      await expect(as(reader!).session.attendanceCsv({ sessionId })).resolves.toMatchObject({
+        filename: expect.any(String),
+      });
+    } finally {
+      now -= 10_000;
+    }
+  });
 });
 
 describe("session.ratings", () => {

@@ -2,6 +2,7 @@ import type { Services } from "../context";
 import { attendedMsSql } from "./attendance";
 import type { Actor } from "./course";
 import type { LeaveReasonValue } from "./participant-events";
+import { spendRoomBudget } from "./room-limits";
 import { findManagedSession } from "./session-catalog";
 
 type ReportServices = Pick<Services, "db" | "clock">;
@@ -217,13 +218,21 @@ const CSV_HEADER = [
 
 /**
  * session.attendanceCsv — the attendance report as CSV (UTF-8 with a byte-order mark, CRLF lines,
- * RFC 4180 quoting): the host's row first, marked "Host", then one row per student.
+ * RFC 4180 quoting): the host's row first, marked "Host", then one row per student. Every download
+ * reads every attendee (up to ATTENDANCE_EXPORT_MAX rows): budgeted per user (`ROOM_RATE_EXPORT_*`),
+ * 429 RATE_LIMITED past it.
  */
 export async function attendanceCsv(
-  services: ReportServices,
+  services: ReportServices & Pick<Services, "redis" | "keys" | "config">,
   actor: Actor,
   sessionId: string,
 ): Promise<{ filename: string; csv: string }> {
+  await spendRoomBudget(
+    services,
+    "export",
+    actor.id,
+    "You downloaded this report several times in a row. Try again in a few seconds.",
+  );
   const report = await sessionAttendance(services, actor, sessionId, ATTENDANCE_EXPORT_MAX);
   const line = (row: AttendanceRow, role: string) =>
     [

@@ -208,23 +208,26 @@ function ChatLine({
       <p className="mt-0.5 text-sm break-words whitespace-pre-wrap text-slate-800">
         <LinkifiedText text={message.body} />
       </p>
-      {moderation && !message.authorIsHost ? (
+      {/* The host and admins delete any message, their own too; the course's instructor is never muted. */}
+      {moderation ? (
         <div className="mt-1 flex gap-3 text-xs">
           <button
             type="button"
             className="min-h-6 font-semibold text-slate-700 underline-offset-2 hover:underline"
             onClick={() => moderation.deleteMessage(message.id)}
-            aria-label={`Delete the message from ${message.authorName}`}
+            aria-label={mine ? "Delete your message" : `Delete the message from ${message.authorName}`}
           >
             Delete
           </button>
-          <button
-            type="button"
-            className="min-h-6 font-semibold text-slate-700 underline-offset-2 hover:underline"
-            onClick={() => moderation.setMuted(message.authorId, !authorMuted)}
-          >
-            {authorMuted ? `Let ${message.authorName} chat again` : `Mute ${message.authorName}`}
-          </button>
+          {message.authorIsHost || mine ? null : (
+            <button
+              type="button"
+              className="min-h-6 font-semibold text-slate-700 underline-offset-2 hover:underline"
+              onClick={() => moderation.setMuted(message.authorId, !authorMuted)}
+            >
+              {authorMuted ? `Let ${message.authorName} chat again` : `Mute ${message.authorName}`}
+            </button>
+          )}
         </div>
       ) : null}
     </li>

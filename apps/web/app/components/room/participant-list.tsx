@@ -72,7 +72,12 @@ export function ParticipantList({
   const shown = participants.slice(0, SHOWN);
   const more = Math.max(0, count - shown.length);
   return (
-    <Card as="section" aria-labelledby="participants-heading" className="p-5 sm:p-6" data-testid="participants">
+    <Card
+      as="section"
+      aria-labelledby="participants-heading"
+      className="@container p-5 sm:p-6"
+      data-testid="participants"
+    >
       <div className="flex items-start justify-between gap-3">
         <div>
           <h2 id="participants-heading" className="text-lg font-semibold text-slate-900">
@@ -99,7 +104,7 @@ export function ParticipantList({
         </p>
       ) : (
         <ul
-          className="mt-5 grid grid-cols-2 gap-3 sm:grid-cols-3 xl:grid-cols-4"
+          className="mt-5 grid grid-cols-2 gap-3 @md:grid-cols-3 @3xl:grid-cols-4"
           aria-label="Participants"
           data-testid="participant-list"
         >

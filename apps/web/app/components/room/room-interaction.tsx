@@ -1,10 +1,11 @@
 import type { Reaction } from "@livehall/api";
 import { REACTIONS } from "@livehall/api/limits";
-import { useCallback, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
+import { useCallback, useEffect, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
 import { apiClient } from "../../lib/api.client";
 import type { ReactionBurst, RoomConnection, RoomState } from "../../lib/room/connection";
 import { handQueue, olderCursor, openQuestions, withOlder, type InteractionView } from "../../lib/room/interaction";
 import type { ChatOutbox, PendingMessage } from "../../lib/room/outbox";
+import { useMediaQuery } from "../../lib/use-media-query";
 import { Alert, Button, Card, cn } from "../ui";
 import { ChatPanel, type ChatModeration } from "./chat-panel";
 
@@ -18,6 +19,9 @@ const REACTION_NAMES: Record<Reaction, string> = {
 };
 
 type Panel = "chat" | "questions" | "hands";
+
+/** Tailwind's `lg`: from there the panels sit side by side instead of being tabs. */
+const PANELS_SIDE_BY_SIDE = "(min-width: 64rem)";
 
 /** Runs a room action through the API and keeps its failure to show (plain words from the server). */
 function useRoomAction() {
@@ -58,7 +62,15 @@ export function RoomInteraction({
   const [panel, setPanel] = useState<Panel>("chat");
   const { error, run } = useRoomAction();
   const session = () => apiClient().session;
-  const chatVisible = useRef(true);
+  // From lg every panel is on screen, whichever tab was selected below it.
+  const wide = useMediaQuery(PANELS_SIDE_BY_SIDE);
+  const chatShown = wide || panel === "chat";
+  const chatVisible = useRef(chatShown);
+  chatVisible.current = chatShown;
+  // Shown again (a tab, or the window widened): what it shows is read.
+  useEffect(() => {
+    if (chatShown) room?.markChatRead();
+  }, [chatShown, room]);
 
   const onSeen = useCallback(() => {
     if (chatVisible.current) room?.markChatRead();
@@ -78,11 +90,7 @@ export function RoomInteraction({
     { value: "questions", label: "Questions", count: questions.length },
     ...(host ? [{ value: "hands" as const, label: "Hands", count: hands.length }] : []),
   ];
-  const select = (value: Panel) => {
-    setPanel(value);
-    chatVisible.current = value === "chat";
-    if (value === "chat") room?.markChatRead();
-  };
+  const select = (value: Panel) => setPanel(value);
 
   if (!view.loaded) {
     return (
