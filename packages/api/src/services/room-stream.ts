@@ -3,7 +3,7 @@ import type { Services, SessionUser } from "../context";
 import type { EventSubscription } from "../events";
 import { roomCounters } from "../metrics";
 import type { ParticipantEvent } from "./participant-events";
-import { admitStream, participantSnapshot, streamEnds, watchSignOut } from "./participants";
+import { admitStream, assertStillEnrolled, participantSnapshot, streamEnds, watchSignOut } from "./participants";
 import { loadInteraction } from "./room-interaction";
 import { OPEN_ROOM_EVENTS, roomChannel, type RoomEvent, type StoredRoomEvent } from "./room-events";
 import { REPLAY_MAX, roomScripts, type RoomMessage } from "./room-log";
@@ -46,7 +46,8 @@ async function isInRoom(services: RoomServices, sessionId: string, userId: strin
  * events after that id, in order, then the live ones. Chat, questions, hands and reactions reach the
  * tab only while its user is in the room (an active participant): followed through the stream's own
  * participant events, so it costs no read per event; on joining, `interaction` brings what they
- * could not see. Admission, slot, lifetime and sign-out rules are those of session.onParticipants.
+ * could not see. Admission, slot, lifetime and sign-out rules are those of session.onParticipants,
+ * and so is the end of the stream when its user is taken out of the course (NOT_ENROLLED).
  */
 export async function* roomEvents(
   services: RoomServices,
@@ -97,6 +98,9 @@ export async function* roomEvents(
       const wasJoined = joined;
       joined = joinedAfter(joined, event, user.id);
       if (wasJoined || OPEN_ROOM_EVENTS.has(event.type)) yield tracked(position, event);
+      if (event.type === "participants") {
+        for (const change of event.events) assertStillEnrolled(change, user.id);
+      }
       if (joined && !wasJoined) {
         yield tracked(position, {
           type: "interaction",
