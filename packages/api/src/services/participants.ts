@@ -605,8 +605,8 @@ export async function admitStream(
   // Every opening reads the whole room: budgeted like the list, and not for someone the host removed
   // or without access to the course (docs/decisions/020).
   await spendRoomBudget(services, "stream", user.id);
-  if (!access.allowed) throw notEnrolled(access);
   if (access.removed) throw removedByHost();
+  if (!access.allowed) throw notEnrolled(access);
   const releaseSlot = services.events.acquireStream(user.id, services.config.maxStreamsPerUser);
   if (!releaseSlot) {
     throw appError("TOO_MANY_REQUESTS", Reason.RATE_LIMITED, "Too many open rooms. Close a tab and try again.", {
