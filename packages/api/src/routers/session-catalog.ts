@@ -106,7 +106,9 @@ export const sessionCatalogRouter = createTRPCRouter({
         })
         .default({ tab: "all", limit: 12 }),
     )
-    .query(({ ctx, input }) => listSessions(ctx, { ...input, viewer: ctx.user, mine: Boolean(ctx.user && input.mine) })),
+    .query(({ ctx, input }) =>
+      listSessions(ctx, { ...input, viewer: ctx.user, mine: Boolean(ctx.user && input.mine) }),
+    ),
 
   stats: publicProcedure.input(z.strictObject({}).optional()).query(({ ctx }) => sessionStats(ctx, ctx.user)),
 
