@@ -93,6 +93,17 @@ export async function assertRoomAccess(
   return access;
 }
 
+/**
+ * session.access — whether the caller may be in the session's room and, when not, what the room
+ * page offers instead: Enroll (open), the invite-code form (invite) or whom to ask (closed).
+ */
+export async function roomAccessOf(services: Pick<Services, "db">, user: Actor, sessionId: string) {
+  const access = await readRoomAccess(services, user, sessionId);
+  if (!access) throw sessionNotFound();
+  const { allowed, enrolled, policy, courseId, courseSlug, instructorName } = access;
+  return { allowed, enrolled, policy, courseId, courseSlug, instructorName };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Invite codes
 // ---------------------------------------------------------------------------------------------
