@@ -107,6 +107,7 @@ const COURSES: SeedCourse[] = [
     description:
       "From strict mode to generics and discriminated unions: the TypeScript you need to ship and maintain real applications, one live refactoring at a time.",
     instructor: "instructor",
+    students: ["mei"],
   },
   {
     slug: "postgres-for-application-developers",

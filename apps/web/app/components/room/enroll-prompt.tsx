@@ -52,11 +52,13 @@ export function EnrollPrompt({
           </p>
         </div>
       </div>
-      <JoinCourse
-        course={{ ...courseView, policy: access.policy, instructorName: access.instructorName }}
-        signedIn
-        returnTo={`/sessions/${sessionId}`}
-      />
+      <div className="sm:pl-15">
+        <JoinCourse
+          course={{ ...courseView, policy: access.policy, instructorName: access.instructorName }}
+          signedIn
+          returnTo={`/sessions/${sessionId}`}
+        />
+      </div>
     </Card>
   );
 }
