@@ -7,6 +7,7 @@ import { Redis } from "ioredis";
 import type { Page } from "playwright-core";
 import { mkdir } from "node:fs/promises";
 import { afterAll, afterEach, beforeAll, expect } from "vitest";
+import { TIME_ZONE_COOKIE } from "../app/lib/time-zone";
 import { DEMO_PASSWORD, artifactsDir, startE2E, type E2E, type E2EPage, type NewPageOptions } from "./harness";
 
 /**
@@ -75,7 +76,10 @@ export async function signInThroughApi(
     headers: { origin: baseUrl },
   });
   expect(response.status(), await response.text()).toBe(200);
-  const names = (await page.context().cookies()).map((cookie) => cookie.name).sort();
+  const names = (await page.context().cookies())
+    .map((cookie) => cookie.name)
+    .filter((name) => name !== TIME_ZONE_COOKIE)
+    .sort();
   expect(names).toEqual(["lh_at", "lh_rt"]);
 }
 
