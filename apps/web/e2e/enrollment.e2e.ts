@@ -109,7 +109,19 @@ describe("a student and enrollment", () => {
     expect(html.replaceAll("<!-- -->", "")).toContain(`>${shown}</time>`);
     found.push(...(await checked(page, "schedule")));
 
+    // The instructor's side: the roster has her, with the date and how she enrolled.
+    const teacher = await e2e.newPage();
+    await signInThroughApi(teacher, e2e.url, "instructor@livehall.dev");
+    const course = await e2e.server.services.db.course.findUniqueOrThrow({
+      where: { slug: "web-accessibility-fundamentals" },
+    });
+    await visit(teacher, `/teach/courses/${course.id}`);
+    const rita = teacher.getByTestId("roster-student").filter({ hasText: "Rita Novak" });
+    expect(await rita.textContent()).toContain("Enrolled themselves");
+    found.push(...(await checked(teacher, "teach-roster")));
+
     expect(found).toEqual([]);
     expectNoProblems(page);
+    expectNoProblems(teacher);
   });
 });
