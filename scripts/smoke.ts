@@ -57,6 +57,8 @@ async function liveSessionId(student: ApiClient): Promise<{ id: string; end?: ()
     startsAt: new Date(),
     plannedDurationMinutes: 15,
   });
+  // The signed-in account is added to the course (whatever its enrollment policy): the room is its students'.
+  await instructor.course.addStudents.mutate({ courseId: courses.items[0].id, emails: [values.email!] });
   await instructor.session.start.mutate({ sessionId: created.id });
   return { id: created.id, end: () => instructor.session.end.mutate({ sessionId: created.id }) };
 }

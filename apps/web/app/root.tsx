@@ -14,6 +14,8 @@ import { AppShell } from "./components/app-shell";
 import { useSignOutSync } from "./lib/use-sign-out-sync";
 import { ButtonLink } from "./components/ui";
 import { useNonce } from "./lib/nonce";
+import { TIME_ZONE_HINT_SCRIPT } from "./lib/time-zone";
+import { timeZoneHint } from "./lib/time-zone.server";
 import stylesheet from "./tailwind.css?url";
 
 export const links: LinksFunction = () => [
@@ -21,14 +23,16 @@ export const links: LinksFunction = () => [
   { rel: "icon", href: "/favicon.svg", type: "image/svg+xml" },
 ];
 
-/** The signed-in user (if any) and when their access token expires, for every page. */
-export async function loader({ context }: LoaderFunctionArgs) {
+/** The signed-in user (if any), when their access token expires, and the viewer's time zone, for every page. */
+export async function loader({ request, context }: LoaderFunctionArgs) {
   const me = context.auth.user ? await context.caller.auth.me() : null;
   const pendingRoleRequests =
     context.auth.user?.role === "ADMIN" ? (await context.caller.admin.roleRequests({ limit: 1 })).count : undefined;
   return {
     user: me ? { ...me.user, pendingRoleRequests } : null,
     accessTokenExpiresAt: context.auth.accessTokenExpiresAt?.toISOString() ?? null,
+    /** From the time-zone hint cookie: times render in it on the server (null: UTC until hydrated). */
+    timeZone: timeZoneHint(request),
   };
 }
 
@@ -44,6 +48,8 @@ export function Layout({ children }: { children: ReactNode }) {
         <meta charSet="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="theme-color" content="#f8fafc" />
+        {/* First, before anything is painted: see lib/time-zone.ts. */}
+        <script nonce={nonce} dangerouslySetInnerHTML={{ __html: TIME_ZONE_HINT_SCRIPT }} />
         <Meta />
         <Links />
       </head>

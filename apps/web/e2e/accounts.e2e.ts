@@ -101,13 +101,15 @@ describe("accounts: becoming an instructor, and accounts an admin manages", () =
   test("an admin disables a student with the room open in two tabs: both tabs show it, and the tokens stop working", async () => {
     const { session } = await createLiveSession(e2e.server.services, "Disabling mid-class");
     const db = e2e.server.services.db;
-    await db.user.create({
+    const dana = await db.user.create({
       data: {
         email: "dana@example.test",
         name: "Dana Disabled",
         passwordHash: (await db.user.findUniqueOrThrow({ where: { email: "student@livehall.dev" } })).passwordHash,
       },
     });
+    // A student of the course (the room is its students': docs/decisions/020).
+    await db.enrollment.create({ data: { courseId: session.courseId, userId: dana.id, source: "SELF" } });
     const tabOne = await e2e.newPage();
     await signInThroughApi(tabOne, e2e.url, "dana@example.test");
     const tabTwo = await tabOne.context().newPage();

@@ -4,6 +4,7 @@ import { seed } from "@livehall/db/seed";
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from "playwright-core";
 import { expect, inject } from "vitest";
 import { startTestServer, type TestServer } from "../server/test-server";
+import { TIME_ZONE_COOKIE } from "../app/lib/time-zone";
 import { chromiumPath } from "./ensure-chromium.mjs";
 import { appRoot, artifactsDir } from "./paths";
 
@@ -31,10 +32,16 @@ export interface E2E {
   server: TestServer;
   browser: Browser;
   url: string;
-  /** A fresh browser context (own cookies) and page on it. */
-  newPage(options?: BrowserContextOptions): Promise<E2EPage>;
+  /**
+   * A fresh browser context (own cookies) and page on it. With JavaScript on, the context starts
+   * with the time-zone hint cookie its zone would set (app/lib/time-zone.ts), so no spec pays the
+   * hint's one reload on its first page; `timeZoneHint: false` leaves it to the page's script.
+   */
+  newPage(options?: NewPageOptions): Promise<E2EPage>;
   close(): Promise<void>;
 }
+
+export type NewPageOptions = BrowserContextOptions & { timeZoneHint?: boolean };
 
 const IGNORED_CONSOLE = [
   // Chromium logs every non-2xx answer; the answers the tests expect (401, 409, 429) are checked by them.
@@ -86,7 +93,7 @@ export async function startE2E({
     server,
     browser,
     url: server.url,
-    async newPage(options = {}) {
+    async newPage({ timeZoneHint = true, ...options } = {}) {
       // Reduced motion (the app honours it) stops the LIVE pulse and hover transitions: in software
       // rendering every animated frame re-composites the blurred glass cards, which slows every step.
       const context = await browser.newContext({
@@ -96,6 +103,10 @@ export async function startE2E({
         ...options,
       });
       contexts.add(context);
+      if (timeZoneHint && options.javaScriptEnabled !== false) {
+        const zone = options.timezoneId ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+        await context.addCookies([{ name: TIME_ZONE_COOKIE, value: encodeURIComponent(zone), url: server.url }]);
+      }
       const page = (await context.newPage()) as E2EPage;
       page.problems = [];
       page.on("pageerror", (error) => page.problems.push(`pageerror: ${error.message}`));

@@ -168,8 +168,8 @@ const focused = (page: Page) =>
 
 describe("the header", () => {
   for (const [who, email, links] of [
-    ["a student", "student@livehall.dev", ["Sessions", "Teach on Livehall"]],
-    ["an admin", "admin@livehall.dev", ["Sessions", "Teach", "Admin"]],
+    ["a student", "student@livehall.dev", ["Sessions", "My schedule", "Teach on Livehall"]],
+    ["an admin", "admin@livehall.dev", ["Sessions", "My schedule", "Teach", "Admin"]],
   ] as const) {
     test(`on a phone it is one row for ${who}; the menu reaches every link by keyboard and Escape closes it`, async () => {
       const page = await e2e.newPage({ viewport: { width: 375, height: 812 } });

@@ -6,9 +6,9 @@ import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import type { Page } from "playwright-core";
 import { mkdir } from "node:fs/promises";
-import type { BrowserContextOptions } from "playwright-core";
 import { afterAll, afterEach, beforeAll, expect } from "vitest";
-import { DEMO_PASSWORD, artifactsDir, startE2E, type E2E, type E2EPage } from "./harness";
+import { TIME_ZONE_COOKIE } from "../app/lib/time-zone";
+import { DEMO_PASSWORD, artifactsDir, startE2E, type E2E, type E2EPage, type NewPageOptions } from "./harness";
 
 /**
  * Short timings for the room spec's web server and worker (docs/architecture.md#timings: every timing comes from
@@ -76,7 +76,10 @@ export async function signInThroughApi(
     headers: { origin: baseUrl },
   });
   expect(response.status(), await response.text()).toBe(200);
-  const names = (await page.context().cookies()).map((cookie) => cookie.name).sort();
+  const names = (await page.context().cookies())
+    .map((cookie) => cookie.name)
+    .filter((name) => name !== TIME_ZONE_COOKIE)
+    .sort();
   expect(names).toEqual(["lh_at", "lh_rt"]);
 }
 
@@ -186,7 +189,7 @@ export function roomSuite() {
       return running.e2e!;
     },
     /** A page in a browser context of its own, closed after the test. */
-    async newPage(options?: BrowserContextOptions): Promise<E2EPage> {
+    async newPage(options?: NewPageOptions): Promise<E2EPage> {
       const page = await running.e2e!.newPage(options);
       opened.push(page);
       return page;

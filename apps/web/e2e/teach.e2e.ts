@@ -60,7 +60,7 @@ describe("/teach in the browser", () => {
     const teacher = await e2e.newPage({ timezoneId: "Asia/Kolkata" });
     await signIn(teacher, "instructor@livehall.dev", undefined, "/login?redirectTo=%2Fteach");
     expect(pathOf(teacher)).toBe("/teach");
-    await expect.poll(() => teacher.getByTestId("course-card").count()).toBe(3);
+    await expect.poll(() => teacher.getByTestId("course-card").count()).toBe(4);
 
     // Validation errors from the API show inline on their field.
     await teacher.getByRole("button", { name: "Create course" }).click();
@@ -122,6 +122,9 @@ describe("/teach in the browser", () => {
     const roomConnected = (page: Page) =>
       page.locator('[data-testid="connection-status"][data-phase="connected"]').waitFor({ timeout: 15_000 });
     await visit(student, `/sessions/${stored.id}`);
+    // A new course (open): its room first offers Enroll, which comes back here (docs/decisions/020).
+    await student.getByTestId("enroll").click();
+    await student.getByTestId("pre-join").waitFor();
     await joinRoom(student);
     await roomConnected(student);
     const secondTab = (await student.context().newPage()) as E2EPage;

@@ -52,6 +52,8 @@ afterAll(async () => {
 test("a join through A shows live on B; a silent connection is evicted exactly once; each slot runs once", async () => {
   const { session } = await createSessionFixture(webA.services);
   const watcher = await signedUpClient(webB, "watcher@example.test");
+  // Watching a room is for the course's students (docs/decisions/020): the watcher enrolls (an open course).
+  await watcher.course.enroll.mutate({ courseId: session.courseId });
   const leaver = await signedUpClient(webA, "leaver@example.test");
   const events: ParticipantEvent[] = [];
   const subscription = watcher.session.onParticipants.subscribe(

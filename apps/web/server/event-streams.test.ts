@@ -1,5 +1,5 @@
 import { createCaller, createContext } from "@livehall/api";
-import { asSessionUser, createSessionFixture, insertUsers } from "@livehall/api/testing";
+import { asSessionUser, createSessionFixture, enrollUsers, insertUsers } from "@livehall/api/testing";
 import { waitFor } from "@livehall/testing";
 import superjson from "superjson";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
@@ -47,13 +47,18 @@ afterEach(async () => {
   await expectNothingHeld(shortLived);
 });
 
-async function accessToken(on: TestServer, email: string): Promise<string> {
+/**
+ * A new student's access token, enrolled in `courseId` when given: a room's streams are for the
+ * course's students (docs/decisions/020).
+ */
+async function accessToken(on: TestServer, email: string, courseId?: string): Promise<string> {
   const answer = await on.client().auth.signup.mutate({
     email,
     name: email.split("@")[0]!,
     password: "test server password",
     delivery: "body",
   });
+  if (courseId) await enrollUsers(on.services, courseId, [answer.user]);
   return answer.tokens!.accessToken;
 }
 
@@ -120,7 +125,7 @@ async function openStream(
 describe("session.onRoom", () => {
   test("a reconnect with Last-Event-ID resumes after it; clients that leave leave nothing behind", async () => {
     const { session } = await createSessionFixture(server.services);
-    const token = await accessToken(server, "room-visitor@example.test");
+    const token = await accessToken(server, "room-visitor@example.test", session.courseId);
     const [joiner] = await insertUsers(server.services, 1);
     const first = await openStream(server, token, session.id, { path: "session.onRoom" });
     let again: RawStream | undefined;
@@ -168,7 +173,7 @@ describe("session.onParticipants", () => {
 
   test("clients that leave right after the snapshot leave nothing behind", async () => {
     const { session } = await createSessionFixture(server.services);
-    const token = await accessToken(server, "brief-visitor@example.test");
+    const token = await accessToken(server, "brief-visitor@example.test", session.courseId);
     await Promise.all(
       Array.from({ length: 10 }, async () => {
         const stream = await openStream(server, token, session.id);
@@ -182,6 +187,7 @@ describe("session.onParticipants", () => {
   test("consumers that stop right after the snapshot (before reading on) leave nothing behind", async () => {
     const { session } = await createSessionFixture(server.services);
     const [user] = await insertUsers(server.services, 1);
+    await enrollUsers(server.services, session.courseId, [user!]);
     const caller = createCaller(createContext(server.services, { user: asSessionUser(user!) }));
     await Promise.all(
       Array.from({ length: 10 }, async () => {
@@ -195,7 +201,7 @@ describe("session.onParticipants", () => {
 
   test("one user holds at most MAX_STREAMS_PER_USER streams: the next is refused with RATE_LIMITED until one closes", async () => {
     const { session } = await createSessionFixture(server.services);
-    const token = await accessToken(server, "many-tabs@example.test");
+    const token = await accessToken(server, "many-tabs@example.test", session.courseId);
     const open = await Promise.all(
       Array.from({ length: MAX_STREAMS_PER_USER }, () => openStream(server, token, session.id)),
     );
@@ -211,7 +217,11 @@ describe("session.onParticipants", () => {
     expect(JSON.parse(answer.data).json.data.retryAfterMs).toBeGreaterThan(0);
 
     // Another user is not affected, and a closed tab frees its slot.
-    const other = await openStream(server, await accessToken(server, "one-tab@example.test"), session.id);
+    const other = await openStream(
+      server,
+      await accessToken(server, "one-tab@example.test", session.courseId),
+      session.id,
+    );
     expect((await other.first()).event).toBe("message");
     other.close();
     open.pop()!.close();
@@ -226,7 +236,7 @@ describe("session.onParticipants", () => {
 
   test("a stream ends by itself after STREAM_MAX_SECONDS, releasing what it held; subscribing again gives a fresh snapshot", async () => {
     const { session } = await createSessionFixture(shortLived.services);
-    const token = await accessToken(shortLived, "long-stay@example.test");
+    const token = await accessToken(shortLived, "long-stay@example.test", session.courseId);
     const first = await openStream(shortLived, token, session.id);
     expect(JSON.parse(await first.next("message"))).toMatchObject({ json: { type: "snapshot" } });
     await first.next("return");

@@ -27,6 +27,8 @@ function collect(client: Awaited<ReturnType<typeof signedUpClient>>, sessionId: 
 test("a subscriber on instance A sees a join made through instance B; a reconnecting subscriber gets a fresh snapshot", async () => {
   const { session } = await createSessionFixture(instanceA.services);
   const watcher = await signedUpClient(instanceA, "watcher@example.test");
+  // Watching a room is for the course's students (docs/decisions/020): the watcher enrolls (an open course).
+  await watcher.course.enroll.mutate({ courseId: session.courseId });
   const joiner = await signedUpClient(instanceB, "joiner@example.test");
 
   const first = collect(watcher, session.id);

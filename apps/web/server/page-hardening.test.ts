@@ -1,7 +1,7 @@
 import http from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { createSessionFixture } from "@livehall/api/testing";
+import { createSessionFixture, enrollUsers } from "@livehall/api/testing";
 import { DEMO_PASSWORD, DEMO_PASSWORD_HASH } from "@livehall/db/seed";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { MAX_FORM_BODY_BYTES } from "./remix.server";
@@ -27,6 +27,9 @@ beforeAll(async () => {
     .join("; ");
   const { session } = await createSessionFixture(server.services);
   roomPath = `/sessions/${session.id}`;
+  // The room page is the course's students' (docs/decisions/020).
+  const student = await server.services.db.user.findUniqueOrThrow({ where: { email: "student@example.test" } });
+  await enrollUsers(server.services, session.courseId, [student]);
 });
 afterAll(() => server?.close());
 

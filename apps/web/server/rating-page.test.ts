@@ -57,6 +57,10 @@ beforeAll(async () => {
       { sessionId, userId: dropped.id, joinedAt: minutesAgo(0.5), leftAt: ended, leaveReason: "ENDED" },
     ],
   });
+  // Ratings are the course's students' (docs/decisions/020); the instructor is not one.
+  await db.enrollment.createMany({
+    data: [stayed, dropped, absent].map((user) => ({ courseId: course.id, userId: user.id, source: "SELF" as const })),
+  });
   for (const user of [teacher, stayed, dropped, absent]) cookies.set(user.email, await signIn(user.email));
 });
 afterAll(() => server?.close());

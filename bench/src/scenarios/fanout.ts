@@ -1,5 +1,5 @@
 import type { ParticipantEvent } from "@livehall/api";
-import { createSessionFixture, insertUsers } from "@livehall/api/testing";
+import { createSessionFixture, enrollUsers, insertUsers } from "@livehall/api/testing";
 import { accessTokenFor, clientFor } from "../lib/api";
 import { startChild } from "../lib/children";
 import { isolated } from "../lib/env";
@@ -32,6 +32,8 @@ export async function fanoutScenario(options: FanoutOptions, log: (line: string)
     const [watcher, ...students] = await insertUsers(services, 1 + options.warmupJoins + options.joins, {
       emailPrefix: "bench-fanout",
     });
+    // The watcher is a student of the course: a room's streams are for them (docs/decisions/020).
+    await enrollUsers(services, session.courseId, [watcher!]);
 
     const arrivals = new Map<string, (at: number) => void>();
     let snapshot: () => void = () => undefined;

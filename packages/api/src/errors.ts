@@ -54,6 +54,15 @@ export const Reason = {
   CHAT_MUTED: "CHAT_MUTED",
   /** No such (undeleted) message or question in this session. */
   MESSAGE_NOT_FOUND: "MESSAGE_NOT_FOUND",
+  /**
+   * The room (join, its stream, media, chat, questions, hands) is for students enrolled in the
+   * session's course, its instructor and admins (docs/decisions/020).
+   */
+  NOT_ENROLLED: "NOT_ENROLLED",
+  /** An invite code that is wrong, rotated away or turned off, or a course that takes none. */
+  INVITE_CODE_INVALID: "INVITE_CODE_INVALID",
+  /** The course's policy does not allow this way in (Enroll on an invite-only or closed course). */
+  ENROLLMENT_NOT_ALLOWED: "ENROLLMENT_NOT_ALLOWED",
   /** A batched HTTP request with more calls than TRPC_MAX_BATCH. */
   BATCH_TOO_LARGE: "BATCH_TOO_LARGE",
   /** session.media for a tab that is not in the (live) session: join first. */

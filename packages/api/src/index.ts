@@ -49,3 +49,4 @@ export { mediaServersStatus, type MediaServerStatus } from "./services/media-sta
 export { recordJobRun, lastJobRuns, type JobRun } from "./jobs/history";
 export { presenceCounters, jobMetrics } from "./metrics";
 export { countConnections } from "./services/admin";
+export { isTimeZone } from "./services/time-zone";

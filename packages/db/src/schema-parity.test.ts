@@ -62,12 +62,12 @@ describe("drift in schema.prisma is reported (drifted copies compared with the s
       /^(\s+)DUPLICATE$/,
       "$1KICKED",
       [
-        'enum "LeaveReason": values are [LEFT, TIMEOUT, ENDED, KICKED, REMOVED] in schema.prisma but [LEFT, TIMEOUT, ENDED, DUPLICATE, REMOVED] in the database',
+        'enum "LeaveReason": values are [LEFT, TIMEOUT, ENDED, KICKED, REMOVED, UNENROLLED] in schema.prisma but [LEFT, TIMEOUT, ENDED, DUPLICATE, REMOVED, UNENROLLED] in the database',
       ],
     ],
     [
       "a changed onDelete",
-      /^(\s+instructor User\s+@relation\(fields: \[instructorId\], references: \[id\], onDelete: )Restrict\)$/,
+      /^(\s+instructor\s+User\s+@relation\(fields: \[instructorId\], references: \[id\], onDelete: )Restrict\)$/,
       "$1Cascade)",
       [
         'foreign key "Course"(instructorId) → "User"(id) (relation Course.instructor): "Course_instructorId_fkey" ON DELETE RESTRICT (schema.prisma: CASCADE) in the database',

@@ -15,6 +15,8 @@ const TABLES = [
   "LiveSession",
   "SessionParticipant",
   "SessionRating",
+  "Enrollment",
+  "CourseInvitation",
   "_prisma_migrations",
 ];
 
@@ -53,11 +55,37 @@ describe("seed", () => {
     expect(afterFirst).toMatchObject({
       User: first.users,
       Course: first.courses,
-      LiveSession: 11,
+      LiveSession: 14,
       SessionParticipant: first.activeParticipants + first.pastParticipants,
       SessionRating: first.ratings,
       RefreshToken: 0,
+      Enrollment: first.enrollments,
+      CourseInvitation: first.invitations,
     });
+  });
+
+  test("one course of each enrollment policy; attendees are enrolled, instructors never", async () => {
+    await seed(db);
+    const courses = await db.course.findMany({
+      include: { enrollments: true, invitations: true, sessions: { include: { participants: true } } },
+    });
+    expect(new Set(courses.map((course) => course.enrollmentPolicy))).toEqual(new Set(["OPEN", "INVITE", "CLOSED"]));
+    for (const course of courses) {
+      const enrolled = new Set(course.enrollments.map((row) => row.userId));
+      expect(enrolled.has(course.instructorId)).toBe(false);
+      const admin = await db.user.findUniqueOrThrow({ where: { email: "admin@livehall.dev" } });
+      for (const participant of course.sessions.flatMap((session) => session.participants)) {
+        if (participant.userId !== admin.id) expect(enrolled.has(participant.userId)).toBe(true);
+      }
+    }
+    const invite = courses.find((course) => course.enrollmentPolicy === "INVITE")!;
+    expect(invite.inviteCode).toMatch(/^[A-Z2-9]{10}$/);
+    const closed = courses.find((course) => course.enrollmentPolicy === "CLOSED")!;
+    expect(closed.invitations.map((row) => row.email)).toEqual(["guest.engineer@livehall.dev"]);
+    // The demo student is enrolled in the invite-only course, not in the closed one.
+    const student = await db.user.findUniqueOrThrow({ where: { email: "student@livehall.dev" } });
+    expect(invite.enrollments.map((row) => row.userId)).toContain(student.id);
+    expect(closed.enrollments.map((row) => row.userId)).not.toContain(student.id);
   });
 
   test("the three demo logins exist with their roles and the argon2id hash of the demo password", async () => {
@@ -91,8 +119,8 @@ describe("seed", () => {
     const byStatus = (status: string) => sessions.filter((session) => session.status === status);
 
     expect(byStatus("LIVE")).toHaveLength(2);
-    expect(byStatus("SCHEDULED")).toHaveLength(4);
-    expect(byStatus("ENDED")).toHaveLength(4);
+    expect(byStatus("SCHEDULED")).toHaveLength(6);
+    expect(byStatus("ENDED")).toHaveLength(5);
     expect(byStatus("CANCELLED")).toHaveLength(1);
 
     for (const session of byStatus("LIVE")) {
@@ -238,6 +266,7 @@ test("a demo e-mail or course slug already taken by a row the seed did not creat
       "course postgres-for-application-developers (its instructor was skipped)",
       "course web-accessibility-fundamentals (its instructor was skipped)",
       "course introduction-to-machine-learning (the slug belongs to a course the seed did not create)",
+      "course product-design-critique-lab (its instructor was skipped)",
       "session live-generics (its course was skipped)",
       "session live-gradient-descent (its course was skipped)",
       "session upcoming-indexes (its course was skipped)",
@@ -247,11 +276,13 @@ test("a demo e-mail or course slug already taken by a row the seed did not creat
       "session ended-linear-regression (its course was skipped)",
       "session ended-screen-readers (its course was skipped)",
       "session ended-narrowing (its course was skipped)",
+      "session upcoming-onboarding-critique (its course was skipped)",
+      "session ended-empty-states (its course was skipped)",
     ]);
     expect(await other.user.findUniqueOrThrow({ where: { id: squatter.id } })).toEqual(squatter);
     expect(await other.course.findUniqueOrThrow({ where: { id: course.id } })).toEqual(course);
     expect(await other.liveSession.count({ where: { courseId: course.id } })).toBe(0);
-    expect(result.sessions).toEqual({ LIVE: 0, SCHEDULED: 1, ENDED: 0, CANCELLED: 1 });
+    expect(result.sessions).toEqual({ LIVE: 0, SCHEDULED: 2, ENDED: 0, CANCELLED: 1 });
     expect(await other.user.findUniqueOrThrow({ where: { email: "student@livehall.dev" } })).toMatchObject({
       role: "STUDENT",
     });
@@ -266,7 +297,7 @@ test("the seed CLI prints a short summary and exits 0", async () => {
   const run = await runToCompletion(tsx, ["src/cli/seed.ts"], { cwd: fileURLToPath(new URL("..", import.meta.url)) });
   expect(run.code, run.stderr).toBe(0);
   expect(run.stdout).toMatch(
-    /Seeded .*: 12 users, 5 courses, 11 sessions \(2 live, 4 upcoming, 4 ended, 1 cancelled\)/,
+    /Seeded .*: 12 users, 7 courses, 14 sessions \(2 live, 6 upcoming, 5 ended, 1 cancelled\)/,
   );
   expect(run.stdout.trim().split("\n").length).toBeLessThanOrEqual(3);
 }, 30_000);

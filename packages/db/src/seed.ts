@@ -1,7 +1,7 @@
 /**
  * Demo data (docs/architecture.md#demo-data): three demo logins, more students and a second instructor, a few
- * courses, and live, upcoming, ended and cancelled sessions with participants and ratings, so the
- * pages look real on first start. For local use only.
+ * courses (open ones, one invite-only and one closed), and live, upcoming, ended and cancelled sessions with
+ * participants, ratings and enrollments, so the pages look real on first start. For local use only.
  *
  * Rules, decided here:
  * - **Ownership by fixed ids.** Every row the seed writes has a deterministic UUID derived from a key
@@ -26,7 +26,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Db } from "./client";
-import type { LeaveReason, Role, SessionStatus } from "./generated/prisma/enums";
+import type { EnrollmentPolicy, LeaveReason, Role, SessionStatus } from "./generated/prisma/enums";
 import type { TransactionClient } from "./generated/prisma/internal/prismaNamespace";
 
 /**
@@ -91,6 +91,13 @@ interface SeedCourse {
   title: string;
   description: string;
   instructor: string;
+  /** OPEN when absent. Written when the course is created only: an instructor's change stays. */
+  policy?: EnrollmentPolicy;
+  inviteCode?: string;
+  /** Enrolled besides everyone who attended one of its sessions. */
+  students?: string[];
+  /** Pending invitations: addresses without an account. */
+  invited?: string[];
 }
 
 const COURSES: SeedCourse[] = [
@@ -100,6 +107,7 @@ const COURSES: SeedCourse[] = [
     description:
       "From strict mode to generics and discriminated unions: the TypeScript you need to ship and maintain real applications, one live refactoring at a time.",
     instructor: "instructor",
+    students: ["mei"],
   },
   {
     slug: "postgres-for-application-developers",
@@ -128,6 +136,27 @@ const COURSES: SeedCourse[] = [
     description:
       "Caches, queues, rate limiters and replication: design systems on the whiteboard, then look at how production versions behave.",
     instructor: "marcus",
+  },
+  {
+    slug: "product-design-critique-lab",
+    title: "Product Design Critique Lab",
+    description:
+      "Bring a screen, get a critique: structured feedback on real product flows in a small group. Invite only, so the room stays small.",
+    instructor: "instructor",
+    policy: "INVITE",
+    // The demo's invite link: /courses/product-design-critique-lab?code=CRAFT7DESK
+    inviteCode: "CRAFT7DESK",
+    students: ["student", "priya", "mei"],
+  },
+  {
+    slug: "staff-engineering-circle",
+    title: "Staff Engineering Circle",
+    description:
+      "A closed circle for engineers growing into staff roles: design docs, influence without authority, and picking the right problems.",
+    instructor: "marcus",
+    policy: "CLOSED",
+    students: ["amara", "jonas"],
+    invited: ["guest.engineer@livehall.dev"],
   },
 ];
 
@@ -312,6 +341,39 @@ const SESSIONS: SeedSession[] = [
     ],
   },
   {
+    key: "upcoming-onboarding-critique",
+    course: "product-design-critique-lab",
+    title: "Critique: onboarding flows",
+    description: "Three onboarding flows, ten minutes each: what the first minute of a product says to a new user.",
+    status: "SCHEDULED",
+    plannedDurationMinutes: 60,
+    offset: DAY + 5 * HOUR,
+  },
+  {
+    key: "ended-empty-states",
+    course: "product-design-critique-lab",
+    title: "Critique: empty states",
+    description: "What a screen with nothing on it should still do. Five empty states, critiqued together.",
+    status: "ENDED",
+    plannedDurationMinutes: 45,
+    offset: 4 * DAY + 2 * HOUR,
+    past: [
+      ["student", "end", "ENDED"],
+      ["priya", "end", "ENDED"],
+      ["mei", "end", "ENDED"],
+    ],
+    ratings: [["priya", 5, "Small group, honest feedback. Exactly what I needed."]],
+  },
+  {
+    key: "upcoming-design-docs",
+    course: "staff-engineering-circle",
+    title: "Writing design docs people read",
+    description: "Structure, the one-page summary, and getting a decision out of a review.",
+    status: "SCHEDULED",
+    plannedDurationMinutes: 60,
+    offset: 3 * DAY + 3 * HOUR,
+  },
+  {
     key: "cancelled-caching",
     course: "system-design-from-whiteboard-to-production",
     title: "Caching strategies",
@@ -334,6 +396,10 @@ export interface SeedResult {
   activeParticipants: number;
   pastParticipants: number;
   ratings: number;
+  /** Students enrolled in seeded courses by the seed (everyone who attended, plus `students`). */
+  enrollments: number;
+  /** Pending invitations of seeded courses. */
+  invitations: number;
   /** Rows inserted by this run (0 when the seed had already run). */
   created: number;
   /** Seed entries left out because a row the seed did not create holds their e-mail or slug. */
@@ -388,6 +454,8 @@ async function seedIn(tx: TransactionClient, now: number): Promise<SeedResult> {
     activeParticipants: 0,
     pastParticipants: 0,
     ratings: 0,
+    enrollments: 0,
+    invitations: 0,
     created: 0,
     skipped: [],
   };
@@ -436,8 +504,9 @@ async function seedIn(tx: TransactionClient, now: number): Promise<SeedResult> {
     }
     count(
       await tx.$queryRaw<{ inserted: boolean }[]>`
-        INSERT INTO "Course" (id, slug, title, description, "instructorId")
-        VALUES (${id}::uuid, ${course.slug}, ${course.title}, ${course.description}, ${instructorId}::uuid)
+        INSERT INTO "Course" (id, slug, title, description, "instructorId", "enrollmentPolicy", "inviteCode")
+        VALUES (${id}::uuid, ${course.slug}, ${course.title}, ${course.description}, ${instructorId}::uuid,
+                ${course.policy ?? "OPEN"}::"EnrollmentPolicy", ${course.inviteCode ?? null})
         ON CONFLICT (id) DO UPDATE
           SET slug = EXCLUDED.slug, title = EXCLUDED.title, description = EXCLUDED.description,
               "instructorId" = EXCLUDED."instructorId", "updatedAt" = now()
@@ -541,6 +610,42 @@ async function seedIn(tx: TransactionClient, now: number): Promise<SeedResult> {
       if (rows.length) result.ratings++;
     }
   }
+
+  // Enrollments: whoever attended a session of a course, and each course's own `students`; never
+  // the course's instructor. A student who unenrolled is enrolled again (demo state, as above).
+  const enrolled = new Map<string, Set<string>>();
+  const enroll = (courseSlug: string, userKey: string) => {
+    const course = COURSES.find((candidate) => candidate.slug === courseSlug);
+    if (!course || course.instructor === userKey || userKey === "admin") return;
+    enrolled.set(courseSlug, (enrolled.get(courseSlug) ?? new Set()).add(userKey));
+  };
+  for (const session of SESSIONS) {
+    for (const [userKey] of [...(session.active ?? []), ...(session.past ?? [])]) enroll(session.course, userKey);
+  }
+  for (const course of COURSES) for (const userKey of course.students ?? []) enroll(course.slug, userKey);
+  for (const course of COURSES) {
+    const courseId = courses.get(course.slug);
+    if (!courseId) continue;
+    const source = course.policy === "INVITE" ? "INVITE_CODE" : course.policy === "CLOSED" ? "ADDED" : "SELF";
+    for (const userKey of enrolled.get(course.slug) ?? []) {
+      const userId = users.get(userKey);
+      if (!userId) continue;
+      result.created += await tx.$executeRaw`
+        INSERT INTO "Enrollment" ("courseId", "userId", source, "enrolledAt")
+        VALUES (${courseId}::uuid, ${userId}::uuid, ${source}::"EnrollmentSource", ${new Date(now - 30 * DAY)}::timestamptz)
+        ON CONFLICT ("courseId", "userId") DO NOTHING`;
+      result.enrollments++;
+    }
+    for (const email of course.invited ?? []) {
+      result.created += await tx.$executeRaw`
+        INSERT INTO "CourseInvitation" ("courseId", email, "invitedById", "createdAt")
+        SELECT ${courseId}::uuid, ${email}::citext, c."instructorId", ${new Date(now - 2 * DAY)}::timestamptz
+          FROM "Course" c WHERE c.id = ${courseId}::uuid
+           AND NOT EXISTS (SELECT 1 FROM "User" u WHERE u.email = ${email}::citext)
+        ON CONFLICT ("courseId", email) DO NOTHING`;
+      result.invitations++;
+    }
+  }
   return result;
 }
 
@@ -550,7 +655,8 @@ export function formatSeedResult(result: SeedResult): string {
   const lines = [
     `${result.users} users, ${result.courses} courses, ${LIVE + SCHEDULED + ENDED + CANCELLED} sessions ` +
       `(${LIVE} live, ${SCHEDULED} upcoming, ${ENDED} ended, ${CANCELLED} cancelled), ` +
-      `${result.activeParticipants} active and ${result.pastParticipants} past participants, ${result.ratings} ratings ` +
+      `${result.activeParticipants} active and ${result.pastParticipants} past participants, ${result.ratings} ratings, ` +
+      `${result.enrollments} enrollments, ${result.invitations} pending invitations ` +
       `(${result.created} rows created by this run).`,
     ...result.skipped.map((entry) => `Skipped ${entry}.`),
   ];

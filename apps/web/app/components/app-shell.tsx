@@ -22,9 +22,11 @@ interface NavItem {
   roles?: Role[];
 }
 
-// Each link shows only to the roles it is for; students see how to become an instructor instead of Teach.
+// Each link shows only to the roles it is for (My schedule: anyone signed in); students see how to become
+// an instructor instead of Teach.
 const NAV: NavItem[] = [
   { to: "/sessions", label: "Sessions" },
+  { to: "/schedule", label: "My schedule", roles: ["STUDENT", "INSTRUCTOR", "ADMIN"] },
   { to: "/teach", label: "Teach", roles: ["INSTRUCTOR", "ADMIN"] },
   { to: "/account/teach", label: "Teach on Livehall", roles: ["STUDENT"] },
   { to: "/admin", label: "Admin", roles: ["ADMIN"] },

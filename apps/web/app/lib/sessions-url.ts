@@ -24,15 +24,18 @@ export function parseSearch(value: string | null): string {
   );
 }
 
-/** `/sessions` with the search and tab that are set (defaults left out, so URLs stay short). */
+/** `/sessions` with the search, tab and course filter that are set (defaults left out, so URLs stay short). */
 export function sessionsHref({
   tab,
   q,
+  mine = false,
   cursor,
   index = false,
 }: {
   tab: SessionTab;
   q: string;
+  /** Only the viewer's own courses ("My courses"). */
+  mine?: boolean;
   cursor?: string;
   index?: boolean;
 }): string {
@@ -41,6 +44,7 @@ export function sessionsHref({
   if (index) params.set("index", "");
   if (q) params.set("q", q);
   if (tab !== "all") params.set("tab", tab);
+  if (mine) params.set("mine", "1");
   if (cursor) params.set("cursor", cursor);
   const query = params.toString();
   return query ? `/sessions?${query}` : "/sessions";

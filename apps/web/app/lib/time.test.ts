@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { formatDuration, formatLocal, formatRelative, formatUtc } from "./time";
+import { formatDay, formatDuration, formatInZone, formatLocal, formatRelative, formatUtc } from "./time";
 
 const now = new Date("2026-03-04T12:00:00.000Z");
 const at = (ms: number) => new Date(now.getTime() + ms);
@@ -53,5 +53,25 @@ describe("absolute times", () => {
     const eve = new Date("2026-12-31T20:00:00Z");
     expect(formatLocal(eve, "UTC", now)).not.toContain("2026");
     expect(formatLocal(eve, "Asia/Tokyo", now)).toContain("2027");
+  });
+});
+
+describe("times in the viewer's time zone, on the server", () => {
+  test("the same words as Intl's en-US short form, built from numbers (identical on every engine)", () => {
+    const now = new Date("2026-03-04T12:00:00Z");
+    expect(formatInZone(new Date("2026-03-04T07:05:00Z"), "Asia/Tokyo", now)).toBe("Wed, Mar 4, 4:05 PM GMT+9");
+    expect(formatInZone(new Date("2026-03-04T07:05:00Z"), "UTC", now)).toBe("Wed, Mar 4, 7:05 AM UTC");
+    expect(formatInZone(new Date("2026-07-01T00:30:00Z"), "America/New_York", now)).toBe("Tue, Jun 30, 8:30 PM GMT-4");
+    expect(formatInZone(new Date("2026-03-04T07:05:00Z"), "Asia/Kolkata", now)).toBe("Wed, Mar 4, 12:35 PM GMT+5:30");
+    expect(formatInZone(new Date("2026-12-31T23:30:00Z"), "Asia/Tokyo", now)).toBe("Fri, Jan 1, 2027, 8:30 AM GMT+9");
+  });
+
+  test("days are the viewer's: today, tomorrow, then the date", () => {
+    const now = new Date("2026-03-04T20:00:00Z"); // Thursday 05:00 in Tokyo, still Wednesday in New York
+    expect(formatDay(new Date("2026-03-04T22:00:00Z"), "Asia/Tokyo", now)).toBe("Today");
+    expect(formatDay(new Date("2026-03-05T16:00:00Z"), "Asia/Tokyo", now)).toBe("Tomorrow");
+    expect(formatDay(new Date("2026-03-04T22:00:00Z"), "America/New_York", now)).toBe("Today");
+    expect(formatDay(new Date("2026-03-06T22:00:00Z"), "America/New_York", now)).toBe("Friday, March 6");
+    expect(formatDay(new Date("2027-01-06T22:00:00Z"), "UTC", now)).toBe("Wednesday, January 6, 2027");
   });
 });

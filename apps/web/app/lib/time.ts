@@ -1,8 +1,9 @@
 /**
- * Dates on the sessions page. Relative times are computed here by hand (not Intl.RelativeTimeFormat)
- * and absolute times on the server are fixed UTC strings, so the server's HTML and the browser's
+ * Dates on the pages. Relative times are computed here by hand (not Intl.RelativeTimeFormat), and
+ * absolute times on the server are fixed texts built from numbers (the viewer's time zone when the
+ * browser told it in the time-zone hint cookie, else UTC), so the server's HTML and the browser's
  * first render are identical whatever ICU data either has; after hydration the browser switches the
- * absolute time to the viewer's time zone and locale (see SessionTime).
+ * absolute time to the viewer's own locale (see SessionTime).
  */
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -59,4 +60,74 @@ export function formatLocal(date: Date, timeZone?: string, now = new Date()): st
     timeZoneName: "short",
     timeZone,
   }).format(date);
+}
+
+const LONG_MONTHS = [
+  "January",
+  "February",
+  "March",
+  "April",
+  "May",
+  "June",
+  "July",
+  "August",
+  "September",
+  "October",
+  "November",
+  "December",
+];
+const LONG_WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+
+/** The date and time a clock in `timeZone` shows at `date`: numbers only, the same in every engine. */
+export function wallClock(date: Date, timeZone: string) {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat("en-US", {
+      timeZone,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "numeric",
+      day: "numeric",
+      hour: "numeric",
+      minute: "numeric",
+    })
+      .formatToParts(date)
+      .map((part) => [part.type, Number(part.value)]),
+  ) as Record<"year" | "month" | "day" | "hour" | "minute", number>;
+  const midnight = Date.UTC(parts.year, parts.month - 1, parts.day);
+  const offsetMinutes = Math.round((midnight + (parts.hour * 60 + parts.minute) * 60_000 - date.getTime()) / 60_000);
+  return { ...parts, weekday: new Date(midnight).getUTCDay(), offsetMinutes, dayKey: midnight };
+}
+
+/** "GMT+9", "GMT-4:30", "UTC": the zone's offset at that moment, as Intl's short names say it. */
+function offsetLabel(minutes: number): string {
+  if (minutes === 0) return "UTC";
+  const abs = Math.abs(minutes);
+  return `GMT${minutes > 0 ? "+" : "-"}${Math.floor(abs / 60)}${abs % 60 ? `:${pad(abs % 60)}` : ""}`;
+}
+
+/** "4:05 PM" in `timeZone`. */
+export function formatClock(date: Date, timeZone: string): string {
+  const { hour, minute } = wallClock(date, timeZone);
+  return `${hour % 12 || 12}:${pad(minute)} ${hour < 12 ? "AM" : "PM"}`;
+}
+
+/**
+ * "Wed, Mar 4, 4:05 PM GMT+9" ("…, 2027, …" outside `now`'s year) in `timeZone`: the server's text when
+ * the viewer's time zone is known, identical on every engine (numbers from Intl, words from here).
+ */
+export function formatInZone(date: Date, timeZone: string, now = new Date()): string {
+  const wall = wallClock(date, timeZone);
+  const year = wall.year === wallClock(now, timeZone).year ? "" : `, ${wall.year}`;
+  return `${WEEKDAYS[wall.weekday]}, ${MONTHS[wall.month - 1]} ${wall.day}${year}, ${formatClock(date, timeZone)} ${offsetLabel(wall.offsetMinutes)}`;
+}
+
+/** "Today", "Tomorrow", or "Wednesday, March 4" (with the year when not `now`'s): a day in `timeZone`. */
+export function formatDay(date: Date, timeZone: string, now: Date): string {
+  const day = wallClock(date, timeZone);
+  const today = wallClock(now, timeZone);
+  const days = Math.round((day.dayKey - today.dayKey) / DAY);
+  if (days === 0) return "Today";
+  if (days === 1) return "Tomorrow";
+  const year = day.year === today.year ? "" : `, ${day.year}`;
+  return `${LONG_WEEKDAYS[day.weekday]}, ${LONG_MONTHS[day.month - 1]} ${day.day}${year}`;
 }

@@ -16,11 +16,13 @@ import {
   UsersIcon,
 } from "../components/icons";
 import { initials } from "../components/initials";
+import { CourseLink } from "../components/courses/enrollment";
 import { ConnectionStatus } from "../components/room/connection-status";
 import { DeviceCheck } from "../components/room/media/device-check";
 import { MediaStage } from "../components/room/media/media-stage";
 import { MediaStatusPill } from "../components/room/media/media-status";
 import { ElapsedClock } from "../components/room/elapsed-clock";
+import { EnrollPrompt } from "../components/room/enroll-prompt";
 import { Avatar, ParticipantList } from "../components/room/participant-list";
 import { FloatingReactions, RoomInteraction } from "../components/room/room-interaction";
 import { RatingForm, type RateAnswer } from "../components/room/rating-form";
@@ -67,6 +69,9 @@ export async function loader({ params, context }: LoaderFunctionArgs) {
     throw error;
   });
   const user = context.auth.user;
+  // Who may be in the room (docs/decisions/020): anyone else gets the enroll prompt instead of it.
+  const access = user ? await context.caller.session.access({ sessionId }) : null;
+  const locked = access !== null && !access.allowed;
   const [myRating, rating, participants] = await Promise.all([
     user ? context.caller.session.myRating({ sessionId }).catch(() => null) : null,
     // Whether the viewer may rate (the API's rule): the form is offered only to them.
@@ -75,7 +80,7 @@ export async function loader({ params, context }: LoaderFunctionArgs) {
       : null,
     // The first paint of the list (its first page); the live stream's snapshot takes over after
     // hydration (Redis down: no list yet).
-    user && session.status === "LIVE"
+    user && session.status === "LIVE" && !locked
       ? context.caller.session
           .participants({ sessionId })
           .then((page) => page.items)
@@ -83,8 +88,10 @@ export async function loader({ params, context }: LoaderFunctionArgs) {
       : null,
   ]);
   const { heartbeatIntervalMs, clientBackoff } = context.services.config.timings;
-  return {
+  const loaded = {
     session,
+    /** Set when the viewer may not be in the room: what the enroll prompt offers. */
+    access: locked ? access : null,
     myRating,
     rating,
     participants,
@@ -100,6 +107,8 @@ export async function loader({ params, context }: LoaderFunctionArgs) {
     /** This deployment has media servers: the room shows the class's video. */
     media: context.services.config.media.servers.length > 0,
   };
+  // The live room refused: 403, with the way in on the page.
+  return data(loaded, { status: locked && session.status === "LIVE" ? 403 : 200 });
 }
 
 /** Saves the viewer's rating (a plain form post, so it works before the page has hydrated). */
@@ -125,6 +134,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
       // The API's own words: "Only people who attended this session can rate it." and the like.
       case "NOT_AN_ATTENDEE":
       case "NOT_ENOUGH_ATTENDANCE":
+      case "NOT_ENROLLED":
       case "RATING_NOT_ALLOWED":
       case "SESSION_NOT_RATEABLE":
         return data<RateAnswer>(
@@ -167,7 +177,7 @@ export default function SessionRoomPage() {
   const [skewMs] = useState(() => (typeof window === "undefined" ? 0 : loaded.now - Date.now()));
   const { room, state, outbox, pending } = useRoom({
     sessionId: session.id,
-    enabled: signedIn && session.status === "LIVE",
+    enabled: signedIn && session.status === "LIVE" && loaded.access === null,
     userId: viewer?.id ?? null,
     heartbeatIntervalMs: loaded.heartbeatIntervalMs,
     backoff: loaded.backoff,
@@ -190,6 +200,10 @@ export default function SessionRoomPage() {
   useEffect(() => {
     if (state.phase === "ended") revalidate.current();
   }, [state.phase]);
+  // Taken out of the course while here: the page data then shows the way back in instead of the room.
+  useEffect(() => {
+    if (state.error?.reason === "NOT_ENROLLED") revalidate.current();
+  }, [state.error?.reason]);
   // A scheduled session's page notices when it starts.
   useEffect(() => {
     if (session.status !== "SCHEDULED") return;
@@ -208,7 +222,7 @@ export default function SessionRoomPage() {
   }, [state.phase, state.error, signedIn]);
 
   const status = state.phase === "ended" && state.endedStatus ? state.endedStatus : session.status;
-  const inRoom = signedIn && status === "LIVE";
+  const inRoom = signedIn && status === "LIVE" && loaded.access === null;
   const connectionId = useConnectionId(room !== null, session.id);
   const hydrated = useHydrated();
   const beforeJoining = state.phase === "idle" || state.phase === "ready";
@@ -252,6 +266,9 @@ export default function SessionRoomPage() {
 
         <div className="mt-6 grid gap-6 lg:mt-8 lg:grid-cols-3">
           <div className="space-y-6 lg:col-span-2">
+            {loaded.access ? (
+              <EnrollPrompt access={loaded.access} course={session.course} sessionId={session.id} />
+            ) : null}
             {inRoom && beforeJoining ? (
               <PreJoin
                 session={session}
@@ -414,7 +431,7 @@ function RoomHeader({
             <p className="inline-flex items-center gap-1.5 font-semibold text-brand-700">
               <BookIcon className="size-4" />
               <span className="sr-only">Course: </span>
-              {session.course.title}
+              <CourseLink course={session.course} />
             </p>
             <p className="inline-flex items-center gap-2 text-slate-700">
               <span
@@ -808,7 +825,9 @@ function InstructorCard({ session }: { session: Session }) {
       <h2 id="course-title" className="text-sm font-semibold tracking-wide text-slate-600 uppercase">
         Course
       </h2>
-      <p className="mt-2 text-base font-semibold text-slate-900">{session.course.title}</p>
+      <p className="mt-2 text-base">
+        <CourseLink course={session.course} />
+      </p>
       <div className="mt-4 flex items-center gap-3 border-t border-slate-900/5 pt-4">
         <span
           className="flex size-11 shrink-0 items-center justify-center rounded-full bg-gradient-to-br from-brand-600 to-accent-600 text-sm font-bold text-white shadow-md shadow-brand-600/25"

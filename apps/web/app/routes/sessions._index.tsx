@@ -9,7 +9,7 @@ import { SessionCard, SessionCardSkeleton } from "../components/sessions/session
 import { SessionStatsBar } from "../components/sessions/stats";
 import type { SessionItem, SessionPage, SessionTab } from "../components/sessions/types";
 import { useNow } from "../components/sessions/use-now";
-import { Alert, Button, ButtonLink, EmptyState, Input, LinkTabs, LiveDot, TabPanel } from "../components/ui";
+import { Alert, Button, ButtonLink, EmptyState, Input, LinkTabs, LiveDot, TabPanel, cn } from "../components/ui";
 import { SESSION_TABS, parseSearch, parseTab, sessionsHref } from "../lib/sessions-url";
 import { useAutoRevalidate } from "../lib/use-auto-revalidate";
 
@@ -33,8 +33,11 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const q = parseSearch(url.searchParams.get("q"));
   const tab = parseTab(url.searchParams.get("tab"));
   const cursor = url.searchParams.get("cursor") || undefined;
+  const signedIn = context.auth.user !== null;
+  // "My courses": the signed-in viewer's own courses only (their courses come first anyway).
+  const mine = signedIn && url.searchParams.get("mine") === "1";
   const list = (withCursor: string | undefined) =>
-    context.caller.session.list({ tab, search: q || undefined, cursor: withCursor, limit: PAGE_SIZE });
+    context.caller.session.list({ tab, search: q || undefined, cursor: withCursor, limit: PAGE_SIZE, mine });
 
   const [page, stats] = await Promise.all([
     list(cursor).catch((error: unknown) => {
@@ -47,6 +50,8 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   return {
     q,
     tab,
+    mine,
+    signedIn,
     page,
     stats,
     /** The server's clock, so relative times render identically on the server and while hydrating. */
@@ -60,13 +65,14 @@ function usePendingQuery() {
   const navigation = useNavigation();
   if (navigation.state !== "loading" || navigation.location.pathname !== "/sessions") return null;
   const params = new URLSearchParams(navigation.location.search);
-  return { q: parseSearch(params.get("q")), tab: parseTab(params.get("tab")) };
+  return { q: parseSearch(params.get("q")), tab: parseTab(params.get("tab")), mine: params.get("mine") === "1" };
 }
 
 export default function SessionsPage() {
   const data = useLoaderData<typeof loader>();
   const pending = usePendingQuery();
   const tab = pending?.tab ?? data.tab;
+  const mine = pending?.mine ?? data.mine;
   const now = useNow(data.now);
   useAutoRevalidate(data.refreshMs);
 
@@ -105,7 +111,7 @@ export default function SessionsPage() {
             className="w-full lg:w-auto"
             tabs={SESSION_TABS.map((item) => ({
               value: item.value,
-              to: sessionsHref({ tab: item.value, q: data.q }),
+              to: sessionsHref({ tab: item.value, q: data.q, mine: data.mine }),
               label:
                 item.value === "live" && data.stats.liveNow > 0 ? (
                   <>
@@ -117,16 +123,18 @@ export default function SessionsPage() {
                 ),
             }))}
           />
-          <SearchForm q={data.q} tab={data.tab} />
+          <SearchForm q={data.q} tab={data.tab} mine={data.mine} />
         </div>
+        {data.signedIn ? <CourseFilter q={data.q} tab={data.tab} mine={mine} /> : null}
 
         <TabPanel idBase="sessions" value={tab} className="mt-6">
           <h2 className="sr-only">{`${SESSION_TABS.find((item) => item.value === tab)?.label ?? "All"} sessions`}</h2>
           {/* Keyed by the query: a new search or tab starts again from its first page. */}
           <SessionResults
-            key={`${data.tab}\u0000${data.q}`}
+            key={`${data.tab}\u0000${data.q}\u0000${data.mine}`}
             q={data.q}
             tab={data.tab}
+            mine={data.mine}
             first={data.page}
             now={now}
             loading={pending !== null}
@@ -137,7 +145,30 @@ export default function SessionsPage() {
   );
 }
 
-function SearchForm({ q, tab }: { q: string; tab: SessionTab }) {
+/** "All courses" or "My courses" (the signed-in viewer's enrolled and taught courses), as two links. */
+function CourseFilter({ q, tab, mine }: { q: string; tab: SessionTab; mine: boolean }) {
+  const option = (value: boolean, label: string) => (
+    <Link
+      to={sessionsHref({ tab, q, mine: value })}
+      preventScrollReset
+      aria-current={mine === value ? "true" : undefined}
+      className={cn(
+        "flex min-h-11 items-center rounded-control px-3.5 text-sm font-semibold transition",
+        mine === value ? "bg-brand-50 text-brand-700 ring-1 ring-brand-200" : "text-slate-700 hover:bg-slate-900/5",
+      )}
+    >
+      {label}
+    </Link>
+  );
+  return (
+    <nav aria-label="Courses" className="mt-4 flex flex-wrap items-center gap-2" data-testid="course-filter">
+      {option(false, "All courses")}
+      {option(true, "My courses")}
+    </nav>
+  );
+}
+
+function SearchForm({ q, tab, mine }: { q: string; tab: SessionTab; mine: boolean }) {
   const navigate = useNavigate();
   const input = useRef<HTMLInputElement>(null);
   // The field follows the URL (back/forward, the clear link) without losing focus while typing.
@@ -149,12 +180,13 @@ function SearchForm({ q, tab }: { q: string; tab: SessionTab }) {
     // With JavaScript, leave empty values out of the URL; without it the plain GET form works too.
     event.preventDefault();
     const value = parseSearch(new FormData(event.currentTarget).get("q") as string | null);
-    navigate(sessionsHref({ tab, q: value }), { preventScrollReset: true });
+    navigate(sessionsHref({ tab, q: value, mine }), { preventScrollReset: true });
   }
 
   return (
     <Form method="get" action="/sessions" role="search" onSubmit={onSubmit} className="flex w-full gap-2 lg:max-w-md">
       {tab !== "all" ? <input type="hidden" name="tab" value={tab} /> : null}
+      {mine ? <input type="hidden" name="mine" value="1" /> : null}
       <div className="relative flex-1">
         <label htmlFor="session-search" className="sr-only">
           Search sessions
@@ -174,7 +206,7 @@ function SearchForm({ q, tab }: { q: string; tab: SessionTab }) {
         />
         {q ? (
           <Link
-            to={sessionsHref({ tab, q: "" })}
+            to={sessionsHref({ tab, q: "", mine })}
             preventScrollReset
             className="absolute top-1/2 right-0 flex size-11 -translate-y-1/2 items-center justify-center rounded-control text-slate-500 hover:text-slate-900"
           >
@@ -194,16 +226,18 @@ function SearchForm({ q, tab }: { q: string; tab: SessionTab }) {
 function NextPageLoader({
   tab,
   q,
+  mine,
   cursor,
   onPage,
 }: {
   tab: SessionTab;
   q: string;
+  mine: boolean;
   cursor: string;
   onPage: (cursor: string, page: SessionPage) => void;
 }) {
-  const fetcher = useFetcher<typeof loader>({ key: `sessions-page:${tab}:${q}:${cursor}` });
-  const href = sessionsHref({ tab, q, cursor, index: true });
+  const fetcher = useFetcher<typeof loader>({ key: `sessions-page:${tab}:${q}:${mine}:${cursor}` });
+  const href = sessionsHref({ tab, q, mine, cursor, index: true });
   const load = useRef(fetcher.load);
   load.current = fetcher.load;
   useEffect(() => {
@@ -218,12 +252,14 @@ function NextPageLoader({
 function SessionResults({
   q,
   tab,
+  mine,
   first,
   now,
   loading,
 }: {
   q: string;
   tab: SessionTab;
+  mine: boolean;
   first: SessionPage;
   now: Date;
   loading: boolean;
@@ -269,7 +305,7 @@ function SessionResults({
     );
   }
 
-  if (items.length === 0) return <NoSessions q={q} tab={tab} />;
+  if (items.length === 0) return <NoSessions q={q} tab={tab} mine={mine} />;
 
   return (
     <div>
@@ -296,7 +332,7 @@ function SessionResults({
           : null}
       </ul>
       {cursors.map((cursor) => (
-        <NextPageLoader key={cursor} tab={tab} q={q} cursor={cursor} onPage={onPage} />
+        <NextPageLoader key={cursor} tab={tab} q={q} mine={mine} cursor={cursor} onPage={onPage} />
       ))}
       {nextCursor || loadingMore ? (
         <div className="mt-10 flex justify-center">
@@ -326,14 +362,29 @@ const EMPTY_TEXT: Record<SessionTab, { title: string; body: string }> = {
   ended: { title: "No past sessions yet", body: "Sessions that have ended will be listed here, ready to rate." },
 };
 
-function NoSessions({ q, tab }: { q: string; tab: SessionTab }) {
+function NoSessions({ q, tab, mine }: { q: string; tab: SessionTab; mine: boolean }) {
+  if (mine && !q) {
+    return (
+      <EmptyState
+        icon={<CalendarIcon className="size-6" />}
+        title="No sessions of your courses here"
+        action={
+          <ButtonLink to={sessionsHref({ tab, q })} variant="secondary" preventScrollReset>
+            Show all courses
+          </ButtonLink>
+        }
+      >
+        Courses you enroll in (or teach) show their sessions here.
+      </EmptyState>
+    );
+  }
   if (q) {
     return (
       <EmptyState
         icon={<SearchIcon className="size-6" />}
         title={`No sessions match “${q}”`}
         action={
-          <ButtonLink to={sessionsHref({ tab, q: "" })} variant="secondary" preventScrollReset>
+          <ButtonLink to={sessionsHref({ tab, q: "", mine })} variant="secondary" preventScrollReset>
             Clear search
           </ButtonLink>
         }

@@ -1,5 +1,5 @@
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
-import { useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { TRPCError } from "@trpc/server";
 import { useCallback, useEffect, useRef, useState, type ReactNode } from "react";
 import { AreaErrorBoundary } from "../components/forbidden";
@@ -12,6 +12,8 @@ import { actionErrorFrom } from "../components/teach/action-errors.server";
 import type { FormErrors } from "../lib/form-errors.server";
 import { readSessionForm, sessionFormError } from "../components/teach/session-form.server";
 import { CourseForm } from "../components/teach/course-form";
+import { POLICY_LABEL, coursePath } from "../components/courses/enrollment";
+import { EnrollmentSettings, RosterSection } from "../components/teach/enrollment";
 import { plural } from "../components/teach/format";
 import { skipNoticeRevalidation, useNotice } from "../components/teach/notice";
 import { SessionForm } from "../components/teach/session-form";
@@ -41,7 +43,8 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const pastCursor = new URL(request.url).searchParams.get("past") || undefined;
   const list = (tab: "live" | "upcoming" | "ended", limit: number, cursor?: string) =>
     context.caller.session.list({ tab, courseId, limit, cursor });
-  const [live, upcoming, past] = await Promise.all([
+  const [roster, live, upcoming, past] = await Promise.all([
+    context.caller.course.roster({ courseId }),
     list("live", 50),
     list("upcoming", 50),
     list("ended", PAST_PER_PAGE, pastCursor).catch((error: unknown) => {
@@ -50,8 +53,13 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     }),
   ]);
   const { sessions: _sessions, ...courseInfo } = course;
+  const origin = new URL(request.url).origin;
   return {
     course: courseInfo,
+    roster,
+    inviteLink: roster.inviteCode
+      ? `${origin}/courses/${course.slug}?${new URLSearchParams({ code: roster.inviteCode })}`
+      : null,
     live: live.items,
     upcoming: upcoming.items,
     past: past.items,
@@ -119,7 +127,65 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     }
   }
 
+  const enrollment = await enrollmentAction(context, courseId, intent, form);
+  if (enrollment) return enrollment;
+
   return fail({ form: "Unknown action. Reload the page and try again." }, 400);
+}
+
+/** The roster's and the enrollment settings' intents (docs/decisions/020); null for any other intent. */
+async function enrollmentAction(
+  context: ActionFunctionArgs["context"],
+  courseId: string,
+  intent: string,
+  form: FormData,
+) {
+  const course = context.caller.course;
+  const ok = (message: string) => data<TeachActionResult>({ ok: true, intent, message });
+  try {
+    switch (intent) {
+      case "set-policy": {
+        const policy = String(form.get("policy") ?? "");
+        if (policy !== "OPEN" && policy !== "INVITE" && policy !== "CLOSED") {
+          return data<TeachActionResult>(
+            { ok: false, intent, errors: { form: "Choose who can enroll." } },
+            { status: 400 },
+          );
+        }
+        await course.setPolicy({ courseId, policy });
+        return ok(`Enrollment: ${POLICY_LABEL[policy].toLowerCase()}`);
+      }
+      case "rotate-code":
+        await course.setInviteCode({ courseId, enabled: true });
+        return ok("New invite code: the old link no longer works");
+      case "disable-code":
+        await course.setInviteCode({ courseId, enabled: false });
+        return ok("Invite link turned off");
+      case "add-students": {
+        const emails = String(form.get("emails") ?? "")
+          .split(/[\s,;]+/)
+          .filter(Boolean);
+        const added = await course.addStudents({ courseId, emails });
+        const parts = [
+          added.enrolled.length ? `${plural(added.enrolled.length, "person", "people")} enrolled` : null,
+          added.invited.length ? `${plural(added.invited.length, "invitation")} waiting for sign-up` : null,
+          added.already.length ? `${added.already.length} already enrolled` : null,
+        ];
+        return ok(parts.filter(Boolean).join(", "));
+      }
+      case "remove-student":
+        await course.removeStudent({ courseId, userId: String(form.get("userId") ?? "") });
+        return ok("Removed from the course");
+      case "cancel-invitation":
+        await course.cancelInvitation({ courseId, email: String(form.get("email") ?? "") });
+        return ok("Invitation cancelled");
+      default:
+        return null;
+    }
+  } catch (error) {
+    const { errors, status } = actionErrorFrom(error);
+    return data<TeachActionResult>({ ok: false, intent, errors }, { status });
+  }
 }
 
 const NOTICES: Record<string, { title: string; body?: string }> = {
@@ -139,6 +205,7 @@ export default function CoursePage() {
   // Success of this page's own forms: a toast, and the form that was sent starts again empty.
   const [scheduleKey, setScheduleKey] = useState(0);
   const [seriesKey, setSeriesKey] = useState(0);
+  const [addKey, setAddKey] = useState(0);
   const reported = useRef<unknown>(null);
   useEffect(() => {
     if (!answer || reported.current === answer || !answer.ok) return;
@@ -153,6 +220,7 @@ export default function CoursePage() {
           : undefined,
       });
     } else {
+      if (answer.intent === "add-students") setAddKey((key) => key + 1);
       push({ tone: "success", title: answer.message ?? "Saved" });
     }
   }, [answer, push]);
@@ -174,7 +242,13 @@ export default function CoursePage() {
           title={course.title}
           description={
             <>
-              <span className="font-mono text-sm text-slate-600">/{course.slug}</span>
+              <Link
+                to={coursePath(course.slug)}
+                className="font-mono text-sm text-brand-700 underline underline-offset-4"
+                data-testid="course-page-link"
+              >
+                /courses/{course.slug}
+              </Link>
               <span aria-hidden="true"> · </span>
               <span className="text-sm">Taught by {course.instructor.name}</span>
               <span aria-hidden="true"> · </span>
@@ -247,9 +321,11 @@ export default function CoursePage() {
                 }
               />
             ) : null}
+            <RosterSection roster={data.roster} courseTitle={course.title} />
           </div>
 
           <aside className="space-y-6" aria-label="Course tools">
+            <EnrollmentSettings roster={data.roster} inviteLink={data.inviteLink} failed={failed} addKey={addKey} />
             <Card className="scroll-mt-24 p-5 sm:p-6" id="schedule">
               <h2 className="text-lg font-semibold tracking-tight text-slate-900">Schedule a session</h2>
               <p className="mt-1 mb-5 text-sm text-slate-600">
@@ -280,8 +356,8 @@ export default function CoursePage() {
             <Card className="p-5 sm:p-6">
               <h2 className="text-lg font-semibold tracking-tight text-slate-900">Course details</h2>
               <p className="mt-1 mb-5 text-sm text-slate-600">
-                The address <span className="font-mono">/{course.slug}</span> stays the same, so shared links keep
-                working.
+                The address <span className="font-mono">/courses/{course.slug}</span> stays the same, so shared links
+                keep working.
               </p>
               <CourseForm
                 intent="update-course"

@@ -6,6 +6,7 @@ import { Reason, ReasonCause, appError } from "../errors";
 import { authCounters } from "../metrics";
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from "./passwords";
 import { beginLogin, beginSignup } from "./rate-limit";
+import { claimInvitations } from "../services/enrollment";
 import { markFamiliesRevoked } from "./revocation";
 import { announceSignOut } from "./sign-out-notices";
 import { hashRefreshToken, newRefreshToken, signAccessToken, successorOf } from "./tokens";
@@ -79,6 +80,8 @@ async function startFamily(
   if (signedIn.count === 0) {
     throw appError("FORBIDDEN", Reason.ACCOUNT_DISABLED, "This account has been disabled. Ask a Livehall admin.");
   }
+  // Courses that invited this address before it had an account (docs/decisions/020).
+  await claimInvitations(services, user.id);
   const familyId = randomUUID();
   const refreshToken = newRefreshToken();
   const expiresAt = refreshTokenExpiry(services, now, now);

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "vitest";
 import type { SessionUser } from "../context";
 import { createCaller } from "../root";
 import type { ParticipantEvent } from "../services/participant-events";
-import { asSessionUser, createSessionFixture } from "../testing/fixtures";
+import { asSessionUser, createSessionFixture, enrollUsers } from "../testing/fixtures";
 import { createTestServices, dropEventBusConnection, insertUsers } from "../testing/services";
 import { waitFor } from "@livehall/testing";
 import { hashPassword } from "./passwords";
@@ -59,6 +59,7 @@ describe("sign-out notices end the signed-out sign-in's streams on every instanc
   test("sign-out ends that device's stream with SESSION_REVOKED; the other device's stream stays open", async () => {
     const { session } = await createSessionFixture(instanceA.services);
     const [user] = await insertUsers(instanceA.services, 1, { passwordHash });
+    await enrollUsers(instanceA.services, session.courseId, [user!]);
     const laptop = await signIn(user!.email);
     const phone = await signIn(user!.email);
     const onLaptop = await openStream(laptop.user, session.id);
@@ -88,6 +89,7 @@ describe("sign-out notices end the signed-out sign-in's streams on every instanc
     const { session } = await createSessionFixture(instanceA.services);
     const [admin] = await insertUsers(instanceA.services, 1, { role: "ADMIN" });
     const [user] = await insertUsers(instanceA.services, 1, { passwordHash });
+    await enrollUsers(instanceA.services, session.courseId, [user!]);
     const tabs = await Promise.all([signIn(user!.email), signIn(user!.email)]);
     const streams = await Promise.all(tabs.map((tab) => openStream(tab.user, session.id)));
 
@@ -103,6 +105,7 @@ describe("sign-out notices end the signed-out sign-in's streams on every instanc
   test("after the event bus loses its connection, open streams end (to be reopened) and notices still end new ones", async () => {
     const { session } = await createSessionFixture(instanceA.services);
     const [user] = await insertUsers(instanceA.services, 1, { passwordHash });
+    await enrollUsers(instanceA.services, session.courseId, [user!]);
     const before = await openStream((await signIn(user!.email)).user, session.id);
 
     expect(await dropEventBusConnection(instanceA.services)).toBeGreaterThan(0);

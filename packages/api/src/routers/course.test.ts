@@ -276,6 +276,7 @@ describe("malformed input never causes a 500", () => {
     valid: Record<string, unknown>;
     required: string[];
     lenient?: Record<string, (value: unknown) => boolean>;
+    numRuns?: number;
   }[] = [
     {
       path: "course.list",
@@ -315,6 +316,65 @@ describe("malformed input never causes a 500", () => {
         description: (value) => typeof value === "string" && value.length <= 5_000 && !value.includes("\u0000"),
       },
     },
+    // Enrollment (docs/decisions/020): fewer runs each, the inputs are small.
+    {
+      path: "course.bySlug",
+      type: "query",
+      valid: { slug: "never-taken-slug-for-fuzzing" },
+      required: ["slug"],
+      lenient: {
+        slug: (value) =>
+          typeof value === "string" && /^[a-z0-9]+(?:-[a-z0-9]+)*$/i.test(value.trim()) && value.trim().length <= 60,
+      },
+      numRuns: 20,
+    },
+    {
+      path: "course.enroll",
+      type: "mutation",
+      valid: { courseId: UUID, inviteCode: "ABCDE23456" },
+      required: ["courseId"],
+      lenient: {
+        inviteCode: (value) => typeof value === "string" && /^[A-Za-z0-9 -]*$/.test(value) && value.length <= 32,
+      },
+      numRuns: 20,
+    },
+    { path: "course.unenroll", type: "mutation", valid: { courseId: UUID }, required: ["courseId"], numRuns: 20 },
+    { path: "course.roster", type: "query", valid: { courseId: UUID }, required: ["courseId"], numRuns: 20 },
+    {
+      path: "course.setPolicy",
+      type: "mutation",
+      valid: { courseId: UUID, policy: "INVITE" },
+      required: ["courseId", "policy"],
+      numRuns: 20,
+    },
+    {
+      path: "course.setInviteCode",
+      type: "mutation",
+      valid: { courseId: UUID, enabled: true },
+      required: ["courseId", "enabled"],
+      numRuns: 20,
+    },
+    {
+      path: "course.addStudents",
+      type: "mutation",
+      valid: { courseId: UUID, emails: ["someone@example.test"] },
+      required: ["courseId", "emails"],
+      numRuns: 20,
+    },
+    {
+      path: "course.removeStudent",
+      type: "mutation",
+      valid: { courseId: UUID, userId: UUID },
+      required: ["courseId", "userId"],
+      numRuns: 20,
+    },
+    {
+      path: "course.cancelInvitation",
+      type: "mutation",
+      valid: { courseId: UUID, email: "someone@example.test" },
+      required: ["courseId", "email"],
+      numRuns: 20,
+    },
   ];
 
   for (const procedure of procedures) {
@@ -323,7 +383,7 @@ describe("malformed input never causes a 500", () => {
         ...procedure,
         extraWrongValues: ["", "not-a-uuid", "a\u0000b", "Not A Slug!"],
         context: () => context({ ...admin, familyId: "f" }),
-        numRuns: 60,
+        numRuns: procedure.numRuns ?? 60,
       });
     });
   }

@@ -4,6 +4,7 @@ import type { SessionUser } from "../context";
 import { reasonOf } from "../errors";
 import { callOverHttp } from "../testing/http";
 import { assertRejectsMalformedInput } from "../testing/fuzz";
+import { enrollUsers } from "../testing/fixtures";
 import { createTestServices, insertUsers } from "../testing/services";
 import { createCallerFactory, createTRPCRouter } from "../trpc";
 import { sessionCatalogRouter } from "./session-catalog";
@@ -210,13 +211,21 @@ describe("session.byId", () => {
 
 describe("session.rate and session.myRating", () => {
   const MINUTE = 60_000;
-  /** A visit of `ms` (two minutes unless said), ended just now or still going on. */
+  /**
+   * A visit of `ms` (two minutes unless said), ended just now or still going on. Joining a session of
+   * an open course enrolls a student (not an admin, not the course's instructor), so the visit does too.
+   */
   async function attended(
     sessionId: string,
     userId: string,
     { active = false, ms = 2 * MINUTE, leaveReason = "LEFT" as "LEFT" | "DUPLICATE" } = {},
   ) {
     const now = Date.now();
+    const { course } = await services.db.liveSession.findUniqueOrThrow({
+      where: { id: sessionId },
+      select: { course: { select: { id: true, instructorId: true } } },
+    });
+    if (userId !== admin.id && userId !== course.instructorId) await enrollUsers(services, course.id, [{ id: userId }]);
     await services.db.sessionParticipant.create({
       data: {
         sessionId,
@@ -294,7 +303,7 @@ describe("session.rate and session.myRating", () => {
     });
   });
 
-  test("who may rate: anyone but the course's instructor, with at least a minute of attendance in total", async () => {
+  test("who may rate: students enrolled in the course, not its instructor, with at least a minute of attendance in total", async () => {
     const eligibility = (person: Person, sessionId: string) => as(person).session.ratingEligibility({ sessionId });
     const refused = (reason: string) => ({ canRate: false, reason, message: expect.any(String) });
     const allowed = { canRate: true, reason: null, message: null };
@@ -308,12 +317,23 @@ describe("session.rate and session.myRating", () => {
       reason: "RATING_NOT_ALLOWED",
     });
 
-    // Another course's instructor and an admin who attended rate like anyone else.
-    for (const person of [grace, admin]) {
-      await attended(live, person.id);
-      expect(await eligibility(person, live)).toEqual(allowed);
-      await expect(as(person).session.rate({ sessionId: live, stars: 4 })).resolves.toMatchObject({ stars: 4 });
-    }
+    // Another course's instructor who attended (and so enrolled) rates like anyone else.
+    await attended(live, grace.id);
+    expect(await eligibility(grace, live)).toEqual(allowed);
+    await expect(as(grace).session.rate({ sessionId: live, stars: 4 })).resolves.toMatchObject({ stars: 4 });
+    // An admin may be in any room without enrolling, but ratings are the enrolled students' (020).
+    await attended(live, admin.id);
+    expect(await eligibility(admin, live)).toEqual(refused("NOT_ENROLLED"));
+    await enrollUsers(services, adaCourse, [admin]);
+    await expect(as(admin).session.rate({ sessionId: live, stars: 4 })).resolves.toMatchObject({ stars: 4 });
+    // A student who attended and then left the course no longer may.
+    const ended = await sessionWithStatus("ENDED");
+    await attended(ended, grace.id);
+    await services.db.enrollment.delete({ where: { courseId_userId: { courseId: adaCourse, userId: grace.id } } });
+    expect(await failureOf(as(grace).session.rate({ sessionId: ended, stars: 3 }))).toEqual({
+      code: "FORBIDDEN",
+      reason: "NOT_ENROLLED",
+    });
 
     // Under a minute is not enough; the visits add up (an open visit counts until now).
     await attended(live, otherStudent.id, { ms: 30_000 });

@@ -11,6 +11,7 @@ import {
   getSession,
   listSessions,
   myRating,
+  mySchedule,
   ratingEligibility,
   rateSession,
   sessionStats,
@@ -100,12 +101,19 @@ export const sessionCatalogRouter = createTRPCRouter({
           courseId: z.uuid().optional(),
           cursor: z.string().max(512).optional(),
           limit: z.number().int().min(1).max(50).default(12),
+          /** Only the caller's own courses (enrolled in or teaching); signed-in callers only. */
+          mine: z.boolean().optional(),
         })
         .default({ tab: "all", limit: 12 }),
     )
-    .query(({ ctx, input }) => listSessions(ctx, input)),
+    .query(({ ctx, input }) =>
+      listSessions(ctx, { ...input, viewer: ctx.user, mine: Boolean(ctx.user && input.mine) }),
+    ),
 
-  stats: publicProcedure.input(z.strictObject({}).optional()).query(({ ctx }) => sessionStats(ctx)),
+  stats: publicProcedure.input(z.strictObject({}).optional()).query(({ ctx }) => sessionStats(ctx, ctx.user)),
+
+  /** The caller's live and upcoming sessions across their courses (/schedule). */
+  schedule: authedProcedure.query(({ ctx }) => mySchedule(ctx, ctx.user)),
 
   /** Those `ratingEligibility` allows (attendees, not the instructor); rating again replaces the rating. */
   rate: authedProcedure

@@ -33,6 +33,7 @@ describe("session presence procedures never answer malformed input with a 500", 
     { path: "session.removeParticipant", type: "mutation", input: "person" },
     { path: "session.readmitParticipant", type: "mutation", input: "person" },
     { path: "session.removals", type: "query", input: "session" },
+    { path: "session.access", type: "query", input: "session" },
   ] as const;
 
   for (const procedure of procedures) {

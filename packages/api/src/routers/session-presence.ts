@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { roomAccessOf } from "../services/enrollment";
 import { mediaAccess } from "../services/media-access";
 import * as participants from "../services/participants";
 import { reconcileParticipants } from "../services/reconcile";
@@ -27,6 +28,14 @@ const pageInput = z.strictObject({
 
 /** Participation and presence: who is in a session right now, per tab, and the live event stream. */
 export const sessionPresenceRouter = createTRPCRouter({
+  /**
+   * Whether the caller may be in the room (docs/decisions/020: enrolled, the instructor, an admin)
+   * and, if not, the course's policy: what the room page offers instead.
+   */
+  access: authedProcedure
+    .input(sessionInput)
+    .query(({ ctx, input }) => roomAccessOf(ctx, ctx.user, input.sessionId)),
+
   join: authedProcedure
     .input(connectionInput)
     .mutation(({ ctx, input }) => participants.join(ctx, ctx.user, input.sessionId, input.connectionId)),

@@ -4,6 +4,7 @@ import { Reason, appError } from "../errors";
 import type { HandleSummary, JanusAdmin } from "../media/janus";
 import { JanusError } from "../media/janus";
 import { mintMediaToken, newStay, readMediaToken, type MediaTokenHolder } from "../media/tokens";
+import { assertRoomAccess } from "./enrollment";
 import { adminOf, createRoom, roomOf, type MediaRoom } from "./media-rooms";
 import { MEDIA_KEYS_TTL_SECONDS, feedsStopped } from "./media-state";
 import { member } from "./presence";
@@ -121,6 +122,9 @@ export async function mediaAccess(
   connectionId: string,
 ): Promise<MediaAccess> {
   await spendRoomBudget(services, "media", user.id);
+  // Only people with access to the course's rooms ever get a right (docs/decisions/020): a tab of
+  // someone taken out of the course is no longer present either, but the answer says why.
+  await assertRoomAccess(services, user, sessionId);
   if (!(await isPresent(services, sessionId, user.id, connectionId))) {
     throw appError("FORBIDDEN", Reason.NOT_IN_SESSION, NOT_IN_SESSION_MESSAGE);
   }

@@ -9,7 +9,7 @@ export interface ParticipantView {
 }
 
 export type SessionStatusValue = "SCHEDULED" | "LIVE" | "ENDED" | "CANCELLED";
-export type LeaveReasonValue = "LEFT" | "TIMEOUT" | "ENDED" | "DUPLICATE" | "REMOVED";
+export type LeaveReasonValue = "LEFT" | "TIMEOUT" | "ENDED" | "DUPLICATE" | "REMOVED" | "UNENROLLED";
 
 /** A feed the room's publisher sends: its camera (with microphone) or a shared screen. */
 export interface MediaFeedView {

@@ -27,6 +27,7 @@ import {
   removeUserRemembered,
   touchConnection,
 } from "./presence";
+import { assertRoomAccess, notEnrolled, readRoomAccess, sessionNotFound, type EnrollmentPolicy } from "./enrollment";
 import { mediaGrantsChanged } from "./media-access";
 import { readMediaState } from "./media-state";
 import { roomRateLimited, spendRoomBudget } from "./room-limits";
@@ -136,6 +137,7 @@ export async function participantsPage(
   page: { cursor?: ParticipantCursor | undefined; limit?: number | undefined },
 ): Promise<ParticipantsPage> {
   await spendRoomBudget(services, "participants", user.id);
+  await assertRoomAccess(services, user, sessionId);
   const limit = page.limit ?? PARTICIPANTS_PAGE_SIZE;
   // One more row than the page tells whether another page follows.
   const rows = await participantRows(services, sessionId, { after: page.cursor ?? null, limit: limit + 1 });
@@ -151,6 +153,7 @@ export async function participantCount(
   sessionId: string,
 ): Promise<{ count: number }> {
   await spendRoomBudget(services, "participantCount", user.id);
+  await assertRoomAccess(services, user, sessionId);
   return { count: await activeParticipantCount(services, sessionId) };
 }
 
@@ -220,6 +223,11 @@ export async function join(
 interface JoinedRow {
   /** Users of the batch the instructor removed from the session: they get no row. */
   removedUserIds: string[];
+  /** Users of the batch without access to the course's rooms (docs/decisions/020): no row either. */
+  notEnrolledUserIds: string[];
+  /** The course's policy and instructor, for the words of a NOT_ENROLLED answer. */
+  policy: EnrollmentPolicy;
+  instructorName: string;
   userId: string | null;
   joinedAt: Date | null;
   inserted: boolean | null;
@@ -233,19 +241,38 @@ function insertParticipants(tx: Prisma.TransactionClient, sessionId: string, use
   // names, whether a user is the course's instructor and the active count (seen from this
   // statement, so the batch's new rows are added). No row at all: the session is not live. A row
   // with no user: the session is live but none of these users exists. Users the instructor removed
-  // get no row (read under their participant locks, which a removal holds while it writes).
+  // get no row (read under their participant locks, which a removal holds while it writes), and
+  // neither do users without access (hasRoomAccess: an admin, the instructor, or enrolled). The
+  // enrollments are read FOR SHARE, so an unenroll's DELETE waits for this join and a join after
+  // it sees none (enrollment.ts). Joining a session of an OPEN course enrolls (source JOINED).
   return tx.$queryRaw<JoinedRow[]>`
     WITH live AS (
-      SELECT s.id, c."instructorId" FROM "LiveSession" s JOIN "Course" c ON c.id = s."courseId"
+      SELECT s.id, c.id AS "courseId", c."instructorId", c."enrollmentPolicy" AS policy, i.name AS "instructorName"
+      FROM "LiveSession" s JOIN "Course" c ON c.id = s."courseId" JOIN "User" i ON i.id = c."instructorId"
       WHERE s.id = ${sessionId}::uuid AND s.status = 'LIVE' FOR SHARE OF s
     ), removed AS (
       SELECT r."userId" FROM "SessionRemoval" r
       WHERE r."sessionId" = ${sessionId}::uuid AND r."userId" = ANY(${userIds}::uuid[])
+    ), wanted AS (
+      SELECT u.id, u.role FROM unnest(${userIds}::uuid[]) AS w(id) JOIN "User" u ON u.id = w.id
+      WHERE u.id NOT IN (SELECT "userId" FROM removed)
+    ), enrolled AS (
+      SELECT e."userId" FROM "Enrollment" e JOIN live ON e."courseId" = live."courseId"
+      WHERE e."userId" = ANY(${userIds}::uuid[]) FOR SHARE OF e
+    ), allowed AS (
+      SELECT wanted.id, (live.policy = 'OPEN' AND wanted.role <> 'ADMIN' AND wanted.id <> live."instructorId"
+                         AND wanted.id NOT IN (SELECT "userId" FROM enrolled)) AS enrolls
+      FROM wanted CROSS JOIN live
+      WHERE wanted.role = 'ADMIN' OR wanted.id = live."instructorId" OR live.policy = 'OPEN'
+         OR wanted.id IN (SELECT "userId" FROM enrolled)
+    ), enrolling AS (
+      INSERT INTO "Enrollment" ("courseId", "userId", source, "enrolledAt")
+      SELECT live."courseId", allowed.id, 'JOINED', ${now} FROM allowed CROSS JOIN live WHERE allowed.enrolls
+      ON CONFLICT ("courseId", "userId") DO NOTHING
     ), joined AS (
       INSERT INTO "SessionParticipant" ("sessionId", "userId", "joinedAt", "lastSeenAt")
-      SELECT live.id, u.id, ${now}, ${now}
-      FROM live CROSS JOIN unnest(${userIds}::uuid[]) AS wanted(id) JOIN "User" u ON u.id = wanted.id
-      WHERE u.id NOT IN (SELECT "userId" FROM removed)
+      SELECT live.id, allowed.id, ${now}, ${now}
+      FROM live CROSS JOIN allowed
       ON CONFLICT ("sessionId", "userId") WHERE "leftAt" IS NULL
       DO UPDATE SET "lastSeenAt" = EXCLUDED."lastSeenAt"
       RETURNING "userId", "joinedAt", (xmax = 0) AS inserted
@@ -254,7 +281,9 @@ function insertParticipants(tx: Prisma.TransactionClient, sessionId: string, use
               + (SELECT count(*) FROM joined WHERE joined.inserted))::int AS n
     )
     SELECT j."userId", j."joinedAt", j.inserted, j.name, (j."userId" = live."instructorId") AS "isInstructor", counted.n AS "participantCount",
-           ARRAY(SELECT "userId"::text FROM removed) AS "removedUserIds"
+           ARRAY(SELECT "userId"::text FROM removed) AS "removedUserIds",
+           ARRAY(SELECT id::text FROM wanted WHERE id NOT IN (SELECT id FROM allowed)) AS "notEnrolledUserIds",
+           live.policy::text AS policy, live."instructorName"
     FROM live CROSS JOIN counted
     LEFT JOIN (SELECT joined.*, u.name FROM joined JOIN "User" u ON u.id = joined."userId") AS j ON true`;
 }
@@ -303,6 +332,8 @@ async function runJoinBatch(
       connections,
       participantCount: rows[0]!.participantCount,
       removed: new Set(rows[0]!.removedUserIds),
+      notEnrolled: new Set(rows[0]!.notEnrolledUserIds),
+      course: { policy: rows[0]!.policy, instructorName: rows[0]!.instructorName },
     };
   }, LOCK_WAIT);
   // Committed: the next batch of this session may start while this one answers.
@@ -324,6 +355,10 @@ async function runJoinBatch(
     if (joined.removed.has(request.userId)) {
       presenceCounters.joins.inc({ outcome: "refused" });
       return { ok: false, error: removedByHost() };
+    }
+    if (joined.notEnrolled.has(request.userId)) {
+      presenceCounters.joins.inc({ outcome: "refused" });
+      return { ok: false, error: notEnrolled(joined.course) };
     }
     const row = joined.byUser.get(request.userId);
     if (!row) return { ok: false, error: new Error(`join: user ${request.userId} does not exist`) };
@@ -551,8 +586,8 @@ const STREAM_LIMIT_RETRY_MS = 30_000;
 
 /**
  * Admits one event stream of `user` on `sessionId` (session.onParticipants, session.onRoom): refused
- * before anything is held when the session does not exist, the user's stream budget is spent or the
- * host removed them, or when they hold MAX_STREAMS_PER_USER streams on this instance. Returns the
+ * before anything is held when the session does not exist, the user's stream budget is spent, they
+ * have no access to the course (NOT_ENROLLED) or the host removed them, or when they hold MAX_STREAMS_PER_USER streams on this instance. Returns the
  * release of the stream's slot (idempotent): the caller releases it in a `finally`.
  */
 export async function admitStream(
@@ -560,15 +595,14 @@ export async function admitStream(
   user: SessionUser,
   sessionId: string,
 ): Promise<() => void> {
-  // The session and the user's removal from it in one indexed read.
-  const exists = await services.db.liveSession.findUnique({
-    where: { id: sessionId },
-    select: { id: true, removals: { where: { userId: user.id }, select: { userId: true } } },
-  });
-  if (!exists) throw appError("NOT_FOUND", Reason.SESSION_NOT_FOUND, "This session does not exist.");
-  // Every opening reads the whole room: budgeted like the list, and not for someone the host removed.
+  // The session, the user's access to its course and their removal from it in one indexed read.
+  const access = await readRoomAccess(services, user, sessionId);
+  if (!access) throw sessionNotFound();
+  // Every opening reads the whole room: budgeted like the list, and not for someone the host removed
+  // or without access to the course (docs/decisions/020).
   await spendRoomBudget(services, "stream", user.id);
-  if (exists.removals.length > 0) throw removedByHost();
+  if (access.removed) throw removedByHost();
+  if (!access.allowed) throw notEnrolled(access);
   const releaseSlot = services.events.acquireStream(user.id, services.config.maxStreamsPerUser);
   if (!releaseSlot) {
     throw appError("TOO_MANY_REQUESTS", Reason.RATE_LIMITED, "Too many open rooms. Close a tab and try again.", {
@@ -651,6 +685,7 @@ export async function* participantEvents(
     for await (const event of deltas) {
       // Deltas up to the snapshot's sequence are already part of it.
       if (event.seq > snapshot.seq) yield event;
+      assertStillEnrolled(event, user.id);
     }
     signOut.assertSignedIn();
   } finally {
@@ -658,6 +693,16 @@ export async function* participantEvents(
     deltas?.close();
     signOut?.close();
     releaseSlot();
+  }
+}
+
+/**
+ * A stream ends (403 NOT_ENROLLED) when its user is taken out of the course: the `left` event of
+ * their unenrolling is the last thing it sends them. Opening it again is refused at admission.
+ */
+export function assertStillEnrolled(event: ParticipantEvent, userId: string): void {
+  if (event.type === "left" && event.reason === "UNENROLLED" && event.userIds.includes(userId)) {
+    throw appError("FORBIDDEN", Reason.NOT_ENROLLED, "You're no longer enrolled in this course.");
   }
 }
 

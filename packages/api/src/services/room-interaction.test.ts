@@ -2,7 +2,7 @@ import { waitFor } from "@livehall/testing";
 import { afterAll, describe, expect, test } from "vitest";
 import type { SessionUser } from "../context";
 import { createCaller } from "../root";
-import { asSessionUser, createSessionFixture } from "../testing/fixtures";
+import { asSessionUser, createSessionFixture, enrollUsers } from "../testing/fixtures";
 import { callOverHttp } from "../testing/http";
 import { createTestServices, insertUsers } from "../testing/services";
 import type { RoomEvent } from "./room-events";
@@ -24,10 +24,14 @@ afterAll(async () => {
 const caller = (user: SessionUser) => createCaller(context(user));
 const refused = (reason: string) => ({ cause: { reason } });
 
-/** A live session with its instructor and two students in the room, an onlooker out of it, and an admin. */
+/**
+ * A live session with its instructor and two students in the room, an onlooker enrolled in the course
+ * but out of the room, and an admin.
+ */
 async function room() {
   const { session, instructor } = await createSessionFixture(services);
   const [student, other, onlooker] = (await insertUsers(services, 3)).map(asSessionUser);
+  await enrollUsers(services, session.courseId, [onlooker!]);
   const [admin] = (await insertUsers(services, 1, { role: "ADMIN" })).map(asSessionUser);
   const [stranger] = (await insertUsers(services, 1, { role: "INSTRUCTOR" })).map(asSessionUser);
   for (const [i, user] of [instructor, student!, other!].entries()) {

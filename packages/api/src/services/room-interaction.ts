@@ -2,6 +2,7 @@ import { Prisma } from "@livehall/db";
 import type { Services, SessionUser } from "../context";
 import { Reason, appError } from "../errors";
 import { roomCounters } from "../metrics";
+import { assertRoomAccess, hasRoomAccess, notEnrolled, type EnrollmentPolicy } from "./enrollment";
 import { connectionCountsOf } from "./presence";
 import {
   CHAT_SNAPSHOT_SIZE,
@@ -20,8 +21,9 @@ import { findManagedSession } from "./session-catalog";
  * event carries absolute state (a message, a vote count, a hand's id), so a tab that sees one twice
  * — a snapshot overlapping the events after it, a sent message the stream brings too — ends in the same state.
  *
- * Who may: reading and sending chat, voting, raising a hand and reacting need the user in the room
- * (an active participant of the live session; NOT_IN_ROOM otherwise); a muted user's send answers
+ * Who may: reading and sending chat, voting, raising a hand and reacting need access to the course's
+ * rooms (enrolled, its instructor or an admin; NOT_ENROLLED otherwise) and the user in the room (an
+ * active participant of the live session; NOT_IN_ROOM otherwise); a muted user's send answers
  * CHAT_MUTED. Deleting, muting, answering and lowering someone else's hand are for the course's
  * instructor or an admin (`findManagedSession`: FORBIDDEN otherwise).
  */
@@ -107,17 +109,31 @@ export async function loadInteraction(
 }
 
 /**
- * The user is in the room: the session is live and they have an active participant row (any tab).
+ * The user may take part (docs/decisions/020: an admin, the course's instructor or enrolled: else
+ * NOT_ENROLLED), the session is live and they are in the room (an active participant row, any tab).
  * Returns whether the host muted their chat.
  */
-async function assertInRoom(services: Pick<Services, "db">, sessionId: string, userId: string) {
-  const [row] = await services.db.$queryRaw<{ status: string; inRoom: boolean; muted: boolean }[]>`
-    SELECT s.status,
+async function assertInRoom(services: Pick<Services, "db">, sessionId: string, user: SessionUser) {
+  const [row] = await services.db.$queryRaw<
+    {
+      status: string;
+      inRoom: boolean;
+      muted: boolean;
+      instructorId: string;
+      instructorName: string;
+      policy: EnrollmentPolicy;
+      enrolled: boolean;
+    }[]
+  >`
+    SELECT s.status, c."instructorId", i.name AS "instructorName", c."enrollmentPolicy"::text AS policy,
+      EXISTS (SELECT 1 FROM "Enrollment" e WHERE e."courseId" = c.id AND e."userId" = ${user.id}::uuid) AS enrolled,
       EXISTS (SELECT 1 FROM "SessionParticipant" p
-              WHERE p."sessionId" = s.id AND p."userId" = ${userId}::uuid AND p."leftAt" IS NULL) AS "inRoom",
-      EXISTS (SELECT 1 FROM "ChatMute" m WHERE m."sessionId" = s.id AND m."userId" = ${userId}::uuid) AS muted
-    FROM "LiveSession" s WHERE s.id = ${sessionId}::uuid`;
+              WHERE p."sessionId" = s.id AND p."userId" = ${user.id}::uuid AND p."leftAt" IS NULL) AS "inRoom",
+      EXISTS (SELECT 1 FROM "ChatMute" m WHERE m."sessionId" = s.id AND m."userId" = ${user.id}::uuid) AS muted
+    FROM "LiveSession" s JOIN "Course" c ON c.id = s."courseId" JOIN "User" i ON i.id = c."instructorId"
+    WHERE s.id = ${sessionId}::uuid`;
   if (!row) throw appError("NOT_FOUND", Reason.SESSION_NOT_FOUND, "This session does not exist.");
+  if (!hasRoomAccess(user, row)) throw notEnrolled(row);
   if (row.status !== "LIVE") {
     throw appError("PRECONDITION_FAILED", Reason.SESSION_NOT_LIVE, "This session is not live.");
   }
@@ -157,7 +173,7 @@ export async function sendMessage(
     user.id,
     "You're sending messages too fast. Wait a few seconds, then send again.",
   );
-  const { muted } = await assertInRoom(services, sessionId, user.id);
+  const { muted } = await assertInRoom(services, sessionId, user);
   if (muted) throw appError("FORBIDDEN", Reason.CHAT_MUTED, "The instructor turned off your chat in this session.");
   // The time is the database's, not this web instance's: the chat is ordered by it (and paged by it)
   // on every tab, whichever instance each message went through.
@@ -186,7 +202,7 @@ export async function chatHistory(
   before: { at: Date; id: string },
 ): Promise<{ messages: ChatMessageView[]; hasOlder: boolean }> {
   await spendRoomBudget(services, "action", user.id);
-  await assertInRoom(services, sessionId, user.id);
+  await assertInRoom(services, sessionId, user);
   const page = await messages(
     services,
     sessionId,
@@ -259,7 +275,7 @@ export async function upvoteQuestion(
   messageId: string,
 ): Promise<{ votes: number }> {
   await spendRoomBudget(services, "action", user.id);
-  await assertInRoom(services, sessionId, user.id);
+  await assertInRoom(services, sessionId, user);
   // The vote and the count in one statement: concurrent votes each add exactly one.
   const [voted] = await services.db.$queryRaw<{ votes: number }[]>`
     WITH question AS (
@@ -328,7 +344,7 @@ export async function raiseHand(
   sessionId: string,
 ): Promise<HandView> {
   await spendRoomBudget(services, "action", user.id);
-  await assertInRoom(services, sessionId, user.id);
+  await assertInRoom(services, sessionId, user);
   const [raised] = await services.db.$queryRaw<{ id: string; raisedAt: Date }[]>`
     INSERT INTO "RaisedHand" ("sessionId", "userId", "raisedAt")
     VALUES (${sessionId}::uuid, ${user.id}::uuid, ${services.clock()})
@@ -386,6 +402,7 @@ async function announceLowered(
 
 export async function lowerOwnHand(services: InteractionServices, user: SessionUser, sessionId: string) {
   await spendRoomBudget(services, "action", user.id);
+  await assertRoomAccess(services, user, sessionId);
   return lower(services, user, sessionId, user.id);
 }
 
@@ -460,7 +477,11 @@ export async function react(
   await spendRoomBudget(services, "reaction", user.id);
   // In the room = a connection in presence: one Redis read, no Postgres on the busiest path.
   const connections = await connectionCountsOf(services, sessionId, [user.id]);
-  if (!connections.get(user.id)) throw appError("FORBIDDEN", Reason.NOT_IN_ROOM, "Join the session to react.");
+  if (!connections.get(user.id)) {
+    // Not in the room: only then is the course read, to say why (the busy path stays Redis only).
+    await assertRoomAccess(services, user, sessionId);
+    throw appError("FORBIDDEN", Reason.NOT_IN_ROOM, "Join the session to react.");
+  }
   roomCounters.reactions.inc();
   const keys = services.keys;
   const first = await reactionScripts(services.redis).roomReact(

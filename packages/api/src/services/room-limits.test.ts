@@ -1,7 +1,7 @@
 import { waitFor } from "@livehall/testing";
 import { afterAll, describe, expect, test } from "vitest";
 import { createCaller } from "../root";
-import { asSessionUser, createSessionFixture } from "../testing/fixtures";
+import { asSessionUser, createSessionFixture, enrollUsers } from "../testing/fixtures";
 import { callOverHttp } from "../testing/http";
 import { createTestServices, fakeClock, insertUsers } from "../testing/services";
 import { PARTICIPANTS_PAGE_SIZE } from "./participants";
@@ -22,6 +22,7 @@ const indexOf = async (sessionId: string, userId: string) =>
 async function studentIn(status: "LIVE" | "SCHEDULED" = "LIVE") {
   const { session } = await createSessionFixture(services, status);
   const [student] = await insertUsers(services, 1);
+  await enrollUsers(services, session.courseId, [student!]);
   return { session, student: student!, caller: createCaller(context(asSessionUser(student!))) };
 }
 
@@ -99,6 +100,7 @@ describe("room budgets", () => {
   test("each procedure has its own budget per user: participants and joins are metered, another user is not affected", async () => {
     const { session, caller } = await studentIn();
     const [other] = await insertUsers(services, 1);
+    await enrollUsers(services, session.courseId, [other!]);
     const { participants, join } = services.config.roomRates;
     const lists = await Promise.allSettled(
       Array.from({ length: participants.burst + 5 }, () => caller.session.participants({ sessionId: session.id })),

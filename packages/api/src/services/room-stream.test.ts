@@ -2,7 +2,7 @@ import { waitFor } from "@livehall/testing";
 import { afterAll, describe, expect, test } from "vitest";
 import type { SessionUser } from "../context";
 import { createCaller } from "../root";
-import { asSessionUser, createSessionFixture } from "../testing/fixtures";
+import { asSessionUser, createSessionFixture, enrollUsers } from "../testing/fixtures";
 import { createTestServices, dropEventBusConnection, insertUsers } from "../testing/services";
 import type { RoomEvent } from "./room-events";
 import { roomCounters } from "../metrics";
@@ -89,6 +89,7 @@ describe("session.onRoom", () => {
     const { session } = await createSessionFixture(services);
     const [speaker] = await joined(1, session.id);
     const [onlooker] = (await insertUsers(services, 1)).map(asSessionUser);
+    await enrollUsers(services, session.courseId, [onlooker!]);
     await send(speaker!, session.id, "before anyone watched");
     const room = await openRoom(onlooker!, session.id);
     expect(room.first.event).toMatchObject({ type: "snapshot", joined: false, interaction: null });

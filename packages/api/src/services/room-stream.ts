@@ -2,7 +2,7 @@ import { tracked, type TrackedEnvelope } from "@trpc/server";
 import type { Services, SessionUser } from "../context";
 import type { EventSubscription } from "../events";
 import { roomCounters } from "../metrics";
-import { admitStream, participantSnapshot, streamEnds, watchSignOut } from "./participants";
+import { admitStream, assertStillEnrolled, participantSnapshot, streamEnds, watchSignOut } from "./participants";
 import { loadInteraction } from "./room-interaction";
 import { OPEN_ROOM_EVENTS, roomChannel, type RoomEvent, type StoredRoomEvent } from "./room-events";
 import { REPLAY_MAX, roomScripts, type RoomMessage } from "./room-log";
@@ -60,7 +60,8 @@ async function membershipNow(services: RoomServices, sessionId: string, userId: 
  * events after that id, in order, then the live ones. Chat, questions, hands and reactions reach the
  * tab only while its user is in the room (an active participant): followed through the stream's own
  * participant events, so it costs no read per event; on joining, `interaction` brings what they
- * could not see. Admission, slot, lifetime and sign-out rules are those of session.onParticipants.
+ * could not see. Admission, slot, lifetime and sign-out rules are those of session.onParticipants,
+ * and so is the end of the stream when its user is taken out of the course (NOT_ENROLLED).
  */
 export async function* roomEvents(
   services: RoomServices,
@@ -90,6 +91,10 @@ export async function* roomEvents(
       const wasJoined = membership.joined;
       membership = membershipAfter(membership, event, user.id);
       if (wasJoined || OPEN_ROOM_EVENTS.has(event.type)) yield tracked(id, event);
+      // Unenrolled: the stream ends (403 NOT_ENROLLED) after telling them.
+      if (event.type === "participants") {
+        for (const change of event.events) assertStillEnrolled(change, user.id);
+      }
       if (membership.joined && !wasJoined) {
         yield tracked(id, { type: "interaction", interaction: await loadInteraction(services, sessionId, user.id) });
       }

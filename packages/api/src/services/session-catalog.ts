@@ -265,7 +265,7 @@ const TAB_SEGMENTS: Record<SessionTab, Segment[]> = {
 /** What a cursor stands for: the last item of the previous page, in its tab. */
 const cursorSchema = z.strictObject({
   tab: z.enum(SESSION_TABS),
-  rank: z.number().int().min(0).max(3),
+  rank: z.number().int().min(0).max(7),
   sortAt: z.iso.datetime(),
   id: z.uuid(),
 });
@@ -289,7 +289,7 @@ export function decodeCursor(cursor: string, tab: SessionTab): CursorKey {
   if (
     !parsed.success ||
     parsed.data.tab !== tab ||
-    !TAB_SEGMENTS[tab].some((segment) => segment.rank === parsed.data.rank)
+    !TAB_SEGMENTS[tab].some((segment) => segment.rank === Math.floor(parsed.data.rank / 2))
   ) {
     throw invalid();
   }
@@ -307,13 +307,49 @@ export interface ListSessionsInput {
   courseId?: string | undefined;
   cursor?: string | undefined;
   limit: number;
+  /** Who is looking: decides which courses' sessions they see and which are theirs. */
+  viewer?: Actor | null | undefined;
+  /** Only the viewer's courses ("My courses"). */
+  mine?: boolean | undefined;
 }
 
 /**
- * The one query behind session.list (exported so its plan can be measured). Each (segment, status)
- * is a branch read in index order and limited to one page, so no branch ever sorts or scans a whole
- * tab; the branches are merged by rank and sort key and the page is cut; only then do the page's
- * rows get their course, instructor and counts.
+ * The courses that are the viewer's own: enrolled in, or teaching. Their sessions come first in
+ * every segment and are all the "My courses" filter shows.
+ */
+function myCourseIds(viewer: Actor): Prisma.Sql {
+  return Prisma.sql`(SELECT e."courseId" FROM "Enrollment" e WHERE e."userId" = ${viewer.id}::uuid
+                     UNION ALL SELECT c.id FROM "Course" c WHERE c."instructorId" = ${viewer.id}::uuid)`;
+}
+
+/** Open courses: their sessions are listed to everyone (docs/decisions/020). */
+const OPEN_COURSE_IDS = Prisma.sql`(SELECT c.id FROM "Course" c WHERE c."enrollmentPolicy" = 'OPEN')`;
+
+/**
+ * Who sees which sessions in the catalog: everyone those of open courses, a signed-in user also
+ * those of their own courses (first: `mine` parts), an admin every session. A part is a rank: the
+ * segment's rank × 2, + 1 for the part that is not the viewer's own.
+ */
+function catalogParts(input: ListSessionsInput): { mine: boolean; filter: Prisma.Sql }[] {
+  const viewer = input.viewer ?? null;
+  if (!viewer) return [{ mine: false, filter: Prisma.sql`s."courseId" IN ${OPEN_COURSE_IDS}` }];
+  const mine = { mine: true, filter: Prisma.sql`s."courseId" IN ${myCourseIds(viewer)}` };
+  if (input.mine) return [mine];
+  const notMine = Prisma.sql`s."courseId" NOT IN ${myCourseIds(viewer)}`;
+  return [
+    mine,
+    {
+      mine: false,
+      filter: viewer.role === "ADMIN" ? notMine : Prisma.sql`${notMine} AND s."courseId" IN ${OPEN_COURSE_IDS}`,
+    },
+  ];
+}
+
+/**
+ * The one query behind session.list (exported so its plan can be measured). Each (segment, part,
+ * status) is a branch read in index order and limited to one page, so no branch ever sorts or scans
+ * a whole tab; the branches are merged by rank and sort key and the page is cut; only then do the
+ * page's rows get their course, instructor and counts.
  *
  * Search matches session title, course title or instructor name. It is a UNION of three lookups,
  * each able to use its own trigram index ("…_trgm_idx"), rather than one OR across a join, which
@@ -321,7 +357,11 @@ export interface ListSessionsInput {
  */
 export function listSessionsQuery(input: ListSessionsInput): Prisma.Sql {
   const cursor = input.cursor !== undefined ? decodeCursor(input.cursor, input.tab) : null;
-  const segments = TAB_SEGMENTS[input.tab].filter((segment) => !cursor || segment.rank >= cursor.rank);
+  const parts = TAB_SEGMENTS[input.tab]
+    .flatMap((segment) =>
+      catalogParts(input).map((part) => ({ ...part, segment, rank: segment.rank * 2 + (part.mine ? 0 : 1) })),
+    )
+    .filter((part) => !cursor || part.rank >= cursor.rank);
   const pageSize = input.limit + 1;
   const search = input.search ? likePattern(input.search) : null;
 
@@ -329,19 +369,20 @@ export function listSessionsQuery(input: ListSessionsInput): Prisma.Sql {
   if (input.courseId) filters.push(Prisma.sql`s."courseId" = ${input.courseId}::uuid`);
   if (search) filters.push(Prisma.sql`s.id IN (SELECT id FROM matches)`);
 
-  const branches = segments
-    .flatMap((segment) => segment.statuses.map((status) => ({ segment, status })))
-    .map(({ segment, status }) => {
-      const conditions = [Prisma.sql`s.status = ${Prisma.raw(`'${status}'`)}`, ...filters];
+  const branches = parts
+    .flatMap((part) => part.segment.statuses.map((status) => ({ part, status })))
+    .map(({ part, status }) => {
+      const { segment, rank } = part;
+      const conditions = [Prisma.sql`s.status = ${Prisma.raw(`'${status}'`)}`, part.filter, ...filters];
       const direction = Prisma.raw(segment.direction === "asc" ? "ASC" : "DESC");
-      if (cursor && segment.rank === cursor.rank) {
+      if (cursor && rank === cursor.rank) {
         const after = Prisma.raw(segment.direction === "asc" ? ">" : "<");
         conditions.push(
           Prisma.sql`(${segment.sortAt}, s.id) ${after} (${new Date(cursor.sortAt)}::timestamptz, ${cursor.id}::uuid)`,
         );
       }
       return Prisma.sql`(
-      SELECT s.id, ${segment.rank}::int AS rank, ${segment.sortAt} AS "sortAt"
+      SELECT s.id, ${rank}::int AS rank, ${segment.sortAt} AS "sortAt"
         FROM "LiveSession" s
        WHERE ${Prisma.join(conditions, " AND ")}
        ORDER BY ${segment.sortAt} ${direction}, s.id ${direction}
@@ -349,7 +390,7 @@ export function listSessionsQuery(input: ListSessionsInput): Prisma.Sql {
     });
 
   // Inside the page: rank first, then each segment's own direction.
-  const ascendingRanks = segments.filter((segment) => segment.direction === "asc").map((segment) => segment.rank);
+  const ascendingRanks = parts.filter((part) => part.segment.direction === "asc").map((part) => part.rank);
   const pageOrder = ascendingRanks.length
     ? Prisma.sql`m.rank,
         CASE WHEN m.rank IN (${Prisma.join(ascendingRanks)}) THEN m."sortAt" END ASC,
@@ -386,7 +427,10 @@ export function listSessionsQuery(input: ListSessionsInput): Prisma.Sql {
     )}`;
 }
 
-/** The public catalog: a page of sessions for one tab, optionally searched and filtered by course. */
+/**
+ * The catalog: a page of sessions for one tab, optionally searched and filtered by course, of the
+ * courses the viewer may see (their own first).
+ */
 export async function listSessions(services: Pick<Services, "db">, input: ListSessionsInput) {
   const rows = await services.db.$queryRaw<(SessionRow & { pageRank: number; pageSortAt: Date })[]>(
     listSessionsQuery(input),
@@ -402,18 +446,47 @@ export async function listSessions(services: Pick<Services, "db">, input: ListSe
   };
 }
 
-/** Headline numbers for the live-sessions page. */
-export async function sessionStats(services: Pick<Services, "db">) {
+/** Whether the catalog shows the viewer sessions of the course `courseId` (the rule of `catalogParts`). */
+function visibleCourse(viewer: Actor | null, courseId: Prisma.Sql): Prisma.Sql {
+  if (viewer?.role === "ADMIN") return Prisma.sql`true`;
+  const open = Prisma.sql`${courseId} IN ${OPEN_COURSE_IDS}`;
+  return viewer ? Prisma.sql`(${open} OR ${courseId} IN ${myCourseIds(viewer)})` : open;
+}
+
+/** Headline numbers for the live-sessions page, over the sessions the viewer sees there. */
+export async function sessionStats(services: Pick<Services, "db">, viewer: Actor | null = null) {
+  const visible = visibleCourse(viewer, Prisma.sql`s."courseId"`);
   const [row] = await services.db.$queryRaw<
     { liveNow: number; upcoming: number; participantsNow: number; averageRating: number | null; ratingCount: number }[]
   >`
-    SELECT (SELECT count(*)::int FROM "LiveSession" WHERE status = 'LIVE') AS "liveNow",
-           (SELECT count(*)::int FROM "LiveSession" WHERE status = 'SCHEDULED') AS upcoming,
+    SELECT (SELECT count(*)::int FROM "LiveSession" s WHERE s.status = 'LIVE' AND ${visible}) AS "liveNow",
+           (SELECT count(*)::int FROM "LiveSession" s WHERE s.status = 'SCHEDULED' AND ${visible}) AS upcoming,
            (SELECT count(*)::int FROM "SessionParticipant" p JOIN "LiveSession" s ON s.id = p."sessionId"
-             WHERE p."leftAt" IS NULL AND s.status = 'LIVE') AS "participantsNow",
+             WHERE p."leftAt" IS NULL AND s.status = 'LIVE' AND ${visible}) AS "participantsNow",
            r.average AS "averageRating", r.count AS "ratingCount"
-      FROM (SELECT round(avg(stars), 1)::float8 AS average, count(*)::int AS count FROM "SessionRating") r`;
+      FROM (SELECT round(avg(sr.stars), 1)::float8 AS average, count(*)::int AS count
+              FROM "SessionRating" sr JOIN "LiveSession" s ON s.id = sr."sessionId" WHERE ${visible}) r`;
   return row!;
+}
+
+/** How many sessions /schedule lists at most. */
+export const SCHEDULE_LIMIT = 100;
+
+/**
+ * session.schedule — the user's live and upcoming sessions across their courses (enrolled in or
+ * teaching): live ones first (latest started first), then the upcoming ones by start time.
+ */
+export async function mySchedule(services: Pick<Services, "db">, viewer: Actor): Promise<SessionView[]> {
+  const rows = await services.db.$queryRaw<SessionRow[]>(
+    sessionViewQuery(
+      DESCRIPTION_PREVIEW,
+      Prisma.sql`"LiveSession" s`,
+      Prisma.sql`WHERE s.status IN ('LIVE', 'SCHEDULED') AND s."courseId" IN ${myCourseIds(viewer)}
+        ORDER BY s.status DESC, CASE WHEN s.status = 'LIVE' THEN s."startedAt" END DESC, s."startsAt", s.id
+        LIMIT ${SCHEDULE_LIMIT}::int`,
+    ),
+  );
+  return rows.map(toSessionView);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -440,9 +513,9 @@ const refusal = (reason: Reason, message: string): RatingEligibility => ({ canRa
 const REFUSAL_CODE: Partial<Record<Reason, TRPCError["code"]>> = { [Reason.SESSION_NOT_RATEABLE]: "CONFLICT" };
 
 /**
- * Who may rate a session (the one rule; the room shows the form from it too): anyone but the
- * course's own instructor, once they attended at least RATING_MIN_ATTENDANCE_SECONDS in total
- * (`attendedMsSql`), while the session is live or after it ended.
+ * Who may rate a session (the one rule; the room shows the form from it too): students enrolled in
+ * its course (docs/decisions/020), not the course's own instructor, once they attended at least
+ * RATING_MIN_ATTENDANCE_SECONDS in total (`attendedMsSql`), while the session is live or after it ended.
  */
 export async function ratingEligibility(
   services: RatingServices,
@@ -450,17 +523,18 @@ export async function ratingEligibility(
   sessionId: string,
 ): Promise<RatingEligibility> {
   const [session] = await services.db.$queryRaw<
-    { status: SessionStatus; instructorId: string; visits: number; attendedMs: number }[]
+    { status: SessionStatus; instructorId: string; enrolled: boolean; visits: number; attendedMs: number }[]
   >`
     WITH session AS (
-      SELECT s.id, s.status, s."endedAt", c."instructorId"
+      SELECT s.id, s.status, s."endedAt", c."instructorId",
+             EXISTS (SELECT 1 FROM "Enrollment" e WHERE e."courseId" = c.id AND e."userId" = ${userId}::uuid) AS enrolled
         FROM "LiveSession" s JOIN "Course" c ON c.id = s."courseId"
        WHERE s.id = ${sessionId}::uuid
     )
-    SELECT session.status, session."instructorId", count(p.id)::int AS visits,
+    SELECT session.status, session."instructorId", session.enrolled, count(p.id)::int AS visits,
            ${attendedMsSql(services.clock())} AS "attendedMs"
       FROM session LEFT JOIN "SessionParticipant" p ON p."sessionId" = session.id AND p."userId" = ${userId}::uuid
-     GROUP BY session.status, session."instructorId"`;
+     GROUP BY session.status, session."instructorId", session.enrolled`;
   if (!session) throw appError("NOT_FOUND", Reason.SESSION_NOT_FOUND, "This session does not exist.");
   if (!RATEABLE.includes(session.status)) {
     return refusal(Reason.SESSION_NOT_RATEABLE, "This session can be rated once it is live or has ended.");
@@ -470,6 +544,9 @@ export async function ratingEligibility(
   }
   if (session.visits === 0) {
     return refusal(Reason.NOT_AN_ATTENDEE, "Only people who attended this session can rate it.");
+  }
+  if (!session.enrolled) {
+    return refusal(Reason.NOT_ENROLLED, "Only students enrolled in this course can rate its sessions.");
   }
   const minimumMs = services.config.timings.ratingMinAttendanceMs;
   if (session.attendedMs < minimumMs) {

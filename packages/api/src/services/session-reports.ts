@@ -201,6 +201,7 @@ const LEFT_BECAUSE: Record<LeaveReasonValue, string> = {
   ENDED: "Session ended",
   DUPLICATE: "Duplicate visit closed",
   REMOVED: "Removed by the host",
+  UNENROLLED: "Left the course",
 };
 
 const CSV_HEADER = [

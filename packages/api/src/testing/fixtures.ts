@@ -35,3 +35,15 @@ export const asSessionUser = (user: { id: string; role: "STUDENT" | "INSTRUCTOR"
   role: user.role,
   familyId: crypto.randomUUID(),
 });
+
+/**
+ * Enrolls users in a course (docs/decisions/020: the room is for enrolled students, the instructor
+ * and admins). Tests whose students open a room before joining it enroll them first, as the course
+ * page's Enroll would.
+ */
+export async function enrollUsers(services: Pick<Context, "db">, courseId: string, users: { id: string }[]) {
+  await services.db.enrollment.createMany({
+    data: users.map((user) => ({ courseId, userId: user.id, source: "SELF" as const })),
+    skipDuplicates: true,
+  });
+}

@@ -3,6 +3,6 @@ export { createTestServices, fakeClock, insertUsers } from "./services";
 export { callOverHttp } from "./http";
 export { startApiServer } from "./standalone-server";
 export { signAccessToken } from "../auth/tokens";
-export { createSessionFixture, asSessionUser } from "./fixtures";
+export { createSessionFixture, asSessionUser, enrollUsers } from "./fixtures";
 export { assertRejectsMalformedInput } from "./fuzz";
 export { hashPassword } from "../auth/passwords";

@@ -1,3 +1,4 @@
+import { CourseLink } from "../courses/enrollment";
 import { ArrowRightIcon, CalendarIcon, ClockIcon, StarIcon, UsersIcon } from "../icons";
 import { initials } from "../initials";
 import { ButtonLink, Card, Skeleton, cn } from "../ui";
@@ -120,11 +121,11 @@ export function SessionCard({ session, now }: { session: SessionItem; now: Date 
       >
         {session.title}
       </h3>
-      <p
-        title={session.course.title}
-        className="mt-1.5 line-clamp-1 text-sm font-semibold wrap-anywhere text-brand-700"
-      >
-        {session.course.title}
+      <p title={session.course.title} className="mt-1.5 line-clamp-1 text-sm wrap-anywhere">
+        <CourseLink
+          course={session.course}
+          className="rounded font-semibold text-brand-700 underline-offset-4 hover:underline"
+        />
       </p>
       <p className="mt-2 flex items-center gap-2 text-sm text-slate-700">
         <span

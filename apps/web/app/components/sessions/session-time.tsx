@@ -1,15 +1,18 @@
-import { formatLocal, formatRelative, formatUtc } from "../../lib/time";
+import { formatInZone, formatLocal, formatRelative, formatUtc } from "../../lib/time";
+import { useTimeZone } from "../../lib/use-time-zone";
 import { useHydrated } from "../../lib/use-hydrated";
 
 /**
- * An absolute time in a <time dateTime> element: a fixed UTC text from the server, upgraded after
- * hydration to the viewer's time zone and locale.
+ * An absolute time in a <time dateTime> element: from the server already in the viewer's time zone
+ * when the browser sent its hint (else a fixed UTC text), and after hydration in the viewer's own
+ * locale.
  */
 export function AbsoluteTime({ date, className }: { date: Date; className?: string }) {
   const hydrated = useHydrated();
+  const zone = useTimeZone();
   return (
     <time dateTime={date.toISOString()} className={className} data-testid="absolute-time">
-      {hydrated ? formatLocal(date) : formatUtc(date)}
+      {hydrated ? formatLocal(date) : zone ? formatInZone(date, zone) : formatUtc(date)}
     </time>
   );
 }

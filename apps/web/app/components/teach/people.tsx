@@ -195,6 +195,7 @@ const LEAVE_REASON: Record<NonNullable<AttendanceRow["leaveReason"]>, { label: s
   TIMEOUT: { label: "Timed out", className: "bg-warning-50 text-warning-800 ring-warning-200" },
   DUPLICATE: { label: "Duplicate closed", className: "bg-slate-100 text-slate-700 ring-slate-200" },
   REMOVED: { label: "Removed", className: "bg-live-50 text-live-700 ring-live-200" },
+  UNENROLLED: { label: "Left the course", className: "bg-slate-100 text-slate-700 ring-slate-200" },
 };
 
 /** Who attended and for how long, with a bar against the length of the session. */

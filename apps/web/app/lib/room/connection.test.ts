@@ -454,6 +454,24 @@ describe("the room's connection state machine", () => {
     expect(api.joins).toHaveLength(2);
   });
 
+  test("NOT_ENROLLED (taken out of the course) from the stream or a join: out, no stream, no retries", async () => {
+    const connection = room();
+    connection.open();
+    await vi.advanceTimersByTimeAsync(0);
+    api.subscriptions[0]!.onError(answerError("NOT_ENROLLED", 403));
+    expect(connection.getState()).toMatchObject({ phase: "failed", stream: "idle", error: { reason: "NOT_ENROLLED" } });
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(api.subscriptions).toHaveLength(1);
+
+    api.nextJoin = () => {
+      throw answerError("NOT_ENROLLED", 403);
+    };
+    connection.start();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(connection.getState()).toMatchObject({ phase: "failed", stream: "idle", error: { reason: "NOT_ENROLLED" } });
+    expect(api.joins).toHaveLength(1);
+  });
+
   test("the stream's removal of this user closes the tab; someone else's removal only updates the list", async () => {
     const connection = room({ userId: "me" });
     connection.start();

@@ -46,6 +46,7 @@ import {
  *   connected ──heartbeat "left" (the user pressed Leave in another tab)──▶ left
  *   any ──heartbeat "removed", join REMOVED_BY_HOST, or the stream's "left" (REMOVED) of this user──▶ removed
  *   any ──definite auth answer (revoked, reused, no credentials)──▶ signed-out   (never a redirect)
+ *   any ──join or stream refused NOT_ENROLLED (taken out of the course)──▶ failed   (no retry, no stream)
  *   any ──status ENDED/CANCELLED (stream) or SESSION_NOT_LIVE + status check──▶ ended
  *   any ──Leave (every tab of the user leaves)──▶ left ──Rejoin──▶ joining
  *   any ──other 4xx──▶ failed ──Try again──▶ joining
@@ -226,6 +227,8 @@ export const LEFT_ELSEWHERE_MESSAGE = "You left this session in another tab.";
 /** What every tab of a removed user says (the server's reason: REMOVED_BY_HOST). */
 export const REMOVED_MESSAGE = "The instructor removed you from this session.";
 const REMOVED_BY_HOST = "REMOVED_BY_HOST";
+/** The room is for the course's students (docs/decisions/020): a join or stream refused with this is not retried. */
+const NOT_ENROLLED = "NOT_ENROLLED";
 const ACTIVE: ReadonlySet<RoomPhase> = new Set(["joining", "connected", "reconnecting", "offline"]);
 /** Answers that mean there is no usable sign-in in this browser any more. */
 const NO_CREDENTIALS = new Set(["UNAUTHENTICATED"]);
@@ -404,6 +407,13 @@ export class RoomConnection {
     this.halt();
     this.stopStream();
     this.set({ phase: "removed", retryAt: null, error: { message: REMOVED_MESSAGE, reason: REMOVED_BY_HOST } });
+  }
+
+  /** Taken out of the course (or never in it): out, without the stream; the page shows the way in. */
+  private notEnrolled(error: unknown): void {
+    this.halt();
+    this.stopStream();
+    this.set({ phase: "failed", retryAt: null, error: { message: errorMessage(error), reason: NOT_ENROLLED } });
   }
 
   browserOffline(): void {
@@ -587,6 +597,10 @@ export class RoomConnection {
       this.removed();
       return;
     }
+    if (reason === NOT_ENROLLED) {
+      this.notEnrolled(error);
+      return;
+    }
     const transient =
       isRetryableFailure(error) ||
       reason === "SERVICE_UNAVAILABLE" ||
@@ -665,6 +679,10 @@ export class RoomConnection {
         const signOut = definiteSignOutReason(error);
         if (signOut) {
           this.signedOut(signOut);
+          return;
+        }
+        if (failureReason(error) === NOT_ENROLLED) {
+          this.notEnrolled(error);
           return;
         }
         this.scheduleStreamRestart();
