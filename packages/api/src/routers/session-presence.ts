@@ -32,9 +32,7 @@ export const sessionPresenceRouter = createTRPCRouter({
    * Whether the caller may be in the room (docs/decisions/020: enrolled, the instructor, an admin)
    * and, if not, the course's policy: what the room page offers instead.
    */
-  access: authedProcedure
-    .input(sessionInput)
-    .query(({ ctx, input }) => roomAccessOf(ctx, ctx.user, input.sessionId)),
+  access: authedProcedure.input(sessionInput).query(({ ctx, input }) => roomAccessOf(ctx, ctx.user, input.sessionId)),
 
   join: authedProcedure
     .input(connectionInput)
