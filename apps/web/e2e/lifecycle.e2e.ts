@@ -165,7 +165,8 @@ describe("session lifecycle on /teach", () => {
     // Live: End is offered, Cancel is not.
     await teacher.getByRole("button", { name: "End session" }).waitFor();
     expect(await teacher.getByRole("button", { name: "Cancel session" }).count()).toBe(0);
-    expect(pathOf(teacher)).toBe(`/teach/sessions/${series[0]!.id}`);
+    // The notice leaves the URL once its toast is shown (an effect after the render): wait for it.
+    await expect.poll(() => pathOf(teacher)).toBe(`/teach/sessions/${series[0]!.id}`);
     expectNoProblems(teacher);
   });
 });

@@ -325,7 +325,6 @@ export default function CoursePage() {
           </div>
 
           <aside className="space-y-6" aria-label="Course tools">
-            <EnrollmentSettings roster={data.roster} inviteLink={data.inviteLink} failed={failed} addKey={addKey} />
             <Card className="scroll-mt-24 p-5 sm:p-6" id="schedule">
               <h2 className="text-lg font-semibold tracking-tight text-slate-900">Schedule a session</h2>
               <p className="mt-1 mb-5 text-sm text-slate-600">
@@ -353,6 +352,7 @@ export default function CoursePage() {
                 values={failed?.intent === "series" ? failed.values : undefined}
               />
             </Card>
+            <EnrollmentSettings roster={data.roster} inviteLink={data.inviteLink} failed={failed} addKey={addKey} />
             <Card className="p-5 sm:p-6">
               <h2 className="text-lg font-semibold tracking-tight text-slate-900">Course details</h2>
               <p className="mt-1 mb-5 text-sm text-slate-600">
