@@ -54,6 +54,9 @@ export function createEventBus(publisher: Redis, redisUrl: string, keys: RedisKe
       subscriber = new Redis(redisUrl, {
         maxRetriesPerRequest: null,
         autoResubscribe: true,
+        // A subscriber connection may not run INFO (ioredis's ready check) once it has subscribed again
+        // after a reconnect: Redis answers an error that would surface as an unhandled rejection.
+        enableReadyCheck: false,
         // Named, so an operator (or a test) can tell it in CLIENT LIST.
         connectionName: `${keys.prefix}events`,
       });

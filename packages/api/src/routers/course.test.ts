@@ -352,6 +352,8 @@ describe("malformed input never causes a 500", () => {
       type: "mutation",
       valid: { courseId: UUID, enabled: true },
       required: ["courseId", "enabled"],
+      // Either boolean is a valid `enabled`.
+      lenient: { enabled: (value) => typeof value === "boolean" },
       numRuns: 20,
     },
     {
