@@ -13,6 +13,7 @@ import { CourseForm } from "../components/teach/course-form";
 import { plural } from "../components/teach/format";
 import { skipNoticeRevalidation, withNotice } from "../components/teach/notice";
 import type { ManagedCourse, TeachSession } from "../components/teach/types";
+import { CourseLink, coursePath } from "../components/courses/enrollment";
 import { useAutoRevalidate } from "../lib/use-auto-revalidate";
 import { ButtonLink, Card, EmptyState, LiveDot } from "../components/ui";
 import { EyebrowPill, PageHeader, Section } from "../components/ui/page-header";
@@ -229,7 +230,14 @@ function CourseCard({ course, showInstructor }: { course: ManagedCourse; showIns
           {course.title}
         </Link>
       </h3>
-      <p className="mt-0.5 truncate font-mono text-xs text-slate-600">/{course.slug}</p>
+      <p className="mt-0.5 truncate font-mono text-xs">
+        <Link
+          to={coursePath(course.slug)}
+          className="rounded text-slate-600 underline-offset-4 hover:text-brand-700 hover:underline"
+        >
+          /courses/{course.slug}
+        </Link>
+      </p>
       <p className="mt-3 line-clamp-2 flex-1 text-sm text-slate-600">{course.description || "No description yet."}</p>
       <div className="mt-4 flex items-center justify-between gap-3 border-t border-slate-200/70 pt-4">
         <p className="text-sm text-slate-600">
@@ -260,8 +268,11 @@ function LiveSessionItem({ session, now }: { session: TeachSession; now: Date })
             {session.title}
           </Link>
         </h3>
-        <p title={session.course.title} className="mt-0.5 line-clamp-1 text-sm wrap-anywhere text-slate-600">
-          {session.course.title}
+        <p title={session.course.title} className="mt-0.5 line-clamp-1 text-sm wrap-anywhere">
+          <CourseLink
+            course={session.course}
+            className="rounded text-slate-600 underline-offset-4 hover:text-brand-700 hover:underline"
+          />
         </p>
       </div>
       <div className="flex items-center gap-4">

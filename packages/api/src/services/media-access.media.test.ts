@@ -2,7 +2,7 @@ import { JanusRequestError, openJanusTab, waitFor, type JanusTab } from "@liveha
 import { afterAll, afterEach, describe, expect, test } from "vitest";
 import type { SessionUser } from "../context";
 import { createCaller } from "../root";
-import { asSessionUser, createSessionFixture } from "../testing/fixtures";
+import { asSessionUser, createSessionFixture, enrollUsers } from "../testing/fixtures";
 import { createTestServices, fakeClock, insertUsers } from "../testing/services";
 import { handleMediaEvents } from "./media-events";
 import { syncMediaGrants } from "./media-access";
@@ -61,7 +61,9 @@ async function handlesOf(tab: JanusTab) {
 describe("session.media", () => {
   test("a joined student gets a subscriber token, the instructor a publisher one with two feeds; strangers get 403", async () => {
     const { session, instructor } = await createSessionFixture(services);
-    const [student, stranger] = await insertUsers(services, 2);
+    const [student, stranger, outsider] = await insertUsers(services, 3);
+    // The stranger is a student of the course who has not joined (media is for tabs in the room).
+    await enrollUsers(services, session.courseId, [stranger!]);
 
     const learner = await joinedTab(asSessionUser(student!), session.id);
     expect(learner.access).toMatchObject({
@@ -90,6 +92,12 @@ describe("session.media", () => {
     expect(
       await reasonOf(strangerCaller.session.media({ sessionId: session.id, connectionId: learner.connectionId })),
     ).toBe("NOT_IN_SESSION");
+    // Someone who is not a student of the course is told so (docs/decisions/020).
+    expect(
+      await reasonOf(
+        createCaller(context(asSessionUser(outsider!))).session.media({ sessionId: session.id, connectionId: tabId() }),
+      ),
+    ).toBe("NOT_ENROLLED");
   });
 
   test("a token lets its tab into its own session's room and no other", async () => {
