@@ -159,23 +159,27 @@ async function main() {
   await check("scripts", process.execPath, ["--test", "--test-reporter=spec", "scripts/lib/"], env, {
     runsTests: true,
   });
-  // The static checks, two at a time: most are one process on one core, and this machine has two.
-  const staticChecks = [
-    ["typecheck", NPX, ["turbo", "run", "typecheck", "--continue", "--output-logs=new-only"]],
-    // The root scripts are not a workspace: checked here directly.
-    ["typecheck scripts", NPX, ["tsc", "-p", "scripts"]],
-    ["lint", NPX, ["turbo", "run", "lint", "--continue", "--output-logs=new-only"]],
-    ["lint scripts", NPX, ["eslint", "scripts", "eslint.config.js"]],
-    ["format", NPX, ["prettier", "--check", "--log-level=warn", "."]],
-    ["unused code", NPX, ["knip"]],
-    ["copy-paste", NPX, ["jscpd", "--silent", "apps", "packages", "scripts", "bench"]],
+  // The static checks in two lanes side by side (most are one process on one core, and this machine
+  // has two). What reads the generated Prisma client runs after `typecheck`, which generates it.
+  const lanes = [
+    [
+      ["typecheck", NPX, ["turbo", "run", "typecheck", "--continue", "--output-logs=new-only"]],
+      // The root scripts are not a workspace: checked here directly.
+      ["typecheck scripts", NPX, ["tsc", "-p", "scripts"]],
+      ["unused code", NPX, ["knip"]],
+    ],
+    [
+      ["lint", NPX, ["turbo", "run", "lint", "--continue", "--output-logs=new-only"]],
+      ["lint scripts", NPX, ["eslint", "scripts", "eslint.config.js"]],
+      ["format", NPX, ["prettier", "--check", "--log-level=warn", "."]],
+      ["copy-paste", NPX, ["jscpd", "--silent", "apps", "packages", "scripts", "bench"]],
+    ],
   ];
-  const nextCheck = async () => {
-    for (let step = staticChecks.shift(); step; step = staticChecks.shift()) {
-      await check(step[0], step[1], step[2], env, { buffered: true });
-    }
-  };
-  await Promise.all([nextCheck(), nextCheck()]);
+  await Promise.all(
+    lanes.map(async (lane) => {
+      for (const [name, command, args] of lane) await check(name, command, args, env, { buffered: true });
+    }),
+  );
   // One workspace at a time: each Vitest run already spreads its files over the cores.
   await check("test", NPX, ["turbo", "run", "test", "--continue", "--concurrency=1"], env, { runsTests: true });
   return summary();
