@@ -2,7 +2,7 @@ import type { MediaConnection } from "../../../lib/media/media-connection";
 import type { MediaConnectionState } from "../../../lib/media/media-state";
 import { BroadcastIcon } from "../../icons";
 import { Button, Spinner } from "../../ui";
-import { MicIcon, MicOffIcon, ScreenIcon, StopIcon, VideoIcon, VideoOffIcon } from "./media-icons";
+import { MicIcon, MicOffIcon, ScreenIcon, StopIcon, VideoIcon, VideoOffIcon } from "../../icons";
 
 /** The instructor's controls: Go live, microphone, camera, screen, Stop broadcast. */
 export function BroadcastControls({ connection, state }: { connection: MediaConnection; state: MediaConnectionState }) {

@@ -12,7 +12,7 @@ import {
 } from "../../../lib/media/devices";
 import type { MediaProblem } from "../../../lib/media/media-state";
 import { Alert, Button, Card, Label, Spinner, cn } from "../../ui";
-import { MicIcon, VideoIcon } from "./media-icons";
+import { MicIcon, VideoIcon } from "../../icons";
 import { VideoTile } from "./video-tile";
 
 type CheckState =

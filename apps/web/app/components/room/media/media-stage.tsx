@@ -5,7 +5,7 @@ import { mediaIndicator, stageFeeds, type MediaConnectionState } from "../../../
 import { RefreshIcon } from "../../icons";
 import { Alert, Button, Card, Spinner, cn } from "../../ui";
 import { BroadcastControls } from "./broadcast-controls";
-import { ExpandIcon, SoundIcon, VideoOffIcon } from "./media-icons";
+import { ExpandIcon, SoundIcon, VideoOffIcon } from "../../icons";
 import { VideoTile } from "./video-tile";
 
 /** Development builds only: the production bundle never references the media debug panel. */

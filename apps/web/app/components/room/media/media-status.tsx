@@ -1,6 +1,6 @@
 import type { MediaIndicator } from "../../../lib/media/media-state";
 import { Spinner, cn } from "../../ui";
-import { VideoIcon, VideoOffIcon } from "./media-icons";
+import { VideoIcon, VideoOffIcon } from "../../icons";
 
 const TONES: Record<MediaIndicator["tone"], string> = {
   live: "bg-success-50 text-success-800 ring-success-100",
