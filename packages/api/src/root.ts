@@ -2,6 +2,7 @@ import { accountRouter } from "./routers/account";
 import { adminRouter } from "./routers/admin";
 import { authRouter } from "./routers/auth";
 import { courseRouter } from "./routers/course";
+import { mailRouter } from "./routers/mail";
 import { sessionCatalogRouter } from "./routers/session-catalog";
 import { sessionPresenceRouter } from "./routers/session-presence";
 import { sessionReportsRouter } from "./routers/session-reports";
@@ -14,6 +15,7 @@ export const appRouter = createTRPCRouter({
   admin: adminRouter,
   auth: authRouter,
   course: courseRouter,
+  mail: mailRouter,
   session: mergeRouters(sessionCatalogRouter, sessionPresenceRouter, sessionReportsRouter, sessionRoomRouter),
   telemetry: telemetryRouter,
 });
