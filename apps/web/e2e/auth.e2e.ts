@@ -316,4 +316,51 @@ describe("forgotten password, through the mailed link", () => {
     await student.waitForURL((url) => url.pathname === "/account");
     expectNoProblems(student);
   });
+
+  test("a closed course's mailed invitation: sign up through it, confirmed and enrolled; the confirmation link of a sign-up", async () => {
+    // The instructor adds an address without an account: it is mailed an invitation.
+    const { services } = e2e.server;
+    const course = await services.db.course.findUniqueOrThrow({ where: { slug: "staff-engineering-circle" } });
+    const instructor = { id: course.instructorId, role: "INSTRUCTOR" as const, familyId: crypto.randomUUID() };
+    const invited = "ines@example.test";
+    await createCaller(createContext(services, { user: instructor })).course.addStudents({
+      courseId: course.id,
+      emails: [invited],
+    });
+    const invitation = await mailTo(invited, "course-invitation");
+    const link = /https?:\/\/\S+\/invitation\?token=[\w-]+/.exec(invitation.text)![0];
+    const page = await e2e.newPage();
+    await visit(page, link);
+    await page.getByRole("heading", { name: "You're invited to Staff Engineering Circle" }).waitFor();
+    await screenshot(page, "invitation", 390);
+    expect(await seriousViolations(page, "/invitation")).toEqual([]);
+    await page.getByRole("link", { name: "Create my account" }).click();
+    await page.waitForURL((url) => url.pathname === "/signup");
+    expect(await page.getByLabel("Email").inputValue()).toBe(invited);
+    await page.getByLabel("Name").fill("Ines Invited");
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.waitForURL((url) => url.pathname === "/courses/staff-engineering-circle");
+    const ines = await services.db.user.findUniqueOrThrow({ where: { email: invited } });
+    expect(ines.emailVerifiedAt).not.toBeNull();
+    expect(await services.db.enrollment.count({ where: { courseId: course.id, userId: ines.id } })).toBe(1);
+
+    // A plain sign-up is mailed a confirmation link; its page confirms with one button.
+    const signup = await e2e.server.client().auth.signup.mutate({
+      email: "cora@example.test",
+      name: "Cora Confirm",
+      password: PASSWORD,
+      delivery: "body",
+    });
+    expect(signup.user.emailVerifiedAt).toBeNull();
+    const confirmation = await mailTo("cora@example.test", "verify-email");
+    await visit(page, /https?:\/\/\S+\/verify-email\?token=[\w-]+/.exec(confirmation.text)![0]);
+    await page.getByRole("button", { name: "Confirm my address" }).click();
+    await page.getByRole("heading", { name: "Your address is confirmed" }).waitFor();
+    await screenshot(page, "verify-email-confirmed", 390);
+    expect(
+      (await services.db.user.findUniqueOrThrow({ where: { email: "cora@example.test" } })).emailVerifiedAt,
+    ).not.toBeNull();
+    expectNoProblems(page);
+  });
 });
