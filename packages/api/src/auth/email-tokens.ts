@@ -56,6 +56,11 @@ export async function emailTokenState(
   return row.expiresAt <= services.clock() ? "expired" : "valid";
 }
 
+/** The answer for a link that cannot be used (LINK_INVALID, LINK_USED, LINK_EXPIRED). */
+export function linkError(state: Exclude<LinkState, "valid">) {
+  return LINK_ERRORS[state]();
+}
+
 const LINK_ERRORS = {
   invalid: () =>
     appError("NOT_FOUND", Reason.LINK_INVALID, "This link doesn't work. Check that you opened the whole link."),
@@ -87,7 +92,7 @@ export async function claimEmailToken(
     RETURNING id, "userId", email::text AS email`;
   if (claimed) return claimed;
   const state = await emailTokenState({ db: services.db, clock: () => now }, token, purpose);
-  throw LINK_ERRORS[state === "valid" ? "used" : state]();
+  throw linkError(state === "valid" ? "used" : state);
 }
 
 /** Voids the user's other unused links of `purpose` (a newer one was used, or the password changed). */

@@ -6,6 +6,7 @@ import { issueEmailToken } from "../auth/email-tokens";
 import { hashPassword } from "../auth/passwords";
 import { AuthSession, createApiClient, type ApiClient } from "../client";
 import { reasonOf } from "../errors";
+import { authCounters } from "../metrics";
 import { createCaller } from "../root";
 import { createSessionFixture } from "../testing/fixtures";
 import { createTestServices, insertUsers } from "../testing/services";
@@ -144,6 +145,15 @@ describe("password reset", () => {
     ]);
     expect(results.sort()).toEqual(["LINK_USED", "ok"]);
     expect(await anonymous().auth.linkState.query({ token, purpose: "reset-password" })).toEqual({ state: "used" });
+    // A used or made-up link is refused before any argon2 run (a flood of them costs index reads only).
+    const hashes = async () =>
+      (await authCounters.passwordHashes.get()).values.find((v) => v.labels.operation === "hash")?.value ?? 0;
+    const before = await hashes();
+    for (const tried of [token, "y".repeat(43)])
+      expect(await outcome(anonymous().auth.resetPassword.mutate({ token: tried, password: NEW_PASSWORD }))).toMatch(
+        /LINK_(USED|INVALID)/,
+      );
+    expect(await hashes()).toBe(before);
 
     // The old password is gone, the new one works, and both earlier sign-ins ended at once.
     expect(await outcome(anonymous().auth.login.mutate({ email, password: PASSWORD, delivery: "body" }))).toBe(

@@ -3,6 +3,7 @@ import {
   claimEmailToken,
   emailTokenState,
   issueEmailToken,
+  linkError,
   voidEmailTokens,
   type LinkState,
 } from "../auth/email-tokens";
@@ -59,7 +60,10 @@ export function resetLinkState(services: Pick<Services, "db" | "clock">, token: 
  * leaves the live sessions it was in. Other reset links of the account stop working.
  */
 export async function resetPassword(services: ResetServices, token: string, password: string) {
-  // Hashed before the transaction: argon2 must not hold the token's row lock.
+  // Only a usable link costs an argon2 run (random tokens are refused by one indexed read), and
+  // the hash is made before the transaction so argon2 never holds the token's row lock.
+  const state = await resetLinkState(services, token);
+  if (state !== "valid") throw linkError(state);
   const passwordHash = await hashPassword(password);
   const userId = await services.db.$transaction(async (tx) => {
     const claimed = await claimEmailToken(services, token, "RESET_PASSWORD", tx);
