@@ -41,6 +41,7 @@ export {
 } from "./services/reconcile";
 export { endOverrunSessions } from "./services/session-ending";
 export { sendSessionMail, syncSessionMail } from "./services/session-mail";
+export { addToCalendarLinks } from "./services/calendar";
 export { SESSION_MAIL_QUEUE, cancellationJobId, reminderJobId, type SessionMailJob } from "./jobs/session-mail";
 export { mediaReconcileTotals, reconcileMedia, type MediaServerCounts } from "./services/media-reconcile";
 export { handleMediaEvents } from "./services/media-events";

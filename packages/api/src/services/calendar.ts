@@ -200,3 +200,29 @@ export async function calendarFeed(
      ORDER BY s."startsAt", s.id LIMIT ${FEED_MAX_EVENTS}::int`;
   return { ics: toCalendar(services, sessions, { name: `Livehall · ${feed.user.name}`, feed: true }) };
 }
+
+/** ical's basic UTC form (20261221T090000Z), which Google's template link takes too. */
+const basicUtc = (date: Date) =>
+  date
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d{3}/, "");
+
+/**
+ * Where "Add to calendar" points for a session: its .ics file (any calendar app) and Google
+ * Calendar's event template (which cannot open a downloaded file on a phone).
+ */
+export function addToCalendarLinks(
+  config: Pick<Services["config"], "appOrigins">,
+  session: { id: string; title: string; startsAt: Date; plannedDurationMinutes: number; course: { title: string } },
+): { ics: string; google: string } {
+  const link = sessionUrl(config, session.id);
+  const end = new Date(session.startsAt.getTime() + session.plannedDurationMinutes * 60_000);
+  const google = new URL("https://calendar.google.com/calendar/render");
+  google.searchParams.set("action", "TEMPLATE");
+  google.searchParams.set("text", session.title);
+  google.searchParams.set("dates", `${basicUtc(session.startsAt)}/${basicUtc(end)}`);
+  google.searchParams.set("details", `${session.course.title} on Livehall. Join the class: ${link}`);
+  google.searchParams.set("location", link);
+  return { ics: `/sessions/${session.id}/calendar.ics`, google: google.toString() };
+}
