@@ -231,6 +231,7 @@ function toLimits(env: z.output<typeof limitsSchema>): Limits {
 }
 
 const DEVELOPMENT_SECRET = "livehall-development-secret-change-me-in-production";
+const DEVELOPMENT_MAIL_FROM = "Livehall <no-reply@livehall.localhost>";
 
 /** Media servers (docs/decisions/017): Janus instances Livehall places rooms on and controls. */
 const mediaSchema = z.object({
@@ -297,10 +298,89 @@ function toMedia(env: z.output<typeof mediaSchema>, production: boolean): MediaC
   };
 }
 
+/** An empty value (`SMTP_URL=` in .env) means unset. */
+const unsetWhenEmpty = <S extends z.ZodType>(schema: S) =>
+  z.preprocess((value) => (value === "" ? undefined : value), schema.optional());
+
+/** Mail (docs/decisions/021): SMTP, the sender, the public address links point to, and the account links' limits. */
+const mailSchema = z.object({
+  /** smtp:// or smtps:// URL of the mail server; unset: mail is kept in the local outbox (/dev/mail). */
+  SMTP_URL: unsetWhenEmpty(
+    z.url().refine((value) => /^smtps?:\/\//.test(value), { error: "SMTP_URL must start with smtp:// or smtps://" }),
+  ),
+  /** The sender of every mail, "Name <address>" or an address. */
+  MAIL_FROM: z.string().min(3).default(DEVELOPMENT_MAIL_FROM),
+  /** The address people open Livehall at; every link in a mail starts with it. Required in production. */
+  APP_URL: unsetWhenEmpty(z.url({ protocol: /^https?$/ })),
+  /** Set by `npm start` in demo mode (no AUTH_SECRET given): production keeps mail in the outbox and shows /dev/mail. */
+  DEMO_MODE: z.stringbool().default(false),
+  /** How long a verification link (new account, changed e-mail) works. */
+  EMAIL_VERIFY_TTL_HOURS: z.coerce.number().positive().default(24),
+  /** How long a password-reset link works. */
+  PASSWORD_RESET_TTL_MINUTES: z.coerce.number().positive().default(30),
+  /** Verification mails one user may ask for (resend, e-mail change) per window. */
+  EMAIL_VERIFY_RATE_POINTS: count(5),
+  EMAIL_VERIFY_RATE_DURATION_SECONDS: seconds(60 * 60),
+  /** Reset mails asked for one address per window (whether or not it has an account). */
+  PASSWORD_RESET_PER_ADDRESS: count(3),
+  /** Reset requests from one IP per window, whatever the address. */
+  PASSWORD_RESET_PER_IP: count(20),
+  PASSWORD_RESET_WINDOW_SECONDS: seconds(60 * 60),
+});
+
+export interface MailConfig {
+  /** null: the local outbox. */
+  smtpUrl: string | null;
+  from: string;
+  /** Without a trailing slash. */
+  appUrl: string;
+  /** Whether admins may read the local outbox at /dev/mail: development, test, and demo mode. */
+  outboxViewable: boolean;
+  verifyTtlMs: number;
+  resetTtlMs: number;
+  verifyRate: { points: number; windowMs: number };
+  resetRate: { perAddress: number; perIp: number; windowMs: number };
+}
+
+function toMail(env: z.output<typeof mailSchema> & { NODE_ENV: string; PORT: number }): MailConfig {
+  const production = env.NODE_ENV === "production";
+  if (production && !env.APP_URL) {
+    throw new ConfigError(
+      "Invalid configuration: APP_URL is not set; set it in production to the address people open Livehall at (links in mails start with it)",
+    );
+  }
+  if (production && !env.DEMO_MODE && !env.SMTP_URL) {
+    throw new ConfigError(
+      "Invalid configuration: SMTP_URL is not set; set it in production so verification and password-reset mails reach people (or run `npm start` without AUTH_SECRET for demo mode, which keeps mail in a local outbox)",
+    );
+  }
+  if (production && env.SMTP_URL && env.MAIL_FROM === DEVELOPMENT_MAIL_FROM) {
+    throw new ConfigError(
+      "Invalid configuration: MAIL_FROM is the development sender; set the address your mail goes out from in production",
+    );
+  }
+  const s = (value: number) => Math.round(value * 1000);
+  return {
+    smtpUrl: env.SMTP_URL ?? null,
+    from: env.MAIL_FROM,
+    appUrl: (env.APP_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ""),
+    outboxViewable: !production || env.DEMO_MODE,
+    verifyTtlMs: Math.round(env.EMAIL_VERIFY_TTL_HOURS * 3_600_000),
+    resetTtlMs: Math.round(env.PASSWORD_RESET_TTL_MINUTES * 60_000),
+    verifyRate: { points: env.EMAIL_VERIFY_RATE_POINTS, windowMs: s(env.EMAIL_VERIFY_RATE_DURATION_SECONDS) },
+    resetRate: {
+      perAddress: env.PASSWORD_RESET_PER_ADDRESS,
+      perIp: env.PASSWORD_RESET_PER_IP,
+      windowMs: s(env.PASSWORD_RESET_WINDOW_SECONDS),
+    },
+  };
+}
+
 const coreSchema = timingsSchema.extend({
   ...roomLimitsSchema.shape,
   ...limitsSchema.shape,
   ...mediaSchema.shape,
+  ...mailSchema.shape,
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
   DATABASE_URL: z.url().default(DEFAULT_DATABASE_URL),
   REDIS_URL: z.url().default(DEFAULT_REDIS_URL),
@@ -393,6 +473,7 @@ export interface CoreConfig {
   maxTabsPerSession: number;
   limits: Limits;
   media: MediaConfig;
+  mail: MailConfig;
 }
 
 /**
@@ -437,6 +518,7 @@ function toCore(env: z.output<typeof coreSchema>, host: string | null): CoreConf
     maxTabsPerSession: env.MAX_TABS_PER_SESSION,
     limits: toLimits(env),
     media: toMedia(env, env.NODE_ENV === "production"),
+    mail: toMail(env),
   };
 }
 

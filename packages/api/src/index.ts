@@ -53,3 +53,6 @@ export { recordJobRun, lastJobRuns, type JobRun } from "./jobs/history";
 export { presenceCounters, jobMetrics } from "./metrics";
 export { countConnections } from "./services/admin";
 export { isTimeZone } from "./services/time-zone";
+export { sendMail, type MailServices } from "./mail/send";
+export type { MailTemplate, TemplateId } from "./mail/templates";
+export type { Delivery } from "./mail/mailer";

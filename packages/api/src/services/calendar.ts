@@ -35,13 +35,13 @@ interface CalendarSession {
   updatedAt: Date;
 }
 
-/** The public address of the app (links in calendars and mails). */
-export function appUrl(config: Pick<Services["config"], "appOrigins">): string {
-  return config.appOrigins[0]!;
-}
+type UrlConfig = Pick<Services["config"], "mail">;
 
-/** A session's page, where its room opens: the link every calendar event and mail carries. */
-export function sessionUrl(config: Pick<Services["config"], "appOrigins">, sessionId: string): string {
+/** The public address of the app (APP_URL), which links in calendars start with, as links in mails do. */
+const appUrl = (config: UrlConfig) => config.mail.appUrl;
+
+/** A session's page, where its room opens: the link every calendar event carries. */
+function sessionUrl(config: UrlConfig, sessionId: string): string {
   return `${appUrl(config)}/sessions/${sessionId}`;
 }
 
@@ -213,7 +213,7 @@ const basicUtc = (date: Date) =>
  * Calendar's event template (which cannot open a downloaded file on a phone).
  */
 export function addToCalendarLinks(
-  config: Pick<Services["config"], "appOrigins">,
+  config: UrlConfig,
   session: { id: string; title: string; startsAt: Date; plannedDurationMinutes: number; course: { title: string } },
 ): { ics: string; google: string } {
   const link = sessionUrl(config, session.id);

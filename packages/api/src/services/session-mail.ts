@@ -2,7 +2,6 @@ import { Prisma } from "@livehall/db";
 import type { Services } from "../context";
 import type { SessionMailJob } from "../jobs/session-mail";
 import { sendMail } from "../mail/send";
-import { sessionUrl } from "./calendar";
 
 /**
  * Session mails (docs/decisions/022): the "starts in 15 minutes" reminder and the cancellation
@@ -158,12 +157,12 @@ export async function sendSessionMail(services: SendServices, job: SessionMailJo
   const session = await loadSession(services, job.sessionId);
   if (!session) return { sent: 0, skipped: 1 };
   const common = {
+    sessionId: session.id,
     sessionTitle: session.title,
     courseTitle: session.course.title,
     instructorName: session.course.instructor.name,
     startsAt: session.startsAt.toISOString(),
     durationMinutes: session.plannedDurationMinutes,
-    sessionUrl: sessionUrl(services.config, session.id),
   };
   const course = { courseId: session.courseId, instructorId: session.course.instructorId };
 
