@@ -94,12 +94,14 @@ interface SessionMailParams {
 const utcDateTime = (iso: string) =>
   `${new Intl.DateTimeFormat("en-GB", { dateStyle: "full", timeStyle: "short", timeZone: "UTC" }).format(new Date(iso))} UTC`;
 
+const minutes = (count: number) => (count === 1 ? "1 minute" : `${count} minutes`);
+
 const sessionReminder: Template<SessionMailParams & { minutes: number }> = (p, links) =>
   renderMail(
     {
-      subject: `Starting in ${p.minutes} minutes: ${p.sessionTitle}`,
-      preheader: `${p.courseTitle} with ${p.instructorName} starts in ${p.minutes} minutes.`,
-      heading: `${p.sessionTitle} starts in ${p.minutes} minutes`,
+      subject: `Starting in ${minutes(p.minutes)}: ${p.sessionTitle}`,
+      preheader: `${p.courseTitle} with ${p.instructorName} starts in ${minutes(p.minutes)}.`,
+      heading: `${p.sessionTitle} starts in ${minutes(p.minutes)}`,
       paragraphs: [
         `Hi ${p.name}, your class of ${p.courseTitle} with ${p.instructorName} starts soon (${p.durationMinutes} minutes).`,
         "Open the session page a minute early to check your camera and microphone; the room opens when the instructor starts.",

@@ -60,7 +60,13 @@ beforeAll(async () => {
 });
 
 const schedule = (startsAt: Date, title = "Window functions", course = courseId) =>
-  as(teacher).session.create({ courseId: course, title, description: "OVER and PARTITION BY", startsAt, plannedDurationMinutes: 50 });
+  as(teacher).session.create({
+    courseId: course,
+    title,
+    description: "OVER and PARTITION BY",
+    startsAt,
+    plannedDurationMinutes: 50,
+  });
 
 describe("GET /sessions/<id>/calendar.ics (calendar.session)", () => {
   test("one event in UTC with a stable UID, the room link, and SEQUENCE growing with each move and the cancel", async () => {
@@ -163,7 +169,9 @@ describe("the personal feed (account.calendarFeed, calendar.feed)", () => {
     expect(await failureOf(anonymous().calendar.feed({ token: "x".repeat(129) }))).toMatchObject({
       code: "BAD_REQUEST",
     });
-    const rows = await services.db.$queryRaw<{ row: string }[]>`SELECT row_to_json(f)::text AS row FROM "CalendarFeed" f`;
+    const rows = await services.db.$queryRaw<
+      { row: string }[]
+    >`SELECT row_to_json(f)::text AS row FROM "CalendarFeed" f`;
     expect(rows.some(({ row }) => row.includes(token.slice(32)))).toBe(false);
   });
 
