@@ -165,7 +165,7 @@ describe("session lifecycle on /teach", () => {
     const add = teacher.getByTestId("add-to-calendar");
     await add.waitFor();
     expect(
-      await add.getByRole("link", { name: "Add Office hours to your calendar (.ics file)" }).getAttribute("href"),
+      await add.getByRole("link", { name: "Add to calendar: Office hours (.ics file)" }).getAttribute("href"),
     ).toBe(`/sessions/${series[1]!.id}/calendar.ics`);
     const google = new URL((await add.getByRole("link", { name: /Google Calendar/ }).getAttribute("href"))!);
     const basic = (date: Date) =>

@@ -1,10 +1,13 @@
-import { data, redirect, type ActionFunctionArgs } from "@remix-run/node";
+import { redirect, type ActionFunctionArgs } from "@remix-run/node";
 import type { CalendarSettingsAnswer } from "../components/account/calendar-settings";
 import { actionErrorFrom } from "../components/teach/action-errors.server";
 import { withRedirectTo } from "../lib/redirect";
 
 /** Opening the address shows the account page, where these settings are. */
 export const loader = () => redirect("/account");
+
+/** A resource route answers with a Response of its own (single fetch's `data()` would drop the status). */
+const answer = (body: CalendarSettingsAnswer, status = 200) => Response.json(body, { status });
 
 /**
  * The account page's reminder and calendar-feed sections post here (components/account/): turn
@@ -18,31 +21,17 @@ export async function action({ request, context }: ActionFunctionArgs) {
     switch (intent) {
       case "reminders": {
         const reminders = await context.caller.account.setSessionReminders({ enabled: form.get("enabled") === "on" });
-        return data<CalendarSettingsAnswer>({ ok: true, intent, reminders });
+        return answer({ ok: true, intent, reminders });
       }
       case "rotate-feed":
-        return data<CalendarSettingsAnswer>({
-          ok: true,
-          intent,
-          feed: await context.caller.account.rotateCalendarFeed(),
-        });
+        return answer({ ok: true, intent, feed: await context.caller.account.rotateCalendarFeed() });
       case "turn-off-feed":
-        return data<CalendarSettingsAnswer>({
-          ok: true,
-          intent,
-          feed: await context.caller.account.turnOffCalendarFeed(),
-        });
+        return answer({ ok: true, intent, feed: await context.caller.account.turnOffCalendarFeed() });
       default:
-        return data<CalendarSettingsAnswer>(
-          { ok: false, message: "Unknown action. Reload the page and try again." },
-          { status: 400 },
-        );
+        return answer({ ok: false, message: "Unknown action. Reload the page and try again." }, 400);
     }
   } catch (error) {
     const { errors, status } = actionErrorFrom(error);
-    return data<CalendarSettingsAnswer>(
-      { ok: false, message: errors.form ?? "That did not work. Try again." },
-      { status },
-    );
+    return answer({ ok: false, message: errors.form ?? "That did not work. Try again." }, status);
   }
 }

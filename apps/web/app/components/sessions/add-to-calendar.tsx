@@ -27,7 +27,7 @@ export function AddToCalendar({
         href={links.ics}
         download
         className={buttonClasses({ variant: "secondary", size: "sm" })}
-        aria-label={`Add ${title} to your calendar (.ics file)`}
+        aria-label={`Add to calendar: ${title} (.ics file)`}
       >
         <CalendarIcon className="size-4" />
         Add to calendar
@@ -37,7 +37,7 @@ export function AddToCalendar({
         target="_blank"
         rel="noopener noreferrer"
         className={buttonClasses({ variant: "ghost", size: "sm" })}
-        aria-label={`Add ${title} to Google Calendar (opens in a new tab)`}
+        aria-label={`Google Calendar: add ${title} (opens in a new tab)`}
       >
         Google Calendar
       </a>
@@ -52,7 +52,7 @@ export function CalendarFileLink({ href, title }: { href: string; title: string 
       href={href}
       download
       className="inline-flex min-h-11 items-center gap-1.5 rounded-control px-2 text-sm font-medium text-brand-700 underline-offset-4 hover:underline"
-      aria-label={`Add ${title} to your calendar (.ics file)`}
+      aria-label={`Add to calendar: ${title} (.ics file)`}
     >
       <CalendarIcon className="size-4" />
       Add to calendar
