@@ -4,6 +4,7 @@ import { adminRouter } from "./routers/admin";
 import { authRouter } from "./routers/auth";
 import { calendarRouter } from "./routers/calendar";
 import { courseRouter } from "./routers/course";
+import { mailRouter } from "./routers/mail";
 import { sessionCatalogRouter } from "./routers/session-catalog";
 import { sessionPresenceRouter } from "./routers/session-presence";
 import { sessionReportsRouter } from "./routers/session-reports";
@@ -17,6 +18,7 @@ export const appRouter = createTRPCRouter({
   auth: authRouter,
   calendar: calendarRouter,
   course: courseRouter,
+  mail: mailRouter,
   session: mergeRouters(sessionCatalogRouter, sessionPresenceRouter, sessionReportsRouter, sessionRoomRouter),
   telemetry: telemetryRouter,
 });

@@ -89,7 +89,12 @@ function SignOutForm({ className }: { className?: string }) {
 function UserMenu({ user }: { user: ShellUser }) {
   return (
     <div className="flex items-center gap-2 sm:gap-3">
-      <div className="flex items-center gap-2.5" data-testid="signed-in-user">
+      <Link
+        to="/account"
+        aria-label={`Your account (signed in as ${user.name})`}
+        className="flex min-h-11 items-center gap-2.5 rounded-control px-1 hover:bg-slate-900/5"
+        data-testid="signed-in-user"
+      >
         <span
           className="flex size-9 items-center justify-center rounded-full bg-gradient-to-br from-brand-100 to-accent-100 text-xs font-bold text-brand-800 ring-1 ring-brand-200"
           aria-hidden="true"
@@ -102,7 +107,7 @@ function UserMenu({ user }: { user: ShellUser }) {
           <span className="text-xs text-slate-600">{ROLE_LABEL[user.role]}</span>
         </span>
         <span className="sr-only md:hidden">Signed in as {user.name}</span>
-      </div>
+      </Link>
       {/* On phones Sign out is in the menu. */}
       <SignOutForm className="hidden sm:block" />
     </div>

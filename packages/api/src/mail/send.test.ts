@@ -1,6 +1,8 @@
 import { freePort, linkIn, startTestSmtpServer } from "@livehall/testing";
 import { afterAll, describe, expect, test } from "vitest";
 import { loadCoreConfig } from "../config";
+import { createContext } from "../context";
+import { createCaller } from "../root";
 import { createTestServices } from "../testing";
 import { createMailer } from "./mailer";
 import { sendMail } from "./send";
@@ -46,6 +48,8 @@ describe("sendMail through SMTP", () => {
 describe("sendMail without SMTP_URL", () => {
   const t = createTestServices({ SMTP_URL: "", APP_URL });
   afterAll(() => t.close());
+  const as = (role: "ADMIN" | "STUDENT" | "INSTRUCTOR") =>
+    createCaller(t.context({ id: crypto.randomUUID(), role, familyId: crypto.randomUUID() }));
 
   test("keeps the mail in the local outbox table", async () => {
     expect(t.services.mailer.mode).toBe("outbox");
@@ -58,6 +62,22 @@ describe("sendMail without SMTP_URL", () => {
     expect(row).toMatchObject({ to: "kept@example.test", template: "verify-email" });
     expect(row.text).toContain(`${APP_URL}/verify-email?token=abc`);
     expect(row.html).toContain(`${APP_URL}/verify-email?token=abc`);
+
+    // /dev/mail's procedure: admins read it; others are refused.
+    const outbox = await as("ADMIN").mail.outbox();
+    expect(outbox.mode).toBe("outbox");
+    expect(outbox.mails.map((mail) => mail.id)).toContain(delivery.id);
+    for (const role of ["STUDENT", "INSTRUCTOR"] as const) {
+      await expect(as(role).mail.outbox()).rejects.toMatchObject({ code: "FORBIDDEN" });
+    }
+  });
+
+  test("outside development, tests and demo mode the outbox does not exist, even for admins", async () => {
+    const config = { ...t.services.config, mail: { ...t.services.config.mail, outboxViewable: false } };
+    const admin = createCaller(
+      createContext({ ...t.services, config }, { user: { id: crypto.randomUUID(), role: "ADMIN", familyId: "f" } }),
+    );
+    await expect(admin.mail.outbox()).rejects.toMatchObject({ code: "NOT_FOUND" });
   });
 });
 

@@ -60,7 +60,7 @@ const courseInvitation: Template<{
         `${p.instructorName} added this address to ${p.courseTitle}, a course of live classes on Livehall.`,
         "Open the invitation to join: create an account with this address, or sign in if you have one.",
       ],
-      action: { label: "Open the invitation", url: links.to(`/invitations/${p.token}`) },
+      action: { label: "Open the invitation", url: links.to("/invitation", { token: p.token }) },
       footnotes: ["If you don't want to join, ignore this mail."],
     },
     links,

@@ -2,7 +2,8 @@
 -- (User.emailVerifiedAt); links for verifying an address (a new account's, or a changed one's) and
 -- for resetting a password are single-use rows of EmailToken, stored as the SHA-256 of the token
 -- only. Without SMTP_URL, mail is kept in OutboxMail, which admins read at /dev/mail (development
--- and demo mode only). A course invitation remembers when it was last mailed.
+-- and demo mode only). A course invitation is mailed with a link whose token (hashed here) proves
+-- the address; ending every other sign-in after a password change or reset has its own reason.
 
 -- CreateEnum
 CREATE TYPE "EmailTokenPurpose" AS ENUM ('VERIFY_EMAIL', 'RESET_PASSWORD');
@@ -10,8 +11,12 @@ CREATE TYPE "EmailTokenPurpose" AS ENUM ('VERIFY_EMAIL', 'RESET_PASSWORD');
 -- AlterTable
 ALTER TABLE "User" ADD COLUMN "emailVerifiedAt" TIMESTAMPTZ(3);
 
+-- AlterEnum
+ALTER TYPE "TokenRevokeReason" ADD VALUE 'PASSWORD_CHANGED';
+
 -- AlterTable
-ALTER TABLE "CourseInvitation" ADD COLUMN "mailedAt" TIMESTAMPTZ(3);
+ALTER TABLE "CourseInvitation" ADD COLUMN "tokenHash" TEXT,
+ADD COLUMN "mailedAt" TIMESTAMPTZ(3);
 
 -- CreateTable
 CREATE TABLE "EmailToken" (
@@ -46,6 +51,9 @@ CREATE UNIQUE INDEX "EmailToken_tokenHash_key" ON "EmailToken"("tokenHash");
 
 -- CreateIndex
 CREATE INDEX "EmailToken_userId_purpose_idx" ON "EmailToken"("userId", "purpose");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "CourseInvitation_tokenHash_key" ON "CourseInvitation"("tokenHash");
 
 -- CreateIndex
 CREATE INDEX "OutboxMail_createdAt_idx" ON "OutboxMail"("createdAt");
