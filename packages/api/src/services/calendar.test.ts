@@ -50,7 +50,8 @@ const inOneDay = () => new Date(Date.now() + 24 * 3_600_000);
 
 beforeAll(async () => {
   teacher = (await insertUsers(services, 1, { role: "INSTRUCTOR", emailPrefix: "cal-teacher" }))[0]!;
-  [student, outsider] = (await insertUsers(services, 2, { emailPrefix: "cal-student" })) as [Person, Person];
+  const students = await insertUsers(services, 2, { emailPrefix: "cal-student" });
+  [student, outsider] = [students[0]!, students[1]!];
   courseId = (await services.db.course.create({ data: { slug: "cal", title: "Calendars", instructorId: teacher.id } }))
     .id;
   otherCourseId = (

@@ -59,7 +59,10 @@ export function ReminderPreference({ setting }: { setting: ReminderSetting }) {
       </p>
       {!saved.emailVerified && enabled ? (
         <Alert tone="warning" title="Confirm your e-mail address first" className="mt-4">
-          <p>Reminders go only to confirmed addresses: open the link in the mail we sent you when you signed up.</p>
+          <p>
+            Reminders go only to confirmed addresses: open the link we mailed you, or send it again under “E-mail
+            address” above.
+          </p>
         </Alert>
       ) : null}
       {failed ? (
