@@ -91,7 +91,6 @@ function UserMenu({ user }: { user: ShellUser }) {
     <div className="flex items-center gap-2 sm:gap-3">
       <Link
         to="/account"
-        aria-label={`Your account (signed in as ${user.name})`}
         className="flex min-h-11 items-center gap-2.5 rounded-control px-1 hover:bg-slate-900/5"
         data-testid="signed-in-user"
       >
@@ -107,6 +106,7 @@ function UserMenu({ user }: { user: ShellUser }) {
           <span className="text-xs text-slate-600">{ROLE_LABEL[user.role]}</span>
         </span>
         <span className="sr-only md:hidden">Signed in as {user.name}</span>
+        <span className="sr-only">, your account</span>
       </Link>
       {/* On phones Sign out is in the menu. */}
       <SignOutForm className="hidden sm:block" />

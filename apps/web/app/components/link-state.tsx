@@ -47,7 +47,7 @@ export function LinkProblemPage({
         </>
       }
     >
-      <Alert tone={state === "used" ? "info" : "warning"} title={copy[state].title}>
+      <Alert tone={state === "used" ? "info" : "warning"}>
         <p data-testid="link-state">{copy[state].text}</p>
       </Alert>
       <ButtonLink to={action.to} className="mt-6 w-full">

@@ -5,7 +5,7 @@ import { Backdrop } from "../components/backdrop";
 import { AreaErrorBoundary } from "../components/forbidden";
 import { orPageError, requireArea } from "../components/forbidden.server";
 import { AbsoluteTime } from "../components/sessions/session-time";
-import { Card, EmptyState, cn } from "../components/ui";
+import { Card, EmptyState, buttonClasses, cn } from "../components/ui";
 import { EyebrowPill, PageHeader } from "../components/ui/page-header";
 
 export const meta: MetaFunction = () => [{ title: "Mail outbox · Livehall" }];
@@ -102,13 +102,16 @@ export default function DevMail() {
                     <AbsoluteTime date={new Date(selected.createdAt)} /> ({selected.template})
                   </dd>
                 </dl>
-                <h3 className="mt-6 text-sm font-semibold text-slate-900">As it looks</h3>
-                <iframe
-                  title={`The mail "${selected.subject}" as HTML`}
-                  srcDoc={selected.html}
-                  sandbox=""
-                  className="mt-2 h-[32rem] w-full rounded-control border border-slate-200 bg-white"
-                />
+                <p className="mt-4">
+                  <a
+                    href={`/dev/mail/html?id=${selected.id}`}
+                    target="_blank"
+                    rel="noreferrer"
+                    className={buttonClasses({ variant: "secondary", size: "sm" })}
+                  >
+                    Open the HTML version
+                  </a>
+                </p>
                 <h3 className="mt-6 text-sm font-semibold text-slate-900">Plain text</h3>
                 <pre
                   className="mt-2 overflow-x-auto rounded-control bg-white/70 p-4 text-sm whitespace-pre-wrap text-slate-800"

@@ -58,8 +58,9 @@ export function renderMail(parts: MailParts, links: MailLinks): RenderedMail {
     `Livehall · ${links.appUrl}`,
   ].join("\n");
 
+  // Long words (addresses, links) wrap, so the card fits a phone.
   const paragraph = (value: string, color = INK, size = 16) =>
-    `<p style="margin:0 0 16px;font:${size}px/1.5 ${FONT};color:${color}">${escapeHtml(value)}</p>`;
+    `<p style="margin:0 0 16px;font:${size}px/1.5 ${FONT};color:${color};overflow-wrap:anywhere;word-break:break-word">${escapeHtml(value)}</p>`;
   const action = parts.action
     ? `<p style="margin:24px 0"><a href="${escapeHtml(parts.action.url)}" style="display:inline-block;padding:12px 20px;border-radius:10px;background:${BRAND};color:#ffffff;font:600 16px/1.2 ${FONT};text-decoration:none">${escapeHtml(parts.action.label)}</a></p>` +
       paragraph(`Or open this address: ${parts.action.url}`, MUTED, 13)
@@ -68,10 +69,10 @@ export function renderMail(parts: MailParts, links: MailLinks): RenderedMail {
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(parts.subject)}</title></head>
 <body style="margin:0;padding:0;background:#f1f5f9">
 <div style="display:none;max-height:0;overflow:hidden">${escapeHtml(parts.preheader)}</div>
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:#f1f5f9"><tr><td align="center" style="padding:32px 16px">
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="max-width:560px">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:#f1f5f9"><tr><td align="center" style="padding:24px 12px">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="max-width:560px;table-layout:fixed">
 <tr><td style="padding:0 8px 16px;font:700 20px/1 ${FONT};color:${BRAND}">Livehall</td></tr>
-<tr><td style="background:#ffffff;border:1px solid #e2e8f0;border-radius:16px;padding:32px">
+<tr><td style="background:#ffffff;border:1px solid #e2e8f0;border-radius:16px;padding:24px">
 <h1 style="margin:0 0 16px;font:700 22px/1.3 ${FONT};color:${INK}">${escapeHtml(parts.heading)}</h1>
 ${parts.paragraphs.map((value) => paragraph(value)).join("\n")}
 ${action}
