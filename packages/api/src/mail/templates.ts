@@ -117,7 +117,7 @@ const sessionCancelled: Template<SessionMailParams> = (p, links) =>
     {
       subject: `Cancelled: ${p.sessionTitle}`,
       preheader: `${p.instructorName} cancelled this class of ${p.courseTitle}.`,
-      heading: `${p.sessionTitle} is cancelled`,
+      heading: `“${p.sessionTitle}” is cancelled`,
       paragraphs: [
         `Hi ${p.name}, ${p.instructorName} cancelled this class of ${p.courseTitle}, planned for ${utcDateTime(p.startsAt)}.`,
         "There is nothing you need to do. The course page shows its other classes.",
