@@ -5,6 +5,7 @@ import type { SessionUser } from "../context";
 import { reasonOf } from "../errors";
 import { createCaller } from "../root";
 import { enrollUsers } from "../testing/fixtures";
+import { assertRejectsMalformedInput, type MalformedInputOptions } from "../testing/fuzz";
 import { createTestServices, insertUsers } from "../testing/services";
 import { rotateCalendarFeed } from "./calendar";
 
@@ -220,4 +221,32 @@ describe("the personal feed (account.calendarFeed, calendar.feed)", () => {
     expect(await failureOf(anonymous().account.sessionReminders())).toMatchObject({ code: "UNAUTHORIZED" });
     expect(await failureOf(anonymous().account.rotateCalendarFeed())).toMatchObject({ code: "UNAUTHORIZED" });
   });
+});
+
+describe("malformed input", () => {
+  const procedures: Omit<MalformedInputOptions, "context">[] = [
+    { path: "calendar.session", type: "query", valid: { sessionId: crypto.randomUUID() }, required: ["sessionId"] },
+    {
+      path: "calendar.feed",
+      type: "query",
+      valid: { token: "x" },
+      required: ["token"],
+      // Any string of up to 128 characters reaches the service, which answers 404 for one it did not issue.
+      lenient: { token: (value) => typeof value === "string" && value.length <= 128 },
+    },
+    { path: "account.setSessionReminders", type: "mutation", valid: { enabled: true }, required: ["enabled"] },
+    { path: "account.rotateCalendarFeed", type: "mutation", valid: {}, required: [] },
+    { path: "account.turnOffCalendarFeed", type: "mutation", valid: {}, required: [] },
+    { path: "account.sessionReminders", type: "query", valid: {}, required: [] },
+    { path: "account.calendarFeed", type: "query", valid: {}, required: [] },
+  ];
+  for (const procedure of procedures) {
+    test(`${procedure.path}: wrong, missing and extra fields answer 400 INVALID_INPUT; any JSON value below 500`, async () => {
+      await assertRejectsMalformedInput({
+        ...procedure,
+        extraWrongValues: ["", "not-a-uuid", "a\u0000b"],
+        context: () => context({ ...student, familyId: "f" }),
+      });
+    });
+  }
 });
