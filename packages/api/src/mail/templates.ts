@@ -101,13 +101,15 @@ const sessionReminder: Template<SessionMailParams & { minutes: number }> = (p, l
     {
       subject: `Starting in ${minutes(p.minutes)}: ${p.sessionTitle}`,
       preheader: `${p.courseTitle} with ${p.instructorName} starts in ${minutes(p.minutes)}.`,
-      heading: `${p.sessionTitle} starts in ${minutes(p.minutes)}`,
+      heading: `“${p.sessionTitle}” starts in ${minutes(p.minutes)}`,
       paragraphs: [
-        `Hi ${p.name}, your class of ${p.courseTitle} with ${p.instructorName} starts soon (${p.durationMinutes} minutes).`,
+        `Hi ${p.name}, your class of ${p.courseTitle} with ${p.instructorName} starts soon. It lasts ${p.durationMinutes} minutes.`,
         "Open the session page a minute early to check your camera and microphone; the room opens when the instructor starts.",
       ],
       action: { label: "Go to the class", url: links.to(`/sessions/${p.sessionId}`) },
-      footnotes: ["You get this because you're enrolled in the course. Turn class reminders off on your account page."],
+      footnotes: [
+        `You get this because you're enrolled in the course. To stop class reminders, turn them off on your account page: ${links.to("/account")}`,
+      ],
     },
     links,
   );
