@@ -90,6 +90,7 @@ describe("config", () => {
       reaction: { burst: 10, perSecond: 2 },
       action: { burst: 30, perSecond: 2 },
       export: { burst: 5, perSecond: 0.1 },
+      accountSettings: { burst: 10, perSecond: 0.2 },
     });
     expect(defaults.maxTabsPerSession).toBe(10);
     const tuned = loadCoreConfig({

@@ -54,6 +54,10 @@ const timingsSchema = z.object({
   STREAM_MAX_SECONDS: seconds(60 * 60),
   /** Attendance (summed over a user's joins of a session) needed before they may rate it. */
   RATING_MIN_ATTENDANCE_SECONDS: z.coerce.number().min(0).default(60),
+  /** How long before a session's start its reminder mail goes out (docs/decisions/022). Fractions allowed. */
+  SESSION_REMINDER_LEAD_MINUTES: z.coerce.number().positive().default(15),
+  /** How often sessionMail.sync plans again the reminders and notices the queue may have lost. */
+  SESSION_MAIL_SYNC_EVERY_SECONDS: seconds(5 * 60),
 });
 
 export type Timings = {
@@ -71,6 +75,7 @@ export type Timings = {
     heartbeatsEvict: number;
     sessionsEndOverrun: number;
     mediaReconcile: number;
+    sessionMailSync: number;
   };
   sessionOverrunGraceMs: number;
   clientBackoff: { baseMs: number; capMs: number };
@@ -78,6 +83,7 @@ export type Timings = {
   sessionsRefreshMs: number;
   streamMaxDurationMs: number;
   ratingMinAttendanceMs: number;
+  sessionReminderLeadMs: number;
 };
 
 const perSecond = (fallback: number) => z.coerce.number().positive().default(fallback);
@@ -123,6 +129,9 @@ const roomLimitsSchema = z.object({
   /** Attendance CSV downloads per user (each reads every attendee, up to 50,000 rows): 5, then one per 10 s. */
   ROOM_RATE_EXPORT_BURST: count(5),
   ROOM_RATE_EXPORT_PER_SECOND: perSecond(0.1),
+  /** Account settings changes per user (reminder preference, calendar-feed link): 10, then one per 5 s. */
+  ACCOUNT_RATE_SETTINGS_BURST: count(10),
+  ACCOUNT_RATE_SETTINGS_PER_SECOND: perSecond(0.2),
   /** Open connections (tabs) one user may have in one session; a join beyond it closes the oldest. */
   MAX_TABS_PER_SESSION: count(10),
 });
@@ -145,7 +154,8 @@ export type RoomProcedure =
   | "chat"
   | "reaction"
   | "action"
-  | "export";
+  | "export"
+  | "accountSettings";
 
 function toRoomRates(env: z.output<typeof roomLimitsSchema>): Record<RoomProcedure, RoomRate> {
   return {
@@ -164,6 +174,7 @@ function toRoomRates(env: z.output<typeof roomLimitsSchema>): Record<RoomProcedu
     reaction: { burst: env.ROOM_RATE_REACTION_BURST, perSecond: env.ROOM_RATE_REACTION_PER_SECOND },
     action: { burst: env.ROOM_RATE_ACTION_BURST, perSecond: env.ROOM_RATE_ACTION_PER_SECOND },
     export: { burst: env.ROOM_RATE_EXPORT_BURST, perSecond: env.ROOM_RATE_EXPORT_PER_SECOND },
+    accountSettings: { burst: env.ACCOUNT_RATE_SETTINGS_BURST, perSecond: env.ACCOUNT_RATE_SETTINGS_PER_SECOND },
   };
 }
 
@@ -434,6 +445,7 @@ function toTimings(env: z.output<typeof timingsSchema>): Timings {
       heartbeatsEvict: s(env.HEARTBEATS_EVICT_EVERY_SECONDS),
       sessionsEndOverrun: s(env.SESSIONS_END_OVERRUN_EVERY_SECONDS),
       mediaReconcile: s(env.MEDIA_RECONCILE_EVERY_SECONDS),
+      sessionMailSync: s(env.SESSION_MAIL_SYNC_EVERY_SECONDS),
     },
     sessionOverrunGraceMs: Math.round(env.SESSION_OVERRUN_GRACE_MINUTES * 60_000),
     clientBackoff: { baseMs: env.CLIENT_BACKOFF_BASE_MS, capMs: env.CLIENT_BACKOFF_CAP_MS },
@@ -441,6 +453,7 @@ function toTimings(env: z.output<typeof timingsSchema>): Timings {
     sessionsRefreshMs: s(env.SESSIONS_REFRESH_SECONDS),
     streamMaxDurationMs: s(env.STREAM_MAX_SECONDS),
     ratingMinAttendanceMs: s(env.RATING_MIN_ATTENDANCE_SECONDS),
+    sessionReminderLeadMs: Math.round(env.SESSION_REMINDER_LEAD_MINUTES * 60_000),
   };
 }
 

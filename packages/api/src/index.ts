@@ -40,6 +40,9 @@ export {
   type ReconcileCounts,
 } from "./services/reconcile";
 export { endOverrunSessions } from "./services/session-ending";
+export { sendSessionMail, syncSessionMail } from "./services/session-mail";
+export { addToCalendarLinks } from "./services/calendar";
+export { SESSION_MAIL_QUEUE, cancellationJobId, reminderJobId, type SessionMailJob } from "./jobs/session-mail";
 export { mediaReconcileTotals, reconcileMedia, type MediaServerCounts } from "./services/media-reconcile";
 export { handleMediaEvents } from "./services/media-events";
 export { spendRoomBudget } from "./services/room-limits";

@@ -2,6 +2,9 @@ import { NAME_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "@livehall/api/limits";
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation, useSubmit } from "@remix-run/react";
 import { useId, type ReactNode } from "react";
+import { CalendarFeed } from "../components/account/calendar-feed";
+import { loadCalendarSettings } from "../components/account/calendar-settings.server";
+import { ReminderPreference } from "../components/account/reminder-preference";
 import { Backdrop } from "../components/backdrop";
 import { actionErrorFrom } from "../components/teach/action-errors.server";
 import { Alert, Badge, Button, ButtonLink, Card, Field } from "../components/ui";
@@ -13,7 +16,8 @@ export const meta: MetaFunction = () => [{ title: "Your account · Livehall" }];
 
 export async function loader({ context }: LoaderFunctionArgs) {
   if (!context.auth.user) throw redirect(withRedirectTo("/login", "/account"));
-  return { profile: await context.caller.account.profile() };
+  const [profile, calendar] = await Promise.all([context.caller.account.profile(), loadCalendarSettings(context)]);
+  return { profile, calendar };
 }
 
 type Intent = "name" | "email" | "resend" | "password" | "logout-all";
@@ -124,7 +128,7 @@ function Section({
 }
 
 export default function Account() {
-  const { profile } = useLoaderData<typeof loader>();
+  const { profile, calendar } = useLoaderData<typeof loader>();
   const answer = useActionData<typeof action>();
   const navigation = useNavigation();
   const submit = useSubmit();
@@ -261,7 +265,8 @@ export default function Account() {
             </Form>
           </Section>
 
-          {/* Mount point: the reminder preference and calendar feed sections (components/account/) go here. */}
+          <ReminderPreference setting={calendar.reminders} />
+          <CalendarFeed feed={calendar.feed} />
 
           <Section
             title="Teaching"

@@ -78,11 +78,65 @@ const courseAdded: Template<{ courseTitle: string; instructorName: string; cours
     links,
   );
 
+/** What the session mails (services/session-mail.ts) say about the class. */
+interface SessionMailParams {
+  name: string;
+  sessionId: string;
+  sessionTitle: string;
+  courseTitle: string;
+  instructorName: string;
+  /** ISO instant. */
+  startsAt: string;
+  durationMinutes: number;
+}
+
+/** The student's time zone is not known to the worker: the date goes in UTC, said so, beside the page's link. */
+const utcDateTime = (iso: string) =>
+  `${new Intl.DateTimeFormat("en-GB", { dateStyle: "full", timeStyle: "short", timeZone: "UTC" }).format(new Date(iso))} UTC`;
+
+const minutes = (count: number) => (count === 1 ? "1 minute" : `${count} minutes`);
+
+const sessionReminder: Template<SessionMailParams & { minutes: number }> = (p, links) =>
+  renderMail(
+    {
+      subject: `Starting in ${minutes(p.minutes)}: ${p.sessionTitle}`,
+      preheader: `${p.courseTitle} with ${p.instructorName} starts in ${minutes(p.minutes)}.`,
+      heading: `“${p.sessionTitle}” starts in ${minutes(p.minutes)}`,
+      paragraphs: [
+        `Hi ${p.name}, your class of ${p.courseTitle} with ${p.instructorName} starts soon. It lasts ${p.durationMinutes} minutes.`,
+        "Open the session page a minute early to check your camera and microphone; the room opens when the instructor starts.",
+      ],
+      action: { label: "Go to the class", url: links.to(`/sessions/${p.sessionId}`) },
+      footnotes: [
+        `You get this because you're enrolled in the course. To stop class reminders, turn them off on your account page: ${links.to("/account")}`,
+      ],
+    },
+    links,
+  );
+
+const sessionCancelled: Template<SessionMailParams> = (p, links) =>
+  renderMail(
+    {
+      subject: `Cancelled: ${p.sessionTitle}`,
+      preheader: `${p.instructorName} cancelled this class of ${p.courseTitle}.`,
+      heading: `“${p.sessionTitle}” is cancelled`,
+      paragraphs: [
+        `Hi ${p.name}, ${p.instructorName} cancelled this class of ${p.courseTitle}, planned for ${utcDateTime(p.startsAt)}.`,
+        "There is nothing you need to do. The course page shows its other classes.",
+      ],
+      action: { label: "See the session", url: links.to(`/sessions/${p.sessionId}`) },
+      footnotes: ["You get this because you're enrolled in the course."],
+    },
+    links,
+  );
+
 export const TEMPLATES = {
   "verify-email": verifyEmail,
   "password-reset": passwordReset,
   "course-invitation": courseInvitation,
   "course-added": courseAdded,
+  "session-reminder": sessionReminder,
+  "session-cancelled": sessionCancelled,
 };
 
 export type TemplateId = keyof typeof TEMPLATES;
