@@ -30,7 +30,7 @@ async function finish(
 ): Promise<boolean> {
   const now = services.clock();
   const changed = await services.db.$transaction(async (tx) => {
-    if (stillDue && !(await stillDue(tx))) return false;
+    if (stillDue && !(await stillDue(tx))) return null;
     // The UPDATE waits for joins holding the session row (FOR SHARE) and makes later ones fail.
     const moved = await tx.liveSession.updateManyAndReturn({
       where: { id: sessionId, status: from },
