@@ -234,7 +234,13 @@ describe("malformed input", () => {
       // Any string of up to 128 characters reaches the service, which answers 404 for one it did not issue.
       lenient: { token: (value) => typeof value === "string" && value.length <= 128 },
     },
-    { path: "account.setSessionReminders", type: "mutation", valid: { enabled: true }, required: ["enabled"] },
+    {
+      path: "account.setSessionReminders",
+      type: "mutation",
+      valid: { enabled: true },
+      required: ["enabled"],
+      lenient: { enabled: (value) => typeof value === "boolean" },
+    },
     { path: "account.rotateCalendarFeed", type: "mutation", valid: {}, required: [] },
     { path: "account.turnOffCalendarFeed", type: "mutation", valid: {}, required: [] },
     { path: "account.sessionReminders", type: "query", valid: {}, required: [] },
