@@ -441,6 +441,9 @@ describe("the room's video", () => {
     ] as const) {
       const hidden = Date.now();
       await page.evaluate(() => window.dispatchEvent(new PageTransitionEvent("pagehide", { persisted: false })));
+      // The room is back to its pre-join state; a hidden page shows no device check (it would open the camera).
+      await page.getByTestId("pre-join").waitFor({ timeout: 15_000 });
+      expect(await page.getByTestId("device-check").count()).toBe(0);
       await released(page, `after pagehide, the ${who}'s tracks and connections`, hidden);
       await noHandlesLeft(session.id, tab, `after pagehide, the ${who} tab's handles`, hidden);
     }

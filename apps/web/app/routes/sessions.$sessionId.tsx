@@ -280,7 +280,9 @@ export default function SessionRoomPage() {
                 onJoin={() => room?.start()}
               />
             ) : null}
-            {inRoom && beforeJoining && loaded.media && loaded.canHost && hydrated ? <DeviceCheck /> : null}
+            {inRoom && beforeJoining && !state.hidden && loaded.media && loaded.canHost && hydrated ? (
+              <DeviceCheck />
+            ) : null}
             {inRoom ? <RoomNotices state={state} sessionId={session.id} onRejoin={() => room?.start()} /> : null}
             {inRoom && inside && waitingForInstructor ? <WaitingForInstructor name={session.instructor.name} /> : null}
             {/* The class itself first: the video, then the conversation around it. */}
