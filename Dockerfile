@@ -1,7 +1,7 @@
 # Production image for Livehall's web server and worker (one image, two targets).
 #   docker build --target web -t livehall-web .
 #   docker build --target worker -t livehall-worker .
-# Both need DATABASE_URL, REDIS_URL and AUTH_SECRET; run `npm run db:migrate` once per release
+# Both need DATABASE_URL, REDIS_URL, AUTH_SECRET, APP_URL, SMTP_URL and MAIL_FROM; run `npm run db:migrate` once per release
 # (e.g. as a release/init job with the `migrate` target) before starting new web instances.
 
 FROM node:20-bookworm-slim AS base

@@ -43,9 +43,12 @@ const env = {
   NODE_ENV: "production",
   LOG_LEVEL: "warn",
   AUTH_SECRET: "soak-".repeat(8),
+  // Demo mode: no mail server needed, mail (none is sent here) would be kept in the local outbox.
+  DEMO_MODE: "true",
   DATABASE_URL: database.url,
   REDIS_KEY_PREFIX: namespace.prefix,
   PORT: String(port),
+  APP_URL: `http://127.0.0.1:${port}`,
   HOST: "127.0.0.1",
   ACCESS_TOKEN_TTL_SECONDS: "60",
   // The soak measures presence and sign-ins, not media: no media server.

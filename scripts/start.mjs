@@ -116,7 +116,14 @@ async function main() {
           `AUTH_SECRET is not set: generated a local one in ${path.relative(ROOT, auth.file)} (set AUTH_SECRET in a real deployment).`,
         ),
       );
-    const production = { NODE_ENV: "production", AUTH_SECRET: auth.secret };
+    // Links in mails point at the address this prints, unless the operator set their own. Demo mode
+    // keeps mail in the local outbox (/dev/mail) when no SMTP_URL is set.
+    const production = {
+      NODE_ENV: "production",
+      AUTH_SECRET: auth.secret,
+      APP_URL: process.env.APP_URL || address.url,
+      ...(demo ? { DEMO_MODE: "true" } : {}),
+    };
     processes =
       mode === "start"
         ? [
@@ -189,6 +196,9 @@ async function announce(address, demo, mediaServer, finished) {
       : color.bold(`  Livehall should be at ${address.url} (not answering yet)`),
     `  Media server (Janus): ${mediaServer.apiUrl}`,
     ...demoNotice(demo),
+    process.env.SMTP_URL
+      ? "  Mail goes out through SMTP_URL."
+      : `  Mail is kept in the local outbox: ${address.url}/dev/mail (signed in as an admin).`,
     color.dim("  Press Ctrl-C to stop."),
     "",
   ];

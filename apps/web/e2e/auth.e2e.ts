@@ -1,8 +1,23 @@
+import { createHash, randomBytes } from "node:crypto";
+import { mkdir } from "node:fs/promises";
 import { NAME_MAX_LENGTH } from "@livehall/api/limits";
+import { hashPassword, insertUsers } from "@livehall/api/testing";
+import { freePort, waitFor } from "@livehall/testing";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createCaller, createContext } from "@livehall/api";
 import { TIME_ZONE_COOKIE } from "../app/lib/time-zone";
-import { expectNoProblems, pathOf, signIn, startE2E, visit, type E2E } from "./harness";
+import {
+  artifactsDir,
+  expectNoProblems,
+  pathOf,
+  screenshot,
+  seriousViolations,
+  signIn,
+  startE2E,
+  visit,
+  type E2E,
+} from "./harness";
+import { signInThroughApi } from "./room-helpers";
 
 let e2e: E2E;
 
@@ -10,7 +25,10 @@ beforeAll(async () => {
   // No progressive delay: the sign-in pause below is reached by failures one after another (this
   // file runs in its own process; startE2E reads process.env).
   process.env.LOGIN_DELAY_AFTER_FAILURES = "1000";
-  e2e = await startE2E();
+  // Links in mails start with APP_URL: this server's own address.
+  const port = await freePort();
+  e2e = await startE2E({ port, env: { APP_URL: `http://127.0.0.1:${port}` } });
+  await mkdir(artifactsDir, { recursive: true });
 });
 afterAll(() => e2e?.close());
 
@@ -177,5 +195,180 @@ describe("sign-up, sign-out and sign-in in the browser", () => {
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.waitForURL((url) => url.pathname === "/login");
     expect(await page.context().cookies()).toEqual([]);
+  });
+});
+
+describe("forgotten password, through the mailed link", () => {
+  /** The newest mail of `template` to `to` in the local outbox (no SMTP_URL here), once it is there. */
+  const mailTo = (to: string, template: string) =>
+    waitFor(
+      () => e2e.server.services.db.outboxMail.findFirst({ where: { to, template }, orderBy: { createdAt: "desc" } }),
+      {
+        what: `the ${template} mail to ${to}`,
+      },
+    );
+
+  test("reset ends the old password and every other sign-in; the used and an expired link show clear pages", async () => {
+    const [user] = await insertUsers(e2e.server.services, 1, {
+      passwordHash: await hashPassword(PASSWORD),
+      emailPrefix: "forgetful",
+    });
+    const email = user!.email;
+    // Signed in elsewhere: a browser through the form, and one through the API.
+    const elsewhere = await e2e.newPage();
+    await signIn(elsewhere, email, PASSWORD);
+    const api = await e2e.newPage();
+    await signInThroughApi(api, e2e.url, email, PASSWORD);
+
+    const page = await e2e.newPage();
+    await visit(page, "/login");
+    await page.getByRole("link", { name: "Forgot password?" }).click();
+    await page.waitForURL((url) => url.pathname === "/forgot-password");
+    await page.getByLabel("Email").fill(email);
+    await screenshot(page, "forgot-password", 390);
+    await page.getByRole("button", { name: "Send me a reset link" }).click();
+    await page.getByText("Check your inbox").waitFor();
+    await screenshot(page, "forgot-password-sent");
+
+    const mail = await mailTo(email, "password-reset");
+    const link = /https?:\/\/\S+\/reset-password\?token=[\w-]+/.exec(mail.text)![0];
+    expect(link.startsWith(`${e2e.url}/reset-password?`)).toBe(true);
+    await visit(page, link);
+    await page.getByLabel("New password", { exact: true }).fill("my new password");
+    await page.getByLabel("New password again").fill("not the same");
+    await page.getByRole("button", { name: "Save my new password" }).click();
+    await page.getByText("The two passwords are not the same.").waitFor();
+    await page.getByLabel("New password", { exact: true }).fill("my new password");
+    await page.getByLabel("New password again").fill("my new password");
+    for (const width of [390, 1280]) await screenshot(page, "reset-password", width);
+    expect(await seriousViolations(page, "/reset-password")).toEqual([]);
+    await page.getByRole("button", { name: "Save my new password" }).click();
+    await page.waitForURL((url) => url.pathname === "/login");
+    await page.getByText("Your password was changed and every device was signed out.").waitFor();
+
+    // The old password is refused; the new one works.
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByText("That email and password don't match an account.").waitFor();
+    await signIn(page, email, "my new password");
+    expect(pathOf(page)).toBe("/sessions");
+
+    // The other sign-ins ended: the browser's next page is signed out, the API's cookie is refused.
+    await visit(elsewhere, "/sessions");
+    expect(await elsewhere.getByTestId("signed-in-user").count()).toBe(0);
+    const me = await api.context().request.get(`${e2e.url}/api/trpc/auth.me`);
+    expect(me.status()).toBe(401);
+
+    // The same link again: already used.
+    await visit(page, link);
+    await page.getByText("This link was already used").first().waitFor();
+    for (const width of [390, 1280]) await screenshot(page, "reset-password-used", width);
+    expect(await seriousViolations(page, "/reset-password (used)")).toEqual([]);
+    await page.getByRole("link", { name: "Ask for a new link" }).waitFor();
+
+    // An expired one: a link whose 30 minutes are over.
+    const expired = randomBytes(32).toString("base64url");
+    await e2e.server.services.db.emailToken.create({
+      data: {
+        userId: user!.id,
+        purpose: "RESET_PASSWORD",
+        email,
+        tokenHash: createHash("sha256").update(expired).digest("hex"),
+        expiresAt: new Date(Date.now() - 60_000),
+      },
+    });
+    await visit(page, `/reset-password?token=${expired}`);
+    await page.getByText("This link has expired").first().waitFor();
+    await screenshot(page, "reset-password-expired", 390);
+    expectNoProblems(page);
+  });
+
+  test("/dev/mail shows admins the local outbox; /account shows the account; others get 403", async () => {
+    const admin = await e2e.newPage();
+    await signIn(admin, "admin@livehall.dev");
+    await visit(admin, "/dev/mail");
+    await admin.getByRole("heading", { name: "Mail outbox" }).waitFor();
+    await admin.getByTestId("outbox-list").getByText("Reset your Livehall password").first().waitFor();
+    expect(await admin.getByTestId("outbox-text").textContent()).toContain("/reset-password?token=");
+    for (const width of [390, 1280]) await screenshot(admin, "dev-mail", width);
+    expect(await seriousViolations(admin, "/dev/mail")).toEqual([]);
+    // The mail as HTML, on a page of its own.
+    const [html] = await Promise.all([
+      admin.context().waitForEvent("page"),
+      admin.getByRole("link", { name: "Open the HTML version" }).click(),
+    ]);
+    await html.getByRole("heading", { name: "Reset your password" }).waitFor();
+    for (const width of [390, 1280]) await screenshot(html, "mail-password-reset", width);
+    await html.close();
+
+    const student = await e2e.newPage();
+    await signIn(student, "student@livehall.dev");
+    expect((await student.goto("/dev/mail"))?.status()).toBe(403);
+    await visit(student, "/account");
+    await student.getByRole("heading", { level: 1, name: "Account" }).waitFor();
+    await student.getByTestId("account-email").getByText("Confirmed").waitFor();
+    for (const width of [390, 1280]) await screenshot(student, "account", width);
+    expect(await seriousViolations(student, "/account")).toEqual([]);
+    // The account's name in the header leads here.
+    await visit(student, "/sessions");
+    await student.getByRole("link", { name: /your account/ }).click();
+    await student.waitForURL((url) => url.pathname === "/account");
+    expectNoProblems(student);
+  });
+
+  test("a closed course's mailed invitation: sign up through it, confirmed and enrolled; the confirmation link of a sign-up", async () => {
+    // The instructor adds an address without an account: it is mailed an invitation.
+    const { services } = e2e.server;
+    const course = await services.db.course.findUniqueOrThrow({ where: { slug: "staff-engineering-circle" } });
+    const instructor = { id: course.instructorId, role: "INSTRUCTOR" as const, familyId: crypto.randomUUID() };
+    const invited = "ines@example.test";
+    await createCaller(createContext(services, { user: instructor })).course.addStudents({
+      courseId: course.id,
+      emails: [invited],
+    });
+    const invitation = await mailTo(invited, "course-invitation");
+    const link = /https?:\/\/\S+\/invitation\?token=[\w-]+/.exec(invitation.text)![0];
+    const page = await e2e.newPage();
+    await visit(page, link);
+    await page.getByRole("heading", { name: "You're invited to Staff Engineering Circle" }).waitFor();
+    await screenshot(page, "invitation", 390);
+    expect(await seriousViolations(page, "/invitation")).toEqual([]);
+    await page.getByRole("link", { name: "Create my account" }).click();
+    await page.waitForURL((url) => url.pathname === "/signup");
+    expect(await page.getByLabel("Email").inputValue()).toBe(invited);
+    await page.getByLabel("Name").fill("Ines Invited");
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.waitForURL((url) => url.pathname === "/courses/staff-engineering-circle");
+    const ines = await services.db.user.findUniqueOrThrow({ where: { email: invited } });
+    expect(ines.emailVerifiedAt).not.toBeNull();
+    expect(await services.db.enrollment.count({ where: { courseId: course.id, userId: ines.id } })).toBe(1);
+
+    // A plain sign-up is mailed a confirmation link; its page confirms with one button.
+    const signup = await e2e.server.client().auth.signup.mutate({
+      email: "cora@example.test",
+      name: "Cora Confirm",
+      password: PASSWORD,
+      delivery: "body",
+    });
+    expect(signup.user.emailVerifiedAt).toBeNull();
+    expect(await page.getByTestId("confirm-address-notice").count()).toBe(0);
+    const cora = await e2e.newPage();
+    await signIn(cora, "cora@example.test", PASSWORD);
+    await cora.getByTestId("confirm-address-notice").getByText("Confirm your e-mail address").waitFor();
+    await screenshot(cora, "confirm-address-notice", 390);
+    expect(await seriousViolations(cora, "/sessions (address not confirmed)")).toEqual([]);
+    const confirmation = await mailTo("cora@example.test", "verify-email");
+    await visit(page, /https?:\/\/\S+\/verify-email\?token=[\w-]+/.exec(confirmation.text)![0]);
+    await page.getByRole("button", { name: "Confirm my address" }).click();
+    await page.getByRole("heading", { name: "Your address is confirmed" }).waitFor();
+    await screenshot(page, "verify-email-confirmed", 390);
+    expect(
+      (await services.db.user.findUniqueOrThrow({ where: { email: "cora@example.test" } })).emailVerifiedAt,
+    ).not.toBeNull();
+    await visit(cora, "/sessions");
+    expect(await cora.getByTestId("confirm-address-notice").count()).toBe(0);
+    expectNoProblems(page);
   });
 });

@@ -1,3 +1,4 @@
+import { sendSessionMail } from "@livehall/api";
 import { DEMO_PASSWORD_HASH } from "@livehall/db/seed";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
@@ -123,5 +124,79 @@ describe("a student and enrollment", () => {
     expect(found).toEqual([]);
     expectNoProblems(page);
     expectNoProblems(teacher);
+  });
+});
+
+describe("class reminders and the calendar feed (docs/decisions/022)", () => {
+  test("the account page: the reminder switch saves, the feed link is made and replaced (the old one 404s); a reminder mail renders at 390 and 1280 px", async () => {
+    const { db } = e2e.server.services;
+    const lena = await db.user.create({
+      data: {
+        email: "lena@example.test",
+        name: "Lena Park",
+        passwordHash: DEMO_PASSWORD_HASH,
+        role: "STUDENT",
+        emailVerifiedAt: new Date(),
+      },
+    });
+    const page = await e2e.newPage();
+    await signInThroughApi(page, e2e.url, lena.email);
+    await visit(page, "/account");
+    await waitForHydration(page);
+    const found = [];
+
+    const reminders = page.getByRole("switch", { name: "Class reminders" });
+    expect(await reminders.getAttribute("aria-checked")).toBe("true");
+    await reminders.click();
+    await page.getByText("Reminders are off.").waitFor();
+    await expect
+      .poll(async () => (await db.user.findUniqueOrThrow({ where: { id: lena.id } })).sessionReminders)
+      .toBe(false);
+
+    const feed = page.getByTestId("calendar-feed");
+    await feed.getByRole("button", { name: "Make my calendar link" }).click();
+    const link = feed.getByTestId("calendar-feed-url");
+    await link.waitFor();
+    const first = await link.inputValue();
+    expect(first).toMatch(/\/calendar\/[0-9a-f]{32}[\w-]{43}\.ics$/);
+    const served = await fetch(`${e2e.url}${new URL(first).pathname}`);
+    expect(served.headers.get("content-type")).toBe("text/calendar; charset=utf-8");
+    expect(await feed.getByRole("link", { name: "Open in my calendar app" }).getAttribute("href")).toMatch(/^webcal:/);
+    found.push(...(await checked(page, "account-calendar")));
+
+    await feed.getByRole("button", { name: "Get a new link" }).click();
+    await page
+      .getByRole("dialog", { name: "Make a new link?" })
+      .getByRole("button", { name: "Make a new link" })
+      .click();
+    await expect.poll(() => link.inputValue()).not.toBe(first);
+    expect((await fetch(`${e2e.url}${new URL(first).pathname}`)).status).toBe(404);
+    expect(found).toEqual([]);
+    expectNoProblems(page);
+
+    // A reminder as the worker sends it (here to the local outbox), opened as a mail client would show it.
+    const course = await db.course.findUniqueOrThrow({ where: { slug: "web-accessibility-fundamentals" } });
+    await db.enrollment.create({ data: { courseId: course.id, userId: lena.id, source: "SELF" } });
+    await db.user.update({ where: { id: lena.id }, data: { sessionReminders: true } });
+    const soon = await db.liveSession.create({
+      data: {
+        courseId: course.id,
+        title: "Skip links that work",
+        status: "SCHEDULED",
+        startsAt: new Date(Date.now() + 15 * 60_000),
+        plannedDurationMinutes: 50,
+      },
+    });
+    await sendSessionMail(e2e.server.services, { kind: "REMINDER", sessionId: soon.id, sequence: 0 });
+    const mail = await db.outboxMail.findFirstOrThrow({ where: { to: lena.email, template: "session-reminder" } });
+    expect(mail.subject).toMatch(/^Starting in 1[45] minutes: Skip links that work$/);
+    const view = await e2e.newPage();
+    await view.setContent(mail.html);
+    await view.getByRole("link", { name: "Go to the class" }).waitFor();
+    expect(await view.getByRole("link", { name: "Go to the class" }).getAttribute("href")).toMatch(
+      new RegExp(`/sessions/${soon.id}$`),
+    );
+    for (const width of [390, 1280]) await screenshot(view, "mail-session-reminder", width);
+    expect(await seriousViolations(view, "reminder mail")).toEqual([]);
   });
 });

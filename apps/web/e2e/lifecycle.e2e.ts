@@ -1,5 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { seedId } from "@livehall/db/seed";
+import ICAL from "ical.js";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
   artifactsDir,
@@ -142,6 +143,44 @@ describe("session lifecycle on /teach", () => {
     expect(series.every((session) => session.plannedDurationMinutes === 45 && session.status === "SCHEDULED")).toBe(
       true,
     );
+    // Their calendar files, read back by ical.js, carry those instants in UTC: 18:30 in Berlin on both
+    // sides of the change of offset, so two different UTC hours.
+    const utcStarts = [];
+    for (const session of [series[0]!, series[3]!]) {
+      const answer = await fetch(`${e2e.url}/sessions/${session.id}/calendar.ics`);
+      expect(answer.headers.get("content-type")).toBe("text/calendar; charset=utf-8");
+      const ics = await answer.text();
+      expect(ics).toMatch(/^DTSTART:\d{8}T\d{6}Z\r?$/m);
+      const start = new ICAL.Component(ICAL.parse(ics))
+        .getFirstSubcomponent("vevent")!
+        .getFirstPropertyValue("dtstart") as ICAL.Time;
+      expect(start.zone?.tzid).toBe("UTC");
+      expect(start.toJSDate().toISOString()).toBe(session.startsAt.toISOString());
+      expect(local(start.toJSDate(), zone).time).toBe("18:30");
+      utcStarts.push(start.toJSDate().getUTCHours());
+    }
+    expect(utcStarts[0]).not.toBe(utcStarts[1]);
+    // The session's page offers it: the .ics file and Google Calendar's form, with the same UTC times.
+    await visit(teacher, `/sessions/${series[1]!.id}`);
+    const add = teacher.getByTestId("add-to-calendar");
+    await add.waitFor();
+    expect(
+      await add.getByRole("link", { name: "Add to calendar: Office hours (.ics file)" }).getAttribute("href"),
+    ).toBe(`/sessions/${series[1]!.id}/calendar.ics`);
+    const google = new URL((await add.getByRole("link", { name: /Google Calendar/ }).getAttribute("href"))!);
+    const basic = (date: Date) =>
+      date
+        .toISOString()
+        .replace(/[-:]/g, "")
+        .replace(/\.\d{3}/, "");
+    expect(google.searchParams.get("dates")).toBe(
+      `${basic(series[1]!.startsAt)}/${basic(new Date(series[1]!.startsAt.getTime() + 45 * 60_000))}`,
+    );
+    for (const width of [390, 1280]) {
+      await screenshot(teacher, "session-add-to-calendar", width);
+    }
+    expect(await seriousViolations(teacher, "/sessions/:id (scheduled, add to calendar)")).toEqual([]);
+    await visit(teacher, `/teach/courses/${courseId}`);
     // The form starts again empty, and the four are listed under Upcoming.
     await expect.poll(() => form.getByLabel("Session title").inputValue()).toBe("");
     const rows = teacher.getByTestId("teach-session").filter({ hasText: "Office hours" });

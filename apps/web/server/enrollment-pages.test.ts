@@ -185,3 +185,45 @@ describe("course pages and the schedule", () => {
     );
   });
 });
+
+describe("calendar files over HTTP (docs/decisions/022)", () => {
+  test("a session's .ics is a text/calendar download; the feed link made on the account section serves the user's sessions, and a new link retires it", async () => {
+    const file = await fetch(`${server.url}${rooms.closed}/calendar.ics`);
+    expect(file.status).toBe(200);
+    expect(file.headers.get("content-type")).toBe("text/calendar; charset=utf-8");
+    expect(file.headers.get("content-disposition")).toBe('attachment; filename="live-in-the-closed-lab.ics"');
+    expect(await file.text()).toContain("BEGIN:VEVENT");
+    expect((await fetch(`${server.url}/sessions/${crypto.randomUUID()}/calendar.ics`)).status).toBe(404);
+
+    const made = await post("/account/calendar", "enrolled@example.test", { intent: "rotate-feed" });
+    expect(made.status).toBe(200);
+    const { feed } = (await made.json()) as { feed: { url: string } };
+    const feedPath = new URL(feed.url).pathname;
+    expect(feedPath).toMatch(/^\/calendar\/[0-9a-f]{32}[\w-]{43}\.ics$/);
+    const served = await fetch(`${server.url}${feedPath}`);
+    expect(served.status).toBe(200);
+    expect(served.headers.get("content-type")).toBe("text/calendar; charset=utf-8");
+    expect(served.headers.get("cache-control")).toBe("private, no-cache");
+    const ics = await served.text();
+    expect(ics).toContain("SUMMARY:Live in the closed lab");
+    expect(ics).not.toContain("SUMMARY:Live in the invite lab");
+
+    await post("/account/calendar", "enrolled@example.test", { intent: "rotate-feed" });
+    const retired = await fetch(`${server.url}${feedPath}`);
+    expect(retired.status).toBe(404);
+    expect(await retired.text()).toContain("This calendar link does not exist or was replaced");
+    for (const junk of ["/calendar/nothing.ics", "/calendar/x", `${feedPath.slice(0, -4)}.txt`]) {
+      expect((await fetch(`${server.url}${junk}`)).status, junk).toBe(404);
+    }
+    // Signed out, the settings action sends to the sign-in page; an unknown intent is a 400.
+    const anonymous = await fetch(`${server.url}/account/calendar`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded", origin: server.url },
+      body: "intent=rotate-feed",
+    });
+    expect(anonymous.status).toBe(302);
+    expect(anonymous.headers.get("location")).toContain("/login");
+    expect((await post("/account/calendar", "enrolled@example.test", { intent: "nope" })).status).toBe(400);
+  });
+});

@@ -31,6 +31,8 @@ function routeOf(url: string): { route: string; procedure: string | null; path: 
     return { route: "trpc", procedure: decodedOrRaw(path.slice("/api/trpc/".length)), path };
   if (path === "/healthz" || path === "/readyz" || path === "/metrics")
     return { route: "probe", procedure: null, path };
+  // A calendar feed's path is its secret (routes/calendar.$file.ts): logged without it.
+  if (path.startsWith("/calendar/")) return { route: "page", procedure: null, path: "/calendar/:token.ics" };
   if (
     path.startsWith("/assets/") ||
     path.startsWith("/@") ||

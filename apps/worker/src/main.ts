@@ -1,7 +1,7 @@
 import { closeServices, createLogger, createServices } from "@livehall/api";
 import { ConfigError, loadEnvFile, loadWorkerConfig } from "@livehall/api/config";
 import { redactUrl } from "@livehall/db";
-import { createJobHandlers } from "./handlers";
+import { createJobHandlers, createSessionMailHandler } from "./handlers";
 import { startWorkerProbes } from "./observability";
 import { startWorker } from "./worker";
 
@@ -10,7 +10,12 @@ async function main() {
   const config = loadWorkerConfig();
   const logger = createLogger(config, "worker");
   const services = createServices(config, { logger });
-  const starting = startWorker({ config, logger, handlers: createJobHandlers(services) });
+  const starting = startWorker({
+    config,
+    logger,
+    handlers: createJobHandlers(services),
+    sessionMail: createSessionMailHandler(services),
+  });
   const probes = await startWorkerProbes(services, config.metricsPort, logger);
 
   // Installed before start-up completes, so a SIGTERM during start-up still shuts down cleanly.

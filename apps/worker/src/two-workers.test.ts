@@ -11,6 +11,7 @@ const EVERY_MS: Record<JobName, number> = {
   [JobName.participantsDedupe]: 500,
   [JobName.sessionsEndOverrun]: 500,
   [JobName.mediaReconcile]: 1000,
+  [JobName.sessionMailSync]: 1000,
 };
 
 test("two worker processes on one queue: every scheduled slot runs once, about elapsed/interval runs per scheduler", async () => {
@@ -20,6 +21,7 @@ test("two worker processes on one queue: every scheduled slot runs once, about e
     PARTICIPANTS_DEDUPE_EVERY_SECONDS: String(EVERY_MS[JobName.participantsDedupe] / 1000),
     SESSIONS_END_OVERRUN_EVERY_SECONDS: String(EVERY_MS[JobName.sessionsEndOverrun] / 1000),
     MEDIA_RECONCILE_EVERY_SECONDS: String(EVERY_MS[JobName.mediaReconcile] / 1000),
+    SESSION_MAIL_SYNC_EVERY_SECONDS: String(EVERY_MS[JobName.sessionMailSync] / 1000),
   };
   const workers = [spawnWorker(env, spawned), spawnWorker(env, spawned)];
   await Promise.all(

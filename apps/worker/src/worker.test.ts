@@ -13,6 +13,7 @@ const fastSchedules = {
   HEARTBEATS_EVICT_EVERY_SECONDS: "0.2",
   SESSIONS_END_OVERRUN_EVERY_SECONDS: "0.4",
   MEDIA_RECONCILE_EVERY_SECONDS: "0.45",
+  SESSION_MAIL_SYNC_EVERY_SECONDS: "0.35",
 };
 
 function config(overrides: Record<string, string> = {}) {
@@ -31,6 +32,7 @@ function recordingHandlers(runs: Map<string, string[]>, workerTag: string): JobH
     [JobName.heartbeatsEvict]: record(JobName.heartbeatsEvict),
     [JobName.sessionsEndOverrun]: record(JobName.sessionsEndOverrun),
     [JobName.mediaReconcile]: record(JobName.mediaReconcile),
+    [JobName.sessionMailSync]: record(JobName.sessionMailSync),
   };
 }
 
@@ -40,7 +42,7 @@ afterEach(async () => {
 });
 
 describe("worker", () => {
-  test("registers the five job schedulers with the configured intervals and runs them", async () => {
+  test("registers the six job schedulers with the configured intervals and runs them", async () => {
     const cfg = config();
     const runs = new Map<string, string[]>();
     const worker = await startWorker({
@@ -58,6 +60,7 @@ describe("worker", () => {
       [JobName.heartbeatsEvict]: 200,
       [JobName.sessionsEndOverrun]: 400,
       [JobName.mediaReconcile]: 450,
+      [JobName.sessionMailSync]: 350,
     });
     await waitFor(() => JOB_NAMES.every((name) => (runs.get(name)?.length ?? 0) >= 2), {
       what: "every job to run twice",

@@ -2,17 +2,19 @@ import {
   JOB_NAMES,
   JobName,
   MAINTENANCE_QUEUE,
+  SESSION_MAIL_QUEUE,
   jobMetrics,
   jobSchedule,
   recordJobRun,
   redisKeys,
   type JobRun,
   type Logger,
+  type SessionMailJob,
 } from "@livehall/api";
 import type { CoreConfig } from "@livehall/api/config";
 import { Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
-import type { JobHandlers } from "./handlers";
+import type { JobHandlers, SessionMailHandler } from "./handlers";
 
 /** BullMQ needs connections that retry forever rather than failing commands during an outage. */
 function bullConnection(url: string, logger: Logger): Redis {
@@ -41,6 +43,8 @@ export interface StartWorkerOptions {
   config: CoreConfig & { concurrency?: number };
   logger: Logger;
   handlers: JobHandlers;
+  /** The session-mail queue's handler (reminders, cancellation notices); also consumed when given. */
+  sessionMail?: SessionMailHandler;
 }
 
 /**
@@ -49,7 +53,12 @@ export interface StartWorkerOptions {
  * every time the connection becomes ready. `upsertJobScheduler` is idempotent, so several workers
  * doing this at once still get one schedule, and BullMQ starts each slot once.
  */
-export async function startWorker({ config, logger, handlers }: StartWorkerOptions): Promise<RunningWorker> {
+export async function startWorker({
+  config,
+  logger,
+  handlers,
+  sessionMail,
+}: StartWorkerOptions): Promise<RunningWorker> {
   const prefix = redisKeys(config.redisKeyPrefix).bullPrefix();
   const connection = bullConnection(config.redisUrl, logger);
   const queue = new Queue(MAINTENANCE_QUEUE, { connection, prefix });
@@ -124,8 +133,9 @@ export async function startWorker({ config, logger, handlers }: StartWorkerOptio
   );
   worker.on("failed", (job, error) => logger.warn({ job: job?.name, jobId: job?.id, err: error }, "job failed"));
   worker.on("error", (error) => logger.warn({ err: error }, "worker connection error"));
+  const mailWorker = sessionMail ? startSessionMailWorker(config, logger, prefix, sessionMail) : null;
 
-  await worker.waitUntilReady();
+  await Promise.all([worker.waitUntilReady(), mailWorker?.waitUntilReady()]);
 
   return {
     queue,
@@ -136,9 +146,44 @@ export async function startWorker({ config, logger, handlers }: StartWorkerOptio
     stop: async () => {
       connection.off("ready", onReady);
       // Worker.close() waits for running jobs to finish before resolving.
-      await worker.close();
+      await Promise.all([worker.close(), mailWorker?.close()]);
       await queue.close();
       connection.disconnect();
     },
   };
+}
+
+/**
+ * The session-mail queue's consumer: delayed reminder jobs and cancellation notices, one job per
+ * session (docs/decisions/022). Its handler is safe to run twice: the ledger sends each mail once.
+ */
+function startSessionMailWorker(
+  config: StartWorkerOptions["config"],
+  logger: Logger,
+  prefix: string,
+  handler: SessionMailHandler,
+): Worker {
+  const worker = new Worker(
+    SESSION_MAIL_QUEUE,
+    async (job) => {
+      const data = job.data as SessionMailJob;
+      const startedAt = performance.now();
+      try {
+        const counts = await handler(data);
+        jobMetrics.runs.inc({ job: `sessionMail.${data.kind.toLowerCase()}`, outcome: "ok" });
+        logger.info(
+          { job: job.name, jobId: job.id, counts, durationMs: Math.round(performance.now() - startedAt) },
+          "session mail job done",
+        );
+        return counts;
+      } catch (error) {
+        jobMetrics.runs.inc({ job: `sessionMail.${data.kind.toLowerCase()}`, outcome: "failed" });
+        throw error;
+      }
+    },
+    { connection: bullConnection(config.redisUrl, logger), prefix, concurrency: config.concurrency ?? 1 },
+  );
+  worker.on("failed", (job, error) => logger.warn({ job: job?.name, jobId: job?.id, err: error }, "job failed"));
+  worker.on("error", (error) => logger.warn({ err: error }, "worker connection error"));
+  return worker;
 }

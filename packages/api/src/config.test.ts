@@ -3,7 +3,13 @@ import { describe, expect, test } from "vitest";
 import { CONFIG_VARIABLES, ConfigError, loadCoreConfig, loadWebConfig, loadWorkerConfig } from "./config";
 
 /** Media credentials of one's own, as production requires. */
-const PRODUCTION_MEDIA = { MEDIA_ADMIN_SECRET: "a".repeat(24), MEDIA_ROOM_ADMIN_KEY: "k".repeat(24) };
+const PRODUCTION_MEDIA = {
+  MEDIA_ADMIN_SECRET: "a".repeat(24),
+  MEDIA_ROOM_ADMIN_KEY: "k".repeat(24),
+  // And the mail settings production needs (mail/send.test.ts checks them).
+  APP_URL: "https://livehall.example.test",
+  DEMO_MODE: "true",
+};
 
 describe("config", () => {
   test("defaults work on a developer machine", () => {
@@ -84,6 +90,7 @@ describe("config", () => {
       reaction: { burst: 10, perSecond: 2 },
       action: { burst: 30, perSecond: 2 },
       export: { burst: 5, perSecond: 0.1 },
+      accountSettings: { burst: 10, perSecond: 0.2 },
     });
     expect(defaults.maxTabsPerSession).toBe(10);
     const tuned = loadCoreConfig({
@@ -168,7 +175,12 @@ describe("config", () => {
     ]) {
       expect(() => loadCoreConfig({ MEDIA_SERVERS: bad }), bad).toThrow(/MEDIA_SERVERS/);
     }
-    const production = { NODE_ENV: "production", AUTH_SECRET: "p".repeat(32) };
+    const production = {
+      NODE_ENV: "production",
+      AUTH_SECRET: "p".repeat(32),
+      APP_URL: "https://x.test",
+      DEMO_MODE: "1",
+    };
     expect(() => loadCoreConfig(production)).toThrow(/MEDIA_ADMIN_SECRET/);
     expect(() => loadCoreConfig({ ...production, MEDIA_ADMIN_SECRET: "a".repeat(24) })).toThrow(/MEDIA_ROOM_ADMIN_KEY/);
     expect(loadCoreConfig({ ...production, ...PRODUCTION_MEDIA }).media.adminSecret).toBe("a".repeat(24));

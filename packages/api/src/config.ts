@@ -54,6 +54,10 @@ const timingsSchema = z.object({
   STREAM_MAX_SECONDS: seconds(60 * 60),
   /** Attendance (summed over a user's joins of a session) needed before they may rate it. */
   RATING_MIN_ATTENDANCE_SECONDS: z.coerce.number().min(0).default(60),
+  /** How long before a session's start its reminder mail goes out (docs/decisions/022). Fractions allowed. */
+  SESSION_REMINDER_LEAD_MINUTES: z.coerce.number().positive().default(15),
+  /** How often sessionMail.sync plans again the reminders and notices the queue may have lost. */
+  SESSION_MAIL_SYNC_EVERY_SECONDS: seconds(5 * 60),
 });
 
 export type Timings = {
@@ -71,6 +75,7 @@ export type Timings = {
     heartbeatsEvict: number;
     sessionsEndOverrun: number;
     mediaReconcile: number;
+    sessionMailSync: number;
   };
   sessionOverrunGraceMs: number;
   clientBackoff: { baseMs: number; capMs: number };
@@ -78,6 +83,7 @@ export type Timings = {
   sessionsRefreshMs: number;
   streamMaxDurationMs: number;
   ratingMinAttendanceMs: number;
+  sessionReminderLeadMs: number;
 };
 
 const perSecond = (fallback: number) => z.coerce.number().positive().default(fallback);
@@ -123,6 +129,9 @@ const roomLimitsSchema = z.object({
   /** Attendance CSV downloads per user (each reads every attendee, up to 50,000 rows): 5, then one per 10 s. */
   ROOM_RATE_EXPORT_BURST: count(5),
   ROOM_RATE_EXPORT_PER_SECOND: perSecond(0.1),
+  /** Account settings changes per user (reminder preference, calendar-feed link): 10, then one per 5 s. */
+  ACCOUNT_RATE_SETTINGS_BURST: count(10),
+  ACCOUNT_RATE_SETTINGS_PER_SECOND: perSecond(0.2),
   /** Open connections (tabs) one user may have in one session; a join beyond it closes the oldest. */
   MAX_TABS_PER_SESSION: count(10),
 });
@@ -145,7 +154,8 @@ export type RoomProcedure =
   | "chat"
   | "reaction"
   | "action"
-  | "export";
+  | "export"
+  | "accountSettings";
 
 function toRoomRates(env: z.output<typeof roomLimitsSchema>): Record<RoomProcedure, RoomRate> {
   return {
@@ -164,6 +174,7 @@ function toRoomRates(env: z.output<typeof roomLimitsSchema>): Record<RoomProcedu
     reaction: { burst: env.ROOM_RATE_REACTION_BURST, perSecond: env.ROOM_RATE_REACTION_PER_SECOND },
     action: { burst: env.ROOM_RATE_ACTION_BURST, perSecond: env.ROOM_RATE_ACTION_PER_SECOND },
     export: { burst: env.ROOM_RATE_EXPORT_BURST, perSecond: env.ROOM_RATE_EXPORT_PER_SECOND },
+    accountSettings: { burst: env.ACCOUNT_RATE_SETTINGS_BURST, perSecond: env.ACCOUNT_RATE_SETTINGS_PER_SECOND },
   };
 }
 
@@ -220,6 +231,7 @@ function toLimits(env: z.output<typeof limitsSchema>): Limits {
 }
 
 const DEVELOPMENT_SECRET = "livehall-development-secret-change-me-in-production";
+const DEVELOPMENT_MAIL_FROM = "Livehall <no-reply@livehall.localhost>";
 
 /** Media servers (docs/decisions/017): Janus instances Livehall places rooms on and controls. */
 const mediaSchema = z.object({
@@ -286,10 +298,89 @@ function toMedia(env: z.output<typeof mediaSchema>, production: boolean): MediaC
   };
 }
 
+/** An empty value (`SMTP_URL=` in .env) means unset. */
+const unsetWhenEmpty = <S extends z.ZodType>(schema: S) =>
+  z.preprocess((value) => (value === "" ? undefined : value), schema.optional());
+
+/** Mail (docs/decisions/021): SMTP, the sender, the public address links point to, and the account links' limits. */
+const mailSchema = z.object({
+  /** smtp:// or smtps:// URL of the mail server; unset: mail is kept in the local outbox (/dev/mail). */
+  SMTP_URL: unsetWhenEmpty(
+    z.url().refine((value) => /^smtps?:\/\//.test(value), { error: "SMTP_URL must start with smtp:// or smtps://" }),
+  ),
+  /** The sender of every mail, "Name <address>" or an address. */
+  MAIL_FROM: z.string().min(3).default(DEVELOPMENT_MAIL_FROM),
+  /** The address people open Livehall at; every link in a mail starts with it. Required in production. */
+  APP_URL: unsetWhenEmpty(z.url({ protocol: /^https?$/ })),
+  /** Set by `npm start` in demo mode (no AUTH_SECRET given): production keeps mail in the outbox and shows /dev/mail. */
+  DEMO_MODE: z.stringbool().default(false),
+  /** How long a verification link (new account, changed e-mail) works. */
+  EMAIL_VERIFY_TTL_HOURS: z.coerce.number().positive().default(24),
+  /** How long a password-reset link works. */
+  PASSWORD_RESET_TTL_MINUTES: z.coerce.number().positive().default(30),
+  /** Verification mails one user may ask for (resend, e-mail change) per window. */
+  EMAIL_VERIFY_RATE_POINTS: count(5),
+  EMAIL_VERIFY_RATE_DURATION_SECONDS: seconds(60 * 60),
+  /** Reset mails asked for one address per window (whether or not it has an account). */
+  PASSWORD_RESET_PER_ADDRESS: count(3),
+  /** Reset requests from one IP per window, whatever the address. */
+  PASSWORD_RESET_PER_IP: count(20),
+  PASSWORD_RESET_WINDOW_SECONDS: seconds(60 * 60),
+});
+
+export interface MailConfig {
+  /** null: the local outbox. */
+  smtpUrl: string | null;
+  from: string;
+  /** Without a trailing slash. */
+  appUrl: string;
+  /** Whether admins may read the local outbox at /dev/mail: development, test, and demo mode. */
+  outboxViewable: boolean;
+  verifyTtlMs: number;
+  resetTtlMs: number;
+  verifyRate: { points: number; windowMs: number };
+  resetRate: { perAddress: number; perIp: number; windowMs: number };
+}
+
+function toMail(env: z.output<typeof mailSchema> & { NODE_ENV: string; PORT: number }): MailConfig {
+  const production = env.NODE_ENV === "production";
+  if (production && !env.APP_URL) {
+    throw new ConfigError(
+      "Invalid configuration: APP_URL is not set; set it in production to the address people open Livehall at (links in mails start with it)",
+    );
+  }
+  if (production && !env.DEMO_MODE && !env.SMTP_URL) {
+    throw new ConfigError(
+      "Invalid configuration: SMTP_URL is not set; set it in production so verification and password-reset mails reach people (or run `npm start` without AUTH_SECRET for demo mode, which keeps mail in a local outbox)",
+    );
+  }
+  if (production && env.SMTP_URL && env.MAIL_FROM === DEVELOPMENT_MAIL_FROM) {
+    throw new ConfigError(
+      "Invalid configuration: MAIL_FROM is the development sender; set the address your mail goes out from in production",
+    );
+  }
+  const s = (value: number) => Math.round(value * 1000);
+  return {
+    smtpUrl: env.SMTP_URL ?? null,
+    from: env.MAIL_FROM,
+    appUrl: (env.APP_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ""),
+    outboxViewable: !production || env.DEMO_MODE,
+    verifyTtlMs: Math.round(env.EMAIL_VERIFY_TTL_HOURS * 3_600_000),
+    resetTtlMs: Math.round(env.PASSWORD_RESET_TTL_MINUTES * 60_000),
+    verifyRate: { points: env.EMAIL_VERIFY_RATE_POINTS, windowMs: s(env.EMAIL_VERIFY_RATE_DURATION_SECONDS) },
+    resetRate: {
+      perAddress: env.PASSWORD_RESET_PER_ADDRESS,
+      perIp: env.PASSWORD_RESET_PER_IP,
+      windowMs: s(env.PASSWORD_RESET_WINDOW_SECONDS),
+    },
+  };
+}
+
 const coreSchema = timingsSchema.extend({
   ...roomLimitsSchema.shape,
   ...limitsSchema.shape,
   ...mediaSchema.shape,
+  ...mailSchema.shape,
   NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
   DATABASE_URL: z.url().default(DEFAULT_DATABASE_URL),
   REDIS_URL: z.url().default(DEFAULT_REDIS_URL),
@@ -354,6 +445,7 @@ function toTimings(env: z.output<typeof timingsSchema>): Timings {
       heartbeatsEvict: s(env.HEARTBEATS_EVICT_EVERY_SECONDS),
       sessionsEndOverrun: s(env.SESSIONS_END_OVERRUN_EVERY_SECONDS),
       mediaReconcile: s(env.MEDIA_RECONCILE_EVERY_SECONDS),
+      sessionMailSync: s(env.SESSION_MAIL_SYNC_EVERY_SECONDS),
     },
     sessionOverrunGraceMs: Math.round(env.SESSION_OVERRUN_GRACE_MINUTES * 60_000),
     clientBackoff: { baseMs: env.CLIENT_BACKOFF_BASE_MS, capMs: env.CLIENT_BACKOFF_CAP_MS },
@@ -361,6 +453,7 @@ function toTimings(env: z.output<typeof timingsSchema>): Timings {
     sessionsRefreshMs: s(env.SESSIONS_REFRESH_SECONDS),
     streamMaxDurationMs: s(env.STREAM_MAX_SECONDS),
     ratingMinAttendanceMs: s(env.RATING_MIN_ATTENDANCE_SECONDS),
+    sessionReminderLeadMs: Math.round(env.SESSION_REMINDER_LEAD_MINUTES * 60_000),
   };
 }
 
@@ -380,6 +473,7 @@ export interface CoreConfig {
   maxTabsPerSession: number;
   limits: Limits;
   media: MediaConfig;
+  mail: MailConfig;
 }
 
 /**
@@ -424,6 +518,7 @@ function toCore(env: z.output<typeof coreSchema>, host: string | null): CoreConf
     maxTabsPerSession: env.MAX_TABS_PER_SESSION,
     limits: toLimits(env),
     media: toMedia(env, env.NODE_ENV === "production"),
+    mail: toMail(env),
   };
 }
 

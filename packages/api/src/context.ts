@@ -5,6 +5,7 @@ import type { JobRunner } from "./jobs/runner";
 import type { CoreConfig } from "./config";
 import type { Reason } from "./errors";
 import type { Logger } from "./logger";
+import type { Mailer } from "./mail/mailer";
 import type { MediaServers } from "./media/servers";
 import type { Redis, RedisKeys } from "./redis";
 
@@ -21,6 +22,8 @@ export interface Services {
   jobs: JobRunner;
   /** The media servers (Janus) rooms are placed on. */
   media: MediaServers;
+  /** SMTP or the local outbox (mail/mailer.ts); send through `sendMail` (mail/send.ts). */
+  mailer: Mailer;
   logger: Logger;
   /** The current time; tests substitute a fake clock. */
   clock: () => Date;
@@ -79,6 +82,7 @@ export function createContext(services: Services, request: Partial<Omit<Context,
     events: services.events,
     jobs: services.jobs,
     media: services.media,
+    mailer: services.mailer,
     logger: services.logger,
     clock: services.clock,
     user: request.user ?? null,

@@ -21,6 +21,8 @@ export const Reason = {
   SESSION_NOT_LIVE: "SESSION_NOT_LIVE",
   COURSE_NOT_FOUND: "COURSE_NOT_FOUND",
   SESSION_NOT_FOUND: "SESSION_NOT_FOUND",
+  /** A calendar-feed link that is unknown, rotated or turned off (docs/decisions/022). */
+  CALENDAR_FEED_NOT_FOUND: "CALENDAR_FEED_NOT_FOUND",
   SLUG_TAKEN: "SLUG_TAKEN",
   SESSION_NOT_STARTABLE: "SESSION_NOT_STARTABLE",
   SESSION_NOT_CANCELLABLE: "SESSION_NOT_CANCELLABLE",
@@ -71,6 +73,16 @@ export const Reason = {
   MEDIA_UNAVAILABLE: "MEDIA_UNAVAILABLE",
   /** A batched HTTP request with an auth.* call: each of those is one attempt, one request. */
   BATCH_NOT_ALLOWED: "BATCH_NOT_ALLOWED",
+  /** A mailed link (verification, password reset, invitation) that does not exist, or not for this use. */
+  LINK_INVALID: "LINK_INVALID",
+  /** A mailed link that was already used: each works once. */
+  LINK_USED: "LINK_USED",
+  /** A mailed link past its lifetime: ask for a new one. */
+  LINK_EXPIRED: "LINK_EXPIRED",
+  /** The current password given to change the password or the e-mail address is wrong. */
+  WRONG_PASSWORD: "WRONG_PASSWORD",
+  /** An invitation mailed to another address than the signed-in account's. */
+  INVITATION_FOR_ANOTHER_ADDRESS: "INVITATION_FOR_ANOTHER_ADDRESS",
   SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
   NO_WORKER: "NO_WORKER",
   JOB_TIMEOUT: "JOB_TIMEOUT",

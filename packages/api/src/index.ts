@@ -40,6 +40,9 @@ export {
   type ReconcileCounts,
 } from "./services/reconcile";
 export { endOverrunSessions } from "./services/session-ending";
+export { sendSessionMail, syncSessionMail } from "./services/session-mail";
+export { addToCalendarLinks } from "./services/calendar";
+export { SESSION_MAIL_QUEUE, cancellationJobId, reminderJobId, type SessionMailJob } from "./jobs/session-mail";
 export { mediaReconcileTotals, reconcileMedia, type MediaServerCounts } from "./services/media-reconcile";
 export { handleMediaEvents } from "./services/media-events";
 export { spendRoomBudget } from "./services/room-limits";
@@ -50,3 +53,6 @@ export { recordJobRun, lastJobRuns, type JobRun } from "./jobs/history";
 export { presenceCounters, jobMetrics } from "./metrics";
 export { countConnections } from "./services/admin";
 export { isTimeZone } from "./services/time-zone";
+export { sendMail, type MailServices } from "./mail/send";
+export type { MailTemplate, TemplateId } from "./mail/templates";
+export type { Delivery } from "./mail/mailer";

@@ -102,3 +102,19 @@ export const jobMetrics = {
     registers: [metricsRegistry],
   }),
 };
+
+/** Mail (docs/decisions/021). */
+export const mailMetrics = {
+  sent: new Counter({
+    name: "livehall_mail_sent_total",
+    help: "Mails handed to SMTP or kept in the local outbox, by template and way",
+    labelNames: ["template", "via"] as const,
+    registers: [metricsRegistry],
+  }),
+  failed: new Counter({
+    name: "livehall_mail_failed_total",
+    help: "Mails that could not be handed to SMTP (or stored in the outbox), by template",
+    labelNames: ["template"] as const,
+    registers: [metricsRegistry],
+  }),
+};

@@ -1,7 +1,10 @@
 import { accountRouter } from "./routers/account";
+import { accountCalendarRouter } from "./routers/account-calendar";
 import { adminRouter } from "./routers/admin";
 import { authRouter } from "./routers/auth";
+import { calendarRouter } from "./routers/calendar";
 import { courseRouter } from "./routers/course";
+import { mailRouter } from "./routers/mail";
 import { sessionCatalogRouter } from "./routers/session-catalog";
 import { sessionPresenceRouter } from "./routers/session-presence";
 import { sessionReportsRouter } from "./routers/session-reports";
@@ -10,10 +13,12 @@ import { telemetryRouter } from "./routers/telemetry";
 import { createCallerFactory, createTRPCRouter, mergeRouters } from "./trpc";
 
 export const appRouter = createTRPCRouter({
-  account: accountRouter,
+  account: mergeRouters(accountRouter, accountCalendarRouter),
   admin: adminRouter,
   auth: authRouter,
+  calendar: calendarRouter,
   course: courseRouter,
+  mail: mailRouter,
   session: mergeRouters(sessionCatalogRouter, sessionPresenceRouter, sessionReportsRouter, sessionRoomRouter),
   telemetry: telemetryRouter,
 });

@@ -476,8 +476,8 @@ async function seedIn(tx: TransactionClient, now: number): Promise<SeedResult> {
       continue;
     }
     const rows = await tx.$queryRaw<{ inserted: boolean }[]>`
-      INSERT INTO "User" (id, email, name, "passwordHash", role)
-      VALUES (${id}::uuid, ${user.email}::citext, ${user.name}, ${DEMO_PASSWORD_HASH}, ${user.role}::"Role")
+      INSERT INTO "User" (id, email, name, "passwordHash", role, "emailVerifiedAt")
+      VALUES (${id}::uuid, ${user.email}::citext, ${user.name}, ${DEMO_PASSWORD_HASH}, ${user.role}::"Role", now())
       ON CONFLICT (id) DO UPDATE
         SET email = EXCLUDED.email, name = EXCLUDED.name, role = EXCLUDED.role, "updatedAt" = now()
         WHERE ("User".email, "User".name, "User".role)

@@ -14,3 +14,4 @@ export {
   type TestJanusCoordinates,
   type TestJanusOptions,
 } from "./janus";
+export { linkIn, startTestSmtpServer, type ReceivedMail, type TestSmtpServer } from "./smtp";

@@ -16,6 +16,10 @@ process.env.REDIS_URL = TEST_REDIS_URL;
 process.env.REDIS_KEY_PREFIX = namespace.prefix;
 // No media server unless the run started one for its media suites (MEDIA_SERVERS set by their global setup).
 process.env.MEDIA_SERVERS ??= "";
+// Processes a test starts in production mode run as `npm start`'s demo mode does: mail is kept in the
+// local outbox (no SMTP_URL) and links in it point at loopback (tests that follow links set their own).
+process.env.DEMO_MODE ??= "true";
+process.env.APP_URL ??= "http://127.0.0.1";
 
 afterAll(async () => {
   await Promise.allSettled([database.drop(), namespace.clear()]);

@@ -14,6 +14,28 @@ export interface ShellUser {
   role: Role;
   /** Admins: requests to teach waiting for an answer (a badge on Admin). */
   pendingRoleRequests?: number;
+  /** Null until the address is confirmed through the mailed link (a notice says so). */
+  emailVerifiedAt?: Date | string | null;
+}
+
+/**
+ * Pages where the "confirm your address" notice would be in the way: the account page says it
+ * itself, the confirmation page is the way to do it, and a class room needs all its space.
+ */
+const NO_CONFIRM_NOTICE = /^\/(account|verify-email|invitation)(\/|$)|^\/sessions\/[^/]+$/;
+
+function ConfirmAddressNotice({ email }: { email: string }) {
+  return (
+    <div className="border-b border-warning-200 bg-warning-50" data-testid="confirm-address-notice">
+      <p className="mx-auto max-w-7xl px-4 py-2.5 text-sm text-warning-800 sm:px-6 lg:px-8">
+        <strong className="font-semibold">Confirm your e-mail address:</strong> open the link we sent to{" "}
+        <span className="break-all">{email}</span> to get class reminders.{" "}
+        <Link to="/account" className="font-semibold underline underline-offset-4">
+          Didn&apos;t get it?
+        </Link>
+      </p>
+    </div>
+  );
 }
 
 interface NavItem {
@@ -89,7 +111,11 @@ function SignOutForm({ className }: { className?: string }) {
 function UserMenu({ user }: { user: ShellUser }) {
   return (
     <div className="flex items-center gap-2 sm:gap-3">
-      <div className="flex items-center gap-2.5" data-testid="signed-in-user">
+      <Link
+        to="/account"
+        className="flex min-h-11 items-center gap-2.5 rounded-control px-1 hover:bg-slate-900/5"
+        data-testid="signed-in-user"
+      >
         <span
           className="flex size-9 items-center justify-center rounded-full bg-gradient-to-br from-brand-100 to-accent-100 text-xs font-bold text-brand-800 ring-1 ring-brand-200"
           aria-hidden="true"
@@ -102,7 +128,8 @@ function UserMenu({ user }: { user: ShellUser }) {
           <span className="text-xs text-slate-600">{ROLE_LABEL[user.role]}</span>
         </span>
         <span className="sr-only md:hidden">Signed in as {user.name}</span>
-      </div>
+        <span className="sr-only">, your account</span>
+      </Link>
       {/* On phones Sign out is in the menu. */}
       <SignOutForm className="hidden sm:block" />
     </div>
@@ -221,6 +248,9 @@ export function AppShell({ user, children }: { user: ShellUser | null; children:
         </div>
       </header>
       <main id="main" tabIndex={-1} className="flex-1 focus:outline-none">
+        {user && user.emailVerifiedAt === null && !NO_CONFIRM_NOTICE.test(location.pathname) ? (
+          <ConfirmAddressNotice email={user.email} />
+        ) : null}
         {children}
       </main>
       <footer className="border-t border-slate-200/70">

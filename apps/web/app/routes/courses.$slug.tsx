@@ -6,6 +6,7 @@ import { DetailPageError } from "../components/detail-page-error";
 import { CheckCircleIcon } from "../components/icons";
 import { initials } from "../components/initials";
 import { JoinCourse, POLICY_LABEL, PolicyBadge, coursePath } from "../components/courses/enrollment";
+import { CalendarFileLink } from "../components/sessions/add-to-calendar";
 import { AbsoluteTime } from "../components/sessions/session-time";
 import { SessionStatusBadge } from "../components/sessions/status-badge";
 import { actionMessageFrom } from "../components/teach/action-errors.server";
@@ -267,7 +268,12 @@ function SessionList({ sessions, empty }: { sessions: CourseSession[]; empty: st
               min
             </p>
           </div>
-          <SessionStatusBadge status={session.status} className="self-start sm:self-center" />
+          <div className="flex items-center gap-2 self-start sm:self-center">
+            {session.status === "SCHEDULED" ? (
+              <CalendarFileLink href={`/sessions/${session.id}/calendar.ics`} title={session.title} />
+            ) : null}
+            <SessionStatusBadge status={session.status} />
+          </div>
         </li>
       ))}
     </ul>

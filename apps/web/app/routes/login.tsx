@@ -1,14 +1,23 @@
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { AuthLayout, FormErrorSummary, linkClasses } from "../components/auth-form";
-import { Button, Field } from "../components/ui";
+import { Alert, Button, Field } from "../components/ui";
 import { formErrorsFrom, type FormErrors } from "../lib/form-errors.server";
 import { HOME_BY_ROLE, authPageTarget, safeRedirect, withRedirectTo } from "../lib/redirect";
 
 export const meta: MetaFunction = () => [{ title: "Sign in · Livehall" }];
 
+/** Notices other pages send people here with (?notice=…). */
+const NOTICES = {
+  "password-reset": "Your password was changed and every device was signed out. Sign in with your new password.",
+} as const;
+
 export function loader({ request, context }: LoaderFunctionArgs) {
-  return authPageTarget(request, context.auth.user);
+  const notice = new URL(request.url).searchParams.get("notice");
+  return {
+    ...authPageTarget(request, context.auth.user),
+    notice: notice && notice in NOTICES ? NOTICES[notice as keyof typeof NOTICES] : null,
+  };
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
@@ -33,7 +42,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 }
 
 export default function Login() {
-  const { redirectTo } = useLoaderData<typeof loader>();
+  const { redirectTo, notice } = useLoaderData<typeof loader>();
   const answer = useActionData<typeof action>();
   const navigation = useNavigation();
   const pending = navigation.state !== "idle" && navigation.formAction?.startsWith("/login") === true;
@@ -52,6 +61,11 @@ export default function Login() {
         </>
       }
     >
+      {notice && !answer ? (
+        <Alert tone="success" className="mb-5">
+          {notice}
+        </Alert>
+      ) : null}
       <FormErrorSummary message={errors?.form} answer={answer} />
       <Form method="post" noValidate className="space-y-5" aria-label="Sign in">
         <input type="hidden" name="redirectTo" value={redirectTo} />
@@ -73,6 +87,11 @@ export default function Login() {
           required
           error={errors?.fields?.password}
         />
+        <p className="-mt-2 text-right text-sm">
+          <Link to="/forgot-password" className={linkClasses}>
+            Forgot password?
+          </Link>
+        </p>
         <Button type="submit" pending={pending} className="w-full">
           {pending ? "Signing in…" : "Sign in"}
         </Button>

@@ -27,6 +27,7 @@ import { EnrollPrompt } from "../components/room/enroll-prompt";
 import { Avatar, ParticipantList } from "../components/room/participant-list";
 import { FloatingReactions, RoomInteraction } from "../components/room/room-interaction";
 import { RatingForm, type RateAnswer } from "../components/room/rating-form";
+import { AddToCalendar, type CalendarLinks } from "../components/sessions/add-to-calendar";
 import { AbsoluteTime, RelativeTime } from "../components/sessions/session-time";
 import { RatingSummary } from "../components/sessions/stars";
 import { SessionStatusBadge } from "../components/sessions/status-badge";
@@ -36,7 +37,7 @@ import { SessionActions } from "../components/teach/session-actions";
 import { RemoveParticipantButton } from "../components/teach/removal-actions";
 import { reasonOf } from "../lib/form-errors.server";
 import { withRedirectTo } from "../lib/redirect";
-import type { ParticipantView } from "@livehall/api";
+import { addToCalendarLinks, type ParticipantView } from "@livehall/api";
 import type { RoomState } from "../lib/room/connection";
 import { signedOutText, whoIsHere } from "../lib/room/format";
 import { initialParticipants, sortedParticipants } from "../lib/room/participants";
@@ -105,6 +106,8 @@ export async function loader({ params, context }: LoaderFunctionArgs) {
     now: Date.now(),
     heartbeatIntervalMs,
     backoff: clientBackoff,
+    /** "Add to calendar" on a session that has not started. */
+    calendar: session.status === "SCHEDULED" ? addToCalendarLinks(context.services.config, session) : null,
     /** This deployment has media servers: the room shows the class's video. */
     media: context.services.config.media.servers.length > 0,
   };
@@ -313,7 +316,9 @@ export default function SessionRoomPage() {
             {status === "LIVE" && !signedIn ? (
               <SignInToJoin sessionId={session.id} count={session.participantCount} />
             ) : null}
-            {status === "SCHEDULED" ? <NotStartedYet session={session} serverNow={loaded.now} /> : null}
+            {status === "SCHEDULED" ? (
+              <NotStartedYet session={session} serverNow={loaded.now} calendar={loaded.calendar} />
+            ) : null}
             {status === "ENDED" ? (
               <>
                 <EndedNotice session={session} />
@@ -736,7 +741,15 @@ function SignInToRate({ sessionId }: { sessionId: string }) {
   );
 }
 
-function NotStartedYet({ session, serverNow }: { session: Session; serverNow: number }) {
+function NotStartedYet({
+  session,
+  serverNow,
+  calendar,
+}: {
+  session: Session;
+  serverNow: number;
+  calendar: CalendarLinks | null;
+}) {
   return (
     <Card as="section" aria-labelledby="soon-title" className="p-5 sm:p-6">
       <h2 id="soon-title" className="text-lg font-semibold text-slate-900">
@@ -745,6 +758,7 @@ function NotStartedYet({ session, serverNow }: { session: Session; serverNow: nu
       <p className="mt-1 text-sm text-slate-600">
         The room opens when the instructor starts the session. This page checks by itself.
       </p>
+      {calendar ? <AddToCalendar links={calendar} title={session.title} className="mt-4" /> : null}
     </Card>
   );
 }

@@ -9,7 +9,14 @@ import { authPageTarget, safeRedirect, withRedirectTo } from "../lib/redirect";
 export const meta: MetaFunction = () => [{ title: "Create your account · Livehall" }];
 
 export function loader({ request, context }: LoaderFunctionArgs) {
-  return authPageTarget(request, context.auth.user);
+  const url = new URL(request.url);
+  // From an invitation's page: its token proves the invited address, so the new account is confirmed.
+  const invitation = url.searchParams.get("invitation");
+  return {
+    ...authPageTarget(request, context.auth.user),
+    invitation: invitation && /^[A-Za-z0-9_-]{20,200}$/.test(invitation) ? invitation : "",
+    email: url.searchParams.get("email")?.slice(0, 254) ?? "",
+  };
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
@@ -18,11 +25,12 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const email = String(form.get("email") ?? "");
   const password = String(form.get("password") ?? "");
   const redirectTo = safeRedirect(form.get("redirectTo"));
+  const invitation = String(form.get("invitation") ?? "");
   const values = { name, email };
 
   try {
     // The API validates (its messages are shown per field) and signs the new user in with cookies.
-    await context.caller.auth.signup({ name, email, password });
+    await context.caller.auth.signup({ name, email, password, ...(invitation ? { invitation } : {}) });
   } catch (error) {
     const { errors, status } = formErrorsFrom(error);
     return data({ errors, values }, { status });
@@ -31,7 +39,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 }
 
 export default function Signup() {
-  const { redirectTo } = useLoaderData<typeof loader>();
+  const { redirectTo, invitation, email } = useLoaderData<typeof loader>();
   const answer = useActionData<typeof action>();
   const navigation = useNavigation();
   const pending = navigation.state !== "idle" && navigation.formAction?.startsWith("/signup") === true;
@@ -54,6 +62,7 @@ export default function Signup() {
       <FormErrorSummary message={errors?.form} answer={answer} />
       <Form method="post" noValidate className="space-y-5" aria-label="Create your account">
         <input type="hidden" name="redirectTo" value={redirectTo} />
+        {invitation ? <input type="hidden" name="invitation" value={invitation} /> : null}
         <Field
           label="Name"
           name="name"
@@ -70,7 +79,7 @@ export default function Signup() {
           autoComplete="email"
           inputMode="email"
           required
-          defaultValue={answer?.values.email}
+          defaultValue={answer?.values.email ?? email}
           error={errors?.fields?.email}
         />
         {emailTaken ? (

@@ -18,6 +18,9 @@ interface Limiters {
   ip: RateLimiterRedis;
   account: RateLimiterRedis;
   signup: RateLimiterRedis;
+  verifyMail: RateLimiterRedis;
+  resetAddress: RateLimiterRedis;
+  resetIp: RateLimiterRedis;
 }
 
 /**
@@ -37,6 +40,7 @@ function limitersFor(services: LimitServices): Limiters {
   let existing = limiters.get(services.redis);
   if (!existing) {
     const { login, signup } = services.config.limits;
+    const { verifyRate, resetRate } = services.config.mail;
     const limiter = (bucket: string, id: string, points: number, windowMs: number) =>
       new RateLimiterRedis({
         storeClient: services.redis,
@@ -50,6 +54,9 @@ function limitersFor(services: LimitServices): Limiters {
       ip: limiter("login", "ip", login.perIp, login.lockMs),
       account: limiter("login", "email", login.perAccount, login.accountWindowMs),
       signup: limiter("signup", "ip", signup.perIp, signup.windowMs),
+      verifyMail: limiter("verify-mail", "user", verifyRate.points, verifyRate.windowMs),
+      resetAddress: limiter("password-reset", "email", resetRate.perAddress, resetRate.windowMs),
+      resetIp: limiter("password-reset", "ip", resetRate.perIp, resetRate.windowMs),
     };
     // Registered once per connection, so calls go by EVALSHA.
     services.redis.defineCommand("loginClaimSlot", { numberOfKeys: 1, lua: CLAIM_SLOT });
@@ -150,5 +157,33 @@ export async function beginSignup(services: LimitServices, ip: string): Promise<
   const result = await take(limitersFor(services).signup, ip);
   if (!(result instanceof RateLimiterRes)) {
     throw tooMany("Too many accounts were created from this network.", result.refusedForMs);
+  }
+}
+
+/** Takes one verification mail (resend, e-mail change) from the user's budget; throws RATE_LIMITED when it is spent. */
+export async function spendVerificationMail(services: LimitServices, userId: string): Promise<void> {
+  const result = await take(limitersFor(services).verifyMail, userId);
+  if (!(result instanceof RateLimiterRes)) {
+    throw tooMany("We sent several confirmation mails already. Check your inbox and spam folder.", result.refusedForMs);
+  }
+}
+
+/**
+ * Takes a password-reset request from the IP's and the address's budgets (the address's whether or
+ * not it has an account, so the answer tells nothing); throws RATE_LIMITED when one is spent.
+ */
+export async function beginPasswordReset(services: LimitServices, email: string, ip: string): Promise<void> {
+  const { resetIp, resetAddress } = limitersFor(services);
+  const byIp = await take(resetIp, ip);
+  if (!(byIp instanceof RateLimiterRes)) {
+    throw tooMany("Too many password resets were asked for from this network.", byIp.refusedForMs);
+  }
+  const byAddress = await take(resetAddress, email);
+  if (!(byAddress instanceof RateLimiterRes)) {
+    await resetIp.reward(ip, 1);
+    throw tooMany(
+      "We sent several reset mails to this address already. Check your inbox and spam folder.",
+      byAddress.refusedForMs,
+    );
   }
 }

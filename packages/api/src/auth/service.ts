@@ -7,6 +7,8 @@ import { authCounters } from "../metrics";
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from "./passwords";
 import { beginLogin, beginSignup } from "./rate-limit";
 import { claimInvitations } from "../services/enrollment";
+import { sendSignupVerification } from "../services/email-verification";
+import { invitationProvesAddress } from "../services/invitations";
 import { markFamiliesRevoked } from "./revocation";
 import { announceSignOut } from "./sign-out-notices";
 import { hashRefreshToken, newRefreshToken, signAccessToken, successorOf } from "./tokens";
@@ -24,14 +26,17 @@ export interface PublicUser {
   email: string;
   name: string;
   role: SessionUser["role"];
+  /** When the address was confirmed through a mailed link; null: not yet (docs/decisions/021). */
+  emailVerifiedAt: Date | null;
 }
 
-const publicUserSelect = { id: true, email: true, name: true, role: true } as const;
+const publicUserSelect = { id: true, email: true, name: true, role: true, emailVerifiedAt: true } as const;
 
 /** How far the derived chain is walked inside the grace window before giving up. */
 const MAX_CHAIN_WALK = 64;
 
 type AuthServices = Pick<Services, "db" | "redis" | "keys" | "config" | "tokenKeys" | "logger" | "clock" | "events">;
+type SignupServices = AuthServices & Pick<Services, "mailer">;
 
 async function issueAccess(
   services: AuthServices,
@@ -99,21 +104,34 @@ async function startFamily(
   return issueAccess(services, { id: user.id, role: user.role, familyId }, refreshToken, expiresAt);
 }
 
+/**
+ * A new account (always a student). Its address is proved when it signs up through the link of an
+ * invitation mailed to that address; otherwise a verification link is mailed (docs/decisions/021).
+ */
 export async function signup(
-  services: AuthServices,
-  input: { email: string; name: string; password: string },
+  services: SignupServices,
+  input: { email: string; name: string; password: string; invitation?: string | undefined },
   request: { ip: string; userAgent: string | null },
 ): Promise<{ user: PublicUser; tokens: IssuedTokens }> {
   await beginSignup(services, request.ip);
   // The answer says so anyway (EMAIL_TAKEN), so a taken email costs no argon2 run; a race is caught below.
   if (await services.db.user.findUnique({ where: { email: input.email }, select: { id: true } })) throw emailTaken();
+  const proved = input.invitation ? await invitationProvesAddress(services, input.invitation, input.email) : false;
   const passwordHash = await hashPassword(input.password);
   try {
     const user = await services.db.user.create({
-      data: { email: input.email, name: input.name, passwordHash, role: "STUDENT" },
+      data: {
+        email: input.email,
+        name: input.name,
+        passwordHash,
+        role: "STUDENT",
+        emailVerifiedAt: proved ? services.clock() : null,
+      },
       select: publicUserSelect,
     });
-    return { user, tokens: await startFamily(services, user, request.userAgent) };
+    const tokens = await startFamily(services, user, request.userAgent);
+    if (!proved) sendSignupVerification(services, user);
+    return { user, tokens };
   } catch (error) {
     if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") throw emailTaken();
     throw error;
@@ -313,6 +331,7 @@ const NOTICE_REASON = {
   LOGOUT_ALL: Reason.SESSION_REVOKED,
   REFRESH_TOKEN_REUSED: Reason.REFRESH_TOKEN_REUSED,
   ADMIN: Reason.ACCOUNT_DISABLED,
+  PASSWORD_CHANGED: Reason.SESSION_REVOKED,
 } as const;
 
 /**
@@ -379,6 +398,25 @@ export async function endEverySignIn(
     ...new Set([...families.map((family) => family.familyId), ...(alsoFamilyId ? [alsoFamilyId] : [])]),
   ];
   await revokeFamilies(services, userId, familyIds, reason);
+  return { families: familyIds.length };
+}
+
+/**
+ * After a password change or reset: ends every sign-in of the user but `keepFamilyId` (the one that
+ * changed it, if any), on every device, at once.
+ */
+export async function endOtherSignIns(
+  services: AuthServices,
+  userId: string,
+  keepFamilyId: string | null,
+): Promise<{ families: number }> {
+  const families = await services.db.refreshToken.findMany({
+    where: { userId, revokedAt: null, ...(keepFamilyId ? { familyId: { not: keepFamilyId } } : {}) },
+    select: { familyId: true },
+    distinct: ["familyId"],
+  });
+  const familyIds = families.map((family) => family.familyId);
+  await revokeFamilies(services, userId, familyIds, "PASSWORD_CHANGED");
   return { families: familyIds.length };
 }
 

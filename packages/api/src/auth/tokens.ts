@@ -9,11 +9,17 @@ import type { Role, SessionUser } from "../context";
 export interface TokenKeys {
   accessJwt: Uint8Array;
   refreshRotation: Buffer;
+  /** Signs personal calendar-feed links (services/calendar.ts). */
+  calendarFeed: Buffer;
 }
 
 export function deriveTokenKeys(secret: string): TokenKeys {
   const derive = (purpose: string) => createHmac("sha256", secret).update(`livehall:${purpose}`).digest();
-  return { accessJwt: new Uint8Array(derive("access-jwt")), refreshRotation: derive("refresh-rotation") };
+  return {
+    accessJwt: new Uint8Array(derive("access-jwt")),
+    refreshRotation: derive("refresh-rotation"),
+    calendarFeed: derive("calendar-feed"),
+  };
 }
 
 export const REFRESH_TOKEN_BYTES = 32;

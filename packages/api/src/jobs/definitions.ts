@@ -9,6 +9,7 @@ export const JobName = {
   heartbeatsEvict: "heartbeats.evict",
   sessionsEndOverrun: "sessions.endOverrun",
   mediaReconcile: "media.reconcile",
+  sessionMailSync: "sessionMail.sync",
 } as const;
 
 export type JobName = (typeof JobName)[keyof typeof JobName];
@@ -19,6 +20,7 @@ export const JOB_NAMES = [
   JobName.heartbeatsEvict,
   JobName.sessionsEndOverrun,
   JobName.mediaReconcile,
+  JobName.sessionMailSync,
 ] as const;
 
 /** Job scheduler id → how often it runs, from the one timings config. */
@@ -29,6 +31,7 @@ export function jobSchedule(timings: Timings): Record<JobName, number> {
     [JobName.heartbeatsEvict]: timings.schedulerEveryMs.heartbeatsEvict,
     [JobName.sessionsEndOverrun]: timings.schedulerEveryMs.sessionsEndOverrun,
     [JobName.mediaReconcile]: timings.schedulerEveryMs.mediaReconcile,
+    [JobName.sessionMailSync]: timings.schedulerEveryMs.sessionMailSync,
   };
 }
 

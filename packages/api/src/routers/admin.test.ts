@@ -48,6 +48,7 @@ describe("admin", () => {
       "heartbeats.evict",
       "sessions.endOverrun",
       "media.reconcile",
+      "sessionMail.sync",
     ]);
     expect(overview.workers).toBe(0);
   });

@@ -284,6 +284,9 @@ describe("malformed input never causes a 500", () => {
     { path: "auth.login", valid: { email: "valid@example.test", password: "a valid password" } },
     { path: "auth.refresh", valid: { refreshToken } },
     { path: "auth.logout", valid: { refreshToken } },
+    { path: "auth.requestPasswordReset", valid: { email: "valid@example.test" } },
+    { path: "auth.resetPassword", valid: { token: refreshToken, password: "a valid password" } },
+    { path: "auth.verifyEmail", valid: { token: refreshToken } },
   ];
   for (const { path, valid } of procedures) {
     test(`${path}: wrong types, huge strings, extra fields and arbitrary JSON answer 4xx`, async () => {

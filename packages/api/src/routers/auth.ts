@@ -4,21 +4,14 @@ import { cookieOptions } from "../auth/request-auth";
 import * as auth from "../auth/service";
 import type { Context } from "../context";
 import { isLoopbackAddress } from "../http-context";
-import { NAME_MAX_LENGTH, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "../limits";
+import { NAME_MAX_LENGTH, PASSWORD_MAX_LENGTH } from "../limits";
 import { Reason, appError } from "../errors";
 import { leaveAllSessions } from "../services/participants";
-import { plainText } from "./inputs";
+import { email, linkToken, password, plainText } from "./inputs";
+import { resendVerification, verificationLinkState, verifyEmail } from "../services/email-verification";
+import { requestPasswordReset, resetLinkState, resetPassword } from "../services/password-reset";
 import { adminProcedure, authedProcedure, createTRPCRouter, publicProcedure } from "../trpc";
 
-const email = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .pipe(z.email({ error: "Enter a valid email address." }).max(254));
-const password = z
-  .string()
-  .min(PASSWORD_MIN_LENGTH, { error: `Password must be at least ${PASSWORD_MIN_LENGTH} characters.` })
-  .max(PASSWORD_MAX_LENGTH, { error: `Password must be at most ${PASSWORD_MAX_LENGTH} characters.` });
 /** cookie: httpOnly cookies for browsers; body: tokens in the answer for API clients (Bearer). */
 const delivery = z.enum(["cookie", "body"]).default("cookie");
 const refreshToken = z.string().min(16).max(512);
@@ -62,6 +55,8 @@ export const authRouter = createTRPCRouter({
         name: plainText(NAME_MAX_LENGTH, "Your name", { singleLine: true }).min(1, { error: "Enter your name." }),
         password,
         delivery,
+        /** The token of an invitation mailed to this address: it proves the address. */
+        invitation: linkToken.optional(),
       }),
     )
     .mutation(async ({ ctx, input }) => {
@@ -122,6 +117,37 @@ export const authRouter = createTRPCRouter({
     user: await auth.currentUser(ctx, ctx.user.id),
     accessTokenExpiresAt: ctx.accessTokenExpiresAt,
   })),
+
+  /** "Forgot password?": the same answer whether or not the address has an account. */
+  requestPasswordReset: publicProcedure
+    .input(z.strictObject({ email }))
+    .mutation(({ ctx, input }) => requestPasswordReset(ctx, input.email, ctx.req.ip)),
+
+  /** Sets a new password with a reset link (once); every sign-in of the account ends. */
+  resetPassword: publicProcedure
+    .input(z.strictObject({ token: linkToken, password }))
+    .mutation(async ({ ctx, input }) => {
+      const result = await resetPassword(ctx, input.token, input.password);
+      clearCookies(ctx);
+      return result;
+    }),
+
+  /** Whether a mailed link would work now (valid, used, expired, invalid), without using it. */
+  linkState: publicProcedure
+    .input(z.strictObject({ token: linkToken, purpose: z.enum(["verify-email", "reset-password"]) }))
+    .query(async ({ ctx, input }) => ({
+      state: await (input.purpose === "verify-email" ? verificationLinkState : resetLinkState)(ctx, input.token),
+    })),
+
+  /** Confirms the address a verification link was sent to (a changed address takes effect now). */
+  verifyEmail: publicProcedure
+    .input(z.strictObject({ token: linkToken }))
+    .mutation(({ ctx, input }) => verifyEmail(ctx, input.token)),
+
+  /** A new verification link, within the user's budget. */
+  resendVerification: authedProcedure
+    .input(z.strictObject({}).optional())
+    .mutation(({ ctx }) => resendVerification(ctx, ctx.user.id)),
 
   cleanupTokens: adminProcedure.input(z.strictObject({}).optional()).mutation(({ ctx }) => auth.cleanupTokens(ctx)),
 });

@@ -15,7 +15,8 @@ import {
   unenroll,
 } from "../services/enrollment";
 import { authedProcedure, createTRPCRouter, instructorProcedure, publicProcedure } from "../trpc";
-import { plainText } from "./inputs";
+import { linkToken, plainText } from "./inputs";
+import { acceptInvitation, invitationByToken } from "../services/invitations";
 
 const courseId = z.uuid();
 const title = plainText(COURSE_TITLE_MAX_LENGTH, "Title").min(1, { error: "Enter a title." });
@@ -92,6 +93,16 @@ export const courseRouter = createTRPCRouter({
   cancelInvitation: instructorProcedure
     .input(courseInput.extend({ email }))
     .mutation(({ ctx, input }) => cancelInvitation(ctx, ctx.user, input.courseId, input.email)),
+
+  /** A mailed invitation's page: the course and the address it was sent to. */
+  invitation: publicProcedure
+    .input(z.strictObject({ token: linkToken }))
+    .query(({ ctx, input }) => invitationByToken(ctx, input.token)),
+
+  /** The invited address's account takes its place (the link proves the address). */
+  acceptInvitation: authedProcedure
+    .input(z.strictObject({ token: linkToken }))
+    .mutation(({ ctx, input }) => acceptInvitation(ctx, ctx.user, input.token)),
 
   /** Courses the caller manages: an instructor's own, all of them for an admin. */
   mine: instructorProcedure.input(page).query(({ ctx, input }) => listManagedCourses(ctx, ctx.user, input)),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "../limits";
 
 /** NUL: Postgres text cannot store it, so a title or search with "\u0000" would fail in the database as a 500. */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point.
@@ -20,3 +21,22 @@ export function plainText(max: number, label: string, { singleLine = false }: { 
     .max(max, { error: `${label} can be at most ${max.toLocaleString("en-US")} characters.` })
     .refine((value) => !refused.test(value), { error: `${label} contains a character that is not allowed.` });
 }
+
+/** The token of a mailed link (base64url of 32 bytes; a little slack either way). */
+export const linkToken = z
+  .string()
+  .trim()
+  .min(20, { error: "This link is incomplete. Open the whole link from the mail." })
+  .max(200, { error: "This link is not one of ours." })
+  .regex(/^[A-Za-z0-9_-]+$/, { error: "This link is not one of ours." });
+
+/** An account's address as sign-up, sign-in and the account page take it (trimmed, lowercase). */
+export const email = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.email({ error: "Enter a valid email address." }).max(254));
+export const password = z
+  .string()
+  .min(PASSWORD_MIN_LENGTH, { error: `Password must be at least ${PASSWORD_MIN_LENGTH} characters.` })
+  .max(PASSWORD_MAX_LENGTH, { error: `Password must be at most ${PASSWORD_MAX_LENGTH} characters.` });

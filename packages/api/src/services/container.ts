@@ -5,6 +5,7 @@ import type { Services } from "../context";
 import { createEventBus } from "../events";
 import { createJobRunner } from "../jobs/runner";
 import { createLogger, type Logger } from "../logger";
+import { createMailer } from "../mail/mailer";
 import { createMediaServers } from "../media/servers";
 import { createRedis, redisKeys } from "../redis";
 
@@ -12,8 +13,10 @@ import { createRedis, redisKeys } from "../redis";
 export function createServices(config: CoreConfig, options: { logger?: Logger; clock?: () => Date } = {}): Services {
   const redis = createRedis(config.redisUrl);
   const keys = redisKeys(config.redisKeyPrefix);
+  const db = createDb(config.databaseUrl);
+  const logger = options.logger ?? createLogger(config, "api");
   return {
-    db: createDb(config.databaseUrl),
+    db,
     redis,
     keys,
     events: createEventBus(redis, config.redisUrl, keys),
@@ -21,7 +24,8 @@ export function createServices(config: CoreConfig, options: { logger?: Logger; c
     media: createMediaServers(config.media, config.authSecret),
     config,
     tokenKeys: deriveTokenKeys(config.authSecret),
-    logger: options.logger ?? createLogger(config, "api"),
+    mailer: createMailer(config.mail, { db, logger }),
+    logger,
     clock: options.clock ?? (() => new Date()),
   };
 }
@@ -32,5 +36,6 @@ export async function closeServices(services: Services): Promise<void> {
     services.redis.quit(),
     services.events.close(),
     services.jobs.close(),
+    services.mailer.close(),
   ]);
 }

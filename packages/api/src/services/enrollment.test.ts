@@ -207,12 +207,19 @@ describe("enrolling", () => {
     expect(roster.invitations.map((row) => row.email)).toEqual([newcomer]);
     expect(await failureOf(caller(student).course.roster({ courseId }))).toBe("FORBIDDEN");
 
-    // The invited address signs up (any case): the invitation becomes an enrollment.
+    // The invited address signs up (any case): the invitation waits until the address is proved
+    // (docs/decisions/021), then becomes an enrollment.
     const answer = await createCaller(context(null)).auth.signup({
       email: newcomer.toLowerCase(),
       password: "a long enough password",
       name: "New Comer",
     });
+    expect(await services.db.enrollment.count({ where: { courseId, userId: answer.user.id } })).toBe(0);
+    const mail = await waitFor(() =>
+      services.db.outboxMail.findFirst({ where: { to: newcomer.toLowerCase(), template: "verify-email" } }),
+    );
+    const token = /verify-email\?token=([\w-]+)/.exec(mail.text)![1]!;
+    await createCaller(context(null)).auth.verifyEmail({ token });
     expect(await services.db.enrollment.findFirst({ where: { courseId, userId: answer.user.id } })).toMatchObject({
       source: "INVITATION",
     });

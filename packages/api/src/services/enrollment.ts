@@ -7,6 +7,8 @@ import { mediaGrantsChanged } from "./media-access";
 import { LOCK_WAIT, activeParticipantCount, closeRow, lockParticipants, publishParticipantEvent } from "./participants";
 import { removeUserRemembered } from "./presence";
 import { spendRoomBudget } from "./room-limits";
+import { inviteByMail, type InvitationServices } from "./invitations";
+import { sendMailInBackground } from "../mail/send";
 
 /**
  * Enrollment (docs/decisions/020): who may be in a course's rooms. The one rule, `hasRoomAccess`:
@@ -131,6 +133,8 @@ async function courseForEnrollment(services: Pick<Services, "db">, courseId: str
     where: { id: courseId },
     select: {
       id: true,
+      slug: true,
+      title: true,
       instructorId: true,
       enrollmentPolicy: true,
       inviteCode: true,
@@ -309,11 +313,13 @@ export interface AddStudentsAnswer {
 
 /**
  * course.addStudents — the instructor (or an admin) adds people by e-mail, whatever the policy:
- * existing accounts are enrolled at once, unknown addresses become pending invitations (sending the
- * e-mail comes with mail delivery). Repeatable.
+ * accounts with a verified address are enrolled at once and told by mail; other addresses (no
+ * account yet, or an account that has not proved the address) become invitations, mailed with a
+ * link that proves the address and completes the enrollment (docs/decisions/021). Repeatable: an
+ * invitation is mailed once.
  */
 export async function addStudents(
-  services: Pick<Services, "db" | "clock">,
+  services: InvitationServices,
   actor: Actor,
   courseId: string,
   emails: string[],
@@ -321,30 +327,45 @@ export async function addStudents(
   const course = await managedCourse(services, actor, courseId);
   const wanted = [...new Map(emails.map((email) => [email.toLowerCase(), email])).values()];
   const now = services.clock();
-  const accounts = await services.db.$queryRaw<{ id: string; email: string }[]>`
-    SELECT id, email::text AS email FROM "User" WHERE email = ANY(${wanted}::citext[])`;
+  const accounts = await services.db.$queryRaw<{ id: string; email: string; verified: boolean }[]>`
+    SELECT id, email::text AS email, "emailVerifiedAt" IS NOT NULL AS verified
+      FROM "User" WHERE email = ANY(${wanted}::citext[])`;
   const byEmail = new Map(accounts.map((account) => [account.email.toLowerCase(), account]));
   const answer: AddStudentsAnswer = { enrolled: [], already: [], invited: [] };
+  const invite = { courseId, title: course.title, instructorName: course.instructor.name, invitedById: actor.id };
   for (const email of wanted) {
     const account = byEmail.get(email.toLowerCase());
-    if (!account) {
-      await services.db.$executeRaw`
-        INSERT INTO "CourseInvitation" ("courseId", email, "invitedById", "createdAt")
-        VALUES (${courseId}::uuid, ${email}::citext, ${actor.id}::uuid, ${now})
-        ON CONFLICT ("courseId", email) DO NOTHING`;
-      answer.invited.push(email);
+    if (account?.id === course.instructorId) {
+      answer.already.push(account.email);
       continue;
     }
-    const inserted =
-      account.id === course.instructorId
-        ? 0
-        : await services.db.$executeRaw`
-          INSERT INTO "Enrollment" ("courseId", "userId", source, "enrolledAt")
-          VALUES (${courseId}::uuid, ${account.id}::uuid, 'ADDED', ${now})
-          ON CONFLICT ("courseId", "userId") DO NOTHING`;
-    (inserted > 0 ? answer.enrolled : answer.already).push(account.email);
+    if (!account?.verified) {
+      if (account && (await isEnrolled(services, courseId, account.id))) answer.already.push(account.email);
+      else answer.invited.push(await inviteByMail(services, invite, account?.email ?? email));
+      continue;
+    }
+    const inserted = await services.db.$executeRaw`
+      INSERT INTO "Enrollment" ("courseId", "userId", source, "enrolledAt")
+      VALUES (${courseId}::uuid, ${account.id}::uuid, 'ADDED', ${now})
+      ON CONFLICT ("courseId", "userId") DO NOTHING`;
+    if (inserted === 0) {
+      answer.already.push(account.email);
+      continue;
+    }
+    answer.enrolled.push(account.email);
+    sendMailInBackground(services, {
+      to: account.email,
+      template: {
+        id: "course-added",
+        params: { courseTitle: course.title, instructorName: course.instructor.name, courseSlug: course.slug },
+      },
+    });
   }
   return answer;
+}
+
+async function isEnrolled(services: Pick<Services, "db">, courseId: string, userId: string) {
+  return (await services.db.enrollment.count({ where: { courseId, userId } })) > 0;
 }
 
 /** course.cancelInvitation — a pending invitation is withdrawn. Repeatable. */
@@ -395,15 +416,15 @@ export async function roster(services: Pick<Services, "db">, actor: Actor, cours
 // ---------------------------------------------------------------------------------------------
 
 /**
- * Which accounts' addresses count as verified for completing an invitation. Until e-mail
- * verification exists (the mail issue), an account's address counts as verified for that account:
- * it was given at sign-up and the password of that account was just proved (docs/decisions/020
- * says what this allows). When `User` gets a verification time, this becomes that condition.
+ * An invitation completes only for an account whose address was proved (docs/decisions/021): by
+ * a verification link, a password-reset link, or the invitation's own link (`acceptInvitation`).
+ * Otherwise anyone could sign up with an invited address they do not own and take the place.
  */
-const VERIFIED_ADDRESS = Prisma.sql`true`;
+const VERIFIED_ADDRESS = Prisma.sql`u."emailVerifiedAt" IS NOT NULL`;
 
 /**
- * Completes the pending invitations of the user's address (called by every sign-in and sign-up):
+ * Completes the pending invitations of the user's verified address (called by every sign-in and
+ * sign-up, and when the address is verified):
  * each becomes an enrollment and the invitation goes, in one statement. Returns how many.
  */
 export async function claimInvitations(services: Pick<Services, "db" | "clock">, userId: string): Promise<number> {

@@ -6,6 +6,7 @@ import { Reason, appError } from "../errors";
 import { attendedMsSql } from "./attendance";
 import { assertCanManageCourse, findManagedCourse, type Actor } from "./course";
 import { newRoomPlacement, openRoomSoon } from "./media-rooms";
+import { planReminder } from "./session-mail";
 
 type CatalogServices = Pick<Services, "db" | "clock">;
 
@@ -154,9 +155,9 @@ export interface CreateSessionInput {
   plannedDurationMinutes: number;
 }
 
-/** Schedules a session of a course the actor manages. */
+/** Schedules a session of a course the actor manages, and its reminder. */
 export async function createSession(
-  services: CatalogServices,
+  services: CatalogServices & Pick<Services, "jobs" | "config" | "logger">,
   actor: Actor,
   input: CreateSessionInput,
 ): Promise<SessionView> {
@@ -164,8 +165,9 @@ export async function createSession(
   await findManagedCourse(services, actor, input.courseId);
   const created = await services.db.liveSession.create({
     data: { ...input, status: "SCHEDULED" },
-    select: { id: true },
+    select: { id: true, sequence: true, startsAt: true },
   });
+  await planReminder(services, created);
   return getSession(services, created.id);
 }
 
@@ -317,7 +319,8 @@ export interface ListSessionsInput {
  * The courses that are the viewer's own: enrolled in, or teaching. Their sessions come first in
  * every segment and are all the "My courses" filter shows.
  */
-function myCourseIds(viewer: Actor): Prisma.Sql {
+/** The courses a user is enrolled in or teaches. */
+export function myCourseIds(viewer: Pick<Actor, "id">): Prisma.Sql {
   return Prisma.sql`(SELECT e."courseId" FROM "Enrollment" e WHERE e."userId" = ${viewer.id}::uuid
                      UNION ALL SELECT c.id FROM "Course" c WHERE c."instructorId" = ${viewer.id}::uuid)`;
 }

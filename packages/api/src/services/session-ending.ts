@@ -4,9 +4,13 @@ import { Reason, appError } from "../errors";
 import type { Actor } from "./course";
 import { mediaSessionFinished } from "./media-rooms";
 import { clearPresenceAndAnnounce, closeAllParticipants } from "./participants";
+import { planCancellation } from "./session-mail";
 import { findManagedSession, getSession, type SessionView } from "./session-catalog";
 
-type EndingServices = Pick<Services, "db" | "redis" | "keys" | "config" | "clock" | "events" | "media" | "logger">;
+type EndingServices = Pick<
+  Services,
+  "db" | "redis" | "keys" | "config" | "clock" | "events" | "media" | "logger" | "jobs"
+>;
 type Finished = "ENDED" | "CANCELLED";
 type EndReason = "HOST" | "OVERRUN";
 
@@ -14,6 +18,7 @@ type EndReason = "HOST" | "OVERRUN";
  * Moves a session from `from` to `to` (ENDED or CANCELLED, with why), closing every active
  * participant (reason ENDED) in the same transaction, then clears presence and tells every open
  * room. `stillDue`, run first inside the transaction, may call it off. True when this call moved it.
+ * A cancellation grows the sequence (calendars show the event cancelled) and queues the notice.
  */
 async function finish(
   services: EndingServices,
@@ -27,19 +32,26 @@ async function finish(
   const changed = await services.db.$transaction(async (tx) => {
     if (stillDue && !(await stillDue(tx))) return false;
     // The UPDATE waits for joins holding the session row (FOR SHARE) and makes later ones fail.
-    const { count } = await tx.liveSession.updateMany({
+    const moved = await tx.liveSession.updateManyAndReturn({
       where: { id: sessionId, status: from },
-      data: { status: to, endedAt: now, endedReason: reason },
+      data: {
+        status: to,
+        endedAt: now,
+        endedReason: reason,
+        ...(to === "CANCELLED" ? { sequence: { increment: 1 } } : {}),
+      },
+      select: { id: true, sequence: true },
     });
-    if (count === 0) return false;
+    if (moved.length === 0) return null;
     await closeAllParticipants(tx, sessionId, now);
-    return true;
+    return moved[0]!;
   });
   if (changed) {
     await clearPresenceAndAnnounce(services, sessionId, to);
     mediaSessionFinished(services, sessionId);
+    if (to === "CANCELLED") await planCancellation(services, changed);
   }
-  return changed;
+  return changed !== null;
 }
 
 /** session.end — LIVE → ENDED. Repeating it answers the ended session; any other status is a CONFLICT. */

@@ -8,9 +8,11 @@ import {
   type CreateSessionInput,
   type SessionView,
 } from "./session-catalog";
+import { planReminder } from "./session-mail";
 import { addLocalDays } from "./time-zone";
 
-type SchedulingServices = Pick<Services, "db" | "clock">;
+/** Scheduling also plans reminders (services/session-mail.ts). */
+type SchedulingServices = Pick<Services, "db" | "clock" | "jobs" | "config" | "logger">;
 
 /** A weekly series has 2 to 26 sessions (half a year), created together. */
 export const SERIES_MIN = 2;
@@ -36,7 +38,9 @@ export interface UpdateSessionInput {
 /**
  * session.update — title, description, start and length of a session that has not started. The
  * UPDATE is conditional on SCHEDULED, so a start racing the edit wins and the edit is a CONFLICT.
- * A new start time follows the scheduling rule; an unchanged one is not checked again.
+ * A new start time follows the scheduling rule; an unchanged one is not checked again. A new start
+ * or length moves the session: its sequence (the calendar event's SEQUENCE) grows and its reminder
+ * moves with it.
  */
 export async function updateSession(
   services: SchedulingServices,
@@ -45,19 +49,23 @@ export async function updateSession(
 ): Promise<SessionView> {
   const before = await findManagedSession(services, actor, sessionId);
   if (before.status !== "SCHEDULED") throw notEditable(before.status);
-  if (changes.startsAt) {
-    const current = await services.db.liveSession.findUniqueOrThrow({
-      where: { id: sessionId },
-      select: { startsAt: true },
-    });
-    if (current.startsAt.getTime() !== changes.startsAt.getTime()) assertStartAllowed(services, changes.startsAt);
-  }
-  const { count } = await services.db.liveSession.updateMany({
-    where: { id: sessionId, status: "SCHEDULED" },
-    data: { ...changes, updatedAt: services.clock() },
+  const current = await services.db.liveSession.findUniqueOrThrow({
+    where: { id: sessionId },
+    select: { startsAt: true, plannedDurationMinutes: true },
   });
+  const newStart = changes.startsAt !== undefined && current.startsAt.getTime() !== changes.startsAt.getTime();
+  if (newStart) assertStartAllowed(services, changes.startsAt!);
+  const moved =
+    newStart ||
+    (changes.plannedDurationMinutes !== undefined && changes.plannedDurationMinutes !== current.plannedDurationMinutes);
+  const updated = await services.db.liveSession.updateManyAndReturn({
+    where: { id: sessionId, status: "SCHEDULED" },
+    data: { ...changes, updatedAt: services.clock(), ...(moved ? { sequence: { increment: 1 } } : {}) },
+    select: { id: true, sequence: true, startsAt: true },
+  });
+  if (moved && updated[0]) await planReminder(services, updated[0]);
   const session = await getSession(services, sessionId);
-  if (count === 0) throw notEditable(session.status);
+  if (updated.length === 0) throw notEditable(session.status);
   return session;
 }
 
@@ -97,8 +105,9 @@ export async function duplicateSession(
       startsAt,
       status: "SCHEDULED",
     },
-    select: { id: true },
+    select: { id: true, sequence: true, startsAt: true },
   });
+  await planReminder(services, created);
   return getSession(services, created.id);
 }
 
@@ -130,8 +139,9 @@ export async function createSeries(
       startsAt,
       status: "SCHEDULED" as const,
     })),
-    select: { id: true, startsAt: true },
+    select: { id: true, sequence: true, startsAt: true },
   });
   created.sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime());
+  for (const session of created) await planReminder(services, session);
   return { items: await Promise.all(created.map((session) => getSession(services, session.id))) };
 }

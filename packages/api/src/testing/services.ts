@@ -48,12 +48,19 @@ export function createTestServices(overrides: Record<string, string> = {}, optio
 export async function insertUsers(
   services: Pick<Context, "db">,
   count: number,
-  options: { role?: SessionUser["role"]; passwordHash?: string; emailPrefix?: string } = {},
+  options: {
+    role?: SessionUser["role"];
+    passwordHash?: string;
+    emailPrefix?: string;
+    /** Whether their address counts as verified (default true, as for every account before verification existed). */
+    verified?: boolean;
+  } = {},
 ): Promise<{ id: string; email: string; role: SessionUser["role"] }[]> {
   const prefix = options.emailPrefix ?? `user-${Math.random().toString(36).slice(2, 8)}`;
+  const verifiedAt = options.verified === false ? null : new Date();
   return services.db.$queryRaw`
-    INSERT INTO "User" (email, name, "passwordHash", role)
-    SELECT ${prefix} || '-' || n || '@example.test', 'Test User ' || n, ${options.passwordHash ?? "x"}, ${options.role ?? "STUDENT"}::"Role"
+    INSERT INTO "User" (email, name, "passwordHash", role, "emailVerifiedAt")
+    SELECT ${prefix} || '-' || n || '@example.test', 'Test User ' || n, ${options.passwordHash ?? "x"}, ${options.role ?? "STUDENT"}::"Role", ${verifiedAt}::timestamptz
     FROM generate_series(1, ${count}::int) AS n
     RETURNING id, email::text AS email, role::text AS role`;
 }

@@ -25,6 +25,11 @@ export const JOB_INFO: Record<string, { title: string; description: string }> = 
     description:
       "Ends live sessions that ran past their planned length plus the grace period while their instructor was not in the room.",
   },
+  "sessionMail.sync": {
+    title: "Session mail sync",
+    description:
+      "Plans again the class reminders due within a day and the notices of recently cancelled classes, in case the queue lost them (a Redis restart). Nothing is ever sent twice.",
+  },
   "media.reconcile": {
     title: "Media reconcile",
     description:

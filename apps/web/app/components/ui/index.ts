@@ -1,6 +1,6 @@
 export { Alert } from "./alert";
 export { Badge, LiveDot } from "./badge";
-export { Button, ButtonLink, Spinner } from "./button";
+export { Button, ButtonLink, Spinner, buttonClasses } from "./button";
 export { Card } from "./card";
 export { cn } from "./cn";
 export { EmptyState } from "./empty-state";
