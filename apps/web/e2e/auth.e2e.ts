@@ -353,6 +353,12 @@ describe("forgotten password, through the mailed link", () => {
       delivery: "body",
     });
     expect(signup.user.emailVerifiedAt).toBeNull();
+    expect(await page.getByTestId("confirm-address-notice").count()).toBe(0);
+    const cora = await e2e.newPage();
+    await signIn(cora, "cora@example.test", PASSWORD);
+    await cora.getByTestId("confirm-address-notice").getByText("Confirm your e-mail address").waitFor();
+    await screenshot(cora, "confirm-address-notice", 390);
+    expect(await seriousViolations(cora, "/sessions (address not confirmed)")).toEqual([]);
     const confirmation = await mailTo("cora@example.test", "verify-email");
     await visit(page, /https?:\/\/\S+\/verify-email\?token=[\w-]+/.exec(confirmation.text)![0]);
     await page.getByRole("button", { name: "Confirm my address" }).click();
@@ -361,6 +367,8 @@ describe("forgotten password, through the mailed link", () => {
     expect(
       (await services.db.user.findUniqueOrThrow({ where: { email: "cora@example.test" } })).emailVerifiedAt,
     ).not.toBeNull();
+    await visit(cora, "/sessions");
+    expect(await cora.getByTestId("confirm-address-notice").count()).toBe(0);
     expectNoProblems(page);
   });
 });

@@ -1,15 +1,18 @@
 #!/usr/bin/env node
 // Makes sure the Chromium the end-to-end tests drive is installed: Debian's `chromium` package at
-// /usr/bin/chromium (or CHROMIUM_PATH). When it is missing and we are root, it is installed with apt
-// (`apt-get update` first only if the install fails); otherwise this fails with one clear line. Never
-// downloads a browser build of its own (no `npx playwright install`).
+// /usr/bin/chromium (or CHROMIUM_PATH), with its colour emoji font. When missing and we are root,
+// they are installed with apt (`apt-get update` first only if the install fails); otherwise this
+// fails with one clear line. Never downloads a browser build of its own (no `npx playwright install`).
 //
 // Used by the e2e global setup; also runnable by hand: `node apps/web/e2e/ensure-chromium.mjs`.
 import { spawnSync } from "node:child_process";
-import { accessSync, constants } from "node:fs";
+import { accessSync, constants, existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 export const DEFAULT_CHROMIUM_PATH = "/usr/bin/chromium";
+/** Debian's colour emoji font: without it the room's reaction buttons show empty boxes in screenshots. */
+const EMOJI_FONT = "/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf";
+const PACKAGES = ["chromium", "fonts-noto-color-emoji"];
 
 /** The Chromium executable the tests launch. */
 export function chromiumPath() {
@@ -51,20 +54,21 @@ function apt(args, log) {
  */
 export function ensureChromium({ log = (line) => console.log(line) } = {}) {
   const path = chromiumPath();
-  if (isExecutable(path)) return path;
+  const root = typeof process.getuid === "function" && process.getuid() === 0;
+  if (isExecutable(path) && (existsSync(EMOJI_FONT) || !root || process.env.CHROMIUM_PATH)) return path;
   if (process.env.CHROMIUM_PATH) {
     throw oneLine(
       `✖ CHROMIUM_PATH=${path} is not an executable file; point it at a Chromium binary or unset it to use Debian's ${DEFAULT_CHROMIUM_PATH}.`,
     );
   }
-  if (typeof process.getuid !== "function" || process.getuid() !== 0) {
+  if (!root) {
     throw oneLine(
       `✖ Chromium is not installed at ${DEFAULT_CHROMIUM_PATH} and only root can install it: run \`sudo apt-get install -y chromium\` (or set CHROMIUM_PATH), then run the tests again.`,
     );
   }
-  log(`Chromium is not installed at ${DEFAULT_CHROMIUM_PATH}; installing Debian's chromium package…`);
-  const installed =
-    apt(["install", "-y", "chromium"], log) || (apt(["update"], log) && apt(["install", "-y", "chromium"], log));
+  log(`Installing Debian's ${PACKAGES.join(" and ")} packages for the browser tests…`);
+  const install = ["install", "-y", ...PACKAGES];
+  const installed = apt(install, log) || (apt(["update"], log) && apt(install, log));
   if (!installed || !isExecutable(path)) {
     throw oneLine(
       `✖ Installing Chromium with apt-get failed (see above); install Debian's chromium package or set CHROMIUM_PATH.`,

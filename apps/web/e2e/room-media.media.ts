@@ -209,6 +209,18 @@ async function inRoom(email: string, sessionId: string, { join = true } = {}): P
   return page;
 }
 
+/** A live session whose instructor is live, with one student receiving the video (the page marked). */
+async function instructorLiveWithOneStudent(title: string) {
+  const { session, instructorId } = await createLiveSession(services, title);
+  const [ana] = await studentEmails(1);
+  const teacher = await inRoom(await emailOf(instructorId), session.id);
+  await goLive(teacher, session.id);
+  const student = await inRoom(ana!.email, session.id);
+  await receives(student, 1, "the student receives the instructor");
+  await markDocument(student);
+  return { session, ana: ana!, teacher, student };
+}
+
 const NOTHING_YET = "The instructor hasn't started the video yet";
 const mediaStatus = (page: Page) => page.getByTestId("media-status").getAttribute("data-media");
 const controls = (page: Page) => page.getByTestId("broadcast-controls");
@@ -376,15 +388,9 @@ describe("the room's video", () => {
   });
 
   test("a student's video reconnects by itself after Janus drops its handle: no reload, the same participant row", async () => {
-    const { session, instructorId } = await createLiveSession(services, "Media: reconnect");
-    const [ana] = await studentEmails(1);
-    const teacher = await inRoom(await emailOf(instructorId), session.id);
-    await goLive(teacher, session.id);
-    const student = await inRoom(ana!.email, session.id);
-    await receives(student, 1, "the student receives the instructor");
-    await markDocument(student);
+    const { session, ana, teacher, student } = await instructorLiveWithOneStudent("Media: reconnect");
     const rowsBefore = await services.db.sessionParticipant.findMany({
-      where: { sessionId: session.id, userId: ana!.id },
+      where: { sessionId: session.id, userId: ana.id },
       select: { id: true, joinedAt: true, leftAt: true },
     });
     expect(rowsBefore).toHaveLength(1);
@@ -404,7 +410,7 @@ describe("the room's video", () => {
     expect(await stillSameDocument(student)).toBe(true);
     expect(await phaseOf(student)).toBe("connected");
     const rowsAfter = await services.db.sessionParticipant.findMany({
-      where: { sessionId: session.id, userId: ana!.id },
+      where: { sessionId: session.id, userId: ana.id },
       select: { id: true, joinedAt: true, leftAt: true },
     });
     expect(rowsAfter).toEqual(rowsBefore);
@@ -441,6 +447,9 @@ describe("the room's video", () => {
     ] as const) {
       const hidden = Date.now();
       await page.evaluate(() => window.dispatchEvent(new PageTransitionEvent("pagehide", { persisted: false })));
+      // The room is back to its pre-join state; a hidden page shows no device check (it would open the camera).
+      await page.getByTestId("pre-join").waitFor({ timeout: 15_000 });
+      expect(await page.getByTestId("device-check").count()).toBe(0);
       await released(page, `after pagehide, the ${who}'s tracks and connections`, hidden);
       await noHandlesLeft(session.id, tab, `after pagehide, the ${who} tab's handles`, hidden);
     }
@@ -580,13 +589,7 @@ describe("the room's video", () => {
   });
 
   test("Janus hangs: the room says plainly that video cannot connect; once it is back, video returns by itself", async () => {
-    const { session, instructorId } = await createLiveSession(services, "Media: an outage");
-    const [ana] = await studentEmails(1);
-    const teacher = await inRoom(await emailOf(instructorId), session.id);
-    await goLive(teacher, session.id);
-    const student = await inRoom(ana!.email, session.id);
-    await receives(student, 1, "the student receives the instructor");
-    await markDocument(student);
+    const { session, teacher, student } = await instructorLiveWithOneStudent("Media: an outage");
     const rowsBefore = await services.db.sessionParticipant.findMany({
       where: { sessionId: session.id },
       orderBy: { userId: "asc" },

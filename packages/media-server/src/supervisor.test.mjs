@@ -27,24 +27,30 @@ describe("restartDelay", () => {
   });
 });
 
+/** A supervisor (not started) of a fresh test Janus, restarting after 100 ms, with its log lines and exits. */
+async function supervised(setupOptions, options = {}) {
+  const setup = await testJanusSetup(setupOptions);
+  dirs.push(setup.dir);
+  const lines = [];
+  const exits = [];
+  const supervisor = createJanusSupervisor({
+    ...setup,
+    log: (line) => lines.push(line),
+    minDelayMs: 100,
+    random: () => 1,
+    ...options,
+  });
+  supervisor.events.on("exit", (exit) => exits.push(exit));
+  return { setup, supervisor, lines, exits };
+}
+
 describe("createJanusSupervisor", () => {
   test("brings Janus back after a crash, logging the cause, and stops it for good", async () => {
     // A secret full of characters libconfig must escape: the admin API accepting it proves the quoting.
-    const setup = await testJanusSetup({ adminSecret: 'se"cr\\et with spaces' });
-    dirs.push(setup.dir);
-    const lines = [];
-    const exits = [];
-    const supervisor = createJanusSupervisor({
-      dir: setup.dir,
-      files: setup.files,
-      janusPath: setup.janusPath,
-      apiUrl: setup.apiUrl,
-      log: (line) => lines.push(line),
-      minDelayMs: 100,
-      random: () => 1,
-      resetAfterMs: 3_600_000,
-    });
-    supervisor.events.on("exit", (exit) => exits.push(exit));
+    const { setup, supervisor, lines, exits } = await supervised(
+      { adminSecret: 'se"cr\\et with spaces' },
+      { resetAfterMs: 3_600_000 },
+    );
     try {
       await supervisor.start();
       assert.ok(supervisor.ready);
@@ -93,20 +99,7 @@ describe("createJanusSupervisor", () => {
   });
 
   test("a Janus that hangs (SIGSTOP) is killed after failed checks and comes back", async () => {
-    const setup = await testJanusSetup();
-    dirs.push(setup.dir);
-    const lines = [];
-    const supervisor = createJanusSupervisor({
-      dir: setup.dir,
-      files: setup.files,
-      janusPath: setup.janusPath,
-      apiUrl: setup.apiUrl,
-      log: (line) => lines.push(line),
-      minDelayMs: 100,
-      livenessIntervalMs: 300,
-      livenessFailures: 3,
-      random: () => 1,
-    });
+    const { setup, supervisor, lines } = await supervised({}, { livenessIntervalMs: 300, livenessFailures: 3 });
     try {
       await supervisor.start();
       const hung = supervisor.pid;
@@ -128,17 +121,7 @@ describe("createJanusSupervisor", () => {
   });
 
   test("a run longer than resetAfterMs starts the delays again from the minimum", async () => {
-    const setup = await testJanusSetup();
-    dirs.push(setup.dir);
-    const exits = [];
-    const supervisor = createJanusSupervisor({
-      ...setup,
-      log: () => {},
-      minDelayMs: 100,
-      random: () => 1,
-      resetAfterMs: 0,
-    });
-    supervisor.events.on("exit", (exit) => exits.push(exit));
+    const { supervisor, exits } = await supervised({}, { resetAfterMs: 0 });
     try {
       await supervisor.start();
       for (let i = 0; i < 2; i++) {

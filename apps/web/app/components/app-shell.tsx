@@ -14,6 +14,28 @@ export interface ShellUser {
   role: Role;
   /** Admins: requests to teach waiting for an answer (a badge on Admin). */
   pendingRoleRequests?: number;
+  /** Null until the address is confirmed through the mailed link (a notice says so). */
+  emailVerifiedAt?: Date | string | null;
+}
+
+/**
+ * Pages where the "confirm your address" notice would be in the way: the account page says it
+ * itself, the confirmation page is the way to do it, and a class room needs all its space.
+ */
+const NO_CONFIRM_NOTICE = /^\/(account|verify-email|invitation)(\/|$)|^\/sessions\/[^/]+$/;
+
+function ConfirmAddressNotice({ email }: { email: string }) {
+  return (
+    <div className="border-b border-warning-200 bg-warning-50" data-testid="confirm-address-notice">
+      <p className="mx-auto max-w-7xl px-4 py-2.5 text-sm text-warning-800 sm:px-6 lg:px-8">
+        <strong className="font-semibold">Confirm your e-mail address:</strong> open the link we sent to{" "}
+        <span className="break-all">{email}</span> to get class reminders.{" "}
+        <Link to="/account" className="font-semibold underline underline-offset-4">
+          Didn&apos;t get it?
+        </Link>
+      </p>
+    </div>
+  );
 }
 
 interface NavItem {
@@ -226,6 +248,9 @@ export function AppShell({ user, children }: { user: ShellUser | null; children:
         </div>
       </header>
       <main id="main" tabIndex={-1} className="flex-1 focus:outline-none">
+        {user && user.emailVerifiedAt === null && !NO_CONFIRM_NOTICE.test(location.pathname) ? (
+          <ConfirmAddressNotice email={user.email} />
+        ) : null}
         {children}
       </main>
       <footer className="border-t border-slate-200/70">

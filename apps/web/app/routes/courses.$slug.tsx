@@ -1,7 +1,8 @@
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
-import { Link, isRouteErrorResponse, useActionData, useFetcher, useLoaderData, useRouteError } from "@remix-run/react";
+import { Link, useActionData, useFetcher, useLoaderData } from "@remix-run/react";
 import { TRPCError } from "@trpc/server";
 import { Backdrop } from "../components/backdrop";
+import { DetailPageError } from "../components/detail-page-error";
 import { CheckCircleIcon } from "../components/icons";
 import { initials } from "../components/initials";
 import { JoinCourse, POLICY_LABEL, PolicyBadge, coursePath } from "../components/courses/enrollment";
@@ -280,21 +281,5 @@ function SessionList({ sessions, empty }: { sessions: CourseSession[]; empty: st
 }
 
 export function ErrorBoundary() {
-  const error = useRouteError();
-  const missing = isRouteErrorResponse(error) && error.status === 404;
-  return (
-    <div className="mx-auto max-w-3xl px-4 py-16 sm:px-6">
-      <h1 className="w-fit text-gradient-brand text-3xl font-bold tracking-tight">
-        {missing ? "Course not found" : "This course could not be loaded"}
-      </h1>
-      <Alert tone={missing ? "info" : "error"} className="mt-6">
-        {missing
-          ? "The link may be wrong, or the course was removed."
-          : "Something went wrong on our side. Reload the page to try again in a moment."}
-      </Alert>
-      <ButtonLink to="/sessions" className="mt-6">
-        Back to live sessions
-      </ButtonLink>
-    </div>
-  );
+  return <DetailPageError thing="Course" />;
 }

@@ -1,8 +1,9 @@
 import { data, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
-import { Link, isRouteErrorResponse, useLoaderData, useRevalidator, useRouteError } from "@remix-run/react";
+import { Link, useLoaderData, useRevalidator } from "@remix-run/react";
 import { TRPCError } from "@trpc/server";
 import { Suspense, forwardRef, lazy, useEffect, useRef, useState, type ReactNode } from "react";
 import { Backdrop } from "../components/backdrop";
+import { DetailPageError } from "../components/detail-page-error";
 import {
   ArrowLeftIcon,
   ArrowRightIcon,
@@ -283,7 +284,9 @@ export default function SessionRoomPage() {
                 onJoin={() => room?.start()}
               />
             ) : null}
-            {inRoom && beforeJoining && loaded.media && loaded.canHost && hydrated ? <DeviceCheck /> : null}
+            {inRoom && beforeJoining && !state.hidden && loaded.media && loaded.canHost && hydrated ? (
+              <DeviceCheck />
+            ) : null}
             {inRoom ? <RoomNotices state={state} sessionId={session.id} onRejoin={() => room?.start()} /> : null}
             {inRoom && inside && waitingForInstructor ? <WaitingForInstructor name={session.instructor.name} /> : null}
             {/* The class itself first: the video, then the conversation around it. */}
@@ -863,21 +866,5 @@ function InstructorCard({ session }: { session: Session }) {
 // ---------------------------------------------------------------------------------------------
 
 export function ErrorBoundary() {
-  const error = useRouteError();
-  const missing = isRouteErrorResponse(error) && error.status === 404;
-  return (
-    <div className="mx-auto max-w-3xl px-4 py-16 sm:px-6">
-      <h1 className="w-fit text-gradient-brand text-3xl font-bold tracking-tight">
-        {missing ? "Session not found" : "This session could not be loaded"}
-      </h1>
-      <Alert tone={missing ? "info" : "error"} className="mt-6">
-        {missing
-          ? "The link may be wrong, or the session was removed."
-          : "Something went wrong on our side. Reload the page to try again in a moment."}
-      </Alert>
-      <ButtonLink to="/sessions" className="mt-6">
-        Back to live sessions
-      </ButtonLink>
-    </div>
-  );
+  return <DetailPageError thing="Session" />;
 }

@@ -35,18 +35,8 @@ export const CHAT_HISTORY_PAGE_SIZE = 50;
 /** The most open questions the snapshot lists. */
 const OPEN_QUESTIONS_MAX = 500;
 
-interface MessageRow {
-  id: string;
-  clientMessageId: string;
-  authorId: string;
-  authorName: string;
-  authorIsHost: boolean;
-  body: string;
-  isQuestion: boolean;
-  votes: number;
-  answeredAt: Date | null;
-  createdAt: Date;
-}
+/** A message as the database returns it: the view with its times as dates. */
+type MessageRow = Omit<ChatMessageView, "answeredAt" | "createdAt"> & { answeredAt: Date | null; createdAt: Date };
 
 const toView = (row: MessageRow): ChatMessageView => ({
   ...row,

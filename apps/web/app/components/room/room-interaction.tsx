@@ -7,6 +7,7 @@ import { handQueue, olderCursor, openQuestions, withOlder, type InteractionView 
 import type { ChatOutbox, PendingMessage } from "../../lib/room/outbox";
 import { useMediaQuery } from "../../lib/use-media-query";
 import { Alert, Button, Card, cn } from "../ui";
+import { TAB_LIST_CLASS, nextTabIndex, tabClass } from "../ui/tabs";
 import { ChatPanel, type ChatModeration } from "./chat-panel";
 
 const REACTION_NAMES: Record<Reaction, string> = {
@@ -178,30 +179,18 @@ function PanelTabs({
 }) {
   const refs = useRef<(HTMLButtonElement | null)[]>([]);
   function onKeyDown(event: KeyboardEvent<HTMLDivElement>) {
-    const current = tabs.findIndex((tab) => tab.value === value);
-    const last = tabs.length - 1;
-    const next =
-      event.key === "ArrowRight"
-        ? (current + 1) % tabs.length
-        : event.key === "ArrowLeft"
-          ? (current + last) % tabs.length
-          : event.key === "Home"
-            ? 0
-            : event.key === "End"
-              ? last
-              : null;
+    const next = nextTabIndex(
+      event.key,
+      tabs.findIndex((tab) => tab.value === value),
+      tabs.length,
+    );
     if (next === null) return;
     event.preventDefault();
     onSelect(tabs[next]!.value);
     refs.current[next]?.focus();
   }
   return (
-    <div
-      role="tablist"
-      aria-label="Room panels"
-      onKeyDown={onKeyDown}
-      className="flex rounded-control bg-slate-900/5 p-1 ring-1 ring-slate-900/5 ring-inset lg:hidden"
-    >
+    <div role="tablist" aria-label="Room panels" onKeyDown={onKeyDown} className={cn(TAB_LIST_CLASS, "lg:hidden")}>
       {tabs.map((tab, index) => {
         const selected = tab.value === value;
         return (
@@ -217,12 +206,7 @@ function PanelTabs({
             aria-controls={`room-panel-${tab.value}`}
             tabIndex={selected ? 0 : -1}
             onClick={() => onSelect(tab.value)}
-            className={cn(
-              "flex min-h-11 items-center gap-1.5 rounded-[0.6rem] px-3 text-sm font-semibold transition",
-              selected
-                ? "bg-white text-slate-900 shadow-sm ring-1 ring-slate-900/5"
-                : "text-slate-700 hover:bg-white/60",
-            )}
+            className={tabClass(selected)}
             data-testid={`room-tab-${tab.value}`}
           >
             {tab.label}

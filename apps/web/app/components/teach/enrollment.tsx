@@ -1,5 +1,6 @@
 import type { AppRouter, inferRouterOutputs } from "@livehall/api";
 import { Form, useFetcher, useNavigation } from "@remix-run/react";
+import type { ReactNode } from "react";
 import { POLICY_LABEL, type EnrollmentPolicy } from "../courses/enrollment";
 import { AbsoluteTime } from "../sessions/session-time";
 import { Alert, Button, Card } from "../ui";
@@ -167,30 +168,29 @@ export function RosterSection({ roster, courseTitle }: { roster: Roster; courseT
             Nobody is enrolled yet.
           </p>
         ) : (
-          <ul className="divide-y divide-slate-900/5 rounded-card border border-white/70 bg-white/50 shadow-card">
+          <RosterList>
             {roster.students.map((student) => (
-              <li
+              <RosterRow
                 key={student.userId}
-                className="flex flex-col gap-2 p-4 sm:flex-row sm:items-center sm:justify-between"
-                data-testid="roster-student"
+                testId="roster-student"
+                name={student.name}
+                action={
+                  <RemoveButton
+                    intent="remove-student"
+                    fields={{ userId: student.userId }}
+                    label={`Remove ${student.name} from ${courseTitle}`}
+                    title={`Remove ${student.name} from the course?`}
+                    description="They leave any live session of this course at once and can no longer join its sessions. Add them again to undo this."
+                  />
+                }
               >
-                <div className="min-w-0">
-                  <p className="font-semibold wrap-anywhere text-slate-900">{student.name}</p>
-                  <p className="text-sm wrap-anywhere text-slate-600">{student.email}</p>
-                  <p className="mt-0.5 text-xs text-slate-600">
-                    Enrolled <AbsoluteTime date={new Date(student.enrolledAt)} /> · {SOURCE_LABEL[student.source]}
-                  </p>
-                </div>
-                <RemoveButton
-                  intent="remove-student"
-                  fields={{ userId: student.userId }}
-                  label={`Remove ${student.name} from ${courseTitle}`}
-                  title={`Remove ${student.name} from the course?`}
-                  description="They leave any live session of this course at once and can no longer join its sessions. Add them again to undo this."
-                />
-              </li>
+                <p className="text-sm wrap-anywhere text-slate-600">{student.email}</p>
+                <p className="mt-0.5 text-xs text-slate-600">
+                  Enrolled <AbsoluteTime date={new Date(student.enrolledAt)} /> · {SOURCE_LABEL[student.source]}
+                </p>
+              </RosterRow>
             ))}
-          </ul>
+          </RosterList>
         )}
       </Section>
       {roster.invitations.length > 0 ? (
@@ -200,32 +200,62 @@ export function RosterSection({ roster, courseTitle }: { roster: Roster; courseT
           id="invitations"
           description="Addresses without an account yet: they are enrolled when they sign up with it."
         >
-          <ul className="divide-y divide-slate-900/5 rounded-card border border-white/70 bg-white/50 shadow-card">
+          <RosterList>
             {roster.invitations.map((invitation) => (
-              <li
+              <RosterRow
                 key={invitation.email}
-                className="flex flex-col gap-2 p-4 sm:flex-row sm:items-center sm:justify-between"
-                data-testid="roster-invitation"
+                testId="roster-invitation"
+                name={invitation.email}
+                action={
+                  <RemoveButton
+                    intent="cancel-invitation"
+                    fields={{ email: invitation.email }}
+                    label={`Cancel the invitation of ${invitation.email}`}
+                    title={`Cancel the invitation of ${invitation.email}?`}
+                    description="Signing up with this address will no longer enroll them."
+                  />
+                }
               >
-                <div className="min-w-0">
-                  <p className="font-semibold wrap-anywhere text-slate-900">{invitation.email}</p>
-                  <p className="text-xs text-slate-600">
-                    Invited <AbsoluteTime date={new Date(invitation.createdAt)} />
-                  </p>
-                </div>
-                <RemoveButton
-                  intent="cancel-invitation"
-                  fields={{ email: invitation.email }}
-                  label={`Cancel the invitation of ${invitation.email}`}
-                  title={`Cancel the invitation of ${invitation.email}?`}
-                  description="Signing up with this address will no longer enroll them."
-                />
-              </li>
+                <p className="text-xs text-slate-600">
+                  Invited <AbsoluteTime date={new Date(invitation.createdAt)} />
+                </p>
+              </RosterRow>
             ))}
-          </ul>
+          </RosterList>
         </Section>
       ) : null}
     </>
+  );
+}
+
+function RosterList({ children }: { children: ReactNode }) {
+  return (
+    <ul className="divide-y divide-slate-900/5 rounded-card border border-white/70 bg-white/50 shadow-card">
+      {children}
+    </ul>
+  );
+}
+
+/** One person on the roster: their name, what else is known about them, and what can be done. */
+function RosterRow({
+  testId,
+  name,
+  action,
+  children,
+}: {
+  testId: string;
+  name: string;
+  action: ReactNode;
+  children: ReactNode;
+}) {
+  return (
+    <li className="flex flex-col gap-2 p-4 sm:flex-row sm:items-center sm:justify-between" data-testid={testId}>
+      <div className="min-w-0">
+        <p className="font-semibold wrap-anywhere text-slate-900">{name}</p>
+        {children}
+      </div>
+      {action}
+    </li>
   );
 }
 

@@ -10,6 +10,29 @@ export interface LinkTab {
   to: string;
 }
 
+/** The tab list's frame (both kinds of tabs). */
+export const TAB_LIST_CLASS = "flex rounded-control bg-slate-900/5 p-1 ring-1 ring-slate-900/5 ring-inset";
+
+/** One tab, selected or not (both kinds of tabs). */
+export function tabClass(selected: boolean): string {
+  return cn(
+    "flex min-h-11 items-center gap-1.5 rounded-[0.6rem] px-3 text-sm font-semibold transition",
+    selected
+      ? "bg-white text-slate-900 shadow-sm ring-1 ring-slate-900/5"
+      : "text-slate-600 hover:bg-white/60 hover:text-slate-900",
+  );
+}
+
+/** The WAI-ARIA tabs keys: the tab that arrow keys, Home or End move to from `current` (null: not a tab key). */
+export function nextTabIndex(key: string, current: number, count: number): number | null {
+  const last = count - 1;
+  if (key === "ArrowRight") return current === last ? 0 : current + 1;
+  if (key === "ArrowLeft") return current === 0 ? last : current - 1;
+  if (key === "Home") return 0;
+  if (key === "End") return last;
+  return null;
+}
+
 /**
  * ARIA tabs whose tabs are links (the WAI-ARIA tabs pattern with manual activation): the selected
  * tab is the one tab stop, arrow keys / Home / End move between tabs, Enter follows the link. Before
@@ -36,33 +59,14 @@ export function LinkTabs({
   function onKeyDown(event: KeyboardEvent<HTMLDivElement>) {
     const current = refs.current.findIndex((element) => element === document.activeElement);
     if (current === -1) return;
-    const last = tabs.length - 1;
-    const next =
-      event.key === "ArrowRight"
-        ? current === last
-          ? 0
-          : current + 1
-        : event.key === "ArrowLeft"
-          ? current === 0
-            ? last
-            : current - 1
-          : event.key === "Home"
-            ? 0
-            : event.key === "End"
-              ? last
-              : null;
+    const next = nextTabIndex(event.key, current, tabs.length);
     if (next === null) return;
     event.preventDefault();
     refs.current[next]?.focus();
   }
 
   return (
-    <div
-      role="tablist"
-      aria-label={label}
-      onKeyDown={onKeyDown}
-      className={cn("flex rounded-control bg-slate-900/5 p-1 ring-1 ring-slate-900/5 ring-inset", className)}
-    >
+    <div role="tablist" aria-label={label} onKeyDown={onKeyDown} className={cn(TAB_LIST_CLASS, className)}>
       {tabs.map((tab, index) => {
         const selected = tab.value === value;
         return (
@@ -78,12 +82,7 @@ export function LinkTabs({
             aria-controls={`${idBase}-panel`}
             tabIndex={hydrated && !selected ? -1 : 0}
             preventScrollReset
-            className={cn(
-              "flex min-h-11 flex-1 items-center justify-center gap-1.5 rounded-[0.6rem] px-2.5 text-sm font-semibold transition min-[400px]:px-4 sm:flex-none",
-              selected
-                ? "bg-white text-slate-900 shadow-sm ring-1 ring-slate-900/5"
-                : "text-slate-600 hover:bg-white/60 hover:text-slate-900",
-            )}
+            className={cn(tabClass(selected), "flex-1 justify-center px-2.5 min-[400px]:px-4 sm:flex-none")}
           >
             {tab.label}
           </Link>

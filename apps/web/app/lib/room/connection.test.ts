@@ -374,11 +374,13 @@ describe("the room's connection state machine", () => {
     connection.suspend();
     expect(api.exitLeaves).toBe(1);
     expect(api.unsubscribed).toBe(1);
+    // Hidden: the pre-join screen behind it must not open the camera for a page nobody sees.
+    expect(connection.getState()).toMatchObject({ phase: "ready", hidden: true });
     await vi.advanceTimersByTimeAsync(5_000);
     expect(api.heartbeats).toBe(0);
     connection.resume();
     await vi.advanceTimersByTimeAsync(10_000);
-    expect(connection.getState().phase).toBe("ready");
+    expect(connection.getState()).toMatchObject({ phase: "ready", hidden: false });
     expect(api.joins).toHaveLength(1);
     expect(api.heartbeats).toBe(0);
     // Back on the pre-join screen: the list follows the room again.

@@ -147,6 +147,8 @@ export interface RoomState {
   /** Why the room failed (failed), was signed out (signed-out), closed this tab (replaced, left) or removed the user (removed). */
   error: { message: string; reason: string | null } | null;
   endedStatus: "ENDED" | "CANCELLED" | null;
+  /** The page was hidden (pagehide) and not shown again: nothing may open the camera meanwhile. */
+  hidden: boolean;
   /** This user's open tabs in the room, as of the last join. */
   connections: number;
   joinedAt: string | null;
@@ -198,6 +200,7 @@ export function initialRoomState({
     attempt: 0,
     error: null,
     endedStatus: null,
+    hidden: false,
     connections: 0,
     joinedAt: null,
     heartbeatIntervalMs,
@@ -443,12 +446,14 @@ export class RoomConnection {
       this.halt();
       this.set({ phase: "ready", retryAt: null });
     }
+    this.set({ hidden: true });
     this.stopStream();
   }
 
   resume(): void {
     if (!this.suspended || this.disposed) return;
     this.suspended = false;
+    this.set({ hidden: false });
     if (this.streamWanted()) this.startStream();
   }
 
