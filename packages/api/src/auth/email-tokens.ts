@@ -104,3 +104,23 @@ export async function voidEmailTokens(
 ): Promise<void> {
   await tx.emailToken.updateMany({ where: { userId, purpose, usedAt: null }, data: { usedAt: services.clock() } });
 }
+
+/**
+ * After a password change or reset: reset links stop working, and so does a pending change of the
+ * address (a link to another address) — whoever asked for it may be who the new password locks out.
+ */
+export async function voidLinksOnPasswordChange(
+  services: TokenServices,
+  userId: string,
+  tx: Pick<Services["db"], "emailToken" | "user">,
+): Promise<void> {
+  const { email } = await tx.user.findUniqueOrThrow({ where: { id: userId }, select: { email: true } });
+  await tx.emailToken.updateMany({
+    where: {
+      userId,
+      usedAt: null,
+      OR: [{ purpose: "RESET_PASSWORD" }, { purpose: "VERIFY_EMAIL", email: { not: email } }],
+    },
+    data: { usedAt: services.clock() },
+  });
+}
