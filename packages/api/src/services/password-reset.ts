@@ -29,6 +29,7 @@ type ResetServices = Pick<
  */
 export async function requestPasswordReset(services: ResetServices, email: string, ip: string) {
   await beginPasswordReset(services, email, ip);
+  const minutesValid = Math.round(services.config.mail.resetTtlMs / 60_000);
   sendMailInBackground(services, async () => {
     const user = await services.db.user.findUnique({
       where: { email },
@@ -41,13 +42,13 @@ export async function requestPasswordReset(services: ResetServices, email: strin
       email: user.email,
       ttlMs: services.config.mail.resetTtlMs,
     });
-    const minutesValid = Math.round(services.config.mail.resetTtlMs / 60_000);
     return {
       to: user.email,
       template: { id: "password-reset" as const, params: { name: user.name, token, minutesValid } },
     };
   });
-  return { ok: true as const };
+  // The same for every address: how long a link works, for the page to say.
+  return { ok: true as const, minutesValid };
 }
 
 export function resetLinkState(services: Pick<Services, "db" | "clock">, token: string): Promise<LinkState> {
