@@ -255,6 +255,22 @@ describe("a pending address change and a new password", () => {
       state: "valid",
     });
   });
+  test("a change can be called off: the link to the new address stops working, the address stays", async () => {
+    const [user] = await insertUsers(services, 1, { passwordHash: await hashPassword(PASSWORD), emailPrefix: "undo" });
+    const { client } = await signIn(user!.email, PASSWORD);
+    const again = `second-${crypto.randomUUID().slice(0, 8)}@example.test`;
+    const before = smtp.received.length;
+    await client.account.changeEmail.mutate({ email: again, currentPassword: PASSWORD });
+    const secondLink = tokenOf(
+      linkIn(
+        await smtp.waitForMail(again, { since: before, subject: /new Livehall e-mail/ }),
+        `${APP_URL}/verify-email?`,
+      ),
+    );
+    await expect(client.account.cancelEmailChange.mutate()).resolves.toEqual({ pendingEmail: null });
+    expect(await client.account.profile.query()).toMatchObject({ email: user!.email, pendingEmail: null });
+    expect(await outcome(anonymous().auth.verifyEmail.mutate({ token: secondLink }))).toBe("LINK_USED");
+  });
 });
 
 describe("invitations to closed courses", () => {

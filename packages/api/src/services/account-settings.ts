@@ -1,6 +1,6 @@
 import type { Services, SessionUser } from "../context";
 import { Reason, appError } from "../errors";
-import { voidLinksOnPasswordChange } from "../auth/email-tokens";
+import { voidAddressChange, voidLinksOnPasswordChange } from "../auth/email-tokens";
 import { hashPassword, verifyPassword } from "../auth/passwords";
 import { beginLogin } from "../auth/rate-limit";
 import { endOtherSignIns } from "../auth/service";
@@ -55,6 +55,12 @@ export async function changeEmail(
 ) {
   const account = await checkCurrentPassword(services, user.id, input.currentPassword, ip);
   return requestEmailChange(services, account, input.email);
+}
+
+/** account.cancelEmailChange — the link sent to the new address stops working; the address stays. */
+export async function cancelEmailChange(services: SettingsServices, user: SessionUser) {
+  await voidAddressChange(services, user.id);
+  return { pendingEmail: null };
 }
 
 /**
