@@ -255,6 +255,7 @@ describe("a pending address change and a new password", () => {
       state: "valid",
     });
   });
+
   test("a change can be called off: the link to the new address stops working, the address stays", async () => {
     const [user] = await insertUsers(services, 1, { passwordHash: await hashPassword(PASSWORD), emailPrefix: "undo" });
     const { client } = await signIn(user!.email, PASSWORD);
