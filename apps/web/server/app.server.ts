@@ -38,6 +38,8 @@ export interface WebServer {
   listen(port: number, host?: string): Promise<string>;
   /** The /metrics listener's base URL, once listening. */
   metricsUrl(): string;
+  /** Room streams open on the raw fan-out (tabs) and the sessions they follow. */
+  roomStreams(): { tabs: number; sessions: number };
   /** Stops accepting, lets in-flight requests finish, ends event streams. Services stay open. */
   close(): Promise<void>;
 }
@@ -221,6 +223,7 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
       logger.info({ url: `${metricsUrl}/metrics` }, "metrics listening");
       return url;
     },
+    roomStreams: () => rooms.fanout.stats(),
     metricsUrl() {
       if (!metricsUrl) throw new Error("the web server is not listening");
       return metricsUrl;

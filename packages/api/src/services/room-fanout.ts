@@ -45,8 +45,9 @@ export interface RoomSocket {
   end(chunk?: Buffer | string): unknown;
   destroy(): unknown;
   readonly writableLength: number;
+  readonly writableNeedDrain: boolean;
   readonly destroyed: boolean;
-  once(event: "close", listener: () => void): unknown;
+  once(event: "close" | "drain", listener: () => void): unknown;
 }
 
 type RoomServices = Pick<Services, "db" | "redis" | "keys" | "config" | "clock" | "events" | "media" | "logger">;
@@ -218,7 +219,11 @@ export function createRoomFanout({ services, errorFrame }: RoomFanoutOptions): R
     }
   }
 
-  /** Delivers what the tab held, in order, until it holds again (another join) or ends. */
+  /**
+   * Delivers what the tab held, in order, until it holds again (another join) or ends. A long
+   * backlog (a resume after minutes away) waits for the socket to drain between events, so it is
+   * paced by the client rather than counted against the buffer limit.
+   */
   function release(tab: Tab): void {
     const queue = tab.held ?? [];
     tab.held = null;
@@ -226,6 +231,11 @@ export function createRoomFanout({ services, errorFrame }: RoomFanoutOptions): R
       deliver(tab, queue[i]!, true);
       if (tab.held) {
         (tab.held as Fanned[]).push(...queue.slice(i + 1));
+        return;
+      }
+      if (tab.socket.writableNeedDrain && i + 1 < queue.length) {
+        tab.held = queue.slice(i + 1);
+        tab.socket.once("drain", () => release(tab));
         return;
       }
     }

@@ -112,7 +112,7 @@ async function readSnapshot(services: RoomServices, sessionId: string): Promise<
 function sharedSnapshot(services: RoomServices, sessionId: string): Promise<PositionedSnapshot> {
   let cache = snapshotCaches.get(services.redis);
   if (!cache) snapshotCaches.set(services.redis, (cache = new Map()));
-  const now = Date.now();
+  const now = services.clock().getTime();
   for (const [id, entry] of cache) if (entry.expires <= now) cache.delete(id);
   const hit = cache.get(sessionId);
   if (hit) return hit.snapshot;

@@ -6,3 +6,4 @@ export { signAccessToken } from "../auth/tokens";
 export { createSessionFixture, asSessionUser, enrollUsers } from "./fixtures";
 export { assertRejectsMalformedInput } from "./fuzz";
 export { hashPassword } from "../auth/passwords";
+export { appendRoomEvent } from "../services/room-log";
