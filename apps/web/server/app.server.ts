@@ -144,8 +144,7 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
       logger.error({ err: error.cause ?? error, path, requestId }, "procedure failed");
   };
   // Express's own `req.ip`, i.e. its `trust proxy` rule below, for a request it has not decorated.
-  const clientIp = (req: http.IncomingMessage) =>
-    (Object.setPrototypeOf(req, app.request) as Request).ip ?? "unknown";
+  const clientIp = (req: http.IncomingMessage) => (Object.setPrototypeOf(req, app.request) as Request).ip ?? "unknown";
   // The hot presence mutations skip express and tRPC's Fetch-API conversion; everything else is theirs.
   const hot = hotMutations({
     services,

@@ -146,7 +146,15 @@ describe("parity with tRPC's transport", () => {
     await call(bob!.token, "session.join", { sessionId, connectionId: "tab-bob-0001" });
     await call(alice!.token, "session.leave", { sessionId, connectionId: "tab-alice-1" });
     await call(bob!.token, "session.sendMessage", { sessionId, clientMessageId: "msg-000002", body: "Not for Alice" });
-    const types = ["snapshot", "participants", "interaction", "chat.posted", "reactions", "participants", "participants"];
+    const types = [
+      "snapshot",
+      "participants",
+      "interaction",
+      "chat.posted",
+      "reactions",
+      "participants",
+      "participants",
+    ];
     await waitFor(() => raw.events().length >= types.length && trpc.events().length >= types.length, {
       what: "every event on both",
     });
@@ -227,7 +235,9 @@ describe("the raw fan-out's own guarantees", () => {
     });
     while (!dropped()) {
       expect(ids.length).toBeLessThan(1_500); // 48 MB: far past any socket buffer
-      ids.push(await appendRoomEvent(server.services, sessionId, { type: "chat.posted", message: message(ids.length) }));
+      ids.push(
+        await appendRoomEvent(server.services, sessionId, { type: "chat.posted", message: message(ids.length) }),
+      );
     }
     // What reached the client before the drop, then the end of the connection.
     let received = "";
@@ -240,11 +250,21 @@ describe("the raw fan-out's own guarantees", () => {
     expect(ids.indexOf(lastId)).toBeLessThan(ids.length - 1);
 
     // The reconnect with that id gets exactly the rest, in order.
-    const resumed = await openStream(server, { token: carol!.token, input: { sessionId }, lastEventId: lastId, via: "raw" });
+    const resumed = await openStream(server, {
+      token: carol!.token,
+      input: { sessionId },
+      lastEventId: lastId,
+      via: "raw",
+    });
     const rest = ids.slice(ids.indexOf(lastId) + 1);
     await waitFor(() => resumed.events().length >= rest.length + 1, { what: "the missed events" });
     expect((resumed.events()[0]!.data as RoomEvent).type).toBe("resumed");
-    expect(resumed.events().slice(1).map((frame) => frame.id)).toEqual(rest);
+    expect(
+      resumed
+        .events()
+        .slice(1)
+        .map((frame) => frame.id),
+    ).toEqual(rest);
     resumed.close();
     await call(carol!.token, "session.leave", { sessionId, connectionId: "tab-carol-01" });
   });
@@ -275,26 +295,34 @@ describe("the raw fan-out's own guarantees", () => {
       for (const frame of watcher.events()) {
         const event = frame.data as RoomEvent;
         if (event.type === "snapshot") state = applyParticipantEvent(state, event.participants);
-        if (event.type === "participants") for (const change of event.events) state = applyParticipantEvent(state, change);
+        if (event.type === "participants")
+          for (const change of event.events) state = applyParticipantEvent(state, change);
       }
       return state;
     };
     await waitFor(() => tabs.every((tab) => converged(tab).participantCount === 40), { what: "every tab to see 40" });
     for (const tab of tabs) {
       const state = converged(tab);
-      expect(sortedParticipants(state).map((participant) => participant.userId).sort()).toEqual(
-        rows.map((row) => row.userId).sort(),
-      );
+      expect(
+        sortedParticipants(state)
+          .map((participant) => participant.userId)
+          .sort(),
+      ).toEqual(rows.map((row) => row.userId).sort());
       expect(state.pending.size).toBe(0);
       // Every numbered change arrived once: no gap, no copy.
       const seqs = tab
         .events()
-        .flatMap((frame) => ((frame.data as RoomEvent).type === "participants" ? (frame.data as { events: ParticipantEvent[] }).events : []))
+        .flatMap((frame) =>
+          (frame.data as RoomEvent).type === "participants"
+            ? (frame.data as { events: ParticipantEvent[] }).events
+            : [],
+        )
         .map((change) => change.seq);
       expect(new Set(seqs).size).toBe(seqs.length);
     }
     // The raw tab got the changes in no more frames than tRPC's tab (which gets one per stored entry).
-    const frames = (tab: SseStream) => tab.events().filter((frame) => (frame.data as RoomEvent).type === "participants");
+    const frames = (tab: SseStream) =>
+      tab.events().filter((frame) => (frame.data as RoomEvent).type === "participants");
     expect(frames(tabs[0]!).length).toBeLessThanOrEqual(frames(tabs[1]!).length);
     for (const tab of tabs) tab.close();
   });

@@ -306,10 +306,15 @@ const coreSchema = timingsSchema.extend({
    * A room stream whose unsent bytes pass this (a client that stopped reading) is dropped; its
    * browser reconnects and resumes from its last event id (docs/decisions/023).
    */
-  ROOM_STREAM_MAX_BUFFER_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+  ROOM_STREAM_MAX_BUFFER_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(1024 * 1024),
   /**
    * From this many participants on, a room's participant changes reach tabs at most once per
-   * 250 ms and session, and as counts only beyond what the list shows (docs/decisions/023).
+   * 250 ms and session, and a snapshot lists only this many of them (its count stays exact;
+   * docs/decisions/023).
    */
   ROOM_LARGE_PARTICIPANTS: z.coerce.number().int().positive().default(200),
 });

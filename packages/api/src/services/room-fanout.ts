@@ -263,7 +263,8 @@ export function createRoomFanout({ services, errorFrame }: RoomFanoutOptions): R
   function onMessage(room: FanRoom, message: RoomMessage): void {
     const { event } = message;
     if (event.type === "participants") {
-      for (const change of event.events) if ("participantCount" in change) room.participantCount = change.participantCount;
+      for (const change of event.events)
+        if ("participantCount" in change) room.participantCount = change.participantCount;
       if (room.participantCount >= largeRoomParticipants && message.id !== undefined) {
         const wait = room.lastParticipantsAt + ROOM_PARTICIPANT_BATCH_MS - Date.now();
         if (room.batch || wait > 0) {

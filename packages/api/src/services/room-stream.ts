@@ -64,7 +64,8 @@ export function roomStep(membership: Membership, event: RoomEvent, userId: strin
   let unenrolled = false;
   if (event.type === "participants") {
     for (const change of event.events) {
-      if (change.type === "left" && change.reason === "UNENROLLED" && change.userIds.includes(userId)) unenrolled = true;
+      if (change.type === "left" && change.reason === "UNENROLLED" && change.userIds.includes(userId))
+        unenrolled = true;
     }
   }
   return {
@@ -92,10 +93,16 @@ async function membershipNow(services: RoomServices, sessionId: string, userId: 
  */
 export const ROOM_SNAPSHOT_CACHE_MS = 1_000;
 
-/** A participant snapshot as of a stream position (every stored event after it is not in it, or seq-filtered). */
+/**
+ * A participant snapshot as of a stream position (every stored event after it is not in it, or
+ * seq-filtered). In a large room (ROOM_LARGE_PARTICIPANTS or more) its list holds only the first that
+ * many participants — what a list can show; the count stays exact — and `members` answers "is the
+ * viewer in the room" for everyone.
+ */
 export interface PositionedSnapshot {
   position: string;
   participants: ParticipantSnapshot;
+  members: ReadonlySet<string>;
 }
 
 type ParticipantSnapshot = Awaited<ReturnType<typeof participantSnapshot>>;
@@ -105,7 +112,13 @@ const snapshotCaches = new WeakMap<object, Map<string, { expires: number; snapsh
 async function readSnapshot(services: RoomServices, sessionId: string): Promise<PositionedSnapshot> {
   const replay = await roomScripts(services.redis).roomReplay(services.keys.roomStream(sessionId), "", 0);
   const position = replay[0] === "snapshot" ? replay[1] : "0-0";
-  return { position, participants: await participantSnapshot(services, sessionId) };
+  const participants = await participantSnapshot(services, sessionId);
+  const members = new Set(participants.participants.map((participant) => participant.userId));
+  const shown = services.config.roomStream.largeRoomParticipants;
+  if (participants.participants.length > shown) {
+    participants.participants = participants.participants.slice(0, shown);
+  }
+  return { position, participants, members };
 }
 
 /** The session's snapshot, shared by every stream that opens within ROOM_SNAPSHOT_CACHE_MS (one read in flight). */
@@ -179,7 +192,7 @@ export async function openRoom(
     backlog = [];
   }
   const { participants, position } = snapshot;
-  const joined = participants.participants.some((participant) => participant.userId === user.id);
+  const joined = snapshot.members.has(user.id);
   const interaction = joined ? await loadInteraction(services, sessionId, user.id) : null;
   return {
     position,
