@@ -1,7 +1,8 @@
 /**
  * `npm run bench` — Livehall's benchmarks, each beside its limit, in one run (issue 9). Not part of
  * `npm test`. Options:
- *   --only=1,4     run only these scenarios (1 heartbeat … 6 fan-out, 7 room stream fan-out)
+ *   --only=1,4     run only these scenarios (1 heartbeat … 6 fan-out, 7 room stream fan-out, 8 one event
+ *                  to 10,000 tabs, 9 capacity, 10 class opening)
  *   --profile      instead: profile the heartbeat path with node --cpu-prof and print where time goes
  *                  (--profile=join: the join path, under back-to-back join storms)
  *   --build        rebuild the web app for scenario 5 even when it looks fresh; --no-build never builds
@@ -16,6 +17,7 @@ import { printTable, type Row } from "./lib/report";
 import { round } from "./lib/stats";
 import { evictionScenario } from "./scenarios/eviction";
 import { fanoutScenario } from "./scenarios/fanout";
+import { oneEventScenario } from "./scenarios/big-room";
 import { heartbeatScenario } from "./scenarios/heartbeat";
 import { joinStormScenario } from "./scenarios/join-storm";
 import { printProfile, profileHeartbeat } from "./scenarios/profile";
@@ -100,6 +102,11 @@ async function main(): Promise<number> {
       title: "room stream: one chat message to 1,000 tabs of a session across two web instances",
       run: () =>
         roomFanoutScenario({ subscribers: 1_000, messages: quick ? 5 : 20, joins: quick ? 5 : 20, warmup: 3 }, log),
+    },
+    {
+      id: 8,
+      title: "big room: one event to 10,000 tabs of one session (raw fan-out vs bare node:http)",
+      run: () => oneEventScenario({ subscribers: quick ? 2_000 : 10_000, events: quick ? 3 : 7, processes: 2 }, log),
     },
   ];
 

@@ -14,12 +14,16 @@ import { getErrorShape, getTRPCErrorFromUnknown, type TRPCError } from "@trpc/se
 import { createRequestContext, type LocalsResponse } from "./request-context.server";
 
 const PATH = "/api/trpc/session.onRoom";
-/** tRPC's own SSE headers (its `sseHeaders`). */
+/**
+ * tRPC's own SSE headers (its `sseHeaders`), but for `connection`: the body is not chunked and ends
+ * when the connection closes (HTTP/1.1's close-delimited body), so each event is one socket write of
+ * its bytes, with no chunk framing around them (docs/decisions/023).
+ */
 const SSE_HEADERS = {
   "content-type": "text/event-stream",
   "cache-control": "no-cache, no-transform",
   "x-accel-buffering": "no",
-  connection: "keep-alive",
+  connection: "close",
 };
 
 export interface RoomStreamOptions {
@@ -100,6 +104,7 @@ export function roomStreams(options: RoomStreamOptions): {
       failure = getTRPCErrorFromUnknown(cause);
     }
     if (res.destroyed) return;
+    res.useChunkedEncodingByDefault = false;
     res.writeHead(200, SSE_HEADERS);
     res.write(SSE_OPENING);
     if (failure || !(request instanceof RoomStreamRequest)) {

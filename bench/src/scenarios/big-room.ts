@@ -1,0 +1,232 @@
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { createSessionFixture, enrollUsers, insertUsers } from "@livehall/api/testing";
+import { freePort } from "@livehall/testing";
+import superjson from "superjson";
+import { accessTokenFor } from "../lib/api";
+import { startChild, type ChildServer } from "../lib/children";
+import { BENCH_DIR, isolated, type Isolated } from "../lib/env";
+import type { Row } from "../lib/report";
+import { round, summarize } from "../lib/stats";
+import { startTabs, wallNow } from "../lib/tabs";
+import { SERVER_ENTRIES } from "./heartbeat";
+
+const SSE_BARE = path.join(BENCH_DIR, "src/servers/sse-bare.ts");
+const SNAPSHOT_READY = '"type":"snapshot"';
+const EVENT_TIMEOUT_MS = 30_000;
+
+/** A real web server child with its /metrics port known and `--expose-gc` (SIGUSR2 collects). */
+async function startWeb(env: Record<string, string>): Promise<ChildServer & { metrics: string }> {
+  const metricsPort = await freePort();
+  const child = await startChild({
+    name: "web",
+    entry: SERVER_ENTRIES.web,
+    env,
+    nodeArgs: ["--expose-gc"],
+    metricsPort,
+  });
+  return { ...child, metrics: `http://127.0.0.1:${metricsPort}/metrics` };
+}
+
+async function scrape(metrics: string): Promise<Map<string, number>> {
+  const text = await (await fetch(metrics)).text();
+  const values = new Map<string, number>();
+  for (const line of text.split("\n")) {
+    const match = /^(livehall_web_[a-z_]+)(?:\{[^}]*\})? ([\d.e+-]+)$/.exec(line);
+    if (match) values.set(match[1]!, Number(match[2]));
+  }
+  return values;
+}
+
+/** The server's RSS and live heap (bytes) after a full GC. */
+async function webMemory(web: ChildServer & { metrics: string }) {
+  process.kill(web.pid, "SIGUSR2");
+  await sleep(1_000);
+  const values = await scrape(web.metrics);
+  return {
+    rss: values.get("livehall_web_process_resident_memory_bytes") ?? Number.NaN,
+    heap: values.get("livehall_web_nodejs_heap_size_used_bytes") ?? Number.NaN,
+  };
+}
+
+/** The longest event-loop delay (ms) since the previous call (prom-client resets it on every scrape). */
+async function webLag(web: ChildServer & { metrics: string }) {
+  return round((await scrape(web.metrics)).get("livehall_web_nodejs_eventloop_lag_max_seconds")! * 1000, 1);
+}
+
+const roomPath = (sessionId: string) =>
+  `/api/trpc/session.onRoom?input=${encodeURIComponent(JSON.stringify(superjson.serialize({ sessionId })))}`;
+
+/** `count` students enrolled in a fresh live session's course, each with an access token. */
+async function students(iso: Isolated, count: number) {
+  const { session, course } = await createSessionFixture(iso.services);
+  const users = await insertUsers(iso.services, count, { emailPrefix: `bench-big-${session.id.slice(0, 8)}` });
+  await enrollUsers(iso.services, course.id, users);
+  const tokens = await Promise.all(users.map((user) => accessTokenFor(iso.services, user)));
+  return { sessionId: session.id, users, tokens: tokens.map((token) => token.token) };
+}
+
+export interface OneEventOptions {
+  subscribers: number;
+  events: number;
+  processes: number;
+}
+
+/**
+ * One event to `subscribers` tabs of one session on one web process (issue 23): each tab is a
+ * session.onRoom stream (the raw fan-out), held by `processes` load-generator processes; a student
+ * joins and the `participants` event's arrival is timed on every tab (sent → arrived, wall clock
+ * across processes). The server's event-loop delay over each event comes from its own /metrics, and
+ * its RSS and live heap (after a GC) per open stream from before and after opening them. Baseline, in
+ * the same run: a bare node:http server holding as many event-stream responses and writing the same
+ * bytes (the real event's frame, captured by a tab) to each in one loop.
+ */
+export async function oneEventScenario(options: OneEventOptions, log: (line: string) => void) {
+  const iso = await isolated();
+  const tabs = await startTabs(options.processes);
+  let web: (ChildServer & { metrics: string }) | null = null;
+  let bare: ChildServer | null = null;
+  try {
+    const room = await students(iso, options.subscribers + options.events);
+    const watchers = room.tokens.slice(0, options.subscribers);
+    web = await startWeb(iso.env);
+    const before = await webMemory(web);
+    const openedAt = performance.now();
+    const failed = await tabs.open(
+      web.url,
+      watchers.map((token) => ({ path: roomPath(room.sessionId), token })),
+      SNAPSHOT_READY,
+    );
+    const openSeconds = round((performance.now() - openedAt) / 1000, 1);
+    const after = await webMemory(web);
+    const heapPerStream = round((after.heap - before.heap) / options.subscribers / 1024, 1);
+    const rssPerStream = round((after.rss - before.rss) / options.subscribers / 1024, 1);
+    log(`  ${options.subscribers - failed} streams open in ${openSeconds} s (${failed} failed)`);
+    log(`  per stream: live heap ${heapPerStream} kB, RSS ${rssPerStream} kB`);
+
+    const realMs: number[] = [];
+    const realLag: number[] = [];
+    let realMissed = 0;
+    let frame: string | null = null;
+    for (let i = 0; i < options.events; i++) {
+      const joiner = room.users[options.subscribers + i]!;
+      const arrivals = await tabs.arm(joiner.id, EVENT_TIMEOUT_MS);
+      await webLag(web);
+      const t0 = wallNow();
+      const answer = await fetch(`${web.url}/api/trpc/session.join`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          authorization: `Bearer ${room.tokens[options.subscribers + i]}`,
+        },
+        body: JSON.stringify(superjson.serialize({ sessionId: room.sessionId, connectionId: `bench-big-${i}-join` })),
+      });
+      if (!answer.ok) throw new Error(`join answered ${answer.status}`);
+      const { times, frame: seen } = await arrivals();
+      realLag.push(await webLag(web));
+      frame ??= seen;
+      realMs.push(...times.filter((at): at is number => at !== null).map((at) => at - t0));
+      realMissed += times.filter((at) => at === null).length;
+    }
+    await tabs.close();
+    await web.stop();
+    web = null;
+    if (!frame) throw new Error("no tab captured the event's frame");
+
+    // The baseline: the same bytes (the marker swapped for one of the same length) to as many responses.
+    bare = await startChild({
+      name: "sse bare",
+      entry: SSE_BARE,
+      env: iso.env,
+      readyPath: "/lag",
+      nodeArgs: ["--expose-gc"],
+    });
+    const bareBefore = (await (await fetch(`${bare.url}/memory`)).json()) as { rss: number; heapUsed: number };
+    const bareFailed = await tabs.open(
+      bare.url,
+      watchers.map(() => ({ path: "/stream", token: "" })),
+      "hello",
+    );
+    const bareAfter = (await (await fetch(`${bare.url}/memory`)).json()) as { rss: number; heapUsed: number };
+    const bareMs: number[] = [];
+    const bareLag: number[] = [];
+    let bareMissed = 0;
+    const joinerId = frame.match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/)?.[0];
+    for (let i = 0; i < options.events; i++) {
+      const marker = `bare${String(i).padStart(4, "0")}-0000-4000-8000-000000000000`.slice(0, 36);
+      const bytes = joinerId ? frame.split(joinerId).join(marker) : `${frame}${marker}`;
+      const arrivals = await tabs.arm(marker, EVENT_TIMEOUT_MS);
+      await fetch(`${bare.url}/lag`).then((response) => response.json());
+      const t0 = wallNow();
+      await fetch(`${bare.url}/fire`, { method: "POST", body: bytes });
+      const { times } = await arrivals();
+      bareLag.push(((await (await fetch(`${bare.url}/lag`)).json()) as { maxMs: number }).maxMs);
+      bareMs.push(...times.filter((at): at is number => at !== null).map((at) => at - t0));
+      bareMissed += times.filter((at) => at === null).length;
+    }
+    await tabs.close();
+
+    const real = summarize(realMs);
+    const base = summarize(bareMs);
+    const lagReal = Math.max(...realLag);
+    const lagBare = Math.max(...bareLag);
+    const bareHeap = round((bareAfter.heapUsed - bareBefore.heapUsed) / options.subscribers / 1024, 1);
+    const bareRss = round((bareAfter.rss - bareBefore.rss) / options.subscribers / 1024, 1);
+    log(`  real: p50 ${real.p50} ms p99 ${real.p99} ms, lag ≤ ${lagReal} ms, missed ${realMissed}`);
+    log(
+      `  bare: p50 ${base.p50} ms p99 ${base.p99} ms, lag ≤ ${lagBare} ms, missed ${bareMissed} (${bareFailed} failed to open)`,
+    );
+    const scenario = `8 one event → ${options.subscribers} tabs of one session`;
+    const ratio = base.p99 > 0 ? round(real.p99 / base.p99) : null;
+    const rows: Row[] = [
+      {
+        scenario,
+        metric: "join sent → participants event on every tab, ms (vs bare node:http)",
+        median: real.p50,
+        p99: real.p99,
+        baseline: base.p99,
+        ratio,
+        target: "p99 < 500 ms, ≤ 2× bare, none missed",
+        pass: real.p99 < 500 && ratio !== null && ratio <= 2 && realMissed === 0,
+      },
+      {
+        scenario,
+        metric: "server event-loop delay per event, max ms (vs bare)",
+        median: round(realLag.sort((a, b) => a - b)[Math.floor(realLag.length / 2)]!, 1),
+        p99: lagReal,
+        baseline: lagBare,
+        ratio: lagBare > 0 ? round(lagReal / lagBare) : null,
+        target: "< 100 ms",
+        pass: lagReal < 100,
+      },
+      {
+        scenario,
+        metric: "per open stream: live heap kB; RSS kB (vs bare)",
+        median: `${heapPerStream}; ${rssPerStream}`,
+        p99: null,
+        baseline: `${bareHeap}; ${bareRss}`,
+        ratio: bareRss > 0 ? round(rssPerStream / bareRss) : null,
+        target: "heap < 30 kB",
+        pass: heapPerStream < 30,
+      },
+      {
+        scenario,
+        metric: "seconds to open every stream (snapshots)",
+        median: openSeconds,
+        p99: null,
+        baseline: null,
+        ratio: null,
+        target: "report",
+        pass: null,
+      },
+    ];
+    return {
+      raw: { options, real, bare: base, realLag, bareLag, realMissed, bareMissed, failed, bareFailed, before, after },
+      rows,
+    };
+  } finally {
+    await tabs.stop();
+    await Promise.allSettled([web?.stop(), bare?.stop()]);
+    await iso.close();
+  }
+}
