@@ -17,7 +17,7 @@ import { printTable, type Row } from "./lib/report";
 import { round } from "./lib/stats";
 import { evictionScenario } from "./scenarios/eviction";
 import { fanoutScenario } from "./scenarios/fanout";
-import { oneEventScenario } from "./scenarios/big-room";
+import { capacityScenario, oneEventScenario } from "./scenarios/big-room";
 import { heartbeatScenario } from "./scenarios/heartbeat";
 import { joinStormScenario } from "./scenarios/join-storm";
 import { printProfile, profileHeartbeat } from "./scenarios/profile";
@@ -107,6 +107,27 @@ async function main(): Promise<number> {
       id: 8,
       title: "big room: one event to 10,000 tabs of one session (raw fan-out vs bare node:http)",
       run: () => oneEventScenario({ subscribers: quick ? 2_000 : 10_000, events: quick ? 3 : 7, processes: 2 }, log),
+    },
+    {
+      id: 9,
+      title: "capacity: participants (room stream + 30 s heartbeats) held by one web process, stepped",
+      run: async () => {
+        const capacity = (sessions: number) =>
+          capacityScenario(
+            {
+              steps: quick ? [1_000, 2_000] : [2_000, 5_000, 10_000, 19_000],
+              sessions,
+              processes: 2,
+              periodMs: quick ? 5_000 : 30_000,
+              connections: 256,
+              budgetSeconds: quick ? 120 : 600,
+            },
+            log,
+          );
+        const many = await capacity(50);
+        const one = await capacity(1);
+        return { raw: { many: many.raw, one: one.raw }, rows: [...many.rows, ...one.rows] };
+      },
     },
   ];
 

@@ -230,3 +230,119 @@ export async function oneEventScenario(options: OneEventOptions, log: (line: str
     await iso.close();
   }
 }
+
+export interface CapacityOptions {
+  /** Open streams (each a joined participant beating every 30 s) at each step. */
+  steps: number[];
+  sessions: number;
+  processes: number;
+  /** Heartbeat period and how long each step's steady state is measured (one period: every tab beats once). */
+  periodMs: number;
+  /** Keep-alive connections the heartbeats share, over all load-generator processes. */
+  connections: number;
+  /** Stop stepping once this much time has gone (the machine's limits, not the product's, then decide). */
+  budgetSeconds: number;
+}
+
+/**
+ * Capacity (issue 23): participants held by one web process — each joined, with one room stream
+ * (the raw fan-out) and a heartbeat every 30 s, the heartbeats sharing at most `connections`
+ * keep-alive connections — stepped up to the largest step the file-descriptor limit and the time
+ * budget allow, in `sessions` sessions. Every participant joins first (joins are scenario 2's
+ * subject; joining into open streams is the class opening's), then each step opens more streams and
+ * measures one heartbeat period at steady state: heartbeat latency, and the server's RSS and live
+ * heap (after a GC) per participant. Baseline, in the same run: the same server with no stream open.
+ */
+export async function capacityScenario(options: CapacityOptions, log: (line: string) => void) {
+  const iso = await isolated();
+  const tabs = await startTabs(options.processes);
+  let web: (ChildServer & { metrics: string }) | null = null;
+  const started = performance.now();
+  const label = options.sessions === 1 ? "one session" : `${options.sessions} sessions`;
+  try {
+    const total = Math.max(...options.steps);
+    const perSession = Math.ceil(total / options.sessions);
+    const rooms = [];
+    for (let s = 0; s < options.sessions; s++)
+      rooms.push(await students(iso, Math.min(perSession, total - s * perSession)));
+    const participants = rooms.flatMap((room) =>
+      room.tokens.map((token, i) => ({ sessionId: room.sessionId, token, connectionId: `bench-cap-${i}-tab` })),
+    );
+    web = await startWeb(iso.env);
+    const idle = await webMemory(web);
+    const beat = (p: (typeof participants)[number]) => ({
+      token: p.token,
+      body: JSON.stringify({ 0: superjson.serialize({ sessionId: p.sessionId, connectionId: p.connectionId }) }),
+    });
+    // Every participant joins (over the heartbeats' connection budget, 100 at a time).
+    const joinedAt = performance.now();
+    for (let i = 0; i < participants.length; i += 100) {
+      await Promise.all(
+        participants.slice(i, i + 100).map(async (p) => {
+          const answer = await fetch(`${web!.url}/api/trpc/session.join`, {
+            method: "POST",
+            headers: { "content-type": "application/json", authorization: `Bearer ${p.token}` },
+            body: JSON.stringify(superjson.serialize({ sessionId: p.sessionId, connectionId: p.connectionId })),
+          });
+          await answer.arrayBuffer();
+          if (!answer.ok) throw new Error(`join answered ${answer.status}`);
+        }),
+      );
+    }
+    log(`  ${participants.length} joined in ${round((performance.now() - joinedAt) / 1000, 1)} s (${label})`);
+    // Baseline: one heartbeat period with no stream open.
+    const baseline = await tabs.beats(
+      web.url,
+      participants.map(beat),
+      options.periodMs,
+      options.periodMs,
+      options.connections,
+    );
+    const base = summarize(baseline.latencies);
+    log(`  baseline, no streams: heartbeat p50 ${base.p50} ms p99 ${base.p99} ms, ${baseline.failures} failed`);
+
+    const steps: Record<string, unknown>[] = [];
+    const rows: Row[] = [];
+    let open = 0;
+    for (const step of options.steps) {
+      if ((performance.now() - started) / 1000 > options.budgetSeconds) {
+        log(`  stopped before ${step}: the time budget (${options.budgetSeconds} s) is spent`);
+        break;
+      }
+      const adding = participants.slice(open, step);
+      const failed = await tabs.open(
+        web.url,
+        adding.map((p) => ({ path: roomPath(p.sessionId), token: p.token })),
+        SNAPSHOT_READY,
+      );
+      open = step;
+      const held = participants.slice(0, step);
+      const beats = await tabs.beats(web.url, held.map(beat), options.periodMs, options.periodMs, options.connections);
+      const memory = await webMemory(web);
+      const heartbeat = summarize(beats.latencies);
+      const heap = round((memory.heap - idle.heap) / step / 1024, 1);
+      const rss = round((memory.rss - idle.rss) / step / 1024, 1);
+      log(
+        `  ${step} participants: ${failed} streams failed; heartbeat p50 ${heartbeat.p50} ms p99 ${heartbeat.p99} ms (${beats.failures} failed); per participant heap ${heap} kB RSS ${rss} kB; RSS ${round(memory.rss / 2 ** 20)} MiB`,
+      );
+      steps.push({ step, failed, heartbeat, heartbeatFailures: beats.failures, memory, heap, rss });
+      rows.push({
+        scenario: `9 capacity, ${label}`,
+        metric: `${step} participants: heartbeat ms (vs no streams); heap; RSS kB each`,
+        median: `${heartbeat.p50}; ${heap}; ${rss}`,
+        p99: heartbeat.p99,
+        baseline: base.p99,
+        ratio: base.p99 > 0 ? round(heartbeat.p99 / base.p99) : null,
+        target: "p99 < 50 ms, heap < 30 kB, none failed",
+        pass: heartbeat.p99 < 50 && heap < 30 && failed === 0 && beats.failures === 0,
+      });
+      if (failed > 0) break;
+    }
+    await tabs.close();
+    return { raw: { options, idle, baseline: base, steps }, rows };
+  } finally {
+    await tabs.stop();
+    await web?.stop();
+    await iso.close();
+  }
+}
