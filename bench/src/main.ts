@@ -4,7 +4,8 @@
  *   --only=1,4     run only these scenarios (1 heartbeat … 6 fan-out, 7 room stream fan-out, 8 one event
  *                  to 10,000 tabs, 9 capacity, 10 class opening)
  *   --profile      instead: profile the heartbeat path with node --cpu-prof and print where time goes
- *                  (--profile=join: the join path, under back-to-back join storms)
+ *                  (--profile=join: the join path, under back-to-back join storms; --profile=fanout:
+ *                  one join at a time fanned out to 3,000 room streams of one session)
  *   --build        rebuild the web app for scenario 5 even when it looks fresh; --no-build never builds
  *   --quick        shorter rounds (a smoke run of the bench itself; figures are not for reporting)
  */
@@ -52,7 +53,7 @@ async function main(): Promise<number> {
 
   const profile = args.find((arg) => arg === "--profile" || arg.startsWith("--profile="));
   if (profile) {
-    const workload = profile === "--profile=join" ? "join" : "heartbeat";
+    const workload = profile === "--profile=join" ? "join" : profile === "--profile=fanout" ? "fanout" : "heartbeat";
     console.log(`\n▸ profile: ${workload} through the real server under full load (node --cpu-prof)`);
     const { file, summary } = await profileHeartbeat({ seconds: quick ? 4 : 10, connections: 50, workload }, log);
     console.log(printProfile(summary));

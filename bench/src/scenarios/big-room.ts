@@ -12,7 +12,7 @@ import { startTabs, wallNow } from "../lib/tabs";
 import { SERVER_ENTRIES } from "./heartbeat";
 
 const SSE_BARE = path.join(BENCH_DIR, "src/servers/sse-bare.ts");
-const SNAPSHOT_READY = '"type":"snapshot"';
+export const SNAPSHOT_READY = '"type":"snapshot"';
 const EVENT_TIMEOUT_MS = 30_000;
 
 /** A real web server child with its /metrics port known and `--expose-gc` (SIGUSR2 collects). */
@@ -54,16 +54,27 @@ async function webLag(web: ChildServer & { metrics: string }) {
   return round((await scrape(web.metrics)).get("livehall_web_nodejs_eventloop_lag_max_seconds")! * 1000, 1);
 }
 
-const roomPath = (sessionId: string) =>
+export const roomPath = (sessionId: string) =>
   `/api/trpc/session.onRoom?input=${encodeURIComponent(JSON.stringify(superjson.serialize({ sessionId })))}`;
 
 /** `count` students enrolled in a fresh live session's course, each with an access token. */
-async function students(iso: Isolated, count: number) {
+export async function students(iso: Isolated, count: number) {
   const { session, course } = await createSessionFixture(iso.services);
   const users = await insertUsers(iso.services, count, { emailPrefix: `bench-big-${session.id.slice(0, 8)}` });
   await enrollUsers(iso.services, course.id, users);
   const tokens = await Promise.all(users.map((user) => accessTokenFor(iso.services, user)));
   return { sessionId: session.id, users, tokens: tokens.map((token) => token.token) };
+}
+
+/** A student's join, as the browser's typed client sends it to the hot path. */
+export async function joinAs(base: string, token: string, sessionId: string, connectionId: string): Promise<void> {
+  const answer = await fetch(`${base}/api/trpc/session.join`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    body: JSON.stringify(superjson.serialize({ sessionId, connectionId })),
+  });
+  await answer.arrayBuffer();
+  if (!answer.ok) throw new Error(`join answered ${answer.status}`);
 }
 
 export interface OneEventOptions {
@@ -278,15 +289,7 @@ export async function capacityScenario(options: CapacityOptions, log: (line: str
     const joinedAt = performance.now();
     for (let i = 0; i < participants.length; i += 100) {
       await Promise.all(
-        participants.slice(i, i + 100).map(async (p) => {
-          const answer = await fetch(`${web!.url}/api/trpc/session.join`, {
-            method: "POST",
-            headers: { "content-type": "application/json", authorization: `Bearer ${p.token}` },
-            body: JSON.stringify(superjson.serialize({ sessionId: p.sessionId, connectionId: p.connectionId })),
-          });
-          await answer.arrayBuffer();
-          if (!answer.ok) throw new Error(`join answered ${answer.status}`);
-        }),
+        participants.slice(i, i + 100).map((p) => joinAs(web!.url, p.token, p.sessionId, p.connectionId)),
       );
     }
     log(`  ${participants.length} joined in ${round((performance.now() - joinedAt) / 1000, 1)} s (${label})`);
