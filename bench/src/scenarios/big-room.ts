@@ -262,7 +262,8 @@ export interface CapacityOptions {
  * budget allow, in `sessions` sessions. Every participant joins first (joins are scenario 2's
  * subject; joining into open streams is the class opening's), then each step opens more streams and
  * measures one heartbeat period at steady state: heartbeat latency, and the server's RSS and live
- * heap (after a GC) per participant. Baseline, in the same run: the same server with no stream open.
+ * heap (after a GC) per participant over the same server with everyone joined and beating but no
+ * stream open. Baseline, in the same run: that server's heartbeat latency.
  */
 export async function capacityScenario(options: CapacityOptions, log: (line: string) => void) {
   const iso = await isolated();
@@ -280,7 +281,6 @@ export async function capacityScenario(options: CapacityOptions, log: (line: str
       room.tokens.map((token, i) => ({ sessionId: room.sessionId, token, connectionId: `bench-cap-${i}-tab` })),
     );
     web = await startWeb(iso.env);
-    const idle = await webMemory(web);
     const beat = (p: (typeof participants)[number]) => ({
       token: p.token,
       body: JSON.stringify({ 0: superjson.serialize({ sessionId: p.sessionId, connectionId: p.connectionId }) }),
@@ -303,6 +303,8 @@ export async function capacityScenario(options: CapacityOptions, log: (line: str
     );
     const base = summarize(baseline.latencies);
     log(`  baseline, no streams: heartbeat p50 ${base.p50} ms p99 ${base.p99} ms, ${baseline.failures} failed`);
+    // Memory per participant is what their stream adds: measured from here (everyone joined and beating).
+    const idle = await webMemory(web);
 
     const steps: Record<string, unknown>[] = [];
     const rows: Row[] = [];
