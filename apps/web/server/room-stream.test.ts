@@ -5,6 +5,7 @@ import { REACTIONS } from "@livehall/api/limits";
 import {
   appendRoomEvent,
   createSessionFixture,
+  dropEventBusConnection,
   enrollUsers,
   insertUsers,
   signAccessToken,
@@ -267,6 +268,41 @@ describe("the raw fan-out's own guarantees", () => {
     ).toEqual(rest);
     resumed.close();
     await call(carol!.token, "session.leave", { sessionId, connectionId: "tab-carol-01" });
+  });
+
+  test("when the event bus loses its connection every raw tab ends as tRPC's do, and resumes with what was sent meanwhile", async () => {
+    const [, bob] = students;
+    await call(bob!.token, "session.join", { sessionId, connectionId: "tab-bob-lost" });
+    const tabs = await Promise.all(
+      [0, 1].map(() => openStream(server, { token: bob!.token, input: { sessionId }, via: "raw" })),
+    );
+    await waitFor(() => tabs.every((tab) => tab.events().length >= 1), { what: "both snapshots" });
+    const sessions = server.roomStreams().sessions;
+    expect(await dropEventBusConnection(server.services)).toBeGreaterThan(0);
+    // Both end the way a completed tRPC subscription ends: `return`, so the client resumes by id.
+    await waitFor(() => tabs.every((tab) => tab.ended()), { what: "both tabs to end" });
+    for (const tab of tabs) expect(tab.frames.at(-1)!.event).toBe("return");
+    expect(server.roomStreams().sessions).toBe(sessions - 1);
+
+    const lastId = tabs[0]!.events().at(-1)!.id!;
+    const sent = await appendRoomEvent(server.services, sessionId, {
+      type: "chat.muted",
+      userId: bob!.id,
+      muted: false,
+    });
+    const resumed = await openStream(server, {
+      token: bob!.token,
+      input: { sessionId },
+      lastEventId: lastId,
+      via: "raw",
+    });
+    await waitFor(() => resumed.events().length >= 2, { what: "the resume" });
+    expect(resumed.events().map((frame) => [(frame.data as RoomEvent).type, frame.id])).toEqual([
+      ["resumed", lastId],
+      ["chat.muted", sent],
+    ]);
+    resumed.close();
+    await call(bob!.token, "session.leave", { sessionId, connectionId: "tab-bob-lost" });
   });
 
   test("40 concurrent joins in a large room: batched deltas, every tab converges on the exact room", async () => {

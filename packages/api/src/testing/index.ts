@@ -1,5 +1,5 @@
 /** Test helpers shared by the api, web and worker test suites (never imported by production code). */
-export { createTestServices, fakeClock, insertUsers } from "./services";
+export { createTestServices, dropEventBusConnection, fakeClock, insertUsers } from "./services";
 export { callOverHttp } from "./http";
 export { startApiServer } from "./standalone-server";
 export { signAccessToken } from "../auth/tokens";
