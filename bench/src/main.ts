@@ -18,7 +18,7 @@ import { printTable, type Row } from "./lib/report";
 import { round } from "./lib/stats";
 import { evictionScenario } from "./scenarios/eviction";
 import { fanoutScenario } from "./scenarios/fanout";
-import { capacityScenario, oneEventScenario } from "./scenarios/big-room";
+import { capacityScenario, classOpeningScenario, oneEventScenario } from "./scenarios/big-room";
 import { heartbeatScenario } from "./scenarios/heartbeat";
 import { joinStormScenario } from "./scenarios/join-storm";
 import { printProfile, profileHeartbeat } from "./scenarios/profile";
@@ -129,6 +129,12 @@ async function main(): Promise<number> {
         const one = await capacity(1);
         return { raw: { many: many.raw, one: one.raw }, rows: [...many.rows, ...one.rows] };
       },
+    },
+    {
+      id: 10,
+      title: "class opening: 5,000 students join one session within 10 s while all of them are subscribed",
+      run: () =>
+        classOpeningScenario({ students: quick ? 1_000 : 5_000, spreadMs: quick ? 5_000 : 10_000, processes: 2 }, log),
     },
   ];
 

@@ -351,3 +351,116 @@ export async function capacityScenario(options: CapacityOptions, log: (line: str
     await iso.close();
   }
 }
+
+export interface ClassOpeningOptions {
+  students: number;
+  /** The joins are spread evenly over this long. */
+  spreadMs: number;
+  processes: number;
+}
+
+/** Joins `tokens` into `sessionId`, evenly spread over `spreadMs`: per join latency, and when the last answered. */
+async function joinSpread(base: string, tokens: string[], sessionId: string, spreadMs: number) {
+  const started = performance.now();
+  const latencies: number[] = [];
+  let failures = 0;
+  await Promise.all(
+    tokens.map(async (token, i) => {
+      await sleep((i * spreadMs) / tokens.length);
+      const sent = performance.now();
+      try {
+        await joinAs(base, token, sessionId, `bench-class-${i}-tab`);
+        latencies.push(performance.now() - sent);
+      } catch {
+        failures++;
+      }
+    }),
+  );
+  return { latencies, failures, lastAnsweredAt: wallNow(), seconds: round((performance.now() - started) / 1000, 1) };
+}
+
+/**
+ * Class opening (issue 23): `students` join one session within `spreadMs` while every one of them
+ * already has the room open (a stream each, not yet joined). Figures: how long after the last join
+ * every tab shows the exact participant count (the last `participantCount` each tab received), the
+ * join latency, and whether every student ended with an active row. Baseline, in the same run: the
+ * same joins into another session with no tab open.
+ */
+export async function classOpeningScenario(options: ClassOpeningOptions, log: (line: string) => void) {
+  const iso = await isolated();
+  const tabs = await startTabs(options.processes);
+  let web: (ChildServer & { metrics: string }) | null = null;
+  try {
+    const quiet = await students(iso, options.students);
+    const room = await students(iso, options.students);
+    web = await startWeb(iso.env);
+    const base = await joinSpread(web.url, quiet.tokens, quiet.sessionId, options.spreadMs);
+    const failed = await tabs.open(
+      web.url,
+      room.tokens.map((token) => ({ path: roomPath(room.sessionId), token })),
+      SNAPSHOT_READY,
+    );
+    log(`  ${options.students - failed} tabs open; baseline joins (no tab open) done in ${base.seconds} s`);
+    const joins = await joinSpread(web.url, room.tokens, room.sessionId, options.spreadMs);
+    // Every tab converged once its last count is the exact one; when it last changed is when it got there.
+    let converged = 0;
+    let at: number[] = [];
+    const deadline = performance.now() + 120_000;
+    while (performance.now() < deadline) {
+      const counts = await tabs.counts();
+      converged = counts.counts.filter((count) => count === options.students).length;
+      at = counts.at;
+      if (converged === options.students) break;
+      await sleep(500);
+    }
+    const lag = at.map((when) => Math.max(0, when - joins.lastAnsweredAt));
+    const convergence = summarize(lag);
+    const active = await iso.services.db.sessionParticipant.count({
+      where: { sessionId: room.sessionId, leftAt: null },
+    });
+    const withSubscribers = summarize(joins.latencies);
+    const quietJoins = summarize(base.latencies);
+    log(
+      `  joins in ${joins.seconds} s: p50 ${withSubscribers.p50} ms p99 ${withSubscribers.p99} ms (no tabs: p99 ${quietJoins.p99} ms); ${converged}/${options.students} tabs exact, the last ${convergence.max} ms after the last join; ${active} active rows`,
+    );
+    await tabs.close();
+    const scenario = `10 class opening (${options.students} joins in ${options.spreadMs / 1000} s, all subscribed)`;
+    const rows: Row[] = [
+      {
+        scenario,
+        metric: "every tab shows the exact count, ms after the last join",
+        median: convergence.p50,
+        p99: convergence.max,
+        baseline: null,
+        ratio: null,
+        target: "all tabs, ≤ 2,000 ms",
+        pass: converged === options.students && convergence.max <= 2_000,
+      },
+      {
+        scenario,
+        metric: "join latency ms (vs the same joins with no tab open)",
+        median: withSubscribers.p50,
+        p99: withSubscribers.p99,
+        baseline: quietJoins.p99,
+        ratio: quietJoins.p99 > 0 ? round(withSubscribers.p99 / quietJoins.p99) : null,
+        target: "< 1,000 ms, none failed",
+        pass: withSubscribers.p99 < 1_000 && joins.failures === 0,
+      },
+      {
+        scenario,
+        metric: "active rows / failed joins / tabs failed to open",
+        median: `${active}/${joins.failures}/${failed}`,
+        p99: null,
+        baseline: null,
+        ratio: null,
+        target: `${options.students}/0/0`,
+        pass: active === options.students && joins.failures === 0 && failed === 0,
+      },
+    ];
+    return { raw: { options, convergence, joins: withSubscribers, baseline: quietJoins, converged, active }, rows };
+  } finally {
+    await tabs.stop();
+    await web?.stop();
+    await iso.close();
+  }
+}
