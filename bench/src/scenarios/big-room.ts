@@ -402,22 +402,23 @@ export async function classOpeningScenario(options: ClassOpeningOptions, log: (l
     );
     log(`  ${options.students - failed} tabs open; baseline joins (no tab open) done in ${base.seconds} s`);
     const joins = await joinSpread(web.url, room.tokens, room.sessionId, options.spreadMs);
-    // Every tab converged once its last count is the exact one; when it last changed is when it got there.
+    // The exact count is the active rows (a failed join is not in the room); a tab converged once
+    // its last count is that, and when it last changed is when it got there.
+    const active = await iso.services.db.sessionParticipant.count({
+      where: { sessionId: room.sessionId, leftAt: null },
+    });
     let converged = 0;
     let at: number[] = [];
     const deadline = performance.now() + 120_000;
     while (performance.now() < deadline) {
       const counts = await tabs.counts();
-      converged = counts.counts.filter((count) => count === options.students).length;
+      converged = counts.counts.filter((count) => count === active).length;
       at = counts.at;
       if (converged === options.students) break;
       await sleep(500);
     }
     const lag = at.map((when) => Math.max(0, when - joins.lastAnsweredAt));
     const convergence = summarize(lag);
-    const active = await iso.services.db.sessionParticipant.count({
-      where: { sessionId: room.sessionId, leftAt: null },
-    });
     const withSubscribers = summarize(joins.latencies);
     const quietJoins = summarize(base.latencies);
     log(
