@@ -139,6 +139,10 @@ describe("parity with tRPC's transport", () => {
 
     // Alice joins (interaction follows), chats and reacts; Bob joins; she leaves; Bob's message is not hers.
     await call(alice!.token, "session.join", { sessionId, connectionId: "tab-alice-1" });
+    // Her interaction snapshot is read when each stream learns she is in: both before she writes.
+    const hasInteraction = (stream: SseStream) =>
+      stream.events().some((frame) => (frame.data as RoomEvent).type === "interaction");
+    await waitFor(() => hasInteraction(raw) && hasInteraction(trpc), { what: "both interaction snapshots" });
     await call(alice!.token, "session.sendMessage", { sessionId, clientMessageId: "msg-000001", body: "Hello all" });
     await call(alice!.token, "session.react", { sessionId, reaction: REACTIONS[0] });
     await waitFor(() => trpc.events().some((frame) => (frame.data as RoomEvent).type === "reactions"), {
@@ -219,7 +223,10 @@ describe("the raw fan-out's own guarantees", () => {
     );
     socket.pause();
     await waitFor(() => server.roomStreams().tabs === 1, { what: "the stream to open" });
-    const dropped = () => server.roomStreams().tabs === 0;
+    // A tab that reads: each event is appended once the fan-out wrote the one before (to both tabs).
+    const reader = await openStream(server, { token: carol!.token, input: { sessionId }, via: "raw" });
+    await waitFor(() => reader.events().length === 1, { what: "the reading tab's snapshot" });
+    const dropped = () => server.roomStreams().tabs === 1;
     const body = "x".repeat(32 * 1024);
     const ids: string[] = [];
     const message = (n: number) => ({
@@ -236,10 +243,14 @@ describe("the raw fan-out's own guarantees", () => {
     });
     while (!dropped()) {
       expect(ids.length).toBeLessThan(1_500); // 48 MB: far past any socket buffer
-      ids.push(
-        await appendRoomEvent(server.services, sessionId, { type: "chat.posted", message: message(ids.length) }),
-      );
+      const id = await appendRoomEvent(server.services, sessionId, {
+        type: "chat.posted",
+        message: message(ids.length),
+      });
+      ids.push(id);
+      await waitFor(() => reader.events().at(-1)?.id === id, { what: `event ${ids.length} fanned out`, intervalMs: 2 });
     }
+    reader.close();
     // What reached the client before the drop, then the end of the connection.
     let received = "";
     socket.setEncoding("utf8").on("data", (chunk: string) => (received += chunk));
