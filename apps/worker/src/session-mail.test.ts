@@ -9,7 +9,7 @@ import {
   type Services,
   type SessionMailJob,
 } from "@livehall/api";
-import { enrollUsers, insertUsers } from "@livehall/api/testing";
+import { enrollUsers, fakeClock, insertUsers } from "@livehall/api/testing";
 import { linkIn, startTestSmtpServer, waitFor, type ReceivedMail } from "@livehall/testing";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
@@ -199,6 +199,64 @@ describe("reminders and cancellation notices from the worker", () => {
     await waitFor(() => mailsAbout("Crowded class", REMINDER).length >= 30, { what: "30 reminders" });
     expect(recipients(mailsAbout("Crowded class", REMINDER))).toEqual(addresses(students));
     expect(await handler(job)).toEqual({ sent: 0, failed: 0, skipped: 0 });
+  });
+});
+
+describe("big classes at the same minute", () => {
+  test("reminder jobs of different sessions run at once (SESSION_MAIL_CONCURRENCY)", async () => {
+    const send = createSessionMailHandler(services);
+    let running = 0;
+    worker = await startWorker({
+      config,
+      logger: createLogger(config, "worker-test"),
+      handlers: createJobHandlers(services),
+      // Each job waits until another one runs beside it: one job at a time would never get past this.
+      sessionMail: async (job) => {
+        running++;
+        try {
+          await waitFor(() => running >= 2, { what: "two session-mail jobs at once", timeoutMs: 10_000 });
+          return await send(job);
+        } finally {
+          running--;
+        }
+      },
+    });
+    const { teacher, students, courseId } = await classroom("together", 2);
+    const [one, two] = await Promise.all(
+      ["Together one", "Together two"].map((title) => schedule(teacher, courseId, title, reminderIn(1_500))),
+    );
+    await Promise.all([jobFinished(reminderJobId(one!.id, 0)), jobFinished(reminderJobId(two!.id, 0))]);
+    expect(recipients(mailsAbout("Together one", REMINDER))).toEqual(addresses(students));
+    expect(recipients(mailsAbout("Together two", REMINDER))).toEqual(addresses(students));
+  });
+
+  test("a reminder whose turn comes after the session started is dropped, and not sent later either", async () => {
+    const { teacher, students, courseId } = await classroom("late", 3);
+    const session = await schedule(teacher, courseId, "Late class", new Date(Date.now() + 3_600_000));
+    // The session starts while the first reminder goes out: the clock passes its start on that delivery.
+    const clock = fakeClock();
+    const mailer: Services["mailer"] = {
+      mode: services.mailer.mode,
+      deliver: async (message) => {
+        const delivery = await services.mailer.deliver(message);
+        clock.advance(2 * 3_600_000);
+        return delivery;
+      },
+      close: () => Promise.resolve(),
+    };
+    const job: SessionMailJob = { kind: "REMINDER", sessionId: session.id, sequence: 0 };
+    expect(await createSessionMailHandler({ ...services, clock: clock.now, mailer })(job)).toEqual({
+      sent: 1,
+      failed: 0,
+      skipped: 2,
+    });
+    expect(mailsAbout("Late class", REMINDER)).toHaveLength(1);
+    // The job again (a retry), before the start by the real clock: the dropped ones stay unsent.
+    expect(await createSessionMailHandler(services)(job)).toEqual({ sent: 0, failed: 0, skipped: 0 });
+    const ledger = await services.db.sessionNotice.findMany({ where: { sessionId: session.id } });
+    expect(ledger).toHaveLength(students.length);
+    expect(ledger.filter((row) => row.sentAt !== null)).toHaveLength(1);
+    expect(mailsAbout("Late class", REMINDER)).toHaveLength(1);
   });
 });
 
