@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { closeServices, createLogger, createServices } from "@livehall/api";
 import { ConfigError, loadEnvFile, loadWebConfig, type WebConfig } from "@livehall/api/config";
 import { createWebServer } from "./server/app.server";
+import { openFileLimits } from "./server/file-limits.server";
 
 function loadConfigOrExit(): WebConfig {
   loadEnvFile();
@@ -30,6 +31,8 @@ const web = await createWebServer({
 });
 const url = await web.listen(config.port);
 console.log(`Livehall web listening on ${url}`);
+// Node raises the soft limit to the hard one by itself; every open room stream holds one file (its socket).
+logger.info({ openFiles: openFileLimits() }, "open file limits (each room stream holds one)");
 
 async function shutdown(signal: NodeJS.Signals): Promise<void> {
   logger.info({ signal }, "shutting down");

@@ -1,9 +1,11 @@
 /**
  * `npm run bench` — Livehall's benchmarks, each beside its limit, in one run (issue 9). Not part of
  * `npm test`. Options:
- *   --only=1,4     run only these scenarios (1 heartbeat … 6 fan-out, 7 room stream fan-out)
+ *   --only=1,4     run only these scenarios (1 heartbeat … 6 fan-out, 7 room stream fan-out, 8 one event
+ *                  to 10,000 tabs, 9 capacity, 10 class opening)
  *   --profile      instead: profile the heartbeat path with node --cpu-prof and print where time goes
- *                  (--profile=join: the join path, under back-to-back join storms)
+ *                  (--profile=join: the join path, under back-to-back join storms; --profile=fanout:
+ *                  one join at a time fanned out to 3,000 room streams of one session)
  *   --build        rebuild the web app for scenario 5 even when it looks fresh; --no-build never builds
  *   --quick        shorter rounds (a smoke run of the bench itself; figures are not for reporting)
  */
@@ -16,6 +18,7 @@ import { printTable, type Row } from "./lib/report";
 import { round } from "./lib/stats";
 import { evictionScenario } from "./scenarios/eviction";
 import { fanoutScenario } from "./scenarios/fanout";
+import { capacityScenario, classOpeningScenario, oneEventScenario } from "./scenarios/big-room";
 import { heartbeatScenario } from "./scenarios/heartbeat";
 import { joinStormScenario } from "./scenarios/join-storm";
 import { printProfile, profileHeartbeat } from "./scenarios/profile";
@@ -50,7 +53,7 @@ async function main(): Promise<number> {
 
   const profile = args.find((arg) => arg === "--profile" || arg.startsWith("--profile="));
   if (profile) {
-    const workload = profile === "--profile=join" ? "join" : "heartbeat";
+    const workload = profile === "--profile=join" ? "join" : profile === "--profile=fanout" ? "fanout" : "heartbeat";
     console.log(`\n▸ profile: ${workload} through the real server under full load (node --cpu-prof)`);
     const { file, summary } = await profileHeartbeat({ seconds: quick ? 4 : 10, connections: 50, workload }, log);
     console.log(printProfile(summary));
@@ -100,6 +103,38 @@ async function main(): Promise<number> {
       title: "room stream: one chat message to 1,000 tabs of a session across two web instances",
       run: () =>
         roomFanoutScenario({ subscribers: 1_000, messages: quick ? 5 : 20, joins: quick ? 5 : 20, warmup: 3 }, log),
+    },
+    {
+      id: 8,
+      title: "big room: one event to 10,000 tabs of one session (raw fan-out vs bare node:http)",
+      run: () => oneEventScenario({ subscribers: quick ? 2_000 : 10_000, events: quick ? 3 : 7, processes: 2 }, log),
+    },
+    {
+      id: 9,
+      title: "capacity: participants (room stream + 30 s heartbeats) held by one web process, stepped",
+      run: async () => {
+        const capacity = (sessions: number) =>
+          capacityScenario(
+            {
+              steps: quick ? [1_000, 2_000] : [2_000, 5_000, 10_000, 19_000],
+              sessions,
+              processes: 2,
+              periodMs: quick ? 5_000 : 30_000,
+              connections: 256,
+              budgetSeconds: quick ? 120 : 600,
+            },
+            log,
+          );
+        const many = await capacity(50);
+        const one = await capacity(1);
+        return { raw: { many: many.raw, one: one.raw }, rows: [...many.rows, ...one.rows] };
+      },
+    },
+    {
+      id: 10,
+      title: "class opening: 5,000 students join one session within 10 s while all of them are subscribed",
+      run: () =>
+        classOpeningScenario({ students: quick ? 1_000 : 5_000, spreadMs: quick ? 5_000 : 10_000, processes: 2 }, log),
     },
   ];
 

@@ -11,6 +11,7 @@ import { hotMutations } from "./hot-mutations.server";
 import { mediaRouter } from "./media.server";
 import { createMetricsServer, requestObservability } from "./observability.server";
 import { mountRemix } from "./remix.server";
+import { roomStreams } from "./room-stream.server";
 import { assignRequestId, createRequestContext } from "./request-context.server";
 import { securityHeaders } from "./security-headers.server";
 
@@ -37,6 +38,8 @@ export interface WebServer {
   listen(port: number, host?: string): Promise<string>;
   /** The /metrics listener's base URL, once listening. */
   metricsUrl(): string;
+  /** Room streams open on the raw fan-out (tabs) and the sessions they follow. */
+  roomStreams(): { tabs: number; sessions: number };
   /** Stops accepting, lets in-flight requests finish, ends event streams. Services stay open. */
   close(): Promise<void>;
 }
@@ -140,13 +143,20 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
     if (error.code === "INTERNAL_SERVER_ERROR")
       logger.error({ err: error.cause ?? error, path, requestId }, "procedure failed");
   };
+  // Express's own `req.ip`, i.e. its `trust proxy` rule below, for a request it has not decorated.
+  const clientIp = (req: http.IncomingMessage) => (Object.setPrototypeOf(req, app.request) as Request).ip ?? "unknown";
   // The hot presence mutations skip express and tRPC's Fetch-API conversion; everything else is theirs.
   const hot = hotMutations({
     services,
     onError: logProcedureFailure,
     fallback: (req, res) => app(req, res),
-    // Express's own `req.ip`, i.e. its `trust proxy` rule below, for a request it has not decorated.
-    clientIp: (req) => (Object.setPrototypeOf(req, app.request) as Request).ip ?? "unknown",
+    clientIp,
+  });
+  // Room streams skip them too: one process-wide fan-out writes each event's bytes to every tab.
+  const rooms = roomStreams({
+    services,
+    onError: logProcedureFailure,
+    clientIp,
   });
   // What every request gets, whoever answers it: an id, the request log line and latency histogram,
   // and tracking for a graceful shutdown.
@@ -157,7 +167,7 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
     // Behind a load balancer, closing the connection after the answer moves the client elsewhere.
     if (shuttingDown) res.setHeader("connection", "close");
     observe(req, res);
-    if (!hot(req, res)) app(req, res);
+    if (!hot(req, res) && !rooms.handle(req, res)) app(req, res);
   });
 
   app.disable("x-powered-by");
@@ -212,6 +222,7 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
       logger.info({ url: `${metricsUrl}/metrics` }, "metrics listening");
       return url;
     },
+    roomStreams: () => rooms.fanout.stats(),
     metricsUrl() {
       if (!metricsUrl) throw new Error("the web server is not listening");
       return metricsUrl;
@@ -229,6 +240,7 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
         metricsServer.close();
         metricsServer.closeAllConnections();
         server.closeIdleConnections();
+        rooms.fanout.close();
         for (const res of openResponses.all()) {
           // Subscriptions never finish on their own; their clients reconnect to another instance.
           if (isEventStream(res)) res.destroy();

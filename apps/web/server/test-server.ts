@@ -14,6 +14,8 @@ export interface TestServer {
   services: Services;
   /** The underlying HTTP server (to observe connections and requests). */
   http: WebServer["server"];
+  /** Room streams open on the raw fan-out (tabs) and the sessions they follow. */
+  roomStreams(): { tabs: number; sessions: number };
   /** A typed API client against this server. */
   client(options?: Omit<ApiClientOptions, "url">): ApiClient;
   close(): Promise<void>;
@@ -60,6 +62,7 @@ export async function startTestServer({
     metricsUrl: web.metricsUrl(),
     services,
     http: web.server,
+    roomStreams: () => web.roomStreams(),
     client: (clientOptions = {}) => createApiClient({ ...clientOptions, url: trpcUrl }),
     close: async () => {
       await web.close();

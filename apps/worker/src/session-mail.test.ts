@@ -200,6 +200,34 @@ describe("reminders and cancellation notices from the worker", () => {
     expect(recipients(mailsAbout("Crowded class", REMINDER))).toEqual(addresses(students));
     expect(await handler(job)).toEqual({ sent: 0, failed: 0, skipped: 0 });
   });
+
+  test("a reminder whose session moves while its students are claimed claims and sends nothing", async () => {
+    const { teacher, courseId } = await classroom("midmove", 2);
+    const session = await schedule(teacher, courseId, "Mid-move class", new Date(Date.now() + 3_600_000));
+    const handler = createSessionMailHandler(services);
+    const waitingForLock = async () =>
+      (
+        await services.db.$queryRaw<{ waiting: bigint }[]>`
+          SELECT count(*) AS waiting FROM pg_stat_activity
+          WHERE datname = current_database() AND wait_event_type = 'Lock'`
+      )[0]!.waiting > 0n;
+    let run: ReturnType<typeof handler> | undefined;
+    // The move holds the session's row while the job (which read it before) claims its students.
+    await services.db.$transaction(
+      async (tx) => {
+        await tx.liveSession.update({
+          where: { id: session.id },
+          data: { startsAt: new Date(Date.now() + 7_200_000), sequence: { increment: 1 } },
+        });
+        run = handler({ kind: "REMINDER", sessionId: session.id, sequence: 0 });
+        await waitFor(waitingForLock, { what: "the claim waiting for the session's row" });
+      },
+      { timeout: 30_000 },
+    );
+    expect(await run).toEqual({ sent: 0, failed: 0, skipped: 0 });
+    expect(await services.db.sessionNotice.count({ where: { sessionId: session.id } })).toBe(0);
+    expect(mailsAbout("Mid-move class", REMINDER)).toEqual([]);
+  });
 });
 
 describe("big classes at the same minute", () => {

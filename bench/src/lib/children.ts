@@ -23,6 +23,8 @@ export interface ChildOptions {
   readyPath?: string;
   readyOnAnyAnswer?: boolean;
   cwd?: string;
+  /** The web server's /metrics port (default: a free one nobody is told). */
+  metricsPort?: number;
 }
 
 /**
@@ -39,7 +41,13 @@ export async function startChild(options: ChildOptions): Promise<ChildServer> {
     [...(options.nodeArgs ?? []), ...(tsEntry ? ["--import", "tsx"] : []), options.entry],
     {
       cwd: options.cwd ?? BENCH_DIR,
-      env: { ...process.env, ...options.env, PORT: String(port), HOST: "127.0.0.1", METRICS_PORT: "0" },
+      env: {
+        ...process.env,
+        ...options.env,
+        PORT: String(port),
+        HOST: "127.0.0.1",
+        METRICS_PORT: String(options.metricsPort ?? 0),
+      },
       stdio: ["ignore", "pipe", "pipe"],
     },
   );

@@ -6,6 +6,8 @@ import { load } from "../lib/load";
 import { summarizeProfile, type ProfileSummary } from "../lib/profile";
 import { createSessionFixture, insertUsers } from "@livehall/api/testing";
 import { accessTokenFor, clientFor } from "../lib/api";
+import { startTabs } from "../lib/tabs";
+import { joinAs, roomPath, SNAPSHOT_READY, students } from "./big-room";
 import { heartbeatFixture, SERVER_ENTRIES } from "./heartbeat";
 
 export const PROFILE_DIR = path.join(BENCH_DIR, "profiles");
@@ -49,7 +51,7 @@ const FRAMES = [
  * what its CPU time went to (self time by area and function, inclusive time of the main frames).
  */
 export async function profileHeartbeat(
-  options: { seconds: number; connections: number; workload: "heartbeat" | "join" },
+  options: { seconds: number; connections: number; workload: "heartbeat" | "join" | "fanout" },
   log: (line: string) => void,
 ): Promise<{ file: string; summary: ProfileSummary }> {
   await rm(PROFILE_DIR, { recursive: true, force: true });
@@ -76,6 +78,32 @@ export async function profileHeartbeat(
         });
         window.toMs = performance.now() - web.spawnedAt;
         log(`  profiled load: ${result.rps} req/s, p99 ${result.latencyMs.p99} ms`);
+      } else if (options.workload === "fanout") {
+        // One session with 3,000 open room streams (two load-generator processes); students join
+        // one after another, each join's event reaching every tab before the next.
+        const tabs = await startTabs(2);
+        try {
+          const room = await students(iso, 3_000 + 200);
+          await tabs.open(
+            web.url,
+            room.tokens.slice(0, 3_000).map((token) => ({ path: roomPath(room.sessionId), token })),
+            SNAPSHOT_READY,
+          );
+          window.fromMs = performance.now() - web.spawnedAt;
+          let joins = 0;
+          const until = performance.now() + options.seconds * 1000;
+          while (performance.now() < until && joins < 200) {
+            const arrivals = await tabs.arm(room.users[3_000 + joins]!.id, 30_000);
+            await joinAs(web.url, room.tokens[3_000 + joins]!, room.sessionId, `profile-fanout-${joins}`);
+            await arrivals();
+            joins++;
+          }
+          window.toMs = performance.now() - web.spawnedAt;
+          log(`  profiled load: ${joins} joins, each fanned out to 3,000 tabs`);
+          await tabs.close();
+        } finally {
+          await tabs.stop();
+        }
       } else {
         // Join storms of 1,000 students into fresh live sessions, back to back.
         const users = await insertUsers(iso.services, 1_000, { emailPrefix: "bench-profile" });

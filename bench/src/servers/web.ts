@@ -14,6 +14,9 @@ const logger = createLogger(config, "web");
 const services = createServices(config, { logger });
 const web = await createWebServer({ config, services });
 await web.listen(config.port, "127.0.0.1");
+// With --expose-gc (the big-room scenarios): SIGUSR2 collects, so /metrics then shows the live heap.
+const gc = (globalThis as { gc?: () => void }).gc;
+if (gc) process.on("SIGUSR2", () => gc());
 
 let stopping = false;
 process.on("SIGTERM", () => {

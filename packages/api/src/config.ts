@@ -398,6 +398,21 @@ const coreSchema = timingsSchema.extend({
   APP_ORIGINS: z.string().optional(),
   /** Live-event streams one user may hold open on one instance (tabs, devices); more answer 429. */
   MAX_STREAMS_PER_USER: z.coerce.number().int().positive().default(20),
+  /**
+   * A room stream whose unsent bytes pass this (a client that stopped reading) is dropped; its
+   * browser reconnects and resumes from its last event id (docs/decisions/023).
+   */
+  ROOM_STREAM_MAX_BUFFER_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(1024 * 1024),
+  /**
+   * From this many participants on, a room's participant changes reach tabs at most once per
+   * 250 ms and session, and a snapshot lists only this many of them (its count stays exact;
+   * docs/decisions/023).
+   */
+  ROOM_LARGE_PARTICIPANTS: z.coerce.number().int().positive().default(200),
 });
 
 const webSchema = coreSchema.extend({
@@ -474,6 +489,7 @@ export interface CoreConfig {
   port: number;
   appOrigins: string[];
   maxStreamsPerUser: number;
+  roomStream: { maxBufferBytes: number; largeRoomParticipants: number };
   timings: Timings;
   /** Budgets of the room's procedures (per user; heartbeats per connection). */
   roomRates: Record<RoomProcedure, RoomRate>;
@@ -520,6 +536,10 @@ function toCore(env: z.output<typeof coreSchema>, host: string | null): CoreConf
           .filter(Boolean)
       : [`http://localhost:${env.PORT}`, `http://127.0.0.1:${env.PORT}`],
     maxStreamsPerUser: env.MAX_STREAMS_PER_USER,
+    roomStream: {
+      maxBufferBytes: env.ROOM_STREAM_MAX_BUFFER_BYTES,
+      largeRoomParticipants: env.ROOM_LARGE_PARTICIPANTS,
+    },
     timings: toTimings(env),
     roomRates: toRoomRates(env),
     maxTabsPerSession: env.MAX_TABS_PER_SESSION,

@@ -27,6 +27,13 @@ export interface EventBus {
    */
   subscribe<T>(channel: string, signal: AbortSignal | undefined): Promise<EventSubscription<T>>;
   /**
+   * The same as `subscribe`, delivered by a plain callback (no iterator, promise or microtask per
+   * event): for fan-out to thousands of streams. `onLost` is called once if the subscriber connection
+   * is lost (events may have been missed). Resolves with the release (idempotent) once Redis has
+   * confirmed the subscription; the caller must call it whatever happens next.
+   */
+  listen<T>(channel: string, onEvent: (event: T) => void, onLost: () => void): Promise<() => void>;
+  /**
    * Takes one of `owner`'s open-stream slots on this instance: a release function (idempotent), or
    * null when `owner` already holds `max`.
    */
@@ -147,6 +154,34 @@ export function createEventBus(publisher: Redis, redisUrl: string, keys: RedisKe
           }
         },
       };
+    },
+    async listen<T>(channel: string, onEvent: (event: T) => void, onLost: () => void) {
+      const full = keys.channel(channel);
+      refCounts.set(full, (refCounts.get(full) ?? 0) + 1);
+      const losses = connectionLosses;
+      try {
+        await subscribeChannel(full);
+      } catch (error) {
+        release(full);
+        throw error;
+      }
+      const handler = onEvent as (event: unknown) => void;
+      local.on(full, handler);
+      let released = false;
+      const stop = () => {
+        if (released) return false;
+        released = true;
+        open.delete(lost);
+        local.off(full, handler);
+        release(full);
+        return true;
+      };
+      const lost = () => {
+        if (stop()) onLost();
+      };
+      open.add(lost);
+      if (losses !== connectionLosses) queueMicrotask(lost);
+      return () => void stop();
     },
     acquireStream(owner, max) {
       const held = streams.get(owner) ?? 0;

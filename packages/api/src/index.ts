@@ -46,6 +46,8 @@ export { SESSION_MAIL_QUEUE, cancellationJobId, reminderJobId, type SessionMailJ
 export { mediaReconcileTotals, reconcileMedia, type MediaServerCounts } from "./services/media-reconcile";
 export { handleMediaEvents } from "./services/media-events";
 export { spendRoomBudget } from "./services/room-limits";
+export { RoomStreamRequest } from "./services/room-stream";
+export { createRoomFanout, sseErrorFrame, SSE_OPENING, type RoomFanout, type RoomSocket } from "./services/room-fanout";
 /** The user Janus's event handler posts as (its password is the media admin secret). */
 export { EVENTS_USER as MEDIA_EVENTS_USER } from "@livehall/media-server";
 export { mediaServersStatus, type MediaServerStatus } from "./services/media-status";

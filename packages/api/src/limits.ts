@@ -16,6 +16,18 @@ export const RATING_COMMENT_MAX_LENGTH = 2_000;
 export const ROLE_REQUEST_NOTE_MAX_LENGTH = 500;
 export const ROLE_REQUEST_MESSAGE_MAX_LENGTH = 500;
 
+/** The token of a mailed link: base64url of 32 bytes, with a little slack either way. */
+export const LINK_TOKEN_MIN_LENGTH = 20;
+export const LINK_TOKEN_MAX_LENGTH = 200;
+export const LINK_TOKEN_CHARACTERS = /^[A-Za-z0-9_-]+$/;
+
+/** Whether a page's ?token= can be a mailed link's token (a malformed one needs no call). */
+export function isLinkToken(value: string): boolean {
+  return (
+    value.length >= LINK_TOKEN_MIN_LENGTH && value.length <= LINK_TOKEN_MAX_LENGTH && LINK_TOKEN_CHARACTERS.test(value)
+  );
+}
+
 /**
  * Whether a time can be a page cursor (the list of users, older chat messages): 1970 to 9999. An ISO
  * check alone lets "0000-01-01" through, which Postgres refuses (22008): refused as input instead.

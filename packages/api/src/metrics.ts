@@ -74,6 +74,11 @@ export const roomCounters = {
     labelNames: ["start"] as const,
     registers: [metricsRegistry],
   }),
+  dropped: new Counter({
+    name: "livehall_room_streams_dropped_total",
+    help: "Room streams dropped because their client stopped reading (unsent bytes over ROOM_STREAM_MAX_BUFFER_BYTES)",
+    registers: [metricsRegistry],
+  }),
   reactions: new Counter({
     name: "livehall_room_reactions_total",
     help: "Reactions sent (each click), before they are summed per second",

@@ -11,7 +11,7 @@ export const transformer = superjson;
  * A comment line on every open event stream this often: proxies and load balancers close
  * connections idle for 60 s or more, and a dead client is noticed when the write fails.
  */
-const SSE_PING_INTERVAL_MS = 15_000;
+export const SSE_PING_INTERVAL_MS = 15_000;
 
 const t = initTRPC.context<Context>().create({
   transformer,

@@ -1,3 +1,4 @@
+import { isLinkToken } from "@livehall/api/limits";
 import type { ReactNode } from "react";
 import { AuthLayout, linkClasses } from "./auth-form";
 import { Alert, ButtonLink } from "./ui";
@@ -60,7 +61,7 @@ export function LinkProblemPage({
 /** The link's token from the page's address, or null when it is missing or malformed (no call needed). */
 export function tokenFrom(request: Request): string | null {
   const token = new URL(request.url).searchParams.get("token");
-  return token && /^[A-Za-z0-9_-]{20,200}$/.test(token) ? token : null;
+  return token && isLinkToken(token) ? token : null;
 }
 
 /** The LINK_* reasons as the state of the page to show, or null for any other error. */

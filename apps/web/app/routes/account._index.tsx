@@ -20,7 +20,7 @@ export async function loader({ context }: LoaderFunctionArgs) {
   return { profile, calendar };
 }
 
-type Intent = "name" | "email" | "resend" | "password" | "logout-all";
+type Intent = "name" | "email" | "resend" | "cancel-email" | "password" | "logout-all";
 type Answer = {
   intent: Intent;
   ok: boolean;
@@ -50,6 +50,9 @@ export async function action({ request, context }: ActionFunctionArgs) {
           message: `We sent a link to ${pendingEmail}. Your address changes when you open it.`,
         });
       }
+      case "cancel-email":
+        await account.cancelEmailChange();
+        return data<Answer>({ intent, ok: true, message: "The change is cancelled. Your address stays as it is." });
       case "resend": {
         const answer = await context.caller.auth.resendVerification();
         return data<Answer>({
@@ -173,7 +176,7 @@ export default function Account() {
 
           <Section
             title="E-mail address"
-            answer={answerFor("email") ?? answerFor("resend")}
+            answer={answerFor("email") ?? answerFor("resend") ?? answerFor("cancel-email")}
             testId="account-email"
             description={
               <p className="flex flex-wrap items-center gap-2">
@@ -193,12 +196,22 @@ export default function Account() {
                     ? `We sent a link to ${profile.pendingEmail}. Your address changes when you open it.`
                     : "Open the link we mailed you. Until then, class reminders and course invitations wait."}
                 </p>
-                <Form method="post" className="mt-3">
-                  <input type="hidden" name="intent" value="resend" />
-                  <Button type="submit" size="sm" variant="secondary" pending={busy === "resend"}>
-                    Send the link again
-                  </Button>
-                </Form>
+                <div className="mt-3 flex flex-wrap gap-2">
+                  <Form method="post">
+                    <input type="hidden" name="intent" value="resend" />
+                    <Button type="submit" size="sm" variant="secondary" pending={busy === "resend"}>
+                      Send the link again
+                    </Button>
+                  </Form>
+                  {profile.pendingEmail ? (
+                    <Form method="post">
+                      <input type="hidden" name="intent" value="cancel-email" />
+                      <Button type="submit" size="sm" variant="ghost" pending={busy === "cancel-email"}>
+                        Cancel the change
+                      </Button>
+                    </Form>
+                  ) : null}
+                </div>
               </Alert>
             ) : null}
             <Form method="post" className="space-y-4" aria-label="Change your e-mail address">

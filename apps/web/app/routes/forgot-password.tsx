@@ -13,8 +13,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
     return data({ sent: false, errors: { fields: { email: "Enter your email address." } } as FormErrors, email }, 400);
   try {
     // The same answer whether or not the address has an account.
-    await context.caller.auth.requestPasswordReset({ email });
-    return data({ sent: true, errors: undefined, email });
+    const { minutesValid } = await context.caller.auth.requestPasswordReset({ email });
+    return data({ sent: true, minutesValid, errors: undefined, email });
   } catch (error) {
     const { errors, status } = formErrorsFrom(error);
     return data({ sent: false, errors, email }, { status });
@@ -39,11 +39,12 @@ export default function ForgotPassword() {
         </>
       }
     >
-      {answer?.sent ? (
+      {answer?.sent && "minutesValid" in answer ? (
         <Alert tone="success" title="Check your inbox">
           <p>
             If an account uses <strong>{answer.email}</strong>, a link to reset its password is on its way. It works
-            once, for 30 minutes. Nothing there? Check your spam folder, or ask again in a few minutes.
+            once, for {answer.minutesValid} minutes. Nothing there? Check your spam folder, or ask again in a few
+            minutes.
           </p>
         </Alert>
       ) : (

@@ -47,7 +47,7 @@ export default function VerifyEmail() {
       <AuthLayout title="Your address is confirmed" subtitle={answer.confirmed.email} footer="Thanks for confirming.">
         <Alert tone="success" title="All set">
           <p data-testid="link-state">
-            You'll get class reminders at this address
+            Livehall's mail now comes to this address (class reminders, unless you turn them off on your account page)
             {courses > 0
               ? `, and you're now in ${courses === 1 ? "the course" : `${courses} courses`} you were invited to`
               : ""}

@@ -104,3 +104,29 @@ export async function voidEmailTokens(
 ): Promise<void> {
   await tx.emailToken.updateMany({ where: { userId, purpose, usedAt: null }, data: { usedAt: services.clock() } });
 }
+
+/**
+ * After a password change or reset: reset links stop working, and so does a pending change of the
+ * address — whoever asked for it may be who the new password locks out.
+ */
+export async function voidLinksOnPasswordChange(
+  services: TokenServices,
+  userId: string,
+  tx: Pick<Services["db"], "emailToken" | "user">,
+): Promise<void> {
+  await voidEmailTokens(services, userId, "RESET_PASSWORD", tx);
+  await voidAddressChange(services, userId, tx);
+}
+
+/** A pending change of the account's address (a verification link to another address) stops working. */
+export async function voidAddressChange(
+  services: TokenServices,
+  userId: string,
+  tx: Pick<Services["db"], "emailToken" | "user"> = services.db,
+): Promise<void> {
+  const { email } = await tx.user.findUniqueOrThrow({ where: { id: userId }, select: { email: true } });
+  await tx.emailToken.updateMany({
+    where: { userId, purpose: "VERIFY_EMAIL", usedAt: null, email: { not: email } },
+    data: { usedAt: services.clock() },
+  });
+}

@@ -1,10 +1,11 @@
+import { waitFor } from "@livehall/testing";
 import { SignJWT, decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createTestServices, fakeClock, insertUsers } from "../testing/services";
 import { authCounters } from "../metrics";
 import { hashPassword } from "./passwords";
 import { authenticateRequest } from "./request-auth";
-import { cleanupTokens, login, logout, logoutAll, refresh } from "./service";
+import { cleanupTokens, endOtherSignIns, login, logout, logoutAll, refresh } from "./service";
 import { hashRefreshToken } from "./tokens";
 
 const clock = fakeClock(new Date("2026-11-27T12:00:00Z"));
@@ -210,6 +211,35 @@ describe("logout", () => {
       expect((await bearer(session.accessToken)).error).toBe("SESSION_REVOKED");
       expect(await reasonOf(refresh(services, session.refreshToken, null))).toBe("SESSION_REVOKED");
     }
+  });
+});
+
+describe("a password change during a sign-in", () => {
+  test("a sign-in that checked the old password while it changed does not start (no sign-in survives the change)", async () => {
+    const [user] = await insertUsers(services, 1, { passwordHash: await hashPassword(PASSWORD), emailPrefix: "race" });
+    const newHash = await hashPassword("a brand new password");
+    const waitingForLock = () =>
+      services.db.$queryRaw<{ waiting: bigint }[]>`
+        SELECT count(*) AS waiting FROM pg_stat_activity
+        WHERE datname = current_database() AND wait_event_type = 'Lock'`;
+    let signingIn: Promise<string> | undefined;
+    // The change holds the account's row while a sign-in with the old password gets past argon2 and
+    // waits for it; then the change commits and ends every sign-in, as a reset does.
+    await services.db.$transaction(
+      async (tx) => {
+        await tx.user.update({ where: { id: user!.id }, data: { passwordHash: newHash } });
+        signingIn = reasonOf(
+          login(services, { email: user!.email, password: PASSWORD }, { ip: "10.0.0.9", userAgent: "vitest" }),
+        );
+        await waitFor(async () => (await waitingForLock())[0]!.waiting > 0n, {
+          what: "the sign-in waiting for the row",
+        });
+      },
+      { timeout: 30_000 },
+    );
+    await endOtherSignIns(services, user!.id, null);
+    expect(await signingIn).toBe("INVALID_CREDENTIALS");
+    expect(await services.db.refreshToken.count({ where: { userId: user!.id, revokedAt: null } })).toBe(0);
   });
 });
 

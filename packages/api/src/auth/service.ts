@@ -75,32 +75,45 @@ async function startFamily(
   services: AuthServices,
   user: { id: string; role: SessionUser["role"] },
   userAgent: string | null,
+  /** The hash the password was checked against (sign-in): the sign-in starts only if it is still the account's. */
+  checkedPasswordHash?: string,
 ): Promise<IssuedTokens> {
   const now = services.clock();
-  // Checked only here, after the password: a disabled account is not revealed to someone guessing.
-  const signedIn = await services.db.user.updateMany({
-    where: { id: user.id, disabledAt: null },
-    data: { lastSignInAt: now },
-  });
-  if (signedIn.count === 0) {
-    throw appError("FORBIDDEN", Reason.ACCOUNT_DISABLED, "This account has been disabled. Ask a Livehall admin.");
-  }
-  // Courses that invited this address before it had an account (docs/decisions/020).
-  await claimInvitations(services, user.id);
   const familyId = randomUUID();
   const refreshToken = newRefreshToken();
   const expiresAt = refreshTokenExpiry(services, now, now);
-  await services.db.refreshToken.create({
-    data: {
-      userId: user.id,
-      familyId,
-      familyStartedAt: now,
-      tokenHash: hashRefreshToken(refreshToken),
-      createdAt: now,
-      expiresAt,
-      userAgent: userAgent?.slice(0, 512) ?? null,
-    },
+  // One transaction: the UPDATE's row lock orders this sign-in against a password change or reset,
+  // so it either sees the new hash (and is refused) or exists before that change ends every sign-in.
+  const started = await services.db.$transaction(async (tx) => {
+    const signedIn = await tx.user.updateMany({
+      where: { id: user.id, disabledAt: null, ...(checkedPasswordHash ? { passwordHash: checkedPasswordHash } : {}) },
+      data: { lastSignInAt: now },
+    });
+    if (signedIn.count === 0) return false;
+    await tx.refreshToken.create({
+      data: {
+        userId: user.id,
+        familyId,
+        familyStartedAt: now,
+        tokenHash: hashRefreshToken(refreshToken),
+        createdAt: now,
+        expiresAt,
+        userAgent: userAgent?.slice(0, 512) ?? null,
+      },
+    });
+    return true;
   });
+  if (!started) {
+    // Checked only here, after the password: a disabled account is not revealed to someone guessing.
+    const account = await services.db.user.findUnique({ where: { id: user.id }, select: { disabledAt: true } });
+    if (account?.disabledAt) {
+      throw appError("FORBIDDEN", Reason.ACCOUNT_DISABLED, "This account has been disabled. Ask a Livehall admin.");
+    }
+    // The password changed while it was being checked: the one given is not the account's any more.
+    throw appError("UNAUTHORIZED", Reason.INVALID_CREDENTIALS, "Email or password is incorrect.");
+  }
+  // Courses that invited this address before it had an account (docs/decisions/020).
+  await claimInvitations(services, user.id);
   return issueAccess(services, { id: user.id, role: user.role, familyId }, refreshToken, expiresAt);
 }
 
@@ -160,8 +173,8 @@ export async function login(
     });
   }
   await attempt.succeeded();
-  const { passwordHash: _passwordHash, ...publicUser } = user;
-  return { user: publicUser, tokens: await startFamily(services, user, request.userAgent) };
+  const { passwordHash, ...publicUser } = user;
+  return { user: publicUser, tokens: await startFamily(services, user, request.userAgent, passwordHash) };
 }
 
 function refreshFailure(reason: Reason, message: string) {

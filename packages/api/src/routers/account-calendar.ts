@@ -1,26 +1,8 @@
 import { z } from "zod";
-import type { Context, SessionUser } from "../context";
 import { calendarFeedLink, rotateCalendarFeed, turnOffCalendarFeed } from "../services/calendar";
-import { spendRoomBudget } from "../services/room-limits";
 import { sessionReminderSetting, setSessionReminders } from "../services/session-mail";
 import { authedProcedure, createTRPCRouter } from "../trpc";
-
-/** Procedures that take nothing still refuse a body with fields (400, as everywhere). */
-const noInput = z.strictObject({}).optional();
-
-/**
- * A change to these settings spends the ACCOUNT_RATE_SETTINGS budget (each is a write; rotating makes
- * a new secret), after its input was checked, so malformed calls answer 400, not 429.
- */
-async function withSettingsBudget<T>(ctx: Context & { user: SessionUser }, change: () => Promise<T>): Promise<T> {
-  await spendRoomBudget(
-    ctx,
-    "accountSettings",
-    ctx.user.id,
-    "Too many changes in a short time. Wait a moment and try again.",
-  );
-  return change();
-}
+import { noInput, withSettingsBudget } from "./settings-budget";
 
 /** The account page's reminder and calendar sections (docs/decisions/022); merged into `account`. */
 export const accountCalendarRouter = createTRPCRouter({

@@ -1,8 +1,15 @@
 import { z } from "zod";
 import { NAME_MAX_LENGTH, PASSWORD_MAX_LENGTH, ROLE_REQUEST_NOTE_MAX_LENGTH } from "../limits";
-import { accountProfile, changeEmail, changePassword, updateName } from "../services/account-settings";
+import {
+  accountProfile,
+  cancelEmailChange,
+  changeEmail,
+  changePassword,
+  updateName,
+} from "../services/account-settings";
 import { latestRoleRequest, requestInstructorRole } from "../services/role-requests";
 import { authedProcedure, createTRPCRouter } from "../trpc";
+import { noInput, withSettingsBudget } from "./settings-budget";
 import { email, password, plainText } from "./inputs";
 
 const currentPassword = z
@@ -20,12 +27,17 @@ export const accountRouter = createTRPCRouter({
         name: plainText(NAME_MAX_LENGTH, "Your name", { singleLine: true }).min(1, { error: "Enter your name." }),
       }),
     )
-    .mutation(({ ctx, input }) => updateName(ctx, ctx.user.id, input.name)),
+    .mutation(({ ctx, input }) => withSettingsBudget(ctx, () => updateName(ctx, ctx.user.id, input.name))),
 
   /** Mails a link to the new address; the address changes when it is used. Needs the current password. */
   changeEmail: authedProcedure
     .input(z.strictObject({ email, currentPassword }))
     .mutation(({ ctx, input }) => changeEmail(ctx, ctx.user, input, ctx.req.ip)),
+
+  /** The address stays as it is; the link sent to the new one stops working. */
+  cancelEmailChange: authedProcedure
+    .input(noInput)
+    .mutation(({ ctx }) => withSettingsBudget(ctx, () => cancelEmailChange(ctx, ctx.user))),
 
   /** Needs the current password; every other sign-in of the account ends. */
   changePassword: authedProcedure

@@ -1,5 +1,11 @@
 import { z } from "zod";
-import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "../limits";
+import {
+  LINK_TOKEN_CHARACTERS,
+  LINK_TOKEN_MAX_LENGTH,
+  LINK_TOKEN_MIN_LENGTH,
+  PASSWORD_MAX_LENGTH,
+  PASSWORD_MIN_LENGTH,
+} from "../limits";
 
 /** NUL: Postgres text cannot store it, so a title or search with "\u0000" would fail in the database as a 500. */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point.
@@ -22,13 +28,13 @@ export function plainText(max: number, label: string, { singleLine = false }: { 
     .refine((value) => !refused.test(value), { error: `${label} contains a character that is not allowed.` });
 }
 
-/** The token of a mailed link (base64url of 32 bytes; a little slack either way). */
+/** The token of a mailed link. */
 export const linkToken = z
   .string()
   .trim()
-  .min(20, { error: "This link is incomplete. Open the whole link from the mail." })
-  .max(200, { error: "This link is not one of ours." })
-  .regex(/^[A-Za-z0-9_-]+$/, { error: "This link is not one of ours." });
+  .min(LINK_TOKEN_MIN_LENGTH, { error: "This link is incomplete. Open the whole link from the mail." })
+  .max(LINK_TOKEN_MAX_LENGTH, { error: "This link is not one of ours." })
+  .regex(LINK_TOKEN_CHARACTERS, { error: "This link is not one of ours." });
 
 /** An account's address as sign-up, sign-in and the account page take it (trimmed, lowercase). */
 export const email = z

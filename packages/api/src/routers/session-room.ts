@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { CHAT_MAX_LENGTH, REACTIONS, isCursorTime } from "../limits";
 import * as room from "../services/room-interaction";
-import { roomEvents } from "../services/room-stream";
+import { RoomStreamRequest } from "../services/room-stream";
 import { authedProcedure, createTRPCRouter, instructorProcedure } from "../trpc";
 import { plainText } from "./inputs";
 
@@ -39,9 +39,11 @@ const roomInput = z.strictObject({
 /** The room's one stream and its interaction: chat, questions, hands, reactions (docs/decisions/018). */
 export const sessionRoomRouter = createTRPCRouter({
   /** Every room event for this tab: a snapshot (or, resuming, exactly the missed events), then live ones. */
-  onRoom: authedProcedure.input(roomInput).subscription(async function* ({ ctx, input, signal }) {
-    yield* roomEvents(ctx, ctx.user, input.sessionId, input.lastEventId, signal);
-  }),
+  onRoom: authedProcedure
+    .input(roomInput)
+    .subscription(
+      ({ ctx, input, signal }) => new RoomStreamRequest(ctx, ctx.user, input.sessionId, input.lastEventId, signal),
+    ),
 
   sendMessage: authedProcedure
     .input(sendInput)

@@ -224,6 +224,57 @@ describe("the account page's changes", () => {
   });
 });
 
+describe("a pending address change and a new password", () => {
+  test("a reset voids a pending change of address (an intruder's change link stops working), a sign-up link to the account's own address stays", async () => {
+    const [user] = await insertUsers(services, 1, { passwordHash: await hashPassword(PASSWORD), emailPrefix: "owner" });
+    const intruder = await signIn(user!.email, PASSWORD);
+    const theirs = `intruder-${crypto.randomUUID().slice(0, 8)}@example.test`;
+    const since = smtp.received.length;
+    await intruder.client.account.changeEmail.mutate({ email: theirs, currentPassword: PASSWORD });
+    const changeLink = tokenOf(
+      linkIn(await smtp.waitForMail(theirs, { since, subject: /new Livehall e-mail/ }), `${APP_URL}/verify-email?`),
+    );
+    const ownLink = await issueEmailToken(services, {
+      userId: user!.id,
+      purpose: "VERIFY_EMAIL",
+      email: user!.email,
+      ttlMs: 3_600_000,
+    });
+
+    // The owner notices and resets the password.
+    await anonymous().auth.requestPasswordReset.mutate({ email: user!.email });
+    const reset = await smtp.waitForMail(user!.email, { since, subject: /Reset your Livehall password/ });
+    await anonymous().auth.resetPassword.mutate({
+      token: tokenOf(linkIn(reset, `${APP_URL}/reset-password?`)),
+      password: NEW_PASSWORD,
+    });
+    expect(await outcome(anonymous().auth.verifyEmail.mutate({ token: changeLink }))).toBe("LINK_USED");
+    expect(await services.db.user.findUniqueOrThrow({ where: { id: user!.id }, select: { email: true } })).toEqual({
+      email: user!.email,
+    });
+    expect(await anonymous().auth.linkState.query({ token: ownLink, purpose: "verify-email" })).toEqual({
+      state: "valid",
+    });
+  });
+
+  test("a change can be called off: the link to the new address stops working, the address stays", async () => {
+    const [user] = await insertUsers(services, 1, { passwordHash: await hashPassword(PASSWORD), emailPrefix: "undo" });
+    const { client } = await signIn(user!.email, PASSWORD);
+    const again = `second-${crypto.randomUUID().slice(0, 8)}@example.test`;
+    const before = smtp.received.length;
+    await client.account.changeEmail.mutate({ email: again, currentPassword: PASSWORD });
+    const secondLink = tokenOf(
+      linkIn(
+        await smtp.waitForMail(again, { since: before, subject: /new Livehall e-mail/ }),
+        `${APP_URL}/verify-email?`,
+      ),
+    );
+    await expect(client.account.cancelEmailChange.mutate()).resolves.toEqual({ pendingEmail: null });
+    expect(await client.account.profile.query()).toMatchObject({ email: user!.email, pendingEmail: null });
+    expect(await outcome(anonymous().auth.verifyEmail.mutate({ token: secondLink }))).toBe("LINK_USED");
+  });
+});
+
 describe("invitations to closed courses", () => {
   test("an unknown address gets a mailed link; signing up through it proves the address and enrolls", async () => {
     const fixture = await createSessionFixture(services);

@@ -1,6 +1,6 @@
 import type { Services, SessionUser } from "../context";
 import { Reason, appError } from "../errors";
-import { voidEmailTokens } from "../auth/email-tokens";
+import { voidAddressChange, voidLinksOnPasswordChange } from "../auth/email-tokens";
 import { hashPassword, verifyPassword } from "../auth/passwords";
 import { beginLogin } from "../auth/rate-limit";
 import { endOtherSignIns } from "../auth/service";
@@ -57,9 +57,15 @@ export async function changeEmail(
   return requestEmailChange(services, account, input.email);
 }
 
+/** account.cancelEmailChange — the link sent to the new address stops working; the address stays. */
+export async function cancelEmailChange(services: SettingsServices, user: SessionUser) {
+  await voidAddressChange(services, user.id);
+  return { pendingEmail: null };
+}
+
 /**
  * account.changePassword — sets the new password and ends every other sign-in of the account (this
- * one stays); reset links sent earlier stop working.
+ * one stays); reset links sent earlier and a pending change of the address stop working.
  */
 export async function changePassword(
   services: SettingsServices,
@@ -71,7 +77,7 @@ export async function changePassword(
   const passwordHash = await hashPassword(input.newPassword);
   await services.db.$transaction(async (tx) => {
     await tx.user.update({ where: { id: user.id }, data: { passwordHash } });
-    await voidEmailTokens(services, user.id, "RESET_PASSWORD", tx);
+    await voidLinksOnPasswordChange(services, user.id, tx);
   });
   const { families } = await endOtherSignIns(services, user.id, user.familyId);
   return { signedOutElsewhere: families };

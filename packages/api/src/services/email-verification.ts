@@ -83,8 +83,9 @@ export async function requestEmailChange(
   if (email.toLowerCase() === user.email.toLowerCase()) {
     throw appError("BAD_REQUEST", Reason.INVALID_INPUT, "That is already your address.");
   }
-  if (await services.db.user.findUnique({ where: { email }, select: { id: true } })) throw emailTaken();
+  // Spent first: asking is what the budget limits, so it cannot be used to probe which addresses have accounts.
   await spendVerificationMail(services, user.id);
+  if (await services.db.user.findUnique({ where: { email }, select: { id: true } })) throw emailTaken();
   // Only the newest change is pending: an older link to another address stops working.
   await voidEmailTokens(services, user.id, "VERIFY_EMAIL");
   await sendMail(services, await mailVerificationLink(services, user, email, true));

@@ -577,7 +577,7 @@ export async function clearPresenceAndAnnounce(
 }
 
 /** A stream's lifetime: the configured maximum ±10 %, so streams opened together end apart. */
-function streamLifetimeMs(services: ParticipantServices): number {
+export function streamLifetimeMs(services: Pick<Services, "config">): number {
   return Math.round(services.config.timings.streamMaxDurationMs * (0.9 + Math.random() * 0.2));
 }
 
@@ -702,8 +702,13 @@ export async function* participantEvents(
  */
 export function assertStillEnrolled(event: ParticipantEvent, userId: string): void {
   if (event.type === "left" && event.reason === "UNENROLLED" && event.userIds.includes(userId)) {
-    throw appError("FORBIDDEN", Reason.NOT_ENROLLED, "You're no longer enrolled in this course.");
+    throw notEnrolledAnymore();
   }
+}
+
+/** How a stream ends when its user is taken out of the course. */
+export function notEnrolledAnymore() {
+  return appError("FORBIDDEN", Reason.NOT_ENROLLED, "You're no longer enrolled in this course.");
 }
 
 /** The participant side of a snapshot: the sequence first, then the status and the list (so no delta is missed). */

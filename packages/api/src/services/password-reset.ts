@@ -4,7 +4,7 @@ import {
   emailTokenState,
   issueEmailToken,
   linkError,
-  voidEmailTokens,
+  voidLinksOnPasswordChange,
   type LinkState,
 } from "../auth/email-tokens";
 import { hashPassword } from "../auth/passwords";
@@ -29,6 +29,7 @@ type ResetServices = Pick<
  */
 export async function requestPasswordReset(services: ResetServices, email: string, ip: string) {
   await beginPasswordReset(services, email, ip);
+  const minutesValid = Math.round(services.config.mail.resetTtlMs / 60_000);
   sendMailInBackground(services, async () => {
     const user = await services.db.user.findUnique({
       where: { email },
@@ -41,13 +42,13 @@ export async function requestPasswordReset(services: ResetServices, email: strin
       email: user.email,
       ttlMs: services.config.mail.resetTtlMs,
     });
-    const minutesValid = Math.round(services.config.mail.resetTtlMs / 60_000);
     return {
       to: user.email,
       template: { id: "password-reset" as const, params: { name: user.name, token, minutesValid } },
     };
   });
-  return { ok: true as const };
+  // The same for every address: how long a link works, for the page to say.
+  return { ok: true as const, minutesValid };
 }
 
 export function resetLinkState(services: Pick<Services, "db" | "clock">, token: string): Promise<LinkState> {
@@ -57,7 +58,8 @@ export function resetLinkState(services: Pick<Services, "db" | "clock">, token: 
 /**
  * auth.resetPassword — uses the link (once: concurrent uses get one success and LINK_USED) and
  * sets the new password in the same transaction; then every sign-in of the account ends, and it
- * leaves the live sessions it was in. Other reset links of the account stop working.
+ * leaves the live sessions it was in. Other reset links of the account and a pending change of its
+ * address stop working.
  */
 export async function resetPassword(services: ResetServices, token: string, password: string) {
   // Only a usable link costs an argon2 run (random tokens are refused by one indexed read), and
@@ -73,7 +75,7 @@ export async function resetPassword(services: ResetServices, token: string, pass
       where: { id: claimed.userId, email: claimed.email, emailVerifiedAt: null },
       data: { emailVerifiedAt: services.clock() },
     });
-    await voidEmailTokens(services, claimed.userId, "RESET_PASSWORD", tx);
+    await voidLinksOnPasswordChange(services, claimed.userId, tx);
     return claimed.userId;
   });
   const { families } = await endOtherSignIns(services, userId, null);

@@ -9,6 +9,7 @@ import { roomCounters } from "../metrics";
 import type { ParticipantEvent } from "./participant-events";
 import { publishParticipantEvent } from "./participants";
 import { appendRoomEvent, ROOM_STREAM_MAX_LENGTH } from "./room-log";
+import { ROOM_SNAPSHOT_CACHE_MS } from "./room-stream";
 
 const opens = async (start: "snapshot" | "resume") =>
   (await roomCounters.opened.get()).values.find((value) => value.labels.start === start)?.value ?? 0;
@@ -16,9 +17,16 @@ const opens = async (start: "snapshot" | "resume") =>
 const { services, context, close } = createTestServices();
 // A second web instance: its own Redis connections and event bus, the same database and Redis.
 const other = createTestServices();
+// A third, whose clock only moves when a test moves it.
+let frozenNow = Date.now();
+const frozen = createTestServices({}, { clock: () => new Date(frozenNow) });
+// A fourth, for which a room of 3 is large.
+const small = createTestServices({ ROOM_LARGE_PARTICIPANTS: "3" });
 afterAll(async () => {
   await close();
   await other.close();
+  await frozen.close();
+  await small.close();
 });
 
 const tab = (n: number) => `room-tab-${n}-xxxxxxxx`;
@@ -310,4 +318,54 @@ describe("session.onRoom", () => {
     await waitFor(() => room.chatIds().includes(message.id), { what: "the message after the old leave" });
     room.close();
   });
+});
+
+test("fresh streams within ROOM_SNAPSHOT_CACHE_MS share one snapshot, and each still gets every event after it", async () => {
+  const { session, instructor, course } = await createSessionFixture(services);
+  const [student] = await insertUsers(services, 1);
+  await enrollUsers(services, course.id, [student!]);
+  const before = await openRoom(instructor, session.id, undefined, frozen);
+  expect(before.first.event).toMatchObject({ type: "snapshot", participants: { participantCount: 0 } });
+  await createCaller(frozen.context(asSessionUser(student!))).session.join({
+    sessionId: session.id,
+    connectionId: tab(1),
+  });
+
+  // Within the second: the same snapshot (same id, nobody in it), then the join, read from the stream.
+  const shared = await openRoom(instructor, session.id, undefined, frozen);
+  expect(shared.first).toEqual(before.first);
+  await waitFor(() => shared.of("participants").length === 1, { what: "the join after the shared snapshot" });
+  expect(shared.of("participants")[0]!.events).toMatchObject([
+    { type: "joined", participant: { userId: student!.id } },
+  ]);
+
+  // A second later: a snapshot of its own, with the student in it.
+  frozenNow += ROOM_SNAPSHOT_CACHE_MS;
+  const later = await openRoom(instructor, session.id, undefined, frozen);
+  expect(later.first.event).toMatchObject({ type: "snapshot", participants: { participantCount: 1 } });
+  expect(later.first.id).toBe(shared.received[1]!.id);
+  for (const stream of [before, shared, later]) stream.close();
+});
+
+test("a large room's snapshot lists what a list shows, counts everyone, and knows the viewer is in", async () => {
+  const { session, course } = await createSessionFixture(services);
+  const users = await insertUsers(services, 5);
+  await enrollUsers(services, course.id, users);
+  for (const [i, user] of users.entries()) {
+    await createCaller(small.context(asSessionUser(user))).session.join({
+      sessionId: session.id,
+      connectionId: tab(i),
+    });
+  }
+  const last = asSessionUser(users[4]!);
+  const stream = await openRoom(last, session.id, undefined, small);
+  const snapshot = stream.first.event as Extract<RoomEvent, { type: "snapshot" }>;
+  expect(snapshot.participants.participantCount).toBe(5);
+  expect(snapshot.participants.participants.map((participant) => participant.userId)).toEqual(
+    users.slice(0, 3).map((user) => user.id),
+  );
+  // The viewer joined last (not listed) and is in the room: the chat comes with the snapshot.
+  expect(snapshot.joined).toBe(true);
+  expect(snapshot.interaction).not.toBeNull();
+  stream.close();
 });

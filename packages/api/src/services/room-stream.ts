@@ -2,9 +2,15 @@ import { tracked, type TrackedEnvelope } from "@trpc/server";
 import type { Services, SessionUser } from "../context";
 import type { EventSubscription } from "../events";
 import { roomCounters } from "../metrics";
-import { admitStream, assertStillEnrolled, participantSnapshot, streamEnds, watchSignOut } from "./participants";
+import { admitStream, notEnrolledAnymore, participantSnapshot, streamEnds, watchSignOut } from "./participants";
 import { loadInteraction } from "./room-interaction";
-import { OPEN_ROOM_EVENTS, roomChannel, type RoomEvent, type StoredRoomEvent } from "./room-events";
+import {
+  OPEN_ROOM_EVENTS,
+  roomChannel,
+  type InteractionState,
+  type RoomEvent,
+  type StoredRoomEvent,
+} from "./room-events";
 import { REPLAY_MAX, roomScripts, type RoomMessage } from "./room-log";
 
 type RoomServices = Pick<Services, "db" | "redis" | "keys" | "config" | "clock" | "events" | "media" | "logger">;
@@ -12,7 +18,7 @@ type RoomServices = Pick<Services, "db" | "redis" | "keys" | "config" | "clock" 
 /** A stream id ("ms-seq"), as the client hands it back; anything else means "no usable id". */
 const STREAM_ID = /^\d{1,16}-\d{1,16}$/;
 
-function compareIds(a: string, b: string): number {
+export function compareIds(a: string, b: string): number {
   const [am, as] = a.split("-").map(BigInt) as [bigint, bigint];
   const [bm, bs] = b.split("-").map(BigInt) as [bigint, bigint];
   return am === bm ? Number(as - bs) : am < bm ? -1 : 1;
@@ -24,7 +30,7 @@ function compareIds(a: string, b: string): number {
  * what `joined` was read from): a change at or below it is old news — a copy, or one the read already
  * saw — and changes nothing. The browser keeps the same rule (apps/web/app/lib/room/connection.ts).
  */
-interface Membership {
+export interface Membership {
   joined: boolean;
   seq: number;
 }
@@ -42,6 +48,34 @@ function membershipAfter(membership: Membership, event: RoomEvent, userId: strin
   return joined === membership.joined && seq === membership.seq ? membership : { joined, seq };
 }
 
+/** What one room event means for one tab: sent or not, its membership after it, and what follows. */
+export interface RoomStep {
+  send: boolean;
+  membership: Membership;
+  /** The viewer just came into the room: `interaction` follows. */
+  joinedNow: boolean;
+  /** The viewer was taken out of the course: the stream ends (403 NOT_ENROLLED) after this event. */
+  unenrolled: boolean;
+}
+
+/** The one rule both transports of session.onRoom apply to every event, in stream order. */
+export function roomStep(membership: Membership, event: RoomEvent, userId: string): RoomStep {
+  const after = membershipAfter(membership, event, userId);
+  let unenrolled = false;
+  if (event.type === "participants") {
+    for (const change of event.events) {
+      if (change.type === "left" && change.reason === "UNENROLLED" && change.userIds.includes(userId))
+        unenrolled = true;
+    }
+  }
+  return {
+    send: membership.joined || OPEN_ROOM_EVENTS.has(event.type),
+    membership: after,
+    joinedNow: after.joined && !membership.joined,
+    unenrolled,
+  };
+}
+
 /** The viewer's membership now: the sequence first, then the row (so every change up to it is in the row). */
 async function membershipNow(services: RoomServices, sessionId: string, userId: string): Promise<Membership> {
   const seq = Number((await services.redis.get(services.keys.participantEventSeq(sessionId))) ?? 0);
@@ -50,6 +84,141 @@ async function membershipNow(services: RoomServices, sessionId: string, userId: 
     select: { id: true },
   });
   return { joined: row !== null, seq };
+}
+
+/**
+ * How long one participant snapshot serves every fresh stream of its session on this process: a
+ * reconnect storm of thousands of tabs reads the room once a second, not once per tab. Each tab then
+ * gets the stream's events after the snapshot's position, so nothing it missed is lost.
+ */
+export const ROOM_SNAPSHOT_CACHE_MS = 1_000;
+
+/**
+ * A participant snapshot as of a stream position (every stored event after it is not in it, or
+ * seq-filtered). In a large room (ROOM_LARGE_PARTICIPANTS or more) its list holds only the first that
+ * many participants — what a list can show; the count stays exact — and `members` answers "is the
+ * viewer in the room" for everyone.
+ */
+export interface PositionedSnapshot {
+  position: string;
+  participants: ParticipantSnapshot;
+  members: ReadonlySet<string>;
+}
+
+type ParticipantSnapshot = Awaited<ReturnType<typeof participantSnapshot>>;
+
+const snapshotCaches = new WeakMap<object, Map<string, { expires: number; snapshot: Promise<PositionedSnapshot> }>>();
+
+async function readSnapshot(services: RoomServices, sessionId: string): Promise<PositionedSnapshot> {
+  const replay = await roomScripts(services.redis).roomReplay(services.keys.roomStream(sessionId), "", 0);
+  const position = replay[0] === "snapshot" ? replay[1] : "0-0";
+  const participants = await participantSnapshot(services, sessionId);
+  const members = new Set(participants.participants.map((participant) => participant.userId));
+  const shown = services.config.roomStream.largeRoomParticipants;
+  if (participants.participants.length > shown) {
+    participants.participants = participants.participants.slice(0, shown);
+  }
+  return { position, participants, members };
+}
+
+/** The session's snapshot, shared by every stream that opens within ROOM_SNAPSHOT_CACHE_MS (one read in flight). */
+function sharedSnapshot(services: RoomServices, sessionId: string): Promise<PositionedSnapshot> {
+  let cache = snapshotCaches.get(services.redis);
+  if (!cache) snapshotCaches.set(services.redis, (cache = new Map()));
+  const now = services.clock().getTime();
+  for (const [id, entry] of cache) if (entry.expires <= now) cache.delete(id);
+  const hit = cache.get(sessionId);
+  if (hit) return hit.snapshot;
+  const snapshot = readSnapshot(services, sessionId);
+  const entry = { expires: now + ROOM_SNAPSHOT_CACHE_MS, snapshot };
+  cache.set(sessionId, entry);
+  // A failed read is not shared past its own callers.
+  snapshot.catch(() => cache.get(sessionId) === entry && cache.delete(sessionId));
+  return snapshot;
+}
+
+/** How a room stream opens: its first event, then the stored events after it, in order. */
+export interface RoomOpening {
+  /** The id of the first event; the tab's position after it. */
+  position: string;
+  first:
+    | { type: "resumed"; joined: boolean; seq: number }
+    | { type: "snapshot"; participants: ParticipantSnapshot; joined: boolean; interaction: InteractionState | null };
+  /** Membership as of `first`: the backlog's events are stepped from it. */
+  membership: Membership;
+  backlog: (readonly [string, StoredRoomEvent])[];
+}
+
+/** The stored events after `after` (null: the stream no longer covers it), without messages deleted later in them. */
+async function storedAfter(
+  services: RoomServices,
+  sessionId: string,
+  after: string,
+): Promise<(readonly [string, StoredRoomEvent])[] | null> {
+  const replay = await roomScripts(services.redis).roomReplay(services.keys.roomStream(sessionId), after, REPLAY_MAX);
+  if (replay[0] === "snapshot") return replay[1] === after ? [] : null;
+  const events = replay[1].map(([id, fields]) => [id, JSON.parse(fields[1]!) as StoredRoomEvent] as const);
+  // A message deleted later in what is replayed is not sent: only its deletion is.
+  const deleted = new Set(events.flatMap(([, event]) => (event.type === "chat.deleted" ? [event.messageId] : [])));
+  return events.filter(([, event]) => !(event.type === "chat.posted" && deleted.has(event.message.id)));
+}
+
+/**
+ * Where a room stream of `user` starts, read after the caller subscribed to the room channel (so
+ * every event after what is read here arrives live). Resume (`lastEventId` still covered): `resumed`
+ * and exactly the events after it. Fresh: the session's shared snapshot and the events stored since.
+ */
+export async function openRoom(
+  services: RoomServices,
+  user: SessionUser,
+  sessionId: string,
+  lastEventId: string | null | undefined,
+): Promise<RoomOpening> {
+  const after = lastEventId && STREAM_ID.test(lastEventId) ? lastEventId : "";
+  if (after) {
+    const backlog = await storedAfter(services, sessionId, after);
+    if (backlog) {
+      roomCounters.opened.inc({ start: "resume" });
+      const membership = await membershipNow(services, sessionId, user.id);
+      return { position: after, first: { type: "resumed", ...membership }, membership, backlog };
+    }
+  }
+  roomCounters.opened.inc({ start: "snapshot" });
+  let snapshot = await sharedSnapshot(services, sessionId);
+  let backlog = await storedAfter(services, sessionId, snapshot.position);
+  if (!backlog) {
+    // Trimmed past the shared snapshot (a very busy second): a snapshot of its own.
+    snapshot = await readSnapshot(services, sessionId);
+    backlog = [];
+  }
+  const { participants, position } = snapshot;
+  const joined = snapshot.members.has(user.id);
+  const interaction = joined ? await loadInteraction(services, sessionId, user.id) : null;
+  return {
+    position,
+    first: { type: "snapshot", participants, joined, interaction },
+    membership: { joined, seq: participants.seq },
+    backlog,
+  };
+}
+
+/**
+ * session.onRoom's answer: the checked request (the procedure's middlewares and input have run). tRPC
+ * iterates it (`roomEvents`); the web server's raw fan-out takes the request itself instead
+ * (docs/decisions/023), so both transports run the same admission, opening and per-event rule.
+ */
+export class RoomStreamRequest implements AsyncIterable<TrackedEnvelope<RoomEvent>> {
+  constructor(
+    readonly services: RoomServices,
+    readonly user: SessionUser,
+    readonly sessionId: string,
+    readonly lastEventId: string | null | undefined,
+    private readonly signal: AbortSignal | undefined,
+  ) {}
+
+  [Symbol.asyncIterator](): AsyncGenerator<TrackedEnvelope<RoomEvent>> {
+    return roomEvents(this.services, this.user, this.sessionId, this.lastEventId, this.signal);
+  }
 }
 
 /**
@@ -81,43 +250,23 @@ export async function* roomEvents(
       roomChannel(sessionId),
       AbortSignal.any([ends.signal, signOut.signal]),
     );
-    const after = lastEventId && STREAM_ID.test(lastEventId) ? lastEventId : "";
-    const replay = await roomScripts(services.redis).roomReplay(services.keys.roomStream(sessionId), after, REPLAY_MAX);
-    let position: string;
-    let membership: Membership;
-    roomCounters.opened.inc({ start: replay[0] });
+    const opening = await openRoom(services, user, sessionId, lastEventId);
+    let { position, membership } = opening;
     /** One stored or live event for this tab: sent if it may see it, then `interaction` on joining. */
     async function* deliver(id: string, event: RoomEvent): AsyncGenerator<TrackedEnvelope<RoomEvent>> {
-      const wasJoined = membership.joined;
-      membership = membershipAfter(membership, event, user.id);
-      if (wasJoined || OPEN_ROOM_EVENTS.has(event.type)) yield tracked(id, event);
+      const step = roomStep(membership, event, user.id);
+      membership = step.membership;
+      if (step.send) yield tracked(id, event);
       // Unenrolled: the stream ends (403 NOT_ENROLLED) after telling them.
-      if (event.type === "participants") {
-        for (const change of event.events) assertStillEnrolled(change, user.id);
-      }
-      if (membership.joined && !wasJoined) {
+      if (step.unenrolled) throw notEnrolledAnymore();
+      if (step.joinedNow) {
         yield tracked(id, { type: "interaction", interaction: await loadInteraction(services, sessionId, user.id) });
       }
     }
-    if (replay[0] === "resume") {
-      membership = await membershipNow(services, sessionId, user.id);
-      position = after;
-      yield tracked(position, { type: "resumed", joined: membership.joined, seq: membership.seq });
-      const events = replay[1].map(([id, fields]) => [id, JSON.parse(fields[1]!) as StoredRoomEvent] as const);
-      // A message deleted later in what is replayed is not sent: only its deletion is.
-      const deleted = new Set(events.flatMap(([, event]) => (event.type === "chat.deleted" ? [event.messageId] : [])));
-      for (const [id, event] of events) {
-        position = id;
-        if (event.type === "chat.posted" && deleted.has(event.message.id)) continue;
-        yield* deliver(id, event);
-      }
-    } else {
-      position = replay[1];
-      const participants = await participantSnapshot(services, sessionId);
-      const joined = participants.participants.some((participant) => participant.userId === user.id);
-      membership = { joined, seq: participants.seq };
-      const interaction = joined ? await loadInteraction(services, sessionId, user.id) : null;
-      yield tracked(position, { type: "snapshot", participants, joined, interaction });
+    yield tracked(position, opening.first);
+    for (const [id, event] of opening.backlog) {
+      position = id;
+      yield* deliver(id, event);
     }
     for await (const message of live) {
       if (message.id !== undefined) {

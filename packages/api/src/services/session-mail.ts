@@ -176,11 +176,16 @@ export async function sendSessionMail(services: SendServices, job: SessionMailJo
       session.sequence === job.sequence &&
       session.startsAt.getTime() > services.clock().getTime();
     if (!due) return { sent: 0, skipped: 1 };
+    // Checked again inside the claim, with the session's row locked: a move or cancel that commits
+    // after the check above claims nobody (the moved session's own job reminds them).
+    const stillDue = Prisma.sql`EXISTS (SELECT 1 FROM "LiveSession" s WHERE s.id = ${session.id}::uuid
+      AND s.status = 'SCHEDULED' AND s.sequence = ${job.sequence} AND s."startsAt" > ${services.clock()}::timestamptz
+      FOR SHARE)`;
     const recipients = await claim(
       services,
       session.id,
       "REMINDER",
-      Prisma.sql`${enrolledVerified(course)} AND u."sessionReminders"`,
+      Prisma.sql`${enrolledVerified(course)} AND u."sessionReminders" AND ${stillDue}`,
     );
     const minutes = Math.max(1, Math.round((session.startsAt.getTime() - services.clock().getTime()) / 60_000));
     return deliverAll(

@@ -1,8 +1,9 @@
 /** Test helpers shared by the api, web and worker test suites (never imported by production code). */
-export { createTestServices, fakeClock, insertUsers } from "./services";
+export { createTestServices, dropEventBusConnection, fakeClock, insertUsers } from "./services";
 export { callOverHttp } from "./http";
 export { startApiServer } from "./standalone-server";
 export { signAccessToken } from "../auth/tokens";
 export { createSessionFixture, asSessionUser, enrollUsers } from "./fixtures";
 export { assertRejectsMalformedInput } from "./fuzz";
 export { hashPassword } from "../auth/passwords";
+export { appendRoomEvent } from "../services/room-log";

@@ -1,0 +1,378 @@
+import type { Services, SessionUser } from "../context";
+import { endsSignIn, signOutChannel, type SignOutNotice } from "../auth/sign-out-notices";
+import { appError } from "../errors";
+import { roomCounters } from "../metrics";
+import { SSE_PING_INTERVAL_MS, transformer } from "../trpc";
+import { admitStream, notEnrolledAnymore, streamLifetimeMs } from "./participants";
+import type { ParticipantEvent } from "./participant-events";
+import { loadInteraction } from "./room-interaction";
+import { roomChannel, type RoomEvent } from "./room-events";
+import type { RoomMessage } from "./room-log";
+import { compareIds, openRoom, roomStep, type Membership, type RoomStreamRequest } from "./room-stream";
+
+/**
+ * The raw fan-out of session.onRoom (docs/decisions/023): per web process and session one listener on
+ * the room channel; each event is serialized once, in tRPC's SSE wire format, and the same bytes are
+ * written to every tab's socket in one synchronous loop — no async generator, web stream or promise
+ * per tab and event. What each tab may see (chat only once it is in the room, the end of the stream
+ * when it is unenrolled or signed out) is `roomStep`, the rule tRPC's transport (`roomEvents`) applies.
+ */
+
+/** In a large room, participant changes reach tabs at most this often (batched in between). */
+export const ROOM_PARTICIPANT_BATCH_MS = 250;
+
+/** tRPC's SSE frames (its `sseStreamProducer`), so its `httpSubscriptionLink` reads them unchanged. */
+const SSE_CONNECTED = Buffer.from("event: connected\ndata: {}\n\n\n");
+const SSE_PING = Buffer.from("event: ping\ndata: \n\n\n");
+const SSE_RETURN = Buffer.from("event: return\ndata: \n\n\n");
+
+/** One event as tRPC frames it; without `id` the browser keeps the last one (EventSource's rule). */
+export function sseDataFrame(data: unknown, id?: string): string {
+  return `data: ${JSON.stringify(transformer.serialize(data))}\n${id === undefined ? "" : `id: ${id}\n`}\n\n`;
+}
+
+/** An error ending the stream, as tRPC frames it (`shape`: the router's error shape). */
+export function sseErrorFrame(shape: unknown): string {
+  return `event: serialized-error\ndata: ${JSON.stringify(transformer.serialize(shape))}\n\n\n`;
+}
+
+/** The first bytes of every room stream, before anything is checked (tRPC sends them the same way). */
+export const SSE_OPENING = SSE_CONNECTED;
+
+/** The socket side of one stream: a `node:http` ServerResponse whose SSE headers are written. */
+export interface RoomSocket {
+  write(chunk: Buffer | string): boolean;
+  end(chunk?: Buffer | string): unknown;
+  destroy(): unknown;
+  readonly writableLength: number;
+  readonly writableNeedDrain: boolean;
+  readonly destroyed: boolean;
+  once(event: "close" | "drain", listener: () => void): unknown;
+}
+
+type RoomServices = Pick<Services, "db" | "redis" | "keys" | "config" | "clock" | "events" | "media" | "logger">;
+
+/** One event on its way to a session's tabs: serialized once. */
+interface Fanned {
+  id: string | undefined;
+  event: RoomEvent;
+  bytes: Buffer;
+  /** For participant changes: the users they name, whether one is a status change, the last seq. */
+  users: Set<string> | null;
+  status: boolean;
+  lastSeq: number;
+}
+
+function fanned(id: string | undefined, event: RoomEvent, bytes = Buffer.from(sseDataFrame(event, id))): Fanned {
+  if (event.type !== "participants") return { id, event, bytes, users: null, status: false, lastSeq: 0 };
+  const users = new Set<string>();
+  let status = false;
+  let lastSeq = 0;
+  for (const change of event.events) {
+    lastSeq = Math.max(lastSeq, change.seq);
+    if (change.type === "joined" || change.type === "updated") users.add(change.participant.userId);
+    else if (change.type === "left") for (const userId of change.userIds) users.add(userId);
+    else if (change.type === "status") status = true;
+  }
+  return { id, event, bytes, users, status, lastSeq };
+}
+
+/** One open stream: what its socket and its place in the stream need, nothing more. */
+class Tab {
+  index = -1;
+  position = "";
+  membership: Membership = { joined: false, seq: 0 };
+  /** Events held while the tab opens or loads its interaction; delivered in order after. */
+  held: Fanned[] | null = [];
+  done = false;
+  lifetime: NodeJS.Timeout | undefined;
+  unlistenSignOut: (() => void) | undefined;
+  releaseSlot: (() => void) | undefined;
+  room: FanRoom | undefined;
+
+  constructor(
+    readonly user: SessionUser,
+    readonly sessionId: string,
+    readonly socket: RoomSocket,
+  ) {}
+}
+
+/** A session's tabs on this process and its one channel listener. */
+class FanRoom {
+  readonly tabs: Tab[] = [];
+  unlisten: (() => void) | undefined;
+  ready: Promise<void> | undefined;
+  /** Participant changes waiting for the next batch (large rooms), as one event. */
+  batch: { id: string; events: ParticipantEvent[] } | null = null;
+  batchTimer: NodeJS.Timeout | undefined;
+  lastParticipantsAt = 0;
+  participantCount = 0;
+
+  constructor(readonly sessionId: string) {}
+}
+
+export interface RoomFanout {
+  /** Takes over a checked session.onRoom request whose SSE headers and opening frame are written. */
+  open(request: RoomStreamRequest, socket: RoomSocket): void;
+  /** Tabs and sessions served by this process. */
+  stats(): { tabs: number; sessions: number };
+  /** Ends every stream (their browsers reconnect elsewhere) and stops the pings. */
+  close(): void;
+}
+
+export interface RoomFanoutOptions {
+  services: RoomServices;
+  /** The frame of an error ending a stream (the router's error shape); also where it is reported. */
+  errorFrame: (error: unknown, socket: RoomSocket) => string;
+}
+
+export function createRoomFanout({ services, errorFrame }: RoomFanoutOptions): RoomFanout {
+  const rooms = new Map<string, FanRoom>();
+  const { maxBufferBytes, largeRoomParticipants } = services.config.roomStream;
+
+  function write(tab: Tab, bytes: Buffer): void {
+    if (tab.done) return;
+    tab.socket.write(bytes);
+    if (tab.socket.writableLength > maxBufferBytes) {
+      // A client that stopped reading: dropped, it reconnects and resumes from its last event id.
+      roomCounters.dropped.inc();
+      finish(tab);
+      tab.socket.destroy();
+    }
+  }
+
+  /** Releases what the tab holds; idempotent. */
+  function finish(tab: Tab): void {
+    if (tab.done) return;
+    tab.done = true;
+    clearTimeout(tab.lifetime);
+    tab.unlistenSignOut?.();
+    tab.releaseSlot?.();
+    const room = tab.room;
+    if (room && tab.index >= 0) {
+      const last = room.tabs.pop()!;
+      if (last !== tab) {
+        room.tabs[tab.index] = last;
+        last.index = tab.index;
+      }
+      tab.index = -1;
+      if (room.tabs.length === 0) closeRoom(room);
+    }
+  }
+
+  /** Ends the stream the way tRPC does when its iteration completes: the client resumes from its id. */
+  function end(tab: Tab, last: Buffer | string = SSE_RETURN): void {
+    if (tab.done) return;
+    const { socket } = tab;
+    finish(tab);
+    if (!socket.destroyed) socket.end(last);
+  }
+
+  function fail(tab: Tab, error: unknown): void {
+    if (!tab.done) end(tab, errorFrame(error, tab.socket));
+  }
+
+  function closeRoom(room: FanRoom): void {
+    if (rooms.get(room.sessionId) === room) rooms.delete(room.sessionId);
+    clearTimeout(room.batchTimer);
+    room.unlisten?.();
+    room.unlisten = undefined;
+  }
+
+  /** One event to one tab: sent if it may see it, then `interaction` when it just joined. */
+  function deliver(tab: Tab, message: Fanned, checkOrder: boolean): void {
+    if (tab.held) {
+      tab.held.push(message);
+      return;
+    }
+    if (message.id !== undefined) {
+      // Read while opening (stored between the subscription and the read), or a batch already covered.
+      if (checkOrder && compareIds(message.id, tab.position) <= 0) return;
+      tab.position = message.id;
+    }
+    const { membership } = tab;
+    if (message.users === null) {
+      // Chat, questions, hands, reactions: for tabs in the room only.
+      if (membership.joined) write(tab, message.bytes);
+      return;
+    }
+    if (!message.status && !message.users.has(tab.user.id)) {
+      // Nobody this tab follows changed: the common case, no allocation.
+      if (message.lastSeq > membership.seq) membership.seq = message.lastSeq;
+      write(tab, message.bytes);
+      return;
+    }
+    const step = roomStep(membership, message.event, tab.user.id);
+    tab.membership = { ...step.membership };
+    if (step.send) write(tab, message.bytes);
+    if (step.unenrolled) return fail(tab, notEnrolledAnymore());
+    if (step.joinedNow) {
+      const at = tab.position;
+      tab.held = [];
+      loadInteraction(services, tab.sessionId, tab.user.id).then(
+        (interaction) => {
+          write(tab, Buffer.from(sseDataFrame({ type: "interaction", interaction } satisfies RoomEvent, at)));
+          release(tab);
+        },
+        (error: unknown) => fail(tab, error),
+      );
+    }
+  }
+
+  /**
+   * Delivers what the tab held, in order, until it holds again (another join) or ends. A long
+   * backlog (a resume after minutes away) waits for the socket to drain between events, so it is
+   * paced by the client rather than counted against the buffer limit.
+   */
+  function release(tab: Tab): void {
+    const queue = tab.held ?? [];
+    tab.held = null;
+    for (let i = 0; i < queue.length && !tab.done; i++) {
+      deliver(tab, queue[i]!, true);
+      if (tab.held) {
+        (tab.held as Fanned[]).push(...queue.slice(i + 1));
+        return;
+      }
+      if (tab.socket.writableNeedDrain && i + 1 < queue.length) {
+        tab.held = queue.slice(i + 1);
+        tab.socket.once("drain", () => release(tab));
+        return;
+      }
+    }
+  }
+
+  function fanOut(room: FanRoom, message: Fanned): void {
+    const { tabs } = room;
+    // Backwards: a tab dropped for back-pressure is swapped with the last, already served.
+    for (let i = tabs.length - 1; i >= 0; i--) {
+      const tab = tabs[i];
+      if (tab) deliver(tab, message, false);
+    }
+  }
+
+  function flushBatch(room: FanRoom): void {
+    clearTimeout(room.batchTimer);
+    room.batchTimer = undefined;
+    const batch = room.batch;
+    if (!batch) return;
+    room.batch = null;
+    room.lastParticipantsAt = Date.now();
+    fanOut(room, fanned(batch.id, { type: "participants", events: batch.events }));
+  }
+
+  function onMessage(room: FanRoom, message: RoomMessage): void {
+    const { event } = message;
+    if (event.type === "participants") {
+      for (const change of event.events)
+        if ("participantCount" in change) room.participantCount = change.participantCount;
+      if (room.participantCount >= largeRoomParticipants && message.id !== undefined) {
+        const wait = room.lastParticipantsAt + ROOM_PARTICIPANT_BATCH_MS - Date.now();
+        if (room.batch || wait > 0) {
+          if (room.batch) {
+            room.batch.id = message.id;
+            room.batch.events.push(...event.events);
+          } else {
+            room.batch = { id: message.id, events: [...event.events] };
+            room.batchTimer = setTimeout(() => flushBatch(room), Math.max(wait, 0));
+          }
+          return;
+        }
+        room.lastParticipantsAt = Date.now();
+      }
+    } else if (room.batch) {
+      // Stream order is kept: what was batched goes first.
+      flushBatch(room);
+    }
+    fanOut(room, fanned(message.id, event));
+  }
+
+  /** The session's room on this process, its channel subscribed (confirmed by Redis) before it resolves. */
+  async function roomFor(sessionId: string): Promise<FanRoom> {
+    let room = rooms.get(sessionId);
+    if (!room) {
+      const created = new FanRoom(sessionId);
+      room = created;
+      rooms.set(sessionId, created);
+      created.ready = services.events
+        .listen<RoomMessage>(
+          roomChannel(sessionId),
+          (message) => onMessage(created, message),
+          () => {
+            // Events were lost with the connection: every tab resumes from its last id.
+            closeRoom(created);
+            for (const tab of [...created.tabs]) end(tab);
+          },
+        )
+        .then(
+          (unlisten) => {
+            if (rooms.get(sessionId) === created) created.unlisten = unlisten;
+            else unlisten();
+          },
+          (error: unknown) => {
+            if (rooms.get(sessionId) === created) rooms.delete(sessionId);
+            throw error;
+          },
+        );
+    }
+    await room.ready;
+    return room;
+  }
+
+  async function start(tab: Tab, lastEventId: string | null | undefined): Promise<void> {
+    const { user, sessionId } = tab;
+    const releaseSlot = await admitStream(services, user, sessionId);
+    if (tab.done) return releaseSlot();
+    tab.releaseSlot = releaseSlot;
+    tab.lifetime = setTimeout(() => end(tab), streamLifetimeMs(services));
+    const unlistenSignOut = await services.events.listen<SignOutNotice>(
+      signOutChannel(user.id),
+      (notice) => {
+        if (endsSignIn(notice, user.familyId)) {
+          fail(tab, appError("UNAUTHORIZED", notice.reason, "You have been signed out. Sign in again."));
+        }
+      },
+      // A notice may have been missed: the stream ends and is reopened, which checks the sign-in again.
+      () => end(tab),
+    );
+    if (tab.done) return unlistenSignOut();
+    tab.unlistenSignOut = unlistenSignOut;
+    // Subscribed before the stream is read: every event after what is read arrives held.
+    const room = await roomFor(sessionId);
+    if (tab.done) return;
+    tab.room = room;
+    tab.index = room.tabs.push(tab) - 1;
+    const opening = await openRoom(services, user, sessionId, lastEventId);
+    if (tab.done) return;
+    tab.position = opening.position;
+    tab.membership = { ...opening.membership };
+    write(tab, Buffer.from(sseDataFrame(opening.first, opening.position)));
+    const live = tab.held ?? [];
+    tab.held = [...opening.backlog.map(([id, event]) => fanned(id, event)), ...live];
+    release(tab);
+  }
+
+  const pings = setInterval(() => {
+    for (const room of rooms.values()) for (const tab of room.tabs) write(tab, SSE_PING);
+  }, SSE_PING_INTERVAL_MS);
+  pings.unref();
+
+  return {
+    open(request, socket) {
+      const tab = new Tab(request.user, request.sessionId, socket);
+      socket.once("close", () => finish(tab));
+      start(tab, request.lastEventId).catch((error: unknown) => fail(tab, error));
+    },
+    stats() {
+      let tabs = 0;
+      for (const room of rooms.values()) tabs += room.tabs.length;
+      return { tabs, sessions: rooms.size };
+    },
+    close() {
+      clearInterval(pings);
+      for (const room of [...rooms.values()]) {
+        for (const tab of [...room.tabs]) end(tab);
+        closeRoom(room);
+      }
+    },
+  };
+}
