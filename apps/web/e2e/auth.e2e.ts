@@ -225,10 +225,12 @@ describe("forgotten password, through the mailed link", () => {
     await page.getByRole("link", { name: "Forgot password?" }).click();
     await page.waitForURL((url) => url.pathname === "/forgot-password");
     await page.getByLabel("Email").fill(email);
-    await screenshot(page, "forgot-password", 390);
+    for (const width of [390, 1280]) await screenshot(page, "forgot-password", width);
+    expect(await seriousViolations(page, "/forgot-password")).toEqual([]);
     await page.getByRole("button", { name: "Send me a reset link" }).click();
     await page.getByText("Check your inbox").waitFor();
-    await screenshot(page, "forgot-password-sent");
+    for (const width of [390, 1280]) await screenshot(page, "forgot-password-sent", width);
+    expect(await seriousViolations(page, "/forgot-password (sent)")).toEqual([]);
 
     const mail = await mailTo(email, "password-reset");
     const link = /https?:\/\/\S+\/reset-password\?token=[\w-]+/.exec(mail.text)![0];
@@ -280,7 +282,8 @@ describe("forgotten password, through the mailed link", () => {
     });
     await visit(page, `/reset-password?token=${expired}`);
     await page.getByText("This link has expired").first().waitFor();
-    await screenshot(page, "reset-password-expired", 390);
+    for (const width of [390, 1280]) await screenshot(page, "reset-password-expired", width);
+    expect(await seriousViolations(page, "/reset-password (expired)")).toEqual([]);
     expectNoProblems(page);
   });
 

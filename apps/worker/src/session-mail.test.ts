@@ -9,7 +9,7 @@ import {
   type Services,
   type SessionMailJob,
 } from "@livehall/api";
-import { enrollUsers, insertUsers } from "@livehall/api/testing";
+import { enrollUsers, fakeClock, insertUsers } from "@livehall/api/testing";
 import { linkIn, startTestSmtpServer, waitFor, type ReceivedMail } from "@livehall/testing";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
@@ -227,6 +227,73 @@ describe("reminders and cancellation notices from the worker", () => {
     expect(await run).toEqual({ sent: 0, failed: 0, skipped: 0 });
     expect(await services.db.sessionNotice.count({ where: { sessionId: session.id } })).toBe(0);
     expect(mailsAbout("Mid-move class", REMINDER)).toEqual([]);
+  });
+});
+
+describe("big classes at the same minute", () => {
+  test("reminder jobs of different sessions run at once (SESSION_MAIL_CONCURRENCY)", async () => {
+    const send = createSessionMailHandler(services);
+    const together = new Set<string>();
+    const inside = new Set<string>();
+    let overlapped = false;
+    worker = await startWorker({
+      config,
+      logger: createLogger(config, "worker-test"),
+      handlers: createJobHandlers(services),
+      // Each of this test's two jobs waits (up to 10 s) for the other to be running beside it; one job
+      // at a time never sees that. Jobs other tests left in the queue go straight through.
+      sessionMail: async (job) => {
+        if (!together.has(job.sessionId)) return send(job);
+        inside.add(job.sessionId);
+        if (inside.size === together.size) overlapped = true;
+        try {
+          await waitFor(() => overlapped, { what: "the other job beside this one", timeoutMs: 10_000 }).catch(
+            () => undefined,
+          );
+          return await send(job);
+        } finally {
+          inside.delete(job.sessionId);
+        }
+      },
+    });
+    const { teacher, students, courseId } = await classroom("together", 2);
+    const [one, two] = await Promise.all(
+      ["Together one", "Together two"].map((title) => schedule(teacher, courseId, title, reminderIn(1_500))),
+    );
+    together.add(one!.id).add(two!.id);
+    await Promise.all([jobFinished(reminderJobId(one!.id, 0)), jobFinished(reminderJobId(two!.id, 0))]);
+    expect(overlapped).toBe(true);
+    expect(recipients(mailsAbout("Together one", REMINDER))).toEqual(addresses(students));
+    expect(recipients(mailsAbout("Together two", REMINDER))).toEqual(addresses(students));
+  });
+
+  test("a reminder whose turn comes after the session started is dropped, and not sent later either", async () => {
+    const { teacher, students, courseId } = await classroom("late", 3);
+    const session = await schedule(teacher, courseId, "Late class", new Date(Date.now() + 3_600_000));
+    // The session starts while the first reminder goes out: the clock passes its start on that delivery.
+    const clock = fakeClock();
+    const mailer: Services["mailer"] = {
+      mode: services.mailer.mode,
+      deliver: async (message) => {
+        const delivery = await services.mailer.deliver(message);
+        clock.advance(2 * 3_600_000);
+        return delivery;
+      },
+      close: () => Promise.resolve(),
+    };
+    const job: SessionMailJob = { kind: "REMINDER", sessionId: session.id, sequence: 0 };
+    expect(await createSessionMailHandler({ ...services, clock: clock.now, mailer })(job)).toEqual({
+      sent: 1,
+      failed: 0,
+      skipped: 2,
+    });
+    expect(mailsAbout("Late class", REMINDER)).toHaveLength(1);
+    // The job again (a retry), before the start by the real clock: the dropped ones stay unsent.
+    expect(await createSessionMailHandler(services)(job)).toEqual({ sent: 0, failed: 0, skipped: 0 });
+    const ledger = await services.db.sessionNotice.findMany({ where: { sessionId: session.id } });
+    expect(ledger).toHaveLength(students.length);
+    expect(ledger.filter((row) => row.sentAt !== null)).toHaveLength(1);
+    expect(mailsAbout("Late class", REMINDER)).toHaveLength(1);
   });
 });
 

@@ -40,7 +40,7 @@ export interface RunningWorker {
 }
 
 export interface StartWorkerOptions {
-  config: CoreConfig & { concurrency?: number };
+  config: CoreConfig & { concurrency?: number; sessionMailConcurrency?: number };
   logger: Logger;
   handlers: JobHandlers;
   /** The session-mail queue's handler (reminders, cancellation notices); also consumed when given. */
@@ -181,7 +181,7 @@ function startSessionMailWorker(
         throw error;
       }
     },
-    { connection: bullConnection(config.redisUrl, logger), prefix, concurrency: config.concurrency ?? 1 },
+    { connection: bullConnection(config.redisUrl, logger), prefix, concurrency: config.sessionMailConcurrency ?? 1 },
   );
   worker.on("failed", (job, error) => logger.warn({ job: job?.name, jobId: job?.id, err: error }, "job failed"));
   worker.on("error", (error) => logger.warn({ err: error }, "worker connection error"));

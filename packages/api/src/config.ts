@@ -321,6 +321,9 @@ const mailSchema = z.object({
   /** Verification mails one user may ask for (resend, e-mail change) per window. */
   EMAIL_VERIFY_RATE_POINTS: count(5),
   EMAIL_VERIFY_RATE_DURATION_SECONDS: seconds(60 * 60),
+  /** Mails one instructor's roster additions may send per window (invitations and "you were added"). */
+  INVITE_MAIL_RATE_POINTS: count(300),
+  INVITE_MAIL_RATE_DURATION_SECONDS: seconds(60 * 60),
   /** Reset mails asked for one address per window (whether or not it has an account). */
   PASSWORD_RESET_PER_ADDRESS: count(3),
   /** Reset requests from one IP per window, whatever the address. */
@@ -339,6 +342,7 @@ export interface MailConfig {
   verifyTtlMs: number;
   resetTtlMs: number;
   verifyRate: { points: number; windowMs: number };
+  inviteRate: { points: number; windowMs: number };
   resetRate: { perAddress: number; perIp: number; windowMs: number };
 }
 
@@ -368,6 +372,7 @@ function toMail(env: z.output<typeof mailSchema> & { NODE_ENV: string; PORT: num
     verifyTtlMs: Math.round(env.EMAIL_VERIFY_TTL_HOURS * 3_600_000),
     resetTtlMs: Math.round(env.PASSWORD_RESET_TTL_MINUTES * 60_000),
     verifyRate: { points: env.EMAIL_VERIFY_RATE_POINTS, windowMs: s(env.EMAIL_VERIFY_RATE_DURATION_SECONDS) },
+    inviteRate: { points: env.INVITE_MAIL_RATE_POINTS, windowMs: s(env.INVITE_MAIL_RATE_DURATION_SECONDS) },
     resetRate: {
       perAddress: env.PASSWORD_RESET_PER_ADDRESS,
       perIp: env.PASSWORD_RESET_PER_IP,
@@ -423,6 +428,8 @@ const workerSchema = coreSchema.extend({
   /** The worker's /metrics, /healthz and /readyz port; 0 picks a free one. */
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9464),
   WORKER_CONCURRENCY: z.coerce.number().int().positive().default(2),
+  /** Session-mail jobs (one per session) one worker sends at once: classes starting together don't wait in line. */
+  SESSION_MAIL_CONCURRENCY: z.coerce.number().int().positive().default(4),
 });
 
 /** Every variable the web server and the worker read (documented in .env.example and the README). */
@@ -560,9 +567,15 @@ export function loadWebConfig(env: Env = process.env): WebConfig {
 export interface WorkerConfig extends CoreConfig {
   metricsPort: number;
   concurrency: number;
+  sessionMailConcurrency: number;
 }
 
 export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
   const parsed = parse(workerSchema, env);
-  return { ...toCore(parsed, null), metricsPort: parsed.WORKER_METRICS_PORT, concurrency: parsed.WORKER_CONCURRENCY };
+  return {
+    ...toCore(parsed, null),
+    metricsPort: parsed.WORKER_METRICS_PORT,
+    concurrency: parsed.WORKER_CONCURRENCY,
+    sessionMailConcurrency: parsed.SESSION_MAIL_CONCURRENCY,
+  };
 }

@@ -16,6 +16,10 @@ export interface TestSmtpServer {
   /** smtp://127.0.0.1:<port> — what SMTP_URL is set to. */
   url: string;
   received: ReceivedMail[];
+  /** Addresses the server refuses (550 to RCPT TO) while they are in the set. */
+  refusing: Set<string>;
+  /** Every address refused so far, in order. */
+  refused: string[];
   /** Waits for the first mail to `address` (optionally matching `subject`) that arrived after `since` mails. */
   waitForMail(address: string, options?: { subject?: RegExp; since?: number }): Promise<ReceivedMail>;
   close(): Promise<void>;
@@ -23,14 +27,23 @@ export interface TestSmtpServer {
 
 /**
  * A real SMTP server on a free loopback port (the `smtp-server` package): it accepts every mail
- * without authentication or TLS and keeps it, parsed, for the test to read.
+ * without authentication or TLS and keeps it, parsed, for the test to read — except to the
+ * addresses in `refusing`, which it refuses as a real server refuses a mailbox.
  */
 export async function startTestSmtpServer(): Promise<TestSmtpServer> {
   const received: ReceivedMail[] = [];
+  const refusing = new Set<string>();
+  const refused: string[] = [];
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ["STARTTLS", "AUTH"],
     logger: false,
+    onRcptTo(rcpt, _session, callback) {
+      const address = rcpt.address.toLowerCase();
+      if (!refusing.has(address)) return callback();
+      refused.push(address);
+      callback(Object.assign(new Error("Mailbox unavailable"), { responseCode: 550 }));
+    },
     onData(stream, session, callback) {
       simpleParser(stream).then(
         (parsed) => {
@@ -55,6 +68,8 @@ export async function startTestSmtpServer(): Promise<TestSmtpServer> {
   return {
     url: `smtp://127.0.0.1:${port}`,
     received,
+    refusing,
+    refused,
     async waitForMail(address, { subject, since = 0 } = {}) {
       const matches = (mail: ReceivedMail) =>
         mail.to.includes(address.toLowerCase()) && (!subject || subject.test(mail.subject));

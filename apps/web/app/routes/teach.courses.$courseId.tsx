@@ -183,7 +183,7 @@ async function enrollmentAction(
         return null;
     }
   } catch (error) {
-    const { errors, status } = actionErrorFrom(error);
+    const { errors, status } = actionErrorFrom(error, { sayWhenToRetry: intent === "add-students" });
     return data<TeachActionResult>({ ok: false, intent, errors }, { status });
   }
 }

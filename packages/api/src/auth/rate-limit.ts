@@ -19,6 +19,7 @@ interface Limiters {
   account: RateLimiterRedis;
   signup: RateLimiterRedis;
   verifyMail: RateLimiterRedis;
+  inviteMail: RateLimiterRedis;
   resetAddress: RateLimiterRedis;
   resetIp: RateLimiterRedis;
 }
@@ -40,7 +41,7 @@ function limitersFor(services: LimitServices): Limiters {
   let existing = limiters.get(services.redis);
   if (!existing) {
     const { login, signup } = services.config.limits;
-    const { verifyRate, resetRate } = services.config.mail;
+    const { verifyRate, inviteRate, resetRate } = services.config.mail;
     const limiter = (bucket: string, id: string, points: number, windowMs: number) =>
       new RateLimiterRedis({
         storeClient: services.redis,
@@ -55,6 +56,7 @@ function limitersFor(services: LimitServices): Limiters {
       account: limiter("login", "email", login.perAccount, login.accountWindowMs),
       signup: limiter("signup", "ip", signup.perIp, signup.windowMs),
       verifyMail: limiter("verify-mail", "user", verifyRate.points, verifyRate.windowMs),
+      inviteMail: limiter("invite-mail", "user", inviteRate.points, inviteRate.windowMs),
       resetAddress: limiter("password-reset", "email", resetRate.perAddress, resetRate.windowMs),
       resetIp: limiter("password-reset", "ip", resetRate.perIp, resetRate.windowMs),
     };
@@ -91,16 +93,21 @@ function tooMany(message: string, retryAfterMs: number) {
 const SIGN_IN_PAUSED = "Too many failed sign-ins.";
 
 /**
- * Takes one point, or answers how long until the budget has room again. A refused point is given back
- * at once, so a counter counts only the attempts that went on.
+ * Takes `points` at once (atomically), or answers how long until the budget has room again and how
+ * many points it had left. Refused points are given back at once, so a counter counts only the
+ * attempts that went on.
  */
-async function take(limiter: RateLimiterRedis, key: string): Promise<RateLimiterRes | { refusedForMs: number }> {
+async function take(
+  limiter: RateLimiterRedis,
+  key: string,
+  points = 1,
+): Promise<RateLimiterRes | { refusedForMs: number; left: number }> {
   try {
-    return await limiter.consume(key);
+    return await limiter.consume(key, points);
   } catch (error) {
     if (!(error instanceof RateLimiterRes)) throw error;
-    await limiter.reward(key, 1);
-    return { refusedForMs: error.msBeforeNext };
+    await limiter.reward(key, points);
+    return { refusedForMs: error.msBeforeNext, left: Math.max(0, limiter.points - (error.consumedPoints - points)) };
   }
 }
 
@@ -166,6 +173,29 @@ export async function spendVerificationMail(services: LimitServices, userId: str
   if (!(result instanceof RateLimiterRes)) {
     throw tooMany("We sent several confirmation mails already. Check your inbox and spam folder.", result.refusedForMs);
   }
+}
+
+/**
+ * Takes the mails one course.addStudents call sends (invitations, "you were added") from the
+ * instructor's budget, all or none: when they don't fit, throws RATE_LIMITED and nothing is sent.
+ * Returns a refund for mails that turned out not to be needed.
+ */
+export async function spendInvitationMails(
+  services: LimitServices,
+  userId: string,
+  mails: number,
+): Promise<(unused: number) => Promise<void>> {
+  const { inviteMail } = limitersFor(services);
+  const result = await take(inviteMail, userId, mails);
+  if (!(result instanceof RateLimiterRes)) {
+    throw tooMany(
+      `Nothing was added: that would send ${mails} invitation mail${mails === 1 ? "" : "s"}, and you can send ${result.left} more for now.`,
+      result.refusedForMs,
+    );
+  }
+  return async (unused) => {
+    if (unused > 0) await inviteMail.reward(userId, unused);
+  };
 }
 
 /**

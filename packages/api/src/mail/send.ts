@@ -28,14 +28,18 @@ export async function sendMail(
 
 /**
  * For mails sent after the answer (so the answer's timing says nothing about the address): the
- * failure is logged and counted by sendMail, never thrown into nothing.
+ * failure is logged and counted by sendMail, never thrown into nothing. `afterSent` runs once the
+ * mail server took the mail (to record it).
  */
 export function sendMailInBackground(
   services: MailServices,
   mail: { to: string; template: MailTemplate } | (() => Promise<{ to: string; template: MailTemplate } | null>),
+  afterSent?: () => Promise<unknown>,
 ): void {
   void (async () => {
     const message = typeof mail === "function" ? await mail() : mail;
-    if (message) await sendMail(services, message);
+    if (!message) return;
+    await sendMail(services, message);
+    await afterSent?.();
   })().catch((error: unknown) => services.logger.error({ err: error }, "background mail failed"));
 }

@@ -9,6 +9,7 @@ import { removeUserRemembered } from "./presence";
 import { spendRoomBudget } from "./room-limits";
 import { inviteByMail, type InvitationServices } from "./invitations";
 import { sendMailInBackground } from "../mail/send";
+import { spendInvitationMails } from "../auth/rate-limit";
 
 /**
  * Enrollment (docs/decisions/020): who may be in a course's rooms. The one rule, `hasRoomAccess`:
@@ -315,11 +316,12 @@ export interface AddStudentsAnswer {
  * course.addStudents — the instructor (or an admin) adds people by e-mail, whatever the policy:
  * accounts with a verified address are enrolled at once and told by mail; other addresses (no
  * account yet, or an account that has not proved the address) become invitations, mailed with a
- * link that proves the address and completes the enrollment (docs/decisions/021). Repeatable: an
- * invitation is mailed once.
+ * link that proves the address and completes the enrollment (docs/decisions/021). Adding an invited
+ * address again mails a new link. Every mail is taken from the instructor's budget first
+ * (INVITE_MAIL_RATE_*), all or none: over it, nothing is added.
  */
 export async function addStudents(
-  services: InvitationServices,
+  services: InvitationServices & Pick<Services, "redis" | "keys">,
   actor: Actor,
   courseId: string,
   emails: string[],
@@ -327,21 +329,26 @@ export async function addStudents(
   const course = await managedCourse(services, actor, courseId);
   const wanted = [...new Map(emails.map((email) => [email.toLowerCase(), email])).values()];
   const now = services.clock();
-  const accounts = await services.db.$queryRaw<{ id: string; email: string; verified: boolean }[]>`
-    SELECT id, email::text AS email, "emailVerifiedAt" IS NOT NULL AS verified
-      FROM "User" WHERE email = ANY(${wanted}::citext[])`;
+  const accounts = await services.db.$queryRaw<{ id: string; email: string; verified: boolean; enrolled: boolean }[]>`
+    SELECT u.id, u.email::text AS email, u."emailVerifiedAt" IS NOT NULL AS verified,
+           EXISTS (SELECT 1 FROM "Enrollment" e WHERE e."courseId" = ${courseId}::uuid AND e."userId" = u.id) AS enrolled
+      FROM "User" u WHERE u.email = ANY(${wanted}::citext[])`;
   const byEmail = new Map(accounts.map((account) => [account.email.toLowerCase(), account]));
+  const nothingToDo = (account: (typeof accounts)[number] | undefined) =>
+    account !== undefined && (account.id === course.instructorId || account.enrolled);
+  const mails = wanted.filter((email) => !nothingToDo(byEmail.get(email.toLowerCase()))).length;
+  const refund = mails > 0 ? await spendInvitationMails(services, actor.id, mails) : null;
+
   const answer: AddStudentsAnswer = { enrolled: [], already: [], invited: [] };
   const invite = { courseId, title: course.title, instructorName: course.instructor.name, invitedById: actor.id };
   for (const email of wanted) {
     const account = byEmail.get(email.toLowerCase());
-    if (account?.id === course.instructorId) {
-      answer.already.push(account.email);
+    if (nothingToDo(account)) {
+      answer.already.push(account!.email);
       continue;
     }
     if (!account?.verified) {
-      if (account && (await isEnrolled(services, courseId, account.id))) answer.already.push(account.email);
-      else answer.invited.push(await inviteByMail(services, invite, account?.email ?? email));
+      answer.invited.push(await inviteByMail(services, invite, account?.email ?? email));
       continue;
     }
     const inserted = await services.db.$executeRaw`
@@ -361,11 +368,9 @@ export async function addStudents(
       },
     });
   }
+  // Enrolled meanwhile by another request: no mail was sent for them.
+  await refund?.(mails - answer.enrolled.length - answer.invited.length);
   return answer;
-}
-
-async function isEnrolled(services: Pick<Services, "db">, courseId: string, userId: string) {
-  return (await services.db.enrollment.count({ where: { courseId, userId } })) > 0;
 }
 
 /** course.cancelInvitation — a pending invitation is withdrawn. Repeatable. */

@@ -11,31 +11,36 @@ import { sendMailInBackground } from "../mail/send";
  */
 export type InvitationServices = Pick<Services, "db" | "clock" | "mailer" | "config" | "logger">;
 
-/** Records the invitation (once) and mails it the first time; returns the address as stored. */
+/**
+ * Records the invitation with a new link and mails it; returns the address as stored. Adding an
+ * invited address again sends a new link (the old one stops working), so a mail that never arrived
+ * can be sent again; `mailedAt` is set once the mail server took it.
+ */
 export async function inviteByMail(
   services: InvitationServices,
   invite: { courseId: string; title: string; instructorName: string; invitedById: string },
   email: string,
 ): Promise<string> {
   const token = newLinkToken();
-  const now = services.clock();
-  // Mailed when created, or when an older invitation (from before mail) never was.
-  const [fresh] = await services.db.$queryRaw<{ email: string }[]>`
-    INSERT INTO "CourseInvitation" ("courseId", email, "invitedById", "createdAt", "tokenHash", "mailedAt")
-    VALUES (${invite.courseId}::uuid, ${email}::citext, ${invite.invitedById}::uuid, ${now}, ${hashLinkToken(token)}, ${now})
-    ON CONFLICT ("courseId", email) DO UPDATE SET "tokenHash" = EXCLUDED."tokenHash", "mailedAt" = EXCLUDED."mailedAt"
-      WHERE "CourseInvitation"."tokenHash" IS NULL
+  const tokenHash = hashLinkToken(token);
+  const [stored] = await services.db.$queryRaw<{ email: string }[]>`
+    INSERT INTO "CourseInvitation" ("courseId", email, "invitedById", "createdAt", "tokenHash")
+    VALUES (${invite.courseId}::uuid, ${email}::citext, ${invite.invitedById}::uuid, ${services.clock()}, ${tokenHash})
+    ON CONFLICT ("courseId", email) DO UPDATE SET "tokenHash" = EXCLUDED."tokenHash", "mailedAt" = NULL
     RETURNING email::text AS email`;
-  if (fresh) {
-    sendMailInBackground(services, {
-      to: fresh.email,
+  const to = stored!.email;
+  sendMailInBackground(
+    services,
+    {
+      to,
       template: {
         id: "course-invitation",
         params: { courseTitle: invite.title, instructorName: invite.instructorName, token },
       },
-    });
-  }
-  return fresh?.email ?? email;
+    },
+    () => services.db.courseInvitation.updateMany({ where: { tokenHash }, data: { mailedAt: services.clock() } }),
+  );
+  return to;
 }
 
 const invitationSelect = {

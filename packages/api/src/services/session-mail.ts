@@ -119,15 +119,19 @@ async function deliverAll(
   kind: SessionMailJob["kind"],
   recipients: Recipient[],
   send: (recipient: Recipient) => Promise<unknown>,
-): Promise<{ sent: number; failed: number }> {
+  sendBefore?: Date,
+): Promise<{ sent: number; failed: number; skipped: number }> {
   let sent = 0;
+  let skipped = 0;
   for (const recipient of recipients) {
-    if (await deliver(services, sessionId, kind, recipient, () => send(recipient))) sent++;
+    // A reminder reaching its turn after the session started is dropped (its claim stays: no one sends it).
+    if (sendBefore && services.clock() >= sendBefore) skipped++;
+    else if (await deliver(services, sessionId, kind, recipient, () => send(recipient))) sent++;
   }
-  const failed = recipients.length - sent;
+  const failed = recipients.length - sent - skipped;
   // Thrown after the others were sent, so BullMQ retries only the released ones.
   if (failed > 0) throw new Error(`${failed} of ${recipients.length} ${kind.toLowerCase()} mails were refused`);
-  return { sent, failed };
+  return { sent, failed, skipped };
 }
 
 async function loadSession(services: SendServices, sessionId: string) {
@@ -184,15 +188,18 @@ export async function sendSessionMail(services: SendServices, job: SessionMailJo
       Prisma.sql`${enrolledVerified(course)} AND u."sessionReminders" AND ${stillDue}`,
     );
     const minutes = Math.max(1, Math.round((session.startsAt.getTime() - services.clock().getTime()) / 60_000));
-    return {
-      ...(await deliverAll(services, session.id, "REMINDER", recipients, (to) =>
+    return deliverAll(
+      services,
+      session.id,
+      "REMINDER",
+      recipients,
+      (to) =>
         sendMail(services, {
           to: to.email,
           template: { id: "session-reminder", params: { ...common, name: to.name, minutes } },
         }),
-      )),
-      skipped: 0,
-    };
+      session.startsAt,
+    );
   }
 
   if (session.status !== "CANCELLED") return { sent: 0, skipped: 1 };
@@ -202,12 +209,9 @@ export async function sendSessionMail(services: SendServices, job: SessionMailJo
     "CANCELLATION",
     enrolledVerified(course, session.endedAt ?? services.clock()),
   );
-  return {
-    ...(await deliverAll(services, session.id, "CANCELLATION", recipients, (to) =>
-      sendMail(services, { to: to.email, template: { id: "session-cancelled", params: { ...common, name: to.name } } }),
-    )),
-    skipped: 0,
-  };
+  return deliverAll(services, session.id, "CANCELLATION", recipients, (to) =>
+    sendMail(services, { to: to.email, template: { id: "session-cancelled", params: { ...common, name: to.name } } }),
+  );
 }
 
 /** How far ahead sessionMail.sync plans reminders (those further out were planned when scheduled). */

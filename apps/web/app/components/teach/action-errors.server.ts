@@ -1,9 +1,10 @@
 import { TRPCError } from "@trpc/server";
-import type { FormErrors } from "../../lib/form-errors.server";
+import { waitText, type FormErrors } from "../../lib/form-errors.server";
 
 interface ReasonCauseLike {
   reason?: string;
   at?: string;
+  retryAfterMs?: number;
 }
 interface ZodIssueLike {
   path: PropertyKey[];
@@ -36,6 +37,8 @@ export interface ActionErrorOptions {
   fieldMessages?: Partial<Record<string, string>>;
   /** Which field an answer belongs to (SLUG_TAKEN → slug); by default it is about the whole form. */
   fieldFor?: (reason: string | undefined, error: TRPCError) => string | undefined;
+  /** A budget's answer (RATE_LIMITED) ends with when to try again, for messages that don't say it. */
+  sayWhenToRetry?: boolean;
 }
 
 /**
@@ -45,7 +48,7 @@ export interface ActionErrorOptions {
  */
 export function actionErrorFrom(error: unknown, options: ActionErrorOptions = {}): ActionError {
   if (!(error instanceof TRPCError)) throw error;
-  const { reason, at } = (error.cause as ReasonCauseLike | undefined) ?? {};
+  const { reason, at, retryAfterMs } = (error.cause as ReasonCauseLike | undefined) ?? {};
   const issues = (error.cause as { issues?: unknown } | undefined)?.issues;
   if (error.code === "BAD_REQUEST" && Array.isArray(issues)) {
     const fields: Record<string, string> = {};
@@ -60,7 +63,12 @@ export function actionErrorFrom(error: unknown, options: ActionErrorOptions = {}
   const status = reason === "JOB_FAILED" ? 502 : STATUS[error.code];
   if (status === undefined) throw error;
   const field = options.fieldFor?.(reason, error);
-  return { errors: field ? { fields: { [field]: error.message } } : { form: error.message }, status, reason, at };
+  const retry =
+    options.sayWhenToRetry && reason === "RATE_LIMITED" && retryAfterMs
+      ? ` Try again in ${waitText(retryAfterMs)}.`
+      : "";
+  const message = `${error.message}${retry}`;
+  return { errors: field ? { fields: { [field]: message } } : { form: message }, status, reason, at };
 }
 
 /** One sentence for an action that shows one message (a card, a row): the form's, else the first field's. */

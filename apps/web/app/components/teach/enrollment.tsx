@@ -97,7 +97,7 @@ export function EnrollmentSettings({
           name="emails"
           rows={3}
           required
-          hint="One address per line (or separated by commas). People without an account yet are enrolled when they sign up with that address."
+          hint="One address per line (or separated by commas). People without an account yet get an invitation by mail and are enrolled when they accept it; adding someone invited again sends a new invitation."
           error={failed?.intent === "add-students" ? (failed.errors.fields?.emails ?? failed.errors.form) : undefined}
         />
         <Button type="submit" size="sm" className="mt-3" pending={adding}>
