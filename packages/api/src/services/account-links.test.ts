@@ -1,4 +1,4 @@
-import { linkIn, startTestSmtpServer } from "@livehall/testing";
+import { linkIn, startTestSmtpServer, waitFor } from "@livehall/testing";
 import { TRPCClientError } from "@trpc/client";
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -8,7 +8,7 @@ import { AuthSession, createApiClient, type ApiClient } from "../client";
 import { reasonOf } from "../errors";
 import { authCounters } from "../metrics";
 import { createCaller } from "../root";
-import { createSessionFixture } from "../testing/fixtures";
+import { createSessionFixture, enrollUsers } from "../testing/fixtures";
 import { createTestServices, insertUsers } from "../testing/services";
 import { startApiServer } from "../testing/standalone-server";
 
@@ -23,6 +23,7 @@ const { services, context, close } = createTestServices({
   APP_URL,
   MAIL_FROM: "Livehall <classes@livehall.test>",
   EMAIL_VERIFY_RATE_POINTS: "2",
+  INVITE_MAIL_RATE_POINTS: "5",
   PASSWORD_RESET_PER_ADDRESS: "3",
   PASSWORD_RESET_PER_IP: "8",
   // No progressive sign-in delay: the old-password check below fails once and should not wait.
@@ -285,10 +286,15 @@ describe("invitations to closed courses", () => {
     expect(await instructor.course.addStudents({ courseId: fixture.course.id, emails: [invited] })).toMatchObject({
       invited: [invited],
     });
-    // Adding again mails nothing new.
+    const first = tokenOf(
+      linkIn(await smtp.waitForMail(invited, { since, subject: /invited you/ }), `${APP_URL}/invitation?`),
+    );
+    // Adding again mails a new link; the first stops working.
+    const again = smtp.received.length;
     await instructor.course.addStudents({ courseId: fixture.course.id, emails: [invited] });
-    const mail = await smtp.waitForMail(invited, { since, subject: /invited you/ });
+    const mail = await smtp.waitForMail(invited, { since: again, subject: /invited you/ });
     const token = tokenOf(linkIn(mail, `${APP_URL}/invitation?`));
+    expect(await outcome(anonymous().course.invitation.query({ token: first }))).toBe("LINK_INVALID");
     expect(await anonymous().course.invitation.query({ token })).toMatchObject({ email: invited });
 
     const answer = await anonymous().auth.signup.mutate({
@@ -303,7 +309,78 @@ describe("invitations to closed courses", () => {
       await services.db.enrollment.findFirst({ where: { courseId: fixture.course.id, userId: answer.user.id } }),
     ).toMatchObject({ source: "INVITATION" });
     expect(await outcome(anonymous().course.invitation.query({ token }))).toBe("LINK_INVALID");
-    expect(smtp.received.slice(since).filter((m) => m.to.includes(invited))).toHaveLength(1);
+    expect(smtp.received.slice(since).filter((m) => m.to.includes(invited))).toHaveLength(2);
+  });
+
+  test("an invitation the mail server refused is sent again, with a working link, when the address is added again", async () => {
+    const fixture = await createSessionFixture(services);
+    const instructor = createCaller(context(fixture.instructor));
+    const invited = `bounced-${crypto.randomUUID().slice(0, 8)}@example.test`;
+    const row = () =>
+      services.db.courseInvitation.findUniqueOrThrow({
+        where: { courseId_email: { courseId: fixture.course.id, email: invited } },
+      });
+    smtp.refusing.add(invited);
+    try {
+      await instructor.course.addStudents({ courseId: fixture.course.id, emails: [invited] });
+      await waitFor(() => smtp.refused.includes(invited), { what: "the refused invitation" });
+    } finally {
+      smtp.refusing.delete(invited);
+    }
+    expect((await row()).mailedAt).toBeNull();
+
+    const since = smtp.received.length;
+    expect(await instructor.course.addStudents({ courseId: fixture.course.id, emails: [invited] })).toMatchObject({
+      invited: [invited],
+    });
+    const token = tokenOf(linkIn(await smtp.waitForMail(invited, { since }), `${APP_URL}/invitation?`));
+    expect(await anonymous().course.invitation.query({ token })).toMatchObject({ email: invited });
+    await waitFor(async () => (await row()).mailedAt !== null, { what: "the invitation marked as mailed" });
+  });
+
+  test("invitation mails come from the instructor's budget, all or none, however many calls arrive at once", async () => {
+    const fixture = await createSessionFixture(services);
+    const courseId = fixture.course.id;
+    const instructor = createCaller(context(fixture.instructor));
+    const tag = crypto.randomUUID().slice(0, 8);
+    const address = (n: number) => `budget-${tag}-${n}@example.test`;
+    const [member] = await insertUsers(services, 1, { emailPrefix: `budget-${tag}-member` });
+    await enrollUsers(services, courseId, [member!]);
+
+    // A budget of 5 (INVITE_MAIL_RATE_POINTS) and four calls of two addresses at once: two fit.
+    const calls = await Promise.all(
+      [0, 1, 2, 3].map((n) =>
+        outcome(instructor.course.addStudents({ courseId, emails: [address(2 * n), address(2 * n + 1)] })),
+      ),
+    );
+    expect(calls.filter((answer) => answer === "ok")).toHaveLength(2);
+    expect(calls.filter((answer) => answer === "RATE_LIMITED")).toHaveLength(2);
+    expect(await services.db.courseInvitation.count({ where: { courseId } })).toBe(4);
+
+    // Two more do not fit the one left: nothing is added, and the answer says when to try again.
+    const refused = await instructor.course.addStudents({ courseId, emails: [address(8), address(9)] }).then(
+      () => null,
+      (error: unknown) => error as TRPCError,
+    );
+    expect(refused && reasonOf(refused)).toBe("RATE_LIMITED");
+    expect(refused!.message).toContain("you can send 1 more");
+    expect((refused!.cause as { retryAfterMs?: number }).retryAfterMs).toBeGreaterThan(0);
+    expect(await services.db.courseInvitation.count({ where: { courseId } })).toBe(4);
+
+    // Someone already enrolled costs nothing; sending an invitation again costs one, the last.
+    const invitedAlready = (await services.db.courseInvitation.findFirstOrThrow({ where: { courseId } })).email;
+    expect(await instructor.course.addStudents({ courseId, emails: [member!.email] })).toMatchObject({
+      already: [member!.email],
+    });
+    expect(await instructor.course.addStudents({ courseId, emails: [invitedAlready] })).toMatchObject({
+      invited: [invitedAlready],
+    });
+    expect(await outcome(instructor.course.addStudents({ courseId, emails: [address(10)] }))).toBe("RATE_LIMITED");
+
+    const invitationsTo = () =>
+      smtp.received.filter((mail) => /invited you/.test(mail.subject) && mail.to.some((to) => to.includes(tag)));
+    await waitFor(() => invitationsTo().length >= 5, { what: "five invitation mails" });
+    expect(invitationsTo()).toHaveLength(5);
   });
 
   test("an unverified account is invited, not enrolled; the link enrolls it only when signed in with that address", async () => {
