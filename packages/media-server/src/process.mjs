@@ -22,7 +22,8 @@ export function writeJanusConfig(dir, files) {
  * Starts `janus -F <dir> -C <dir>/janus.jcfg` (after writing `files` there, when given) and returns
  * the child process, its output piped. It runs in its own process group, so a Ctrl-C meant for its
  * parent reaches it only through its parent (the supervisor decides), and where util-linux's
- * setpriv exists it gets SIGTERM when its parent dies: a crashed parent leaves no Janus behind.
+ * setpriv exists it gets SIGKILL when its parent dies: a crashed parent leaves no Janus behind
+ * (SIGKILL, not SIGTERM: Janus's own shutdown can hang, and nobody is left to escalate).
  * @param {{ dir: string, files?: Record<string, string>, janusPath?: string, env?: NodeJS.ProcessEnv }} options
  */
 export function startJanus({ dir, files, janusPath = which("janus", SBIN) ?? "janus", env = process.env }) {
@@ -30,7 +31,7 @@ export function startJanus({ dir, files, janusPath = which("janus", SBIN) ?? "ja
   const janusArgs = ["-F", dir, "-C", path.join(dir, "janus.jcfg")];
   const setpriv = process.platform === "linux" ? which("setpriv", SBIN) : null;
   const [command, args] = setpriv
-    ? [setpriv, ["--pdeathsig", "SIGTERM", "--", janusPath, ...janusArgs]]
+    ? [setpriv, ["--pdeathsig", "SIGKILL", "--", janusPath, ...janusArgs]]
     : [janusPath, janusArgs];
   return spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
 }
