@@ -60,8 +60,8 @@ export default function DevMail() {
             Sign-up confirmations, password resets and invitations appear here.
           </EmptyState>
         ) : (
-          <div className="mt-8 grid gap-6 lg:grid-cols-[20rem_1fr]">
-            <Card as="section" aria-label="Mails" className="p-2">
+          <div className="mt-8 grid grid-cols-1 gap-6 lg:grid-cols-[20rem_1fr]">
+            <Card as="section" aria-label="Mails" className="min-w-0 p-2">
               <ul className="divide-y divide-slate-200/70" data-testid="outbox-list">
                 {mails.map((mail) => (
                   <li key={mail.id}>
