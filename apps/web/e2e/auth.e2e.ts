@@ -290,6 +290,18 @@ describe("forgotten password, through the mailed link", () => {
   test("/dev/mail shows admins the local outbox; /account shows the account; others get 403", async () => {
     const admin = await e2e.newPage();
     await signIn(admin, "admin@livehall.dev");
+    // An older mail with a long subject and address: the list must still fit a phone.
+    await e2e.server.services.db.outboxMail.create({
+      data: {
+        to: `someone-with-a-long-address-${"x".repeat(40)}@example.test`,
+        from: "Livehall <no-reply@livehall.localhost>",
+        subject: `Starting in 15 minutes: “${"A class with a long title ".repeat(4).trim()}”`,
+        template: "session-reminder",
+        text: "A reminder.",
+        html: "<p>A reminder.</p>",
+        createdAt: new Date(Date.now() - 60_000),
+      },
+    });
     await visit(admin, "/dev/mail");
     await admin.getByRole("heading", { name: "Mail outbox" }).waitFor();
     await admin.getByTestId("outbox-list").getByText("Reset your Livehall password").first().waitFor();
