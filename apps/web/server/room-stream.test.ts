@@ -316,17 +316,19 @@ describe("the raw fan-out's own guarantees", () => {
     await call(bob!.token, "session.leave", { sessionId, connectionId: "tab-bob-lost" });
   });
 
-  test("40 concurrent joins in a large room: batched deltas, every tab converges on the exact room", async () => {
+  test("40 concurrent joins in a large room: batched count-only deltas, every tab converges on the exact count", async () => {
     const fixture = await createSessionFixture(server.services);
     const room = fixture.session.id;
     const users = await insertUsers(server.services, 40);
     await enrollUsers(server.services, fixture.course.id, users);
     const tokens = await Promise.all(users.map(tokenFor));
-    // The host watches on the raw path, a student on tRPC's.
-    const tabs = await Promise.all([
+    // The host and a joining student watch on the raw path, another student on tRPC's.
+    const [host, student, trpc] = await Promise.all([
       openStream(server, { token: await tokenFor(fixture.instructor), input: { sessionId: room }, via: "raw" }),
+      openStream(server, { token: tokens[1]!, input: { sessionId: room }, via: "raw" }),
       openStream(server, { token: tokens[0]!, input: { sessionId: room }, via: "trpc" }),
     ]);
+    const tabs = [host!, student!, trpc!];
     await waitFor(() => tabs.every((tab) => tab.events().length === 1), { what: "the snapshots" });
 
     await Promise.all(
@@ -337,40 +339,51 @@ describe("the raw fan-out's own guarantees", () => {
       select: { userId: true },
     });
     expect(rows).toHaveLength(40);
-    const converged = (watcher: SseStream) => {
-      let state = EMPTY_PARTICIPANTS;
-      for (const frame of watcher.events()) {
-        const event = frame.data as RoomEvent;
-        if (event.type === "snapshot") state = applyParticipantEvent(state, event.participants);
-        if (event.type === "participants")
-          for (const change of event.events) state = applyParticipantEvent(state, change);
-      }
-      return state;
-    };
-    await waitFor(() => tabs.every((tab) => converged(tab).participantCount === 40), { what: "every tab to see 40" });
-    for (const tab of tabs) {
-      const state = converged(tab);
-      expect(
-        sortedParticipants(state)
-          .map((participant) => participant.userId)
-          .sort(),
-      ).toEqual(rows.map((row) => row.userId).sort());
-      expect(state.pending.size).toBe(0);
-      // Every numbered change arrived once: no gap, no copy.
-      const seqs = tab
+    const changes = (tab: SseStream) =>
+      tab
         .events()
         .flatMap((frame) =>
           (frame.data as RoomEvent).type === "participants"
             ? (frame.data as { events: ParticipantEvent[] }).events
             : [],
-        )
-        .map((change) => change.seq);
-      expect(new Set(seqs).size).toBe(seqs.length);
+        );
+    const converged = (watcher: SseStream) => {
+      let state = EMPTY_PARTICIPANTS;
+      for (const frame of watcher.events()) {
+        const event = frame.data as RoomEvent;
+        if (event.type === "snapshot") state = applyParticipantEvent(state, event.participants);
+      }
+      for (const change of changes(watcher)) state = applyParticipantEvent(state, change);
+      return state;
+    };
+    await waitFor(() => tabs.every((tab) => converged(tab).participantCount === 40), { what: "every tab to see 40" });
+    const listed = (tab: SseStream) =>
+      sortedParticipants(converged(tab))
+        .map((participant) => participant.userId)
+        .sort();
+    const everyone = rows.map((row) => row.userId).sort();
+    // tRPC's transport sends every change whole.
+    expect(listed(trpc!)).toEqual(everyone);
+    // Raw tabs got the joins past the threshold as counts: the list holds no one unknown, their own
+    // join arrived whole.
+    expect(changes(host!).some((change) => change.type === "count")).toBe(true);
+    expect(listed(host!).length).toBeLessThan(40);
+    expect(listed(host!).every((userId) => everyone.includes(userId))).toBe(true);
+    expect(listed(student!)).toContain(users[1]!.id);
+    for (const tab of tabs) {
+      expect(converged(tab).pending.size).toBe(0);
+      // Every numbered change arrived once: no gap, no copy (a count stands for its range).
+      const seqs = changes(tab).flatMap((change) =>
+        change.type === "count"
+          ? Array.from({ length: change.seq - change.firstSeq + 1 }, (_, i) => change.firstSeq + i)
+          : [change.seq],
+      );
+      expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => seqs[0]! + i));
     }
-    // The raw tab got the changes in no more frames than tRPC's tab (which gets one per stored entry).
+    // The raw tabs got the changes in no more frames than tRPC's tab (which gets one per stored entry).
     const frames = (tab: SseStream) =>
       tab.events().filter((frame) => (frame.data as RoomEvent).type === "participants");
-    expect(frames(tabs[0]!).length).toBeLessThanOrEqual(frames(tabs[1]!).length);
+    expect(frames(host!).length).toBeLessThanOrEqual(frames(trpc!).length);
     for (const tab of tabs) tab.close();
   });
 });

@@ -68,13 +68,23 @@ export async function students(iso: Isolated, count: number) {
 
 /** A student's join, as the browser's typed client sends it to the hot path. */
 export async function joinAs(base: string, token: string, sessionId: string, connectionId: string): Promise<void> {
-  const answer = await fetch(`${base}/api/trpc/session.join`, {
+  await roomCall(base, "session.join", token, sessionId, connectionId);
+}
+
+async function roomCall(
+  base: string,
+  procedure: "session.join" | "session.heartbeat",
+  token: string,
+  sessionId: string,
+  connectionId: string,
+): Promise<void> {
+  const answer = await fetch(`${base}/api/trpc/${procedure}`, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
     body: JSON.stringify(superjson.serialize({ sessionId, connectionId })),
   });
   await answer.arrayBuffer();
-  if (!answer.ok) throw new Error(`join answered ${answer.status}`);
+  if (!answer.ok) throw new Error(`${procedure} answered ${answer.status}`);
 }
 
 export interface OneEventOptions {
@@ -359,24 +369,51 @@ export interface ClassOpeningOptions {
   processes: number;
 }
 
-/** Joins `tokens` into `sessionId`, evenly spread over `spreadMs`: per join latency, and when the last answered. */
+/** After its join, each student beats once at a random moment up to this long after the last join is sent. */
+const CLASS_BEAT_TAIL_MS = 2_000;
+
+/**
+ * Joins `tokens` into `sessionId`, evenly spread over `spreadMs`; each student, once in, heartbeats
+ * once at a random moment before the storm is over. Per join and heartbeat latency, and when the last
+ * join answered.
+ */
 async function joinSpread(base: string, tokens: string[], sessionId: string, spreadMs: number) {
   const started = performance.now();
   const latencies: number[] = [];
+  const beats: number[] = [];
   let failures = 0;
+  let beatFailures = 0;
+  let lastAnsweredAt = 0;
+  const timed = async (call: () => Promise<void>, into: number[]) => {
+    const sent = performance.now();
+    await call();
+    into.push(performance.now() - sent);
+  };
   await Promise.all(
     tokens.map(async (token, i) => {
       await sleep((i * spreadMs) / tokens.length);
-      const sent = performance.now();
+      const connectionId = `bench-class-${i}-tab`;
       try {
-        await joinAs(base, token, sessionId, `bench-class-${i}-tab`);
-        latencies.push(performance.now() - sent);
+        await timed(() => joinAs(base, token, sessionId, connectionId), latencies);
+        lastAnsweredAt = Math.max(lastAnsweredAt, wallNow());
       } catch {
         failures++;
+        return;
       }
+      await sleep(Math.random() * (started + spreadMs + CLASS_BEAT_TAIL_MS - performance.now()));
+      await timed(() => roomCall(base, "session.heartbeat", token, sessionId, connectionId), beats).catch(
+        () => beatFailures++,
+      );
     }),
   );
-  return { latencies, failures, lastAnsweredAt: wallNow(), seconds: round((performance.now() - started) / 1000, 1) };
+  return {
+    latencies,
+    failures,
+    beats,
+    beatFailures,
+    lastAnsweredAt,
+    seconds: round((performance.now() - started) / 1000, 1),
+  };
 }
 
 /**
@@ -421,8 +458,13 @@ export async function classOpeningScenario(options: ClassOpeningOptions, log: (l
     const convergence = summarize(lag);
     const withSubscribers = summarize(joins.latencies);
     const quietJoins = summarize(base.latencies);
+    const beats = summarize(joins.beats);
+    const quietBeats = summarize(base.beats);
     log(
       `  joins in ${joins.seconds} s: p50 ${withSubscribers.p50} ms p99 ${withSubscribers.p99} ms (no tabs: p99 ${quietJoins.p99} ms); ${converged}/${options.students} tabs exact, the last ${convergence.max} ms after the last join; ${active} active rows`,
+    );
+    log(
+      `  heartbeats during it: p50 ${beats.p50} ms p99 ${beats.p99} ms max ${beats.max} ms, ${joins.beatFailures} failed (no tabs: max ${quietBeats.max} ms)`,
     );
     await tabs.close();
     const scenario = `10 class opening (${options.students} joins in ${options.spreadMs / 1000} s, all subscribed)`;
@@ -449,6 +491,16 @@ export async function classOpeningScenario(options: ClassOpeningOptions, log: (l
       },
       {
         scenario,
+        metric: "heartbeats during the opening, ms (vs the same with no tab open)",
+        median: beats.p50,
+        p99: beats.max,
+        baseline: quietBeats.max,
+        ratio: quietBeats.max > 0 ? round(beats.max / quietBeats.max) : null,
+        target: "none over 1,000 ms, none failed",
+        pass: beats.max <= 1_000 && joins.beatFailures === 0,
+      },
+      {
+        scenario,
         metric: "active rows / failed joins / tabs failed to open",
         median: `${active}/${joins.failures}/${failed}`,
         p99: null,
@@ -458,7 +510,10 @@ export async function classOpeningScenario(options: ClassOpeningOptions, log: (l
         pass: active === options.students && joins.failures === 0 && failed === 0,
       },
     ];
-    return { raw: { options, convergence, joins: withSubscribers, baseline: quietJoins, converged, active }, rows };
+    return {
+      raw: { options, convergence, joins: withSubscribers, baseline: quietJoins, beats, quietBeats, converged, active },
+      rows,
+    };
   } finally {
     await tabs.stop();
     await web?.stop();

@@ -35,6 +35,11 @@ export type ParticipantEvent =
   | { type: "media"; seq: number; media: MediaStateView }
   | { type: "joined" | "updated"; seq: number; participant: ParticipantView; participantCount: number }
   | { type: "left"; seq: number; userIds: string[]; reason: LeaveReasonValue; participantCount: number }
-  | { type: "status"; seq: number; status: SessionStatusValue; participantCount: number };
+  | { type: "status"; seq: number; status: SessionStatusValue; participantCount: number }
+  /**
+   * Participants joined past what a large room's list shows (the room stream's count-only update):
+   * the count changed, the list did not. Stands for the changes numbered `firstSeq` to `seq`.
+   */
+  | { type: "count"; firstSeq: number; seq: number; participantCount: number };
 
 export const participantsChannel = (sessionId: string) => `session:${sessionId}:participants`;

@@ -8,7 +8,14 @@ import type { ParticipantEvent } from "./participant-events";
 import { loadInteraction } from "./room-interaction";
 import { roomChannel, type RoomEvent } from "./room-events";
 import type { RoomMessage } from "./room-log";
-import { compareIds, openRoom, roomStep, type Membership, type RoomStreamRequest } from "./room-stream";
+import {
+  compareIds,
+  openRoom,
+  roomStep,
+  type Membership,
+  type RoomOpening,
+  type RoomStreamRequest,
+} from "./room-stream";
 
 /**
  * The raw fan-out of session.onRoom (docs/decisions/023): per web process and session one listener on
@@ -52,29 +59,66 @@ export interface RoomSocket {
 
 type RoomServices = Pick<Services, "db" | "redis" | "keys" | "config" | "clock" | "events" | "media" | "logger">;
 
-/** One event on its way to a session's tabs: serialized once. */
-interface Fanned {
-  id: string | undefined;
-  event: RoomEvent;
-  bytes: Buffer;
-  /** For participant changes: the users they name, whether one is a status change, the last seq. */
-  users: Set<string> | null;
-  status: boolean;
-  lastSeq: number;
+/**
+ * A large room's participant changes as most tabs get them: joins of students — who come after
+ * everyone a list shows (ROOM_LARGE_PARTICIPANTS, in arrival order) — become count-only updates, one
+ * per run of them. The users named keep the whole change (their own tabs follow it).
+ */
+export function countOnly(events: readonly ParticipantEvent[]): ParticipantEvent[] {
+  const out: ParticipantEvent[] = [];
+  for (const change of events) {
+    if (change.type !== "joined" || change.participant.isInstructor) {
+      out.push(change);
+      continue;
+    }
+    const last = out.at(-1);
+    if (last?.type === "count") {
+      last.seq = change.seq;
+      last.participantCount = change.participantCount;
+    } else {
+      out.push({ type: "count", firstSeq: change.seq, seq: change.seq, participantCount: change.participantCount });
+    }
+  }
+  return out;
 }
 
-function fanned(id: string | undefined, event: RoomEvent, bytes = Buffer.from(sseDataFrame(event, id))): Fanned {
-  if (event.type !== "participants") return { id, event, bytes, users: null, status: false, lastSeq: 0 };
-  const users = new Set<string>();
-  let status = false;
-  let lastSeq = 0;
-  for (const change of event.events) {
-    lastSeq = Math.max(lastSeq, change.seq);
-    if (change.type === "joined" || change.type === "updated") users.add(change.participant.userId);
-    else if (change.type === "left") for (const userId of change.userIds) users.add(userId);
-    else if (change.type === "status") status = true;
+/** One event on its way to a session's tabs: serialized once (twice in a large room: both forms). */
+class Fanned {
+  /** For participant changes: the users they name, whether one is a status change, the last seq. */
+  readonly users: Set<string> | null = null;
+  readonly status: boolean = false;
+  readonly lastSeq: number = 0;
+  /** What tabs get whose user the event does not name. */
+  readonly bytes: Buffer;
+  private fullBytes: Buffer | undefined;
+
+  constructor(
+    readonly id: string | undefined,
+    readonly event: RoomEvent,
+    large = false,
+  ) {
+    if (event.type !== "participants") {
+      this.bytes = this.fullBytes = Buffer.from(sseDataFrame(event, id));
+      return;
+    }
+    const users = new Set<string>();
+    for (const change of event.events) {
+      this.lastSeq = Math.max(this.lastSeq, change.seq);
+      if (change.type === "joined" || change.type === "updated") users.add(change.participant.userId);
+      else if (change.type === "left") for (const userId of change.userIds) users.add(userId);
+      else if (change.type === "status") this.status = true;
+    }
+    this.users = users;
+    const counted =
+      large && event.events.some((change) => change.type === "joined" && !change.participant.isInstructor);
+    this.bytes = Buffer.from(sseDataFrame(counted ? { ...event, events: countOnly(event.events) } : event, id));
+    if (!counted) this.fullBytes = this.bytes;
   }
-  return { id, event, bytes, users, status, lastSeq };
+
+  /** What tabs get whose user the event names: the whole change. Serialized when first needed. */
+  full(): Buffer {
+    return (this.fullBytes ??= Buffer.from(sseDataFrame(this.event, this.id)));
+  }
 }
 
 /** One open stream: what its socket and its place in the stream need, nothing more. */
@@ -204,7 +248,7 @@ export function createRoomFanout({ services, errorFrame }: RoomFanoutOptions): R
     }
     const step = roomStep(membership, message.event, tab.user.id);
     tab.membership = { ...step.membership };
-    if (step.send) write(tab, message.bytes);
+    if (step.send) write(tab, message.full());
     if (step.unenrolled) return fail(tab, notEnrolledAnymore());
     if (step.joinedNow) {
       const at = tab.position;
@@ -257,7 +301,7 @@ export function createRoomFanout({ services, errorFrame }: RoomFanoutOptions): R
     if (!batch) return;
     room.batch = null;
     room.lastParticipantsAt = Date.now();
-    fanOut(room, fanned(batch.id, { type: "participants", events: batch.events }));
+    fanOut(room, new Fanned(batch.id, { type: "participants", events: batch.events }, isLarge(room)));
   }
 
   function onMessage(room: FanRoom, message: RoomMessage): void {
@@ -265,7 +309,7 @@ export function createRoomFanout({ services, errorFrame }: RoomFanoutOptions): R
     if (event.type === "participants") {
       for (const change of event.events)
         if ("participantCount" in change) room.participantCount = change.participantCount;
-      if (room.participantCount >= largeRoomParticipants && message.id !== undefined) {
+      if (isLarge(room) && message.id !== undefined) {
         const wait = room.lastParticipantsAt + ROOM_PARTICIPANT_BATCH_MS - Date.now();
         if (room.batch || wait > 0) {
           if (room.batch) {
@@ -283,7 +327,11 @@ export function createRoomFanout({ services, errorFrame }: RoomFanoutOptions): R
       // Stream order is kept: what was batched goes first.
       flushBatch(room);
     }
-    fanOut(room, fanned(message.id, event));
+    fanOut(room, new Fanned(message.id, event, isLarge(room)));
+  }
+
+  function isLarge(room: FanRoom): boolean {
+    return room.participantCount >= largeRoomParticipants;
   }
 
   /** The session's room on this process, its channel subscribed (confirmed by Redis) before it resolves. */
@@ -345,10 +393,22 @@ export function createRoomFanout({ services, errorFrame }: RoomFanoutOptions): R
     if (tab.done) return;
     tab.position = opening.position;
     tab.membership = { ...opening.membership };
-    write(tab, Buffer.from(sseDataFrame(opening.first, opening.position)));
+    const { first } = opening;
+    if (first.type === "snapshot") room.participantCount ||= first.participants.participantCount;
+    write(tab, openingBytes(first, opening.position));
     const live = tab.held ?? [];
-    tab.held = [...opening.backlog.map(([id, event]) => fanned(id, event)), ...live];
+    const large = isLarge(room);
+    tab.held = [...opening.backlog.map(([id, event]) => new Fanned(id, event, large)), ...live];
     release(tab);
+  }
+
+  /** A snapshot for a tab not in the room is the same for all of them: serialized once per snapshot. */
+  const outsiderSnapshots = new WeakMap<object, Buffer>();
+  function openingBytes(first: RoomOpening["first"], position: string): Buffer {
+    if (first.type !== "snapshot" || first.joined) return Buffer.from(sseDataFrame(first, position));
+    let bytes = outsiderSnapshots.get(first.participants);
+    if (!bytes) outsiderSnapshots.set(first.participants, (bytes = Buffer.from(sseDataFrame(first, position))));
+    return bytes;
   }
 
   const pings = setInterval(() => {

@@ -83,6 +83,28 @@ describe("the participants of a room from session.onParticipants", () => {
     expect(state.pendingSince).toBeNull();
   });
 
+  test("a count-only update (a large room) changes the count, not the list, and stands for its seqs", () => {
+    const counted = (firstSeq: number, seq: number, participantCount: number): ParticipantEvent => ({
+      type: "count",
+      firstSeq,
+      seq,
+      participantCount,
+    });
+    let state = apply([snapshot(4, [person("a")]), counted(5, 9, 6), joined(10, "b", 7)]);
+    expect(ids(state)).toEqual(["a", "b"]);
+    expect(state.participantCount).toBe(7);
+    expect(state.seq).toBe(10);
+    // Ahead of a gap it waits; the missing change releases it, and a later one follows.
+    state = apply([counted(13, 15, 10), left(16, ["a"], 9), left(11, ["b"], 6)], state);
+    expect(state.pending.size).toBe(2);
+    state = applyParticipantEvent(state, counted(12, 12, 7));
+    expect(ids(state)).toEqual([]);
+    expect([state.seq, state.participantCount, state.pending.size]).toEqual([16, 9, 0]);
+    // Partly applied already (overlapping what came before): the changes past it still count.
+    state = apply([counted(15, 18, 12)], state);
+    expect([state.seq, state.participantCount]).toEqual([18, 12]);
+  });
+
   test("a fresh snapshot (a reconnected stream) replaces everything, including a stale gap", () => {
     const before = apply([snapshot(1, [person("a"), person("b")]), joined(5, "x", 3)]);
     expect(before.pending.size).toBe(1);

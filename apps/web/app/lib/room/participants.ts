@@ -5,8 +5,9 @@ export type SessionStatus = "SCHEDULED" | "LIVE" | "ENDED" | "CANCELLED";
 /**
  * The room's view of `session.onParticipants`: a snapshot replaces everything (every (re)connect of
  * the stream starts with one), then deltas are applied strictly in `seq` order. A delta at or below
- * the current seq is already included; one ahead of a gap waits in `pending` until the gap fills — if
- * it never does (a lost publish), the connection asks for a fresh snapshot (see `hasStaleGap`).
+ * the current seq is already included; one ahead of a gap waits in `pending` (by the first seq it
+ * stands for) until the gap fills — if it never does (a lost publish), the connection asks for a fresh
+ * snapshot (see `hasStaleGap`).
  */
 export interface ParticipantsState {
   /** null until the first snapshot. */
@@ -68,6 +69,8 @@ function applyOne(state: ParticipantsState, event: ParticipantEvent): Participan
       for (const userId of event.userIds) participants.delete(userId);
       return { ...state, seq: event.seq, participants, participantCount: event.participantCount };
     }
+    case "count":
+      return { ...state, seq: event.seq, participantCount: event.participantCount };
     case "status": {
       const over = event.status === "ENDED" || event.status === "CANCELLED";
       return {
@@ -99,24 +102,31 @@ export function applyParticipantEvent(
     return withPending(state, event, now);
   }
   if (event.seq <= state.seq) return state;
-  if (event.seq > state.seq + 1) return withPending(state, event, now);
+  if (firstSeqOf(event) > state.seq + 1) return withPending(state, event, now);
 
   let next = applyOne(state, event);
   if (next.pending.size > 0) {
     const pending = new Map(next.pending);
-    for (let following = pending.get(next.seq! + 1); following; following = pending.get(next.seq! + 1)) {
-      pending.delete(following.seq);
+    for (;;) {
+      for (const [first, waiting] of pending) if (waiting.seq <= next.seq!) pending.delete(first);
+      const following = [...pending.values()].find((waiting) => firstSeqOf(waiting) <= next.seq! + 1);
+      if (!following) break;
+      pending.delete(firstSeqOf(following));
       next = applyOne(next, following);
     }
-    for (const seq of pending.keys()) if (seq <= next.seq!) pending.delete(seq);
     next = { ...next, pending, pendingSince: pending.size > 0 ? next.pendingSince : null };
   }
   return next;
 }
 
+/** The first change an event stands for: a count-only update stands for several. */
+function firstSeqOf(event: ParticipantEvent): number {
+  return event.type === "count" ? event.firstSeq : event.seq;
+}
+
 function withPending(state: ParticipantsState, event: ParticipantEvent, now: number): ParticipantsState {
   const pending = new Map(state.pending);
-  pending.set(event.seq, event);
+  pending.set(firstSeqOf(event), event);
   return { ...state, pending, pendingSince: state.pendingSince ?? now };
 }
 
