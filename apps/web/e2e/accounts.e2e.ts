@@ -1,29 +1,12 @@
-import { mkdir } from "node:fs/promises";
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import {
-  artifactsDir,
-  expectNoProblems,
-  pathOf,
-  screenshot,
-  seriousViolations,
-  signIn,
-  startE2E,
-  visit,
-  type E2E,
-} from "./harness";
+import { describe, expect, test } from "vitest";
+import { e2eSuite, expectNoProblems, pathOf, screenshot, seriousViolations, signIn, visit } from "./harness";
 import { ROOM_TIMINGS, createLiveSession, expectRoom, joinRoom, signInThroughApi } from "./room-helpers";
 
 // Heartbeats every second: the rooms below see a disabled account within a beat.
 Object.assign(process.env, ROOM_TIMINGS);
 
-let e2e: E2E;
-
-beforeAll(async () => {
-  e2e = await startE2E();
-  await mkdir(artifactsDir, { recursive: true });
-});
-afterAll(() => e2e?.close());
+const suite = e2eSuite();
 
 const PASSWORD = "a long enough password";
 
@@ -38,7 +21,7 @@ const mainNav = (page: Page) => page.getByRole("navigation", { name: "Main" }).f
 
 describe("accounts: becoming an instructor, and accounts an admin manages", () => {
   test("a new user asks to teach, an admin approves, and the user lands on /teach and creates a course", async () => {
-    const nora = await e2e.newPage();
+    const nora = await suite.e2e.newPage();
     await visit(nora, "/signup");
     await nora.getByLabel("Name").fill("Nora Newcomer");
     await nora.getByLabel("Email").fill("nora@example.test");
@@ -60,7 +43,7 @@ describe("accounts: becoming an instructor, and accounts an admin manages", () =
     await nora.getByRole("heading", { level: 1, name: "This page is for admins" }).waitFor();
 
     // Admins land on /admin, where the request waits with a count.
-    const admin = await e2e.newPage();
+    const admin = await suite.e2e.newPage();
     await signIn(admin, "admin@livehall.dev");
     expect(pathOf(admin)).toBe("/admin");
     const requests = admin.getByTestId("role-requests");
@@ -99,8 +82,8 @@ describe("accounts: becoming an instructor, and accounts an admin manages", () =
   });
 
   test("an admin disables a student with the room open in two tabs: both tabs show it, and the tokens stop working", async () => {
-    const { session } = await createLiveSession(e2e.server.services, "Disabling mid-class");
-    const db = e2e.server.services.db;
+    const { session } = await createLiveSession(suite.e2e.server.services, "Disabling mid-class");
+    const db = suite.e2e.server.services.db;
     const dana = await db.user.create({
       data: {
         email: "dana@example.test",
@@ -110,8 +93,8 @@ describe("accounts: becoming an instructor, and accounts an admin manages", () =
     });
     // A student of the course (the room is its students': docs/decisions/020).
     await db.enrollment.create({ data: { courseId: session.courseId, userId: dana.id, source: "SELF" } });
-    const tabOne = await e2e.newPage();
-    await signInThroughApi(tabOne, e2e.url, "dana@example.test");
+    const tabOne = await suite.e2e.newPage();
+    await signInThroughApi(tabOne, suite.e2e.url, "dana@example.test");
     const tabTwo = await tabOne.context().newPage();
     for (const tab of [tabOne, tabTwo]) {
       await visit(tab, `/sessions/${session.id}`);
@@ -120,7 +103,7 @@ describe("accounts: becoming an instructor, and accounts an admin manages", () =
     }
     const cookies = await tabOne.context().cookies();
 
-    const admin = await e2e.newPage();
+    const admin = await suite.e2e.newPage();
     await signIn(admin, "admin@livehall.dev", undefined, "/login?redirectTo=%2Fadmin%2Fusers%3Fq%3Ddana");
     await admin.getByTestId("user-list").getByText("Dana Disabled", { exact: true }).waitFor();
     await screenshot(admin, "admin-users", 390);
@@ -150,9 +133,9 @@ describe("accounts: becoming an instructor, and accounts an admin manages", () =
     }
 
     // The cookies the tabs had are refused: no page, no procedure works with them.
-    const stranger = await e2e.newPage();
+    const stranger = await suite.e2e.newPage();
     await stranger.context().addCookies(cookies);
-    const me = await stranger.context().request.get(`${e2e.url}/api/trpc/auth.me`);
+    const me = await stranger.context().request.get(`${suite.e2e.url}/api/trpc/auth.me`);
     expect(me.status()).toBe(401);
     const participants = await db.sessionParticipant.count({
       where: { sessionId: session.id, user: { email: "dana@example.test" }, leftAt: null },

@@ -1,42 +1,27 @@
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir } from "node:fs/promises";
 import { NAME_MAX_LENGTH } from "@livehall/api/limits";
 import { hashPassword, insertUsers } from "@livehall/api/testing";
 import { freePort, waitFor } from "@livehall/testing";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { createCaller, createContext } from "@livehall/api";
 import { TIME_ZONE_COOKIE } from "../app/lib/time-zone";
-import {
-  artifactsDir,
-  expectNoProblems,
-  pathOf,
-  screenshot,
-  seriousViolations,
-  signIn,
-  startE2E,
-  visit,
-  type E2E,
-} from "./harness";
+import { e2eSuite, expectNoProblems, pathOf, screenshot, seriousViolations, signIn, visit } from "./harness";
 import { signInThroughApi } from "./room-helpers";
 
-let e2e: E2E;
-
-beforeAll(async () => {
+const suite = e2eSuite(async () => {
   // No progressive delay: the sign-in pause below is reached by failures one after another (this
   // file runs in its own process; startE2E reads process.env).
   process.env.LOGIN_DELAY_AFTER_FAILURES = "1000";
   // Links in mails start with APP_URL: this server's own address.
   const port = await freePort();
-  e2e = await startE2E({ port, env: { APP_URL: `http://127.0.0.1:${port}` } });
-  await mkdir(artifactsDir, { recursive: true });
+  return { port, env: { APP_URL: `http://127.0.0.1:${port}` } };
 });
-afterAll(() => e2e?.close());
 
 const PASSWORD = "a long enough password";
 
 describe("sign-up, sign-out and sign-in in the browser", () => {
   test("sign up lands on /sessions signed in; sign out; sign in again returns to the page the user came from", async () => {
-    const page = await e2e.newPage();
+    const page = await suite.e2e.newPage();
     await visit(page, "/signup");
     await page.getByLabel("Name").fill("Grace Hopper");
     await page.getByLabel("Email").fill("grace@example.test");
@@ -73,7 +58,7 @@ describe("sign-up, sign-out and sign-in in the browser", () => {
   });
 
   test("an anonymous visitor's Sign in link carries the page (redirectTo) and signing in lands back there", async () => {
-    const page = await e2e.newPage();
+    const page = await suite.e2e.newPage();
     await visit(page, "/sessions?tab=live");
     await page.getByRole("link", { name: "Sign in" }).click();
     await page.waitForURL((url) => url.pathname === "/login");
@@ -94,19 +79,19 @@ describe("sign-up, sign-out and sign-in in the browser", () => {
   });
 
   test("redirectTo never leaves the site (the cases are unit-tested in app/lib/redirect.test.ts)", async () => {
-    const page = await e2e.newPage();
+    const page = await suite.e2e.newPage();
     await signIn(
       page,
       "student@livehall.dev",
       "livehall-demo",
       `/login?${new URLSearchParams({ redirectTo: "//evil.example/path" })}`,
     );
-    expect(new URL(page.url()).origin).toBe(e2e.url);
+    expect(new URL(page.url()).origin).toBe(suite.e2e.url);
     expect(pathOf(page)).toBe("/sessions");
   });
 
   test("sign-in shows the API's reasons inline, with a pending state while it is sent", async () => {
-    const page = await e2e.newPage();
+    const page = await suite.e2e.newPage();
     await visit(page, "/login");
 
     // Empty fields: an error on each, the first invalid field focused.
@@ -139,11 +124,11 @@ describe("sign-up, sign-out and sign-in in the browser", () => {
   test("too many failed sign-ins show RATE_LIMITED with a retry hint", async () => {
     const email = "rate-limited@livehall.dev";
     // Ten failures for this email from this machine (the limit per account and IP), made through the API.
-    const anonymous = createCaller(createContext(e2e.server.services));
+    const anonymous = createCaller(createContext(suite.e2e.server.services));
     for (let attempt = 0; attempt < 10; attempt++) {
       await anonymous.auth.login({ email, password: `wrong ${attempt}` }).catch(() => undefined);
     }
-    const page = await e2e.newPage();
+    const page = await suite.e2e.newPage();
     await visit(page, "/login");
     await page.getByLabel("Email").fill(email);
     await page.getByLabel("Password").fill("one more try");
@@ -155,7 +140,7 @@ describe("sign-up, sign-out and sign-in in the browser", () => {
   });
 
   test("sign-up shows field errors from the API's validation and EMAIL_TAKEN", async () => {
-    const page = await e2e.newPage();
+    const page = await suite.e2e.newPage();
     await visit(page, "/signup");
     // The browser stops at the API's limit (one definition: @livehall/api/limits).
     expect(await page.getByLabel("Name").getAttribute("maxlength")).toBe(String(NAME_MAX_LENGTH));
@@ -184,7 +169,7 @@ describe("sign-up, sign-out and sign-in in the browser", () => {
   });
 
   test("the forms work without JavaScript", async () => {
-    const page = await e2e.newPage({ javaScriptEnabled: false });
+    const page = await suite.e2e.newPage({ javaScriptEnabled: false });
     await page.goto(`/login?${new URLSearchParams({ redirectTo: "/sessions?tab=upcoming" })}`);
     await page.getByLabel("Email").fill("student@livehall.dev");
     await page.getByLabel("Password").fill("livehall-demo");
@@ -202,25 +187,26 @@ describe("forgotten password, through the mailed link", () => {
   /** The newest mail of `template` to `to` in the local outbox (no SMTP_URL here), once it is there. */
   const mailTo = (to: string, template: string) =>
     waitFor(
-      () => e2e.server.services.db.outboxMail.findFirst({ where: { to, template }, orderBy: { createdAt: "desc" } }),
+      () =>
+        suite.e2e.server.services.db.outboxMail.findFirst({ where: { to, template }, orderBy: { createdAt: "desc" } }),
       {
         what: `the ${template} mail to ${to}`,
       },
     );
 
   test("reset ends the old password and every other sign-in; the used and an expired link show clear pages", async () => {
-    const [user] = await insertUsers(e2e.server.services, 1, {
+    const [user] = await insertUsers(suite.e2e.server.services, 1, {
       passwordHash: await hashPassword(PASSWORD),
       emailPrefix: "forgetful",
     });
     const email = user!.email;
     // Signed in elsewhere: a browser through the form, and one through the API.
-    const elsewhere = await e2e.newPage();
+    const elsewhere = await suite.e2e.newPage();
     await signIn(elsewhere, email, PASSWORD);
-    const api = await e2e.newPage();
-    await signInThroughApi(api, e2e.url, email, PASSWORD);
+    const api = await suite.e2e.newPage();
+    await signInThroughApi(api, suite.e2e.url, email, PASSWORD);
 
-    const page = await e2e.newPage();
+    const page = await suite.e2e.newPage();
     await visit(page, "/login");
     await page.getByRole("link", { name: "Forgot password?" }).click();
     await page.waitForURL((url) => url.pathname === "/forgot-password");
@@ -234,7 +220,7 @@ describe("forgotten password, through the mailed link", () => {
 
     const mail = await mailTo(email, "password-reset");
     const link = /https?:\/\/\S+\/reset-password\?token=[\w-]+/.exec(mail.text)![0];
-    expect(link.startsWith(`${e2e.url}/reset-password?`)).toBe(true);
+    expect(link.startsWith(`${suite.e2e.url}/reset-password?`)).toBe(true);
     await visit(page, link);
     await page.getByLabel("New password", { exact: true }).fill("my new password");
     await page.getByLabel("New password again").fill("not the same");
@@ -259,7 +245,7 @@ describe("forgotten password, through the mailed link", () => {
     // The other sign-ins ended: the browser's next page is signed out, the API's cookie is refused.
     await visit(elsewhere, "/sessions");
     expect(await elsewhere.getByTestId("signed-in-user").count()).toBe(0);
-    const me = await api.context().request.get(`${e2e.url}/api/trpc/auth.me`);
+    const me = await api.context().request.get(`${suite.e2e.url}/api/trpc/auth.me`);
     expect(me.status()).toBe(401);
 
     // The same link again: already used.
@@ -271,7 +257,7 @@ describe("forgotten password, through the mailed link", () => {
 
     // An expired one: a link whose 30 minutes are over.
     const expired = randomBytes(32).toString("base64url");
-    await e2e.server.services.db.emailToken.create({
+    await suite.e2e.server.services.db.emailToken.create({
       data: {
         userId: user!.id,
         purpose: "RESET_PASSWORD",
@@ -288,10 +274,10 @@ describe("forgotten password, through the mailed link", () => {
   });
 
   test("/dev/mail shows admins the local outbox; /account shows the account; others get 403", async () => {
-    const admin = await e2e.newPage();
+    const admin = await suite.e2e.newPage();
     await signIn(admin, "admin@livehall.dev");
     // An older mail with a long subject and address: the list must still fit a phone.
-    await e2e.server.services.db.outboxMail.create({
+    await suite.e2e.server.services.db.outboxMail.create({
       data: {
         to: `someone-with-a-long-address-${"x".repeat(40)}@example.test`,
         from: "Livehall <no-reply@livehall.localhost>",
@@ -317,7 +303,7 @@ describe("forgotten password, through the mailed link", () => {
     for (const width of [390, 1280]) await screenshot(html, "mail-password-reset", width);
     await html.close();
 
-    const student = await e2e.newPage();
+    const student = await suite.e2e.newPage();
     await signIn(student, "student@livehall.dev");
     expect((await student.goto("/dev/mail"))?.status()).toBe(403);
     await visit(student, "/account");
@@ -334,7 +320,7 @@ describe("forgotten password, through the mailed link", () => {
 
   test("a closed course's mailed invitation: sign up through it, confirmed and enrolled; the confirmation link of a sign-up", async () => {
     // The instructor adds an address without an account: it is mailed an invitation.
-    const { services } = e2e.server;
+    const { services } = suite.e2e.server;
     const course = await services.db.course.findUniqueOrThrow({ where: { slug: "staff-engineering-circle" } });
     const instructor = { id: course.instructorId, role: "INSTRUCTOR" as const, familyId: crypto.randomUUID() };
     const invited = "ines@example.test";
@@ -344,7 +330,7 @@ describe("forgotten password, through the mailed link", () => {
     });
     const invitation = await mailTo(invited, "course-invitation");
     const link = /https?:\/\/\S+\/invitation\?token=[\w-]+/.exec(invitation.text)![0];
-    const page = await e2e.newPage();
+    const page = await suite.e2e.newPage();
     await visit(page, link);
     await page.getByRole("heading", { name: "You're invited to Staff Engineering Circle" }).waitFor();
     await screenshot(page, "invitation", 390);
@@ -361,7 +347,7 @@ describe("forgotten password, through the mailed link", () => {
     expect(await services.db.enrollment.count({ where: { courseId: course.id, userId: ines.id } })).toBe(1);
 
     // A plain sign-up is mailed a confirmation link; its page confirms with one button.
-    const signup = await e2e.server.client().auth.signup.mutate({
+    const signup = await suite.e2e.server.client().auth.signup.mutate({
       email: "cora@example.test",
       name: "Cora Confirm",
       password: PASSWORD,
@@ -369,7 +355,7 @@ describe("forgotten password, through the mailed link", () => {
     });
     expect(signup.user.emailVerifiedAt).toBeNull();
     expect(await page.getByTestId("confirm-address-notice").count()).toBe(0);
-    const cora = await e2e.newPage();
+    const cora = await suite.e2e.newPage();
     await signIn(cora, "cora@example.test", PASSWORD);
     await cora.getByTestId("confirm-address-notice").getByText("Confirm your e-mail address").waitFor();
     await screenshot(cora, "confirm-address-notice", 390);

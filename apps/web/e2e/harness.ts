@@ -1,8 +1,9 @@
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { AxeBuilder } from "@axe-core/playwright";
 import { seed } from "@livehall/db/seed";
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from "playwright-core";
-import { expect, inject } from "vitest";
+import { afterAll, beforeAll, expect, inject } from "vitest";
 import { startTestServer, type TestServer } from "../server/test-server";
 import { TIME_ZONE_COOKIE } from "../app/lib/time-zone";
 import { chromiumPath } from "./ensure-chromium.mjs";
@@ -128,6 +129,27 @@ export async function startE2E({
   };
 
   return e2e;
+}
+
+/**
+ * A spec's set-up, called once at its top: the web server and browser of startE2E, with the options
+ * `options` gives when the tests start, and the screenshot folder, all ready before its tests and
+ * closed after them.
+ */
+export function e2eSuite(options: () => Promise<Parameters<typeof startE2E>[0]> = async () => ({})): {
+  readonly e2e: E2E;
+} {
+  let started: E2E | undefined;
+  beforeAll(async () => {
+    started = await startE2E(await options());
+    await mkdir(artifactsDir, { recursive: true });
+  });
+  afterAll(() => started?.close());
+  return {
+    get e2e(): E2E {
+      return started!;
+    },
+  };
 }
 
 /** Goes to `path` and waits until React has hydrated the page (JS features work from then on). */

@@ -2,26 +2,19 @@ import { copyFile, mkdir } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import {
   artifactsDir,
+  e2eSuite,
   expectNoProblems,
   repoRoot,
   screenshot,
   seriousViolations,
   signIn,
-  startE2E,
   visit,
-  type E2E,
 } from "./harness";
 
-let e2e: E2E;
-
-beforeAll(async () => {
-  e2e = await startE2E();
-  await mkdir(artifactsDir, { recursive: true });
-});
-afterAll(() => e2e?.close());
+const suite = e2eSuite();
 
 /** The left edges of the session cards, in order. */
 async function cardColumns(page: Page): Promise<number[]> {
@@ -36,7 +29,7 @@ async function overflow(page: Page) {
 
 describe("accessibility and layout", () => {
   test("axe-core: no serious or critical violations on /login, /signup and /sessions, signed out and in, with errors shown", async () => {
-    const page = await e2e.newPage();
+    const page = await suite.e2e.newPage();
     const found = [];
     await visit(page, "/login");
     found.push(...(await seriousViolations(page, "/login")));
@@ -69,7 +62,7 @@ describe("accessibility and layout", () => {
   });
 
   test("responsive grid: three columns at 1280 px, two at 768 px", async () => {
-    const page = await e2e.newPage({ viewport: { width: 1280, height: 900 } });
+    const page = await suite.e2e.newPage({ viewport: { width: 1280, height: 900 } });
     await visit(page, "/sessions");
     const wide = await cardColumns(page);
     expect(new Set(wide.slice(0, 3)).size).toBe(3);
@@ -85,7 +78,7 @@ describe("accessibility and layout", () => {
   });
 
   test("no horizontal overflow at 375 px; touch targets of at least 44 px at 375 and 1280 px", async () => {
-    const page = await e2e.newPage({ viewport: { width: 375, height: 812 } });
+    const page = await suite.e2e.newPage({ viewport: { width: 375, height: 812 } });
     for (const width of [375, 1280]) {
       await page.setViewportSize({ width, height: 900 });
       for (const pathname of ["/login", "/signup", "/sessions"]) {
@@ -114,7 +107,7 @@ describe("accessibility and layout", () => {
   });
 
   test("keyboard: the skip link comes first and focus is always visible", async () => {
-    const page = await e2e.newPage();
+    const page = await suite.e2e.newPage();
     await visit(page, "/sessions");
     await page.keyboard.press("Tab");
     const skip = page.getByRole("link", { name: "Skip to main content" });
@@ -137,7 +130,7 @@ describe("accessibility and layout", () => {
 
   test("screenshots of /sessions at 375 px and 1280 px", async () => {
     // Signed in, as a student sees it.
-    const page = await e2e.newPage({ viewport: { width: 1280, height: 900 } });
+    const page = await suite.e2e.newPage({ viewport: { width: 1280, height: 900 } });
     await signIn(page, "student@livehall.dev");
     for (const width of [375, 1280]) {
       await page.setViewportSize({ width, height: 900 });
@@ -172,7 +165,7 @@ describe("the header", () => {
     ["an admin", "admin@livehall.dev", ["Sessions", "My schedule", "Teach", "Admin"]],
   ] as const) {
     test(`on a phone it is one row for ${who}; the menu reaches every link by keyboard and Escape closes it`, async () => {
-      const page = await e2e.newPage({ viewport: { width: 375, height: 812 } });
+      const page = await suite.e2e.newPage({ viewport: { width: 375, height: 812 } });
       const found = [];
       await signIn(page, email);
       await visit(page, "/sessions");
@@ -239,7 +232,7 @@ describe("the header", () => {
   }
 
   test("a missing page keeps the signed-in header (the name, and the menu on a phone)", async () => {
-    const page = await e2e.newPage();
+    const page = await suite.e2e.newPage();
     await signIn(page, "student@livehall.dev");
     const answer = await page.goto("/no-such-page");
     expect(answer?.status()).toBe(404);

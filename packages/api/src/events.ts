@@ -109,6 +109,24 @@ export function createEventBus(publisher: Redis, redisUrl: string, keys: RedisKe
     }
   };
 
+  /**
+   * Takes a reference on the channel and waits until Redis has confirmed its SUBSCRIBE, also when
+   * another subscriber's is still in flight: until Redis confirms it, what is published reaches no one
+   * here. Resolves with whether the connection was lost meanwhile (events may have been missed); the
+   * caller owns the reference and must `release` it.
+   */
+  const joinChannel = async (full: string): Promise<boolean> => {
+    refCounts.set(full, (refCounts.get(full) ?? 0) + 1);
+    const losses = connectionLosses;
+    try {
+      await subscribeChannel(full);
+    } catch (error) {
+      release(full);
+      throw error;
+    }
+    return losses !== connectionLosses;
+  };
+
   const count = (map: Map<string, number>) => [...map.values()].reduce((sum, n) => sum + n, 0);
 
   return {
@@ -117,16 +135,7 @@ export function createEventBus(publisher: Redis, redisUrl: string, keys: RedisKe
     },
     async subscribe<T>(channel: string, signal: AbortSignal | undefined) {
       const full = keys.channel(channel);
-      refCounts.set(full, (refCounts.get(full) ?? 0) + 1);
-      const losses = connectionLosses;
-      try {
-        // Also when another subscriber's SUBSCRIBE is still in flight: until Redis confirms it,
-        // what is published reaches no one here.
-        await subscribeChannel(full);
-      } catch (error) {
-        release(full);
-        throw error;
-      }
+      const lostMeanwhile = await joinChannel(full);
       const stop = new AbortController();
       const until = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
       // Listening starts now, so nothing published after subscribe() returns is missed.
@@ -141,7 +150,7 @@ export function createEventBus(publisher: Redis, redisUrl: string, keys: RedisKe
       };
       open.add(close);
       // The connection was lost while subscribing: this subscription may already have missed events.
-      if (losses !== connectionLosses) close();
+      if (lostMeanwhile) close();
       return {
         close,
         async *[Symbol.asyncIterator]() {
@@ -157,14 +166,7 @@ export function createEventBus(publisher: Redis, redisUrl: string, keys: RedisKe
     },
     async listen<T>(channel: string, onEvent: (event: T) => void, onLost: () => void) {
       const full = keys.channel(channel);
-      refCounts.set(full, (refCounts.get(full) ?? 0) + 1);
-      const losses = connectionLosses;
-      try {
-        await subscribeChannel(full);
-      } catch (error) {
-        release(full);
-        throw error;
-      }
+      const lostMeanwhile = await joinChannel(full);
       const handler = onEvent as (event: unknown) => void;
       local.on(full, handler);
       let released = false;
@@ -180,7 +182,7 @@ export function createEventBus(publisher: Redis, redisUrl: string, keys: RedisKe
         if (stop()) onLost();
       };
       open.add(lost);
-      if (losses !== connectionLosses) queueMicrotask(lost);
+      if (lostMeanwhile) queueMicrotask(lost);
       return () => void stop();
     },
     acquireStream(owner, max) {

@@ -1,7 +1,8 @@
 import { useEffect, useRef, type ReactNode } from "react";
 import { Backdrop } from "./backdrop";
 import { LogoMark } from "./logo";
-import { Alert, Card } from "./ui";
+import { Alert, Card, Field } from "./ui";
+import type { FieldProps } from "./ui/field";
 
 /** The frame of the sign-in and sign-up pages: a centred glass card under a gradient heading. */
 export function AuthLayout({
@@ -51,3 +52,21 @@ export function FormErrorSummary({ message, answer }: { message: string | undefi
 }
 
 export const linkClasses = "font-semibold text-brand-700 underline-offset-4 hover:underline";
+
+/** The e-mail address field of a form, named "email", with the keyboard and autofill of an address. */
+export function EmailField({
+  label = "Email",
+  ...props
+}: Omit<FieldProps, "name" | "type" | "label"> & { label?: string }) {
+  return <Field label={label} name="email" type="email" autoComplete="email" inputMode="email" required {...props} />;
+}
+
+/** A required password field; autoComplete says whether password managers fill in or suggest one. */
+export function PasswordField({
+  label,
+  name,
+  autoComplete,
+  ...props
+}: Omit<FieldProps, "type" | "autoComplete"> & { autoComplete: "current-password" | "new-password" }) {
+  return <Field label={label} name={name} type="password" autoComplete={autoComplete} required {...props} />;
+}

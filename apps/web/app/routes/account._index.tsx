@@ -2,14 +2,14 @@ import { NAME_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "@livehall/api/limits";
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation, useSubmit } from "@remix-run/react";
 import { useId, type ReactNode } from "react";
+import { AccountPage } from "../components/account/account-page";
 import { CalendarFeed } from "../components/account/calendar-feed";
 import { loadCalendarSettings } from "../components/account/calendar-settings.server";
 import { ReminderPreference } from "../components/account/reminder-preference";
-import { Backdrop } from "../components/backdrop";
+import { EmailField, PasswordField } from "../components/auth-form";
 import { actionErrorFrom } from "../components/teach/action-errors.server";
 import { Alert, Badge, Button, ButtonLink, Card, Field } from "../components/ui";
 import { ConfirmButton } from "../components/ui/confirm-dialog";
-import { EyebrowPill, PageHeader } from "../components/ui/page-header";
 import { withRedirectTo } from "../lib/redirect";
 
 export const meta: MetaFunction = () => [{ title: "Your account · Livehall" }];
@@ -130,6 +130,40 @@ function Section({
   );
 }
 
+/** A form for one intent of this page's action, sent with a hidden field; its button spins while that intent runs. */
+function ActionForm({
+  intent,
+  submitLabel,
+  busy,
+  className,
+  "aria-label": label,
+  children,
+}: {
+  intent: Intent;
+  submitLabel: string;
+  busy: string | null;
+  className: string;
+  "aria-label"?: string;
+  children: ReactNode;
+}) {
+  return (
+    <Form method="post" className={className} aria-label={label}>
+      <input type="hidden" name="intent" value={intent} />
+      {children}
+      <Button type="submit" variant="secondary" pending={busy === intent}>
+        {submitLabel}
+      </Button>
+    </Form>
+  );
+}
+
+/** The password that confirms a change of the e-mail address or of the password itself. */
+function CurrentPasswordField({ error }: { error: string | undefined }) {
+  return (
+    <PasswordField label="Current password" name="currentPassword" autoComplete="current-password" error={error} />
+  );
+}
+
 export default function Account() {
   const { profile, calendar } = useLoaderData<typeof loader>();
   const answer = useActionData<typeof action>();
@@ -141,178 +175,147 @@ export default function Account() {
   const verified = profile.emailVerifiedAt !== null;
 
   return (
-    <div className="relative isolate">
-      <Backdrop />
-      <div className="mx-auto max-w-2xl px-4 pt-10 pb-16 sm:px-6 sm:pt-14">
-        <PageHeader
-          eyebrow={<EyebrowPill>Your account</EyebrowPill>}
-          title="Account"
-          description="Your name, e-mail address, password and sign-ins."
-        />
-        <div className="mt-8 space-y-6">
-          <Section
-            title="Name"
-            description="Shown to instructors and in class rooms."
-            answer={answerFor("name")}
-            testId="account-name"
-          >
-            <Form method="post" className="flex flex-col gap-3 sm:flex-row sm:items-end">
-              <input type="hidden" name="intent" value="name" />
-              <Field
-                label="Your name"
-                name="name"
-                autoComplete="name"
-                maxLength={NAME_MAX_LENGTH}
-                defaultValue={profile.name}
-                required
-                error={fieldsFor("name")?.name}
-                className="grow"
-              />
-              <Button type="submit" variant="secondary" pending={busy === "name"}>
-                Save name
-              </Button>
-            </Form>
-          </Section>
+    <AccountPage title="Account" description="Your name, e-mail address, password and sign-ins.">
+      <Section
+        title="Name"
+        description="Shown to instructors and in class rooms."
+        answer={answerFor("name")}
+        testId="account-name"
+      >
+        <ActionForm
+          intent="name"
+          submitLabel="Save name"
+          busy={busy}
+          className="flex flex-col gap-3 sm:flex-row sm:items-end"
+        >
+          <Field
+            label="Your name"
+            name="name"
+            autoComplete="name"
+            maxLength={NAME_MAX_LENGTH}
+            defaultValue={profile.name}
+            required
+            error={fieldsFor("name")?.name}
+            className="grow"
+          />
+        </ActionForm>
+      </Section>
 
-          <Section
-            title="E-mail address"
-            answer={answerFor("email") ?? answerFor("resend") ?? answerFor("cancel-email")}
-            testId="account-email"
-            description={
-              <p className="flex flex-wrap items-center gap-2">
-                <span className="font-medium break-all text-slate-900">{profile.email}</span>
-                {verified ? <Badge tone="success">Confirmed</Badge> : <Badge tone="neutral">Not confirmed yet</Badge>}
-              </p>
-            }
+      <Section
+        title="E-mail address"
+        answer={answerFor("email") ?? answerFor("resend") ?? answerFor("cancel-email")}
+        testId="account-email"
+        description={
+          <p className="flex flex-wrap items-center gap-2">
+            <span className="font-medium break-all text-slate-900">{profile.email}</span>
+            {verified ? <Badge tone="success">Confirmed</Badge> : <Badge tone="neutral">Not confirmed yet</Badge>}
+          </p>
+        }
+      >
+        {!verified || profile.pendingEmail ? (
+          <Alert
+            tone="warning"
+            className="mb-4"
+            title={profile.pendingEmail ? "Waiting for your new address" : "Confirm your address"}
           >
-            {!verified || profile.pendingEmail ? (
-              <Alert
-                tone="warning"
-                className="mb-4"
-                title={profile.pendingEmail ? "Waiting for your new address" : "Confirm your address"}
-              >
-                <p>
-                  {profile.pendingEmail
-                    ? `We sent a link to ${profile.pendingEmail}. Your address changes when you open it.`
-                    : "Open the link we mailed you. Until then, class reminders and course invitations wait."}
-                </p>
-                <div className="mt-3 flex flex-wrap gap-2">
-                  <Form method="post">
-                    <input type="hidden" name="intent" value="resend" />
-                    <Button type="submit" size="sm" variant="secondary" pending={busy === "resend"}>
-                      Send the link again
-                    </Button>
-                  </Form>
-                  {profile.pendingEmail ? (
-                    <Form method="post">
-                      <input type="hidden" name="intent" value="cancel-email" />
-                      <Button type="submit" size="sm" variant="ghost" pending={busy === "cancel-email"}>
-                        Cancel the change
-                      </Button>
-                    </Form>
-                  ) : null}
-                </div>
-              </Alert>
-            ) : null}
-            <Form method="post" className="space-y-4" aria-label="Change your e-mail address">
-              <input type="hidden" name="intent" value="email" />
-              <Field
-                label="New e-mail address"
-                name="email"
-                type="email"
-                autoComplete="email"
-                inputMode="email"
-                required
-                error={fieldsFor("email")?.email}
-              />
-              <Field
-                label="Current password"
-                name="currentPassword"
-                type="password"
-                autoComplete="current-password"
-                required
-                error={fieldsFor("email")?.currentPassword}
-              />
-              <Button type="submit" variant="secondary" pending={busy === "email"}>
-                Change e-mail address
-              </Button>
-            </Form>
-          </Section>
+            <p>
+              {profile.pendingEmail
+                ? `We sent a link to ${profile.pendingEmail}. Your address changes when you open it.`
+                : "Open the link we mailed you. Until then, class reminders and course invitations wait."}
+            </p>
+            <div className="mt-3 flex flex-wrap gap-2">
+              <Form method="post">
+                <input type="hidden" name="intent" value="resend" />
+                <Button type="submit" size="sm" variant="secondary" pending={busy === "resend"}>
+                  Send the link again
+                </Button>
+              </Form>
+              {profile.pendingEmail ? (
+                <Form method="post">
+                  <input type="hidden" name="intent" value="cancel-email" />
+                  <Button type="submit" size="sm" variant="ghost" pending={busy === "cancel-email"}>
+                    Cancel the change
+                  </Button>
+                </Form>
+              ) : null}
+            </div>
+          </Alert>
+        ) : null}
+        <ActionForm
+          intent="email"
+          submitLabel="Change e-mail address"
+          busy={busy}
+          className="space-y-4"
+          aria-label="Change your e-mail address"
+        >
+          <EmailField label="New e-mail address" error={fieldsFor("email")?.email} />
+          <CurrentPasswordField error={fieldsFor("email")?.currentPassword} />
+        </ActionForm>
+      </Section>
 
-          <Section
-            title="Password"
-            description="Changing it signs you out on every other device."
-            answer={answerFor("password")}
-            testId="account-password"
-          >
-            <Form method="post" className="space-y-4" aria-label="Change your password">
-              <input type="hidden" name="intent" value="password" />
-              <Field
-                label="Current password"
-                name="currentPassword"
-                type="password"
-                autoComplete="current-password"
-                required
-                error={fieldsFor("password")?.currentPassword}
-              />
-              <Field
-                label="New password"
-                name="newPassword"
-                type="password"
-                autoComplete="new-password"
-                required
-                hint={`At least ${PASSWORD_MIN_LENGTH} characters.`}
-                error={fieldsFor("password")?.newPassword}
-              />
-              <Field
-                label="New password again"
-                name="confirm"
-                type="password"
-                autoComplete="new-password"
-                required
-                error={fieldsFor("password")?.confirm}
-              />
-              <Button type="submit" variant="secondary" pending={busy === "password"}>
-                Change password
-              </Button>
-            </Form>
-          </Section>
+      <Section
+        title="Password"
+        description="Changing it signs you out on every other device."
+        answer={answerFor("password")}
+        testId="account-password"
+      >
+        <ActionForm
+          intent="password"
+          submitLabel="Change password"
+          busy={busy}
+          className="space-y-4"
+          aria-label="Change your password"
+        >
+          <CurrentPasswordField error={fieldsFor("password")?.currentPassword} />
+          <PasswordField
+            label="New password"
+            name="newPassword"
+            autoComplete="new-password"
+            hint={`At least ${PASSWORD_MIN_LENGTH} characters.`}
+            error={fieldsFor("password")?.newPassword}
+          />
+          <PasswordField
+            label="New password again"
+            name="confirm"
+            autoComplete="new-password"
+            error={fieldsFor("password")?.confirm}
+          />
+        </ActionForm>
+      </Section>
 
-          <ReminderPreference setting={calendar.reminders} />
-          <CalendarFeed feed={calendar.feed} />
+      <ReminderPreference setting={calendar.reminders} />
+      <CalendarFeed feed={calendar.feed} />
 
-          <Section
-            title="Teaching"
-            testId="account-teaching"
-            description={
-              profile.role === "STUDENT"
-                ? "Instructors create courses and run live classes. Ask an admin to let you teach."
-                : "You can create courses and run live classes."
-            }
-          >
-            <ButtonLink to={profile.role === "STUDENT" ? "/account/teach" : "/teach"} variant="secondary">
-              {profile.role === "STUDENT" ? "Ask to teach on Livehall" : "Go to Teach"}
-            </ButtonLink>
-          </Section>
+      <Section
+        title="Teaching"
+        testId="account-teaching"
+        description={
+          profile.role === "STUDENT"
+            ? "Instructors create courses and run live classes. Ask an admin to let you teach."
+            : "You can create courses and run live classes."
+        }
+      >
+        <ButtonLink to={profile.role === "STUDENT" ? "/account/teach" : "/teach"} variant="secondary">
+          {profile.role === "STUDENT" ? "Ask to teach on Livehall" : "Go to Teach"}
+        </ButtonLink>
+      </Section>
 
-          <Section
-            title="Sign out everywhere"
-            description="Ends every sign-in of your account: this browser, your other devices, and any you've forgotten."
-            testId="account-sign-out"
-          >
-            <ConfirmButton
-              title="Sign out everywhere?"
-              description="You'll need your password to sign in again, on every device."
-              confirmLabel="Sign out everywhere"
-              variant="secondary"
-              pending={busy === "logout-all"}
-              onConfirm={() => submit({ intent: "logout-all" }, { method: "post" })}
-            >
-              Sign out everywhere
-            </ConfirmButton>
-          </Section>
-        </div>
-      </div>
-    </div>
+      <Section
+        title="Sign out everywhere"
+        description="Ends every sign-in of your account: this browser, your other devices, and any you've forgotten."
+        testId="account-sign-out"
+      >
+        <ConfirmButton
+          title="Sign out everywhere?"
+          description="You'll need your password to sign in again, on every device."
+          confirmLabel="Sign out everywhere"
+          variant="secondary"
+          pending={busy === "logout-all"}
+          onConfirm={() => submit({ intent: "logout-all" }, { method: "post" })}
+        >
+          Sign out everywhere
+        </ConfirmButton>
+      </Section>
+    </AccountPage>
   );
 }

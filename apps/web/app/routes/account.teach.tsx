@@ -1,11 +1,10 @@
 import { ROLE_REQUEST_NOTE_MAX_LENGTH } from "@livehall/api/limits";
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { Backdrop } from "../components/backdrop";
+import { AccountPage } from "../components/account/account-page";
 import { AbsoluteTime } from "../components/sessions/session-time";
 import { actionErrorFrom } from "../components/teach/action-errors.server";
 import { Alert, Button, ButtonLink, Card } from "../components/ui";
-import { EyebrowPill, PageHeader } from "../components/ui/page-header";
 import { TextareaField } from "../components/ui/textarea";
 import { withRedirectTo } from "../lib/redirect";
 
@@ -48,67 +47,59 @@ export default function TeachOnLivehall() {
   const waiting = request?.status === "PENDING";
 
   return (
-    <div className="relative isolate">
-      <Backdrop />
-      <div className="mx-auto max-w-2xl px-4 pt-10 pb-16 sm:px-6 sm:pt-14">
-        <PageHeader
-          eyebrow={<EyebrowPill>Your account</EyebrowPill>}
-          title="Teach on Livehall"
-          description="Instructors create courses, schedule live classes and run them. Tell us a little about what you would like to teach, and an admin will look at your request."
-        />
-
-        <div className="mt-8 space-y-6">
-          {canTeach ? (
-            <Alert tone="success" title="You can teach on Livehall">
-              <p>Your courses and live classes are on the Teach page.</p>
-              <ButtonLink to="/teach" className="mt-4">
-                Go to Teach
-              </ButtonLink>
+    <AccountPage
+      title="Teach on Livehall"
+      description="Instructors create courses, schedule live classes and run them. Tell us a little about what you would like to teach, and an admin will look at your request."
+    >
+      {canTeach ? (
+        <Alert tone="success" title="You can teach on Livehall">
+          <p>Your courses and live classes are on the Teach page.</p>
+          <ButtonLink to="/teach" className="mt-4">
+            Go to Teach
+          </ButtonLink>
+        </Alert>
+      ) : waiting ? (
+        <Alert tone="info" title="Your request is waiting for an admin">
+          <p>
+            You asked on <AbsoluteTime date={new Date(request.createdAt)} />. You will see the answer here, and the
+            Teach page appears in the menu as soon as you are approved — no need to sign out.
+          </p>
+          {request.note ? <p className="mt-2 whitespace-pre-line">Your note: “{request.note}”</p> : null}
+        </Alert>
+      ) : (
+        <>
+          {request?.status === "DECLINED" ? (
+            <Alert tone="warning" title="Your last request was declined">
+              {request.decisionMessage ? (
+                <p className="whitespace-pre-line">Message from the admin: “{request.decisionMessage}”</p>
+              ) : (
+                <p>The admin did not leave a message.</p>
+              )}
+              <p className="mt-2">You can ask again one day after the answer.</p>
             </Alert>
-          ) : waiting ? (
-            <Alert tone="info" title="Your request is waiting for an admin">
-              <p>
-                You asked on <AbsoluteTime date={new Date(request.createdAt)} />. You will see the answer here, and the
-                Teach page appears in the menu as soon as you are approved — no need to sign out.
-              </p>
-              {request.note ? <p className="mt-2 whitespace-pre-line">Your note: “{request.note}”</p> : null}
-            </Alert>
-          ) : (
-            <>
-              {request?.status === "DECLINED" ? (
-                <Alert tone="warning" title="Your last request was declined">
-                  {request.decisionMessage ? (
-                    <p className="whitespace-pre-line">Message from the admin: “{request.decisionMessage}”</p>
-                  ) : (
-                    <p>The admin did not leave a message.</p>
-                  )}
-                  <p className="mt-2">You can ask again one day after the answer.</p>
-                </Alert>
-              ) : null}
-              <Card className="p-6 sm:p-8">
-                {answer && !answer.ok ? (
-                  <Alert tone="error" className="mb-5" title="Your request was not sent">
-                    {answer.message}
-                  </Alert>
-                ) : null}
-                <Form method="post" className="space-y-5">
-                  <TextareaField
-                    label="What would you like to teach? (optional)"
-                    name="note"
-                    maxLength={ROLE_REQUEST_NOTE_MAX_LENGTH}
-                    rows={4}
-                    hint={`A sentence or two is enough, at most ${ROLE_REQUEST_NOTE_MAX_LENGTH} characters.`}
-                    error={answer && !answer.ok ? answer.fieldError : undefined}
-                  />
-                  <Button type="submit" pending={sending}>
-                    {sending ? "Sending…" : "Send request"}
-                  </Button>
-                </Form>
-              </Card>
-            </>
-          )}
-        </div>
-      </div>
-    </div>
+          ) : null}
+          <Card className="p-6 sm:p-8">
+            {answer && !answer.ok ? (
+              <Alert tone="error" className="mb-5" title="Your request was not sent">
+                {answer.message}
+              </Alert>
+            ) : null}
+            <Form method="post" className="space-y-5">
+              <TextareaField
+                label="What would you like to teach? (optional)"
+                name="note"
+                maxLength={ROLE_REQUEST_NOTE_MAX_LENGTH}
+                rows={4}
+                hint={`A sentence or two is enough, at most ${ROLE_REQUEST_NOTE_MAX_LENGTH} characters.`}
+                error={answer && !answer.ok ? answer.fieldError : undefined}
+              />
+              <Button type="submit" pending={sending}>
+                {sending ? "Sending…" : "Send request"}
+              </Button>
+            </Form>
+          </Card>
+        </>
+      )}
+    </AccountPage>
   );
 }

@@ -1,7 +1,7 @@
 import { data, type ActionFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useNavigation } from "@remix-run/react";
-import { AuthLayout, FormErrorSummary, linkClasses } from "../components/auth-form";
-import { Alert, Button, Field } from "../components/ui";
+import { AuthLayout, EmailField, FormErrorSummary, linkClasses } from "../components/auth-form";
+import { Alert, Button } from "../components/ui";
 import { formErrorsFrom, type FormErrors } from "../lib/form-errors.server";
 
 export const meta: MetaFunction = () => [{ title: "Forgot your password? · Livehall" }];
@@ -51,16 +51,7 @@ export default function ForgotPassword() {
         <>
           <FormErrorSummary message={errors?.form} answer={answer} />
           <Form method="post" noValidate className="space-y-5" aria-label="Reset your password">
-            <Field
-              label="Email"
-              name="email"
-              type="email"
-              autoComplete="email"
-              inputMode="email"
-              required
-              defaultValue={answer?.email}
-              error={errors?.fields?.email}
-            />
+            <EmailField defaultValue={answer?.email} error={errors?.fields?.email} />
             <Button type="submit" pending={pending} className="w-full">
               {pending ? "Sending…" : "Send me a reset link"}
             </Button>

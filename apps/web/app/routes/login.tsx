@@ -1,7 +1,7 @@
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { AuthLayout, FormErrorSummary, linkClasses } from "../components/auth-form";
-import { Alert, Button, Field } from "../components/ui";
+import { AuthLayout, EmailField, FormErrorSummary, PasswordField, linkClasses } from "../components/auth-form";
+import { Alert, Button } from "../components/ui";
 import { formErrorsFrom, type FormErrors } from "../lib/form-errors.server";
 import { HOME_BY_ROLE, authPageTarget, safeRedirect, withRedirectTo } from "../lib/redirect";
 
@@ -69,22 +69,11 @@ export default function Login() {
       <FormErrorSummary message={errors?.form} answer={answer} />
       <Form method="post" noValidate className="space-y-5" aria-label="Sign in">
         <input type="hidden" name="redirectTo" value={redirectTo} />
-        <Field
-          label="Email"
-          name="email"
-          type="email"
-          autoComplete="email"
-          inputMode="email"
-          required
-          defaultValue={answer?.email}
-          error={errors?.fields?.email}
-        />
-        <Field
+        <EmailField defaultValue={answer?.email} error={errors?.fields?.email} />
+        <PasswordField
           label="Password"
           name="password"
-          type="password"
           autoComplete="current-password"
-          required
           error={errors?.fields?.password}
         />
         <p className="-mt-2 text-right text-sm">

@@ -1,9 +1,9 @@
 import { PASSWORD_MIN_LENGTH } from "@livehall/api/limits";
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { AuthLayout, FormErrorSummary } from "../components/auth-form";
+import { AuthLayout, FormErrorSummary, PasswordField } from "../components/auth-form";
 import { LinkProblemPage, linkStateOfReason, tokenFrom, type LinkState } from "../components/link-state";
-import { Button, Field } from "../components/ui";
+import { Button } from "../components/ui";
 import { formErrorsFrom, reasonOf, type FormErrors } from "../lib/form-errors.server";
 import { TRPCError } from "@trpc/server";
 
@@ -61,21 +61,17 @@ export default function ResetPassword() {
       <FormErrorSummary message={errors?.form} answer={answer} />
       <Form method="post" noValidate className="space-y-5" aria-label="Choose a new password">
         <input type="hidden" name="token" value={loaded.token} />
-        <Field
+        <PasswordField
           label="New password"
           name="password"
-          type="password"
           autoComplete="new-password"
-          required
           hint={`At least ${PASSWORD_MIN_LENGTH} characters.`}
           error={errors?.fields?.password}
         />
-        <Field
+        <PasswordField
           label="New password again"
           name="confirm"
-          type="password"
           autoComplete="new-password"
-          required
           error={errors?.fields?.confirm}
         />
         <Button type="submit" pending={pending} className="w-full">

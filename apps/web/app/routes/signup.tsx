@@ -1,7 +1,7 @@
 import { data, redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { NAME_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "@livehall/api/limits";
-import { AuthLayout, FormErrorSummary, linkClasses } from "../components/auth-form";
+import { AuthLayout, EmailField, FormErrorSummary, PasswordField, linkClasses } from "../components/auth-form";
 import { Button, Field } from "../components/ui";
 import { formErrorsFrom, type FormErrors } from "../lib/form-errors.server";
 import { authPageTarget, safeRedirect, withRedirectTo } from "../lib/redirect";
@@ -72,16 +72,7 @@ export default function Signup() {
           defaultValue={answer?.values.name}
           error={errors?.fields?.name}
         />
-        <Field
-          label="Email"
-          name="email"
-          type="email"
-          autoComplete="email"
-          inputMode="email"
-          required
-          defaultValue={answer?.values.email ?? email}
-          error={errors?.fields?.email}
-        />
+        <EmailField defaultValue={answer?.values.email ?? email} error={errors?.fields?.email} />
         {emailTaken ? (
           <p className="-mt-3 text-sm">
             <Link to={withRedirectTo("/login", redirectTo)} className={linkClasses}>
@@ -89,12 +80,10 @@ export default function Signup() {
             </Link>
           </p>
         ) : null}
-        <Field
+        <PasswordField
           label="Password"
           name="password"
-          type="password"
           autoComplete="new-password"
-          required
           minLength={PASSWORD_MIN_LENGTH}
           hint={`At least ${PASSWORD_MIN_LENGTH} characters.`}
           error={errors?.fields?.password}
