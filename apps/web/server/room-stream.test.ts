@@ -316,6 +316,35 @@ describe("the raw fan-out's own guarantees", () => {
     await call(bob!.token, "session.leave", { sessionId, connectionId: "tab-bob-lost" });
   });
 
+  test("tabs joining one after another each get every message posted before they joined, however the read is shared", async () => {
+    const fixture = await createSessionFixture(server.services);
+    const room = fixture.session.id;
+    const users = await insertUsers(server.services, 4);
+    await enrollUsers(server.services, fixture.course.id, users);
+    const tokens = await Promise.all(users.map(tokenFor));
+    const tabs = await Promise.all(
+      tokens.map((token) => openStream(server, { token, input: { sessionId: room }, via: "raw" })),
+    );
+    await waitFor(() => tabs.every((tab) => tab.events().length === 1), { what: "the snapshots" });
+    const interactionOf = async (tab: SseStream) => {
+      await waitFor(() => tab.events().some((frame) => (frame.data as RoomEvent).type === "interaction"), {
+        what: "an interaction snapshot",
+      });
+      const frame = tab.events().find((candidate) => (candidate.data as RoomEvent).type === "interaction")!;
+      return (frame.data as Extract<RoomEvent, { type: "interaction" }>).interaction.messages.map((m) => m.body);
+    };
+    const joinAs = (i: number) =>
+      call(tokens[i]!, "session.join", { sessionId: room, connectionId: `tab-${i}-shared` });
+
+    // Two join together (one read may serve both), then a message, then two more join together.
+    await Promise.all([joinAs(0), joinAs(1)]);
+    expect([await interactionOf(tabs[0]!), await interactionOf(tabs[1]!)]).toEqual([[], []]);
+    await call(tokens[0]!, "session.sendMessage", { sessionId: room, clientMessageId: "msg-shared-1", body: "First" });
+    await Promise.all([joinAs(2), joinAs(3)]);
+    expect([await interactionOf(tabs[2]!), await interactionOf(tabs[3]!)]).toEqual([["First"], ["First"]]);
+    for (const tab of tabs) tab.close();
+  });
+
   test("40 concurrent joins in a large room: batched count-only deltas, every tab converges on the exact count", async () => {
     const fixture = await createSessionFixture(server.services);
     const room = fixture.session.id;

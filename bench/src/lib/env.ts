@@ -24,6 +24,9 @@ export const BASE_ENV: Record<string, string> = {
   REDIS_URL: TEST_REDIS_URL,
   HOST: "127.0.0.1",
   APP_ORIGINS: "http://127.0.0.1",
+  APP_URL: "http://127.0.0.1",
+  // The scenarios send no mail: production's demo mode keeps any in the local outbox, no SMTP server.
+  DEMO_MODE: "true",
   // The scenarios measure presence and events, not media: no media server.
   MEDIA_SERVERS: "",
   // The heartbeat scenario beats one connection as fast as it can: a budget it never runs out of,

@@ -431,14 +431,18 @@ export async function classOpeningScenario(options: ClassOpeningOptions, log: (l
     const quiet = await students(iso, options.students);
     const room = await students(iso, options.students);
     web = await startWeb(iso.env);
+    await webLag(web);
     const base = await joinSpread(web.url, quiet.tokens, quiet.sessionId, options.spreadMs);
+    const quietLag = await webLag(web);
     const failed = await tabs.open(
       web.url,
       room.tokens.map((token) => ({ path: roomPath(room.sessionId), token })),
       SNAPSHOT_READY,
     );
     log(`  ${options.students - failed} tabs open; baseline joins (no tab open) done in ${base.seconds} s`);
+    await webLag(web);
     const joins = await joinSpread(web.url, room.tokens, room.sessionId, options.spreadMs);
+    const loopDelay = await webLag(web);
     // The exact count is the active rows (a failed join is not in the room); a tab converged once
     // its last count is that, and when it last changed is when it got there.
     const active = await iso.services.db.sessionParticipant.count({
@@ -464,7 +468,7 @@ export async function classOpeningScenario(options: ClassOpeningOptions, log: (l
       `  joins in ${joins.seconds} s: p50 ${withSubscribers.p50} ms p99 ${withSubscribers.p99} ms (no tabs: p99 ${quietJoins.p99} ms); ${converged}/${options.students} tabs exact, the last ${convergence.max} ms after the last join; ${active} active rows`,
     );
     log(
-      `  heartbeats during it: p50 ${beats.p50} ms p99 ${beats.p99} ms max ${beats.max} ms, ${joins.beatFailures} failed (no tabs: max ${quietBeats.max} ms)`,
+      `  heartbeats during it: p50 ${beats.p50} ms p99 ${beats.p99} ms max ${beats.max} ms, ${joins.beatFailures} failed (no tabs: max ${quietBeats.max} ms); event-loop delay ≤ ${loopDelay} ms (no tabs: ${quietLag} ms)`,
     );
     await tabs.close();
     const scenario = `10 class opening (${options.students} joins in ${options.spreadMs / 1000} s, all subscribed)`;
@@ -501,6 +505,16 @@ export async function classOpeningScenario(options: ClassOpeningOptions, log: (l
       },
       {
         scenario,
+        metric: "server event-loop delay during the joins, max ms (vs no tab open)",
+        median: null,
+        p99: loopDelay,
+        baseline: quietLag,
+        ratio: quietLag > 0 ? round(loopDelay / quietLag) : null,
+        target: "report",
+        pass: null,
+      },
+      {
+        scenario,
         metric: "active rows / failed joins / tabs failed to open",
         median: `${active}/${joins.failures}/${failed}`,
         p99: null,
@@ -511,7 +525,18 @@ export async function classOpeningScenario(options: ClassOpeningOptions, log: (l
       },
     ];
     return {
-      raw: { options, convergence, joins: withSubscribers, baseline: quietJoins, beats, quietBeats, converged, active },
+      raw: {
+        options,
+        convergence,
+        joins: withSubscribers,
+        baseline: quietJoins,
+        beats,
+        quietBeats,
+        loopDelay,
+        quietLag,
+        converged,
+        active,
+      },
       rows,
     };
   } finally {

@@ -5,7 +5,7 @@ import { roomCounters } from "../metrics";
 import { SSE_PING_INTERVAL_MS, transformer } from "../trpc";
 import { admitStream, notEnrolledAnymore, streamLifetimeMs } from "./participants";
 import type { ParticipantEvent } from "./participant-events";
-import { loadInteraction } from "./room-interaction";
+import { loadInteraction, loadSharedInteraction, type SharedInteraction } from "./room-interaction";
 import { roomChannel, type RoomEvent } from "./room-events";
 import type { RoomMessage } from "./room-log";
 import {
@@ -13,6 +13,7 @@ import {
   openRoom,
   roomStep,
   type Membership,
+  ROOM_SNAPSHOT_CACHE_MS,
   type RoomOpening,
   type RoomStreamRequest,
 } from "./room-stream";
@@ -151,6 +152,10 @@ class FanRoom {
   batchTimer: NodeJS.Timeout | undefined;
   lastParticipantsAt = 0;
   participantCount = 0;
+  /** Counts the chat, question and hand events received: each changes what `interaction` holds. */
+  interactionEpoch = 0;
+  /** The interaction every tab joining now gets (but its votes), read at `epoch`. */
+  interaction: { epoch: number; expires: number; shared: Promise<SharedInteraction> } | undefined;
 
   constructor(readonly sessionId: string) {}
 }
@@ -253,7 +258,7 @@ export function createRoomFanout({ services, errorFrame }: RoomFanoutOptions): R
     if (step.joinedNow) {
       const at = tab.position;
       tab.held = [];
-      loadInteraction(services, tab.sessionId, tab.user.id).then(
+      loadInteraction(services, tab.sessionId, tab.user.id, sharedInteraction(tab.room!)).then(
         (interaction) => {
           write(tab, Buffer.from(sseDataFrame({ type: "interaction", interaction } satisfies RoomEvent, at)));
           release(tab);
@@ -323,15 +328,33 @@ export function createRoomFanout({ services, errorFrame }: RoomFanoutOptions): R
         }
         room.lastParticipantsAt = Date.now();
       }
-    } else if (room.batch) {
+    } else {
+      if (event.type !== "reactions") room.interactionEpoch++;
       // Stream order is kept: what was batched goes first.
-      flushBatch(room);
+      if (room.batch) flushBatch(room);
     }
     fanOut(room, new Fanned(message.id, event, isLarge(room)));
   }
 
   function isLarge(room: FanRoom): boolean {
     return room.participantCount >= largeRoomParticipants;
+  }
+
+  /**
+   * The shared part of `interaction` for a tab that joins now, read once for every tab joining until
+   * a chat, question or hand event arrives (or ROOM_SNAPSHOT_CACHE_MS passes): a read started after
+   * the last such event holds every one the joining tab was not sent; later ones reach it held.
+   */
+  function sharedInteraction(room: FanRoom): Promise<SharedInteraction> {
+    const now = Date.now();
+    const cached = room.interaction;
+    if (cached && cached.epoch === room.interactionEpoch && cached.expires > now) return cached.shared;
+    const shared = loadSharedInteraction(services, room.sessionId);
+    const entry = { epoch: room.interactionEpoch, expires: now + ROOM_SNAPSHOT_CACHE_MS, shared };
+    room.interaction = entry;
+    // A failed read is not shared past its own callers.
+    shared.catch(() => room.interaction === entry && (room.interaction = undefined));
+    return shared;
   }
 
   /** The session's room on this process, its channel subscribed (confirmed by Redis) before it resolves. */

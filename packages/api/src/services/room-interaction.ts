@@ -75,18 +75,18 @@ async function handsUp(services: Pick<Services, "db">, sessionId: string): Promi
   return rows.map((row) => ({ ...row, raisedAt: row.raisedAt.toISOString() }));
 }
 
-/** What a joined tab sees besides the participants: the stream's snapshot and its `interaction` event. */
-export async function loadInteraction(
+/** What every joined tab of a session sees alike: everything of its interaction but the viewer's votes. */
+export type SharedInteraction = Omit<InteractionState, "myVotes">;
+
+export async function loadSharedInteraction(
   services: Pick<Services, "db">,
   sessionId: string,
-  userId: string,
-): Promise<InteractionState> {
-  const [latest, openQuestions, hands, mutes, votes] = await Promise.all([
+): Promise<SharedInteraction> {
+  const [latest, openQuestions, hands, mutes] = await Promise.all([
     messages(services, sessionId, Prisma.empty, CHAT_SNAPSHOT_SIZE + 1),
     messages(services, sessionId, Prisma.sql`AND m."isQuestion" AND m."answeredAt" IS NULL`, OPEN_QUESTIONS_MAX),
     handsUp(services, sessionId),
     services.db.chatMute.findMany({ where: { sessionId }, select: { userId: true } }),
-    services.db.questionVote.findMany({ where: { userId, message: { sessionId } }, select: { messageId: true } }),
   ]);
   return {
     messages: latest.slice(0, CHAT_SNAPSHOT_SIZE).reverse(),
@@ -94,8 +94,24 @@ export async function loadInteraction(
     openQuestions: openQuestions.reverse(),
     hands,
     mutedUserIds: mutes.map((mute) => mute.userId),
-    myVotes: votes.map((vote) => vote.messageId),
   };
+}
+
+/**
+ * What a joined tab sees besides the participants: the stream's snapshot and its `interaction` event.
+ * `shared`: the session's shared part when the caller already has one as recent as the tab needs.
+ */
+export async function loadInteraction(
+  services: Pick<Services, "db">,
+  sessionId: string,
+  userId: string,
+  shared: Promise<SharedInteraction> = loadSharedInteraction(services, sessionId),
+): Promise<InteractionState> {
+  const [room, votes] = await Promise.all([
+    shared,
+    services.db.questionVote.findMany({ where: { userId, message: { sessionId } }, select: { messageId: true } }),
+  ]);
+  return { ...room, myVotes: votes.map((vote) => vote.messageId) };
 }
 
 /**
