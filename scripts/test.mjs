@@ -8,6 +8,8 @@
 // failed step that is not a test run (typecheck, lint) counted as a failure.
 //
 // Node built-ins only: this runs before `npm install`.
+import { ensureJanusInstalled } from "../packages/media-server/src/install.mjs";
+import { ensureChromium } from "../apps/web/e2e/ensure-chromium.mjs";
 import { ROOT, color, exitWithError, log, run, seconds } from "./lib/proc.mjs";
 import { ensureServices, redactUrl, testServices } from "./lib/services.mjs";
 import { NPM, NPX, childEnv, ensureDependencies } from "./lib/setup.mjs";
@@ -143,7 +145,7 @@ async function main() {
   );
   results.at(-1).note ||= redactUrl(services.testDatabaseUrl);
   if (!template) {
-    for (const name of ["scripts", "typecheck", "lint", "test"])
+    for (const name of ["scripts", "typecheck", "lint", "tests"])
       results.push({ name, ok: null, ms: 0, note: "needs the template database" });
     return summary();
   }
@@ -175,14 +177,42 @@ async function main() {
       ["copy-paste", NPX, ["jscpd", "--silent", "apps", "packages", "scripts", "bench"]],
     ],
   ];
+  await runLanes(lanes, env);
+
+  // What the browser suites need, installed before they run side by side (apt takes one at a time).
+  started = Date.now();
+  try {
+    ensureChromium({ log: () => undefined });
+    await ensureJanusInstalled({ log: () => undefined });
+    record("chromium and janus", true, Date.now() - started);
+  } catch (error) {
+    log.fail(error.message);
+    record("chromium and janus", false, Date.now() - started, "install failed");
+  }
+  // The tests in two lanes side by side: the end-to-end specs (one file at a time, each with its own
+  // web server and Chromium) beside every other suite (each Vitest run spreads its files over the cores).
+  await runLanes(
+    [
+      [["test e2e", NPM, ["run", "test:e2e", "-w", "@livehall/web"]]],
+      [
+        ["test packages", NPX, ["turbo", "run", "test", "--continue", "--concurrency=1", "--filter=!@livehall/web"]],
+        ["test web", NPM, ["run", "test:unit", "-w", "@livehall/web"]],
+        ["test media", NPM, ["run", "test:media", "-w", "@livehall/web"]],
+      ],
+    ],
+    env,
+    { runsTests: true },
+  );
+  return summary();
+}
+
+/** Runs lanes of checks side by side, each lane's checks one after another; output printed per check. */
+async function runLanes(lanes, env, { runsTests = false } = {}) {
   await Promise.all(
     lanes.map(async (lane) => {
-      for (const [name, command, args] of lane) await check(name, command, args, env, { buffered: true });
+      for (const [name, command, args] of lane) await check(name, command, args, env, { runsTests, buffered: true });
     }),
   );
-  // One workspace at a time: each Vitest run already spreads its files over the cores.
-  await check("test", NPX, ["turbo", "run", "test", "--continue", "--concurrency=1"], env, { runsTests: true });
-  return summary();
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) main().then((code) => process.exit(code), exitWithError);
