@@ -31,3 +31,19 @@ export function createLogger(config: Pick<CoreConfig, "env" | "logLevel">, name:
       : {}),
   });
 }
+
+/** How long the last log lines may take to go out before the process ends anyway. */
+const LOG_FLUSH_TIMEOUT_MS = 2_000;
+
+/**
+ * Ends the process once the logger's last lines are written, in order. The logger writes
+ * asynchronously: exiting at once would write what is buffered before a write still in flight, or
+ * lose it.
+ */
+export function exitAfterLogs(logger: Logger, code: number): void {
+  const exit = () => process.exit(code);
+  setTimeout(exit, LOG_FLUSH_TIMEOUT_MS);
+  const stream = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as NodeJS.WritableStream;
+  stream.once("close", exit);
+  stream.end();
+}
