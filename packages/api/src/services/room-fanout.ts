@@ -61,14 +61,14 @@ export interface RoomSocket {
 type RoomServices = Pick<Services, "db" | "redis" | "keys" | "config" | "clock" | "events" | "media" | "logger">;
 
 /**
- * A large room's participant changes as most tabs get them: joins of students — who come after
+ * A large room's participant changes as a tab gets them: joins of students — who come after
  * everyone a list shows (ROOM_LARGE_PARTICIPANTS, in arrival order) — become count-only updates, one
- * per run of them. The users named keep the whole change (their own tabs follow it).
+ * per run of them; the viewer's own join stays whole (their tab follows it).
  */
-export function countOnly(events: readonly ParticipantEvent[]): ParticipantEvent[] {
+export function countOnly(events: readonly ParticipantEvent[], viewerId?: string): ParticipantEvent[] {
   const out: ParticipantEvent[] = [];
   for (const change of events) {
-    if (change.type !== "joined" || change.participant.isInstructor) {
+    if (change.type !== "joined" || change.participant.isInstructor || change.participant.userId === viewerId) {
       out.push(change);
       continue;
     }
@@ -83,7 +83,7 @@ export function countOnly(events: readonly ParticipantEvent[]): ParticipantEvent
   return out;
 }
 
-/** One event on its way to a session's tabs: serialized once (twice in a large room: both forms). */
+/** One event on its way to a session's tabs: serialized once (in a large room, once more per user it names). */
 class Fanned {
   /** For participant changes: the users they name, whether one is a status change, the last seq. */
   readonly users: Set<string> | null = null;
@@ -91,7 +91,8 @@ class Fanned {
   readonly lastSeq: number = 0;
   /** What tabs get whose user the event does not name. */
   readonly bytes: Buffer;
-  private fullBytes: Buffer | undefined;
+  /** Count-only updates replaced students' joins in `bytes`. */
+  private readonly counted: boolean = false;
 
   constructor(
     readonly id: string | undefined,
@@ -99,7 +100,7 @@ class Fanned {
     large = false,
   ) {
     if (event.type !== "participants") {
-      this.bytes = this.fullBytes = Buffer.from(sseDataFrame(event, id));
+      this.bytes = Buffer.from(sseDataFrame(event, id));
       return;
     }
     const users = new Set<string>();
@@ -110,15 +111,14 @@ class Fanned {
       else if (change.type === "status") this.status = true;
     }
     this.users = users;
-    const counted =
-      large && event.events.some((change) => change.type === "joined" && !change.participant.isInstructor);
-    this.bytes = Buffer.from(sseDataFrame(counted ? { ...event, events: countOnly(event.events) } : event, id));
-    if (!counted) this.fullBytes = this.bytes;
+    this.counted = large && event.events.some((change) => change.type === "joined" && !change.participant.isInstructor);
+    this.bytes = Buffer.from(sseDataFrame(this.counted ? { ...event, events: countOnly(event.events) } : event, id));
   }
 
-  /** What tabs get whose user the event names: the whole change. Serialized when first needed. */
-  full(): Buffer {
-    return (this.fullBytes ??= Buffer.from(sseDataFrame(this.event, this.id)));
+  /** What the tabs of a user the event names get: their own changes whole. */
+  forUser(userId: string): Buffer {
+    if (!this.counted || !this.users?.has(userId) || this.event.type !== "participants") return this.bytes;
+    return Buffer.from(sseDataFrame({ ...this.event, events: countOnly(this.event.events, userId) }, this.id));
   }
 }
 
@@ -253,7 +253,7 @@ export function createRoomFanout({ services, errorFrame }: RoomFanoutOptions): R
     }
     const step = roomStep(membership, message.event, tab.user.id);
     tab.membership = { ...step.membership };
-    if (step.send) write(tab, message.full());
+    if (step.send) write(tab, message.forUser(tab.user.id));
     if (step.unenrolled) return fail(tab, notEnrolledAnymore());
     if (step.joinedNow) {
       const at = tab.position;
