@@ -4,6 +4,7 @@ import type { ParticipantEvent, RoomEvent } from "@livehall/api";
 import { REACTIONS } from "@livehall/api/limits";
 import {
   appendRoomEvent,
+  compareIds,
   createSessionFixture,
   dropEventBusConnection,
   enrollUsers,
@@ -99,8 +100,11 @@ const tokenFor = async (user: { id: string; role: "STUDENT" | "INSTRUCTOR" | "AD
   (await signAccessToken(server.services.tokenKeys, { ...user, familyId: randomUUID() }, new Date(), 600_000)).token;
 
 beforeAll(async () => {
-  // A large room from 5 participants on; a stream with 64 kB unsent is dropped.
-  server = await startTestServer({ env: { ROOM_LARGE_PARTICIPANTS: "5", ROOM_STREAM_MAX_BUFFER_BYTES: "65536" } });
+  // A large room from 5 participants on; a stream with 64 kB unsent is dropped; events go out to two
+  // tabs per turn of the event loop (every test here has more tabs than that).
+  server = await startTestServer({
+    env: { ROOM_LARGE_PARTICIPANTS: "5", ROOM_STREAM_MAX_BUFFER_BYTES: "65536", ROOM_FANOUT_SLICE: "2" },
+  });
   const fixture = await createSessionFixture(server.services);
   sessionId = fixture.session.id;
   courseId = fixture.course.id;
@@ -342,6 +346,42 @@ describe("the raw fan-out's own guarantees", () => {
     await call(tokens[0]!, "session.sendMessage", { sessionId: room, clientMessageId: "msg-shared-1", body: "First" });
     await Promise.all([joinAs(2), joinAs(3)]);
     expect([await interactionOf(tabs[2]!), await interactionOf(tabs[3]!)]).toEqual([["First"], ["First"]]);
+    for (const tab of tabs) tab.close();
+  });
+
+  test("events written in slices of two tabs reach each of eight tabs once and in stream order", async () => {
+    const fixture = await createSessionFixture(server.services);
+    const room = fixture.session.id;
+    const users = await insertUsers(server.services, 8);
+    await enrollUsers(server.services, fixture.course.id, users);
+    const tokens = await Promise.all(users.map(tokenFor));
+    const tabs = await Promise.all(
+      tokens.map((token) => openStream(server, { token, input: { sessionId: room }, via: "raw" })),
+    );
+    await waitFor(() => tabs.every((tab) => tab.events().length === 1), { what: "the snapshots" });
+    await Promise.all(
+      tokens.map((token, i) => call(token, "session.join", { sessionId: room, connectionId: `tab-${i}-slices` })),
+    );
+    const posted = (tab: SseStream) => tab.events().filter((frame) => (frame.data as RoomEvent).type === "chat.posted");
+    await waitFor(
+      () => tabs.every((tab) => tab.events().some((frame) => (frame.data as RoomEvent).type === "interaction")),
+      { what: "every tab in the room" },
+    );
+    // Twelve messages from four authors at once: each goes out over four turns, the next behind it.
+    await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        call(tokens[i % 4]!, "session.sendMessage", {
+          sessionId: room,
+          clientMessageId: `msg-slices-${i}`,
+          body: `Message ${i}`,
+        }),
+      ),
+    );
+    await waitFor(() => tabs.every((tab) => posted(tab).length >= 12), { what: "every message on every tab" });
+    const stored = posted(tabs[0]!).map((frame) => frame.id);
+    expect(new Set(stored).size).toBe(12);
+    expect([...stored].sort((a, b) => compareIds(a!, b!))).toEqual(stored);
+    for (const tab of tabs) expect(posted(tab).map((frame) => frame.id)).toEqual(stored);
     for (const tab of tabs) tab.close();
   });
 

@@ -413,6 +413,11 @@ const coreSchema = timingsSchema.extend({
    * docs/decisions/023).
    */
   ROOM_LARGE_PARTICIPANTS: z.coerce.number().int().positive().default(200),
+  /**
+   * At most this many tabs are written to in one turn of the event loop; an event for more goes out
+   * in slices, other work (heartbeats, joins) running in between (docs/decisions/023).
+   */
+  ROOM_FANOUT_SLICE: z.coerce.number().int().positive().default(1000),
 });
 
 const webSchema = coreSchema.extend({
@@ -489,7 +494,7 @@ export interface CoreConfig {
   port: number;
   appOrigins: string[];
   maxStreamsPerUser: number;
-  roomStream: { maxBufferBytes: number; largeRoomParticipants: number };
+  roomStream: { maxBufferBytes: number; largeRoomParticipants: number; fanoutSlice: number };
   timings: Timings;
   /** Budgets of the room's procedures (per user; heartbeats per connection). */
   roomRates: Record<RoomProcedure, RoomRate>;
@@ -539,6 +544,7 @@ function toCore(env: z.output<typeof coreSchema>, host: string | null): CoreConf
     roomStream: {
       maxBufferBytes: env.ROOM_STREAM_MAX_BUFFER_BYTES,
       largeRoomParticipants: env.ROOM_LARGE_PARTICIPANTS,
+      fanoutSlice: env.ROOM_FANOUT_SLICE,
     },
     timings: toTimings(env),
     roomRates: toRoomRates(env),

@@ -126,6 +126,8 @@ class Fanned {
 class Tab {
   index = -1;
   position = "";
+  /** `position` was read from the stored stream, which live events still on their way may be behind. */
+  readAhead = true;
   membership: Membership = { joined: false, seq: 0 };
   /** Events held while the tab opens or loads its interaction; delivered in order after. */
   held: Fanned[] | null = [];
@@ -177,7 +179,10 @@ export interface RoomFanoutOptions {
 
 export function createRoomFanout({ services, errorFrame }: RoomFanoutOptions): RoomFanout {
   const rooms = new Map<string, FanRoom>();
-  const { maxBufferBytes, largeRoomParticipants } = services.config.roomStream;
+  const { maxBufferBytes, largeRoomParticipants, fanoutSlice } = services.config.roomStream;
+  /** What is being written to which tabs, in order (`drain`). */
+  const outbox: { room: FanRoom; send: (tab: Tab) => void; targets: Tab[] | null; next: number }[] = [];
+  let draining = false;
 
   function write(tab: Tab, bytes: Buffer): void {
     if (tab.done) return;
@@ -236,8 +241,10 @@ export function createRoomFanout({ services, errorFrame }: RoomFanoutOptions): R
     }
     if (message.id !== undefined) {
       // Read while opening (stored between the subscription and the read), or a batch already covered.
-      if (checkOrder && compareIds(message.id, tab.position) <= 0) return;
+      if ((checkOrder || tab.readAhead) && compareIds(message.id, tab.position) <= 0) return;
       tab.position = message.id;
+      // A live event past the position: every later one is too.
+      if (!checkOrder) tab.readAhead = false;
     }
     const { membership } = tab;
     if (message.users === null) {
@@ -290,13 +297,38 @@ export function createRoomFanout({ services, errorFrame }: RoomFanoutOptions): R
     }
   }
 
-  function fanOut(room: FanRoom, message: Fanned): void {
-    const { tabs } = room;
-    // Backwards: a tab dropped for back-pressure is swapped with the last, already served.
-    for (let i = tabs.length - 1; i >= 0; i--) {
-      const tab = tabs[i];
-      if (tab) deliver(tab, message, false);
+  /**
+   * Writes to the tabs of the outbox's sendings in order, at most `fanoutSlice` tabs per turn of the
+   * event loop: an event for 10,000 tabs goes out in slices, heartbeats and joins running in between.
+   * A sending's tabs are those of its room when its turn comes (a tab added later reads the event
+   * from the stored stream), so every tab gets a session's events in stream order.
+   */
+  function drain(): void {
+    draining = true;
+    let budget = fanoutSlice;
+    for (let sending = outbox[0]; sending; sending = outbox[0]) {
+      const targets = (sending.targets ??= [...sending.room.tabs]);
+      while (sending.next < targets.length && budget > 0) {
+        const tab = targets[sending.next++]!;
+        if (!tab.done) sending.send(tab);
+        budget--;
+      }
+      if (sending.next < targets.length) {
+        setImmediate(drain);
+        return;
+      }
+      outbox.shift();
     }
+    draining = false;
+  }
+
+  function send(room: FanRoom, to: (tab: Tab) => void): void {
+    outbox.push({ room, send: to, targets: null, next: 0 });
+    if (!draining) drain();
+  }
+
+  function fanOut(room: FanRoom, message: Fanned): void {
+    send(room, (tab) => deliver(tab, message, false));
   }
 
   function flushBatch(room: FanRoom): void {
@@ -435,7 +467,7 @@ export function createRoomFanout({ services, errorFrame }: RoomFanoutOptions): R
   }
 
   const pings = setInterval(() => {
-    for (const room of rooms.values()) for (const tab of room.tabs) write(tab, SSE_PING);
+    for (const room of rooms.values()) send(room, (tab) => write(tab, SSE_PING));
   }, SSE_PING_INTERVAL_MS);
   pings.unref();
 
@@ -452,6 +484,7 @@ export function createRoomFanout({ services, errorFrame }: RoomFanoutOptions): R
     },
     close() {
       clearInterval(pings);
+      outbox.length = 0;
       for (const room of [...rooms.values()]) {
         for (const tab of [...room.tabs]) end(tab);
         closeRoom(room);

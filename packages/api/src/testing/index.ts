@@ -7,3 +7,4 @@ export { createSessionFixture, asSessionUser, enrollUsers } from "./fixtures";
 export { assertRejectsMalformedInput } from "./fuzz";
 export { hashPassword } from "../auth/passwords";
 export { appendRoomEvent } from "../services/room-log";
+export { compareIds } from "../services/room-stream";
