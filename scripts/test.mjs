@@ -66,7 +66,7 @@ async function check(name, command, args, env, { runsTests = false, buffered = f
   const header = `\n${color.cyan("▸")} ${color.bold(name)}: ${[command, ...args].join(" ")}`;
   if (!buffered) console.log(header);
   const started = Date.now();
-  const result = await run(command, args, { env, cwd: ROOT, tee: runsTests, capture: buffered });
+  const result = await run(command, args, { env, cwd: ROOT, tee: runsTests && !buffered, capture: buffered });
   if (buffered) process.stdout.write(`${header}\n${result.output}`);
   const ok = result.code === 0;
   const counted = runsTests ? countTests(result.output) : { passed: 0, failed: 0 };
@@ -180,14 +180,19 @@ async function main() {
   await runLanes(lanes, env);
 
   // What the browser suites need, installed before they run side by side (apt takes one at a time).
-  started = Date.now();
-  try {
-    ensureChromium({ log: () => undefined });
-    await ensureJanusInstalled({ log: () => undefined });
-    record("chromium and janus", true, Date.now() - started);
-  } catch (error) {
-    log.fail(error.message);
-    record("chromium and janus", false, Date.now() - started, "install failed");
+  for (const [name, install] of [
+    ["chromium", () => ensureChromium()],
+    ["janus", () => ensureJanusInstalled()],
+  ]) {
+    started = Date.now();
+    try {
+      await install();
+      record(name, true, Date.now() - started);
+    } catch (error) {
+      log.fail(error.message);
+      record(name, false, Date.now() - started, "install failed");
+      testCounts.failed += 1;
+    }
   }
   // The tests in two lanes side by side: the end-to-end specs (one file at a time, each with its own
   // web server and Chromium) beside every other suite (each Vitest run spreads its files over the cores).

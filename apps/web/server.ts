@@ -1,6 +1,6 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { closeServices, createLogger, createServices, exitAfterLogs } from "@livehall/api";
+import { closeServices, createLogger, createServices } from "@livehall/api";
 import { ConfigError, loadEnvFile, loadWebConfig, type WebConfig } from "@livehall/api/config";
 import { createWebServer } from "./server/app.server";
 import { openFileLimits } from "./server/file-limits.server";
@@ -38,7 +38,7 @@ async function shutdown(signal: NodeJS.Signals): Promise<void> {
   logger.info({ signal }, "shutting down");
   await web.close();
   await closeServices(services);
-  exitAfterLogs(logger, 0);
+  process.exit(0);
 }
 
 let stopping = false;

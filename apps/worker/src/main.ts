@@ -1,4 +1,4 @@
-import { closeServices, createLogger, createServices, exitAfterLogs } from "@livehall/api";
+import { closeServices, createLogger, createServices } from "@livehall/api";
 import { ConfigError, loadEnvFile, loadWorkerConfig } from "@livehall/api/config";
 import { redactUrl } from "@livehall/db";
 import { createJobHandlers, createSessionMailHandler } from "./handlers";
@@ -28,7 +28,7 @@ async function main() {
     await probes.close();
     await closeServices(services);
     logger.info("worker stopped");
-    exitAfterLogs(logger, 0);
+    process.exit(0);
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));

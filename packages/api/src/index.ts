@@ -5,7 +5,7 @@ export { Reason, appError, isInfrastructureOutage } from "./errors";
 export { createRedis, redisKeys, type Redis, type RedisKeys } from "./redis";
 export { createServices, closeServices } from "./services/container";
 export type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
-export { createLogger, exitAfterLogs, type Logger } from "./logger";
+export { createLogger, type Logger } from "./logger";
 export { MAINTENANCE_QUEUE, JobName, JOB_NAMES, jobSchedule, type JobCounts } from "./jobs/definitions";
 export { authenticateRequest, type RequestAuth } from "./auth/request-auth";
 export { ACCESS_COOKIE, REFRESH_COOKIE } from "./auth/cookies";

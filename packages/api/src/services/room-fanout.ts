@@ -150,12 +150,14 @@ class FanRoom {
   unlisten: (() => void) | undefined;
   ready: Promise<void> | undefined;
   /** Participant changes waiting for the next batch (large rooms), as one event. */
-  batch: { id: string; events: ParticipantEvent[] } | null = null;
+  batch: { id: string; events: ParticipantEvent[]; large: boolean } | null = null;
   batchTimer: NodeJS.Timeout | undefined;
   lastParticipantsAt = 0;
   participantCount = 0;
   /** Counts the chat, question and hand events received: each changes what `interaction` holds. */
   interactionEpoch = 0;
+  /** The id of the last stored event received live (the stored stream, read by a tab, can be ahead). */
+  lastLiveId = "";
   /** The interaction every tab joining now gets (but its votes), read at `epoch`. */
   interaction: { epoch: number; expires: number; shared: Promise<SharedInteraction> } | undefined;
 
@@ -265,7 +267,10 @@ export function createRoomFanout({ services, errorFrame }: RoomFanoutOptions): R
     if (step.joinedNow) {
       const at = tab.position;
       tab.held = [];
-      loadInteraction(services, tab.sessionId, tab.user.id, sharedInteraction(tab.room!)).then(
+      // Shared only for a join received live: every interaction event before it then moved the epoch.
+      const room = tab.room!;
+      const live = room.lastLiveId !== "" && compareIds(at, room.lastLiveId) <= 0;
+      loadInteraction(services, tab.sessionId, tab.user.id, live ? sharedInteraction(room) : undefined).then(
         (interaction) => {
           write(tab, Buffer.from(sseDataFrame({ type: "interaction", interaction } satisfies RoomEvent, at)));
           release(tab);
@@ -310,8 +315,14 @@ export function createRoomFanout({ services, errorFrame }: RoomFanoutOptions): R
       const targets = (sending.targets ??= [...sending.room.tabs]);
       while (sending.next < targets.length && budget > 0) {
         const tab = targets[sending.next++]!;
-        if (!tab.done) sending.send(tab);
         budget--;
+        if (tab.done) continue;
+        try {
+          sending.send(tab);
+        } catch (error) {
+          // One tab's failure ends that tab, never the outbox every other tab waits on.
+          fail(tab, error);
+        }
       }
       if (sending.next < targets.length) {
         setImmediate(drain);
@@ -338,11 +349,15 @@ export function createRoomFanout({ services, errorFrame }: RoomFanoutOptions): R
     if (!batch) return;
     room.batch = null;
     room.lastParticipantsAt = Date.now();
-    fanOut(room, new Fanned(batch.id, { type: "participants", events: batch.events }, isLarge(room)));
+    fanOut(room, new Fanned(batch.id, { type: "participants", events: batch.events }, batch.large));
   }
 
   function onMessage(room: FanRoom, message: RoomMessage): void {
     const { event } = message;
+    if (message.id !== undefined) room.lastLiveId = message.id;
+    // Joins count-only from a room already large before them: every join of a batch carries the
+    // batch's final count, and the ones that fill the list up to ROOM_LARGE_PARTICIPANTS stay whole.
+    const large = isLarge(room);
     if (event.type === "participants") {
       for (const change of event.events)
         if ("participantCount" in change) room.participantCount = change.participantCount;
@@ -353,7 +368,7 @@ export function createRoomFanout({ services, errorFrame }: RoomFanoutOptions): R
             room.batch.id = message.id;
             room.batch.events.push(...event.events);
           } else {
-            room.batch = { id: message.id, events: [...event.events] };
+            room.batch = { id: message.id, events: [...event.events], large };
             room.batchTimer = setTimeout(() => flushBatch(room), Math.max(wait, 0));
           }
           return;
@@ -365,7 +380,7 @@ export function createRoomFanout({ services, errorFrame }: RoomFanoutOptions): R
       // Stream order is kept: what was batched goes first.
       if (room.batch) flushBatch(room);
     }
-    fanOut(room, new Fanned(message.id, event, isLarge(room)));
+    fanOut(room, new Fanned(message.id, event, large));
   }
 
   function isLarge(room: FanRoom): boolean {

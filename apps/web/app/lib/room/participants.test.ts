@@ -103,6 +103,10 @@ describe("the participants of a room from session.onParticipants", () => {
     // Partly applied already (overlapping what came before): the changes past it still count.
     state = apply([counted(15, 18, 12)], state);
     expect([state.seq, state.participantCount]).toEqual([18, 12]);
+    // A counted student opening a second tab is an update of someone the list does not hold.
+    state = apply([joined(19, "late", 12, { connections: 2 }, "updated")], state);
+    expect(ids(state)).toEqual([]);
+    expect(state.seq).toBe(19);
   });
 
   test("a fresh snapshot (a reconnected stream) replaces everything, including a stale gap", () => {

@@ -60,6 +60,9 @@ function applyOne(state: ParticipantsState, event: ParticipantEvent): Participan
       return { ...state, seq: event.seq, media: event.media };
     case "joined":
     case "updated": {
+      // A user the list does not hold (counted, not listed, in a large room) stays out of it.
+      if (event.type === "updated" && !state.participants.has(event.participant.userId))
+        return { ...state, seq: event.seq, participantCount: event.participantCount };
       const participants = new Map(state.participants);
       participants.set(event.participant.userId, event.participant);
       return { ...state, seq: event.seq, participants, participantCount: event.participantCount };
