@@ -391,18 +391,23 @@ describe("the raw fan-out's own guarantees", () => {
     const users = await insertUsers(server.services, 40);
     await enrollUsers(server.services, fixture.course.id, users);
     const tokens = await Promise.all(users.map(tokenFor));
-    // The host and a joining student watch on the raw path, another student on tRPC's.
-    const [host, student, trpc] = await Promise.all([
-      openStream(server, { token: await tokenFor(fixture.instructor), input: { sessionId: room }, via: "raw" }),
-      openStream(server, { token: tokens[1]!, input: { sessionId: room }, via: "raw" }),
-      openStream(server, { token: tokens[0]!, input: { sessionId: room }, via: "trpc" }),
+    // The host and a joining student watch on the raw path, another student on tRPC's, and one more
+    // on the raw path from a bundle that does not ask for count-only updates.
+    const counting = { sessionId: room, counts: true };
+    const [host, student, trpc, older] = await Promise.all([
+      openStream(server, { token: await tokenFor(fixture.instructor), input: counting, via: "raw" }),
+      openStream(server, { token: tokens[1]!, input: counting, via: "raw" }),
+      openStream(server, { token: tokens[0]!, input: counting, via: "trpc" }),
+      openStream(server, { token: tokens[2]!, input: { sessionId: room }, via: "raw" }),
     ]);
-    const tabs = [host!, student!, trpc!];
+    const tabs = [host!, student!, trpc!, older!];
     await waitFor(() => tabs.every((tab) => tab.events().length === 1), { what: "the snapshots" });
 
-    await Promise.all(
-      tokens.map((token, i) => call(token, "session.join", { sessionId: room, connectionId: `tab-${i}-joins` })),
-    );
+    // Five first, one after another: the room is large (ROOM_LARGE_PARTICIPANTS = 5) before the rest
+    // join at once (joins count-only only from a room already large before them).
+    const joinAs = (i: number) => call(tokens[i]!, "session.join", { sessionId: room, connectionId: `tab-${i}-joins` });
+    for (let i = 35; i < 40; i++) await joinAs(i);
+    await Promise.all(tokens.slice(0, 35).map((_, i) => joinAs(i)));
     const rows = await server.services.db.sessionParticipant.findMany({
       where: { sessionId: room, leftAt: null },
       select: { userId: true },
@@ -431,12 +436,13 @@ describe("the raw fan-out's own guarantees", () => {
         .map((participant) => participant.userId)
         .sort();
     const everyone = rows.map((row) => row.userId).sort();
-    // tRPC's transport sends every change whole.
+    // tRPC's transport sends every change whole, and so does the raw one to a tab that did not ask.
     expect(listed(trpc!)).toEqual(everyone);
+    expect(listed(older!)).toEqual(everyone);
     // Raw tabs got the joins past the threshold as counts (the list holds no one unknown), but for
     // their own join, which arrived whole.
     expect(changes(host!).some((change) => change.type === "count")).toBe(true);
-    expect(listed(host!).length).toBeLessThan(40);
+    expect(listed(host!).length).toBeLessThanOrEqual(5);
     expect(listed(host!).every((userId) => everyone.includes(userId))).toBe(true);
     expect(listed(student!)).toContain(users[1]!.id);
     expect(listed(student!).length).toBeLessThan(40);

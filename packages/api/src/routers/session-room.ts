@@ -34,6 +34,11 @@ const roomInput = z.strictObject({
   sessionId,
   /** The id of the last event the tab has (tRPC sets it on reconnects; the room passes it on restarts). */
   lastEventId: z.string().max(40).nullish(),
+  /**
+   * The tab takes count-only updates in a large room (docs/decisions/023). Tabs of an older bundle
+   * leave it out and get every change whole.
+   */
+  counts: z.literal(true).optional(),
 });
 
 /** The room's one stream and its interaction: chat, questions, hands, reactions (docs/decisions/018). */
@@ -42,7 +47,8 @@ export const sessionRoomRouter = createTRPCRouter({
   onRoom: authedProcedure
     .input(roomInput)
     .subscription(
-      ({ ctx, input, signal }) => new RoomStreamRequest(ctx, ctx.user, input.sessionId, input.lastEventId, signal),
+      ({ ctx, input, signal }) =>
+        new RoomStreamRequest(ctx, ctx.user, input.sessionId, input.lastEventId, signal, input.counts === true),
     ),
 
   sendMessage: authedProcedure

@@ -89,10 +89,11 @@ class Fanned {
   readonly users: Set<string> | null = null;
   readonly status: boolean = false;
   readonly lastSeq: number = 0;
-  /** What tabs get whose user the event does not name. */
+  /** What tabs taking count-only updates get when the event does not name their user. */
   readonly bytes: Buffer;
   /** Count-only updates replaced students' joins in `bytes`. */
   private readonly counted: boolean = false;
+  private wholeBytes: Buffer | undefined;
 
   constructor(
     readonly id: string | undefined,
@@ -115,10 +116,12 @@ class Fanned {
     this.bytes = Buffer.from(sseDataFrame(this.counted ? { ...event, events: countOnly(event.events) } : event, id));
   }
 
-  /** What the tabs of a user the event names get: their own changes whole. */
-  forUser(userId: string): Buffer {
-    if (!this.counted || !this.users?.has(userId) || this.event.type !== "participants") return this.bytes;
-    return Buffer.from(sseDataFrame({ ...this.event, events: countOnly(this.event.events, userId) }, this.id));
+  /** What one tab gets: count-only updates if it takes them (its user's own changes whole), else all whole. */
+  forTab(tab: Tab): Buffer {
+    if (!this.counted || this.event.type !== "participants") return this.bytes;
+    if (!tab.counts) return (this.wholeBytes ??= Buffer.from(sseDataFrame(this.event, this.id)));
+    if (!this.users?.has(tab.user.id)) return this.bytes;
+    return Buffer.from(sseDataFrame({ ...this.event, events: countOnly(this.event.events, tab.user.id) }, this.id));
   }
 }
 
@@ -141,6 +144,8 @@ class Tab {
     readonly user: SessionUser,
     readonly sessionId: string,
     readonly socket: RoomSocket,
+    /** Takes count-only updates in a large room (what the current bundle asks for). */
+    readonly counts: boolean,
   ) {}
 }
 
@@ -257,12 +262,12 @@ export function createRoomFanout({ services, errorFrame }: RoomFanoutOptions): R
     if (!message.status && !message.users.has(tab.user.id)) {
       // Nobody this tab follows changed: the common case, no allocation.
       if (message.lastSeq > membership.seq) membership.seq = message.lastSeq;
-      write(tab, message.bytes);
+      write(tab, message.forTab(tab));
       return;
     }
     const step = roomStep(membership, message.event, tab.user.id);
     tab.membership = { ...step.membership };
-    if (step.send) write(tab, message.forUser(tab.user.id));
+    if (step.send) write(tab, message.forTab(tab));
     if (step.unenrolled) return fail(tab, notEnrolledAnymore());
     if (step.joinedNow) {
       const at = tab.position;
@@ -488,7 +493,7 @@ export function createRoomFanout({ services, errorFrame }: RoomFanoutOptions): R
 
   return {
     open(request, socket) {
-      const tab = new Tab(request.user, request.sessionId, socket);
+      const tab = new Tab(request.user, request.sessionId, socket, request.counts);
       socket.once("close", () => finish(tab));
       start(tab, request.lastEventId).catch((error: unknown) => fail(tab, error));
     },

@@ -214,6 +214,8 @@ export class RoomStreamRequest implements AsyncIterable<TrackedEnvelope<RoomEven
     readonly sessionId: string,
     readonly lastEventId: string | null | undefined,
     private readonly signal: AbortSignal | undefined,
+    /** The tab takes count-only updates (the raw fan-out's; tRPC's transport sends every change whole). */
+    readonly counts = false,
   ) {}
 
   [Symbol.asyncIterator](): AsyncGenerator<TrackedEnvelope<RoomEvent>> {

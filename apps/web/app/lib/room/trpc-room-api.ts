@@ -22,7 +22,7 @@ export function trpcRoomApi({
     status: async (sessionId) => (await other.session.byId.query({ sessionId })).status,
     subscribe: (sessionId, lastEventId, handlers) => {
       const subscription = presence.session.onRoom.subscribe(
-        { sessionId, lastEventId },
+        { sessionId, lastEventId, counts: true },
         {
           onData: (envelope) => handlers.onData(envelope as RoomEnvelope),
           onError: (error) => handlers.onError(error),
