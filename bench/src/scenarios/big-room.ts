@@ -55,8 +55,9 @@ async function webLag(web: ChildServer & { metrics: string }) {
   return round((await scrape(web.metrics)).get("livehall_web_nodejs_eventloop_lag_max_seconds")! * 1000, 1);
 }
 
+/** A room stream's URL as the browser's bundle opens it (asking for count-only updates). */
 export const roomPath = (sessionId: string) =>
-  `/api/trpc/session.onRoom?input=${encodeURIComponent(JSON.stringify(superjson.serialize({ sessionId })))}`;
+  `/api/trpc/session.onRoom?input=${encodeURIComponent(JSON.stringify(superjson.serialize({ sessionId, counts: true })))}`;
 
 /** `count` students enrolled in a fresh live session's course, each with an access token. */
 export async function students(iso: Isolated, count: number) {
