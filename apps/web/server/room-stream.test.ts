@@ -6,6 +6,7 @@ import {
   appendRoomEvent,
   compareIds,
   createSessionFixture,
+  SSE_PING_INTERVAL_MS,
   dropEventBusConnection,
   enrollUsers,
   insertUsers,
@@ -382,6 +383,24 @@ describe("the raw fan-out's own guarantees", () => {
     expect(new Set(stored).size).toBe(12);
     expect([...stored].sort((a, b) => compareIds(a!, b!))).toEqual(stored);
     for (const tab of tabs) expect(posted(tab).map((frame) => frame.id)).toEqual(stored);
+    for (const tab of tabs) tab.close();
+  });
+
+  test("every open tab gets a keep-alive ping", { timeout: 60_000 }, async () => {
+    const fixture = await createSessionFixture(server.services);
+    const users = await insertUsers(server.services, 5);
+    await enrollUsers(server.services, fixture.course.id, users);
+    const tabs = await Promise.all(
+      (await Promise.all(users.map(tokenFor))).map((token) =>
+        openStream(server, { token, input: { sessionId: fixture.session.id }, via: "raw" }),
+      ),
+    );
+    // Each is owed one every SSE_PING_INTERVAL_MS; twice that is the bound of a broken keep-alive.
+    await waitFor(() => tabs.every((tab) => tab.frames.some((frame) => frame.event === "ping")), {
+      what: "a ping on every tab",
+      timeoutMs: 2 * SSE_PING_INTERVAL_MS,
+    });
+    for (const tab of tabs) expect(tab.ended()).toBe(false);
     for (const tab of tabs) tab.close();
   });
 

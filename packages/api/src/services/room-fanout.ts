@@ -26,6 +26,9 @@ import {
  * when it is unenrolled or signed out) is `roomStep`, the rule tRPC's transport (`roomEvents`) applies.
  */
 
+/** How often a share of every room's tabs is pinged (each tab once per SSE_PING_INTERVAL_MS). */
+const PING_TICK_MS = 250;
+
 /** In a large room, participant changes reach tabs at most this often (batched in between). */
 export const ROOM_PARTICIPANT_BATCH_MS = 250;
 
@@ -163,6 +166,9 @@ class FanRoom {
   interactionEpoch = 0;
   /** The id of the last stored event received live (the stored stream, read by a tab, can be ahead). */
   lastLiveId = "";
+  /** Where the next ping tick starts in `tabs`, and the tabs owed a ping (fractions carry over). */
+  pinged = 0;
+  pingShare = 0;
   /** The interaction every tab joining now gets (but its votes), read at `epoch`. */
   interaction: { epoch: number; expires: number; shared: Promise<SharedInteraction> } | undefined;
 
@@ -338,8 +344,9 @@ export function createRoomFanout({ services, errorFrame }: RoomFanoutOptions): R
     draining = false;
   }
 
-  function send(room: FanRoom, to: (tab: Tab) => void): void {
-    outbox.push({ room, send: to, targets: null, next: 0 });
+  /** Writes to `targets`, or to the room's tabs when its turn comes. */
+  function send(room: FanRoom, to: (tab: Tab) => void, targets: Tab[] | null = null): void {
+    outbox.push({ room, send: to, targets, next: 0 });
     if (!draining) drain();
   }
 
@@ -486,9 +493,20 @@ export function createRoomFanout({ services, errorFrame }: RoomFanoutOptions): R
     return bytes;
   }
 
+  // Each tab is pinged once per SSE_PING_INTERVAL_MS, a share of them every tick: 19,000 pings at once
+  // would hold heartbeats back for a second; spread, they are a few dozen writes per tick.
+  const ticks = Math.ceil(SSE_PING_INTERVAL_MS / PING_TICK_MS);
   const pings = setInterval(() => {
-    for (const room of rooms.values()) send(room, (tab) => write(tab, SSE_PING));
-  }, SSE_PING_INTERVAL_MS);
+    for (const room of rooms.values()) {
+      room.pingShare += room.tabs.length / ticks;
+      const share = Math.floor(room.pingShare);
+      if (share === 0) continue;
+      room.pingShare -= share;
+      const from = room.pinged % Math.max(room.tabs.length, 1);
+      room.pinged = from + share;
+      send(room, (tab) => write(tab, SSE_PING), room.tabs.slice(from, from + share));
+    }
+  }, PING_TICK_MS);
   pings.unref();
 
   return {

@@ -8,3 +8,4 @@ export { assertRejectsMalformedInput } from "./fuzz";
 export { hashPassword } from "../auth/passwords";
 export { appendRoomEvent } from "../services/room-log";
 export { compareIds } from "../services/room-stream";
+export { SSE_PING_INTERVAL_MS } from "../trpc";
