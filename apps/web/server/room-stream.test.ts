@@ -115,6 +115,23 @@ beforeAll(async () => {
 });
 afterAll(() => server?.close());
 
+/** A fresh live session with `count` enrolled students and their tokens. */
+async function roomWithStudents(count: number) {
+  const fixture = await createSessionFixture(server.services);
+  const users = await insertUsers(server.services, count);
+  await enrollUsers(server.services, fixture.course.id, users);
+  return { fixture, room: fixture.session.id, users, tokens: await Promise.all(users.map(tokenFor)) };
+}
+
+/** One raw tab per token on `room`, each with its first event (the snapshot) in. */
+async function openRawTabs(room: string, tokens: string[]): Promise<SseStream[]> {
+  const tabs = await Promise.all(
+    tokens.map((token) => openStream(server, { token, input: { sessionId: room }, via: "raw" })),
+  );
+  await waitFor(() => tabs.every((tab) => tab.events().length >= 1), { what: "the snapshots" });
+  return tabs;
+}
+
 async function call(token: string, path: string, input: unknown) {
   const response = await fetch(`${server.trpcUrl}/${path}`, {
     method: "POST",
@@ -322,15 +339,8 @@ describe("the raw fan-out's own guarantees", () => {
   });
 
   test("tabs joining one after another each get every message posted before they joined, however the read is shared", async () => {
-    const fixture = await createSessionFixture(server.services);
-    const room = fixture.session.id;
-    const users = await insertUsers(server.services, 4);
-    await enrollUsers(server.services, fixture.course.id, users);
-    const tokens = await Promise.all(users.map(tokenFor));
-    const tabs = await Promise.all(
-      tokens.map((token) => openStream(server, { token, input: { sessionId: room }, via: "raw" })),
-    );
-    await waitFor(() => tabs.every((tab) => tab.events().length === 1), { what: "the snapshots" });
+    const { room, tokens } = await roomWithStudents(4);
+    const tabs = await openRawTabs(room, tokens);
     const interactionOf = async (tab: SseStream) => {
       await waitFor(() => tab.events().some((frame) => (frame.data as RoomEvent).type === "interaction"), {
         what: "an interaction snapshot",
@@ -351,15 +361,8 @@ describe("the raw fan-out's own guarantees", () => {
   });
 
   test("events written in slices of two tabs reach each of eight tabs once and in stream order", async () => {
-    const fixture = await createSessionFixture(server.services);
-    const room = fixture.session.id;
-    const users = await insertUsers(server.services, 8);
-    await enrollUsers(server.services, fixture.course.id, users);
-    const tokens = await Promise.all(users.map(tokenFor));
-    const tabs = await Promise.all(
-      tokens.map((token) => openStream(server, { token, input: { sessionId: room }, via: "raw" })),
-    );
-    await waitFor(() => tabs.every((tab) => tab.events().length === 1), { what: "the snapshots" });
+    const { room, tokens } = await roomWithStudents(8);
+    const tabs = await openRawTabs(room, tokens);
     await Promise.all(
       tokens.map((token, i) => call(token, "session.join", { sessionId: room, connectionId: `tab-${i}-slices` })),
     );
@@ -387,14 +390,8 @@ describe("the raw fan-out's own guarantees", () => {
   });
 
   test("every open tab gets a keep-alive ping", { timeout: 60_000 }, async () => {
-    const fixture = await createSessionFixture(server.services);
-    const users = await insertUsers(server.services, 5);
-    await enrollUsers(server.services, fixture.course.id, users);
-    const tabs = await Promise.all(
-      (await Promise.all(users.map(tokenFor))).map((token) =>
-        openStream(server, { token, input: { sessionId: fixture.session.id }, via: "raw" }),
-      ),
-    );
+    const { room, tokens } = await roomWithStudents(5);
+    const tabs = await openRawTabs(room, tokens);
     // Each is owed one every SSE_PING_INTERVAL_MS; twice that is the bound of a broken keep-alive.
     await waitFor(() => tabs.every((tab) => tab.frames.some((frame) => frame.event === "ping")), {
       what: "a ping on every tab",
@@ -405,11 +402,7 @@ describe("the raw fan-out's own guarantees", () => {
   });
 
   test("40 concurrent joins in a large room: batched count-only deltas, every tab converges on the exact count", async () => {
-    const fixture = await createSessionFixture(server.services);
-    const room = fixture.session.id;
-    const users = await insertUsers(server.services, 40);
-    await enrollUsers(server.services, fixture.course.id, users);
-    const tokens = await Promise.all(users.map(tokenFor));
+    const { fixture, room, users, tokens } = await roomWithStudents(40);
     // The host and a joining student watch on the raw path, another student on tRPC's, and one more
     // on the raw path from a bundle that does not ask for count-only updates.
     const counting = { sessionId: room, counts: true };
