@@ -34,9 +34,9 @@ afterAll(async () => {
   await api.close();
 });
 
-const CONNECTIONS = 10_000;
+const CONNECTIONS = 4 * EVICTION_BATCH;
 // Schedules far apart: each runs once when the worker starts, heartbeats.evict last (registration
-// order, one job at a time), and that run has 10,000 stale connections to evict (10 batches).
+// order, one job at a time), and that run has CONNECTIONS stale connections to evict (4 batches).
 const WORKER_ENV = {
   TOKENS_EXPIRE_EVERY_SECONDS: "3600",
   PARTICIPANTS_DEDUPE_EVERY_SECONDS: "3600",
@@ -47,7 +47,7 @@ const WORKER_ENV = {
 
 let userIds: string[] | undefined;
 
-/** A live session with 10,000 active rows whose connections were last seen 5 minutes ago. */
+/** A live session with CONNECTIONS active rows whose connections were last seen 5 minutes ago. */
 async function sessionWithStaleConnections() {
   const { session } = await createSessionFixture(api.services);
   // The same users in each test's session (inserting them is a good part of the set-up time).

@@ -43,15 +43,29 @@ type ParticipantServices = Pick<Services, "db" | "redis" | "keys" | "config" | "
  */
 export const LOCK_WAIT = { maxWait: 30_000, timeout: 15_000 };
 
+/** The session's own lock: every participant locker holds it shared, an eviction batch alone. */
+const sessionLock = (sessionId: string) => Prisma.sql`hashtextextended('participants:' || ${sessionId}, 0)`;
+
 /**
  * The participant locks of `userIds` (distinct), taken in sorted order: join, leave, sign-out and the
- * sweeps all lock through here, so every locker uses the same keys in the same order and none can
- * deadlock. The ids travel as one comma-separated parameter (UUIDs), not an array of thousands.
+ * reconcile job all lock through here, so every locker uses the same keys in the same order and none
+ * can deadlock. The session's lock is taken first, shared (evaluated once, before the sort). The ids
+ * travel as one comma-separated parameter (UUIDs), not an array of thousands.
  */
 export function lockParticipants(tx: Prisma.TransactionClient, sessionId: string, userIds: string[]) {
   return tx.$executeRaw`
     SELECT pg_advisory_xact_lock(hashtextextended('participant:' || ${sessionId} || ':' || u, 0))
-    FROM unnest(string_to_array(${userIds.join(",")}, ',')) AS u ORDER BY u`;
+    FROM (SELECT pg_advisory_xact_lock_shared(${sessionLock(sessionId)})) AS session,
+         unnest(string_to_array(${userIds.join(",")}, ',')) AS u ORDER BY u`;
+}
+
+/**
+ * Every participant lock of the session at once: its lock, exclusive. The eviction sweep closes
+ * thousands of rows per transaction; one lock instead of one per user keeps Postgres's shared lock
+ * table free, while the session's joins and leaves wait for that one transaction.
+ */
+export function lockAllParticipants(tx: Prisma.TransactionClient, sessionId: string) {
+  return tx.$executeRaw`SELECT pg_advisory_xact_lock(${sessionLock(sessionId)})`;
 }
 
 export async function activeParticipantCount(services: Pick<Services, "db">, sessionId: string): Promise<number> {

@@ -2,7 +2,7 @@ import type { Services } from "../context";
 import { presenceCounters } from "../metrics";
 import type { LeaveReasonValue } from "./participant-events";
 import { mediaGrantsChanged } from "./media-access";
-import { activeParticipantCount, lockParticipants, publishParticipantEvent } from "./participants";
+import { activeParticipantCount, lockAllParticipants, lockParticipants, publishParticipantEvent } from "./participants";
 import {
   clearSession,
   ensurePresenceBuilt,
@@ -24,12 +24,22 @@ function batches<T>(items: T[], size = RECONCILE_BATCH): T[][] {
   return result;
 }
 
+/** A user of the batch has a connection again: the batch is closed again without them. */
+class RejoinedMeanwhile extends Error {
+  constructor(readonly connected: Set<string>) {
+    super("rejoined during the sweep");
+  }
+}
+
 /**
- * Closes the active rows of `userIds` whose users, checked again under their participant locks, still
- * have no connection — so a tab that re-joins while the sweep runs keeps its row. One transaction:
- * the participant locks (lockParticipants, as join and leave take them), the re-check in Redis, one
- * UPDATE. lastSeenAt becomes the later of the row's and
- * `lastSeen[i]` (ms; null keeps the row's). Returns the users whose rows were closed.
+ * Closes the active rows of `userIds` whose users, checked again under the session's participant
+ * lock, still have no connection — so a tab that re-joins while the sweep runs keeps its row. One
+ * transaction: every participant lock of the session (lockAllParticipants), then the re-check in
+ * Redis beside the UPDATE — while the lock is held no tab can join, so the connections the re-check
+ * reads cannot change under it. When it finds one (someone re-joined after the connections were
+ * removed: rare), the transaction is rolled back and the batch closed again without them.
+ * lastSeenAt becomes the later of the row's and `lastSeen[i]` (ms; null keeps the row's). Returns
+ * the users whose rows were closed.
  *
  * The ids travel as one comma-separated parameter (UUIDs) and the closed ones come back as one
  * string: a batch is three parameters and one value, not thousands of array elements each way.
@@ -42,32 +52,40 @@ async function closeDisconnected(
   reason: LeaveReasonValue,
   now: Date,
 ): Promise<string[]> {
-  const closed = await services.db.$transaction(
-    async (tx) => {
-      // The UPDATE below is one index probe per user: a hash join would scan every row of the
-      // session for every batch (switched off for this transaction only).
-      await tx.$executeRaw`SELECT set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)`;
-      await lockParticipants(tx, sessionId, userIds);
-      // Only these users are looked up (the presence index), not the whole session: O(batch).
-      const connected = await usersWithConnections(services, sessionId, userIds);
-      const keep = (_: unknown, i: number) => !connected.has(userIds[i]!);
-      const closing = userIds.filter(keep);
-      const closingSeen = lastSeen.filter(keep);
-      if (closing.length === 0) return [];
-      const [row] = await tx.$queryRaw<{ closed: string | null }[]>`
-        WITH closed AS (
-          UPDATE "SessionParticipant" AS p
-          SET "leftAt" = ${now}, "leaveReason" = ${reason}::"LeaveReason",
-              "lastSeenAt" = GREATEST(p."lastSeenAt", COALESCE(to_timestamp(v.seen / 1000), p."lastSeenAt"))
-          FROM unnest(string_to_array(${closing.join(",")}, ',')::uuid[], string_to_array(${closingSeen.map((at) => at ?? "").join(",")}, ',', '')::float8[]) AS v(uid, seen)
-          WHERE p."sessionId" = ${sessionId}::uuid AND p."userId" = v.uid AND p."leftAt" IS NULL
-          RETURNING p."userId"
-        )
-        SELECT string_agg("userId"::text, ',') AS closed FROM closed`;
-      return row?.closed ? row.closed.split(",") : [];
-    },
-    { maxWait: 30_000, timeout: 60_000 },
-  );
+  if (userIds.length === 0) return [];
+  let closed: string[];
+  try {
+    closed = await services.db.$transaction(
+      async (tx) => {
+        // The UPDATE below is one index probe per user: a hash join would scan every row of the
+        // session for every batch (switched off for this transaction only).
+        await tx.$executeRaw`SELECT set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)`;
+        await lockAllParticipants(tx, sessionId);
+        // Only these users are looked up (the presence index), not the whole session: O(batch).
+        const [connected, [row]] = await Promise.all([
+          usersWithConnections(services, sessionId, userIds),
+          tx.$queryRaw<{ closed: string | null }[]>`
+            WITH closed AS (
+              UPDATE "SessionParticipant" AS p
+              SET "leftAt" = ${now}, "leaveReason" = ${reason}::"LeaveReason",
+                  "lastSeenAt" = GREATEST(p."lastSeenAt", COALESCE(to_timestamp(v.seen / 1000), p."lastSeenAt"))
+              FROM unnest(string_to_array(${userIds.join(",")}, ',')::uuid[], string_to_array(${lastSeen.map((at) => at ?? "").join(",")}, ',', '')::float8[]) AS v(uid, seen)
+              WHERE p."sessionId" = ${sessionId}::uuid AND p."userId" = v.uid AND p."leftAt" IS NULL
+              RETURNING p."userId"
+            )
+            SELECT string_agg("userId"::text, ',') AS closed FROM closed`,
+        ]);
+
+        if (connected.size > 0) throw new RejoinedMeanwhile(connected);
+        return row?.closed ? row.closed.split(",") : [];
+      },
+      { maxWait: 30_000, timeout: 60_000 },
+    );
+  } catch (error) {
+    if (!(error instanceof RejoinedMeanwhile)) throw error;
+    const keep = (_: unknown, i: number) => !error.connected.has(userIds[i]!);
+    return closeDisconnected(services, sessionId, userIds.filter(keep), lastSeen.filter(keep), reason, now);
+  }
   presenceCounters.leaves.inc({ reason }, closed.length);
   return closed;
 }
@@ -101,19 +119,15 @@ export interface EvictionOptions {
 }
 
 /**
- * Connections one Redis script call of the sweep removes, and so at most the rows (and participant
- * locks) of one of its Postgres transactions. Larger batches sweep faster (500: 2.5× the raw
- * statements, 1,000: 2.2×, 2,500: 2.0×; docs/performance.md) but hold more of the shared lock table.
+ * Connections one Redis script call of the sweep removes, and so at most the rows of one of its
+ * Postgres transactions — which the session's joins and leaves wait for (docs/performance.md).
  */
-export const EVICTION_BATCH = RECONCILE_BATCH;
+export const EVICTION_BATCH = 5_000;
 
 /**
- * Batches of one session swept at once, each removing then closing its own. While one batch's rows
- * are closed in Postgres, the other's connections are removed from Redis (or both are closed at once,
- * on two pooled connections). So a sweep holds at most EVICTION_BATCH × EVICTION_LANES participant
- * locks — Postgres's lock table is shared by every session (max_locks_per_transaction ×
- * (max_connections + workers) entries, about 6,400 plus slack by default) and joins need room in it
- * too — and a crash leaves at most that many rows whose connections were removed but not yet closed
+ * Batches of one session swept at once, each removing then closing its own: while one batch's rows
+ * are closed in Postgres, the other's connections are removed from Redis. A crash leaves at most
+ * EVICTION_BATCH × EVICTION_LANES rows whose connections were removed but not yet closed
  * (participants.dedupe closes them).
  */
 export const EVICTION_LANES = 2;
@@ -125,7 +139,7 @@ export const EVICTION_LANES = 2;
  *
  * A session is swept by EVICTION_LANES lanes at once, each repeating: remove a batch of stale
  * connections (one Redis script, atomic), then close the rows of the users it left with none (one
- * transaction that re-checks them under their locks, so a re-join since the removal keeps its row).
+ * transaction that re-checks them under the session's lock, so a re-join since the removal keeps its row).
  * The lanes' batches are disjoint, and one lane's Redis removal overlaps the other's Postgres close.
  */
 export async function evictStaleConnections(
@@ -280,9 +294,7 @@ async function dropOrphanConnections(
   for (const users of batches([...userIds].sort())) {
     dropped += await services.db.$transaction(
       async (tx) => {
-        await tx.$executeRaw`
-          SELECT pg_advisory_xact_lock(hashtextextended('participant:' || ${sessionId} || ':' || u, 0))
-          FROM unnest(${users}::text[]) AS u ORDER BY u`;
+        await lockParticipants(tx, sessionId, users);
         const active = await tx.sessionParticipant.findMany({
           where: { sessionId, leftAt: null, userId: { in: users } },
           select: { userId: true },

@@ -387,9 +387,17 @@ export async function lowerHandsOfLeavers(
   sessionId: string,
   userIds: string[],
 ): Promise<void> {
+  // A room has few hands up, while a sweep's leavers can be thousands: the hands are matched here.
+  const leaving = new Set(userIds);
+  const raised = await services.db.raisedHand.findMany({
+    where: { sessionId, loweredAt: null },
+    select: { id: true, userId: true },
+  });
+  const handIds = raised.filter((hand) => leaving.has(hand.userId)).map((hand) => hand.id);
+  if (handIds.length === 0) return;
   const rows = await services.db.$queryRaw<{ id: string; userId: string }[]>`
     UPDATE "RaisedHand" SET "loweredAt" = ${services.clock()}
-    WHERE "sessionId" = ${sessionId}::uuid AND "loweredAt" IS NULL AND "userId" = ANY(${userIds}::uuid[])
+    WHERE id = ANY(${handIds}::uuid[]) AND "loweredAt" IS NULL
     RETURNING id, "userId"`;
   if (rows.length > 0) await announceLowered(services, sessionId, rows);
 }
