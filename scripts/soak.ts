@@ -12,6 +12,7 @@ import { AuthSession, createApiClient } from "@livehall/api/client";
 import { createSessionFixture, hashPassword, insertUsers } from "@livehall/api/testing";
 import { createDb } from "@livehall/db";
 import { createRedisNamespace, createTestDatabase, freePort, waitFor } from "@livehall/testing";
+import { WEB_NODE_FLAGS } from "../apps/web/node-flags.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -57,7 +58,10 @@ const env = {
   METRICS_PORT: "0",
 };
 const children: ChildProcess[] = [
-  spawn(process.execPath, [`${ROOT}apps/web/build/server.js`], { env, stdio: ["ignore", "inherit", "inherit"] }),
+  spawn(process.execPath, [...WEB_NODE_FLAGS, `${ROOT}apps/web/build/server.js`], {
+    env,
+    stdio: ["ignore", "inherit", "inherit"],
+  }),
   spawn(process.execPath, [`${ROOT}apps/worker/dist/main.js`], { env, stdio: ["ignore", "inherit", "inherit"] }),
 ];
 const baseUrl = `http://127.0.0.1:${port}`;

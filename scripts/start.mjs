@@ -10,6 +10,7 @@ import { ROOT, color, exitWithError, log, runTogether } from "./lib/proc.mjs";
 import { loadEnvFile } from "../packages/db/src/defaults.mjs";
 import { appServices, ensureServices } from "./lib/services.mjs";
 import { mediaConfig, prepareMedia } from "./lib/media.mjs";
+import { WEB_NODE_FLAGS } from "../apps/web/node-flags.mjs";
 import {
   NPM,
   NPX,
@@ -127,7 +128,12 @@ async function main() {
     processes =
       mode === "start"
         ? [
-            { name: "web", command: process.execPath, args: ["apps/web/build/server.js"], env: production },
+            {
+              name: "web",
+              command: process.execPath,
+              args: [...WEB_NODE_FLAGS, "apps/web/build/server.js"],
+              env: production,
+            },
             { name: "worker", command: process.execPath, args: ["apps/worker/dist/main.js"], env: production },
           ]
         : clusterProcesses(address, production);
@@ -163,7 +169,7 @@ function clusterProcesses(address, production) {
   const web = [1, 2].map((n) => ({
     name: `web-${n}`,
     command: process.execPath,
-    args: ["apps/web/build/server.js"],
+    args: [...WEB_NODE_FLAGS, "apps/web/build/server.js"],
     // Their /metrics listeners sit after the workers' (9464, 9465).
     env: { ...production, PORT: String(base + n), APP_ORIGINS: origins, METRICS_PORT: String(9465 + n) },
   }));

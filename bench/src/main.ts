@@ -67,7 +67,7 @@ async function main(): Promise<number> {
       title: "heartbeat throughput and latency (real server vs minimal-work and bare node:http)",
       run: () => heartbeatScenario({ connections: 50, warmupSeconds: 2, roundSeconds: quick ? 2 : 3, rounds: 3 }, log),
     },
-    { id: 2, title: "join storm", run: () => joinStormScenario({ users: 1_000, rounds: 3 }, log) },
+    { id: 2, title: "join storm", run: () => joinStormScenario({ users: 1_000, warmups: 3, rounds: 3 }, log) },
     {
       id: 3,
       title: "refresh storm",

@@ -1,6 +1,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
 import { freePort } from "@livehall/testing";
+import { WEB_NODE_FLAGS } from "../../../apps/web/node-flags.mjs";
 import { BENCH_DIR } from "./env";
+
+/** The web server's entries, from source (src/servers/web.ts) or built: run with its production flags. */
+const isWebServer = (entry: string) =>
+  entry.endsWith(path.join("servers", "web.ts")) || entry.endsWith(path.join("build", "server.js"));
 
 export interface ChildServer {
   name: string;
@@ -38,7 +44,12 @@ export async function startChild(options: ChildOptions): Promise<ChildServer> {
   const spawnedAt = performance.now();
   const child = spawn(
     process.execPath,
-    [...(options.nodeArgs ?? []), ...(tsEntry ? ["--import", "tsx"] : []), options.entry],
+    [
+      ...(isWebServer(options.entry) ? WEB_NODE_FLAGS : []),
+      ...(options.nodeArgs ?? []),
+      ...(tsEntry ? ["--import", "tsx"] : []),
+      options.entry,
+    ],
     {
       cwd: options.cwd ?? BENCH_DIR,
       env: {

@@ -9,6 +9,8 @@ import { SERVER_ENTRIES } from "./heartbeat";
 
 export interface JoinStormOptions {
   users: number;
+  /** Storms run and discarded first: the server's JIT settles over the first few (a server that has been up is warm). */
+  warmups: number;
   rounds: number;
 }
 
@@ -30,7 +32,11 @@ interface StormRound {
  * sends, built before the storm: the typed client (tRPC links, superjson, undici) cost the load
  * generator more CPU than the server's whole work, on the two cores they share.
  */
-const stormAgent = new http.Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
+const stormAgent = new http.Agent({
+  keepAlive: true,
+  maxSockets: Number.POSITIVE_INFINITY,
+  maxFreeSockets: Number.POSITIVE_INFINITY,
+});
 
 function post(url: URL, headers: http.OutgoingHttpHeaders, body: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -51,8 +57,36 @@ function post(url: URL, headers: http.OutgoingHttpHeaders, body: string): Promis
 }
 
 /**
+ * Every student (one access token each) joins `sessionId` at once, one POST each on their own
+ * keep-alive connection; the latencies of the joins answered, and why the others failed.
+ */
+export async function joinStorm(joinUrl: URL, tokens: string[], sessionId: string) {
+  // Built before the first request goes out, so the storm is not spread by its own set-up.
+  const calls = tokens.map((token, i) => ({
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    body: JSON.stringify({ json: { sessionId, connectionId: `bench-tab-${i}` } }),
+  }));
+  const latenciesMs: number[] = [];
+  const errors: string[] = [];
+  await Promise.all(
+    calls.map(async ({ headers, body }) => {
+      const t0 = performance.now();
+      try {
+        const answer = await post(joinUrl, headers, body);
+        if (answer.status !== 200 || !answer.body.includes('"participantCount"'))
+          throw new Error(`${answer.status} ${answer.body.slice(0, 200)}`);
+        latenciesMs.push(performance.now() - t0);
+      } catch (error) {
+        errors.push((error as Error).message);
+      }
+    }),
+  );
+  return { latenciesMs, errors };
+}
+
+/**
  * `users` distinct students (SQL fixtures, each with its own access token and connection) join
- * one live session at the same moment through the real server. A discarded warm-up storm, then
+ * one live session at the same moment through the real server. `warmups` discarded storms, then
  * `rounds` storms, each into a fresh live session.
  */
 export async function joinStormScenario(options: JoinStormOptions, log: (line: string) => void) {
@@ -66,27 +100,9 @@ export async function joinStormScenario(options: JoinStormOptions, log: (line: s
 
     const storm = async (label: string): Promise<StormRound> => {
       const { session } = await createSessionFixture(services);
-      const calls = tokens.map((token, i) => ({
-        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-        body: JSON.stringify({ json: { sessionId: session.id, connectionId: `bench-tab-${i}` } }),
-      }));
-      const latenciesMs: number[] = [];
-      const errors: string[] = [];
       const cpuBefore = process.cpuUsage();
       const started = performance.now();
-      await Promise.all(
-        calls.map(async ({ headers, body }) => {
-          const t0 = performance.now();
-          try {
-            const answer = await post(joinUrl, headers, body);
-            if (answer.status !== 200 || !answer.body.includes('"participantCount"'))
-              throw new Error(`${answer.status} ${answer.body.slice(0, 200)}`);
-            latenciesMs.push(performance.now() - t0);
-          } catch (error) {
-            errors.push((error as Error).message);
-          }
-        }),
-      );
+      const { latenciesMs, errors } = await joinStorm(joinUrl, tokens, session.id);
       const wallMs = performance.now() - started;
       const cpu = process.cpuUsage(cpuBefore);
       const generatorCpuMs = (cpu.user + cpu.system) / 1000;
@@ -116,7 +132,7 @@ export async function joinStormScenario(options: JoinStormOptions, log: (line: s
       return result;
     };
 
-    await storm("warm-up");
+    for (let i = 1; i <= options.warmups; i++) await storm(`warm-up ${i}`);
     const rounds: StormRound[] = [];
     for (let i = 1; i <= options.rounds; i++) rounds.push(await storm(`round ${i}`));
 

@@ -5,10 +5,11 @@ import { BENCH_DIR, isolated } from "../lib/env";
 import { load } from "../lib/load";
 import { summarizeProfile, type ProfileSummary } from "../lib/profile";
 import { createSessionFixture, insertUsers } from "@livehall/api/testing";
-import { accessTokenFor, clientFor } from "../lib/api";
+import { accessTokenFor } from "../lib/api";
 import { startTabs } from "../lib/tabs";
 import { joinAs, roomPath, SNAPSHOT_READY, students } from "./big-room";
 import { heartbeatFixture, SERVER_ENTRIES } from "./heartbeat";
+import { joinStorm } from "./join-storm";
 
 export const PROFILE_DIR = path.join(BENCH_DIR, "profiles");
 
@@ -107,16 +108,12 @@ export async function profileHeartbeat(
       } else {
         // Join storms of 1,000 students into fresh live sessions, back to back.
         const users = await insertUsers(iso.services, 1_000, { emailPrefix: "bench-profile" });
-        const clients = await Promise.all(
-          users.map(async (user) => clientFor(web.url, await accessTokenFor(iso.services, user))),
-        );
+        const tokens = await Promise.all(users.map(async (user) => (await accessTokenFor(iso.services, user)).token));
+        const joinUrl = new URL("/api/trpc/session.join", web.url);
         const storm = async () => {
           const { session } = await createSessionFixture(iso.services);
-          await Promise.all(
-            clients.map((client, i) =>
-              client.session.join.mutate({ sessionId: session.id, connectionId: `profile-tab-${i}` }),
-            ),
-          );
+          const { errors } = await joinStorm(joinUrl, tokens, session.id);
+          if (errors.length > 0) throw new Error(`join storm failed: ${errors[0]}`);
         };
         await storm();
         window.fromMs = performance.now() - web.spawnedAt;
