@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import http from "node:http";
 import type { Services } from "@livehall/api";
 import { AuthSession, createApiClient, type ApiClient } from "@livehall/api/client";
 import { signAccessToken } from "@livehall/api/testing";
@@ -7,8 +8,8 @@ import { Agent, fetch as undiciFetch } from "undici";
 
 /**
  * Typed bench clients share one pool of at most 100 keep-alive connections per server, as behind a
- * load balancer. (The join storm sends plain requests over one connection per student instead, as
- * 1,000 browsers would: scenarios/join-storm.ts.)
+ * load balancer. (Joins and heartbeats of many students go as plain requests over one connection
+ * per student instead, as browsers would: `post`.)
  */
 export const CONNECTIONS_PER_SERVER = 100;
 const pool = new Agent({ connections: CONNECTIONS_PER_SERVER, keepAliveTimeout: 30_000, pipelining: 1 });
@@ -25,6 +26,41 @@ const streamFetch = ((input: string | URL, init?: RequestInit) =>
     ...(init as Parameters<typeof undiciFetch>[1]),
     dispatcher: streamAgent,
   })) as unknown as typeof fetch;
+
+/**
+ * One keep-alive connection per student, kept between requests, as each browser that loaded the
+ * room page has its own. Requests are plain `node:http` POSTs with the body and headers the typed
+ * client sends: the typed client (tRPC links, superjson, undici's fetch) cost the load generator
+ * more CPU than the server's whole work, on the two cores they share.
+ */
+const studentAgent = new http.Agent({
+  keepAlive: true,
+  maxSockets: Number.POSITIVE_INFINITY,
+  maxFreeSockets: Number.POSITIVE_INFINITY,
+});
+
+/** A POST with a JSON body over a student's own connection; its status and body. */
+export function post(
+  url: URL,
+  headers: http.OutgoingHttpHeaders,
+  body: string,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      url,
+      { method: "POST", agent: studentAgent, headers: { ...headers, "content-length": Buffer.byteLength(body) } },
+      (response) => {
+        let text = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk: string) => (text += chunk));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, body: text }));
+        response.on("error", reject);
+      },
+    );
+    request.on("error", reject);
+    request.end(body);
+  });
+}
 
 export interface BenchUser {
   id: string;

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { createSessionFixture, enrollUsers, insertUsers } from "@livehall/api/testing";
 import { freePort } from "@livehall/testing";
 import superjson from "superjson";
-import { accessTokenFor } from "../lib/api";
+import { accessTokenFor, post } from "../lib/api";
 import { startChild, type ChildServer } from "../lib/children";
 import { BENCH_DIR, isolated, type Isolated } from "../lib/env";
 import type { Row } from "../lib/report";
@@ -80,13 +80,12 @@ async function roomCall(
   sessionId: string,
   connectionId: string,
 ): Promise<void> {
-  const answer = await fetch(`${base}/api/trpc/${procedure}`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-    body: JSON.stringify(superjson.serialize({ sessionId, connectionId })),
-  });
-  await answer.arrayBuffer();
-  if (!answer.ok) throw new Error(`${procedure} answered ${answer.status}`);
+  const answer = await post(
+    new URL(`/api/trpc/${procedure}`, base),
+    { "content-type": "application/json", authorization: `Bearer ${token}` },
+    JSON.stringify(superjson.serialize({ sessionId, connectionId })),
+  );
+  if (answer.status !== 200) throw new Error(`${procedure} answered ${answer.status}`);
 }
 
 export interface OneEventOptions {

@@ -1,6 +1,5 @@
-import http from "node:http";
 import { createSessionFixture, insertUsers } from "@livehall/api/testing";
-import { accessTokenFor } from "../lib/api";
+import { accessTokenFor, post } from "../lib/api";
 import { startChild } from "../lib/children";
 import { isolated } from "../lib/env";
 import type { Row } from "../lib/report";
@@ -24,36 +23,6 @@ interface StormRound {
   connections: number;
   /** CPU time the load generator (this process) spent sending the storm and reading its answers. */
   generatorCpuMs: number;
-}
-
-/**
- * One keep-alive connection per student, as 1,000 browsers would open (the server's listen backlog
- * takes them). Requests are plain `node:http` POSTs with the body and headers the typed client
- * sends, built before the storm: the typed client (tRPC links, superjson, undici) cost the load
- * generator more CPU than the server's whole work, on the two cores they share.
- */
-const stormAgent = new http.Agent({
-  keepAlive: true,
-  maxSockets: Number.POSITIVE_INFINITY,
-  maxFreeSockets: Number.POSITIVE_INFINITY,
-});
-
-function post(url: URL, headers: http.OutgoingHttpHeaders, body: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      url,
-      { method: "POST", agent: stormAgent, headers: { ...headers, "content-length": Buffer.byteLength(body) } },
-      (response) => {
-        let text = "";
-        response.setEncoding("utf8");
-        response.on("data", (chunk: string) => (text += chunk));
-        response.on("end", () => resolve({ status: response.statusCode ?? 0, body: text }));
-        response.on("error", reject);
-      },
-    );
-    request.on("error", reject);
-    request.end(body);
-  });
 }
 
 /**

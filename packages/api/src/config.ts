@@ -417,7 +417,7 @@ const coreSchema = timingsSchema.extend({
    * At most this many tabs are written to in one turn of the event loop; an event for more goes out
    * in slices, other work (heartbeats, joins) running in between (docs/decisions/023).
    */
-  ROOM_FANOUT_SLICE: z.coerce.number().int().positive().default(1000),
+  ROOM_FANOUT_SLICE: z.coerce.number().int().positive().default(100),
 });
 
 const webSchema = coreSchema.extend({
