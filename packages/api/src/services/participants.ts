@@ -43,29 +43,36 @@ type ParticipantServices = Pick<Services, "db" | "redis" | "keys" | "config" | "
  */
 export const LOCK_WAIT = { maxWait: 30_000, timeout: 15_000 };
 
-/** The session's own lock: every participant locker holds it shared, an eviction batch alone. */
-const sessionLock = (sessionId: string) => Prisma.sql`hashtextextended('participants:' || ${sessionId}, 0)`;
+/**
+ * The session's own locks, one per sweep lane: every participant locker holds them all, shared; a
+ * sweep's batch holds its lane's alone. So the lanes' batches run side by side while the session's
+ * joins and leaves wait for them, and no per-user lock is needed for a batch of thousands.
+ */
+export const SESSION_SWEEP_LANES = 2;
+
+const laneLock = (sessionId: string, lane: number | Prisma.Sql) =>
+  Prisma.sql`hashtextextended('participants:' || ${sessionId} || ':' || ${lane}, 0)`;
 
 /**
  * The participant locks of `userIds` (distinct), taken in sorted order: join, leave, sign-out and the
  * reconcile job all lock through here, so every locker uses the same keys in the same order and none
- * can deadlock. The session's lock is taken first, shared (evaluated once, before the sort). The ids
- * travel as one comma-separated parameter (UUIDs), not an array of thousands.
+ * can deadlock. The session's lane locks are taken first, shared, in lane order (evaluated once,
+ * before the sort). The ids travel as one comma-separated parameter (UUIDs), not an array of thousands.
  */
 export function lockParticipants(tx: Prisma.TransactionClient, sessionId: string, userIds: string[]) {
   return tx.$executeRaw`
     SELECT pg_advisory_xact_lock(hashtextextended('participant:' || ${sessionId} || ':' || u, 0))
-    FROM (SELECT pg_advisory_xact_lock_shared(${sessionLock(sessionId)})) AS session,
+    FROM (SELECT count(pg_advisory_xact_lock_shared(${laneLock(sessionId, Prisma.sql`lane`)}))
+          FROM generate_series(0, ${SESSION_SWEEP_LANES - 1}) AS lane) AS session,
          unnest(string_to_array(${userIds.join(",")}, ',')) AS u ORDER BY u`;
 }
 
 /**
- * Every participant lock of the session at once: its lock, exclusive. The eviction sweep closes
- * thousands of rows per transaction; one lock instead of one per user keeps Postgres's shared lock
- * table free, while the session's joins and leaves wait for that one transaction.
+ * Every participant lock of the session at once, for one sweep lane: its lane lock, exclusive. Joins
+ * and leaves of the session wait for the transaction; the other lane's batch does not.
  */
-export function lockAllParticipants(tx: Prisma.TransactionClient, sessionId: string) {
-  return tx.$executeRaw`SELECT pg_advisory_xact_lock(${sessionLock(sessionId)})`;
+export function lockAllParticipants(tx: Prisma.TransactionClient, sessionId: string, lane: number) {
+  return tx.$executeRaw`SELECT pg_advisory_xact_lock(${laneLock(sessionId, lane)})`;
 }
 
 export async function activeParticipantCount(services: Pick<Services, "db">, sessionId: string): Promise<number> {

@@ -2,7 +2,13 @@ import type { Services } from "../context";
 import { presenceCounters } from "../metrics";
 import type { LeaveReasonValue } from "./participant-events";
 import { mediaGrantsChanged } from "./media-access";
-import { activeParticipantCount, lockAllParticipants, lockParticipants, publishParticipantEvent } from "./participants";
+import {
+  SESSION_SWEEP_LANES,
+  activeParticipantCount,
+  lockAllParticipants,
+  lockParticipants,
+  publishParticipantEvent,
+} from "./participants";
 import {
   clearSession,
   ensurePresenceBuilt,
@@ -34,7 +40,7 @@ class RejoinedMeanwhile extends Error {
 /**
  * Closes the active rows of `userIds` whose users, checked again under the session's participant
  * lock, still have no connection — so a tab that re-joins while the sweep runs keeps its row. One
- * transaction: every participant lock of the session (lockAllParticipants), then the re-check in
+ * transaction: every participant lock of the session for sweep lane `lane` (lockAllParticipants), then the re-check in
  * Redis beside the UPDATE — while the lock is held no tab can join, so the connections the re-check
  * reads cannot change under it. When it finds one (someone re-joined after the connections were
  * removed: rare), the transaction is rolled back and the batch closed again without them.
@@ -47,6 +53,7 @@ class RejoinedMeanwhile extends Error {
 async function closeDisconnected(
   services: ReconcileServices,
   sessionId: string,
+  lane: number,
   userIds: string[],
   lastSeen: (number | null)[],
   reason: LeaveReasonValue,
@@ -60,7 +67,7 @@ async function closeDisconnected(
         // The UPDATE below is one index probe per user: a hash join would scan every row of the
         // session for every batch (switched off for this transaction only).
         await tx.$executeRaw`SELECT set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)`;
-        await lockAllParticipants(tx, sessionId);
+        await lockAllParticipants(tx, sessionId, lane);
         // Only these users are looked up (the presence index), not the whole session: O(batch).
         const [connected, [row]] = await Promise.all([
           usersWithConnections(services, sessionId, userIds),
@@ -84,7 +91,7 @@ async function closeDisconnected(
   } catch (error) {
     if (!(error instanceof RejoinedMeanwhile)) throw error;
     const keep = (_: unknown, i: number) => !error.connected.has(userIds[i]!);
-    return closeDisconnected(services, sessionId, userIds.filter(keep), lastSeen.filter(keep), reason, now);
+    return closeDisconnected(services, sessionId, lane, userIds.filter(keep), lastSeen.filter(keep), reason, now);
   }
   presenceCounters.leaves.inc({ reason }, closed.length);
   return closed;
@@ -130,7 +137,7 @@ export const EVICTION_BATCH = 5_000;
  * EVICTION_BATCH × EVICTION_LANES rows whose connections were removed but not yet closed
  * (participants.dedupe closes them).
  */
-export const EVICTION_LANES = 2;
+export const EVICTION_LANES = SESSION_SWEEP_LANES;
 
 /**
  * heartbeats.evict — removes connections silent for longer than the presence timeout (atomically,
@@ -153,29 +160,35 @@ export async function evictStaleConnections(
     const timedOut: string[] = [];
     const evictedBefore = counts.connectionsEvicted;
     let exhausted = false;
+    const lanes: Promise<void>[] = [];
     // One batch: remove, then close. False once no stale connection is left.
-    const sweepBatch = async (): Promise<boolean> => {
+    const sweepBatch = async (lane: number): Promise<boolean> => {
       const { removed, userIds, lastSeen } = await removeStaleConnections(services, sessionId, cutoff, EVICTION_BATCH);
       counts.connectionsEvicted += removed;
       if (removed < EVICTION_BATCH) exhausted = true;
+      // A full batch: more are likely, so the other lanes start now, beside this batch's close. Most
+      // sessions have a few stale connections or none, and one lane.
+      else while (lanes.length < EVICTION_LANES) lanes.push(sweepLane(lanes.length));
       if (userIds.length > 0) {
         await options.beforeClose?.(sessionId, userIds);
         timedOut.push(
-          ...(await closeDisconnected(services, sessionId, userIds, lastSeen, "TIMEOUT", services.clock())),
+          ...(await closeDisconnected(services, sessionId, lane, userIds, lastSeen, "TIMEOUT", services.clock())),
         );
       }
       return !exhausted;
     };
-    const lane = async () => {
+    const sweepLane = async (lane: number) => {
       try {
-        while (!exhausted && (await sweepBatch()));
+        while (!exhausted && (await sweepBatch(lane)));
       } catch (error) {
         exhausted = true; // the other lanes stop after their current batch
         throw error;
       }
     };
-    // More lanes only if the first batch was full: most sessions have a few stale connections or none.
-    if (await sweepBatch()) await settleAll(Array.from({ length: EVICTION_LANES }, lane));
+    lanes.push(sweepLane(0));
+    // Lanes start only while another runs, so once the first has settled every lane is in the list.
+    await lanes[0]!.catch(() => undefined);
+    await settleAll(lanes);
     if (timedOut.length > 0) counts.sessions++;
     if (counts.connectionsEvicted > evictedBefore) mediaGrantsChanged(services, sessionId);
     counts.participantsTimedOut += timedOut.length;
@@ -263,6 +276,7 @@ export async function reconcileParticipants(
         ...(await closeDisconnected(
           services,
           sessionId,
+          0,
           users,
           users.map(() => null),
           "TIMEOUT",
