@@ -1,5 +1,5 @@
 import { evictStaleConnections, type Services } from "@livehall/api";
-import { createSessionFixture, insertUsers } from "@livehall/api/testing";
+import { createSessionFixture, insertParticipantsLastSeen, insertUsers } from "@livehall/api/testing";
 import { isolated } from "../lib/env";
 import type { Row } from "../lib/report";
 import { median, round, timed } from "../lib/stats";
@@ -24,20 +24,9 @@ interface StaleSession {
 async function staleSession(services: Services, userIds: string[], count: number): Promise<StaleSession> {
   const { session } = await createSessionFixture(services);
   const staleAt = new Date(Date.now() - services.config.timings.presenceTimeoutMs - 60_000);
-  const ids = userIds.slice(0, count);
-  await services.db.$executeRaw`
-    INSERT INTO "SessionParticipant" ("sessionId", "userId", "joinedAt", "lastSeenAt")
-    SELECT ${session.id}::uuid, u, ${staleAt}, ${staleAt} FROM unnest(${ids}::uuid[]) AS u`;
-  // The state joins leave behind (presence.ts): the set of connections and its per-user index.
+  // The state joins leave behind: rows, the set of connections and its per-user index.
+  await insertParticipantsLastSeen(services, session.id, userIds.slice(0, count), () => staleAt.getTime());
   const key = services.keys.presence(session.id);
-  for (let i = 0; i < ids.length; i += 5_000) {
-    const chunk = ids.slice(i, i + 5_000);
-    await services.redis.zadd(key, ...chunk.flatMap((id) => [staleAt.getTime(), `${id}:bench-tab`]));
-    await services.redis.hset(
-      services.keys.presenceUsers(session.id),
-      Object.fromEntries(chunk.map((id) => [id, "bench-tab"])),
-    );
-  }
   await services.db.$executeRawUnsafe(`VACUUM ANALYZE "SessionParticipant"`);
   return { sessionId: session.id, key, staleAt };
 }

@@ -1,10 +1,11 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, describe, expect, test } from "vitest";
 import type { SessionUser } from "../context";
 import { createCaller } from "../root";
-import { asSessionUser, createSessionFixture } from "../testing/fixtures";
+import { asSessionUser, createSessionFixture, insertParticipantsLastSeen } from "../testing/fixtures";
 import { createTestServices, fakeClock, insertUsers } from "../testing/services";
 import { RESTORED_CONNECTION, member } from "./presence";
-import { evictStaleConnections, reconcileParticipants } from "./reconcile";
+import { EVICTION_BATCH, EVICTION_LANES, evictStaleConnections, reconcileParticipants } from "./reconcile";
 
 const clock = fakeClock();
 const { services, context, close } = createTestServices({ PRESENCE_TIMEOUT_SECONDS: "90" }, { clock: clock.now });
@@ -54,6 +55,48 @@ describe("heartbeats.evict", () => {
     // Running again finds nothing: idempotent.
     expect(await evictStaleConnections(services)).toMatchObject({ connectionsEvicted: 0, participantsTimedOut: 0 });
   });
+
+  test("students re-joining while both lanes sweep 2.5 batches: each keeps a row and a connection, everyone else is closed, rows and connections agree", async () => {
+    expect(EVICTION_LANES).toBeGreaterThan(1);
+    await services.redis.set(services.keys.presenceMarker(), "1");
+    const { session } = await createSessionFixture(services);
+    const users = await insertUsers(services, EVICTION_BATCH * 2 + EVICTION_BATCH / 2);
+    const staleSince = clock.now().getTime() - TIMEOUT - 60_000;
+    await insertParticipantsLastSeen(
+      services,
+      session.id,
+      users.map((user) => user.id),
+      (i) => staleSince - i,
+    );
+    // One in fifty comes back with a new tab, one every 2 ms, over the sweep: some before their
+    // batch is removed, some between its removal and its close, some after.
+    const rejoiners = users.filter((_, i) => i % 50 === 0);
+    const [counts] = await Promise.all([
+      evictStaleConnections(services),
+      ...rejoiners.map(async (user, i) => {
+        await sleep(i * 2);
+        await join(user, session.id, `back${i}`);
+      }),
+    ]);
+
+    const rows = await services.db.sessionParticipant.findMany({
+      where: { sessionId: session.id },
+      select: { userId: true, leftAt: true, leaveReason: true },
+    });
+    const active = rows.filter((row) => row.leftAt === null).map((row) => row.userId);
+    const connected = (await services.redis.zrange(services.keys.presence(session.id), 0, -1)).map((value) =>
+      value.slice(0, value.indexOf(":")),
+    );
+    const back = rejoiners.map((user) => user.id).sort();
+    expect(active.sort()).toEqual(back);
+    expect(connected.sort()).toEqual(back);
+    // Every stale connection was removed once; a re-joiner's row was either kept or closed and opened again.
+    expect(counts.connectionsEvicted).toBe(users.length);
+    const timedOut = rows.filter((row) => row.leaveReason === "TIMEOUT").length;
+    expect(counts.participantsTimedOut).toBe(timedOut);
+    expect(timedOut).toBeGreaterThanOrEqual(users.length - rejoiners.length);
+    expect(rows.filter((row) => row.leftAt !== null && row.leaveReason !== "TIMEOUT")).toEqual([]);
+  }, 60_000);
 
   test("after Redis lost presence, it is rebuilt with fresh timestamps before any eviction: nobody is dropped", async () => {
     const { session } = await createSessionFixture(services);

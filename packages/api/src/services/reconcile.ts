@@ -129,7 +129,7 @@ export interface EvictionOptions {
  * Connections one Redis script call of the sweep removes, and so at most the rows of one of its
  * Postgres transactions — which the session's joins and leaves wait for (docs/performance.md).
  */
-export const EVICTION_BATCH = 5_000;
+export const EVICTION_BATCH = 10_000;
 
 /**
  * Batches of one session swept at once, each removing then closing its own: while one batch's rows

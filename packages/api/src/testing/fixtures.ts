@@ -47,3 +47,29 @@ export async function enrollUsers(services: Pick<Context, "db">, courseId: strin
     skipDuplicates: true,
   });
 }
+
+/**
+ * What joins leave behind, written in bulk: an active row per user in a live session (joined and
+ * last seen at `lastSeenAt(i)`), and one connection each (`<userId>:stale-tab`, scored with that time)
+ * in the presence set and its per-user index. Fresh table statistics, as a live database has.
+ */
+export async function insertParticipantsLastSeen(
+  services: Pick<Context, "db" | "redis" | "keys">,
+  sessionId: string,
+  userIds: string[],
+  lastSeenAt: (index: number) => number,
+) {
+  const seen = userIds.map((_, i) => lastSeenAt(i));
+  await services.db.$executeRaw`
+    INSERT INTO "SessionParticipant" ("sessionId", "userId", "joinedAt", "lastSeenAt")
+    SELECT ${sessionId}::uuid, u.id, to_timestamp(u.seen / 1000.0), to_timestamp(u.seen / 1000.0)
+    FROM unnest(${userIds}::uuid[], ${seen}::float8[]) AS u(id, seen)`;
+  const pipeline = services.redis.pipeline();
+  for (let i = 0; i < userIds.length; i += 1_000) {
+    const chunk = userIds.slice(i, i + 1_000);
+    pipeline.zadd(services.keys.presence(sessionId), ...chunk.flatMap((id, j) => [seen[i + j]!, `${id}:stale-tab`]));
+    pipeline.hset(services.keys.presenceUsers(sessionId), Object.fromEntries(chunk.map((id) => [id, "stale-tab"])));
+  }
+  await pipeline.exec();
+  await services.db.$executeRawUnsafe(`ANALYZE "SessionParticipant"`);
+}

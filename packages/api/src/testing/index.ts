@@ -3,7 +3,7 @@ export { createTestServices, dropEventBusConnection, fakeClock, insertUsers } fr
 export { callOverHttp } from "./http";
 export { startApiServer } from "./standalone-server";
 export { signAccessToken } from "../auth/tokens";
-export { createSessionFixture, asSessionUser, enrollUsers } from "./fixtures";
+export { createSessionFixture, asSessionUser, enrollUsers, insertParticipantsLastSeen } from "./fixtures";
 export { assertRejectsMalformedInput } from "./fuzz";
 export { hashPassword } from "../auth/passwords";
 export { appendRoomEvent } from "../services/room-log";
