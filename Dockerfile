@@ -49,7 +49,7 @@ EXPOSE 3000
 ENV METRICS_HOST=0.0.0.0 METRICS_PORT=9465
 EXPOSE 9465
 HEALTHCHECK --interval=10s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+process.env.PORT+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["node", "apps/web/build/server.js"]
+CMD ["node", "--max-semi-space-size=64", "apps/web/build/server.js"]
 
 FROM runtime AS worker
 COPY --from=build --chown=livehall:livehall /app/apps/worker/dist ./apps/worker/dist

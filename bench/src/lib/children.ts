@@ -1,12 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import path from "node:path";
 import { freePort } from "@livehall/testing";
 import { WEB_NODE_FLAGS } from "../../../apps/web/node-flags.mjs";
 import { BENCH_DIR } from "./env";
-
-/** The web server's entries, from source (src/servers/web.ts) or built: run with its production flags. */
-const isWebServer = (entry: string) =>
-  entry.endsWith(path.join("servers", "web.ts")) || entry.endsWith(path.join("build", "server.js"));
 
 export interface ChildServer {
   name: string;
@@ -45,7 +40,8 @@ export async function startChild(options: ChildOptions): Promise<ChildServer> {
   const child = spawn(
     process.execPath,
     [
-      ...(isWebServer(options.entry) ? WEB_NODE_FLAGS : []),
+      // The web server's production flags, for the baselines too: the same GC on both sides.
+      ...WEB_NODE_FLAGS,
       ...(options.nodeArgs ?? []),
       ...(tsEntry ? ["--import", "tsx"] : []),
       options.entry,

@@ -56,8 +56,9 @@ const laneLock = (sessionId: string, lane: number | Prisma.Sql) =>
 /**
  * The participant locks of `userIds` (distinct), taken in sorted order: join, leave, sign-out and the
  * reconcile job all lock through here, so every locker uses the same keys in the same order and none
- * can deadlock. The session's lane locks are taken first, shared, in lane order (evaluated once,
- * before the sort). The ids travel as one comma-separated parameter (UUIDs), not an array of thousands.
+ * can deadlock. The session's lane locks are taken first, shared, in lane order (the subquery runs
+ * before the sort, whose output the per-user locks are taken on). The ids travel as one
+ * comma-separated parameter (UUIDs), not an array of thousands.
  */
 export function lockParticipants(tx: Prisma.TransactionClient, sessionId: string, userIds: string[]) {
   return tx.$executeRaw`
@@ -68,11 +69,22 @@ export function lockParticipants(tx: Prisma.TransactionClient, sessionId: string
 }
 
 /**
- * Every participant lock of the session at once, for one sweep lane: its lane lock, exclusive. Joins
- * and leaves of the session wait for the transaction; the other lane's batch does not.
+ * Every participant lock of the session for one sweep lane: the lane's lock, exclusive. Joins and
+ * leaves of the session wait for the transaction; the other lane's batch does not.
  */
-export function lockAllParticipants(tx: Prisma.TransactionClient, sessionId: string, lane: number) {
+export function lockSweepLane(tx: Prisma.TransactionClient, sessionId: string, lane: number) {
   return tx.$executeRaw`SELECT pg_advisory_xact_lock(${laneLock(sessionId, lane)})`;
+}
+
+/**
+ * Every participant lock of the session, every lane's, exclusive, in lane order: no join, leave or
+ * sweep batch moves the session's participants until the transaction ends (the reconcile job's
+ * close). Taken before the session row (a join holds a lane lock while it waits for that row).
+ */
+export function lockAllParticipants(tx: Prisma.TransactionClient, sessionId: string) {
+  return tx.$executeRaw`
+    SELECT count(pg_advisory_xact_lock(${laneLock(sessionId, Prisma.sql`lane`)}))
+    FROM generate_series(0, ${SESSION_SWEEP_LANES - 1}) AS lane`;
 }
 
 export async function activeParticipantCount(services: Pick<Services, "db">, sessionId: string): Promise<number> {

@@ -98,6 +98,35 @@ describe("heartbeats.evict", () => {
     expect(rows.filter((row) => row.leftAt !== null && row.leaveReason !== "TIMEOUT")).toEqual([]);
   }, 60_000);
 
+  test("the host ends the session while both lanes sweep: both finish, every row is closed (TIMEOUT or ENDED), no connection is left", async () => {
+    await services.redis.set(services.keys.presenceMarker(), "1");
+    const { session, instructor } = await createSessionFixture(services);
+    const users = await insertUsers(services, EVICTION_BATCH * 2 + EVICTION_BATCH / 2);
+    const staleSince = clock.now().getTime() - TIMEOUT - 60_000;
+    await insertParticipantsLastSeen(
+      services,
+      session.id,
+      users.map((user) => user.id),
+      (i) => staleSince - i,
+    );
+    const [counts, ended] = await Promise.all([
+      evictStaleConnections(services),
+      sleep(20).then(() => createCaller(context(instructor)).session.end({ sessionId: session.id })),
+    ]);
+
+    expect(ended.status).toBe("ENDED");
+    const rows = await services.db.sessionParticipant.groupBy({
+      by: ["leaveReason"],
+      where: { sessionId: session.id },
+      _count: true,
+    });
+    const byReason = Object.fromEntries(rows.map((row) => [String(row.leaveReason), row._count]));
+    expect(Object.keys(byReason).every((reason) => reason === "TIMEOUT" || reason === "ENDED")).toBe(true);
+    expect((byReason.TIMEOUT ?? 0) + (byReason.ENDED ?? 0)).toBe(users.length);
+    expect(byReason.TIMEOUT ?? 0).toBe(counts.participantsTimedOut);
+    expect(await services.redis.zcard(services.keys.presence(session.id))).toBe(0);
+  }, 60_000);
+
   test("after Redis lost presence, it is rebuilt with fresh timestamps before any eviction: nobody is dropped", async () => {
     const { session } = await createSessionFixture(services);
     const users = await insertUsers(services, 3);

@@ -1,3 +1,4 @@
+import type { Prisma } from "@livehall/db";
 import type { Services } from "../context";
 import { presenceCounters } from "../metrics";
 import type { LeaveReasonValue } from "./participant-events";
@@ -7,6 +8,7 @@ import {
   activeParticipantCount,
   lockAllParticipants,
   lockParticipants,
+  lockSweepLane,
   publishParticipantEvent,
 } from "./participants";
 import {
@@ -14,6 +16,7 @@ import {
   ensurePresenceBuilt,
   removeStaleConnections,
   removeUser,
+  type StaleRemoval,
   scanConnections,
   sessionsWithPresence,
   usersWithConnections,
@@ -37,15 +40,18 @@ class RejoinedMeanwhile extends Error {
   }
 }
 
+/** Takes the participant locks a close needs: one sweep lane's, or every lane's (the reconcile job). */
+type CloseLock = (tx: Prisma.TransactionClient) => Promise<unknown>;
+
 /**
- * Closes the active rows of `userIds` whose users, checked again under the session's participant
- * lock, still have no connection — so a tab that re-joins while the sweep runs keeps its row. One
- * transaction: every participant lock of the session for sweep lane `lane` (lockAllParticipants), then the re-check in
- * Redis beside the UPDATE — while the lock is held no tab can join, so the connections the re-check
- * reads cannot change under it. When it finds one (someone re-joined after the connections were
- * removed: rare), the transaction is rolled back and the batch closed again without them.
- * lastSeenAt becomes the later of the row's and `lastSeen[i]` (ms; null keeps the row's). Returns
- * the users whose rows were closed.
+ * Closes the active rows of `userIds` whose users, checked again under `lock`, still have no
+ * connection — so a tab that re-joins while the sweep runs keeps its row. One transaction: the lock
+ * (joins and leaves of the session wait for it), then the re-check in Redis beside the UPDATE —
+ * while the lock is held no tab can join, so the connections the re-check reads cannot change under
+ * it. When it finds one (someone re-joined after the connections were removed: rare), the
+ * transaction is rolled back and the batch closed again without them, re-checked first this time,
+ * so it ends there. lastSeenAt becomes the later of the row's and `lastSeen[i]` (ms; null keeps the
+ * row's). Returns the users whose rows were closed.
  *
  * The ids travel as one comma-separated parameter (UUIDs) and the closed ones come back as one
  * string: a batch is three parameters and one value, not thousands of array elements each way.
@@ -53,11 +59,12 @@ class RejoinedMeanwhile extends Error {
 async function closeDisconnected(
   services: ReconcileServices,
   sessionId: string,
-  lane: number,
+  lock: CloseLock,
   userIds: string[],
   lastSeen: (number | null)[],
   reason: LeaveReasonValue,
   now: Date,
+  overlap = true,
 ): Promise<string[]> {
   if (userIds.length === 0) return [];
   let closed: string[];
@@ -67,34 +74,58 @@ async function closeDisconnected(
         // The UPDATE below is one index probe per user: a hash join would scan every row of the
         // session for every batch (switched off for this transaction only).
         await tx.$executeRaw`SELECT set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)`;
-        await lockAllParticipants(tx, sessionId, lane);
-        // Only these users are looked up (the presence index), not the whole session: O(batch).
-        const [connected, [row]] = await Promise.all([
-          usersWithConnections(services, sessionId, userIds),
-          tx.$queryRaw<{ closed: string | null }[]>`
-            WITH closed AS (
-              UPDATE "SessionParticipant" AS p
-              SET "leftAt" = ${now}, "leaveReason" = ${reason}::"LeaveReason",
-                  "lastSeenAt" = GREATEST(p."lastSeenAt", COALESCE(to_timestamp(v.seen / 1000), p."lastSeenAt"))
-              FROM unnest(string_to_array(${userIds.join(",")}, ',')::uuid[], string_to_array(${lastSeen.map((at) => at ?? "").join(",")}, ',', '')::float8[]) AS v(uid, seen)
-              WHERE p."sessionId" = ${sessionId}::uuid AND p."userId" = v.uid AND p."leftAt" IS NULL
-              RETURNING p."userId"
-            )
-            SELECT string_agg("userId"::text, ',') AS closed FROM closed`,
-        ]);
-
-        if (connected.size > 0) throw new RejoinedMeanwhile(connected);
+        await lock(tx);
+        // As a join does: an `end` of the session (which closes every row) waits for this batch, or
+        // this batch for it, instead of two UPDATEs of the same rows in different orders deadlocking.
+        await tx.$executeRaw`SELECT 1 FROM "LiveSession" WHERE id = ${sessionId}::uuid FOR SHARE`;
+        const close = (users: string[], seen: (number | null)[]) => tx.$queryRaw<{ closed: string | null }[]>`
+          WITH closed AS (
+            UPDATE "SessionParticipant" AS p
+            SET "leftAt" = ${now}, "leaveReason" = ${reason}::"LeaveReason",
+                "lastSeenAt" = GREATEST(p."lastSeenAt", COALESCE(to_timestamp(v.seen / 1000), p."lastSeenAt"))
+            FROM unnest(string_to_array(${users.join(",")}, ',')::uuid[], string_to_array(${seen.map((at) => at ?? "").join(",")}, ',', '')::float8[]) AS v(uid, seen)
+            WHERE p."sessionId" = ${sessionId}::uuid AND p."userId" = v.uid AND p."leftAt" IS NULL
+            RETURNING p."userId"
+          )
+          SELECT string_agg("userId"::text, ',') AS closed FROM closed`;
+        let row: { closed: string | null } | undefined;
+        if (overlap) {
+          const [connected, rows] = await Promise.all([
+            stillConnected(services, sessionId, userIds),
+            close(userIds, lastSeen),
+          ]);
+          if (connected.size > 0) throw new RejoinedMeanwhile(connected);
+          row = rows[0];
+        } else {
+          const connected = await stillConnected(services, sessionId, userIds);
+          const keep = (_: unknown, i: number) => !connected.has(userIds[i]!);
+          const users = userIds.filter(keep);
+          if (users.length === 0) return [];
+          row = (await close(users, lastSeen.filter(keep)))[0];
+        }
         return row?.closed ? row.closed.split(",") : [];
       },
       { maxWait: 30_000, timeout: 60_000 },
     );
   } catch (error) {
     if (!(error instanceof RejoinedMeanwhile)) throw error;
-    const keep = (_: unknown, i: number) => !error.connected.has(userIds[i]!);
-    return closeDisconnected(services, sessionId, lane, userIds.filter(keep), lastSeen.filter(keep), reason, now);
+    return closeDisconnected(services, sessionId, lock, userIds, lastSeen, reason, now, false);
   }
   presenceCounters.leaves.inc({ reason }, closed.length);
   return closed;
+}
+
+/**
+ * Which of `userIds` have a connection again: their index entries only (O(batch)), read in script
+ * calls of REDIS_CHUNK users one after another, so no call holds Redis up for everyone's heartbeats.
+ */
+async function stillConnected(services: ReconcileServices, sessionId: string, userIds: string[]): Promise<Set<string>> {
+  const connected = new Set<string>();
+  for (let i = 0; i < userIds.length; i += REDIS_CHUNK) {
+    for (const userId of await usersWithConnections(services, sessionId, userIds.slice(i, i + REDIS_CHUNK)))
+      connected.add(userId);
+  }
+  return connected;
 }
 
 async function announceLeft(
@@ -120,16 +151,22 @@ export interface EvictionOptions {
   /**
    * Called after a batch of connections was removed from Redis and before the rows left without a
    * connection are closed — the window a re-join must survive (closeDisconnected re-checks under the
-   * participant locks). Lets tests and diagnostics observe the gap; production passes none.
+   * lane's lock). Lets tests and diagnostics observe the gap; production passes none.
    */
   beforeClose?: (sessionId: string, userIds: string[]) => Promise<void>;
 }
 
 /**
- * Connections one Redis script call of the sweep removes, and so at most the rows of one of its
- * Postgres transactions — which the session's joins and leaves wait for (docs/performance.md).
+ * Connections one batch of the sweep removes, and so at most the rows of one of its Postgres
+ * transactions, which the session's joins and leaves wait for (0.1–0.2 s here; docs/performance.md).
  */
 export const EVICTION_BATCH = 10_000;
+
+/**
+ * Users one Redis script call of the sweep handles (removal, re-check): a batch's are read in calls
+ * one after another, so Redis serves everyone else's heartbeats in between.
+ */
+const REDIS_CHUNK = 2_500;
 
 /**
  * Batches of one session swept at once, each removing then closing its own: while one batch's rows
@@ -145,9 +182,10 @@ export const EVICTION_LANES = SESSION_SWEEP_LANES;
  * and publishes one event per session. Presence is rebuilt first if Redis lost it.
  *
  * A session is swept by EVICTION_LANES lanes at once, each repeating: remove a batch of stale
- * connections (one Redis script, atomic), then close the rows of the users it left with none (one
- * transaction that re-checks them under the session's lock, so a re-join since the removal keeps its row).
- * The lanes' batches are disjoint, and one lane's Redis removal overlaps the other's Postgres close.
+ * connections (Redis scripts, each atomic), then close the rows of the users it left with none (one
+ * transaction under the lane's lock that re-checks them, so a re-join since the removal keeps its
+ * row). The lanes' batches are disjoint; they close side by side, and one lane's Redis removal
+ * overlaps the other's Postgres close. The second lane starts once a first removal comes back full.
  */
 export async function evictStaleConnections(
   services: ReconcileServices,
@@ -163,16 +201,24 @@ export async function evictStaleConnections(
     const lanes: Promise<void>[] = [];
     // One batch: remove, then close. False once no stale connection is left.
     const sweepBatch = async (lane: number): Promise<boolean> => {
-      const { removed, userIds, lastSeen } = await removeStaleConnections(services, sessionId, cutoff, EVICTION_BATCH);
+      const { removed, userIds, lastSeen } = await removeStaleBatch(services, sessionId, cutoff);
       counts.connectionsEvicted += removed;
       if (removed < EVICTION_BATCH) exhausted = true;
       // A full batch: more are likely, so the other lanes start now, beside this batch's close. Most
       // sessions have a few stale connections or none, and one lane.
-      else while (lanes.length < EVICTION_LANES) lanes.push(sweepLane(lanes.length));
+      else while (lanes.length < EVICTION_LANES) startLane();
       if (userIds.length > 0) {
         await options.beforeClose?.(sessionId, userIds);
         timedOut.push(
-          ...(await closeDisconnected(services, sessionId, lane, userIds, lastSeen, "TIMEOUT", services.clock())),
+          ...(await closeDisconnected(
+            services,
+            sessionId,
+            (tx) => lockSweepLane(tx, sessionId, lane),
+            userIds,
+            lastSeen,
+            "TIMEOUT",
+            services.clock(),
+          )),
         );
       }
       return !exhausted;
@@ -185,7 +231,13 @@ export async function evictStaleConnections(
         throw error;
       }
     };
-    lanes.push(sweepLane(0));
+    const startLane = () => {
+      const run = sweepLane(lanes.length);
+      // Its failure is reported by settleAll below; until then it must not count as unhandled.
+      run.catch(() => undefined);
+      lanes.push(run);
+    };
+    startLane();
     // Lanes start only while another runs, so once the first has settled every lane is in the list.
     await lanes[0]!.catch(() => undefined);
     await settleAll(lanes);
@@ -195,6 +247,23 @@ export async function evictStaleConnections(
     await announceLeft(services, sessionId, timedOut, "TIMEOUT");
   }
   return counts;
+}
+
+/**
+ * Removes up to EVICTION_BATCH connections of the session silent since before `cutoff`, in script
+ * calls of REDIS_CHUNK (each atomic); fewer than EVICTION_BATCH means none is left.
+ */
+async function removeStaleBatch(services: ReconcileServices, sessionId: string, cutoff: number): Promise<StaleRemoval> {
+  const batch: StaleRemoval = { removed: 0, userIds: [], lastSeen: [] };
+  while (batch.removed < EVICTION_BATCH) {
+    const limit = Math.min(REDIS_CHUNK, EVICTION_BATCH - batch.removed);
+    const chunk = await removeStaleConnections(services, sessionId, cutoff, limit);
+    batch.removed += chunk.removed;
+    batch.userIds.push(...chunk.userIds);
+    batch.lastSeen.push(...chunk.lastSeen);
+    if (chunk.removed < limit) break;
+  }
+  return batch;
 }
 
 /** Waits for every promise, then rejects with the first failure if any: nothing is left running. */
@@ -276,7 +345,7 @@ export async function reconcileParticipants(
         ...(await closeDisconnected(
           services,
           sessionId,
-          0,
+          (tx) => lockAllParticipants(tx, sessionId),
           users,
           users.map(() => null),
           "TIMEOUT",

@@ -388,11 +388,12 @@ export async function lowerHandsOfLeavers(
   userIds: string[],
 ): Promise<void> {
   // A room has few hands up, while a sweep's leavers can be thousands: the hands are matched here.
-  const leaving = new Set(userIds);
   const raised = await services.db.raisedHand.findMany({
     where: { sessionId, loweredAt: null },
     select: { id: true, userId: true },
   });
+  if (raised.length === 0) return;
+  const leaving = new Set(userIds);
   const handIds = raised.filter((hand) => leaving.has(hand.userId)).map((hand) => hand.id);
   if (handIds.length === 0) return;
   const rows = await services.db.$queryRaw<{ id: string; userId: string }[]>`
