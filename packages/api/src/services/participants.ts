@@ -45,8 +45,9 @@ export const LOCK_WAIT = { maxWait: 30_000, timeout: 15_000 };
 
 /**
  * The session's own locks, one per sweep lane: every participant locker holds them all, shared; a
- * sweep's batch holds its lane's alone. So the lanes' batches run side by side while the session's
- * joins and leaves wait for them, and no per-user lock is needed for a batch of thousands.
+ * sweep's batch holds its lane's alone (the reconcile job's close, every lane's). So the lanes'
+ * batches run side by side while the session's joins and leaves wait for them, and no per-user lock
+ * is needed for a batch of thousands.
  */
 export const SESSION_SWEEP_LANES = 2;
 
@@ -54,9 +55,9 @@ const laneLock = (sessionId: string, lane: number | Prisma.Sql) =>
   Prisma.sql`hashtextextended('participants:' || ${sessionId} || ':' || ${lane}, 0)`;
 
 /**
- * The participant locks of `userIds` (distinct), taken in sorted order: join, leave, sign-out and the
- * reconcile job all lock through here, so every locker uses the same keys in the same order and none
- * can deadlock. The session's lane locks are taken first, shared, in lane order (the subquery runs
+ * The participant locks of `userIds` (distinct), taken in sorted order: join, leave, sign-out,
+ * removals and the reconcile job's orphan check lock through here, so every locker uses the same keys
+ * in the same order and none can deadlock. The session's lane locks are taken first, shared, in lane order (the subquery runs
  * before the sort, whose output the per-user locks are taken on). The ids travel as one
  * comma-separated parameter (UUIDs), not an array of thousands.
  */
@@ -301,6 +302,7 @@ function insertParticipants(tx: Prisma.TransactionClient, sessionId: string, use
     ), enrolling AS (
       INSERT INTO "Enrollment" ("courseId", "userId", source, "enrolledAt")
       SELECT live."courseId", allowed.id, 'JOINED', ${now} FROM allowed CROSS JOIN live WHERE allowed.enrolls
+      ORDER BY allowed.id
       ON CONFLICT ("courseId", "userId") DO NOTHING
     ), joined AS (
       INSERT INTO "SessionParticipant" ("sessionId", "userId", "joinedAt", "lastSeenAt")
@@ -330,7 +332,8 @@ async function runJoinBatch(
   const { services } = requests[0]!;
   const now = services.clock();
   // ON CONFLICT DO UPDATE cannot touch one row twice in a statement: two tabs of a user share a row.
-  const userIds = [...new Set(requests.map((request) => request.userId))];
+  // Sorted: batches of two sessions of one open course enroll their users in the same order.
+  const userIds = [...new Set(requests.map((request) => request.userId))].sort();
   const addAll = () =>
     Promise.all(
       requests.map((request) =>

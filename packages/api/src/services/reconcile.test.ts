@@ -127,6 +127,42 @@ describe("heartbeats.evict", () => {
     expect(await services.redis.zcard(services.keys.presence(session.id))).toBe(0);
   }, 60_000);
 
+  test("a lane that fails: the sweep still closes and announces what it could, sweeps the other sessions, then fails with that error", async () => {
+    await services.redis.set(services.keys.presenceMarker(), "1");
+    const [{ session: big }, { session: small }] = [
+      await createSessionFixture(services),
+      await createSessionFixture(services),
+    ];
+    const users = await insertUsers(services, EVICTION_BATCH * 2 + EVICTION_BATCH / 2);
+    const staleSince = clock.now().getTime() - TIMEOUT - 60_000;
+    const ids = users.map((user) => user.id);
+    await insertParticipantsLastSeen(services, big.id, ids, (i) => staleSince - i);
+    await insertParticipantsLastSeen(services, small.id, ids.slice(0, 3), () => staleSince);
+    let bigBatches = 0;
+    const beforeClose = async (sessionId: string) => {
+      if (sessionId === big.id && ++bigBatches === 2) throw new Error("lane failed");
+    };
+
+    await expect(evictStaleConnections(services, { beforeClose })).rejects.toThrow("lane failed");
+
+    const timedOut = await services.db.sessionParticipant.findMany({
+      where: { sessionId: big.id, leaveReason: "TIMEOUT" },
+      select: { userId: true },
+    });
+    expect(timedOut.length).toBeGreaterThan(0);
+    expect(timedOut.length).toBeLessThan(users.length);
+    // One `left` event names exactly the users whose rows were closed.
+    const entries = await services.redis.xrange(services.keys.roomStream(big.id), "-", "+");
+    const left = entries
+      .map(([, fields]) => JSON.parse(fields[1]!) as { events?: { type: string; userIds?: string[] }[] })
+      .flatMap((entry) => entry.events ?? [])
+      .filter((event) => event.type === "left");
+    expect(left).toHaveLength(1);
+    expect(left[0]!.userIds!.sort()).toEqual(timedOut.map((row) => row.userId).sort());
+    // The other session was swept all the same.
+    expect(await activeRows(small.id)).toBe(0);
+  }, 60_000);
+
   test("after Redis lost presence, it is rebuilt with fresh timestamps before any eviction: nobody is dropped", async () => {
     const { session } = await createSessionFixture(services);
     const users = await insertUsers(services, 3);

@@ -33,12 +33,8 @@ function batches<T>(items: T[], size = RECONCILE_BATCH): T[][] {
   return result;
 }
 
-/** A user of the batch has a connection again: the batch is closed again without them. */
-class RejoinedMeanwhile extends Error {
-  constructor(readonly connected: Set<string>) {
-    super("rejoined during the sweep");
-  }
-}
+/** A user of the batch has a connection again: the batch is closed again, re-checked first. */
+class RejoinedMeanwhile extends Error {}
 
 /** Takes the participant locks a close needs: one sweep lane's, or every lane's (the reconcile job). */
 type CloseLock = (tx: Prisma.TransactionClient) => Promise<unknown>;
@@ -53,8 +49,8 @@ type CloseLock = (tx: Prisma.TransactionClient) => Promise<unknown>;
  * so it ends there. lastSeenAt becomes the later of the row's and `lastSeen[i]` (ms; null keeps the
  * row's). Returns the users whose rows were closed.
  *
- * The ids travel as one comma-separated parameter (UUIDs) and the closed ones come back as one
- * string: a batch is three parameters and one value, not thousands of array elements each way.
+ * The ids and times travel as comma-separated parameters and the closed ones come back as one
+ * string, not arrays of thousands of elements each way.
  */
 async function closeDisconnected(
   services: ReconcileServices,
@@ -94,7 +90,7 @@ async function closeDisconnected(
             stillConnected(services, sessionId, userIds),
             close(userIds, lastSeen),
           ]);
-          if (connected.size > 0) throw new RejoinedMeanwhile(connected);
+          if (connected.size > 0) throw new RejoinedMeanwhile("a user re-joined during the sweep");
           row = rows[0];
         } else {
           const connected = await stillConnected(services, sessionId, userIds);
@@ -163,8 +159,8 @@ export interface EvictionOptions {
 export const EVICTION_BATCH = 10_000;
 
 /**
- * Users one Redis script call of the sweep handles (removal, re-check): a batch's are read in calls
- * one after another, so Redis serves everyone else's heartbeats in between.
+ * Connections one Redis script call of the sweep removes, and users one re-check call reads: a
+ * batch's go in calls one after another, so Redis serves everyone else's heartbeats in between.
  */
 const REDIS_CHUNK = 2_500;
 
@@ -194,6 +190,7 @@ export async function evictStaleConnections(
   const presenceRestored = await ensurePresenceBuilt(services);
   const cutoff = services.clock().getTime() - services.config.timings.presenceTimeoutMs;
   const counts: EvictionCounts = { presenceRestored, connectionsEvicted: 0, participantsTimedOut: 0, sessions: 0 };
+  let failure: unknown;
   for (const sessionId of await sessionsWithPresence(services)) {
     const timedOut: string[] = [];
     const evictedBefore = counts.connectionsEvicted;
@@ -240,12 +237,19 @@ export async function evictStaleConnections(
     startLane();
     // Lanes start only while another runs, so once the first has settled every lane is in the list.
     await lanes[0]!.catch(() => undefined);
-    await settleAll(lanes);
+    try {
+      await settleAll(lanes);
+    } catch (error) {
+      // The other sessions are still swept; the job fails at the end and runs again.
+      failure ??= error;
+    }
+    // Whatever was closed is announced, even if a lane failed.
     if (timedOut.length > 0) counts.sessions++;
     if (counts.connectionsEvicted > evictedBefore) mediaGrantsChanged(services, sessionId);
     counts.participantsTimedOut += timedOut.length;
     await announceLeft(services, sessionId, timedOut, "TIMEOUT");
   }
+  if (failure !== undefined) throw failure;
   return counts;
 }
 

@@ -31,7 +31,8 @@ async function finish(
   const now = services.clock();
   const changed = await services.db.$transaction(async (tx) => {
     if (stillDue && !(await stillDue(tx))) return null;
-    // The UPDATE waits for joins holding the session row (FOR SHARE) and makes later ones fail.
+    // The UPDATE waits for joins and sweep batches holding the session row (FOR SHARE), and makes
+    // later joins fail.
     const moved = await tx.liveSession.updateManyAndReturn({
       where: { id: sessionId, status: from },
       data: {
