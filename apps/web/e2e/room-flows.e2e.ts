@@ -189,7 +189,8 @@ describe("room flows", () => {
     const refused = noah.waitForResponse((response) => response.url().includes("session.join"));
     await noah.getByRole("button", { name: "Try to join again" }).click();
     expect((await refused).status()).toBe(403);
-    expect(await phaseOf(noah)).toBe("removed");
+    // The page reads the answer after the browser has it: wait for the tab's own handling of it.
+    await expect.poll(() => phaseOf(noah), { timeout: 10_000 }).toBe("removed");
     expect(await activeRowsOf(session.id, email)).toBe(0);
 
     // Let back in from the control page; then Noah's Join works.
