@@ -109,7 +109,7 @@ describe("a lock is not a weapon", () => {
         createContext(services, {
           req: {
             requestId: "t",
-            ip: "192.0.2.91",
+            ip: "127.0.3.91",
             userAgent: null,
             origin: null,
             authTransport: "none",
@@ -125,9 +125,9 @@ describe("a lock is not a weapon", () => {
 
   test("a success gives the attempt back and forgets this browser's failures", async () => {
     const email = await account("forgiven");
-    for (let i = 0; i < 9; i++) await login("192.0.2.50", email, `typo ${i}`);
-    expect((await login("192.0.2.50", email, PASSWORD)).reason).toBe("OK");
-    expect((await login("192.0.2.50", email, "one more typo")).attempts?.left).toBe(9);
+    for (let i = 0; i < 9; i++) await login("127.0.3.50", email, `typo ${i}`);
+    expect((await login("127.0.3.50", email, PASSWORD)).reason).toBe("OK");
+    expect((await login("127.0.3.50", email, "one more typo")).attempts?.left).toBe(9);
   });
 });
 
@@ -165,20 +165,20 @@ describe("sign-up budget per IP", () => {
   test("parallel sign-ups from one IP: the budget is created and hashed, the rest are RATE_LIMITED", async () => {
     const before = await argon2Runs("hash");
     const outcomes = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => signup("192.0.2.200", `burst-${i}@example.test`)),
+      Array.from({ length: 12 }, (_, i) => signup("127.0.4.200", `burst-${i}@example.test`)),
     );
     expect(tally(outcomes)).toEqual({ OK: 3, RATE_LIMITED: 9 });
     expect((await argon2Runs("hash")) - before).toBe(3);
     expect(await services.db.user.count({ where: { email: { startsWith: "burst-" } } })).toBe(3);
     expect(outcomes.find((o) => o.reason === "RATE_LIMITED")?.retryAfterMs).toBeGreaterThan(0);
     // Another network is not affected.
-    expect((await signup("192.0.2.201", "elsewhere@example.test")).reason).toBe("OK");
+    expect((await signup("127.0.4.201", "elsewhere@example.test")).reason).toBe("OK");
   });
 
   test("a taken email is answered without hashing the password", async () => {
     const email = await account("taken");
     const before = await argon2Runs("hash");
-    expect((await signup("192.0.2.210", email)).reason).toBe("EMAIL_TAKEN");
+    expect((await signup("127.0.4.210", email)).reason).toBe("EMAIL_TAKEN");
     expect((await argon2Runs("hash")) - before).toBe(0);
   });
 });

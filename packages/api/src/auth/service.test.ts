@@ -28,7 +28,7 @@ beforeAll(async () => {
 });
 
 const signIn = () =>
-  login(services, { email, password: PASSWORD }, { ip: "10.0.0.1", userAgent: "vitest" }).then((r) => r.tokens);
+  login(services, { email, password: PASSWORD }, { ip: "127.0.8.1", userAgent: "vitest" }).then((r) => r.tokens);
 const reasonOf = (promise: Promise<unknown>) =>
   promise.then(
     () => "resolved",
@@ -229,7 +229,7 @@ describe("a password change during a sign-in", () => {
       async (tx) => {
         await tx.user.update({ where: { id: user!.id }, data: { passwordHash: newHash } });
         signingIn = reasonOf(
-          login(services, { email: user!.email, password: PASSWORD }, { ip: "10.0.0.9", userAgent: "vitest" }),
+          login(services, { email: user!.email, password: PASSWORD }, { ip: "127.0.8.9", userAgent: "vitest" }),
         );
         await waitFor(async () => (await waitingForLock())[0]!.waiting > 0n, {
           what: "the sign-in waiting for the row",

@@ -32,7 +32,7 @@ function browser(resHeaders: Headers, req: Partial<Context["req"]> = {}, user: C
     resHeaders,
     req: {
       requestId: "t",
-      ip: "192.0.2.1",
+      ip: "127.0.5.1",
       userAgent: "test-browser",
       origin: ORIGIN,
       authTransport: "none",
@@ -111,7 +111,7 @@ describe("auth.signup: the name is plain text on one line", () => {
         path: "auth.signup",
         type: "mutation",
         input: { email: `control-${label.replace(/\W/g, "")}@example.test`, name, password: "long enough pw" },
-        context: (headers) => browser(headers, { ip: "192.0.2.150" }),
+        context: (headers) => browser(headers, { ip: "127.0.5.150" }),
       });
       expect(answer.status).toBe(400);
       expect(answer.error?.data).toMatchObject({ reason: "INVALID_INPUT" });
@@ -128,7 +128,7 @@ describe("auth.signup: messages written for people", () => {
       path: "auth.signup",
       type: "mutation",
       input: { email: "long-name@example.test", name: "A".repeat(NAME_MAX_LENGTH + 1), password: "long enough pw" },
-      context: (headers) => browser(headers, { ip: "192.0.2.151" }),
+      context: (headers) => browser(headers, { ip: "127.0.5.151" }),
     });
     expect(answer.status).toBe(400);
     expect(answer.error?.data).toMatchObject({ reason: "INVALID_INPUT" });
@@ -157,7 +157,7 @@ describe("auth.login", () => {
   });
 
   test("an unknown email and a wrong password get the same answer", async () => {
-    const caller = createCaller(context(null, { ip: "198.51.100.7" }));
+    const caller = createCaller(context(null, { ip: "127.0.5.7" }));
     const unknown = await failureOf(caller.auth.login({ email: "nobody@example.test", password: PASSWORD }));
     const wrong = await failureOf(caller.auth.login({ email: student.email, password: "not the password" }));
     expect(unknown).toEqual(wrong);
@@ -169,7 +169,7 @@ describe("auth.login", () => {
       passwordHash: await hashPassword(PASSWORD),
       emailPrefix: "limited",
     });
-    const caller = createCaller(context(null, { ip: "203.0.113.9" }));
+    const caller = createCaller(context(null, { ip: "127.0.5.9" }));
     const failures = await Promise.all(
       Array.from({ length: services.config.limits.login.perAccountAndIp }, () =>
         failureOf(caller.auth.login({ email: target!.email, password: "wrong password" })),
@@ -180,7 +180,7 @@ describe("auth.login", () => {
       path: "auth.login",
       type: "mutation",
       input: { email: target!.email, password: PASSWORD },
-      context: (headers) => browser(headers, { ip: "203.0.113.9" }),
+      context: (headers) => browser(headers, { ip: "127.0.5.9" }),
     });
     expect(limited.status).toBe(429);
     expect(limited.error?.data).toMatchObject({ reason: "RATE_LIMITED" });
@@ -243,7 +243,7 @@ describe("CSRF: cookie-authenticated mutations need an allowed Origin", () => {
 
   test("Origin: null (a sandboxed iframe) is foreign, for sign-in and for cookie requests", async () => {
     const request = new Request("http://localhost/", { headers: { origin: "null", referer: `${ORIGIN}/login` } });
-    const origin = requestOrigin({ header: (name) => request.headers.get(name), ip: "192.0.2.1", secure: false });
+    const origin = requestOrigin({ header: (name) => request.headers.get(name), ip: "127.0.5.1", secure: false });
     const signIn = await callOverHttp({
       path: "auth.login",
       type: "mutation",

@@ -9,7 +9,7 @@ const { context, close } = createTestServices();
 afterAll(close);
 
 test("reports show on /metrics; a client sending too many is limited; malformed reports are 400s", async () => {
-  const caller = createCaller(context(null, { ip: "192.0.2.50" }));
+  const caller = createCaller(context(null, { ip: "127.0.6.50" }));
   await caller.telemetry.report({
     events: [{ type: "connection_succeeded", durationMs: 420 }, { type: "reconnect" }, { type: "refresh_failed" }],
   });
@@ -23,13 +23,13 @@ test("reports show on /metrics; a client sending too many is limited; malformed 
     code: "TOO_MANY_REQUESTS",
   });
   // Another client is not affected.
-  await createCaller(context(null, { ip: "192.0.2.51" })).telemetry.report({ events: [{ type: "reconnect" }] });
+  await createCaller(context(null, { ip: "127.0.6.51" })).telemetry.report({ events: [{ type: "reconnect" }] });
 
   await assertRejectsMalformedInput({
     path: "telemetry.report",
     type: "mutation",
     valid: { events: [{ type: "reconnect" }] },
-    context: () => context(null, { ip: "192.0.2.52" }),
+    context: () => context(null, { ip: "127.0.6.52" }),
     numRuns: 10,
   });
 });
