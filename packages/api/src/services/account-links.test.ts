@@ -178,8 +178,7 @@ describe("password reset", () => {
       expect(answers, address).toEqual(["ok", "ok", "ok", "RATE_LIMITED"]);
     }
     const answers = [];
-    for (let i = 0; i < 9; i++)
-      answers.push(await outcome(fromIp("127.0.7.99")({ email: `spray-${i}@example.test` })));
+    for (let i = 0; i < 9; i++) answers.push(await outcome(fromIp("127.0.7.99")({ email: `spray-${i}@example.test` })));
     expect(answers).toEqual([...Array<string>(8).fill("ok"), "RATE_LIMITED"]);
   });
 });

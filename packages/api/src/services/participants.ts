@@ -54,18 +54,22 @@ export const SESSION_SWEEP_LANES = 2;
 const laneLock = (sessionId: string, lane: number | Prisma.Sql) =>
   Prisma.sql`hashtextextended('participants:' || ${sessionId} || ':' || ${lane}, 0)`;
 
+/** One row: every lane lock of the session taken with `lock` (shared or exclusive), in lane order. */
+const everyLane = (sessionId: string, lock: "pg_advisory_xact_lock" | "pg_advisory_xact_lock_shared") =>
+  Prisma.sql`SELECT count(${Prisma.raw(lock)}(${laneLock(sessionId, Prisma.sql`lane`)}))
+             FROM generate_series(0, ${SESSION_SWEEP_LANES - 1}) AS lane`;
+
 /**
  * The participant locks of `userIds` (distinct), taken in sorted order: join, leave, sign-out,
  * removals and the reconcile job's orphan check lock through here, so every locker uses the same keys
- * in the same order and none can deadlock. The session's lane locks are taken first, shared, in lane order (the subquery runs
- * before the sort, whose output the per-user locks are taken on). The ids travel as one
- * comma-separated parameter (UUIDs), not an array of thousands.
+ * in the same order and none can deadlock. The session's lane locks are taken first, shared, in lane
+ * order (the subquery runs before the sort, whose output the per-user locks are taken on). The ids
+ * travel as one comma-separated parameter (UUIDs), not an array of thousands.
  */
 export function lockParticipants(tx: Prisma.TransactionClient, sessionId: string, userIds: string[]) {
   return tx.$executeRaw`
     SELECT pg_advisory_xact_lock(hashtextextended('participant:' || ${sessionId} || ':' || u, 0))
-    FROM (SELECT count(pg_advisory_xact_lock_shared(${laneLock(sessionId, Prisma.sql`lane`)}))
-          FROM generate_series(0, ${SESSION_SWEEP_LANES - 1}) AS lane) AS session,
+    FROM (${everyLane(sessionId, "pg_advisory_xact_lock_shared")}) AS session,
          unnest(string_to_array(${userIds.join(",")}, ',')) AS u ORDER BY u`;
 }
 
@@ -83,9 +87,7 @@ export function lockSweepLane(tx: Prisma.TransactionClient, sessionId: string, l
  * close). Taken before the session row (a join holds a lane lock while it waits for that row).
  */
 export function lockAllParticipants(tx: Prisma.TransactionClient, sessionId: string) {
-  return tx.$executeRaw`
-    SELECT count(pg_advisory_xact_lock(${laneLock(sessionId, Prisma.sql`lane`)}))
-    FROM generate_series(0, ${SESSION_SWEEP_LANES - 1}) AS lane`;
+  return tx.$executeRaw(everyLane(sessionId, "pg_advisory_xact_lock"));
 }
 
 export async function activeParticipantCount(services: Pick<Services, "db">, sessionId: string): Promise<number> {

@@ -16,6 +16,24 @@ const activeRows = (sessionId: string) => services.db.sessionParticipant.count({
 const join = (user: { id: string; role: SessionUser["role"] }, sessionId: string, tab: string) =>
   createCaller(context(asSessionUser(user))).session.join({ sessionId, connectionId: `${tab}-abcdefgh` });
 
+/**
+ * A live session whose 2.5 sweep batches of students were all last seen before the timeout (two
+ * lanes' worth of work), presence counted as built.
+ */
+async function sessionOfStaleStudents() {
+  await services.redis.set(services.keys.presenceMarker(), "1");
+  const fixture = await createSessionFixture(services);
+  const users = await insertUsers(services, EVICTION_BATCH * 2 + EVICTION_BATCH / 2);
+  const staleSince = clock.now().getTime() - TIMEOUT - 60_000;
+  await insertParticipantsLastSeen(
+    services,
+    fixture.session.id,
+    users.map((user) => user.id),
+    (i) => staleSince - i,
+  );
+  return { ...fixture, users, staleSince };
+}
+
 describe("heartbeats.evict", () => {
   test("evicts silent connections, closes rows left without one (TIMEOUT, lastSeenAt from Redis), keeps fresh ones", async () => {
     await services.redis.set(services.keys.presenceMarker(), "1");
@@ -58,16 +76,7 @@ describe("heartbeats.evict", () => {
 
   test("students re-joining while both lanes sweep 2.5 batches: each keeps a row and a connection, everyone else is closed, rows and connections agree", async () => {
     expect(EVICTION_LANES).toBeGreaterThan(1);
-    await services.redis.set(services.keys.presenceMarker(), "1");
-    const { session } = await createSessionFixture(services);
-    const users = await insertUsers(services, EVICTION_BATCH * 2 + EVICTION_BATCH / 2);
-    const staleSince = clock.now().getTime() - TIMEOUT - 60_000;
-    await insertParticipantsLastSeen(
-      services,
-      session.id,
-      users.map((user) => user.id),
-      (i) => staleSince - i,
-    );
+    const { session, users } = await sessionOfStaleStudents();
     // One in fifty comes back with a new tab, one every 2 ms, over the sweep: some before their
     // batch is removed, some between its removal and its close, some after.
     const rejoiners = users.filter((_, i) => i % 50 === 0);
@@ -99,16 +108,7 @@ describe("heartbeats.evict", () => {
   }, 60_000);
 
   test("the host ends the session while both lanes sweep: both finish, every row is closed (TIMEOUT or ENDED), no connection is left", async () => {
-    await services.redis.set(services.keys.presenceMarker(), "1");
-    const { session, instructor } = await createSessionFixture(services);
-    const users = await insertUsers(services, EVICTION_BATCH * 2 + EVICTION_BATCH / 2);
-    const staleSince = clock.now().getTime() - TIMEOUT - 60_000;
-    await insertParticipantsLastSeen(
-      services,
-      session.id,
-      users.map((user) => user.id),
-      (i) => staleSince - i,
-    );
+    const { session, instructor, users } = await sessionOfStaleStudents();
     const [counts, ended] = await Promise.all([
       evictStaleConnections(services),
       sleep(20).then(() => createCaller(context(instructor)).session.end({ sessionId: session.id })),
@@ -128,16 +128,14 @@ describe("heartbeats.evict", () => {
   }, 60_000);
 
   test("a lane that fails: the sweep still closes and announces what it could, sweeps the other sessions, then fails with that error", async () => {
-    await services.redis.set(services.keys.presenceMarker(), "1");
-    const [{ session: big }, { session: small }] = [
-      await createSessionFixture(services),
-      await createSessionFixture(services),
-    ];
-    const users = await insertUsers(services, EVICTION_BATCH * 2 + EVICTION_BATCH / 2);
-    const staleSince = clock.now().getTime() - TIMEOUT - 60_000;
-    const ids = users.map((user) => user.id);
-    await insertParticipantsLastSeen(services, big.id, ids, (i) => staleSince - i);
-    await insertParticipantsLastSeen(services, small.id, ids.slice(0, 3), () => staleSince);
+    const { session: big, users, staleSince } = await sessionOfStaleStudents();
+    const { session: small } = await createSessionFixture(services);
+    await insertParticipantsLastSeen(
+      services,
+      small.id,
+      users.slice(0, 3).map((user) => user.id),
+      () => staleSince,
+    );
     let bigBatches = 0;
     const beforeClose = async (sessionId: string) => {
       if (sessionId === big.id && ++bigBatches === 2) throw new Error("lane failed");

@@ -117,10 +117,8 @@ async function closeDisconnected(
  */
 async function stillConnected(services: ReconcileServices, sessionId: string, userIds: string[]): Promise<Set<string>> {
   const connected = new Set<string>();
-  for (let i = 0; i < userIds.length; i += REDIS_CHUNK) {
-    for (const userId of await usersWithConnections(services, sessionId, userIds.slice(i, i + REDIS_CHUNK)))
-      connected.add(userId);
-  }
+  for (const chunk of batches(userIds, REDIS_CHUNK))
+    for (const userId of await usersWithConnections(services, sessionId, chunk)) connected.add(userId);
   return connected;
 }
 
